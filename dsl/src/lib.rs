@@ -1,0 +1,2 @@
+//! The `.pipe` language: text → spanned AST → checked program → engine logical plan.
+#![forbid(missing_docs)]

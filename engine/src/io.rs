@@ -1,0 +1,106 @@
+//! The boundary to the outside world: traits the runtime implements for sources and sinks.
+//!
+//! The engine knows no connector; it asks a [`ConnectorFactory`] (supplied by the runtime)
+//! to open a [`SourceReader`] per worker and a [`SinkWriter`] per process.
+
+use std::sync::Arc;
+
+use crate::plan::{SinkNode, SourceNode};
+use crate::schema::Schema;
+use crate::value::Record;
+
+/// What a source can say after a poll.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceStatus {
+    /// Records may be available right away; poll again soon.
+    Ready,
+    /// Nothing now; poll again after a short pause (live sources, pacing).
+    Idle,
+    /// The source is exhausted (bounded input read to the end).
+    Finished,
+}
+
+/// A record that could not be read, kept whole so it is never silently lost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BadRecord {
+    /// Source name.
+    pub source: String,
+    /// Where it was: `file.jsonl:17`, a topic, an offset.
+    pub location: String,
+    /// The offending field, if one is to blame.
+    pub field: Option<String>,
+    /// Why it was rejected.
+    pub reason: String,
+    /// The raw input, as read.
+    pub raw: String,
+}
+
+/// Reads one worker's share of a source.
+pub trait SourceReader {
+    /// Appends up to `max` records to `out` and any rejects to `bad`.
+    fn poll(
+        &mut self,
+        out: &mut Vec<Record>,
+        bad: &mut Vec<BadRecord>,
+        max: usize,
+    ) -> Result<SourceStatus, IoError>;
+}
+
+/// Writes a sink; shared by all workers of a process, so implementations lock inside.
+pub trait SinkWriter: Send + Sync {
+    /// Writes a batch of records (in the sink's input schema).
+    fn write(&self, records: &[Record]) -> Result<(), IoError>;
+    /// Flushes buffered output; called when the run ends or stops.
+    fn flush(&self) -> Result<(), IoError>;
+}
+
+/// Which worker is asking, so sources can split their input deterministically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkerInfo {
+    /// Global worker index.
+    pub index: usize,
+    /// Total number of workers.
+    pub peers: usize,
+}
+
+/// Opens connectors named in a plan; implemented by the runtime.
+pub trait ConnectorFactory: Send + Sync {
+    /// Opens `worker`'s share of `source`.
+    fn open_source(
+        &self,
+        source: &SourceNode,
+        worker: WorkerInfo,
+    ) -> Result<Box<dyn SourceReader>, IoError>;
+    /// Opens `sink` for records of `schema`, once per process.
+    fn open_sink(&self, sink: &SinkNode, schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError>;
+}
+
+/// A failure talking to the outside world.
+#[derive(Debug, thiserror::Error)]
+pub enum IoError {
+    /// An operating-system error with what we were doing.
+    #[error("{context}: {source}")]
+    Os {
+        /// What was being done (`cannot open out/x.jsonl`).
+        context: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A connector configuration the runtime cannot use.
+    #[error("{0}")]
+    Config(String),
+    /// Anything else a connector reports.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl IoError {
+    /// Wraps an OS error with context.
+    pub fn os(context: impl Into<String>, source: std::io::Error) -> IoError {
+        IoError::Os {
+            context: context.into(),
+            source,
+        }
+    }
+}

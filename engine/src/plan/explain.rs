@@ -1,0 +1,228 @@
+//! The stable text form of a logical plan, printed by `weir explain` and pinned by tests.
+
+use std::fmt::{self, Write};
+
+use super::expr::{Aggregate, Expr, UnaryOp};
+use super::logical::{ConnectorCall, LogicalPlan, OptionValue, PipelineInput, Stage, WindowKind};
+use crate::time::format_duration;
+use crate::value::Value;
+
+impl LogicalPlan {
+    /// Renders the plan as indented text, one node per line.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = self.write_explain(&mut out);
+        out
+    }
+
+    fn write_explain(&self, out: &mut String) -> fmt::Result {
+        for source in &self.sources {
+            writeln!(
+                out,
+                "source {} = {}",
+                source.name,
+                ConnectorDisplay(&source.connector)
+            )?;
+            writeln!(out, "  schema {}", source.schema)?;
+            match source.event_time {
+                Some(slot) => {
+                    let wm = &source.watermark;
+                    write!(
+                        out,
+                        "  event_time {} (slot {slot}), watermark bounded {}",
+                        source.schema.fields[slot].name,
+                        format_duration(wm.bounded_ms)
+                    )?;
+                    if let Some(idle) = wm.idle_ms {
+                        write!(out, ", idle {}", format_duration(idle))?;
+                    }
+                    if wm.per_key {
+                        write!(out, ", per key")?;
+                    }
+                    writeln!(out)?;
+                }
+                None => writeln!(out, "  processing time")?,
+            }
+        }
+        for sink in &self.sinks {
+            writeln!(
+                out,
+                "sink {} = {}",
+                sink.name,
+                ConnectorDisplay(&sink.connector)
+            )?;
+        }
+        for pipeline in &self.pipelines {
+            let input = match &pipeline.input {
+                PipelineInput::Source(s) => format!("source {s}"),
+                PipelineInput::Pipeline(p) => format!("pipeline {p}"),
+            };
+            writeln!(out, "pipeline {}", pipeline.name)?;
+            writeln!(out, "  from {input} {}", pipeline.input_schema)?;
+            for stage in &pipeline.stages {
+                write_stage(out, stage)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
+    match stage {
+        Stage::Filter { predicate } => writeln!(out, "  filter {}", ExprDisplay(predicate)),
+        Stage::Map {
+            assignments,
+            schema,
+        } => {
+            let parts: Vec<String> = assignments
+                .iter()
+                .map(|(slot, e)| {
+                    format!("{}@{slot} = {}", schema.fields[*slot].name, ExprDisplay(e))
+                })
+                .collect();
+            writeln!(out, "  map {} -> {schema}", parts.join(", "))
+        }
+        Stage::Select { exprs, schema } => {
+            let parts: Vec<String> = exprs
+                .iter()
+                .zip(&schema.fields)
+                .map(|(e, f)| format!("{} = {}", f.name, ExprDisplay(e)))
+                .collect();
+            writeln!(out, "  select {} -> {schema}", parts.join(", "))
+        }
+        Stage::KeyBy { keys, names } => {
+            let parts: Vec<String> = keys
+                .iter()
+                .zip(names)
+                .map(|(k, n)| format!("{n}@{k}"))
+                .collect();
+            writeln!(out, "  key by {} (exchange by key hash)", parts.join(", "))
+        }
+        Stage::Window {
+            keys,
+            window,
+            aggregates,
+            schema,
+        } => {
+            match &window.kind {
+                WindowKind::Tumbling { size_ms, offset_ms } => {
+                    write!(out, "  window tumbling {}", format_duration(*size_ms))?;
+                    if *offset_ms != 0 {
+                        write!(out, " offset {}", format_duration(*offset_ms))?;
+                    }
+                }
+            }
+            writeln!(out, " per key {keys:?}")?;
+            writeln!(out, "    trigger watermark")?;
+            writeln!(out, "    allow late 0ms, discard, timestamp end")?;
+            let aggs: Vec<String> = aggregates.iter().map(agg_text).collect();
+            writeln!(out, "    aggregate {}", aggs.join(", "))?;
+            writeln!(out, "    -> {schema}")
+        }
+        Stage::Sink { sink } => writeln!(out, "  to sink {sink}"),
+    }
+}
+
+fn agg_text(agg: &Aggregate) -> String {
+    match &agg.arg {
+        Some(arg) => format!("{} = {}({})", agg.name, agg.func.name(), ExprDisplay(arg)),
+        None => format!("{} = {}()", agg.name, agg.func.name()),
+    }
+}
+
+struct ConnectorDisplay<'a>(&'a ConnectorCall);
+
+impl fmt::Display for ConnectorDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let call = self.0;
+        write!(f, "{}(", call.kind)?;
+        let mut first = true;
+        for arg in &call.args {
+            if !first {
+                f.write_str(", ")?;
+            }
+            first = false;
+            write!(f, "{arg}")?;
+        }
+        for (name, value) in &call.options {
+            if !first {
+                f.write_str(", ")?;
+            }
+            first = false;
+            write!(f, "{name}: {value}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl fmt::Display for OptionValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OptionValue::Str(s) => write!(f, "{s:?}"),
+            OptionValue::Int(i) => write!(f, "{i}"),
+            OptionValue::Float(x) => write!(f, "{x:?}"),
+            OptionValue::Bool(b) => write!(f, "{b}"),
+            OptionValue::Duration(d) => f.write_str(&format_duration(*d)),
+            OptionValue::Ident(s) => f.write_str(s),
+            OptionValue::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+/// Displays an expression fully parenthesised, with slots: `(temp@2 > 50.0)`.
+pub struct ExprDisplay<'a>(pub &'a Expr);
+
+impl fmt::Display for ExprDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Expr::Literal(Value::Str(s)) => write!(f, "{s:?}"),
+            Expr::Literal(v) => write!(f, "{v}"),
+            Expr::Field { slot, name } => write!(f, "{name}@{slot}"),
+            Expr::Unary(UnaryOp::Neg, e) => write!(f, "(-{})", ExprDisplay(e)),
+            Expr::Unary(UnaryOp::Not, e) => write!(f, "(not {})", ExprDisplay(e)),
+            Expr::Binary(op, l, r) => {
+                write!(f, "({} {} {})", ExprDisplay(l), op.symbol(), ExprDisplay(r))
+            }
+            Expr::Between(x, lo, hi) => {
+                write!(
+                    f,
+                    "({} between {} and {})",
+                    ExprDisplay(x),
+                    ExprDisplay(lo),
+                    ExprDisplay(hi)
+                )
+            }
+            Expr::In(x, list) => {
+                write!(f, "({} in [", ExprDisplay(x))?;
+                for (i, item) in list.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{}", ExprDisplay(item))?;
+                }
+                f.write_str("])")
+            }
+            Expr::Call(func, args) => {
+                write!(f, "{}(", func.name())?;
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{}", ExprDisplay(arg))?;
+                }
+                f.write_str(")")
+            }
+            Expr::ToFloat(e) => write!(f, "f64({})", ExprDisplay(e)),
+        }
+    }
+}

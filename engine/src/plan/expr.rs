@@ -1,0 +1,219 @@
+//! Typed, slot-resolved expressions and aggregate calls of the logical plan.
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::Type;
+use crate::value::Value;
+
+/// An expression over one record. Field references are slots of the input schema.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Expr {
+    /// A constant.
+    Literal(Value),
+    /// The value in a slot of the input record; the name is kept for `explain`.
+    Field {
+        /// Slot in the input schema.
+        slot: usize,
+        /// Field name, for display.
+        name: String,
+    },
+    /// `-x`, `not x`.
+    Unary(UnaryOp, Box<Expr>),
+    /// `a op b`.
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `x between lo and hi` (inclusive).
+    Between(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `x in [a, b, …]`.
+    In(Box<Expr>, Vec<Expr>),
+    /// `f(args…)`.
+    Call(Function, Vec<Expr>),
+    /// Conversion of an integer to a float, inserted by the checker where types mix.
+    ToFloat(Box<Expr>),
+}
+
+/// Unary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UnaryOp {
+    /// Arithmetic negation.
+    Neg,
+    /// Boolean negation.
+    Not,
+}
+
+/// Binary operators. Arithmetic on mixed `i64`/`f64` operands is float arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BinaryOp {
+    /// `+` (numbers; timestamp + duration; string concatenation)
+    Add,
+    /// `-` (numbers; timestamp − duration; timestamp − timestamp = duration)
+    Sub,
+    /// `*`
+    Mul,
+    /// `/` (integer division on `i64`; division by zero gives null)
+    Div,
+    /// `%`
+    Rem,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `and`
+    And,
+    /// `or`
+    Or,
+    /// `??`: left unless null, else right.
+    Coalesce,
+}
+
+impl BinaryOp {
+    /// The operator as users write it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::And => "and",
+            BinaryOp::Or => "or",
+            BinaryOp::Coalesce => "??",
+        }
+    }
+}
+
+/// Built-in scalar functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Function {
+    /// `abs(x)`
+    Abs,
+    /// `round(x)` to the nearest integer-valued float; `round(x, digits)`
+    Round,
+    /// `floor(x)`
+    Floor,
+    /// `ceil(x)`
+    Ceil,
+    /// `sqrt(x)`
+    Sqrt,
+    /// `lower(s)`
+    Lower,
+    /// `upper(s)`
+    Upper,
+    /// `len(s)`
+    Len,
+    /// `concat(a, b, …)` of strings
+    Concat,
+    /// `date(ts)`: the UTC day as `YYYY-MM-DD`
+    Date,
+    /// `hour(ts)`: UTC hour 0–23
+    Hour,
+    /// `to_string(x)`
+    ToString,
+}
+
+impl Function {
+    /// The name users write.
+    pub fn name(self) -> &'static str {
+        match self {
+            Function::Abs => "abs",
+            Function::Round => "round",
+            Function::Floor => "floor",
+            Function::Ceil => "ceil",
+            Function::Sqrt => "sqrt",
+            Function::Lower => "lower",
+            Function::Upper => "upper",
+            Function::Len => "len",
+            Function::Concat => "concat",
+            Function::Date => "date",
+            Function::Hour => "hour",
+            Function::ToString => "to_string",
+        }
+    }
+
+    /// Every function, for name resolution and "did you mean".
+    pub const ALL: [Function; 12] = [
+        Function::Abs,
+        Function::Round,
+        Function::Floor,
+        Function::Ceil,
+        Function::Sqrt,
+        Function::Lower,
+        Function::Upper,
+        Function::Len,
+        Function::Concat,
+        Function::Date,
+        Function::Hour,
+        Function::ToString,
+    ];
+}
+
+/// Aggregate functions of the `aggregate` stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AggFunc {
+    /// `count()`: number of records (i64).
+    Count,
+    /// `sum(x)`: i64 for i64 input, else f64; nulls skipped.
+    Sum,
+    /// `avg(x)`: f64; nulls skipped; null when nothing was summed.
+    Avg,
+    /// `min(x)`
+    Min,
+    /// `max(x)`
+    Max,
+    /// `first(x)`: value of the record with the earliest event time (ties: arrival order).
+    First,
+    /// `last(x)`: value of the record with the latest event time (ties: arrival order).
+    Last,
+}
+
+impl AggFunc {
+    /// The name users write.
+    pub fn name(self) -> &'static str {
+        match self {
+            AggFunc::Count => "count",
+            AggFunc::Sum => "sum",
+            AggFunc::Avg => "avg",
+            AggFunc::Min => "min",
+            AggFunc::Max => "max",
+            AggFunc::First => "first",
+            AggFunc::Last => "last",
+        }
+    }
+
+    /// Every aggregate, for name resolution and "did you mean".
+    pub const ALL: [AggFunc; 7] = [
+        AggFunc::Count,
+        AggFunc::Sum,
+        AggFunc::Avg,
+        AggFunc::Min,
+        AggFunc::Max,
+        AggFunc::First,
+        AggFunc::Last,
+    ];
+}
+
+/// One output field of `aggregate`: `name = func(arg)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Aggregate {
+    /// Output field name.
+    pub name: String,
+    /// The aggregate function.
+    pub func: AggFunc,
+    /// Its argument (`None` for `count()`).
+    pub arg: Option<Expr>,
+    /// The argument's type (output type follows from it and `func`).
+    pub arg_type: Option<Type>,
+}

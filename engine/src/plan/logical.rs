@@ -1,0 +1,258 @@
+//! Nodes of the logical plan: sources, sinks and pipelines of stages.
+
+use serde::{Deserialize, Serialize};
+
+use super::expr::{Aggregate, Expr};
+use crate::schema::{Field, Schema, Type};
+
+/// A whole program: its sources, sinks and pipelines, all names resolved.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogicalPlan {
+    /// Declared sources.
+    pub sources: Vec<SourceNode>,
+    /// Declared sinks.
+    pub sinks: Vec<SinkNode>,
+    /// Pipelines, in declaration order.
+    pub pipelines: Vec<PipelineNode>,
+}
+
+impl LogicalPlan {
+    /// The source called `name`.
+    pub fn source(&self, name: &str) -> Option<&SourceNode> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+
+    /// The sink called `name`.
+    pub fn sink(&self, name: &str) -> Option<&SinkNode> {
+        self.sinks.iter().find(|s| s.name == name)
+    }
+
+    /// The pipeline called `name`.
+    pub fn pipeline(&self, name: &str) -> Option<&PipelineNode> {
+        self.pipelines.iter().find(|p| p.name == name)
+    }
+}
+
+/// A connector call such as `file("in.jsonl", format: jsonl)`: positional arguments and
+/// named options, validated by the runtime's connector catalog.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorCall {
+    /// Connector name (`sensors`, `file`, `stdout`, …).
+    pub kind: String,
+    /// Positional arguments.
+    pub args: Vec<OptionValue>,
+    /// Named options, in the order written.
+    pub options: Vec<(String, OptionValue)>,
+}
+
+impl ConnectorCall {
+    /// The named option `name`, if given.
+    pub fn option(&self, name: &str) -> Option<&OptionValue> {
+        self.options.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+}
+
+/// A constant in a connector call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum OptionValue {
+    /// `"text"`
+    Str(String),
+    /// `42` (also `10M`, `5k`: counts with a metric suffix)
+    Int(i64),
+    /// `0.5`
+    Float(f64),
+    /// `true` / `false`
+    Bool(bool),
+    /// `10s`, in milliseconds
+    Duration(i64),
+    /// A bare word such as `jsonl`
+    Ident(String),
+    /// `[a, b]`
+    List(Vec<OptionValue>),
+}
+
+/// A source declaration with its schema and event-time strategy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceNode {
+    /// Source name.
+    pub name: String,
+    /// How to read it.
+    pub connector: ConnectorCall,
+    /// Declared fields.
+    pub schema: Schema,
+    /// Slot of the event-time field (`event_time ts`); `None` means processing time.
+    pub event_time: Option<usize>,
+    /// How the watermark follows event time.
+    pub watermark: WatermarkSpec,
+}
+
+/// The watermark strategy of a source.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WatermarkSpec {
+    /// `bounded d`: the watermark is the largest event time seen minus `d` (ms).
+    pub bounded_ms: i64,
+    /// `idle d`: a silent source stops holding the watermark back after `d` (ms).
+    pub idle_ms: Option<i64>,
+    /// `per key`: each key has its own timeline.
+    pub per_key: bool,
+}
+
+/// A sink declaration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SinkNode {
+    /// Sink name.
+    pub name: String,
+    /// How to write it.
+    pub connector: ConnectorCall,
+}
+
+/// Where a pipeline reads from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PipelineInput {
+    /// A declared source.
+    Source(String),
+    /// The output of another pipeline.
+    Pipeline(String),
+}
+
+/// A pipeline: an input and a chain of stages.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipelineNode {
+    /// Pipeline name.
+    pub name: String,
+    /// What it reads.
+    pub input: PipelineInput,
+    /// Schema of the input records.
+    pub input_schema: Schema,
+    /// Stages in order.
+    pub stages: Vec<Stage>,
+}
+
+impl PipelineNode {
+    /// Schema of the records leaving the last stage.
+    pub fn output_schema(&self) -> &Schema {
+        let mut schema = &self.input_schema;
+        for stage in &self.stages {
+            if let Some(s) = stage.output_schema() {
+                schema = s;
+            }
+        }
+        schema
+    }
+}
+
+/// One stage of a pipeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Stage {
+    /// `where <predicate>`: keep records where it is true (null counts as false).
+    Filter {
+        /// A `bool` expression.
+        predicate: Expr,
+    },
+    /// `map f = e, …`: set slots in place (a slot equal to the input width appends).
+    Map {
+        /// (target slot, value) pairs, applied left to right on the input record.
+        assignments: Vec<(usize, Expr)>,
+        /// Output schema.
+        schema: Schema,
+    },
+    /// `select a, b = e, …`: build a new record from expressions.
+    Select {
+        /// One expression per output field.
+        exprs: Vec<Expr>,
+        /// Output schema.
+        schema: Schema,
+    },
+    /// `key by a, b`: following keyed stages partition by these slots.
+    KeyBy {
+        /// Key slots.
+        keys: Vec<usize>,
+        /// Key field names, for display.
+        names: Vec<String>,
+    },
+    /// `window …` + `aggregate …`: event-time windows per key.
+    Window {
+        /// Key slots in the input schema (empty: one global group).
+        keys: Vec<usize>,
+        /// Window kind and clauses.
+        window: WindowSpec,
+        /// Aggregates computed per window and key.
+        aggregates: Vec<Aggregate>,
+        /// Output schema: keys, aggregates, then [`WINDOW_FIELDS`].
+        schema: Schema,
+    },
+    /// `to <sink>`: write the records; they also continue to the next stage.
+    Sink {
+        /// Sink name.
+        sink: String,
+    },
+}
+
+impl Stage {
+    /// The schema of records after this stage, if it changes it.
+    pub fn output_schema(&self) -> Option<&Schema> {
+        match self {
+            Stage::Map { schema, .. }
+            | Stage::Select { schema, .. }
+            | Stage::Window { schema, .. } => Some(schema),
+            _ => None,
+        }
+    }
+}
+
+/// A window and its clauses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WindowSpec {
+    /// Window kind.
+    pub kind: WindowKind,
+}
+
+/// Kinds of windows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum WindowKind {
+    /// `tumbling <size> [offset <d>]`: fixed, non-overlapping windows `[k*size+offset, …)`.
+    Tumbling {
+        /// Window length (ms).
+        size_ms: i64,
+        /// Offset of window starts from the epoch (ms).
+        offset_ms: i64,
+    },
+}
+
+/// Fields every windowed aggregate appends, in this order, with their types.
+pub const WINDOW_FIELDS: [(&str, Type); 7] = [
+    ("window.start", Type::Timestamp),
+    ("window.end", Type::Timestamp),
+    ("pane.timing", Type::String),
+    ("pane.index", Type::Int),
+    ("pane.nonspeculative_index", Type::Int),
+    ("pane.final", Type::Bool),
+    ("pane.timestamp", Type::Timestamp),
+];
+
+impl WindowSpec {
+    /// The output schema of a windowed aggregate over `input` keyed by `keys`.
+    pub fn output_schema(input: &Schema, keys: &[usize], aggregates: &[Aggregate]) -> Schema {
+        let mut fields: Vec<Field> = keys.iter().map(|&k| input.fields[k].clone()).collect();
+        for agg in aggregates {
+            fields.push(agg.output_field());
+        }
+        fields.extend(WINDOW_FIELDS.iter().map(|(n, t)| Field::new(*n, *t)));
+        Schema::new(fields)
+    }
+}
+
+impl Aggregate {
+    /// The output field of this aggregate.
+    pub fn output_field(&self) -> Field {
+        use super::expr::AggFunc::*;
+        match (self.func, self.arg_type) {
+            (Count, _) => Field::new(&self.name, Type::Int),
+            (Sum, Some(Type::Int)) => Field::new(&self.name, Type::Int),
+            (Sum, _) => Field::new(&self.name, Type::Float),
+            (Avg, _) => Field::nullable(&self.name, Type::Float),
+            (Min | Max | First | Last, Some(t)) => Field::nullable(&self.name, t),
+            (Min | Max | First | Last, None) => Field::nullable(&self.name, Type::Float),
+        }
+    }
+}

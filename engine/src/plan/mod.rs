@@ -1,0 +1,16 @@
+//! The logical plan: what a pipeline computes, independent of any syntax.
+//!
+//! Front ends (the `.pipe` language in `weir-dsl`) produce a [`LogicalPlan`] with every
+//! field already resolved to a slot and every expression typed; the engine turns it into a
+//! timely dataflow. Plans are serde-serialisable and have a stable text form
+//! ([`LogicalPlan::explain`]).
+
+mod explain;
+mod expr;
+mod logical;
+
+pub use expr::{AggFunc, Aggregate, BinaryOp, Expr, Function, UnaryOp};
+pub use logical::{
+    ConnectorCall, LogicalPlan, OptionValue, PipelineInput, PipelineNode, SinkNode, SourceNode,
+    Stage, WatermarkSpec, WindowKind, WindowSpec, WINDOW_FIELDS,
+};

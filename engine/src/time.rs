@@ -1,0 +1,68 @@
+//! Event time: timestamps in epoch milliseconds, durations, and their text forms.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// Event time in epoch milliseconds. Also the timely timestamp of every stream: a record
+/// travels at its source's watermark, so an operator's input frontier is its watermark.
+pub type EventTime = i64;
+
+/// The watermark before any data: nothing has been promised yet.
+pub const MIN_WATERMARK: EventTime = i64::MIN;
+
+/// Formats a timestamp as RFC 3339 with milliseconds, in UTC (`2024-05-01T10:00:00.000Z`).
+pub fn format_timestamp(ms: EventTime) -> String {
+    match DateTime::<Utc>::from_timestamp_millis(ms) {
+        Some(t) => t.to_rfc3339_opts(SecondsFormat::Millis, true),
+        None if ms == i64::MIN => "-inf".to_string(),
+        None if ms == i64::MAX => "+inf".to_string(),
+        None => format!("{ms}ms"),
+    }
+}
+
+/// Parses an RFC 3339 timestamp (`2024-05-01T10:00:05Z`, offsets allowed) to epoch ms.
+pub fn parse_timestamp(text: &str) -> Option<EventTime> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+/// Formats a duration in the largest unit that divides it (`90s`, `1m`, `250ms`).
+pub fn format_duration(ms: i64) -> String {
+    const UNITS: [(i64, &str); 4] = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1_000, "s"),
+    ];
+    if ms != 0 {
+        for (size, unit) in UNITS {
+            if ms % size == 0 {
+                return format!("{}{unit}", ms / size);
+            }
+        }
+    }
+    format!("{ms}ms")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip() {
+        let t = parse_timestamp("2024-05-01T10:00:05Z").expect("valid");
+        assert_eq!(t, 1_714_557_605_000);
+        assert_eq!(format_timestamp(t), "2024-05-01T10:00:05.000Z");
+        assert_eq!(parse_timestamp("2024-05-01T12:00:05+02:00"), Some(t));
+        assert_eq!(parse_timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn durations_pick_the_largest_unit() {
+        assert_eq!(format_duration(60_000), "1m");
+        assert_eq!(format_duration(90_000), "90s");
+        assert_eq!(format_duration(250), "250ms");
+        assert_eq!(format_duration(0), "0ms");
+        assert_eq!(format_duration(86_400_000), "1d");
+    }
+}

@@ -1,0 +1,1 @@
+//! The Weir runtime: connectors, launch and the `weir` command line.
