@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::event::Event;
 use crate::plan::{SinkNode, SourceNode};
 use crate::schema::Schema;
 use crate::value::Record;
@@ -48,8 +49,8 @@ pub trait SourceReader {
 
 /// Writes a sink; shared by all workers of a process, so implementations lock inside.
 pub trait SinkWriter: Send + Sync {
-    /// Writes a batch of records (in the sink's input schema).
-    fn write(&self, records: &[Record]) -> Result<(), IoError>;
+    /// Writes a batch of events (records in the sink's input schema, with event times).
+    fn write(&self, events: &[Event]) -> Result<(), IoError>;
     /// Flushes buffered output; called when the run ends or stops.
     fn flush(&self) -> Result<(), IoError>;
 }

@@ -12,8 +12,20 @@
 //! [`plan::LogicalPlan`].
 #![forbid(missing_docs)]
 
+pub mod aggregate;
+pub mod build;
+pub mod clock;
+pub mod event;
+pub mod expression;
 pub mod io;
+pub mod key;
+pub mod metrics;
+pub mod ops;
 pub mod plan;
+pub mod run;
 pub mod schema;
+pub mod stop;
+pub mod testing;
 pub mod time;
 pub mod value;
+pub mod window;

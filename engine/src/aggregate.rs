@@ -1,0 +1,215 @@
+//! Accumulators of the `aggregate` stage: one per aggregate per (window, key) group.
+
+use crate::expression::{self, Compiled};
+use crate::plan::{AggFunc, Aggregate};
+use crate::schema::Type;
+use crate::time::EventTime;
+use crate::value::Value;
+
+/// How an aggregate reads its argument: straight from a slot (no clone) or by evaluation.
+enum Arg {
+    None,
+    Slot(usize),
+    Expr(Compiled),
+}
+
+/// A compiled aggregate: knows how to create, update and finish its accumulator.
+pub struct AggregateFn {
+    func: AggFunc,
+    arg: Arg,
+    int_sum: bool,
+}
+
+impl AggregateFn {
+    /// Compiles an aggregate of the plan.
+    pub fn compile(agg: &Aggregate) -> AggregateFn {
+        let arg = match &agg.arg {
+            None => Arg::None,
+            Some(crate::plan::Expr::Field { slot, .. }) => Arg::Slot(*slot),
+            Some(e) => Arg::Expr(expression::compile(e)),
+        };
+        AggregateFn {
+            func: agg.func,
+            arg,
+            int_sum: agg.arg_type == Some(Type::Int),
+        }
+    }
+
+    /// A fresh accumulator.
+    pub fn init(&self) -> Acc {
+        match self.func {
+            AggFunc::Count => Acc::Count(0),
+            AggFunc::Sum if self.int_sum => Acc::SumInt(0),
+            AggFunc::Sum => Acc::SumFloat(0.0),
+            AggFunc::Avg => Acc::Avg { sum: 0.0, n: 0 },
+            AggFunc::Min => Acc::Min(Value::Null),
+            AggFunc::Max => Acc::Max(Value::Null),
+            AggFunc::First => Acc::First {
+                time: EventTime::MAX,
+                value: Value::Null,
+            },
+            AggFunc::Last => Acc::Last {
+                time: EventTime::MIN,
+                value: Value::Null,
+            },
+        }
+    }
+
+    /// Adds one record (with its event time) to `acc`.
+    #[inline]
+    pub fn update(&self, acc: &mut Acc, record: &[Value], time: EventTime) {
+        match &self.arg {
+            Arg::None => acc.add(&Value::Null, time),
+            Arg::Slot(slot) => acc.add(&record[*slot], time),
+            Arg::Expr(e) => acc.add(&e(record), time),
+        }
+    }
+}
+
+/// The running state of one aggregate.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Acc {
+    /// `count()`
+    Count(i64),
+    /// `sum` of i64
+    SumInt(i64),
+    /// `sum` of f64
+    SumFloat(f64),
+    /// `avg`
+    Avg {
+        /// Sum of values seen.
+        sum: f64,
+        /// Number of values seen.
+        n: i64,
+    },
+    /// `min`
+    Min(Value),
+    /// `max`
+    Max(Value),
+    /// `first`: the value with the least event time (earliest arrival on ties).
+    First {
+        /// Its event time.
+        time: EventTime,
+        /// The value.
+        value: Value,
+    },
+    /// `last`: the value with the greatest event time (latest arrival on ties).
+    Last {
+        /// Its event time.
+        time: EventTime,
+        /// The value.
+        value: Value,
+    },
+}
+
+impl Acc {
+    #[inline]
+    fn add(&mut self, v: &Value, time: EventTime) {
+        match self {
+            Acc::Count(n) => *n += 1,
+            Acc::SumInt(s) => {
+                if let Value::Int(i) = v {
+                    *s = s.wrapping_add(*i)
+                }
+            }
+            Acc::SumFloat(s) => {
+                if let Some(x) = v.as_f64() {
+                    *s += x
+                }
+            }
+            Acc::Avg { sum, n } => {
+                if let Some(x) = v.as_f64() {
+                    *sum += x;
+                    *n += 1;
+                }
+            }
+            Acc::Min(m) => {
+                if !v.is_null() && (m.is_null() || v.total_cmp(m).is_lt()) {
+                    *m = v.clone()
+                }
+            }
+            Acc::Max(m) => {
+                if !v.is_null() && (m.is_null() || v.total_cmp(m).is_gt()) {
+                    *m = v.clone()
+                }
+            }
+            Acc::First { time: t, value } => {
+                if time < *t {
+                    *t = time;
+                    *value = v.clone();
+                }
+            }
+            Acc::Last { time: t, value } => {
+                if time >= *t {
+                    *t = time;
+                    *value = v.clone();
+                }
+            }
+        }
+    }
+
+    /// The aggregate's output value.
+    pub fn finish(&self) -> Value {
+        match self {
+            Acc::Count(n) => Value::Int(*n),
+            Acc::SumInt(s) => Value::Int(*s),
+            Acc::SumFloat(s) => Value::Float(*s),
+            Acc::Avg { n: 0, .. } => Value::Null,
+            Acc::Avg { sum, n } => Value::Float(sum / *n as f64),
+            Acc::Min(v) | Acc::Max(v) => v.clone(),
+            Acc::First { value, .. } | Acc::Last { value, .. } => value.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Expr;
+
+    fn agg(func: AggFunc, ty: Type) -> AggregateFn {
+        AggregateFn::compile(&Aggregate {
+            name: "x".into(),
+            func,
+            arg: Some(Expr::Field {
+                slot: 0,
+                name: "v".into(),
+            }),
+            arg_type: Some(ty),
+        })
+    }
+
+    #[test]
+    fn accumulators_finish_to_the_batch_answer() {
+        let values = [(3.0, 30), (1.0, 10), (2.0, 20), (5.0, 5)];
+        let cases = [
+            (AggFunc::Sum, Value::Float(11.0)),
+            (AggFunc::Avg, Value::Float(2.75)),
+            (AggFunc::Min, Value::Float(1.0)),
+            (AggFunc::Max, Value::Float(5.0)),
+            (AggFunc::First, Value::Float(5.0)),
+            (AggFunc::Last, Value::Float(3.0)),
+        ];
+        for (func, expected) in cases {
+            let f = agg(func, Type::Float);
+            let mut acc = f.init();
+            for (v, t) in values {
+                f.update(&mut acc, &[Value::Float(v)], t);
+            }
+            assert_eq!(acc.finish(), expected, "{func:?}");
+        }
+    }
+
+    #[test]
+    fn nulls_are_skipped_and_empty_avg_is_null() {
+        let f = agg(AggFunc::Avg, Type::Float);
+        let mut acc = f.init();
+        f.update(&mut acc, &[Value::Null], 1);
+        assert_eq!(acc.finish(), Value::Null);
+        let s = agg(AggFunc::Sum, Type::Int);
+        let mut acc = s.init();
+        s.update(&mut acc, &[Value::Int(4)], 1);
+        s.update(&mut acc, &[Value::Null], 2);
+        assert_eq!(acc.finish(), Value::Int(4));
+    }
+}

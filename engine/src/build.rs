@@ -1,0 +1,132 @@
+//! Turns a logical plan into one timely dataflow on a worker.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use timely::dataflow::Scope;
+
+use crate::io::SourceReader;
+use crate::ops::{self, EventStream};
+use crate::plan::{LogicalPlan, PipelineInput, Stage};
+use crate::run::WorkerContext;
+use crate::time::EventTime;
+
+/// Builds the dataflow for `plan` in `scope`. `readers[i]` is this worker's share of
+/// source `i` (None if it is not read by any pipeline or could not be opened).
+pub fn build_dataflow<'scope>(
+    scope: Scope<'scope, EventTime>,
+    plan: &LogicalPlan,
+    mut readers: Vec<Option<Box<dyn SourceReader>>>,
+    ctx: &Arc<WorkerContext>,
+) {
+    let mut sources: HashMap<&str, EventStream<'scope>> = HashMap::new();
+    for (index, node) in plan.sources.iter().enumerate() {
+        let reader = readers.get_mut(index).and_then(Option::take);
+        if reader.is_some() {
+            sources.insert(
+                &node.name,
+                ops::source::build(scope, node, index, reader, Arc::clone(ctx)),
+            );
+        }
+    }
+    let mut outputs: HashMap<&str, EventStream<'scope>> = HashMap::new();
+    for index in pipeline_order(plan) {
+        let pipeline = &plan.pipelines[index];
+        let input = match &pipeline.input {
+            PipelineInput::Source(s) => sources.get(s.as_str()),
+            PipelineInput::Pipeline(p) => outputs.get(p.as_str()),
+        };
+        let Some(mut stream) = input.cloned() else {
+            continue;
+        };
+        let mut pending: Vec<&Stage> = Vec::new();
+        for stage in &pipeline.stages {
+            match stage {
+                Stage::Filter { .. } | Stage::Map { .. } | Stage::Select { .. } => {
+                    pending.push(stage);
+                    continue;
+                }
+                _ => {}
+            }
+            stream = flush_stateless(stream, &mut pending, &pipeline.name);
+            match stage {
+                Stage::KeyBy { .. } => {}
+                Stage::Window {
+                    keys,
+                    window,
+                    aggregates,
+                    ..
+                } => {
+                    stream = ops::window_agg::build(
+                        stream,
+                        keys,
+                        window,
+                        aggregates,
+                        index,
+                        Arc::clone(ctx),
+                    );
+                }
+                Stage::Sink { sink } => {
+                    if let (Some(sink_index), Some(writer)) = (
+                        plan.sinks.iter().position(|s| &s.name == sink),
+                        ctx.sinks.get(sink),
+                    ) {
+                        stream = ops::sink::build(
+                            stream,
+                            Arc::clone(writer),
+                            sink_index,
+                            sink,
+                            Arc::clone(ctx),
+                        );
+                    }
+                }
+                Stage::Filter { .. } | Stage::Map { .. } | Stage::Select { .. } => {}
+            }
+        }
+        stream = flush_stateless(stream, &mut pending, &pipeline.name);
+        outputs.insert(&pipeline.name, stream);
+    }
+}
+
+fn flush_stateless<'scope>(
+    stream: EventStream<'scope>,
+    pending: &mut Vec<&Stage>,
+    name: &str,
+) -> EventStream<'scope> {
+    if pending.is_empty() {
+        return stream;
+    }
+    let chain = ops::stateless::Chain::compile(pending);
+    pending.clear();
+    ops::stateless::build(stream, chain, &format!("Stateless({name})"))
+}
+
+/// Pipelines in an order where every pipeline comes after the pipeline it reads from.
+/// The checker rejects cycles; any left over are skipped.
+pub fn pipeline_order(plan: &LogicalPlan) -> Vec<usize> {
+    let mut order = Vec::new();
+    let mut placed = vec![false; plan.pipelines.len()];
+    loop {
+        let before = order.len();
+        for (i, p) in plan.pipelines.iter().enumerate() {
+            if placed[i] {
+                continue;
+            }
+            let ready = match &p.input {
+                PipelineInput::Source(_) => true,
+                PipelineInput::Pipeline(name) => plan
+                    .pipelines
+                    .iter()
+                    .position(|q| &q.name == name)
+                    .is_some_and(|j| placed[j]),
+            };
+            if ready {
+                placed[i] = true;
+                order.push(i);
+            }
+        }
+        if order.len() == before {
+            return order;
+        }
+    }
+}

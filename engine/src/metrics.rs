@@ -1,0 +1,79 @@
+//! Counters a run publishes while it goes: read by the progress line and the summary.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use crate::plan::LogicalPlan;
+use crate::time::{EventTime, MIN_WATERMARK};
+
+/// Live counters of one run, shared by all workers of a process.
+#[derive(Debug)]
+pub struct Metrics {
+    /// Records read, per source.
+    pub source_records: Vec<AtomicU64>,
+    /// Rejected (malformed) records, per source.
+    pub bad_records: Vec<AtomicU64>,
+    /// Records written, per sink.
+    pub sink_records: Vec<AtomicU64>,
+    /// Elements dropped because their window was already closed, per pipeline.
+    pub late_dropped: Vec<AtomicU64>,
+    /// Current watermark per (source, worker); `i64::MAX` once that share has ended.
+    watermarks: Vec<AtomicI64>,
+    workers: usize,
+}
+
+impl Metrics {
+    /// Counters for `plan` run on `workers` workers.
+    pub fn new(plan: &LogicalPlan, workers: usize) -> Metrics {
+        let counters = |n: usize| (0..n).map(|_| AtomicU64::new(0)).collect();
+        Metrics {
+            source_records: counters(plan.sources.len()),
+            bad_records: counters(plan.sources.len()),
+            sink_records: counters(plan.sinks.len()),
+            late_dropped: counters(plan.pipelines.len()),
+            watermarks: (0..plan.sources.len() * workers)
+                .map(|_| AtomicI64::new(MIN_WATERMARK))
+                .collect(),
+            workers,
+        }
+    }
+
+    pub(crate) fn set_watermark(&self, source: usize, worker: usize, wm: EventTime) {
+        if let Some(w) = self.watermarks.get(source * self.workers + worker) {
+            w.store(wm, Ordering::Relaxed);
+        }
+    }
+
+    /// The least watermark over every live source share; `None` when all have ended.
+    pub fn watermark(&self) -> Option<EventTime> {
+        let wm = self
+            .watermarks
+            .iter()
+            .map(|w| w.load(Ordering::Relaxed))
+            .min()?;
+        (wm != i64::MAX).then_some(wm)
+    }
+
+    /// Total records read from all sources.
+    pub fn records_in(&self) -> u64 {
+        sum(&self.source_records)
+    }
+
+    /// Total records written to all sinks.
+    pub fn records_out(&self) -> u64 {
+        sum(&self.sink_records)
+    }
+
+    /// Total malformed records.
+    pub fn bad(&self) -> u64 {
+        sum(&self.bad_records)
+    }
+
+    /// Total late-dropped elements.
+    pub fn late(&self) -> u64 {
+        sum(&self.late_dropped)
+    }
+}
+
+fn sum(counters: &[AtomicU64]) -> u64 {
+    counters.iter().map(|c| c.load(Ordering::Relaxed)).sum()
+}

@@ -1,0 +1,14 @@
+//! Timely operators, one family per file.
+
+pub mod sink;
+pub mod source;
+pub mod stateless;
+pub mod window_agg;
+
+use timely::dataflow::Stream;
+
+use crate::event::Event;
+use crate::time::EventTime;
+
+/// A stream of events whose timely timestamp is the watermark they travel under.
+pub type EventStream<'scope> = Stream<'scope, EventTime, Vec<Event>>;

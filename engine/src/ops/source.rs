@@ -1,0 +1,122 @@
+//! The source operator: reads a worker's share of a source and turns event time into
+//! timely progress.
+//!
+//! Records are sent at a capability for the source's current watermark, so downstream
+//! input frontiers are watermarks; the capability is downgraded as the watermark rises
+//! and dropped when the source ends, which closes every window downstream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use timely::dataflow::operators::generic::operator::source;
+use timely::dataflow::Scope;
+
+use super::EventStream;
+use crate::event::Event;
+use crate::io::{BadRecord, SourceReader, SourceStatus};
+use crate::plan::SourceNode;
+use crate::run::WorkerContext;
+use crate::time::{EventTime, MIN_WATERMARK};
+use crate::value::{Record, Value};
+
+/// Records asked of a reader per poll; several polls make one activation.
+const POLL_BATCH: usize = 1024;
+const POLLS_PER_ACTIVATION: usize = 16;
+
+/// Builds the source operator for `node` (the `index`-th source of the plan).
+pub fn build<'scope>(
+    scope: Scope<'scope, EventTime>,
+    node: &SourceNode,
+    index: usize,
+    reader: Option<Box<dyn SourceReader>>,
+    ctx: Arc<WorkerContext>,
+) -> EventStream<'scope> {
+    let event_time = node.event_time;
+    let bound = node.watermark.bounded_ms.max(0);
+    let name = format!("Source({})", node.name);
+    let source_name = node.name.clone();
+    source(scope, &name, move |cap, info| {
+        let activator = scope.activator_for(info.address);
+        let mut cap = Some(cap);
+        let mut reader = reader;
+        let mut watermark = MIN_WATERMARK;
+        let mut max_time = MIN_WATERMARK;
+        let mut batch: Vec<Record> = Vec::with_capacity(POLL_BATCH);
+        let mut bad: Vec<BadRecord> = Vec::new();
+        let worker = ctx.worker.index;
+        move |output| {
+            let Some(capability) = cap.as_mut() else {
+                return;
+            };
+            let Some(src) = reader.as_mut().filter(|_| !ctx.stop.is_requested()) else {
+                ctx.metrics.set_watermark(index, worker, i64::MAX);
+                cap = None;
+                return;
+            };
+            let mut status = SourceStatus::Ready;
+            let mut read = 0u64;
+            {
+                let mut session = output.session(capability);
+                for _ in 0..POLLS_PER_ACTIVATION {
+                    batch.clear();
+                    status = match src.poll(&mut batch, &mut bad, POLL_BATCH) {
+                        Ok(s) => s,
+                        Err(e) => {
+                            ctx.fail(format!("source `{source_name}`: {e}"));
+                            SourceStatus::Finished
+                        }
+                    };
+                    read += batch.len() as u64;
+                    for record in batch.drain(..) {
+                        let time = match event_time {
+                            None => ctx.clock.now(),
+                            Some(slot) => match record[slot] {
+                                Value::Time(t) => t,
+                                _ => {
+                                    bad.push(BadRecord {
+                                        source: source_name.clone(),
+                                        location: String::new(),
+                                        field: None,
+                                        reason: "the event-time field is missing".into(),
+                                        raw: format!("{record:?}"),
+                                    });
+                                    continue;
+                                }
+                            },
+                        };
+                        max_time = max_time.max(time);
+                        session.give(Event::new(time, record));
+                    }
+                    if status != SourceStatus::Ready {
+                        break;
+                    }
+                }
+            }
+            ctx.metrics.source_records[index].fetch_add(read, std::sync::atomic::Ordering::Relaxed);
+            if !bad.is_empty() {
+                ctx.metrics.bad_records[index]
+                    .fetch_add(bad.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                for b in bad.drain(..) {
+                    (ctx.on_bad_record)(&b);
+                }
+            }
+            let next = match event_time {
+                None => ctx.clock.now(),
+                Some(_) => max_time.saturating_sub(bound),
+            };
+            if next > watermark {
+                watermark = next;
+                capability.downgrade(&watermark);
+                ctx.metrics.set_watermark(index, worker, watermark);
+            }
+            match status {
+                SourceStatus::Ready => activator.activate(),
+                SourceStatus::Idle => activator.activate_after(Duration::from_millis(1)),
+                SourceStatus::Finished => {
+                    ctx.metrics.set_watermark(index, worker, i64::MAX);
+                    cap = None;
+                }
+            }
+        }
+    })
+}

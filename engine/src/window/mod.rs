@@ -1,0 +1,3 @@
+//! Windows: assigning event times to windows.
+
+pub mod assign;
