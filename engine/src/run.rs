@@ -1,6 +1,7 @@
 //! Running a plan: one timely worker per thread, each building the same dataflow.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,8 @@ pub struct RunOptions {
     pub clock: Arc<dyn Clock>,
     /// Where rejected records are reported.
     pub on_bad_record: BadRecordHandler,
+    /// Read at most this many records from each source (all workers together).
+    pub limit: Option<u64>,
 }
 
 /// What a finished run did.
@@ -82,10 +85,21 @@ pub struct WorkerContext {
     pub on_bad_record: BadRecordHandler,
     /// Open sinks by name.
     pub sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
+    /// Records each source may still read, when the run has a limit.
+    pub budgets: Option<Arc<Vec<AtomicI64>>>,
     failure: Arc<Mutex<Option<String>>>,
 }
 
 impl WorkerContext {
+    /// Takes up to `wanted` records from source `index`'s budget; returns how many may be
+    /// read and whether the budget is now spent.
+    pub fn take_budget(&self, index: usize, wanted: usize) -> (usize, bool) {
+        let Some(budget) = self.budgets.as_ref().and_then(|b| b.get(index)) else { return (wanted, false) };
+        let before = budget.fetch_sub(wanted as i64, Ordering::SeqCst);
+        let granted = before.clamp(0, wanted as i64) as usize;
+        (granted, before <= wanted as i64)
+    }
+
     /// Records a fatal error and stops the run (open windows are not fired).
     pub fn fail(&self, message: String) {
         let mut slot = self.failure.lock();
@@ -142,6 +156,10 @@ pub fn run(
     let worker_metrics = Arc::clone(&metrics);
     let worker_failure = Arc::clone(&failure);
     let stop = Arc::clone(&options.stop);
+    let budgets = options.limit.map(|n| {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        Arc::new(plan.sources.iter().map(|_| AtomicI64::new(n)).collect::<Vec<_>>())
+    });
     let guards = timely::execute(config, move |worker| {
         let info = WorkerInfo {
             index: worker.index(),
@@ -154,6 +172,7 @@ pub fn run(
             clock: Arc::clone(&options.clock),
             on_bad_record: Arc::clone(&options.on_bad_record),
             sinks: Arc::clone(&worker_sinks),
+            budgets: budgets.clone(),
             failure: Arc::clone(&worker_failure),
         });
         let mut readers = Vec::with_capacity(worker_plan.sources.len());

@@ -178,6 +178,7 @@ fn run_with(connectors: MemoryConnectors, size: i64, workers: usize) -> (Vec<Vec
         stop: Arc::new(StopHandle::new()),
         clock: Arc::new(WallClock),
         on_bad_record: Arc::new(|_| {}),
+        limit: None,
     };
     let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
     let mut out: Vec<Vec<Value>> = connectors

@@ -66,6 +66,11 @@ pub fn build<'scope>(
                             SourceStatus::Finished
                         }
                     };
+                    let (granted, spent) = ctx.take_budget(index, batch.len());
+                    if spent {
+                        batch.truncate(granted);
+                        status = SourceStatus::Finished;
+                    }
                     read += batch.len() as u64;
                     for record in batch.drain(..) {
                         let time = match event_time {
