@@ -1,0 +1,120 @@
+//! The reader of one worker's share of the simulated plant.
+
+use std::time::Instant;
+
+use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
+use weir_engine::value::{Record, Value};
+
+use super::config::SensorsConfig;
+use super::fields::Measure;
+use super::plant::Plant;
+
+/// Produces the events of the devices `d` with `d % peers == worker`, in increasing
+/// event number, filling the declared fields.
+#[derive(Debug)]
+pub struct SensorsSource {
+    plant: Plant,
+    measures: Vec<Measure>,
+    /// This worker's devices, ascending.
+    mine: Vec<u32>,
+    /// Current round (events `round·devices .. (round+1)·devices`) and position in `mine`.
+    round: u64,
+    position: usize,
+    /// Wall-clock start, when pacing to real time.
+    started: Option<Instant>,
+}
+
+impl SensorsSource {
+    /// `worker`'s share of the plant of `config`, producing records of `measures` (one
+    /// per schema slot, see [`Measure::for_schema`]).
+    pub fn new(config: SensorsConfig, measures: Vec<Measure>, worker: WorkerInfo) -> SensorsSource {
+        let peers = worker.peers.max(1) as u64;
+        let mine = (0..config.devices)
+            .filter(|d| u64::from(*d) % peers == worker.index as u64)
+            .collect();
+        SensorsSource {
+            plant: Plant::new(config),
+            measures,
+            mine,
+            round: 0,
+            position: 0,
+            started: None,
+        }
+    }
+
+    /// The next event number this reader will produce, if any is left.
+    fn next_n(&self) -> Option<u64> {
+        let d = *self.mine.get(self.position)?;
+        let n = self
+            .round
+            .checked_mul(u64::from(self.plant.config.devices))?
+            .checked_add(u64::from(d))?;
+        (n < self.plant.config.events).then_some(n)
+    }
+
+    fn advance(&mut self) {
+        self.position += 1;
+        if self.position == self.mine.len() {
+            self.position = 0;
+            self.round += 1;
+        }
+    }
+
+    /// Events numbered below this may be emitted now (all of them unless pacing).
+    fn pace_limit(&mut self) -> u64 {
+        if !self.plant.config.realtime {
+            return u64::MAX;
+        }
+        let started = *self.started.get_or_insert_with(Instant::now);
+        let elapsed_ms = started.elapsed().as_millis();
+        let due = elapsed_ms * u128::from(self.plant.config.rate_milli) / 1_000_000 + 1;
+        u64::try_from(due).unwrap_or(u64::MAX)
+    }
+
+    #[inline]
+    fn record(&self, n: u64) -> Record {
+        let e = self.plant.event(n);
+        let device = &self.plant.devices[e.device];
+        let mut record = Vec::with_capacity(self.measures.len());
+        for m in &self.measures {
+            record.push(match m {
+                Measure::DeviceId => Value::Str(device.id.clone()),
+                Measure::MachineId => Value::Str(device.machine.clone()),
+                Measure::Line => Value::Str(device.line.clone()),
+                Measure::Time => Value::Time(e.time),
+                Measure::Temperature => Value::Float(self.plant.temperature(&e)),
+                Measure::Vibration => Value::Float(self.plant.vibration(&e)),
+                Measure::Power => Value::Float(self.plant.power(&e)),
+                Measure::Seq => Value::Int(e.n as i64),
+                Measure::Anomaly => Value::Bool(e.anomaly),
+            });
+        }
+        record
+    }
+}
+
+impl SourceReader for SensorsSource {
+    fn poll(
+        &mut self,
+        out: &mut Vec<Record>,
+        _bad: &mut Vec<BadRecord>,
+        max: usize,
+    ) -> Result<SourceStatus, IoError> {
+        let limit = self.pace_limit();
+        out.reserve(max.min(4096));
+        for _ in 0..max {
+            let Some(n) = self.next_n() else {
+                return Ok(SourceStatus::Finished);
+            };
+            if n >= limit {
+                return Ok(SourceStatus::Idle);
+            }
+            out.push(self.record(n));
+            self.advance();
+        }
+        Ok(match self.next_n() {
+            None => SourceStatus::Finished,
+            Some(_) => SourceStatus::Ready,
+        })
+    }
+}
