@@ -1,0 +1,390 @@
+//! The spanned syntax tree of a `.pipe` file: what was written, before any meaning.
+//!
+//! Every node carries a [`Span`] (byte offsets into the file). Names are not resolved and
+//! types are not known here; that is `check`'s job.
+
+pub use crate::diagnostic::Span;
+pub use weir_engine::plan::{BinaryOp, UnaryOp};
+
+/// A whole file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// Top-level declarations in order.
+    pub items: Vec<Item>,
+}
+
+/// A name as written, with its place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    /// The text (dotted names such as `window.start` are one identifier).
+    pub name: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// A top-level declaration.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// `source name = call { … }`
+    Source(SourceDecl),
+    /// `sink name = call`
+    Sink(SinkDecl),
+    /// `pipeline name { … }`
+    Pipeline(PipelineDecl),
+    /// A declaration of a later version of the language (`table`, `test`, `run`, `model`).
+    Unsupported {
+        /// Its keyword.
+        keyword: Ident,
+        /// The whole declaration.
+        span: Span,
+    },
+}
+
+/// `source name = connector(…) { fields, event_time, watermark }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceDecl {
+    /// Source name.
+    pub name: Ident,
+    /// How to read it.
+    pub connector: ConnectorCallAst,
+    /// Declared fields in order.
+    pub fields: Vec<FieldDecl>,
+    /// `event_time f` lines (more than one is an error).
+    pub event_time: Vec<Ident>,
+    /// `watermark …` lines (more than one is an error).
+    pub watermark: Vec<WatermarkDecl>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `name: type` in a source body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDecl {
+    /// Field name.
+    pub name: Ident,
+    /// Its type.
+    pub ty: TypeRef,
+}
+
+/// A type as written: a name and an optional `?`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeRef {
+    /// Type name (`f64`, `string`, …), resolved by the checker.
+    pub name: Ident,
+    /// Written with `?`.
+    pub nullable: bool,
+    /// The whole type.
+    pub span: Span,
+}
+
+/// `watermark bounded 10s, idle 1m, per key`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WatermarkDecl {
+    /// The parts in order.
+    pub parts: Vec<WatermarkPart>,
+    /// The whole line.
+    pub span: Span,
+}
+
+/// One part of a `watermark` line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WatermarkPart {
+    /// `bounded d`
+    Bounded(DurationAst),
+    /// `idle d`
+    Idle(DurationAst),
+    /// `per key`
+    PerKey(Span),
+}
+
+/// A duration where one is required.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DurationAst {
+    /// Its value.
+    pub value: DurationValue,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// The value of a [`DurationAst`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum DurationValue {
+    /// A duration with a unit, in milliseconds.
+    Millis(i64),
+    /// A bare number (the checker asks for a unit); the text as written.
+    Unitless(String),
+    /// Malformed; the parser already reported it.
+    Invalid,
+}
+
+/// `sink name = connector(…)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SinkDecl {
+    /// Sink name.
+    pub name: Ident,
+    /// How to write it.
+    pub connector: ConnectorCallAst,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `kind(arg, …, name: value, …)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectorCallAst {
+    /// Connector name.
+    pub kind: Ident,
+    /// Positional arguments.
+    pub args: Vec<OptionValueAst>,
+    /// Named options in order.
+    pub options: Vec<(Ident, OptionValueAst)>,
+    /// The whole call.
+    pub span: Span,
+}
+
+/// A constant in a connector call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OptionValueAst {
+    /// The value.
+    pub kind: OptionValueKind,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// Kinds of connector constants.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OptionValueKind {
+    /// `"text"`
+    Str(String),
+    /// `42`, `10M`
+    Int(i64),
+    /// `0.5`
+    Float(f64),
+    /// `true`
+    Bool(bool),
+    /// `10s`, in milliseconds
+    Duration(i64),
+    /// A bare word
+    Ident(String),
+    /// `[a, b]`
+    List(Vec<OptionValueAst>),
+    /// Malformed; the parser already reported it.
+    Invalid,
+}
+
+/// `pipeline name { from x | stage | … }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PipelineDecl {
+    /// Pipeline name.
+    pub name: Ident,
+    /// `on error to <sink>` (not supported yet), its span.
+    pub on_error: Option<Span>,
+    /// What it reads: a source or a pipeline.
+    pub from: Ident,
+    /// Stages in order.
+    pub stages: Vec<Stage>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One stage after `|`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stage {
+    /// What it does.
+    pub kind: StageKind,
+    /// The whole stage (without the `|`).
+    pub span: Span,
+    /// The stage keyword (`where`, `key by`, …).
+    pub keyword: Span,
+}
+
+/// Kinds of stages.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StageKind {
+    /// `where <expr>`
+    Where(Expr),
+    /// `map f = e, …`
+    Map(Vec<Assignment>),
+    /// `select a, b = e, …`
+    Select(Vec<NamedExpr>),
+    /// `key by a, b`
+    KeyBy(Vec<Ident>),
+    /// `window <kind> <clauses>`
+    Window(WindowAst),
+    /// `aggregate n = f(x), …`
+    Aggregate(Vec<NamedExpr>),
+    /// `to <sink>`
+    To(Ident),
+    /// A stage of a later version (`lookup`, `join`, …).
+    Unsupported(Ident),
+    /// A word that is no stage.
+    Unknown(Ident),
+}
+
+/// `name = expr` in `map`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    /// Field set.
+    pub target: Ident,
+    /// Its new value.
+    pub value: Expr,
+}
+
+/// `[name =] expr` in `select` and `aggregate`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedExpr {
+    /// The output name, if written.
+    pub name: Option<Ident>,
+    /// The value.
+    pub value: Expr,
+    /// The whole item.
+    pub span: Span,
+}
+
+/// `window <kind> <clauses>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowAst {
+    /// The kind of window.
+    pub kind: WindowKindAst,
+    /// Where the kind was written.
+    pub kind_span: Span,
+    /// Clauses after the kind, in order.
+    pub clauses: Vec<WindowClause>,
+}
+
+/// Kinds of windows as written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WindowKindAst {
+    /// `tumbling <size> [offset <d>]`
+    Tumbling {
+        /// Window length.
+        size: DurationAst,
+        /// Offset of window starts.
+        offset: Option<DurationAst>,
+    },
+    /// `sliding <size> every <period>`
+    Sliding {
+        /// Window length.
+        size: DurationAst,
+        /// Period between window starts.
+        every: DurationAst,
+    },
+    /// `session gap <d> [max <d>]`
+    Session {
+        /// Inactivity gap that closes a session.
+        gap: DurationAst,
+        /// Maximum session length.
+        max: Option<DurationAst>,
+    },
+    /// `global`
+    Global,
+    /// Any other word.
+    Unknown(Ident),
+}
+
+/// A clause after the window kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WindowClause {
+    /// Which clause.
+    pub kind: WindowClauseKind,
+    /// The whole clause.
+    pub span: Span,
+}
+
+/// Kinds of window clauses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WindowClauseKind {
+    /// `emit …` (trigger; its body is not parsed yet)
+    Emit,
+    /// `allow late <d>`
+    AllowLate(DurationAst),
+    /// `accumulate`
+    Accumulate,
+    /// `discard`
+    Discard,
+    /// `retract`
+    Retract,
+    /// `late to <sink>`
+    LateTo(Ident),
+    /// `timestamp end|earliest|latest`
+    Timestamp(String),
+}
+
+/// An expression.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    /// What it is.
+    pub kind: ExprKind,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// Kinds of expressions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// A constant.
+    Literal(Literal),
+    /// A field, by (possibly dotted) name.
+    Field(String),
+    /// `f(args…)`
+    Call {
+        /// Function name.
+        func: Ident,
+        /// Arguments.
+        args: Vec<Expr>,
+    },
+    /// `-x`, `not x`
+    Unary {
+        /// The operator.
+        op: UnaryOp,
+        /// Where the operator was written.
+        op_span: Span,
+        /// The operand.
+        operand: Box<Expr>,
+    },
+    /// `a op b`
+    Binary {
+        /// The operator.
+        op: BinaryOp,
+        /// Where the operator was written.
+        op_span: Span,
+        /// Left operand.
+        lhs: Box<Expr>,
+        /// Right operand.
+        rhs: Box<Expr>,
+    },
+    /// `x between lo and hi`
+    Between {
+        /// The tested value.
+        value: Box<Expr>,
+        /// Lower bound (inclusive).
+        lo: Box<Expr>,
+        /// Upper bound (inclusive).
+        hi: Box<Expr>,
+    },
+    /// `x in [a, b]`
+    In {
+        /// The tested value.
+        value: Box<Expr>,
+        /// The candidates.
+        list: Vec<Expr>,
+    },
+    /// Malformed; the parser already reported it.
+    Invalid,
+}
+
+/// Constants in expressions.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    /// `42`, `5k`
+    Int(i64),
+    /// `1.5`
+    Float(f64),
+    /// `"text"`
+    Str(String),
+    /// `true`, `false`
+    Bool(bool),
+    /// `null`
+    Null,
+    /// `10s`, in milliseconds
+    Duration(i64),
+}

@@ -1,0 +1,95 @@
+//! Connector calls: conversion to the plan's [`ConnectorCall`] and validation through a
+//! [`ConnectorCatalog`] supplied by the runtime (the dsl knows no connector itself).
+
+use weir_engine::plan::{ConnectorCall, OptionValue};
+
+use super::Ctx;
+use crate::ast::{ConnectorCallAst, OptionValueAst, OptionValueKind};
+use crate::codes;
+use crate::diagnostic::Diagnostic;
+
+/// Whether a connector is used to read or to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// `source x = …`
+    Source,
+    /// `sink x = …`
+    Sink,
+}
+
+/// One problem found by a catalog: the option it is about (`None`: the call as a whole),
+/// the message, and an optional help line.
+pub type ConnectorProblem = (Option<String>, String, Option<String>);
+
+/// Knows the connectors and their options; the runtime implements it.
+pub trait ConnectorCatalog {
+    /// Problems with `call` used as a `role`; empty when it is fine.
+    fn check(&self, call: &ConnectorCall, role: Role) -> Vec<ConnectorProblem>;
+}
+
+/// A catalog that accepts every call (used by [`crate::compile`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AcceptAll;
+
+impl ConnectorCatalog for AcceptAll {
+    fn check(&self, _call: &ConnectorCall, _role: Role) -> Vec<ConnectorProblem> {
+        Vec::new()
+    }
+}
+
+fn value(v: &OptionValueAst) -> Option<OptionValue> {
+    Some(match &v.kind {
+        OptionValueKind::Str(s) => OptionValue::Str(s.clone()),
+        OptionValueKind::Int(i) => OptionValue::Int(*i),
+        OptionValueKind::Float(f) => OptionValue::Float(*f),
+        OptionValueKind::Bool(b) => OptionValue::Bool(*b),
+        OptionValueKind::Duration(d) => OptionValue::Duration(*d),
+        OptionValueKind::Ident(s) => OptionValue::Ident(s.clone()),
+        OptionValueKind::List(items) => {
+            OptionValue::List(items.iter().map(value).collect::<Option<Vec<_>>>()?)
+        }
+        OptionValueKind::Invalid => return None,
+    })
+}
+
+/// Converts a call and asks `catalog` about it; `None` if a value was malformed.
+pub(crate) fn check_connector(
+    ast: &ConnectorCallAst,
+    role: Role,
+    catalog: &dyn ConnectorCatalog,
+    cx: &mut Ctx<'_>,
+) -> Option<ConnectorCall> {
+    for (i, (name, _)) in ast.options.iter().enumerate() {
+        if let Some((first, _)) = ast.options[..i].iter().find(|(n, _)| n.name == name.name) {
+            cx.push(
+                Diagnostic::error(
+                    codes::CONNECTOR,
+                    format!("option `{}` is given twice", name.name),
+                    name.span,
+                    "given again here",
+                )
+                .with_secondary(first.span, "first given here"),
+            );
+        }
+    }
+    let call = ConnectorCall {
+        kind: ast.kind.name.clone(),
+        args: ast.args.iter().map(value).collect::<Option<Vec<_>>>()?,
+        options: ast
+            .options
+            .iter()
+            .map(|(n, v)| value(v).map(|v| (n.name.clone(), v)))
+            .collect::<Option<Vec<_>>>()?,
+    };
+    for (option, message, help) in catalog.check(&call, role) {
+        let place = option
+            .as_ref()
+            .and_then(|o| ast.options.iter().find(|(n, _)| &n.name == o));
+        let d = match place {
+            Some((name, v)) => Diagnostic::error(codes::CONNECTOR, message, name.span.to(v.span), ""),
+            None => Diagnostic::error(codes::CONNECTOR, message, ast.span, ""),
+        };
+        cx.push(d.with_help_opt(help));
+    }
+    Some(call)
+}

@@ -1,0 +1,184 @@
+//! Meaning: resolves names, infers types, validates time and windows, and collects
+//! **every** diagnostic of a file in one pass. Lowering starts only if there is no error.
+//!
+//! The result is a [`CheckedProgram`]: names resolved to slots, expressions typed and
+//! converted to the engine's [`Expr`]; [`crate::lower`] lays it out as a logical plan.
+
+pub mod connectors;
+mod durations;
+mod functions;
+mod lints;
+mod names;
+mod schema;
+mod scope;
+mod stages;
+mod types;
+mod windows;
+
+use std::collections::HashMap;
+
+use weir_engine::plan::{Aggregate, Expr, PipelineInput, SinkNode, SourceNode, WindowKind};
+use weir_engine::schema::{Field, Schema};
+
+use crate::ast::{Item, PipelineDecl, Program};
+use crate::codes;
+use crate::diagnostic::Diagnostic;
+use connectors::{ConnectorCatalog, Role};
+use names::Decl;
+use scope::Scope;
+
+/// Shared state of one check: the file text (for quoting) and the diagnostics so far.
+pub(crate) struct Ctx<'a> {
+    pub text: &'a str,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+}
+
+/// A program whose names are resolved and whose expressions are typed.
+pub(crate) struct CheckedProgram {
+    pub sources: Vec<SourceNode>,
+    pub sinks: Vec<SinkNode>,
+    /// In declaration order.
+    pub pipelines: Vec<CheckedPipeline>,
+}
+
+/// A checked pipeline.
+pub(crate) struct CheckedPipeline {
+    pub name: String,
+    pub input: PipelineInput,
+    pub input_schema: Schema,
+    pub ops: Vec<Op>,
+}
+
+/// One checked stage (a `window` + `aggregate` pair is one `Op::Window`).
+pub(crate) enum Op {
+    Filter(Expr),
+    /// Assignments in order, each seeing the record as left by the previous ones.
+    Map(Vec<MapAssignment>),
+    Select(Vec<(Field, Expr)>),
+    KeyBy {
+        keys: Vec<usize>,
+        names: Vec<String>,
+    },
+    Window {
+        keys: Vec<usize>,
+        kind: WindowKind,
+        aggregates: Vec<Aggregate>,
+    },
+    Sink(String),
+}
+
+/// `field = expr` in a `map`, with the slot it writes (the record width appends).
+pub(crate) struct MapAssignment {
+    pub slot: usize,
+    pub field: Field,
+    pub expr: Expr,
+}
+
+/// Checks `program`, pushing every diagnostic into `cx`.
+pub(crate) fn check(
+    program: &Program,
+    catalog: &dyn ConnectorCatalog,
+    cx: &mut Ctx<'_>,
+) -> CheckedProgram {
+    for item in &program.items {
+        if let Item::Unsupported { keyword, span } = item {
+            cx.push(
+                Diagnostic::error(
+                    codes::NOT_SUPPORTED,
+                    format!("`{}` declarations are not supported yet", keyword.name),
+                    keyword.span,
+                    "not supported yet",
+                )
+                .with_secondary(*span, "this declaration is skipped")
+                .with_help("this version knows `source`, `sink` and `pipeline`"),
+            );
+        }
+    }
+    let names = names::collect(program, cx);
+
+    let mut sources = Vec::new();
+    let mut source_scopes: HashMap<String, Scope> = HashMap::new();
+    let mut sinks = Vec::new();
+    let mut pipelines: Vec<&PipelineDecl> = Vec::new();
+    for item in &program.items {
+        match item {
+            Item::Source(decl) => {
+                let (node, scope) = schema::check_source(decl, catalog, cx);
+                source_scopes.entry(decl.name.name.clone()).or_insert(scope);
+                sources.extend(node);
+            }
+            Item::Sink(decl) => {
+                if let Some(connector) =
+                    connectors::check_connector(&decl.connector, Role::Sink, catalog, cx)
+                {
+                    sinks.push(SinkNode {
+                        name: decl.name.name.clone(),
+                        connector,
+                    });
+                }
+            }
+            Item::Pipeline(decl) => pipelines.push(decl),
+            Item::Unsupported { .. } => {}
+        }
+    }
+
+    let (order, cyclic) = names::pipeline_order(&pipelines, &names, cx);
+    let mut outputs: HashMap<usize, Scope> = HashMap::new();
+    let mut checked: Vec<Option<CheckedPipeline>> = pipelines.iter().map(|_| None).collect();
+    for i in order {
+        let p = pipelines[i];
+        let (input, scope) = if cyclic.contains(&i) {
+            (None, Scope::poisoned())
+        } else {
+            match names.resolve_input(&p.from, cx) {
+                Some(Decl::Source(_)) => (
+                    Some(PipelineInput::Source(p.from.name.clone())),
+                    source_scopes
+                        .get(&p.from.name)
+                        .cloned()
+                        .unwrap_or_else(Scope::poisoned),
+                ),
+                Some(Decl::Pipeline(j)) => (
+                    Some(PipelineInput::Pipeline(p.from.name.clone())),
+                    outputs.get(&j).cloned().unwrap_or_else(Scope::poisoned),
+                ),
+                _ => (None, Scope::poisoned()),
+            }
+        };
+        if let Some(span) = p.on_error {
+            cx.push(
+                Diagnostic::error(
+                    codes::NOT_SUPPORTED,
+                    "`on error to` is not supported yet",
+                    span,
+                    "not supported yet",
+                )
+                .with_help("remove this line; failing records are dropped and counted for now"),
+            );
+        }
+        let input_schema = scope.schema();
+        let (ops, output) = stages::check_pipeline(p, scope, &names, cx);
+        outputs.insert(i, output);
+        if let (Some(input), Some(input_schema)) = (input, input_schema) {
+            checked[i] = Some(CheckedPipeline {
+                name: p.name.name.clone(),
+                input,
+                input_schema,
+                ops,
+            });
+        }
+    }
+    lints::unused_outputs(&pipelines, cx);
+
+    CheckedProgram {
+        sources,
+        sinks,
+        pipelines: checked.into_iter().flatten().collect(),
+    }
+}

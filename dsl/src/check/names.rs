@@ -1,0 +1,254 @@
+//! Declarations and the names that refer to them: duplicates, `from`, `to`, and the
+//! order in which pipelines must be checked (readers after what they read; cycles are
+//! errors).
+
+use std::collections::{HashMap, HashSet};
+
+use super::Ctx;
+use crate::ast::{Ident, Item, PipelineDecl, Program};
+use crate::codes;
+use crate::diagnostic::{Diagnostic, Span};
+use crate::suggest::did_you_mean;
+
+/// What a name is declared as (the index counts declarations of that kind).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decl {
+    Source(usize),
+    Sink(usize),
+    Pipeline(usize),
+}
+
+impl Decl {
+    fn what(self) -> &'static str {
+        match self {
+            Decl::Source(_) => "a source",
+            Decl::Sink(_) => "a sink",
+            Decl::Pipeline(_) => "a pipeline",
+        }
+    }
+}
+
+/// All declared names (one namespace; the first declaration of a name wins).
+pub(crate) struct Names {
+    decls: HashMap<String, (Decl, Span)>,
+    /// Names in declaration order, for suggestions and notes.
+    ordered: Vec<(String, Decl)>,
+}
+
+/// Collects declarations, reporting duplicates (P0101).
+pub(crate) fn collect(program: &Program, cx: &mut Ctx<'_>) -> Names {
+    let mut names = Names {
+        decls: HashMap::new(),
+        ordered: Vec::new(),
+    };
+    let (mut sources, mut sinks, mut pipelines) = (0, 0, 0);
+    for item in &program.items {
+        let (ident, decl) = match item {
+            Item::Source(s) => {
+                sources += 1;
+                (&s.name, Decl::Source(sources - 1))
+            }
+            Item::Sink(s) => {
+                sinks += 1;
+                (&s.name, Decl::Sink(sinks - 1))
+            }
+            Item::Pipeline(p) => {
+                pipelines += 1;
+                (&p.name, Decl::Pipeline(pipelines - 1))
+            }
+            Item::Unsupported { .. } => continue,
+        };
+        if let Some((first, first_span)) = names.decls.get(&ident.name) {
+            cx.push(
+                Diagnostic::error(
+                    codes::DUPLICATE_DECLARATION,
+                    format!("`{}` is declared twice", ident.name),
+                    ident.span,
+                    "declared again here",
+                )
+                .with_secondary(*first_span, format!("first declared here, as {}", first.what()))
+                .with_help("sources, sinks and pipelines share one namespace; rename one of them"),
+            );
+            continue;
+        }
+        names.decls.insert(ident.name.clone(), (decl, ident.span));
+        names.ordered.push((ident.name.clone(), decl));
+    }
+    names
+}
+
+impl Names {
+    fn names_of(&self, keep: impl Fn(Decl) -> bool) -> Vec<&str> {
+        self.ordered
+            .iter()
+            .filter(|(_, d)| keep(*d))
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+
+    /// Resolves `from <name>` to a source or pipeline (P0102 otherwise).
+    pub fn resolve_input(&self, name: &Ident, cx: &mut Ctx<'_>) -> Option<Decl> {
+        match self.decls.get(&name.name) {
+            Some((d @ (Decl::Source(_) | Decl::Pipeline(_)), _)) => Some(*d),
+            Some((Decl::Sink(_), span)) => {
+                cx.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_INPUT,
+                        format!("cannot read from `{}`: it is a sink", name.name),
+                        name.span,
+                        "a sink, not a source or pipeline",
+                    )
+                    .with_secondary(*span, "declared as a sink here")
+                    .with_help("`from` names a source or another pipeline"),
+                );
+                None
+            }
+            None => {
+                let candidates = self.names_of(|d| !matches!(d, Decl::Sink(_)));
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_INPUT,
+                    format!("unknown source or pipeline `{}`", name.name),
+                    name.span,
+                    "not declared",
+                )
+                .with_help_opt(
+                    did_you_mean(&name.name, candidates.iter().copied())
+                        .map(|s| format!("did you mean `{s}`?")),
+                );
+                d = d.with_note(if candidates.is_empty() {
+                    "no sources or pipelines are declared; declare one with `source <name> = …`"
+                        .to_string()
+                } else {
+                    format!("sources and pipelines: {}", candidates.join(", "))
+                });
+                cx.push(d);
+                None
+            }
+        }
+    }
+
+    /// Resolves `to <name>` to a sink (P0103 otherwise).
+    pub fn resolve_sink(&self, name: &Ident, cx: &mut Ctx<'_>) -> bool {
+        match self.decls.get(&name.name) {
+            Some((Decl::Sink(_), _)) => true,
+            Some((d, span)) => {
+                cx.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_SINK,
+                        format!("cannot write to `{}`: it is {}", name.name, d.what()),
+                        name.span,
+                        "not a sink",
+                    )
+                    .with_secondary(*span, format!("declared as {} here", d.what()))
+                    .with_help("declare a sink, e.g. `sink out = stdout()`, and write `to out`"),
+                );
+                false
+            }
+            None => {
+                let sinks = self.names_of(|d| matches!(d, Decl::Sink(_)));
+                cx.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_SINK,
+                        format!("unknown sink `{}`", name.name),
+                        name.span,
+                        "not declared",
+                    )
+                    .with_help(
+                        did_you_mean(&name.name, sinks.iter().copied())
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| {
+                                format!("declare it: `sink {} = stdout()`", name.name)
+                            }),
+                    )
+                    .with_note(if sinks.is_empty() {
+                        "no sinks are declared".to_string()
+                    } else {
+                        format!("sinks: {}", sinks.join(", "))
+                    }),
+                );
+                false
+            }
+        }
+    }
+}
+
+/// The order to check pipelines in (each after the pipeline it reads), and the pipelines
+/// that are part of a cycle (reported as P0104, once per cycle).
+pub(crate) fn pipeline_order(
+    pipelines: &[&PipelineDecl],
+    names: &Names,
+    cx: &mut Ctx<'_>,
+) -> (Vec<usize>, HashSet<usize>) {
+    let index: HashMap<&str, usize> = pipelines
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.name.as_str(), i))
+        .rev() // the first declaration wins
+        .collect();
+    // Only the first declaration of a name is a real pipeline to read from.
+    let upstream = |i: usize| -> Option<usize> {
+        let from = &pipelines[i].from.name;
+        match names.decls.get(from) {
+            Some((super::names::Decl::Pipeline(_), _)) => index.get(from.as_str()).copied(),
+            _ => None,
+        }
+    };
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let mut marks = vec![Mark::New; pipelines.len()];
+    let mut order = Vec::new();
+    let mut cyclic = HashSet::new();
+    for start in 0..pipelines.len() {
+        // Follow the (single) `from` chain; each pipeline reads exactly one input.
+        let mut chain = Vec::new();
+        let mut at = Some(start);
+        while let Some(i) = at {
+            match marks[i] {
+                Mark::Done => break,
+                Mark::Active => {
+                    // `i` is on the current chain: a cycle from `i` to the end of the chain.
+                    let pos = chain.iter().position(|&c| c == i).unwrap_or(0);
+                    let cycle: Vec<usize> = chain[pos..].to_vec();
+                    report_cycle(pipelines, &cycle, cx);
+                    cyclic.extend(cycle);
+                    break;
+                }
+                Mark::New => {
+                    marks[i] = Mark::Active;
+                    chain.push(i);
+                    at = upstream(i);
+                }
+            }
+        }
+        for &i in chain.iter().rev() {
+            marks[i] = Mark::Done;
+            order.push(i);
+        }
+    }
+    (order, cyclic)
+}
+
+fn report_cycle(pipelines: &[&PipelineDecl], cycle: &[usize], cx: &mut Ctx<'_>) {
+    // `cycle[k]` reads `cycle[k+1]`, and the last reads `cycle[0]`.
+    let mut path: Vec<&str> = cycle.iter().map(|&i| pipelines[i].name.name.as_str()).collect();
+    path.push(path[0]);
+    let first = pipelines[cycle[0]];
+    let mut d = Diagnostic::error(
+        codes::PIPELINE_CYCLE,
+        format!("pipelines read each other in a cycle: {}", path.join(" → ")),
+        first.from.span,
+        format!("`{}` reads `{}` here", first.name.name, first.from.name),
+    );
+    for &i in &cycle[1..] {
+        let p = pipelines[i];
+        d = d.with_secondary(
+            p.from.span,
+            format!("`{}` reads `{}` here", p.name.name, p.from.name),
+        );
+    }
+    cx.push(d.with_help("a pipeline must read a source or a pipeline that does not read it back"));
+}

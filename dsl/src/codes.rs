@@ -1,0 +1,66 @@
+//! Diagnostic codes. Every diagnostic carries one; they are stable, so docs, editors and
+//! CI can refer to them. `P00xx` syntax, `P01xx` declarations and names, `P02xx` fields
+//! and types, `P03xx` time and windows, `P04xx` lints (warnings), `P05xx` connectors.
+
+/// Syntax error: the text does not follow the grammar (also bad literals such as `10sec`
+/// or an unterminated string).
+pub const SYNTAX: &str = "P0001";
+/// A declaration or stage of the language that this version does not implement yet
+/// (`table`, `test`, `run`, `model`, `lookup`, `join`, `on error`, …).
+pub const NOT_SUPPORTED: &str = "P0002";
+
+/// Two declarations (sources, sinks, pipelines) with the same name, or a repeated
+/// `event_time` line.
+pub const DUPLICATE_DECLARATION: &str = "P0101";
+/// `from` names neither a source nor a pipeline.
+pub const UNKNOWN_INPUT: &str = "P0102";
+/// `to` names no sink.
+pub const UNKNOWN_SINK: &str = "P0103";
+/// Pipelines read each other in a cycle.
+pub const PIPELINE_CYCLE: &str = "P0104";
+
+/// Unknown type name in a schema (`float` → did you mean `f64`).
+pub const UNKNOWN_TYPE: &str = "P0201";
+/// `event_time` names an unknown field, or a field that is not a non-null `timestamp`.
+pub const BAD_EVENT_TIME: &str = "P0202";
+/// An expression or `key by` names a field the record does not have.
+pub const UNKNOWN_FIELD: &str = "P0203";
+/// Call of an unknown function.
+pub const UNKNOWN_FUNCTION: &str = "P0204";
+/// A function or aggregate called with the wrong number or types of arguments.
+pub const BAD_ARGUMENTS: &str = "P0205";
+/// Operand types that an operator does not accept (`"a" * 2`, `ts > 5`, `not temp`).
+pub const TYPE_MISMATCH: &str = "P0206";
+/// The condition of `where` is not a `bool`.
+pub const WHERE_NOT_BOOL: &str = "P0207";
+/// Two fields with the same name in one record (schema, `select`, `aggregate`).
+pub const DUPLICATE_FIELD: &str = "P0208";
+/// An output field needs a name (`select temp * 2` → `select t2 = temp * 2`).
+pub const MISSING_NAME: &str = "P0209";
+/// An aggregate function outside `aggregate`, or something else than an aggregate call
+/// inside it.
+pub const MISPLACED_AGGREGATE: &str = "P0210";
+/// The type of an expression cannot be known (a field set to plain `null`).
+pub const UNKNOWN_TYPE_OF_NULL: &str = "P0211";
+
+/// A bare number where a duration is needed (`window tumbling 60` → `60s`).
+pub const DURATION_WITHOUT_UNIT: &str = "P0301";
+/// A window on records without event time (the source has no `event_time`, or a stage
+/// removed the event-time field).
+pub const WINDOW_WITHOUT_EVENT_TIME: &str = "P0302";
+/// `window` not followed by `aggregate`, or `aggregate` without a `window` before it.
+pub const WINDOW_WITHOUT_AGGREGATE: &str = "P0303";
+/// A window kind or clause not supported yet (sliding, session, global, `emit`, …).
+pub const UNSUPPORTED_WINDOW: &str = "P0304";
+/// A window size that is not positive, or an offset outside `0 ≤ offset < size`.
+pub const BAD_WINDOW_SIZE: &str = "P0305";
+/// `watermark` on a source without `event_time`.
+pub const WATERMARK_WITHOUT_EVENT_TIME: &str = "P0306";
+
+/// Warning: the left side of `??` can never be null, so the right side is never used.
+pub const USELESS_COALESCE: &str = "P0401";
+/// Warning: a pipeline neither writes to a sink nor is read by another pipeline.
+pub const UNUSED_OUTPUT: &str = "P0402";
+
+/// The connector catalog rejected a connector call or one of its options.
+pub const CONNECTOR: &str = "P0501";

@@ -1,0 +1,284 @@
+//! Pest errors in user words: "expected a stage after `|`", never a grammar rule name.
+//!
+//! Every grammar rule has a description in [`describe`], an exhaustive `match`: adding a
+//! rule to the grammar without saying how to describe it to users does not compile.
+
+use pest::error::{ErrorVariant, InputLocation};
+
+use super::Rule;
+use crate::codes;
+use crate::diagnostic::{Diagnostic, Span};
+use crate::suggest::did_you_mean;
+
+/// What users are told a rule stands for, or `None` for rules that are never the
+/// expected thing on their own (their parents are described instead).
+fn describe(rule: Rule) -> Option<&'static str> {
+    use Rule::*;
+    Some(match rule {
+        EOI => "end of file",
+        program | top_item | source_decl | sink_decl | pipeline_decl | future_decl
+        | future_decl_kw | top_kw => {
+            "a declaration (`source`, `sink` or `pipeline`)"
+        }
+        source_item | field_decl => "a field such as `temp: f64`",
+        event_time_decl => "`event_time <field>`",
+        watermark_decl => "`watermark bounded <duration>`",
+        watermark_part | wm_bounded | wm_idle | wm_per_key => {
+            "a watermark setting (`bounded 10s`, `idle 1m` or `per key`)"
+        }
+        type_ref => "a type such as `f64`",
+        nullable_mark => "`?`",
+        connector_call => "a connector call such as `file(\"out.jsonl\")`",
+        call_arg | named_option | option_value | option_list => "a value",
+        on_error_line => "`on error to <sink>`",
+        from_line => "`from <source or pipeline>`",
+        pipe_stage | stage_kw | future_stage | future_stage_kw | unknown_stage => {
+            "a stage (`where`, `map`, `select`, `key by`, `window`, `aggregate` or `to`)"
+        }
+        where_stage => "`where <condition>`",
+        map_stage | assignment => "an assignment such as `temp_f = temp * 1.8 + 32.0`",
+        select_stage | named_expr => "a field or `name = <expression>`",
+        key_by_stage => "`key by <field>`",
+        aggregate_stage => "an aggregate such as `n = count()`",
+        to_stage => "`to <sink>`",
+        window_stage | window_kind | tumbling_window | sliding_window | session_window
+        | global_window | unknown_window => {
+            "a window kind such as `tumbling 1m`"
+        }
+        window_clause | emit_clause | allow_late_clause | accumulation_mode | late_to_clause
+        | timestamp_clause | clause_stop => "a window clause such as `allow late 5m`",
+        dur_value | duration_lit => "a duration such as `10s`",
+        expression | bound_expr | operand | primary | paren_expr | func_call | literal
+        | field_ref | bound_operand | prefix_op | op_neg | op_not => "an expression",
+        infix_op | bound_op | postfix_op | op_or | op_and | op_coalesce | op_eq | op_ne
+        | op_le | op_ge | op_lt | op_gt | op_add | op_sub | op_mul | op_div | op_rem => {
+            "an operator"
+        }
+        between_tail => "`between <low> and <high>`",
+        in_tail => "`in [<values>]`",
+        field_name => "a field name",
+        ident | reserved_word => "a name",
+        count_lit | float_lit | int_lit | bad_number | digits | exponent => "a number",
+        bool_lit => "`true` or `false`",
+        null_lit => "`null`",
+        string_lit | unterminated_string => "a string",
+        kw_source => "`source`",
+        kw_sink => "`sink`",
+        kw_pipeline => "`pipeline`",
+        kw_table => "`table`",
+        kw_test => "`test`",
+        kw_run => "`run`",
+        kw_model => "`model`",
+        kw_event_time => "`event_time`",
+        kw_watermark => "`watermark`",
+        kw_bounded => "`bounded`",
+        kw_idle => "`idle`",
+        kw_per => "`per`",
+        kw_key => "`key`",
+        kw_by => "`by`",
+        kw_on => "`on`",
+        kw_error => "`error`",
+        kw_from => "`from`",
+        kw_to => "`to`",
+        kw_where => "`where`",
+        kw_map => "`map`",
+        kw_select => "`select`",
+        kw_aggregate => "`aggregate`",
+        kw_window => "`window`",
+        kw_tumbling => "`tumbling`",
+        kw_offset => "`offset`",
+        kw_sliding => "`sliding`",
+        kw_every => "`every`",
+        kw_session => "`session`",
+        kw_gap => "`gap`",
+        kw_max => "`max`",
+        kw_global => "`global`",
+        kw_emit => "`emit`",
+        kw_allow => "`allow`",
+        kw_late => "`late`",
+        kw_accumulate => "`accumulate`",
+        kw_discard => "`discard`",
+        kw_retract => "`retract`",
+        kw_timestamp => "`timestamp`",
+        kw_end => "`end`",
+        kw_earliest => "`earliest`",
+        kw_latest => "`latest`",
+        kw_lookup => "`lookup`",
+        kw_join => "`join`",
+        kw_detect => "`detect`",
+        kw_forecast => "`forecast`",
+        kw_infer => "`infer`",
+        kw_track => "`track`",
+        kw_alert => "`alert`",
+        kw_between => "`between`",
+        kw_in => "`in`",
+        ident_char => "a letter, digit or `_`",
+        brace_block | loose_token | assign_eq => return None,
+        WHITESPACE | COMMENT => return None,
+    })
+}
+
+/// Punctuation worth naming when it is what was expected.
+const PUNCTUATION: [&str; 11] = ["{", "}", "(", ")", "[", "]", ",", ":", "=", "|", "?"];
+
+const STAGE_WORDS: [&str; 8] = [
+    "where",
+    "map",
+    "select",
+    "key",
+    "window",
+    "aggregate",
+    "to",
+    "from",
+];
+
+/// Translates a pest error into a diagnostic.
+pub(super) fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnostic {
+    let at = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((p, _)) => p,
+    };
+    let found = token_at(text, at);
+    let found_span = Span::new(at, at + found.len());
+    let found_text = if found.is_empty() {
+        "end of file".to_string()
+    } else {
+        format!("`{found}`")
+    };
+
+    let mut expected: Vec<&'static str> = Vec::new();
+    if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
+        for rule in positives {
+            if let Some(d) = describe(*rule) {
+                if !expected.contains(&d) {
+                    expected.push(d);
+                }
+            }
+        }
+    }
+    let mut punctuation: Vec<String> = Vec::new();
+    if let Some(attempts) = error.parse_attempts() {
+        if attempts.max_position == at {
+            for token in attempts.expected_tokens() {
+                let token = token.to_string();
+                if PUNCTUATION.contains(&token.as_str()) {
+                    punctuation.push(format!("`{token}`"));
+                }
+            }
+        }
+    }
+    punctuation.sort();
+    punctuation.dedup();
+
+    let previous = previous_token(text, at);
+    let stage_expected = expected.iter().any(|e| e.starts_with("a stage"));
+    let (message, label) = if stage_expected && previous == "|" {
+        (
+            "expected a stage after `|`".to_string(),
+            format!("found {found_text}, expected a stage"),
+        )
+    } else {
+        let mut all: Vec<String> = punctuation.clone();
+        all.extend(expected.iter().map(|s| s.to_string()));
+        let list = one_of(&all);
+        if list.is_empty() {
+            (format!("unexpected {found_text}"), "unexpected here".to_string())
+        } else {
+            (format!("expected {list}, found {found_text}"), format!("expected {list}"))
+        }
+    };
+
+    let mut diagnostic = Diagnostic::error(codes::SYNTAX, message, found_span, label);
+    diagnostic.help = help(&expected, &punctuation, found, previous);
+    diagnostic
+}
+
+fn help(expected: &[&str], punctuation: &[String], found: &str, previous: &str) -> Option<String> {
+    let expects = |s: &str| expected.iter().any(|e| e.starts_with(s));
+    if expects("a stage") {
+        let stages = ["where", "map", "select", "key", "window", "aggregate", "to"];
+        let synonym = match found {
+            "filter" => Some("where"),
+            "project" => Some("select"),
+            "group" | "groupby" | "partition" => Some("key by"),
+            "agg" | "reduce" => Some("aggregate"),
+            "sink" | "output" | "into" => Some("to"),
+            "with" | "extend" | "derive" => Some("map"),
+            _ => did_you_mean(found, stages).map(|s| if s == "key" { "key by" } else { s }),
+        };
+        return Some(match synonym {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "stages are `where`, `map`, `select`, `key by`, `window`, `aggregate` and `to`"
+                .to_string(),
+        });
+    }
+    if punctuation.iter().any(|p| p == "`|`") && STAGE_WORDS.contains(&found) {
+        return Some(format!("put `|` before each stage: `| {found} …`"));
+    }
+    if expects("an operator") && found.starts_with('=') && !found.starts_with("==") {
+        return Some("to compare, write `==`".to_string());
+    }
+    if expects("a duration") {
+        return Some("durations need a unit: `ms`, `s`, `m`, `h` or `d`, as in `10s`".to_string());
+    }
+    if expects("a type") {
+        return Some("types are `bool`, `i64`, `f64`, `string`, `timestamp` and `duration`, with `?` for nullable".to_string());
+    }
+    if expects("a window kind") {
+        return Some("write e.g. `window tumbling 1m`".to_string());
+    }
+    if previous == "," && found == ")" {
+        return None;
+    }
+    None
+}
+
+/// "a, b or c".
+fn one_of(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// The token starting at `at`: a word, a number, or one punctuation character.
+fn token_at(text: &str, at: usize) -> &str {
+    let rest = text.get(at..).unwrap_or("");
+    let word_end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(rest.len());
+    if word_end > 0 {
+        return &rest[..word_end];
+    }
+    for two in ["==", "!=", "<=", ">=", "??"] {
+        if rest.starts_with(two) {
+            return &rest[..2];
+        }
+    }
+    rest.chars().next().map_or("", |c| &rest[..c.len_utf8()])
+}
+
+/// The last non-blank character (or word) before `at`, skipping comments.
+fn previous_token(text: &str, at: usize) -> &str {
+    let before = text.get(..at).unwrap_or("");
+    let mut trimmed = before;
+    loop {
+        let t = trimmed.trim_end();
+        // Drop a trailing comment on the last line.
+        let line_start = t.rfind('\n').map_or(0, |i| i + 1);
+        match t[line_start..].find('#') {
+            Some(hash) if !t[line_start..line_start + hash].contains('"') => {
+                trimmed = &t[..line_start + hash];
+            }
+            _ => {
+                trimmed = t;
+                break;
+            }
+        }
+    }
+    trimmed
+        .chars()
+        .last()
+        .map_or("", |c| &trimmed[trimmed.len() - c.len_utf8()..])
+}

@@ -1,0 +1,729 @@
+//! Text → [`ast::Program`](crate::ast::Program): the pest grammar, the pairs-to-AST
+//! builder, and a Pratt parser for operator precedence.
+//!
+//! Pest only checks syntax. Its errors are translated into user words by
+//! [`errors`]; literal problems the grammar lets through on purpose (`10sec`, `1.5s`, an
+//! unterminated string, a bad escape) are reported here, so that parsing continues and
+//! the checker can still report everything else in the file.
+
+mod errors;
+#[cfg(test)]
+mod tests;
+
+use std::sync::OnceLock;
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser;
+
+use crate::ast::*;
+use crate::codes;
+use crate::diagnostic::Diagnostic;
+
+/// The pest parser generated from `grammar.pest`, in a private module: its `Rule` enum
+/// is an implementation detail and never reaches users.
+mod grammar {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "grammar.pest"]
+    pub(crate) struct PipeParser;
+}
+pub(crate) use grammar::{PipeParser, Rule};
+
+/// A parsed file and the literal problems found while building it.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The syntax tree (malformed literals are `Invalid` nodes).
+    pub program: Program,
+    /// Errors about literals (`10sec`, bad escapes, …).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses a whole file. A syntax error stops parsing (pest does not recover), so `Err`
+/// holds exactly one diagnostic.
+pub fn parse(text: &str) -> Result<Parsed, Box<Diagnostic>> {
+    // Collect expected literal tokens (`)`, `}`, …) for better syntax errors.
+    pest::set_error_detail(true);
+    let mut pairs = PipeParser::parse(Rule::program, text)
+        .map_err(|e| Box::new(errors::translate(&e, text)))?;
+    let program = pairs
+        .next()
+        .expect("invariant: a successful parse yields the program pair");
+    let mut builder = Builder {
+        diagnostics: Vec::new(),
+    };
+    let program = builder.program(program);
+    Ok(Parsed {
+        program,
+        diagnostics: builder.diagnostics,
+    })
+}
+
+fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+fn ident_of(pair: &Pair<'_, Rule>) -> Ident {
+    Ident {
+        name: pair.as_str().to_string(),
+        span: span_of(pair),
+    }
+}
+
+/// True for keyword rules: they carry no data beyond their span.
+fn is_keyword(rule: Rule) -> bool {
+    format!("{rule:?}").starts_with("kw_")
+}
+
+/// Inner pairs without keywords.
+fn significant<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    PRATT.get_or_init(|| {
+        // Loosest first.
+        PrattParser::new()
+            .op(Op::infix(Rule::op_or, Assoc::Left))
+            .op(Op::infix(Rule::op_and, Assoc::Left))
+            .op(Op::prefix(Rule::op_not))
+            .op(Op::infix(Rule::op_eq, Assoc::Left)
+                | Op::infix(Rule::op_ne, Assoc::Left)
+                | Op::infix(Rule::op_lt, Assoc::Left)
+                | Op::infix(Rule::op_le, Assoc::Left)
+                | Op::infix(Rule::op_gt, Assoc::Left)
+                | Op::infix(Rule::op_ge, Assoc::Left)
+                | Op::postfix(Rule::between_tail)
+                | Op::postfix(Rule::in_tail))
+            .op(Op::infix(Rule::op_coalesce, Assoc::Right))
+            .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left)
+                | Op::infix(Rule::op_div, Assoc::Left)
+                | Op::infix(Rule::op_rem, Assoc::Left))
+            .op(Op::prefix(Rule::op_neg))
+    })
+}
+
+/// Milliseconds per duration unit.
+pub(crate) fn unit_millis(unit: &str) -> Option<i64> {
+    Some(match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    })
+}
+
+fn split_number(text: &str) -> (&str, &str) {
+    let end = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '_'))
+        .unwrap_or(text.len());
+    text.split_at(end)
+}
+
+struct Builder {
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Builder {
+    fn error(&mut self, message: impl Into<String>, span: Span, label: &str, help: Option<String>) {
+        self.diagnostics
+            .push(Diagnostic::error(codes::SYNTAX, message, span, label).with_help_opt(help));
+    }
+
+    fn program(&mut self, pair: Pair<'_, Rule>) -> Program {
+        let mut items = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::source_decl => items.push(Item::Source(self.source(p))),
+                Rule::sink_decl => items.push(Item::Sink(self.sink(p))),
+                Rule::pipeline_decl => items.push(Item::Pipeline(self.pipeline(p))),
+                Rule::future_decl => {
+                    let span = span_of(&p);
+                    let keyword = p
+                        .into_inner()
+                        .next()
+                        .map(|k| ident_of(&k))
+                        .expect("invariant: future_decl starts with its keyword");
+                    items.push(Item::Unsupported { keyword, span });
+                }
+                _ => {} // EOI
+            }
+        }
+        Program { items }
+    }
+
+    fn source(&mut self, pair: Pair<'_, Rule>) -> SourceDecl {
+        let span = span_of(&pair);
+        let mut inner = significant(pair);
+        let name = ident_of(&inner.next().expect("invariant: source name"));
+        let connector = self.connector(inner.next().expect("invariant: source connector"));
+        let mut decl = SourceDecl {
+            name,
+            connector,
+            fields: Vec::new(),
+            event_time: Vec::new(),
+            watermark: Vec::new(),
+            span,
+        };
+        for item in inner {
+            match item.as_rule() {
+                Rule::field_decl => {
+                    let mut parts = item.into_inner();
+                    let name = ident_of(&parts.next().expect("invariant: field name"));
+                    let ty = parts.next().expect("invariant: field type");
+                    let ty_span = span_of(&ty);
+                    let mut ty_parts = ty.into_inner();
+                    let ty_name = ident_of(&ty_parts.next().expect("invariant: type name"));
+                    decl.fields.push(FieldDecl {
+                        name,
+                        ty: TypeRef {
+                            name: ty_name,
+                            nullable: ty_parts.next().is_some(),
+                            span: ty_span,
+                        },
+                    });
+                }
+                Rule::event_time_decl => {
+                    let field = significant(item).next().expect("invariant: event_time field");
+                    decl.event_time.push(ident_of(&field));
+                }
+                Rule::watermark_decl => {
+                    let span = span_of(&item);
+                    let parts = significant(item)
+                        .map(|part| match part.as_rule() {
+                            Rule::wm_bounded => WatermarkPart::Bounded(
+                                self.duration(significant(part).next().expect("invariant: d")),
+                            ),
+                            Rule::wm_idle => WatermarkPart::Idle(
+                                self.duration(significant(part).next().expect("invariant: d")),
+                            ),
+                            _ => WatermarkPart::PerKey(span_of(&part)),
+                        })
+                        .collect();
+                    decl.watermark.push(WatermarkDecl { parts, span });
+                }
+                _ => {}
+            }
+        }
+        decl
+    }
+
+    fn sink(&mut self, pair: Pair<'_, Rule>) -> SinkDecl {
+        let span = span_of(&pair);
+        let mut inner = significant(pair);
+        let name = ident_of(&inner.next().expect("invariant: sink name"));
+        let connector = self.connector(inner.next().expect("invariant: sink connector"));
+        SinkDecl {
+            name,
+            connector,
+            span,
+        }
+    }
+
+    fn connector(&mut self, pair: Pair<'_, Rule>) -> ConnectorCallAst {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner();
+        let kind = ident_of(&inner.next().expect("invariant: connector name"));
+        let mut call = ConnectorCallAst {
+            kind,
+            args: Vec::new(),
+            options: Vec::new(),
+            span,
+        };
+        for arg in inner {
+            match arg.as_rule() {
+                Rule::named_option => {
+                    let mut parts = arg.into_inner();
+                    let name = ident_of(&parts.next().expect("invariant: option name"));
+                    let value = self.option_value(parts.next().expect("invariant: option value"));
+                    call.options.push((name, value));
+                }
+                _ => {
+                    let value = self.option_value(arg);
+                    call.args.push(value);
+                }
+            }
+        }
+        call
+    }
+
+    fn option_value(&mut self, pair: Pair<'_, Rule>) -> OptionValueAst {
+        let span = span_of(&pair);
+        let inner = pair
+            .into_inner()
+            .next()
+            .expect("invariant: option_value has one child");
+        let kind = match inner.as_rule() {
+            Rule::option_list => OptionValueKind::List(
+                inner.into_inner().map(|v| self.option_value(v)).collect(),
+            ),
+            Rule::ident => OptionValueKind::Ident(inner.as_str().to_string()),
+            _ => match self.literal(&inner) {
+                Some(Literal::Int(i)) => OptionValueKind::Int(i),
+                Some(Literal::Float(f)) => OptionValueKind::Float(f),
+                Some(Literal::Str(s)) => OptionValueKind::Str(s),
+                Some(Literal::Bool(b)) => OptionValueKind::Bool(b),
+                Some(Literal::Duration(d)) => OptionValueKind::Duration(d),
+                Some(Literal::Null) | None => OptionValueKind::Invalid,
+            },
+        };
+        OptionValueAst { kind, span }
+    }
+
+    /// A literal token; reports malformed ones and returns `None` for them.
+    fn literal(&mut self, pair: &Pair<'_, Rule>) -> Option<Literal> {
+        let text = pair.as_str();
+        let span = span_of(pair);
+        match pair.as_rule() {
+            Rule::string_lit => self.string(text, span).map(Literal::Str),
+            Rule::unterminated_string => {
+                let span = Span::new(span.lo, span.lo + text.trim_end_matches('\n').len());
+                self.error(
+                    "unterminated string",
+                    span,
+                    "this string has no closing `\"`",
+                    Some("close the string with `\"` on the same line".into()),
+                );
+                None
+            }
+            Rule::int_lit => match split_number(text).0.replace('_', "").parse::<i64>() {
+                Ok(i) => Some(Literal::Int(i)),
+                Err(_) => {
+                    self.error("integer too large", span, "does not fit in an i64", None);
+                    None
+                }
+            },
+            Rule::float_lit => match text.replace('_', "").parse::<f64>() {
+                Ok(f) => Some(Literal::Float(f)),
+                Err(_) => {
+                    self.error("malformed number", span, "not a number", None);
+                    None
+                }
+            },
+            Rule::count_lit => {
+                let (digits, suffix) = split_number(text);
+                let scale: i64 = match suffix {
+                    "k" => 1_000,
+                    "M" => 1_000_000,
+                    _ => 1_000_000_000,
+                };
+                match digits.replace('_', "").parse::<i64>().ok().and_then(|n| n.checked_mul(scale)) {
+                    Some(n) => Some(Literal::Int(n)),
+                    None => {
+                        self.error("count too large", span, "does not fit in an i64", None);
+                        None
+                    }
+                }
+            }
+            Rule::duration_lit => {
+                let (digits, unit) = split_number(text);
+                let ms = digits
+                    .replace('_', "")
+                    .parse::<i64>()
+                    .ok()
+                    .zip(unit_millis(unit))
+                    .and_then(|(n, scale)| n.checked_mul(scale));
+                match ms {
+                    Some(ms) => Some(Literal::Duration(ms)),
+                    None => {
+                        self.error("duration too large", span, "does not fit in i64 milliseconds", None);
+                        None
+                    }
+                }
+            }
+            Rule::bad_number => {
+                self.bad_number(text, span);
+                None
+            }
+            Rule::bool_lit => Some(Literal::Bool(text == "true")),
+            Rule::null_lit => Some(Literal::Null),
+            _ => None,
+        }
+    }
+
+    fn bad_number(&mut self, text: &str, span: Span) {
+        let (digits, rest) = split_number(text);
+        if let Some(fraction_and_unit) = rest.strip_prefix('.') {
+            let unit = fraction_and_unit.trim_start_matches(|c: char| c.is_ascii_digit());
+            if let Some(scale) = unit_millis(unit) {
+                let value: f64 = text[..text.len() - unit.len()].parse().unwrap_or(0.0);
+                let smaller = match unit {
+                    "d" => Some(("h", 24.0)),
+                    "h" => Some(("m", 60.0)),
+                    "m" => Some(("s", 60.0)),
+                    "s" => Some(("ms", 1000.0)),
+                    _ => None,
+                };
+                let help = match smaller {
+                    Some((u, f)) if (value * f).fract() == 0.0 => {
+                        format!("write `{}{u}`", (value * f) as i64)
+                    }
+                    _ => format!("write a whole number of a smaller unit, e.g. `{}ms`", (value * scale as f64).round() as i64),
+                };
+                self.error(
+                    format!("durations take whole numbers, found `{text}`"),
+                    span,
+                    "fractional duration",
+                    Some(help),
+                );
+                return;
+            }
+        }
+        let unit = rest.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+        let help = match unit {
+            "sec" | "secs" | "second" | "seconds" => Some(format!("write `{digits}s`")),
+            "min" | "mins" | "minute" | "minutes" => Some(format!("write `{digits}m`")),
+            "hr" | "hrs" | "hour" | "hours" => Some(format!("write `{digits}h`")),
+            "day" | "days" => Some(format!("write `{digits}d`")),
+            "msec" | "millis" | "milliseconds" => Some(format!("write `{digits}ms`")),
+            "K" => Some(format!("write `{digits}k`")),
+            "g" => Some(format!("write `{digits}G`")),
+            _ => None,
+        }
+        .unwrap_or_else(|| {
+            "durations use `ms`, `s`, `m`, `h`, `d`; counts use `k`, `M`, `G`".to_string()
+        });
+        self.error(
+            format!("unknown unit `{unit}` in `{text}`"),
+            span,
+            "unknown unit",
+            Some(help),
+        );
+    }
+
+    fn string(&mut self, text: &str, span: Span) -> Option<String> {
+        let body = &text[1..text.len() - 1];
+        let mut out = String::with_capacity(body.len());
+        let mut chars = body.char_indices();
+        let mut ok = true;
+        while let Some((i, c)) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some((_, '"')) => out.push('"'),
+                Some((_, '\\')) => out.push('\\'),
+                Some((_, 'n')) => out.push('\n'),
+                Some((_, 't')) => out.push('\t'),
+                Some((_, 'r')) => out.push('\r'),
+                Some((j, other)) => {
+                    let lo = span.lo + 1 + i;
+                    let esc = Span::new(lo, span.lo + 1 + j + other.len_utf8());
+                    self.error(
+                        format!("unknown escape `\\{other}` in a string"),
+                        esc,
+                        "unknown escape",
+                        Some("strings know `\\\"`, `\\\\`, `\\n`, `\\t` and `\\r`".into()),
+                    );
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn duration(&mut self, pair: Pair<'_, Rule>) -> DurationAst {
+        // `pair` is a dur_value.
+        let span = span_of(&pair);
+        let inner = pair
+            .into_inner()
+            .next()
+            .expect("invariant: dur_value has one child");
+        let value = match inner.as_rule() {
+            Rule::int_lit | Rule::float_lit => DurationValue::Unitless(inner.as_str().to_string()),
+            _ => match self.literal(&inner) {
+                Some(Literal::Duration(ms)) => DurationValue::Millis(ms),
+                _ => DurationValue::Invalid,
+            },
+        };
+        DurationAst { value, span }
+    }
+
+    fn pipeline(&mut self, pair: Pair<'_, Rule>) -> PipelineDecl {
+        let span = span_of(&pair);
+        let mut inner = significant(pair);
+        let name = ident_of(&inner.next().expect("invariant: pipeline name"));
+        let mut on_error = None;
+        let mut from = None;
+        let mut stages = Vec::new();
+        for p in inner {
+            match p.as_rule() {
+                Rule::on_error_line => on_error = Some(span_of(&p)),
+                Rule::from_line => {
+                    from = significant(p).next().map(|n| ident_of(&n));
+                }
+                Rule::pipe_stage => stages.push(self.stage(p)),
+                _ => {}
+            }
+        }
+        PipelineDecl {
+            name,
+            on_error,
+            from: from.expect("invariant: a pipeline has a from line"),
+            stages,
+            span,
+        }
+    }
+
+    fn stage(&mut self, pair: Pair<'_, Rule>) -> Stage {
+        let stage = pair
+            .into_inner()
+            .next()
+            .expect("invariant: pipe_stage has one child");
+        let span = span_of(&stage);
+        let rule = stage.as_rule();
+        let mut children = stage.into_inner().peekable();
+        // The keyword span: leading keyword pairs (`key by` is two).
+        let mut keyword = Span::new(span.lo, span.lo);
+        while let Some(k) = children.peek() {
+            if !is_keyword(k.as_rule()) {
+                break;
+            }
+            keyword = keyword.to(span_of(k));
+            children.next();
+        }
+        let kind = match rule {
+            Rule::where_stage => {
+                StageKind::Where(self.expr(children.next().expect("invariant: where expr")))
+            }
+            Rule::map_stage => StageKind::Map(
+                children
+                    .map(|a| {
+                        let mut parts = a.into_inner();
+                        let target = ident_of(&parts.next().expect("invariant: target"));
+                        let value = self.expr(parts.next().expect("invariant: value"));
+                        Assignment { target, value }
+                    })
+                    .collect(),
+            ),
+            Rule::select_stage => StageKind::Select(children.map(|n| self.named(n)).collect()),
+            Rule::aggregate_stage => {
+                StageKind::Aggregate(children.map(|n| self.named(n)).collect())
+            }
+            Rule::key_by_stage => StageKind::KeyBy(children.map(|k| ident_of(&k)).collect()),
+            Rule::to_stage => StageKind::To(ident_of(&children.next().expect("invariant: sink"))),
+            Rule::window_stage => StageKind::Window(self.window(children)),
+            Rule::future_stage => {
+                let kw = children.next().expect("invariant: future stage keyword");
+                keyword = span_of(&kw);
+                StageKind::Unsupported(ident_of(&kw))
+            }
+            _ => {
+                let word = ident_of(&children.next().expect("invariant: unknown stage word"));
+                keyword = word.span;
+                StageKind::Unknown(word)
+            }
+        };
+        Stage {
+            kind,
+            span,
+            keyword,
+        }
+    }
+
+    fn named(&mut self, pair: Pair<'_, Rule>) -> NamedExpr {
+        let span = span_of(&pair);
+        let mut parts: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
+        let value = self.expr(parts.pop().expect("invariant: named_expr has a value"));
+        let name = parts.pop().map(|n| ident_of(&n));
+        NamedExpr { name, value, span }
+    }
+
+    fn window<'i>(&mut self, mut children: impl Iterator<Item = Pair<'i, Rule>>) -> WindowAst {
+        let kind_pair = children
+            .next()
+            .expect("invariant: window kind")
+            .into_inner()
+            .next()
+            .expect("invariant: window_kind has one child");
+        let kind_span = span_of(&kind_pair);
+        let rule = kind_pair.as_rule();
+        let mut durations: Vec<DurationAst> = Vec::new();
+        let mut word = None;
+        for p in kind_pair.into_inner() {
+            match p.as_rule() {
+                Rule::dur_value => durations.push(self.duration(p)),
+                Rule::ident => word = Some(ident_of(&p)),
+                _ => {}
+            }
+        }
+        let mut durations = durations.into_iter();
+        let kind = match rule {
+            Rule::tumbling_window => WindowKindAst::Tumbling {
+                size: durations.next().expect("invariant: tumbling size"),
+                offset: durations.next(),
+            },
+            Rule::sliding_window => WindowKindAst::Sliding {
+                size: durations.next().expect("invariant: sliding size"),
+                every: durations.next().expect("invariant: sliding period"),
+            },
+            Rule::session_window => WindowKindAst::Session {
+                gap: durations.next().expect("invariant: session gap"),
+                max: durations.next(),
+            },
+            Rule::global_window => WindowKindAst::Global,
+            _ => WindowKindAst::Unknown(word.expect("invariant: unknown window word")),
+        };
+        let clauses = children
+            .map(|clause| {
+                let span = span_of(&clause);
+                let c = clause
+                    .into_inner()
+                    .next()
+                    .expect("invariant: window_clause has one child");
+                let kind = match c.as_rule() {
+                    Rule::emit_clause => WindowClauseKind::Emit,
+                    Rule::allow_late_clause => WindowClauseKind::AllowLate(
+                        self.duration(significant(c).next().expect("invariant: lateness")),
+                    ),
+                    Rule::accumulation_mode => match c.as_str() {
+                        "accumulate" => WindowClauseKind::Accumulate,
+                        "discard" => WindowClauseKind::Discard,
+                        _ => WindowClauseKind::Retract,
+                    },
+                    Rule::late_to_clause => WindowClauseKind::LateTo(ident_of(
+                        &significant(c).next().expect("invariant: late sink"),
+                    )),
+                    _ => WindowClauseKind::Timestamp(
+                        c.as_str().trim_start_matches("timestamp").trim().to_string(),
+                    ),
+                };
+                WindowClause { kind, span }
+            })
+            .collect();
+        WindowAst {
+            kind,
+            kind_span,
+            clauses,
+        }
+    }
+
+    /// An `expression` or `bound_expr` pair.
+    fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        self.pratt_expr(pair.into_inner())
+    }
+
+    fn pratt_expr(&mut self, pairs: Pairs<'_, Rule>) -> Expr {
+        // The Pratt callbacks all need `self`; share it through a RefCell.
+        let this = std::cell::RefCell::new(self);
+        let expr = pratt()
+            .map_primary(|p| this.borrow_mut().primary(p))
+            .map_prefix(|op, operand| {
+                let op_span = span_of(&op);
+                let span = op_span.to(operand.span);
+                if op.as_rule() == Rule::op_neg {
+                    // Fold `-<number>` into a negative literal.
+                    match operand.kind {
+                        ExprKind::Literal(Literal::Int(i)) => {
+                            return Expr {
+                                kind: ExprKind::Literal(Literal::Int(-i)),
+                                span,
+                            }
+                        }
+                        ExprKind::Literal(Literal::Float(f)) => {
+                            return Expr {
+                                kind: ExprKind::Literal(Literal::Float(-f)),
+                                span,
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                let op = if op.as_rule() == Rule::op_neg {
+                    UnaryOp::Neg
+                } else {
+                    UnaryOp::Not
+                };
+                Expr {
+                    kind: ExprKind::Unary {
+                        op,
+                        op_span,
+                        operand: Box::new(operand),
+                    },
+                    span,
+                }
+            })
+            .map_postfix(|value, op| {
+                let span = value.span.to(span_of(&op));
+                let kind = if op.as_rule() == Rule::between_tail {
+                    let mut bounds = op.into_inner().filter(|p| p.as_rule() == Rule::bound_expr);
+                    let mut this = this.borrow_mut();
+                    let lo = this.expr(bounds.next().expect("invariant: between low"));
+                    let hi = this.expr(bounds.next().expect("invariant: between high"));
+                    ExprKind::Between {
+                        value: Box::new(value),
+                        lo: Box::new(lo),
+                        hi: Box::new(hi),
+                    }
+                } else {
+                    let list = significant(op)
+                        .map(|e| this.borrow_mut().expr(e))
+                        .collect();
+                    ExprKind::In {
+                        value: Box::new(value),
+                        list,
+                    }
+                };
+                Expr { kind, span }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let op_span = span_of(&op);
+                let op = match op.as_rule() {
+                    Rule::op_or => BinaryOp::Or,
+                    Rule::op_and => BinaryOp::And,
+                    Rule::op_coalesce => BinaryOp::Coalesce,
+                    Rule::op_eq => BinaryOp::Eq,
+                    Rule::op_ne => BinaryOp::Ne,
+                    Rule::op_lt => BinaryOp::Lt,
+                    Rule::op_le => BinaryOp::Le,
+                    Rule::op_gt => BinaryOp::Gt,
+                    Rule::op_ge => BinaryOp::Ge,
+                    Rule::op_add => BinaryOp::Add,
+                    Rule::op_sub => BinaryOp::Sub,
+                    Rule::op_mul => BinaryOp::Mul,
+                    Rule::op_div => BinaryOp::Div,
+                    _ => BinaryOp::Rem,
+                };
+                Expr {
+                    span: lhs.span.to(rhs.span),
+                    kind: ExprKind::Binary {
+                        op,
+                        op_span,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                }
+            })
+            .parse(pairs);
+        expr
+    }
+
+    fn primary(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = span_of(&pair);
+        let kind = match pair.as_rule() {
+            Rule::paren_expr => {
+                // The span keeps the parentheses, so messages quote what was written.
+                self.expr(pair.into_inner().next().expect("invariant: parenthesised"))
+                    .kind
+            }
+            Rule::field_ref => ExprKind::Field(pair.as_str().to_string()),
+            Rule::func_call => {
+                let mut inner = pair.into_inner();
+                let func = ident_of(&inner.next().expect("invariant: function name"));
+                let args = inner.map(|a| self.expr(a)).collect();
+                ExprKind::Call { func, args }
+            }
+            _ => match self.literal(&pair) {
+                Some(lit) => ExprKind::Literal(lit),
+                None => ExprKind::Invalid,
+            },
+        };
+        Expr { kind, span }
+    }
+}
