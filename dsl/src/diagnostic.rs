@@ -154,7 +154,8 @@ impl Diagnostic {
             Severity::Note => cs::Severity::Note,
         };
         let mut labels =
-            vec![cs::Label::primary((), clamp(self.primary.span)).with_message(&self.primary.message)];
+            vec![cs::Label::primary((), clamp(self.primary.span))
+                .with_message(&self.primary.message)];
         labels.extend(
             self.secondary
                 .iter()
@@ -321,9 +322,14 @@ mod tests {
     #[test]
     fn text_rendering_names_file_line_and_column() {
         let text = "a\nbb cc\n";
-        let d = Diagnostic::error("P0203", "unknown field `cc`", Span::new(5, 7), "not a field")
-            .with_help("did you mean `bb`?")
-            .with_note("x has: bb");
+        let d = Diagnostic::error(
+            "P0203",
+            "unknown field `cc`",
+            Span::new(5, 7),
+            "not a field",
+        )
+        .with_help("did you mean `bb`?")
+        .with_note("x has: bb");
         let out = render(&[d], "f.pipe", text, false);
         assert!(out.contains("error[P0203]: unknown field `cc`"), "{out}");
         assert!(out.contains("f.pipe:2:4"), "{out}");

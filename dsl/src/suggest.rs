@@ -66,7 +66,10 @@ mod tests {
         assert_eq!(did_you_mean("tmp", names), Some("temp"));
         assert_eq!(did_you_mean("pressure", names), None);
         assert_eq!(did_you_mean("Temp", names), Some("temp"));
-        assert_eq!(did_you_mean("temprature", ["device_id", "temp", "ts"]), Some("temp"));
+        assert_eq!(
+            did_you_mean("temprature", ["device_id", "temp", "ts"]),
+            Some("temp")
+        );
         assert_eq!(did_you_mean("xyz", ["a"]), None);
     }
 }

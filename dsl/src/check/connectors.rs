@@ -86,7 +86,9 @@ pub(crate) fn check_connector(
             .as_ref()
             .and_then(|o| ast.options.iter().find(|(n, _)| &n.name == o));
         let d = match place {
-            Some((name, v)) => Diagnostic::error(codes::CONNECTOR, message, name.span.to(v.span), ""),
+            Some((name, v)) => {
+                Diagnostic::error(codes::CONNECTOR, message, name.span.to(v.span), "")
+            }
             None => Diagnostic::error(codes::CONNECTOR, message, ast.span, ""),
         };
         cx.push(d.with_help_opt(help));

@@ -13,7 +13,9 @@ pub(crate) fn require(d: &DurationAst, what: &str, cx: &mut Ctx<'_>) -> Option<i
         DurationValue::Invalid => None,
         DurationValue::Unitless(text) => {
             let help = if text.contains('.') || text.contains('e') || text.contains('E') {
-                let ms = text.parse::<f64>().map_or(0, |s| (s * 1000.0).round() as i64);
+                let ms = text
+                    .parse::<f64>()
+                    .map_or(0, |s| (s * 1000.0).round() as i64);
                 format!("write a whole number with a unit, e.g. `{ms}ms` if `{text}` is seconds")
             } else {
                 format!("write `{text}s` (or `{text}ms`, `{text}m`, `{text}h`, `{text}d`)")

@@ -73,7 +73,12 @@ fn signature(f: Function) -> Signature {
     };
     match f {
         Function::Abs => sig(&[Numeric], 1, Returns::SameAsFirst, "abs(x)"),
-        Function::Round => sig(&[Numeric, Int], 1, Returns::Float, "round(x) or round(x, digits)"),
+        Function::Round => sig(
+            &[Numeric, Int],
+            1,
+            Returns::Float,
+            "round(x) or round(x, digits)",
+        ),
         Function::Floor => sig(&[Numeric], 1, Returns::Float, "floor(x)"),
         Function::Ceil => sig(&[Numeric], 1, Returns::Float, "ceil(x)"),
         Function::Sqrt => sig(&[Numeric], 1, Returns::Float, "sqrt(x)"),
@@ -98,7 +103,11 @@ pub(crate) fn check_call(
     call_span: Span,
     cx: &mut Ctx<'_>,
 ) -> Option<Typed> {
-    let Some(f) = Function::ALL.iter().copied().find(|f| f.name() == func.name) else {
+    let Some(f) = Function::ALL
+        .iter()
+        .copied()
+        .find(|f| f.name() == func.name)
+    else {
         if let Some(agg) = AggFunc::ALL.iter().find(|a| a.name() == func.name) {
             cx.push(
                 Diagnostic::error(
@@ -122,7 +131,11 @@ pub(crate) fn check_call(
             .with_help_opt(did_you_mean(&func.name, names).map(|s| format!("did you mean `{s}`?")))
             .with_note(format!(
                 "functions: {}",
-                Function::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+                Function::ALL
+                    .iter()
+                    .map(|f| f.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         );
         return None;
@@ -142,7 +155,10 @@ pub(crate) fn check_call(
         cx.push(
             Diagnostic::error(
                 codes::BAD_ARGUMENTS,
-                format!("`{}` takes {expected} argument{plural}, found {n}", f.name()),
+                format!(
+                    "`{}` takes {expected} argument{plural}, found {n}",
+                    f.name()
+                ),
                 call_span,
                 format!("{n} argument{}", if n == 1 { "" } else { "s" }),
             )
@@ -171,7 +187,10 @@ pub(crate) fn check_call(
         }
         if !param.accepts(ty) {
             let help = match (param, ty) {
-                (Param::Str, _) => Some(format!("convert it first: `to_string({})`", span.text(cx.text))),
+                (Param::Str, _) => Some(format!(
+                    "convert it first: `to_string({})`",
+                    span.text(cx.text)
+                )),
                 _ => None,
             };
             cx.push(

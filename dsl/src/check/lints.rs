@@ -20,7 +20,9 @@ pub(crate) fn unused_outputs(pipelines: &[&PipelineDecl], cx: &mut Ctx<'_>) {
                     p.name.span,
                     "its records are computed and dropped",
                 )
-                .with_help("add `| to <sink>` at the end, or read it with `from` in another pipeline"),
+                .with_help(
+                    "add `| to <sink>` at the end, or read it with `from` in another pipeline",
+                ),
             );
         }
     }

@@ -66,7 +66,10 @@ pub(crate) fn collect(program: &Program, cx: &mut Ctx<'_>) -> Names {
                     ident.span,
                     "declared again here",
                 )
-                .with_secondary(*first_span, format!("first declared here, as {}", first.what()))
+                .with_secondary(
+                    *first_span,
+                    format!("first declared here, as {}", first.what()),
+                )
                 .with_help("sources, sinks and pipelines share one namespace; rename one of them"),
             );
             continue;
@@ -234,7 +237,10 @@ pub(crate) fn pipeline_order(
 
 fn report_cycle(pipelines: &[&PipelineDecl], cycle: &[usize], cx: &mut Ctx<'_>) {
     // `cycle[k]` reads `cycle[k+1]`, and the last reads `cycle[0]`.
-    let mut path: Vec<&str> = cycle.iter().map(|&i| pipelines[i].name.name.as_str()).collect();
+    let mut path: Vec<&str> = cycle
+        .iter()
+        .map(|&i| pipelines[i].name.name.as_str())
+        .collect();
     path.push(path[0]);
     let first = pipelines[cycle[0]];
     let mut d = Diagnostic::error(

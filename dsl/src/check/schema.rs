@@ -53,7 +53,9 @@ pub(crate) fn resolve_type(t: &TypeRef, cx: &mut Ctx<'_>) -> Option<Ty> {
             "not a type",
         )
         .with_help_opt(suggestion.map(|s| format!("did you mean `{s}`?")))
-        .with_note("types are bool, i64, f64, string, timestamp and duration; add `?` for nullable"),
+        .with_note(
+            "types are bool, i64, f64, string, timestamp and duration; add `?` for nullable",
+        ),
     );
     None
 }
@@ -136,7 +138,11 @@ pub(crate) fn check_source(
                     scope.event_time = EventTime::Field(et.name.clone());
                 }
                 Some(ty) => {
-                    let field_span = decl.fields.iter().find(|f| f.name.name == et.name).map(|f| f.ty.span);
+                    let field_span = decl
+                        .fields
+                        .iter()
+                        .find(|f| f.name.name == et.name)
+                        .map(|f| f.ty.span);
                     let (message, help) = if ty.ty == Type::Timestamp {
                         (
                             format!("the event-time field `{}` must not be nullable", et.name),
@@ -146,7 +152,15 @@ pub(crate) fn check_source(
                         let timestamps: Vec<&str> = scope
                             .fields
                             .iter()
-                            .filter(|f| matches!(f.ty, Some(Ty { ty: Type::Timestamp, .. })))
+                            .filter(|f| {
+                                matches!(
+                                    f.ty,
+                                    Some(Ty {
+                                        ty: Type::Timestamp,
+                                        ..
+                                    })
+                                )
+                            })
                             .map(|f| f.name.as_str())
                             .collect();
                         (
@@ -194,12 +208,23 @@ pub(crate) fn check_source(
             let example = scope
                 .fields
                 .iter()
-                .find(|f| matches!(f.ty, Some(Ty { ty: Type::Timestamp, .. })))
+                .find(|f| {
+                    matches!(
+                        f.ty,
+                        Some(Ty {
+                            ty: Type::Timestamp,
+                            ..
+                        })
+                    )
+                })
                 .map_or("ts", |f| f.name.as_str());
             cx.push(
                 Diagnostic::error(
                     codes::WATERMARK_WITHOUT_EVENT_TIME,
-                    format!("`watermark` needs an `event_time` in source `{}`", decl.name.name),
+                    format!(
+                        "`watermark` needs an `event_time` in source `{}`",
+                        decl.name.name
+                    ),
                     wm.span,
                     "a watermark follows event time",
                 )

@@ -39,7 +39,11 @@ pub(crate) enum EventTime {
     /// The source has no `event_time` (processing time).
     Missing { source: String, span: Span },
     /// A stage removed or changed the event-time field.
-    Lost { field: String, stage: Span, how: &'static str },
+    Lost {
+        field: String,
+        stage: Span,
+        how: &'static str,
+    },
     /// Unknown because of an earlier error.
     Unknown,
 }

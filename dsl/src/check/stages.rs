@@ -105,7 +105,9 @@ pub(crate) fn check_pipeline(
                             None
                         }
                     };
-                    let ty = typed.as_ref().and_then(|t| known_type(t, item.value.span, cx));
+                    let ty = typed
+                        .as_ref()
+                        .and_then(|t| known_type(t, item.value.span, cx));
                     let Some((name, name_span)) = name else {
                         ok = false;
                         continue;
@@ -171,8 +173,7 @@ pub(crate) fn check_pipeline(
                     kind: StageKind::Aggregate(items),
                     ..
                 }) => {
-                    let (op, out) =
-                        windows::check_window(window, stage, items, &keys, &scope, cx);
+                    let (op, out) = windows::check_window(window, stage, items, &keys, &scope, cx);
                     ops.extend(op);
                     scope = out;
                     i += 1;
@@ -234,7 +235,10 @@ pub(crate) fn check_pipeline(
                     "agg" | "reduce" => Some("aggregate"),
                     "sink" | "output" | "into" | "write" => Some("to"),
                     "with" | "extend" | "derive" | "set" => Some("map"),
-                    _ => did_you_mean(&word.name, STAGES).map(|s| if s == "key" { "key by" } else { s }),
+                    _ => {
+                        did_you_mean(&word.name, STAGES)
+                            .map(|s| if s == "key" { "key by" } else { s })
+                    }
                 };
                 cx.push(
                     Diagnostic::error(
@@ -280,7 +284,9 @@ pub(crate) fn known_type(t: &Typed, span: Span, cx: &mut Ctx<'_>) -> Option<Ty> 
                     span,
                     "only `null`, of no particular type",
                 )
-                .with_help("give it a type through a typed value, e.g. `x ?? null` where `x` is a field"),
+                .with_help(
+                    "give it a type through a typed value, e.g. `x ?? null` where `x` is a field",
+                ),
             );
             None
         }

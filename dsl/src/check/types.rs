@@ -117,7 +117,7 @@ pub(crate) fn check_expr(e: &ast::Expr, scope: &Scope, cx: &mut Ctx<'_>) -> Opti
                 parts.push((item?, ast_item.span));
             }
             let nullable = parts.iter().any(|(p, _)| p.nullable);
-                    let mut exprs = unify(parts, Compare::Equal, "in", cx)?.into_iter();
+            let mut exprs = unify(parts, Compare::Equal, "in", cx)?.into_iter();
             let value = exprs.next().expect("invariant: `in` has its tested value");
             Some(Typed {
                 expr: Expr::In(Box::new(value), exprs.collect()),
@@ -291,7 +291,13 @@ fn binary(
     build(op, le, re, Some(ty), nullable)
 }
 
-fn mismatch(op: BinaryOp, op_span: Span, (lt, l_span): (Type, Span), (rt, r_span): (Type, Span), text: &str) -> Diagnostic {
+fn mismatch(
+    op: BinaryOp,
+    op_span: Span,
+    (lt, l_span): (Type, Span),
+    (rt, r_span): (Type, Span),
+    text: &str,
+) -> Diagnostic {
     use BinaryOp::*;
     use Type::*;
     let verb = match op {
@@ -305,7 +311,10 @@ fn mismatch(op: BinaryOp, op_span: Span, (lt, l_span): (Type, Span), (rt, r_span
         Coalesce => "default",
     };
     let message = match op {
-        And | Or => format!("`{}` needs bool on both sides, found {lt} and {rt}", op.symbol()),
+        And | Or => format!(
+            "`{}` needs bool on both sides, found {lt} and {rt}",
+            op.symbol()
+        ),
         Coalesce => format!("`??` needs the same type on both sides, found {lt} and {rt}"),
         Eq | Ne | Lt | Le | Gt | Ge => format!("cannot compare {lt} with {rt}"),
         _ => format!("cannot {verb} {lt} and {rt}"),

@@ -112,9 +112,9 @@ pub(crate) fn check_kind(w: &WindowAst, cx: &mut Ctx<'_>) -> Option<WindowKind> 
                 durations::require(d, "allowed lateness", cx);
                 "`allow late` clauses"
             }
-            WindowClauseKind::Accumulate | WindowClauseKind::Discard | WindowClauseKind::Retract => {
-                "accumulation modes"
-            }
+            WindowClauseKind::Accumulate
+            | WindowClauseKind::Discard
+            | WindowClauseKind::Retract => "accumulation modes",
             WindowClauseKind::LateTo(_) => "`late to` routes",
             WindowClauseKind::Timestamp(_) => "`timestamp` clauses",
         };
@@ -150,7 +150,15 @@ pub(crate) fn check_window(
             let example = scope
                 .fields
                 .iter()
-                .find(|f| matches!(f.ty, Some(Ty { ty: Type::Timestamp, .. })))
+                .find(|f| {
+                    matches!(
+                        f.ty,
+                        Some(Ty {
+                            ty: Type::Timestamp,
+                            ..
+                        })
+                    )
+                })
                 .map(|f| f.name.clone());
             let help = match &example {
                 Some(f) => format!("add `event_time {f}` to source `{source}`"),
@@ -204,7 +212,8 @@ pub(crate) fn check_window(
     }
 
     // Aggregates.
-    let mut out_fields: Vec<ScopeField> = key_slots.iter().map(|&s| scope.fields[s].clone()).collect();
+    let mut out_fields: Vec<ScopeField> =
+        key_slots.iter().map(|&s| scope.fields[s].clone()).collect();
     let mut out_spans: Vec<Span> = keys.iter().map(|k| k.span).collect();
     let mut aggregates = Vec::new();
     for item in items {
@@ -283,7 +292,11 @@ pub(crate) fn check_window(
 }
 
 /// One `name = func(arg)` item; the name (if any) and the aggregate (if valid).
-fn check_aggregate(item: &NamedExpr, scope: &Scope, cx: &mut Ctx<'_>) -> (Option<Ident>, Option<Aggregate>) {
+fn check_aggregate(
+    item: &NamedExpr,
+    scope: &Scope,
+    cx: &mut Ctx<'_>,
+) -> (Option<Ident>, Option<Aggregate>) {
     let (func, args) = match &item.value.kind {
         ExprKind::Call { func, args } => (func, args),
         other => {
@@ -325,7 +338,10 @@ fn check_aggregate(item: &NamedExpr, scope: &Scope, cx: &mut Ctx<'_>) -> (Option
             )
             .with_help(match suggestion {
                 Some(s) => format!("did you mean `{s}`?"),
-                None => format!("aggregate first, then apply `{}` in a `map` after `aggregate`", func.name),
+                None => format!(
+                    "aggregate first, then apply `{}` in a `map` after `aggregate`",
+                    func.name
+                ),
             })
         } else {
             Diagnostic::error(
@@ -393,14 +409,12 @@ fn check_aggregate(item: &NamedExpr, scope: &Scope, cx: &mut Ctx<'_>) -> (Option
             AggFunc::Sum | AggFunc::Avg => "a number",
             _ => "a number, timestamp or string",
         };
-        cx.push(
-            Diagnostic::error(
-                codes::BAD_ARGUMENTS,
-                format!("`{}` needs {needs}, found {}", f.name(), ty.ty),
-                arg.span,
-                format!("this is {}", ty.ty),
-            ),
-        );
+        cx.push(Diagnostic::error(
+            codes::BAD_ARGUMENTS,
+            format!("`{}` needs {needs}, found {}", f.name(), ty.ty),
+            arg.span,
+            format!("this is {}", ty.ty),
+        ));
         return (name, None);
     }
     let agg = name.as_ref().map(|n| Aggregate {
@@ -415,6 +429,10 @@ fn check_aggregate(item: &NamedExpr, scope: &Scope, cx: &mut Ctx<'_>) -> (Option
 fn agg_list() -> String {
     format!(
         "aggregate functions: {}",
-        AggFunc::ALL.iter().map(|a| format!("{}()", a.name())).collect::<Vec<_>>().join(", ")
+        AggFunc::ALL
+            .iter()
+            .map(|a| format!("{}()", a.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }

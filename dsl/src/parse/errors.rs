@@ -17,16 +17,14 @@ fn describe(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         EOI => "end of file",
         program | top_item | source_decl | sink_decl | pipeline_decl | future_decl
-        | future_decl_kw | top_kw => {
-            "a declaration (`source`, `sink` or `pipeline`)"
-        }
+        | future_decl_kw | top_kw => "a declaration (`source`, `sink` or `pipeline`)",
         source_item | field_decl => "a field such as `temp: f64`",
         event_time_decl => "`event_time <field>`",
         watermark_decl => "`watermark bounded <duration>`",
         watermark_part | wm_bounded | wm_idle | wm_per_key => {
             "a watermark setting (`bounded 10s`, `idle 1m` or `per key`)"
         }
-        type_ref => "a type such as `f64`",
+        type_ref | type_name => "a type such as `f64`",
         nullable_mark => "`?`",
         connector_call => "a connector call such as `file(\"out.jsonl\")`",
         call_arg | named_option | option_value | option_list => "a value",
@@ -42,18 +40,14 @@ fn describe(rule: Rule) -> Option<&'static str> {
         aggregate_stage => "an aggregate such as `n = count()`",
         to_stage => "`to <sink>`",
         window_stage | window_kind | tumbling_window | sliding_window | session_window
-        | global_window | unknown_window => {
-            "a window kind such as `tumbling 1m`"
-        }
+        | global_window | unknown_window => "a window kind such as `tumbling 1m`",
         window_clause | emit_clause | allow_late_clause | accumulation_mode | late_to_clause
         | timestamp_clause | clause_stop => "a window clause such as `allow late 5m`",
         dur_value | duration_lit => "a duration such as `10s`",
         expression | bound_expr | operand | primary | paren_expr | func_call | literal
         | field_ref | bound_operand | prefix_op | op_neg | op_not => "an expression",
-        infix_op | bound_op | postfix_op | op_or | op_and | op_coalesce | op_eq | op_ne
-        | op_le | op_ge | op_lt | op_gt | op_add | op_sub | op_mul | op_div | op_rem => {
-            "an operator"
-        }
+        infix_op | bound_op | postfix_op | op_or | op_and | op_coalesce | op_eq | op_ne | op_le
+        | op_ge | op_lt | op_gt | op_add | op_sub | op_mul | op_div | op_rem => "an operator",
         between_tail => "`between <low> and <high>`",
         in_tail => "`in [<values>]`",
         field_name => "a field name",
@@ -118,6 +112,20 @@ fn describe(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// Rules that span whole declarations: "expected a declaration" is never the useful
+/// thing to say when parsing got inside one.
+fn is_container(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::program
+            | Rule::pipeline_decl
+            | Rule::source_decl
+            | Rule::sink_decl
+            | Rule::future_decl
+            | Rule::connector_call
+    )
+}
+
 /// Punctuation worth naming when it is what was expected.
 const PUNCTUATION: [&str; 11] = ["{", "}", "(", ")", "[", "]", ",", ":", "=", "|", "?"];
 
@@ -134,10 +142,16 @@ const STAGE_WORDS: [&str; 8] = [
 
 /// Translates a pest error into a diagnostic.
 pub(super) fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnostic {
-    let at = match error.location {
+    let rule_at = match error.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((p, _)) => p,
     };
+    // Pest places its error at the furthest *rule* that failed; a literal token (`)`,
+    // `|`) that failed further on is only in the parse attempts. Report the furthest.
+    let attempts = error.parse_attempts();
+    let at = attempts
+        .as_ref()
+        .map_or(rule_at, |a| a.max_position.max(rule_at));
     let found = token_at(text, at);
     let found_span = Span::new(at, at + found.len());
     let found_text = if found.is_empty() {
@@ -147,17 +161,28 @@ pub(super) fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnos
     };
 
     let mut expected: Vec<&'static str> = Vec::new();
-    if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
-        for rule in positives {
-            if let Some(d) = describe(*rule) {
-                if !expected.contains(&d) {
-                    expected.push(d);
+    let mut add = |rule: Rule| {
+        if let Some(d) = describe(rule) {
+            if !expected.contains(&d) {
+                expected.push(d);
+            }
+        }
+    };
+    if at == rule_at {
+        if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
+            positives.iter().for_each(|r| add(*r));
+        }
+    } else if let Some(attempts) = &attempts {
+        for stack in attempts.call_stacks() {
+            if let Some(rule) = stack.deepest.get_rule() {
+                if !is_container(*rule) {
+                    add(*rule);
                 }
             }
         }
     }
     let mut punctuation: Vec<String> = Vec::new();
-    if let Some(attempts) = error.parse_attempts() {
+    if let Some(attempts) = &attempts {
         if attempts.max_position == at {
             for token in attempts.expected_tokens() {
                 let token = token.to_string();
@@ -169,6 +194,10 @@ pub(super) fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnos
     }
     punctuation.sort();
     punctuation.dedup();
+    if expected.contains(&"an operator") {
+        // `x(` would make `x` a function call: true, but never what was meant.
+        punctuation.retain(|p| p != "`(`");
+    }
 
     let previous = previous_token(text, at);
     let stage_expected = expected.iter().any(|e| e.starts_with("a stage"));
@@ -182,9 +211,15 @@ pub(super) fn translate(error: &pest::error::Error<Rule>, text: &str) -> Diagnos
         all.extend(expected.iter().map(|s| s.to_string()));
         let list = one_of(&all);
         if list.is_empty() {
-            (format!("unexpected {found_text}"), "unexpected here".to_string())
+            (
+                format!("unexpected {found_text}"),
+                "unexpected here".to_string(),
+            )
         } else {
-            (format!("expected {list}, found {found_text}"), format!("expected {list}"))
+            (
+                format!("expected {list}, found {found_text}"),
+                format!("expected {list}"),
+            )
         }
     };
 

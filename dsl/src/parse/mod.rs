@@ -188,7 +188,9 @@ impl Builder {
                     });
                 }
                 Rule::event_time_decl => {
-                    let field = significant(item).next().expect("invariant: event_time field");
+                    let field = significant(item)
+                        .next()
+                        .expect("invariant: event_time field");
                     decl.event_time.push(ident_of(&field));
                 }
                 Rule::watermark_decl => {
@@ -258,9 +260,9 @@ impl Builder {
             .next()
             .expect("invariant: option_value has one child");
         let kind = match inner.as_rule() {
-            Rule::option_list => OptionValueKind::List(
-                inner.into_inner().map(|v| self.option_value(v)).collect(),
-            ),
+            Rule::option_list => {
+                OptionValueKind::List(inner.into_inner().map(|v| self.option_value(v)).collect())
+            }
             Rule::ident => OptionValueKind::Ident(inner.as_str().to_string()),
             _ => match self.literal(&inner) {
                 Some(Literal::Int(i)) => OptionValueKind::Int(i),
@@ -311,7 +313,12 @@ impl Builder {
                     "M" => 1_000_000,
                     _ => 1_000_000_000,
                 };
-                match digits.replace('_', "").parse::<i64>().ok().and_then(|n| n.checked_mul(scale)) {
+                match digits
+                    .replace('_', "")
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|n| n.checked_mul(scale))
+                {
                     Some(n) => Some(Literal::Int(n)),
                     None => {
                         self.error("count too large", span, "does not fit in an i64", None);
@@ -330,7 +337,12 @@ impl Builder {
                 match ms {
                     Some(ms) => Some(Literal::Duration(ms)),
                     None => {
-                        self.error("duration too large", span, "does not fit in i64 milliseconds", None);
+                        self.error(
+                            "duration too large",
+                            span,
+                            "does not fit in i64 milliseconds",
+                            None,
+                        );
                         None
                     }
                 }
@@ -362,7 +374,10 @@ impl Builder {
                     Some((u, f)) if (value * f).fract() == 0.0 => {
                         format!("write `{}{u}`", (value * f) as i64)
                     }
-                    _ => format!("write a whole number of a smaller unit, e.g. `{}ms`", (value * scale as f64).round() as i64),
+                    _ => format!(
+                        "write a whole number of a smaller unit, e.g. `{}ms`",
+                        (value * scale as f64).round() as i64
+                    ),
                 };
                 self.error(
                     format!("durations take whole numbers, found `{text}`"),
@@ -591,7 +606,10 @@ impl Builder {
                         &significant(c).next().expect("invariant: late sink"),
                     )),
                     _ => WindowClauseKind::Timestamp(
-                        c.as_str().trim_start_matches("timestamp").trim().to_string(),
+                        c.as_str()
+                            .trim_start_matches("timestamp")
+                            .trim()
+                            .to_string(),
                     ),
                 };
                 WindowClause { kind, span }
@@ -662,9 +680,7 @@ impl Builder {
                         hi: Box::new(hi),
                     }
                 } else {
-                    let list = significant(op)
-                        .map(|e| this.borrow_mut().expr(e))
-                        .collect();
+                    let list = significant(op).map(|e| this.borrow_mut().expr(e)).collect();
                     ExprKind::In {
                         value: Box::new(value),
                         list,
