@@ -18,7 +18,7 @@
 //! let errors = weir_dsl::compile("demo.pipe", &text.replace("v > 1.0", "vv > 1.0")).unwrap_err();
 //! assert_eq!(errors[0].code, "P0203");
 //! let shown = weir_dsl::render(&errors, "demo.pipe", &text.replace("v > 1.0", "vv > 1.0"), false);
-//! assert!(shown.contains("demo.pipe:3:23"));
+//! assert!(shown.contains("demo.pipe:3:29"));
 //! ```
 #![forbid(missing_docs)]
 

@@ -182,3 +182,6 @@ pub(crate) fn check(
         pipelines: checked.into_iter().flatten().collect(),
     }
 }
+
+#[cfg(test)]
+mod tests;

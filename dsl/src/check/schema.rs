@@ -167,7 +167,7 @@ pub(crate) fn check_source(
                             format!("`event_time` must name a timestamp field, but `{}` is {}", et.name, ty.display()),
                             match timestamps.first() {
                                 Some(t) => format!("did you mean `event_time {t}`?"),
-                                None => format!("declare a field such as `ts: timestamp` and write `event_time ts`"),
+                                None => "declare a field such as `ts: timestamp` and write `event_time ts`".to_string(),
                             },
                         )
                     };

@@ -34,7 +34,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
             "a stage (`where`, `map`, `select`, `key by`, `window`, `aggregate` or `to`)"
         }
         where_stage => "`where <condition>`",
-        map_stage | assignment => "an assignment such as `temp_f = temp * 1.8 + 32.0`",
+        map_stage | map_assign => "an assignment such as `temp_f = temp * 1.8 + 32.0`",
         select_stage | named_expr => "a field or `name = <expression>`",
         key_by_stage => "`key by <field>`",
         aggregate_stage => "an aggregate such as `n = count()`",
@@ -44,7 +44,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         window_clause | emit_clause | allow_late_clause | accumulation_mode | late_to_clause
         | timestamp_clause | clause_stop => "a window clause such as `allow late 5m`",
         dur_value | duration_lit => "a duration such as `10s`",
-        expression | bound_expr | operand | primary | paren_expr | func_call | literal
+        full_expr | bound_expr | operand_seq | atom_expr | paren_expr | func_call | literal_tok
         | field_ref | bound_operand | prefix_op | op_neg | op_not => "an expression",
         infix_op | bound_op | postfix_op | op_or | op_and | op_coalesce | op_eq | op_ne | op_le
         | op_ge | op_lt | op_gt | op_add | op_sub | op_mul | op_div | op_rem => "an operator",

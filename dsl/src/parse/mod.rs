@@ -58,9 +58,39 @@ pub fn parse(text: &str) -> Result<Parsed, Box<Diagnostic>> {
     })
 }
 
+/// The span of a pair, without trailing blanks and comments (a failed optional part at
+/// the end of a rule leaves the skipped whitespace inside the pair).
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    Span::new(s.start(), s.start() + trim_end(s.as_str()).len())
+}
+
+fn trim_end(mut text: &str) -> &str {
+    loop {
+        text = text.trim_end();
+        let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+        let line = &text[line_start..];
+        // A `#` outside a string starts a comment.
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut comment = None;
+        for (i, c) in line.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if in_string => escaped = true,
+                '"' => in_string = !in_string,
+                '#' if !in_string => {
+                    comment = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        match comment {
+            Some(i) => text = &text[..line_start + i],
+            None => return text,
+        }
+    }
 }
 
 fn ident_of(pair: &Pair<'_, Rule>) -> Ident {
@@ -564,7 +594,7 @@ impl Builder {
         for p in kind_pair.into_inner() {
             match p.as_rule() {
                 Rule::dur_value => durations.push(self.duration(p)),
-                Rule::ident => word = Some(ident_of(&p)),
+                Rule::ident if word.is_none() => word = Some(ident_of(&p)),
                 _ => {}
             }
         }
