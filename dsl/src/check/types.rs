@@ -144,11 +144,13 @@ fn literal(lit: &Literal) -> Typed {
     }
 }
 
+/// The expression as `f64`: integer literals are converted here, other `i64`
+/// expressions are wrapped in `Expr::ToFloat`.
 fn to_float(t: Typed) -> Expr {
-    if t.ty == Some(Type::Int) {
-        Expr::ToFloat(Box::new(t.expr))
-    } else {
-        t.expr
+    match (t.ty, t.expr) {
+        (Some(Type::Int), Expr::Literal(Value::Int(i))) => Expr::Literal(Value::Float(i as f64)),
+        (Some(Type::Int), e) => Expr::ToFloat(Box::new(e)),
+        (_, e) => e,
     }
 }
 
