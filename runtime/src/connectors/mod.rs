@@ -123,8 +123,29 @@ fn unknown_connector(kind: &str, role: Role) -> ConfigProblem {
 }
 
 /// Opens the built-in connectors for the engine.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Connectors;
+#[derive(Clone, Debug, Default)]
+pub struct Connectors {
+    /// Relative file paths resolve against this folder (the current directory if unset).
+    base_dir: Option<std::path::PathBuf>,
+}
+
+impl Connectors {
+    /// Connectors resolving relative paths against `dir` instead of the current directory.
+    pub fn with_base_dir(dir: impl Into<std::path::PathBuf>) -> Connectors {
+        Connectors {
+            base_dir: Some(dir.into()),
+        }
+    }
+
+    fn resolve(&self, mut config: FileConfig) -> FileConfig {
+        if let Some(base) = &self.base_dir {
+            if config.path.is_relative() {
+                config.path = base.join(&config.path);
+            }
+        }
+        config
+    }
+}
 
 impl ConnectorFactory for Connectors {
     fn open_source(
@@ -145,7 +166,7 @@ impl ConnectorFactory for Connectors {
                 Ok(Box::new(SensorsSource::new(config, measures, worker)))
             }
             file::KIND => {
-                let config = FileConfig::from_call(call).map_err(fail)?;
+                let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
                 Ok(Box::new(FileSource::open(
                     &source.name,
                     &config,
@@ -168,7 +189,7 @@ impl ConnectorFactory for Connectors {
         let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
         match call.kind.as_str() {
             file::KIND => {
-                let config = FileConfig::from_call(call).map_err(fail)?;
+                let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
                 Ok(Arc::new(FileSink::open(&config, schema)?))
             }
             stdout::KIND => {

@@ -141,7 +141,7 @@ fn the_factory_opens_sources_and_refuses_bad_calls() {
         call("sensors", vec![], &[("events", OptionValue::Int(10))]),
         telemetry(),
     );
-    let mut reader = Connectors
+    let mut reader = Connectors::default()
         .open_source(&node, WorkerInfo { index: 0, peers: 1 })
         .map_err(|e| e.to_string())
         .expect("open");
@@ -153,7 +153,7 @@ fn the_factory_opens_sources_and_refuses_bad_calls() {
         call("sensors", vec![], &[("rat", OptionValue::Int(10))]),
         Schema::new(vec![Field::new("temp", Type::String)]),
     );
-    let err = Connectors
+    let err = Connectors::default()
         .open_source(&bad, WorkerInfo { index: 0, peers: 1 })
         .map(|_| ())
         .expect_err("bad call");
@@ -178,7 +178,7 @@ fn the_factory_opens_sinks() {
             &[],
         ),
     };
-    let sink = Connectors
+    let sink = Connectors::default()
         .open_sink(&node, &telemetry())
         .map_err(|e| e.to_string())
         .expect("open");
@@ -191,5 +191,20 @@ fn the_factory_opens_sinks() {
         name: "console".into(),
         connector: call("stdout", vec![], &[]),
     };
-    assert!(Connectors.open_sink(&node, &telemetry()).is_ok());
+    assert!(Connectors::default().open_sink(&node, &telemetry()).is_ok());
+}
+
+#[test]
+fn relative_paths_resolve_against_the_base_dir() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = SinkNode {
+        name: "out".into(),
+        connector: call("file", vec![OptionValue::Str("sub/out.jsonl".into())], &[]),
+    };
+    let sink = Connectors::with_base_dir(dir.path())
+        .open_sink(&node, &telemetry())
+        .map_err(|e| e.to_string())
+        .expect("open");
+    sink.flush().expect("flush");
+    assert!(dir.path().join("sub/out.jsonl").is_file());
 }

@@ -231,9 +231,44 @@ impl SensorsConfig {
         self.rate_milli as f64 / 1000.0
     }
 
-    /// Event time of event `n` before jitter: `start + n·1000/rate` ms, exactly.
+    /// Event time of event `n` before jitter: `start + n·1000/rate` ms, exactly (integer
+    /// arithmetic, rounded down).
     pub fn in_order_time(&self, n: u64) -> i64 {
-        let offset = i128::from(n) * 1_000_000 / i128::from(self.rate_milli);
+        EventClock::new(self).time(n)
+    }
+}
+
+/// `start + n·1000/rate` with the fraction reduced once, so the common rates that divide
+/// a second evenly cost a multiplication per event rather than a division.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct EventClock {
+    start_ms: i64,
+    /// Milliseconds per event as the fraction `num / den` in lowest terms.
+    num: u64,
+    den: u64,
+}
+
+impl EventClock {
+    pub(crate) fn new(config: &SensorsConfig) -> EventClock {
+        let (mut a, mut b) = (1_000_000u64, config.rate_milli.max(1));
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        EventClock {
+            start_ms: config.start_ms,
+            num: 1_000_000 / a,
+            den: config.rate_milli.max(1) / a,
+        }
+    }
+
+    /// Event time of event `n` before jitter.
+    #[inline]
+    pub(crate) fn time(&self, n: u64) -> i64 {
+        let offset = match n.checked_mul(self.num) {
+            Some(scaled) if self.den == 1 => i128::from(scaled),
+            Some(scaled) => i128::from(scaled / self.den),
+            None => i128::from(n) * i128::from(self.num) / i128::from(self.den),
+        };
         (i128::from(self.start_ms) + offset).clamp(i128::from(i64::MIN), i128::from(i64::MAX))
             as i64
     }

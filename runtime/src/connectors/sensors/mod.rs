@@ -23,6 +23,7 @@ mod random;
 mod source;
 #[cfg(test)]
 mod tests;
+mod wave;
 
 pub use config::{SensorsConfig, OPTIONS};
 pub use fields::Measure;

@@ -1,11 +1,11 @@
 //! The simulated plant: per-device characteristics and the physics of each reading, all
 //! pure functions of the seed and the event number.
 
-use std::f64::consts::TAU;
 use std::sync::Arc;
 
-use super::config::SensorsConfig;
+use super::config::{EventClock, SensorsConfig};
 use super::random::{mix64, Draws};
+use super::wave::sin_turns;
 
 const DAY_MS: i64 = 86_400_000;
 const HOUR_MS: f64 = 3_600_000.0;
@@ -58,7 +58,7 @@ pub(crate) struct Device {
     pub(crate) line: Arc<str>,
     base_temp: f64,
     drift_amp: f64,
-    /// Radians per ms of the slow drift, and its phase.
+    /// Turns per ms of the slow drift, and its phase in turns.
     drift_speed: f64,
     drift_phase: f64,
     base_vib: f64,
@@ -83,6 +83,7 @@ pub(crate) struct Plant {
     pub(crate) config: SensorsConfig,
     pub(crate) devices: Vec<Device>,
     event_key: u64,
+    clock: EventClock,
 }
 
 fn between((lo, hi): (f64, f64), u: f64) -> f64 {
@@ -119,8 +120,8 @@ impl Plant {
                     line: Arc::clone(&line_ids[(machine / MACHINES_PER_LINE) as usize]),
                     base_temp: between(TEMP_BASE, draws.unit(0)),
                     drift_amp: between(TEMP_DRIFT, draws.unit(1)),
-                    drift_speed: TAU / (drift_days * DAY_MS as f64),
-                    drift_phase: TAU * draws.unit(3),
+                    drift_speed: 1.0 / (drift_days * DAY_MS as f64),
+                    drift_phase: draws.unit(3),
                     base_vib: between(VIB_BASE, draws.unit(4)),
                     base_power: between(POWER_BASE, draws.unit(5)),
                     burst_key: mix64(burst_key ^ u64::from(d).wrapping_mul(0xD1B5_4A32_D192_ED03)),
@@ -129,14 +130,16 @@ impl Plant {
             .collect();
         Plant {
             event_key: mix64(config.seed ^ EVENT_SALT),
+            clock: EventClock::new(&config),
             config,
             devices,
         }
     }
 
-    /// Event `n`.
+    /// Event `n`, whose device (`n % devices`) the caller already knows.
     #[inline]
-    pub(crate) fn event(&self, n: u64) -> Event {
+    pub(crate) fn event_of(&self, n: u64, device: usize) -> Event {
+        debug_assert_eq!(n % u64::from(self.config.devices), device as u64);
         let draws = Draws::new(self.event_key, n);
         let jitter = match self.config.jitter_ms {
             0 => 0,
@@ -144,8 +147,8 @@ impl Plant {
         };
         Event {
             n,
-            device: (n % u64::from(self.config.devices)) as usize,
-            time: self.config.in_order_time(n).saturating_sub(jitter),
+            device,
+            time: self.clock.time(n).saturating_sub(jitter),
             anomaly: self.config.anomaly_rate > 0.0
                 && draws.unit(stream::ANOMALY) < self.config.anomaly_rate,
             draws,
@@ -158,9 +161,9 @@ impl Plant {
     pub(crate) fn temperature(&self, e: &Event) -> f64 {
         let d = &self.devices[e.device];
         let day_phase = e.time.rem_euclid(DAY_MS) as f64 / DAY_MS as f64;
-        let daily = TEMP_DAILY * (TAU * (day_phase - 0.375)).sin();
+        let daily = TEMP_DAILY * sin_turns(day_phase - 0.375);
         let elapsed = e.time.wrapping_sub(self.config.start_ms) as f64;
-        let drift = d.drift_amp * (elapsed * d.drift_speed + d.drift_phase).sin();
+        let drift = d.drift_amp * sin_turns(elapsed * d.drift_speed + d.drift_phase);
         let mut t =
             d.base_temp + daily + drift + TEMP_NOISE * e.draws.normalish(stream::TEMP_NOISE);
         if e.anomaly {

@@ -22,6 +22,17 @@ pub struct SensorsSource {
     position: usize,
     /// Wall-clock start, when pacing to real time.
     started: Option<Instant>,
+    /// Which costly quantities the schema asks for.
+    needs: Needs,
+}
+
+/// The computed quantities a schema uses, so a record computes each at most once and
+/// only if declared.
+#[derive(Clone, Copy, Debug, Default)]
+struct Needs {
+    temperature: bool,
+    vibration: bool,
+    power: bool,
 }
 
 impl SensorsSource {
@@ -32,7 +43,13 @@ impl SensorsSource {
         let mine = (0..config.devices)
             .filter(|d| u64::from(*d) % peers == worker.index as u64)
             .collect();
+        let needs = Needs {
+            temperature: measures.contains(&Measure::Temperature),
+            vibration: measures.contains(&Measure::Vibration),
+            power: measures.contains(&Measure::Power),
+        };
         SensorsSource {
+            needs,
             plant: Plant::new(config),
             measures,
             mine,
@@ -42,14 +59,15 @@ impl SensorsSource {
         }
     }
 
-    /// The next event number this reader will produce, if any is left.
-    fn next_n(&self) -> Option<u64> {
+    /// The next event number this reader will produce and its device, if any is left.
+    #[inline]
+    fn next_n(&self) -> Option<(u64, usize)> {
         let d = *self.mine.get(self.position)?;
         let n = self
             .round
             .checked_mul(u64::from(self.plant.config.devices))?
             .checked_add(u64::from(d))?;
-        (n < self.plant.config.events).then_some(n)
+        (n < self.plant.config.events).then_some((n, d as usize))
     }
 
     fn advance(&mut self) {
@@ -72,9 +90,25 @@ impl SensorsSource {
     }
 
     #[inline]
-    fn record(&self, n: u64) -> Record {
-        let e = self.plant.event(n);
+    fn record(&self, n: u64, device: usize) -> Record {
+        let e = self.plant.event_of(n, device);
         let device = &self.plant.devices[e.device];
+        let needs = self.needs;
+        let temperature = if needs.temperature {
+            self.plant.temperature(&e)
+        } else {
+            0.0
+        };
+        let vibration = if needs.vibration {
+            self.plant.vibration(&e)
+        } else {
+            0.0
+        };
+        let power = if needs.power {
+            self.plant.power(&e)
+        } else {
+            0.0
+        };
         let mut record = Vec::with_capacity(self.measures.len());
         for m in &self.measures {
             record.push(match m {
@@ -82,9 +116,9 @@ impl SensorsSource {
                 Measure::MachineId => Value::Str(device.machine.clone()),
                 Measure::Line => Value::Str(device.line.clone()),
                 Measure::Time => Value::Time(e.time),
-                Measure::Temperature => Value::Float(self.plant.temperature(&e)),
-                Measure::Vibration => Value::Float(self.plant.vibration(&e)),
-                Measure::Power => Value::Float(self.plant.power(&e)),
+                Measure::Temperature => Value::Float(temperature),
+                Measure::Vibration => Value::Float(vibration),
+                Measure::Power => Value::Float(power),
                 Measure::Seq => Value::Int(e.n as i64),
                 Measure::Anomaly => Value::Bool(e.anomaly),
             });
@@ -103,13 +137,13 @@ impl SourceReader for SensorsSource {
         let limit = self.pace_limit();
         out.reserve(max.min(4096));
         for _ in 0..max {
-            let Some(n) = self.next_n() else {
+            let Some((n, device)) = self.next_n() else {
                 return Ok(SourceStatus::Finished);
             };
             if n >= limit {
                 return Ok(SourceStatus::Idle);
             }
-            out.push(self.record(n));
+            out.push(self.record(n, device));
             self.advance();
         }
         Ok(match self.next_n() {
