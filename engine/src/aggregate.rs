@@ -1,5 +1,6 @@
 //! Accumulators of the `aggregate` stage: one per aggregate per (window, key) group.
 
+use crate::exact_sum::ExactSum;
 use crate::expression::{self, Compiled};
 use crate::plan::{AggFunc, Aggregate};
 use crate::schema::Type;
@@ -40,8 +41,11 @@ impl AggregateFn {
         match self.func {
             AggFunc::Count => Acc::Count(0),
             AggFunc::Sum if self.int_sum => Acc::SumInt(0),
-            AggFunc::Sum => Acc::SumFloat(0.0),
-            AggFunc::Avg => Acc::Avg { sum: 0.0, n: 0 },
+            AggFunc::Sum => Acc::SumFloat(ExactSum::default()),
+            AggFunc::Avg => Acc::Avg {
+                sum: ExactSum::default(),
+                n: 0,
+            },
             AggFunc::Min => Acc::Min(Value::Null),
             AggFunc::Max => Acc::Max(Value::Null),
             AggFunc::First => Acc::First {
@@ -73,12 +77,12 @@ pub enum Acc {
     Count(i64),
     /// `sum` of i64
     SumInt(i64),
-    /// `sum` of f64
-    SumFloat(f64),
+    /// `sum` of f64, exact so that it does not depend on arrival order
+    SumFloat(ExactSum),
     /// `avg`
     Avg {
         /// Sum of values seen.
-        sum: f64,
+        sum: ExactSum,
         /// Number of values seen.
         n: i64,
     },
@@ -114,12 +118,12 @@ impl Acc {
             }
             Acc::SumFloat(s) => {
                 if let Some(x) = v.as_f64() {
-                    *s += x
+                    s.add(x)
                 }
             }
             Acc::Avg { sum, n } => {
                 if let Some(x) = v.as_f64() {
-                    *sum += x;
+                    sum.add(x);
                     *n += 1;
                 }
             }
@@ -153,9 +157,9 @@ impl Acc {
         match self {
             Acc::Count(n) => Value::Int(*n),
             Acc::SumInt(s) => Value::Int(*s),
-            Acc::SumFloat(s) => Value::Float(*s),
+            Acc::SumFloat(s) => Value::Float(s.value()),
             Acc::Avg { n: 0, .. } => Value::Null,
-            Acc::Avg { sum, n } => Value::Float(sum / *n as f64),
+            Acc::Avg { sum, n } => Value::Float(sum.value() / *n as f64),
             Acc::Min(v) | Acc::Max(v) => v.clone(),
             Acc::First { value, .. } | Acc::Last { value, .. } => value.clone(),
         }

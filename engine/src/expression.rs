@@ -14,6 +14,9 @@ use crate::value::Value;
 /// A compiled expression.
 pub type Compiled = Box<dyn Fn(&[Value]) -> Value>;
 
+/// A compiled predicate.
+pub type Predicate = Box<dyn Fn(&[Value]) -> bool>;
+
 /// Compiles an expression of the logical plan.
 pub fn compile(expr: &Expr) -> Compiled {
     match expr {
@@ -77,7 +80,7 @@ pub fn compile(expr: &Expr) -> Compiled {
 }
 
 /// Compiles a predicate: true only when the expression is `true` (null is false).
-pub fn compile_predicate(expr: &Expr) -> Box<dyn Fn(&[Value]) -> bool> {
+pub fn compile_predicate(expr: &Expr) -> Predicate {
     // Fast path for the commonest filter shape: a field compared with a constant.
     if let Expr::Binary(op, l, r) = expr {
         if let (Expr::Field { slot, .. }, Expr::Literal(lit)) = (l.as_ref(), r.as_ref()) {

@@ -16,6 +16,7 @@ pub mod aggregate;
 pub mod build;
 pub mod clock;
 pub mod event;
+pub mod exact_sum;
 pub mod expression;
 pub mod io;
 pub mod key;

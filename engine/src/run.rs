@@ -94,7 +94,9 @@ impl WorkerContext {
     /// Takes up to `wanted` records from source `index`'s budget; returns how many may be
     /// read and whether the budget is now spent.
     pub fn take_budget(&self, index: usize, wanted: usize) -> (usize, bool) {
-        let Some(budget) = self.budgets.as_ref().and_then(|b| b.get(index)) else { return (wanted, false) };
+        let Some(budget) = self.budgets.as_ref().and_then(|b| b.get(index)) else {
+            return (wanted, false);
+        };
         let before = budget.fetch_sub(wanted as i64, Ordering::SeqCst);
         let granted = before.clamp(0, wanted as i64) as usize;
         (granted, before <= wanted as i64)
@@ -158,7 +160,12 @@ pub fn run(
     let stop = Arc::clone(&options.stop);
     let budgets = options.limit.map(|n| {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        Arc::new(plan.sources.iter().map(|_| AtomicI64::new(n)).collect::<Vec<_>>())
+        Arc::new(
+            plan.sources
+                .iter()
+                .map(|_| AtomicI64::new(n))
+                .collect::<Vec<_>>(),
+        )
     });
     let guards = timely::execute(config, move |worker| {
         let info = WorkerInfo {

@@ -1,1 +1,7 @@
 //! The Weir runtime: connectors, launch and the `weir` command line.
+
+pub mod catalog;
+pub mod cli;
+pub mod connectors;
+pub mod format;
+pub mod launch;

@@ -179,19 +179,9 @@ pub(crate) fn check_window(
             );
             ok = false;
         }
-        EventTime::Lost { field, stage, how } => {
-            cx.push(
-                Diagnostic::error(
-                    codes::WINDOW_WITHOUT_EVENT_TIME,
-                    format!("windows need event time, but the event-time field `{field}` is gone"),
-                    window_stage.keyword,
-                    "this window needs event time",
-                )
-                .with_secondary(*stage, *how)
-                .with_help(format!("keep `{field}` unchanged up to the window")),
-            );
-            ok = false;
-        }
+        // Event time travels with each record as metadata (as in Beam), so a stage that
+        // drops or replaces the field it came from does not lose it.
+        EventTime::Lost { .. } => {}
     }
 
     // Keys, re-resolved at the window (a `select` may have moved them).

@@ -6,12 +6,12 @@ use timely::dataflow::operators::generic::operator::Operator;
 
 use super::EventStream;
 use crate::event::Event;
-use crate::expression::{compile, compile_predicate, Compiled};
+use crate::expression::{compile, compile_predicate, Compiled, Predicate};
 use crate::plan::Stage;
 use crate::value::Value;
 
 enum Step {
-    Filter(Box<dyn Fn(&[Value]) -> bool>),
+    Filter(Predicate),
     Map(Vec<(usize, Compiled)>),
     Select(Vec<Compiled>),
 }

@@ -1,0 +1,28 @@
+//! The connector catalog given to the checker, so `weir check` validates connector
+//! options before anything runs.
+
+use weir_dsl::{ConnectorCatalog, Role};
+use weir_engine::plan::ConnectorCall;
+
+use crate::connectors;
+
+/// Validates calls against the built-in connectors.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Catalog;
+
+impl ConnectorCatalog for Catalog {
+    fn check(
+        &self,
+        call: &ConnectorCall,
+        role: Role,
+    ) -> Vec<(Option<String>, String, Option<String>)> {
+        let role = match role {
+            Role::Source => connectors::Role::Source,
+            Role::Sink => connectors::Role::Sink,
+        };
+        connectors::validate(call, role, None)
+            .into_iter()
+            .map(|p| (p.option, p.message, p.help))
+            .collect()
+    }
+}

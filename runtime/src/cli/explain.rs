@@ -1,0 +1,18 @@
+//! `weir explain`: the checked logical plan.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::{load_program, ErrorFormat};
+
+pub(super) fn explain(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let Some(compiled) = load_program(file, ErrorFormat::Human)? else {
+        return Ok(ExitCode::from(1));
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&compiled.plan)?);
+    } else {
+        print!("{}", compiled.plan.explain());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,86 @@
+//! The command line: `weir run | check | explain`.
+
+mod check;
+mod explain;
+mod program;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use program::load_program;
+
+/// Weir: a stream processor for IoT analytics. Runs `.pipe` pipelines on timely dataflow.
+#[derive(Debug, Parser)]
+#[command(name = "weir", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How diagnostics are printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    /// Rendered for people, with source snippets.
+    #[default]
+    Human,
+    /// One JSON object per line, for editors and CI.
+    Json,
+}
+
+/// `weir` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the pipelines of a .pipe file until their sources end (or Ctrl-C).
+    Run(RunArgs),
+    /// Check a .pipe file and print its diagnostics (exit 1 on errors).
+    Check {
+        /// The .pipe file.
+        file: PathBuf,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t)]
+        error_format: ErrorFormat,
+    },
+    /// Print the checked logical plan of a .pipe file.
+    Explain {
+        /// The .pipe file.
+        file: PathBuf,
+        /// Print the plan as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Arguments of `weir run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The .pipe file.
+    pub file: PathBuf,
+    /// Worker threads (default: 1).
+    #[arg(long, short = 'w', default_value_t = 1)]
+    pub workers: usize,
+    /// No progress line and no summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// On Ctrl-C or SIGTERM, fire every open window before stopping.
+    #[arg(long)]
+    pub drain: bool,
+    /// Read at most N records from each source, then end as if the input ended.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t)]
+    pub error_format: ErrorFormat,
+}
+
+/// Runs a parsed command line; the exit code is 0 on success, 1 on errors.
+pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Check { file, error_format } => check::check(&file, error_format),
+        Command::Explain { file, json } => explain::explain(&file, json),
+    }
+}

@@ -1,0 +1,128 @@
+//! The `weir` command line, end to end.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("runtime/ has a parent")
+        .to_path_buf()
+}
+
+fn weir(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("weir starts")
+}
+
+fn sorted_lines(bytes: &[u8]) -> Vec<String> {
+    let mut lines: Vec<String> = String::from_utf8_lossy(bytes)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn one_and_four_workers_give_identical_output() {
+    let root = repo_root();
+    let one = weir(
+        &[
+            "run",
+            "examples/plant_temps.pipe",
+            "--workers",
+            "1",
+            "--quiet",
+        ],
+        &root,
+    );
+    let four = weir(
+        &[
+            "run",
+            "examples/plant_temps.pipe",
+            "--workers",
+            "4",
+            "--quiet",
+        ],
+        &root,
+    );
+    assert!(one.status.success() && four.status.success());
+    let (one, four) = (sorted_lines(&one.stdout), sorted_lines(&four.stdout));
+    assert!(
+        one.len() > 10,
+        "the example should print windows, got {}",
+        one.len()
+    );
+    assert_eq!(one, four);
+}
+
+#[test]
+fn check_reports_errors_with_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("broken.pipe");
+    std::fs::write(
+        &file,
+        "source s = sensors(devices: 2) {\n  device_id: string\n  temp: f64\n  ts: timestamp\n  event_time ts\n}\nsink o = stdout()\npipeline p {\n  from s\n  | where temprature > 3.0\n  | to o\n}\n",
+    )
+    .expect("write");
+    let out = weir(&["check", "broken.pipe"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("broken.pipe:10:11"),
+        "no file:line:column in:\n{stderr}"
+    );
+    assert!(stderr.contains("temprature"), "{stderr}");
+    assert!(stderr.contains("temp"), "no suggestion in:\n{stderr}");
+}
+
+#[test]
+fn explain_prints_the_plan() {
+    let out = weir(&["explain", "examples/plant_temps.pipe"], &repo_root());
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("window tumbling 1m"), "{text}");
+    assert!(text.contains("source telemetry = sensors("), "{text}");
+    let json = weir(
+        &["explain", "--json", "examples/plant_temps.pipe"],
+        &repo_root(),
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan JSON");
+    assert_eq!(plan["pipelines"][0]["name"], "device_temps");
+}
+
+#[test]
+fn missing_input_file_is_a_one_line_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("p.pipe"),
+        "source s = file(\"nope.jsonl\") {\n  x: i64\n}\nsink o = stdout()\npipeline p {\n  from s\n  | to o\n}\n",
+    )
+    .expect("write");
+    let out = weir(&["run", "p.pipe", "--quiet"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("nope.jsonl"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn every_command_has_help() {
+    for cmd in [
+        vec!["--help"],
+        vec!["run", "--help"],
+        vec!["check", "--help"],
+        vec!["explain", "--help"],
+    ] {
+        let out = weir(&cmd, &repo_root());
+        assert!(out.status.success(), "{cmd:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{cmd:?}"
+        );
+    }
+}
