@@ -3,6 +3,7 @@
 
 use weir_dsl::{ConnectorCatalog, Role};
 use weir_engine::plan::ConnectorCall;
+use weir_engine::schema::Schema;
 
 use crate::connectors;
 
@@ -15,12 +16,13 @@ impl ConnectorCatalog for Catalog {
         &self,
         call: &ConnectorCall,
         role: Role,
+        schema: Option<&Schema>,
     ) -> Vec<(Option<String>, String, Option<String>)> {
         let role = match role {
             Role::Source => connectors::Role::Source,
             Role::Sink => connectors::Role::Sink,
         };
-        connectors::validate(call, role, None)
+        connectors::validate(call, role, schema)
             .into_iter()
             .map(|p| (p.option, p.message, p.help))
             .collect()

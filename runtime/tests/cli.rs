@@ -126,3 +126,60 @@ fn every_command_has_help() {
         );
     }
 }
+
+#[test]
+fn check_validates_connector_options_and_fields() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("c.pipe"),
+        "source s = sensors(devices: 2, sede: 3) {\n  device_id: string\n  temprature: f64\n  ts: timestamp\n  event_time ts\n}\nsink o = stdout()\npipeline p {\n  from s\n  | to o\n}\n",
+    )
+    .expect("write");
+    let out = weir(&["check", "c.pipe"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown option `sede`") && stderr.contains("did you mean `seed`?"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`temprature`") && stderr.contains("did you mean `temperature`?"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sigterm_stops_sources_flushes_sinks_and_prints_a_summary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("live.pipe"),
+        "source s = sensors(devices: 4, rate: 1000, duration: 1h, realtime: true) {\n  device_id: string\n  ts: timestamp\n  event_time ts\n}\nsink o = file(\"out/raw.jsonl\")\npipeline p {\n  from s\n  | to o\n}\n",
+    )
+    .expect("write");
+    let child = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["run", "live.pipe"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("weir starts");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("weir exits");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    assert!(stderr.contains("stopped after"), "no summary: {stderr}");
+    let written =
+        std::fs::read_to_string(dir.path().join("out/raw.jsonl")).expect("sink file exists");
+    let lines = written.lines().count();
+    assert!(lines > 0, "the sink was not flushed");
+    assert!(written.ends_with('\n'), "the last record is complete");
+    assert!(
+        stderr.contains(&format!("wrote {lines}")),
+        "summary and file disagree ({lines} lines): {stderr}"
+    );
+}

@@ -2,6 +2,7 @@
 //! [`ConnectorCatalog`] supplied by the runtime (the dsl knows no connector itself).
 
 use weir_engine::plan::{ConnectorCall, OptionValue};
+use weir_engine::schema::Schema;
 
 use super::Ctx;
 use crate::ast::{ConnectorCallAst, OptionValueAst, OptionValueKind};
@@ -23,8 +24,14 @@ pub type ConnectorProblem = (Option<String>, String, Option<String>);
 
 /// Knows the connectors and their options; the runtime implements it.
 pub trait ConnectorCatalog {
-    /// Problems with `call` used as a `role`; empty when it is fine.
-    fn check(&self, call: &ConnectorCall, role: Role) -> Vec<ConnectorProblem>;
+    /// Problems with `call` used as a `role` (for a source, with its declared `schema`
+    /// when every field's type is known); empty when it is fine.
+    fn check(
+        &self,
+        call: &ConnectorCall,
+        role: Role,
+        schema: Option<&Schema>,
+    ) -> Vec<ConnectorProblem>;
 }
 
 /// A catalog that accepts every call (used by [`crate::compile`]).
@@ -32,7 +39,12 @@ pub trait ConnectorCatalog {
 pub struct AcceptAll;
 
 impl ConnectorCatalog for AcceptAll {
-    fn check(&self, _call: &ConnectorCall, _role: Role) -> Vec<ConnectorProblem> {
+    fn check(
+        &self,
+        _call: &ConnectorCall,
+        _role: Role,
+        _schema: Option<&Schema>,
+    ) -> Vec<ConnectorProblem> {
         Vec::new()
     }
 }
@@ -56,6 +68,7 @@ fn value(v: &OptionValueAst) -> Option<OptionValue> {
 pub(crate) fn check_connector(
     ast: &ConnectorCallAst,
     role: Role,
+    schema: Option<&Schema>,
     catalog: &dyn ConnectorCatalog,
     cx: &mut Ctx<'_>,
 ) -> Option<ConnectorCall> {
@@ -81,7 +94,7 @@ pub(crate) fn check_connector(
             .map(|(n, v)| value(v).map(|v| (n.name.clone(), v)))
             .collect::<Option<Vec<_>>>()?,
     };
-    for (option, message, help) in catalog.check(&call, role) {
+    for (option, message, help) in catalog.check(&call, role, schema) {
         let place = option
             .as_ref()
             .and_then(|o| ast.options.iter().find(|(n, _)| &n.name == o));

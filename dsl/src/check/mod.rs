@@ -115,7 +115,7 @@ pub(crate) fn check(
             }
             Item::Sink(decl) => {
                 if let Some(connector) =
-                    connectors::check_connector(&decl.connector, Role::Sink, catalog, cx)
+                    connectors::check_connector(&decl.connector, Role::Sink, None, catalog, cx)
                 {
                     sinks.push(SinkNode {
                         name: decl.name.name.clone(),

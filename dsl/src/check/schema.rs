@@ -1,7 +1,7 @@
 //! Source declarations: field types, `event_time` and `watermark`.
 
 use weir_engine::plan::{SourceNode, WatermarkSpec};
-use weir_engine::schema::Type;
+use weir_engine::schema::{Field, Type};
 
 use super::connectors::{self, ConnectorCatalog, Role};
 use super::durations;
@@ -68,8 +68,6 @@ pub(crate) fn check_source(
     cx: &mut Ctx<'_>,
 ) -> (Option<SourceNode>, Scope) {
     let errors_before = cx.diagnostics.iter().filter(|d| d.is_error()).count();
-    let connector = connectors::check_connector(&decl.connector, Role::Source, catalog, cx);
-
     let mut fields: Vec<ScopeField> = Vec::new();
     for f in &decl.fields {
         let ty = resolve_type(&f.ty, cx);
@@ -92,6 +90,27 @@ pub(crate) fn check_source(
             ty,
         });
     }
+    // The catalog sees the declared schema, so `weir check` catches fields a connector
+    // cannot fill.
+    let declared: Option<Vec<Field>> = fields
+        .iter()
+        .map(|f| {
+            f.ty.map(|t| Field {
+                name: f.name.clone(),
+                ty: t.ty,
+                nullable: t.nullable,
+            })
+        })
+        .collect();
+    let declared = declared.map(weir_engine::schema::Schema::new);
+    let connector = connectors::check_connector(
+        &decl.connector,
+        Role::Source,
+        declared.as_ref(),
+        catalog,
+        cx,
+    );
+
     let origin = format!("`{}`", decl.name.name);
     let mut scope = Scope {
         fields,

@@ -394,6 +394,7 @@ fn catalog_problems_point_at_the_option() {
             &self,
             call: &weir_engine::plan::ConnectorCall,
             role: crate::Role,
+            _schema: Option<&weir_engine::schema::Schema>,
         ) -> Vec<crate::ConnectorProblem> {
             let mut out = Vec::new();
             if role == crate::Role::Source && call.option("devices").is_some() {
