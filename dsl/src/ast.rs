@@ -31,6 +31,8 @@ pub enum Item {
     Sink(SinkDecl),
     /// `pipeline name { … }`
     Pipeline(PipelineDecl),
+    /// `test "name" { … }`
+    Test(TestDecl),
     /// A declaration of a later version of the language (`table`, `test`, `run`, `model`).
     Unsupported {
         /// Its keyword.
@@ -293,8 +295,8 @@ pub struct WindowClause {
 /// Kinds of window clauses.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WindowClauseKind {
-    /// `emit …` (trigger; its body is not parsed yet)
-    Emit,
+    /// `emit <trigger>` (sugar already turned into the canonical form)
+    Emit(TriggerAst),
     /// `allow late <d>`
     AllowLate(DurationAst),
     /// `accumulate`
@@ -387,4 +389,107 @@ pub enum Literal {
     Null,
     /// `10s`, in milliseconds
     Duration(i64),
+}
+
+/// A trigger as written (sugar such as `early every 10s` is already in canonical form).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TriggerAst {
+    /// Which trigger.
+    pub kind: TriggerKindAst,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// Kinds of triggers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TriggerKindAst {
+    /// `watermark(early: T, late: T)`
+    Watermark {
+        /// Early firings.
+        early: Option<Box<TriggerAst>>,
+        /// Late firings.
+        late: Option<Box<TriggerAst>>,
+    },
+    /// `count(n)`; `None` if the number could not be read.
+    Count(Option<i64>),
+    /// `processing(d)`
+    Processing(DurationAst),
+    /// `repeat(T)`
+    Repeat(Box<TriggerAst>),
+    /// `any(T, …)`
+    Any(Vec<TriggerAst>),
+    /// `all(T, …)`
+    All(Vec<TriggerAst>),
+    /// `each(T, …)`
+    Each(Vec<TriggerAst>),
+    /// `T until U`
+    Until(Box<TriggerAst>, Box<TriggerAst>),
+    /// `never`
+    Never,
+}
+
+/// `test "name" { steps }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestDecl {
+    /// The test's name.
+    pub name: String,
+    /// Its directives in order.
+    pub steps: Vec<TestStepAst>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One directive of a test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestStepAst {
+    /// What it does.
+    pub kind: TestStepKind,
+    /// The whole directive.
+    pub span: Span,
+}
+
+/// Kinds of test directives.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TestStepKind {
+    /// `given <source> {…} {…}`
+    Given {
+        /// The source fed.
+        source: Ident,
+        /// One bundle of records.
+        records: Vec<RecordLit>,
+    },
+    /// `watermark [<source>] <time>`
+    Watermark {
+        /// The source, or all.
+        source: Option<Ident>,
+        /// The new watermark.
+        time: TimeLit,
+    },
+    /// `clock <time>`
+    Clock(TimeLit),
+    /// `expect <sink> [ {…}, … ]`
+    Expect {
+        /// The sink checked.
+        sink: Ident,
+        /// Expected (partial) records.
+        records: Vec<RecordLit>,
+    },
+}
+
+/// `{name: value, …}` in a test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordLit {
+    /// Fields in the order written.
+    pub fields: Vec<(Ident, Option<Literal>, Span)>,
+    /// The whole record.
+    pub span: Span,
+}
+
+/// A time in a test: an RFC 3339 string or epoch milliseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeLit {
+    /// The time, if it could be read.
+    pub value: Option<i64>,
+    /// Where it was written.
+    pub span: Span,
 }

@@ -57,6 +57,17 @@ pub const BAD_WINDOW_SIZE: &str = "P0305";
 /// `watermark` on a source without `event_time`.
 pub const WATERMARK_WITHOUT_EVENT_TIME: &str = "P0306";
 
+/// A trigger that cannot fire as written (`count(0)`, a delay of `0s`).
+pub const BAD_TRIGGER: &str = "P0307";
+/// A window clause given twice (`allow late` twice, two accumulation modes, …).
+pub const DUPLICATE_CLAUSE: &str = "P0308";
+/// A `test` block that does not fit the program: an unknown source, sink or field, or a
+/// value of the wrong type.
+pub const BAD_TEST: &str = "P0309";
+
+/// Warning or note: window settings that are legal but probably not what was meant
+/// (lateness a finishing trigger ignores, repeated panes in `discard` mode, no late route).
+pub const WINDOW_HAZARD: &str = "P0403";
 /// Warning: the left side of `??` can never be null, so the right side is never used.
 pub const USELESS_COALESCE: &str = "P0401";
 /// Warning: a pipeline neither writes to a sink nor is read by another pipeline.

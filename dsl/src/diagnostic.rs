@@ -115,6 +115,28 @@ impl Diagnostic {
         }
     }
 
+    /// A note with `code` and `message`, labelled `label` at `span`: a fact worth knowing,
+    /// not a problem.
+    pub fn note(
+        code: &'static str,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Note,
+            ..Diagnostic::error(code, message, span, label)
+        }
+    }
+
+    /// Adds a secondary label if there is a place for it.
+    pub fn with_secondary_opt(self, span: Option<Span>, message: impl Into<String>) -> Diagnostic {
+        match span {
+            Some(span) => self.with_secondary(span, message),
+            None => self,
+        }
+    }
+
     /// Adds a secondary label.
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
         self.secondary.push(Label::new(span, message));

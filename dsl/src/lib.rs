@@ -69,8 +69,17 @@ pub fn compile_with(
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(diagnostics);
     }
+    let mut plan = lower::lower(checked);
+    // Test blocks are checked against the lowered plan: a sink's layout is known only now.
+    let (tests, test_diagnostics) = check::test_blocks::check(&parsed.program, &plan, text);
+    if !test_diagnostics.is_empty() {
+        diagnostics.extend(test_diagnostics);
+        diagnostics.sort_by_key(|d| (d.primary.span.lo, d.primary.span.hi));
+        return Err(diagnostics);
+    }
+    plan.tests = tests;
     Ok(Compiled {
-        plan: lower::lower(checked),
+        plan,
         warnings: diagnostics,
     })
 }

@@ -32,6 +32,7 @@ pub(crate) fn lower(program: CheckedProgram) -> LogicalPlan {
         sources: program.sources,
         sinks: program.sinks,
         pipelines,
+        tests: Vec::new(),
     }
 }
 
@@ -50,13 +51,13 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
         Op::KeyBy { keys, names } => stages.push(Stage::KeyBy { keys, names }),
         Op::Window {
             keys,
-            kind,
+            spec,
             aggregates,
         } => {
-            *schema = WindowSpec::output_schema(schema, &keys, &aggregates);
+            *schema = WindowSpec::output_schema(schema, &keys, &aggregates, spec.accumulation);
             stages.push(Stage::Window {
                 keys,
-                window: WindowSpec { kind },
+                window: spec,
                 aggregates,
                 schema: schema.clone(),
             });

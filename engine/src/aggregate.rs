@@ -152,6 +152,26 @@ impl Acc {
         }
     }
 
+    /// Folds `other` (the accumulator of a merged window) into `self`.
+    pub fn merge(&mut self, other: &Acc) {
+        match (self, other) {
+            (Acc::Count(a), Acc::Count(b)) => *a += b,
+            (Acc::SumInt(a), Acc::SumInt(b)) => *a = a.wrapping_add(*b),
+            (Acc::SumFloat(a), Acc::SumFloat(b)) => a.merge(b),
+            (Acc::Avg { sum, n }, Acc::Avg { sum: s2, n: n2 }) => {
+                sum.merge(s2);
+                *n += n2;
+            }
+            (acc @ (Acc::Min(_) | Acc::Max(_)), Acc::Min(v) | Acc::Max(v)) => acc.add(v, 0),
+            (acc @ (Acc::First { .. } | Acc::Last { .. }), Acc::First { time, value })
+            | (acc @ (Acc::First { .. } | Acc::Last { .. }), Acc::Last { time, value }) => {
+                // An untouched accumulator's sentinel time never wins.
+                acc.add(value, *time)
+            }
+            _ => {}
+        }
+    }
+
     /// The aggregate's output value.
     pub fn finish(&self) -> Value {
         match self {

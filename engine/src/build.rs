@@ -57,12 +57,17 @@ pub fn build_dataflow<'scope>(
                     aggregates,
                     ..
                 } => {
+                    let late_sink = window.late_to.as_ref().and_then(|name| {
+                        let at = plan.sinks.iter().position(|s| &s.name == name)?;
+                        Some((at, Arc::clone(ctx.sinks.get(name)?)))
+                    });
                     stream = ops::window_agg::build(
                         stream,
                         keys,
                         window,
                         aggregates,
                         index,
+                        late_sink,
                         Arc::clone(ctx),
                     );
                 }

@@ -1,8 +1,13 @@
 //! Processing time comes from a clock, never from the system time directly, so that tests
 //! can drive it.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+use timely::scheduling::activate::{Activations, SyncActivations};
 
 use crate::time::EventTime;
 
@@ -48,6 +53,29 @@ impl TestClock {
 impl Clock for TestClock {
     fn now(&self) -> EventTime {
         self.now.load(Ordering::SeqCst)
+    }
+}
+
+/// Operators with processing-time timers. On the wall clock they wake themselves after
+/// the right delay; when a test clock jumps, whoever moved it wakes them all here.
+#[derive(Default)]
+pub struct ClockWaiters {
+    waiters: Mutex<Vec<(SyncActivations, Vec<usize>)>>,
+}
+
+impl ClockWaiters {
+    /// Registers the operator at `path` of the worker owning `activations`.
+    pub fn register(&self, activations: &Rc<RefCell<Activations>>, path: Vec<usize>) {
+        let sync = activations.borrow().sync();
+        self.waiters.lock().push((sync, path));
+    }
+
+    /// Wakes every registered operator (after the clock moved).
+    pub fn wake_all(&self) {
+        for (sync, path) in self.waiters.lock().iter() {
+            // A worker that has shut down needs no waking.
+            let _ = sync.activate(path.clone());
+        }
     }
 }
 

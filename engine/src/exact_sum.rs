@@ -39,6 +39,14 @@ impl ExactSum {
         self.partials.push(x);
     }
 
+    /// Adds everything `other` holds: the sum of the union of both inputs, still exact.
+    pub fn merge(&mut self, other: &ExactSum) {
+        for &p in &other.partials {
+            self.add(p);
+        }
+        self.special += other.special;
+    }
+
     /// The correctly rounded sum.
     pub fn value(&self) -> f64 {
         if self.special != 0.0 || self.special.is_nan() {

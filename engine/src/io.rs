@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::event::Event;
 use crate::plan::{SinkNode, SourceNode};
 use crate::schema::Schema;
+use crate::time::EventTime;
 use crate::value::Record;
 
 /// What a source can say after a poll.
@@ -45,6 +46,12 @@ pub trait SourceReader {
         bad: &mut Vec<BadRecord>,
         max: usize,
     ) -> Result<SourceStatus, IoError>;
+
+    /// The watermark this reader asserts, if it knows it better than the source's
+    /// `bounded` strategy can (scripted tests move it explicitly). Read after each poll.
+    fn watermark(&self) -> Option<EventTime> {
+        None
+    }
 }
 
 /// Writes a sink; shared by all workers of a process, so implementations lock inside.

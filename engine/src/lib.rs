@@ -28,5 +28,6 @@ pub mod schema;
 pub mod stop;
 pub mod testing;
 pub mod time;
+pub mod trigger;
 pub mod value;
 pub mod window;

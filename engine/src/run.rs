@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::build::build_dataflow;
-use crate::clock::Clock;
+use crate::clock::{Clock, ClockWaiters};
 use crate::io::{BadRecord, ConnectorFactory, SinkWriter, WorkerInfo};
 use crate::metrics::Metrics;
-use crate::plan::{LogicalPlan, PipelineInput, Stage};
+use crate::plan::{LogicalPlan, PipelineInput, Stage, WindowSpec};
 use crate::stop::StopHandle;
 use crate::time::EventTime;
 
@@ -31,6 +31,8 @@ pub struct RunOptions {
     pub on_bad_record: BadRecordHandler,
     /// Read at most this many records from each source (all workers together).
     pub limit: Option<u64>,
+    /// Operators waiting on processing time (woken when a test clock moves).
+    pub clock_waiters: Arc<ClockWaiters>,
 }
 
 /// What a finished run did.
@@ -87,10 +89,43 @@ pub struct WorkerContext {
     pub sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
     /// Records each source may still read, when the run has a limit.
     pub budgets: Option<Arc<Vec<AtomicI64>>>,
+    /// Operators waiting on processing time.
+    pub clock_waiters: Arc<ClockWaiters>,
     failure: Arc<Mutex<Option<String>>>,
 }
 
 impl WorkerContext {
+    /// A context for one worker of a run; `failure` receives the first fatal error.
+    pub fn new(
+        worker: WorkerInfo,
+        metrics: Arc<Metrics>,
+        options: &RunOptions,
+        sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
+        budgets: Option<Arc<Vec<AtomicI64>>>,
+        failure: Arc<Mutex<Option<String>>>,
+    ) -> WorkerContext {
+        WorkerContext {
+            worker,
+            metrics,
+            stop: Arc::clone(&options.stop),
+            clock: Arc::clone(&options.clock),
+            on_bad_record: Arc::clone(&options.on_bad_record),
+            sinks,
+            budgets,
+            clock_waiters: Arc::clone(&options.clock_waiters),
+            failure,
+        }
+    }
+
+    /// Registers an operator to be woken whenever a test clock moves.
+    pub fn wake_on_clock(
+        &self,
+        activations: std::rc::Rc<std::cell::RefCell<timely::scheduling::Activations>>,
+        path: Vec<usize>,
+    ) {
+        self.clock_waiters.register(&activations, path);
+    }
+
     /// Takes up to `wanted` records from source `index`'s budget; returns how many may be
     /// read and whether the budget is now spent.
     pub fn take_budget(&self, index: usize, wanted: usize) -> (usize, bool) {
@@ -122,21 +157,7 @@ pub fn run(
     let workers = options.workers.max(1);
     let started = Instant::now();
 
-    // Sinks are opened once per process, with the schema of the stream written to them.
-    let mut sinks: HashMap<String, Arc<dyn SinkWriter>> = HashMap::new();
-    for (sink_name, schema) in sink_schemas(&plan) {
-        if sinks.contains_key(&sink_name) {
-            continue;
-        }
-        let node = plan
-            .sink(&sink_name)
-            .ok_or_else(|| RunError::Connector(format!("unknown sink `{sink_name}`")))?;
-        let writer = connectors
-            .open_sink(node, &schema)
-            .map_err(|e| RunError::Connector(format!("sink `{sink_name}`: {e}")))?;
-        sinks.insert(sink_name, writer);
-    }
-    let sinks = Arc::new(sinks);
+    let sinks = Arc::new(open_sinks(&plan, connectors.as_ref())?);
     let used_sources: Vec<bool> = plan
         .sources
         .iter()
@@ -172,16 +193,14 @@ pub fn run(
             index: worker.index(),
             peers: worker.peers(),
         };
-        let ctx = Arc::new(WorkerContext {
-            worker: info,
-            metrics: Arc::clone(&worker_metrics),
-            stop: Arc::clone(&options.stop),
-            clock: Arc::clone(&options.clock),
-            on_bad_record: Arc::clone(&options.on_bad_record),
-            sinks: Arc::clone(&worker_sinks),
-            budgets: budgets.clone(),
-            failure: Arc::clone(&worker_failure),
-        });
+        let ctx = Arc::new(WorkerContext::new(
+            info,
+            Arc::clone(&worker_metrics),
+            &options,
+            Arc::clone(&worker_sinks),
+            budgets.clone(),
+            Arc::clone(&worker_failure),
+        ));
         let mut readers = Vec::with_capacity(worker_plan.sources.len());
         for (source, used) in worker_plan.sources.iter().zip(&used_sources) {
             if !used {
@@ -226,17 +245,47 @@ pub fn run(
     })
 }
 
+/// Opens every sink the plan writes to, once, with the schema of the stream written to it.
+pub fn open_sinks(
+    plan: &LogicalPlan,
+    connectors: &dyn ConnectorFactory,
+) -> Result<HashMap<String, Arc<dyn SinkWriter>>, RunError> {
+    let mut sinks: HashMap<String, Arc<dyn SinkWriter>> = HashMap::new();
+    for (sink_name, schema) in sink_schemas(plan) {
+        if sinks.contains_key(&sink_name) {
+            continue;
+        }
+        let node = plan
+            .sink(&sink_name)
+            .ok_or_else(|| RunError::Connector(format!("unknown sink `{sink_name}`")))?;
+        let writer = connectors
+            .open_sink(node, &schema)
+            .map_err(|e| RunError::Connector(format!("sink `{sink_name}`: {e}")))?;
+        sinks.insert(sink_name, writer);
+    }
+    Ok(sinks)
+}
+
 /// Every (sink, schema written to it) pair in the plan, in pipeline order.
 pub fn sink_schemas(plan: &LogicalPlan) -> Vec<(String, crate::schema::Schema)> {
     let mut out = Vec::new();
     for pipeline in &plan.pipelines {
         let mut schema = &pipeline.input_schema;
         for stage in &pipeline.stages {
+            match stage {
+                Stage::Sink { sink } => out.push((sink.clone(), schema.clone())),
+                Stage::Window {
+                    window:
+                        WindowSpec {
+                            late_to: Some(sink),
+                            ..
+                        },
+                    ..
+                } => out.push((sink.clone(), WindowSpec::late_schema(schema))),
+                _ => {}
+            }
             if let Some(s) = stage.output_schema() {
                 schema = s;
-            }
-            if let Stage::Sink { sink } = stage {
-                out.push((sink.clone(), schema.clone()));
             }
         }
     }

@@ -41,7 +41,7 @@ fn plan(size: i64) -> LogicalPlan {
         agg("first", AggFunc::First, Some(f(1, "v"))),
         agg("last", AggFunc::Last, Some(f(1, "v"))),
     ];
-    let schema = WindowSpec::output_schema(&input, &[0], &aggregates);
+    let schema = WindowSpec::output_schema(&input, &[0], &aggregates, Accumulation::Discard);
     LogicalPlan {
         sources: vec![SourceNode {
             name: "in".into(),
@@ -77,18 +77,17 @@ fn plan(size: i64) -> LogicalPlan {
                 },
                 Stage::Window {
                     keys: vec![0],
-                    window: WindowSpec {
-                        kind: WindowKind::Tumbling {
-                            size_ms: size,
-                            offset_ms: 0,
-                        },
-                    },
+                    window: WindowSpec::new(WindowKind::Tumbling {
+                        size_ms: size,
+                        offset_ms: 0,
+                    }),
                     aggregates,
                     schema,
                 },
                 Stage::Sink { sink: "out".into() },
             ],
         }],
+        tests: vec![],
     }
 }
 
@@ -179,6 +178,7 @@ fn run_with(connectors: MemoryConnectors, size: i64, workers: usize) -> (Vec<Vec
         clock: Arc::new(WallClock),
         on_bad_record: Arc::new(|_| {}),
         limit: None,
+        clock_waiters: Default::default(),
     };
     let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
     let mut out: Vec<Vec<Value>> = connectors

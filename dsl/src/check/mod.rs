@@ -12,12 +12,13 @@ mod names;
 mod schema;
 mod scope;
 mod stages;
+pub(crate) mod test_blocks;
 mod types;
 mod windows;
 
 use std::collections::HashMap;
 
-use weir_engine::plan::{Aggregate, Expr, PipelineInput, SinkNode, SourceNode, WindowKind};
+use weir_engine::plan::{Aggregate, Expr, PipelineInput, SinkNode, SourceNode, WindowSpec};
 use weir_engine::schema::{Field, Schema};
 
 use crate::ast::{Item, PipelineDecl, Program};
@@ -67,7 +68,7 @@ pub(crate) enum Op {
     },
     Window {
         keys: Vec<usize>,
-        kind: WindowKind,
+        spec: WindowSpec,
         aggregates: Vec<Aggregate>,
     },
     Sink(String),
@@ -124,7 +125,7 @@ pub(crate) fn check(
                 }
             }
             Item::Pipeline(decl) => pipelines.push(decl),
-            Item::Unsupported { .. } => {}
+            Item::Unsupported { .. } | Item::Test(_) => {}
         }
     }
 

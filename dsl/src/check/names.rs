@@ -56,7 +56,7 @@ pub(crate) fn collect(program: &Program, cx: &mut Ctx<'_>) -> Names {
                 pipelines += 1;
                 (&p.name, Decl::Pipeline(pipelines - 1))
             }
-            Item::Unsupported { .. } => continue,
+            Item::Unsupported { .. } | Item::Test(_) => continue,
         };
         if let Some((first, first_span)) = names.decls.get(&ident.name) {
             cx.push(

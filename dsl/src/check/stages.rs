@@ -173,13 +173,14 @@ pub(crate) fn check_pipeline(
                     kind: StageKind::Aggregate(items),
                     ..
                 }) => {
-                    let (op, out) = windows::check_window(window, stage, items, &keys, &scope, cx);
+                    let (op, out) =
+                        windows::check_window(window, stage, items, &keys, &scope, names, cx);
                     ops.extend(op);
                     scope = out;
                     i += 1;
                 }
                 next => {
-                    windows::check_kind(window, cx);
+                    windows::check_kind(window, names, cx);
                     let mut d = Diagnostic::error(
                         codes::WINDOW_WITHOUT_AGGREGATE,
                         "`window` must be followed by `aggregate`",

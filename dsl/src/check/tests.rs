@@ -307,41 +307,117 @@ fn p0303_window_and_aggregate_go_together() {
 }
 
 #[test]
-fn p0304_unsupported_windows() {
-    expect_one(
-        &pipe("| window sliding 10m every 1m | aggregate n = count()"),
-        "P0304",
+fn p0304_unknown_window_kind() {
+    for kind in [
         "sliding 10m every 1m",
-    );
-    expect_one(
-        &pipe("| window session gap 5m | aggregate n = count()"),
-        "P0304",
-        "session gap 5m",
-    );
-    expect_one(
-        &pipe("| window global | aggregate n = count()"),
-        "P0304",
+        "session gap 5m max 1h",
         "global",
-    );
+        "tumbling 1m offset 15s",
+    ] {
+        let (text, diags) = diagnostics(&pipe(&format!(
+            "| key by device_id | window {kind} | aggregate n = count()"
+        )));
+        assert!(diags.is_empty(), "{}", render(&diags, "t", &text, false));
+    }
     let d = expect_one(
         &pipe("| window tumblin 1m | aggregate n = count()"),
         "P0304",
         "tumblin",
     );
     assert_eq!(d.help.as_deref(), Some("did you mean `tumbling`?"));
-    let (text, diags) = diagnostics(&pipe(
-        "| window tumbling 1m\n    emit early every 10s, on watermark, late every event\n    allow late 5m\n    accumulate\n  | aggregate n = count()",
-    ));
-    let at: Vec<&str> = diags.iter().map(|d| d.primary.span.text(&text)).collect();
-    assert_eq!(
-        at,
-        vec![
-            "emit early every 10s, on watermark, late every event",
-            "allow late 5m",
-            "accumulate"
-        ]
+}
+
+#[test]
+fn window_clauses_compile_to_the_canonical_trigger() {
+    let text = format!(
+        "{BASE}sink late_out = stdout()\n{}",
+        pipe("| key by device_id | window tumbling 1m\n    emit early every 10s, on watermark, late every event\n    allow late 5m\n    retract\n    late to late_out\n    timestamp earliest\n  | aggregate n = count()")
     );
-    assert!(diags.iter().all(|d| d.code == "P0304"));
+    let compiled = compile("t.pipe", &text).expect("compiles");
+    let explain = compiled.plan.explain();
+    assert!(
+        explain.contains("trigger watermark(early: processing(10s), late: count(1))"),
+        "{explain}"
+    );
+    assert!(
+        explain.contains("allow late 5m, retract, timestamp earliest, late to sink late_out"),
+        "{explain}"
+    );
+    assert!(explain.contains("pane.retraction: bool"), "{explain}");
+    let canonical = text.replace(
+        "emit early every 10s, on watermark, late every event",
+        "emit watermark(early: processing(10s), late: count(1))",
+    );
+    let again = compile("t.pipe", &canonical).expect("canonical form compiles");
+    assert_eq!(
+        again.plan.explain(),
+        explain,
+        "sugar and canonical form agree"
+    );
+    for (emit, shown) in [
+        ("emit every 100 events", "repeat(count(100))"),
+        ("emit on watermark", "repeat(watermark)"),
+        (
+            "emit repeat(count(2)) until count(5)",
+            "repeat(count(2)) until count(5)",
+        ),
+        ("emit each(count(1), never)", "each(count(1), never)"),
+        (
+            "emit any(processing(1m), all(count(3), watermark))",
+            "any(processing(1m), all(count(3), watermark))",
+        ),
+    ] {
+        let text = format!(
+            "{BASE}{}",
+            pipe(&format!(
+                "| window tumbling 1m {emit} | aggregate n = count()"
+            ))
+        );
+        let compiled = compile("t.pipe", &text)
+            .unwrap_or_else(|d| panic!("{}", render(&d, "t", &text, false)));
+        assert!(
+            compiled
+                .plan
+                .explain()
+                .contains(&format!("trigger {shown}")),
+            "{emit}"
+        );
+    }
+}
+
+#[test]
+fn p0307_bad_trigger_and_p0308_duplicate_clause() {
+    expect_one(
+        &pipe("| window tumbling 1m emit count(0) | aggregate n = count()"),
+        "P0307",
+        "count(0)",
+    );
+    expect_one(
+        &pipe("| window tumbling 1m emit every 0s | aggregate n = count()"),
+        "P0307",
+        "0s",
+    );
+    expect_one(
+        &pipe("| window tumbling 1m accumulate discard | aggregate n = count()"),
+        "P0308",
+        "discard",
+    );
+}
+
+#[test]
+fn p0403_window_hazards_warn_but_compile() {
+    let body = pipe("| window tumbling 1m\n emit early every 10s, on watermark\n allow late 5m\n | aggregate n = count()");
+    let (text, diags) = diagnostics(&body);
+    assert!(compile("t.pipe", &text).is_ok(), "warnings only");
+    let lateness = diags
+        .iter()
+        .find(|d| d.severity == Severity::Warning)
+        .expect("a warning about ignored lateness");
+    assert_eq!(lateness.code, "P0403");
+    assert_eq!(lateness.primary.span.text(&text), "allow late 5m");
+    assert!(diags
+        .iter()
+        .any(|d| d.severity == Severity::Note && d.message.contains("dropped and counted")));
 }
 
 #[test]

@@ -1,94 +1,147 @@
 //! `window <kind>` + `aggregate …`: window kinds and clauses, event time, keys, and the
 //! aggregates with their types. The pair becomes one windowed aggregate.
 
-use weir_engine::plan::{AggFunc, Aggregate, Function, WindowKind, WindowSpec, WINDOW_FIELDS};
+use weir_engine::plan::{
+    Accumulation, AggFunc, Aggregate, Function, TimestampCombiner, Trigger, WindowKind, WindowSpec,
+    RETRACTION_FIELD, WINDOW_FIELDS,
+};
 use weir_engine::schema::Type;
 
 use super::durations;
+use super::names::Names;
 use super::scope::{EventTime, Scope, ScopeField, Ty};
 use super::stages::{duplicate_field, known_type, missing_name};
 use super::types::check_expr;
 use super::{Ctx, Op};
-use crate::ast::{ExprKind, Ident, NamedExpr, Stage, WindowAst, WindowClauseKind, WindowKindAst};
+use crate::ast::{
+    ExprKind, Ident, NamedExpr, Stage, TriggerAst, TriggerKindAst, WindowAst, WindowClauseKind,
+    WindowKindAst,
+};
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
 const KINDS: [&str; 4] = ["tumbling", "sliding", "session", "global"];
 
-/// Checks the window kind and its clauses; `Some` for kinds this version runs.
-pub(crate) fn check_kind(w: &WindowAst, cx: &mut Ctx<'_>) -> Option<WindowKind> {
-    let not_yet = |what: &str, span: Span| {
-        Diagnostic::error(
-            codes::UNSUPPORTED_WINDOW,
-            format!("{what} are not supported yet"),
-            span,
-            "not supported yet",
-        )
-        .with_help("use `window tumbling <size>` for now")
-    };
+fn positive(
+    ms: Option<i64>,
+    what: &str,
+    span: Span,
+    example: &str,
+    cx: &mut Ctx<'_>,
+) -> Option<i64> {
+    match ms {
+        Some(ms) if ms <= 0 => {
+            cx.push(
+                Diagnostic::error(
+                    codes::BAD_WINDOW_SIZE,
+                    format!("the {what} must be positive"),
+                    span,
+                    "zero length",
+                )
+                .with_help(format!("write e.g. `{example}`")),
+            );
+            None
+        }
+        other => other,
+    }
+}
+
+/// Checks the window kind and its clauses; `Some` with every default filled in when valid.
+pub(crate) fn check_kind(w: &WindowAst, names: &Names, cx: &mut Ctx<'_>) -> Option<WindowSpec> {
     let kind = match &w.kind {
         WindowKindAst::Tumbling { size, offset } => {
             let size_ms = durations::require(size, "window size", cx);
+            let size_ms = positive(size_ms, "window size", size.span, "window tumbling 1m", cx);
             let offset_ms = match offset {
                 Some(o) => durations::require(o, "window offset", cx).map(|ms| (ms, o.span)),
                 None => Some((0, size.span)),
             };
-            match size_ms {
-                Some(ms) if ms <= 0 => {
+            match (size_ms, offset_ms) {
+                (Some(size_ms), Some((offset_ms, offset_span)))
+                    if offset_ms >= size_ms || offset_ms < 0 =>
+                {
                     cx.push(
                         Diagnostic::error(
                             codes::BAD_WINDOW_SIZE,
-                            "the window size must be positive",
-                            size.span,
-                            "a window of zero length",
+                            "the window offset must be smaller than the window size",
+                            offset_span,
+                            "not smaller than the size",
                         )
-                        .with_help("write e.g. `window tumbling 1m`"),
+                        .with_secondary(size.span, "the window size")
+                        .with_help(format!(
+                            "an offset shifts window starts within one window; use `offset {}`",
+                            weir_engine::time::format_duration(offset_ms.rem_euclid(size_ms))
+                        )),
                     );
                     None
                 }
-                Some(size_ms) => {
-                    let (offset_ms, offset_span) = offset_ms?;
-                    if offset_ms >= size_ms {
-                        cx.push(
-                            Diagnostic::error(
-                                codes::BAD_WINDOW_SIZE,
-                                "the window offset must be smaller than the window size",
-                                offset_span,
-                                "not smaller than the size",
-                            )
-                            .with_secondary(size.span, "the window size")
-                            .with_help(format!(
-                                "an offset shifts window starts within one window; use `offset {}`",
-                                weir_engine::time::format_duration(offset_ms % size_ms)
-                            )),
-                        );
-                        None
-                    } else {
-                        Some(WindowKind::Tumbling { size_ms, offset_ms })
-                    }
+                (Some(size_ms), Some((offset_ms, _))) => {
+                    Some(WindowKind::Tumbling { size_ms, offset_ms })
                 }
-                None => None,
+                _ => None,
             }
         }
         WindowKindAst::Sliding { size, every } => {
-            durations::require(size, "window size", cx);
-            durations::require(every, "sliding period", cx);
-            cx.push(not_yet("sliding windows", w.kind_span));
-            None
+            let size_ms = durations::require(size, "window size", cx);
+            let size_ms = positive(
+                size_ms,
+                "window size",
+                size.span,
+                "window sliding 10m every 1m",
+                cx,
+            );
+            let period_ms = durations::require(every, "sliding period", cx);
+            let period_ms = positive(
+                period_ms,
+                "sliding period",
+                every.span,
+                "window sliding 10m every 1m",
+                cx,
+            );
+            match (size_ms, period_ms) {
+                (Some(size_ms), Some(period_ms)) if period_ms > size_ms => {
+                    cx.push(
+                        Diagnostic::error(
+                            codes::BAD_WINDOW_SIZE,
+                            "a sliding window's period must not exceed its size",
+                            every.span,
+                            "longer than the window",
+                        )
+                        .with_secondary(size.span, "the window size")
+                        .with_help("elements between windows would belong to none; use `window tumbling` for non-overlapping windows, or a shorter period")
+                    );
+                    None
+                }
+                (Some(size_ms), Some(period_ms)) => {
+                    Some(WindowKind::Sliding { size_ms, period_ms })
+                }
+                _ => None,
+            }
         }
         WindowKindAst::Session { gap, max } => {
-            durations::require(gap, "session gap", cx);
-            if let Some(max) = max {
-                durations::require(max, "maximum session length", cx);
+            let gap_ms = durations::require(gap, "session gap", cx);
+            let gap_ms = positive(gap_ms, "session gap", gap.span, "window session gap 5m", cx);
+            let max_ms = match max {
+                Some(m) => {
+                    let ms = durations::require(m, "maximum session length", cx);
+                    positive(
+                        ms,
+                        "maximum session length",
+                        m.span,
+                        "window session gap 5m max 1h",
+                        cx,
+                    )
+                    .map(Some)
+                }
+                None => Some(None),
+            };
+            match (gap_ms, max_ms) {
+                (Some(gap_ms), Some(max_ms)) => Some(WindowKind::Session { gap_ms, max_ms }),
+                _ => None,
             }
-            cx.push(not_yet("session windows", w.kind_span));
-            None
         }
-        WindowKindAst::Global => {
-            cx.push(not_yet("global windows", w.kind_span));
-            None
-        }
+        WindowKindAst::Global => Some(WindowKind::Global),
         WindowKindAst::Unknown(word) => {
             cx.push(
                 Diagnostic::error(
@@ -105,30 +158,240 @@ pub(crate) fn check_kind(w: &WindowAst, cx: &mut Ctx<'_>) -> Option<WindowKind> 
             None
         }
     };
+    let mut spec = kind.map(WindowSpec::new);
+    let mut ok = spec.is_some();
+    let mut seen: Vec<(&'static str, Span)> = Vec::new();
+    let mut trigger_span = None;
+    let mut lateness_span = None;
+    let mut mode_span = None;
     for clause in &w.clauses {
-        let what = match &clause.kind {
-            WindowClauseKind::Emit => "`emit` triggers",
+        let which = match &clause.kind {
+            WindowClauseKind::Emit(_) => "emit",
+            WindowClauseKind::AllowLate(_) => "allow late",
+            WindowClauseKind::Accumulate
+            | WindowClauseKind::Discard
+            | WindowClauseKind::Retract => "accumulation mode",
+            WindowClauseKind::LateTo(_) => "late to",
+            WindowClauseKind::Timestamp(_) => "timestamp",
+        };
+        if let Some((_, first)) = seen.iter().find(|(w, _)| *w == which) {
+            cx.push(
+                Diagnostic::error(
+                    codes::DUPLICATE_CLAUSE,
+                    format!("the window has a second `{which}` clause"),
+                    clause.span,
+                    "given again here",
+                )
+                .with_secondary(*first, "first given here")
+                .with_help("keep one of them"),
+            );
+            ok = false;
+            continue;
+        }
+        seen.push((which, clause.span));
+        match &clause.kind {
+            WindowClauseKind::Emit(t) => {
+                trigger_span = Some(clause.span);
+                match trigger(t, cx) {
+                    Some(t) => {
+                        if let Some(s) = spec.as_mut() {
+                            s.trigger = t;
+                        }
+                    }
+                    None => ok = false,
+                }
+            }
             WindowClauseKind::AllowLate(d) => {
-                durations::require(d, "allowed lateness", cx);
-                "`allow late` clauses"
+                lateness_span = Some(clause.span);
+                match durations::require(d, "allowed lateness", cx) {
+                    Some(ms) if ms < 0 => {
+                        cx.push(Diagnostic::error(
+                            codes::BAD_WINDOW_SIZE,
+                            "the allowed lateness cannot be negative",
+                            d.span,
+                            "negative",
+                        ));
+                        ok = false;
+                    }
+                    Some(ms) => {
+                        if let Some(s) = spec.as_mut() {
+                            s.allowed_lateness_ms = ms;
+                        }
+                    }
+                    None => ok = false,
+                }
             }
             WindowClauseKind::Accumulate
             | WindowClauseKind::Discard
-            | WindowClauseKind::Retract => "accumulation modes",
-            WindowClauseKind::LateTo(_) => "`late to` routes",
-            WindowClauseKind::Timestamp(_) => "`timestamp` clauses",
-        };
+            | WindowClauseKind::Retract => {
+                mode_span = Some(clause.span);
+                if let Some(s) = spec.as_mut() {
+                    s.accumulation = match &clause.kind {
+                        WindowClauseKind::Accumulate => Accumulation::Accumulate,
+                        WindowClauseKind::Retract => Accumulation::Retract,
+                        _ => Accumulation::Discard,
+                    };
+                }
+            }
+            WindowClauseKind::LateTo(sink) => {
+                if names.resolve_sink(sink, cx) {
+                    if let Some(s) = spec.as_mut() {
+                        s.late_to = Some(sink.name.clone());
+                    }
+                } else {
+                    ok = false;
+                }
+            }
+            WindowClauseKind::Timestamp(word) => {
+                if let Some(s) = spec.as_mut() {
+                    s.timestamp = match word.as_str() {
+                        "earliest" => TimestampCombiner::Earliest,
+                        "latest" => TimestampCombiner::Latest,
+                        _ => TimestampCombiner::End,
+                    };
+                }
+            }
+        }
+    }
+    if let (Some(s), true) = (&spec, ok) {
+        hazards(s, w, trigger_span, lateness_span, mode_span, cx);
+    }
+    spec.filter(|_| ok)
+}
+
+/// Warnings and notes for window settings that are legal but probably not what was meant.
+fn hazards(
+    spec: &WindowSpec,
+    w: &WindowAst,
+    trigger_span: Option<Span>,
+    lateness_span: Option<Span>,
+    mode_span: Option<Span>,
+    cx: &mut Ctx<'_>,
+) {
+    let finishes_on_time = matches!(spec.trigger, Trigger::Watermark { late: None, .. });
+    if let (true, Some(late)) = (
+        finishes_on_time && spec.allowed_lateness_ms > 0,
+        lateness_span,
+    ) {
         cx.push(
-            Diagnostic::error(
-                codes::UNSUPPORTED_WINDOW,
-                format!("{what} are not supported yet"),
-                clause.span,
-                "not supported yet",
+            Diagnostic::warning(
+                codes::WINDOW_HAZARD,
+                "late elements will be dropped although lateness is allowed",
+                late,
+                "allowed lateness has no effect",
             )
-            .with_help("remove it: windows fire once when the watermark passes their end, and late records are dropped and counted")
+            .with_secondary_opt(trigger_span, "this trigger finishes at the on-time pane")
+            .with_help(
+                "add late firings, e.g. `emit early every 10s, on watermark, late every event`",
+            ),
         );
     }
-    kind
+    if spec.accumulation == Accumulation::Discard
+        && mode_span.is_none()
+        && spec.trigger.fires_early()
+    {
+        if let Some(t) = trigger_span {
+            cx.push(
+                Diagnostic::note(
+                    codes::WINDOW_HAZARD,
+                    "each pane holds only the elements since the previous one (`discard`, the default)",
+                    t,
+                    "this trigger fires more than once per window",
+                )
+                .with_help("write `accumulate` for running totals, or `retract` to correct downstream results"),
+            );
+        }
+    }
+    let can_be_late = spec.kind != WindowKind::Global;
+    if can_be_late
+        && spec.late_to.is_none()
+        && (spec.allowed_lateness_ms > 0 || trigger_span.is_some())
+    {
+        cx.push(
+            Diagnostic::note(
+                codes::WINDOW_HAZARD,
+                "elements later than the allowed lateness are dropped and counted",
+                w.kind_span,
+                "no late route",
+            )
+            .with_help("add `late to <sink>` to keep them"),
+        );
+    }
+}
+
+/// A trigger as written → the plan's canonical trigger.
+fn trigger(t: &TriggerAst, cx: &mut Ctx<'_>) -> Option<Trigger> {
+    let sub = |t: &TriggerAst, cx: &mut Ctx<'_>| trigger(t, cx).map(Box::new);
+    Some(match &t.kind {
+        TriggerKindAst::Watermark { early, late } => {
+            let early = match early {
+                Some(e) => Some(sub(e, cx)?),
+                None => None,
+            };
+            let late = match late {
+                Some(l) => Some(sub(l, cx)?),
+                None => None,
+            };
+            Trigger::Watermark { early, late }
+        }
+        TriggerKindAst::Count(n) => match n {
+            Some(n) if *n > 0 => Trigger::Count(*n as u64),
+            Some(_) => {
+                cx.push(
+                    Diagnostic::error(
+                        codes::BAD_TRIGGER,
+                        "a count trigger needs at least 1 element",
+                        t.span,
+                        "fires on nothing",
+                    )
+                    .with_help("write e.g. `count(1)` or `every event`"),
+                );
+                return None;
+            }
+            None => return None,
+        },
+        TriggerKindAst::Processing(d) => {
+            let ms = durations::require(d, "processing-time delay", cx)?;
+            if ms <= 0 {
+                cx.push(
+                    Diagnostic::error(
+                        codes::BAD_TRIGGER,
+                        "a processing-time delay must be positive",
+                        d.span,
+                        "no delay",
+                    )
+                    .with_help("write e.g. `processing(10s)`"),
+                );
+                return None;
+            }
+            Trigger::Processing(ms)
+        }
+        TriggerKindAst::Repeat(inner) => Trigger::Repeat(sub(inner, cx)?),
+        TriggerKindAst::Any(ts) | TriggerKindAst::All(ts) | TriggerKindAst::Each(ts) => {
+            let mut out = Vec::new();
+            let mut ok = true;
+            for t in ts {
+                match trigger(t, cx) {
+                    Some(t) => out.push(t),
+                    None => ok = false,
+                }
+            }
+            if !ok {
+                return None;
+            }
+            match &t.kind {
+                TriggerKindAst::Any(_) => Trigger::Any(out),
+                TriggerKindAst::All(_) => Trigger::All(out),
+                _ => Trigger::Each(out),
+            }
+        }
+        TriggerKindAst::Until(a, b) => {
+            let a = trigger(a, cx);
+            let b = trigger(b, cx);
+            Trigger::Until(Box::new(a?), Box::new(b?))
+        }
+        TriggerKindAst::Never => Trigger::Never,
+    })
 }
 
 /// Checks `window` + `aggregate`; returns the windowed aggregate and the output scope.
@@ -138,10 +401,11 @@ pub(crate) fn check_window(
     items: &[NamedExpr],
     keys: &[Ident],
     scope: &Scope,
+    names: &Names,
     cx: &mut Ctx<'_>,
 ) -> (Option<Op>, Scope) {
-    let kind = check_kind(window, cx);
-    let mut ok = kind.is_some();
+    let spec = check_kind(window, names, cx);
+    let mut ok = spec.is_some();
 
     // Event time.
     match &scope.event_time {
@@ -217,7 +481,11 @@ pub(crate) fn check_window(
             ok = false;
             continue;
         }
-        if WINDOW_FIELDS.iter().any(|(n, _)| *n == name.name) {
+        if WINDOW_FIELDS
+            .iter()
+            .chain([RETRACTION_FIELD].iter())
+            .any(|(n, _)| *n == name.name)
+        {
             cx.push(
                 Diagnostic::error(
                     codes::DUPLICATE_FIELD,
@@ -247,13 +515,22 @@ pub(crate) fn check_window(
             None => ok = false,
         }
     }
-    out_fields.extend(WINDOW_FIELDS.iter().map(|(n, t)| ScopeField {
-        name: n.to_string(),
-        ty: Some(Ty {
-            ty: *t,
-            nullable: false,
-        }),
-    }));
+    let retracting = spec
+        .as_ref()
+        .is_some_and(|s| s.accumulation == Accumulation::Retract);
+    let extra = retracting.then_some(RETRACTION_FIELD);
+    out_fields.extend(
+        WINDOW_FIELDS
+            .iter()
+            .chain(extra.iter())
+            .map(|(n, t)| ScopeField {
+                name: n.to_string(),
+                ty: Some(Ty {
+                    ty: *t,
+                    nullable: false,
+                }),
+            }),
+    );
     let out = Scope {
         fields: out_fields,
         origin: "the output of `aggregate`".to_string(),
@@ -261,18 +538,21 @@ pub(crate) fn check_window(
         poisoned: scope.poisoned,
         event_time: EventTime::Field("pane.timestamp".to_string()),
     };
-    let op = match kind {
-        Some(kind) if ok && !scope.poisoned => {
+    let op = match spec {
+        Some(spec) if ok && !scope.poisoned => {
             // The checker's output scope must agree with the engine's layout.
             debug_assert_eq!(
                 out.schema(),
-                scope
-                    .schema()
-                    .map(|s| WindowSpec::output_schema(&s, &key_slots, &aggregates)),
+                scope.schema().map(|s| WindowSpec::output_schema(
+                    &s,
+                    &key_slots,
+                    &aggregates,
+                    spec.accumulation
+                )),
             );
             Some(Op::Window {
                 keys: key_slots,
-                kind,
+                spec,
                 aggregates,
             })
         }

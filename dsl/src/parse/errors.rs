@@ -44,6 +44,22 @@ fn describe(rule: Rule) -> Option<&'static str> {
         window_clause | emit_clause | allow_late_clause | accumulation_mode | late_to_clause
         | timestamp_clause | clause_stop => "a window clause such as `allow late 5m`",
         dur_value | duration_lit => "a duration such as `10s`",
+        trigger_expr | trigger_term | sugar_item | trig_watermark | trig_count
+        | trig_processing | trig_repeat | trig_any | trig_all | trig_each | trig_never
+        | emit_sugar | sugar_early | sugar_on_time | sugar_late => {
+            "a trigger such as `watermark`, `count(100)` or `early every 10s`"
+        }
+        trig_wm_arg => "`early: <trigger>` or `late: <trigger>`",
+        sugar_rate => "`every event`, `every <n> events` or `every <duration>`",
+        int_value => "a whole number",
+        test_decl => "`test \"name\" { … }`",
+        test_step | given_step | watermark_step | clock_step | expect_step => {
+            "a test step (`given`, `watermark`, `clock` or `expect`)"
+        }
+        record_lit => "a record such as `{temp: 70.0}`",
+        record_field => "a field such as `temp: 70.0`",
+        value_lit => "a value such as `70.0` or `\"a\"`",
+        time_value => "a time such as `\"2024-05-01T10:00:00Z\"` or epoch milliseconds",
         full_expr | bound_expr | operand_seq | atom_expr | paren_expr | func_call | literal_tok
         | field_ref | bound_operand | prefix_op | op_neg | op_not => "an expression",
         infix_op | bound_op | postfix_op | op_or | op_and | op_coalesce | op_eq | op_ne | op_le
@@ -104,6 +120,20 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_infer => "`infer`",
         kw_track => "`track`",
         kw_alert => "`alert`",
+        kw_until => "`until`",
+        kw_early => "`early`",
+        kw_count => "`count`",
+        kw_processing => "`processing`",
+        kw_repeat => "`repeat`",
+        kw_any => "`any`",
+        kw_all => "`all`",
+        kw_each => "`each`",
+        kw_never => "`never`",
+        kw_event => "`event`",
+        kw_events => "`events`",
+        kw_given => "`given`",
+        kw_clock => "`clock`",
+        kw_expect => "`expect`",
         kw_between => "`between`",
         kw_in => "`in`",
         ident_char => "a letter, digit or `_`",

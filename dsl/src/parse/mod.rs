@@ -171,6 +171,7 @@ impl Builder {
                 Rule::source_decl => items.push(Item::Source(self.source(p))),
                 Rule::sink_decl => items.push(Item::Sink(self.sink(p))),
                 Rule::pipeline_decl => items.push(Item::Pipeline(self.pipeline(p))),
+                Rule::test_decl => items.push(Item::Test(self.test(p))),
                 Rule::future_decl => {
                     let span = span_of(&p);
                     let keyword = p
@@ -623,7 +624,13 @@ impl Builder {
                     .next()
                     .expect("invariant: window_clause has one child");
                 let kind = match c.as_rule() {
-                    Rule::emit_clause => WindowClauseKind::Emit,
+                    Rule::emit_clause => {
+                        let body = significant(c).next().expect("invariant: emit body");
+                        WindowClauseKind::Emit(match body.as_rule() {
+                            Rule::emit_sugar => self.emit_sugar(body),
+                            _ => self.trigger(body),
+                        })
+                    }
                     Rule::allow_late_clause => WindowClauseKind::AllowLate(
                         self.duration(significant(c).next().expect("invariant: lateness")),
                     ),
@@ -650,6 +657,236 @@ impl Builder {
             kind_span,
             clauses,
         }
+    }
+
+    /// A `trigger_expr` (or one of its terms) in canonical form.
+    fn trigger(&mut self, pair: Pair<'_, Rule>) -> TriggerAst {
+        let span = span_of(&pair);
+        let rule = pair.as_rule();
+        let mut inner: Vec<Pair<'_, Rule>> = significant(pair).collect();
+        let kind = match rule {
+            Rule::trigger_expr => {
+                if inner.len() == 1 {
+                    return self.trigger(inner.remove(0));
+                }
+                let until = self.trigger(inner.pop().expect("invariant: until operand"));
+                let first = self.trigger(inner.pop().expect("invariant: until operand"));
+                TriggerKindAst::Until(Box::new(first), Box::new(until))
+            }
+            Rule::trig_watermark => {
+                let (mut early, mut late) = (None, None);
+                for arg in inner {
+                    let which = arg.as_str().trim_start().starts_with("early");
+                    let t = self.trigger(significant(arg).next().expect("invariant: trigger"));
+                    let slot = if which { &mut early } else { &mut late };
+                    if slot.is_some() {
+                        self.error(
+                            "this firing is given twice",
+                            t.span,
+                            "given again here",
+                            Some("write each of `early:` and `late:` at most once".into()),
+                        );
+                    }
+                    *slot = Some(Box::new(t));
+                }
+                TriggerKindAst::Watermark { early, late }
+            }
+            Rule::trig_count => {
+                TriggerKindAst::Count(self.int_value(inner.pop().expect("invariant: count")))
+            }
+            Rule::trig_processing => TriggerKindAst::Processing(
+                self.duration(inner.pop().expect("invariant: processing delay")),
+            ),
+            Rule::trig_repeat => TriggerKindAst::Repeat(Box::new(
+                self.trigger(inner.pop().expect("invariant: repeated trigger")),
+            )),
+            Rule::trig_any | Rule::trig_all | Rule::trig_each => {
+                let ts: Vec<TriggerAst> = inner.into_iter().map(|p| self.trigger(p)).collect();
+                match rule {
+                    Rule::trig_any => TriggerKindAst::Any(ts),
+                    Rule::trig_all => TriggerKindAst::All(ts),
+                    _ => TriggerKindAst::Each(ts),
+                }
+            }
+            _ => TriggerKindAst::Never,
+        };
+        TriggerAst { kind, span }
+    }
+
+    /// `early every 10s, on watermark, late every event` and `every 100 events`.
+    fn emit_sugar(&mut self, pair: Pair<'_, Rule>) -> TriggerAst {
+        let span = span_of(&pair);
+        let (mut early, mut on_time, mut late, mut plain) = (None, false, None, None);
+        for item in pair.into_inner() {
+            match item.as_rule() {
+                Rule::sugar_on_time => on_time = true,
+                Rule::sugar_early | Rule::sugar_late => {
+                    let is_early = item.as_rule() == Rule::sugar_early;
+                    let rate = significant(item).next().expect("invariant: rate");
+                    let t = self.sugar_rate(rate);
+                    if is_early {
+                        early = Some(Box::new(t));
+                    } else {
+                        late = Some(Box::new(t));
+                    }
+                }
+                _ => plain = Some(self.sugar_rate(item)),
+            }
+        }
+        let kind = match plain {
+            // `every …` alone repeats; mixed with the watermark it is an error the
+            // checker cannot see, so it is reported here.
+            Some(t) if early.is_none() && late.is_none() && !on_time => {
+                TriggerKindAst::Repeat(Box::new(t))
+            }
+            Some(t) => {
+                self.error(
+                    "`every …` cannot be combined with `early`, `on watermark` or `late`",
+                    t.span,
+                    "ambiguous firing",
+                    Some("write `early every …` or `late every …`".into()),
+                );
+                TriggerKindAst::Never
+            }
+            // `on watermark` alone is Beam's default trigger.
+            None if early.is_none() && late.is_none() => {
+                TriggerKindAst::Repeat(Box::new(TriggerAst {
+                    kind: TriggerKindAst::Watermark {
+                        early: None,
+                        late: None,
+                    },
+                    span,
+                }))
+            }
+            None => TriggerKindAst::Watermark { early, late },
+        };
+        TriggerAst { kind, span }
+    }
+
+    /// `every event` → `count(1)`, `every n events` → `count(n)`, `every d` →
+    /// `processing(d)`.
+    fn sugar_rate(&mut self, pair: Pair<'_, Rule>) -> TriggerAst {
+        let span = span_of(&pair);
+        let kind = match significant(pair).next() {
+            None => TriggerKindAst::Count(Some(1)),
+            Some(p) if p.as_rule() == Rule::int_value => TriggerKindAst::Count(self.int_value(p)),
+            Some(p) => TriggerKindAst::Processing(self.duration(p)),
+        };
+        TriggerAst { kind, span }
+    }
+
+    /// A whole number where one is required (`count(100)`, `every 5k events`).
+    fn int_value(&mut self, pair: Pair<'_, Rule>) -> Option<i64> {
+        let token = pair.into_inner().next().expect("invariant: number token");
+        match token.as_rule() {
+            Rule::int_lit | Rule::count_lit => match self.literal(&token) {
+                Some(Literal::Int(i)) => Some(i),
+                _ => None,
+            },
+            _ => {
+                self.error(
+                    "expected a whole number",
+                    span_of(&token),
+                    "not a whole number",
+                    Some("write e.g. `count(100)`".into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// `test "name" { … }`.
+    fn test(&mut self, pair: Pair<'_, Rule>) -> TestDecl {
+        let span = span_of(&pair);
+        let mut inner = significant(pair);
+        let name_pair = inner.next().expect("invariant: test name");
+        let name = self
+            .string(name_pair.as_str(), span_of(&name_pair))
+            .unwrap_or_default();
+        let steps = inner.map(|p| self.test_step(p)).collect();
+        TestDecl { name, steps, span }
+    }
+
+    fn test_step(&mut self, pair: Pair<'_, Rule>) -> TestStepAst {
+        let span = span_of(&pair);
+        let rule = pair.as_rule();
+        let mut inner: Vec<Pair<'_, Rule>> = significant(pair).collect();
+        let kind = match rule {
+            Rule::given_step => {
+                let source = ident_of(&inner.remove(0));
+                let records = inner.into_iter().map(|r| self.record_lit(r)).collect();
+                TestStepKind::Given { source, records }
+            }
+            Rule::watermark_step => {
+                let time = self.time_value(inner.pop().expect("invariant: watermark time"));
+                let source = inner.pop().map(|p| ident_of(&p));
+                TestStepKind::Watermark { source, time }
+            }
+            Rule::clock_step => {
+                TestStepKind::Clock(self.time_value(inner.pop().expect("invariant: clock time")))
+            }
+            _ => {
+                let sink = ident_of(&inner.remove(0));
+                let records = inner.into_iter().map(|r| self.record_lit(r)).collect();
+                TestStepKind::Expect { sink, records }
+            }
+        };
+        TestStepAst { kind, span }
+    }
+
+    fn record_lit(&mut self, pair: Pair<'_, Rule>) -> RecordLit {
+        let span = span_of(&pair);
+        let fields = pair
+            .into_inner()
+            .map(|field| {
+                let fspan = span_of(&field);
+                let mut parts = field.into_inner();
+                let name = ident_of(&parts.next().expect("invariant: field name"));
+                let value = self.value_lit(parts.next().expect("invariant: field value"));
+                (name, value, fspan)
+            })
+            .collect();
+        RecordLit { fields, span }
+    }
+
+    fn value_lit(&mut self, pair: Pair<'_, Rule>) -> Option<Literal> {
+        let mut negative = false;
+        let mut value = None;
+        for p in pair.into_inner() {
+            if p.as_rule() == Rule::op_neg {
+                negative = true;
+            } else {
+                value = self.literal(&p);
+            }
+        }
+        match (negative, value) {
+            (true, Some(Literal::Int(i))) => Some(Literal::Int(-i)),
+            (true, Some(Literal::Float(f))) => Some(Literal::Float(-f)),
+            (true, Some(Literal::Duration(d))) => Some(Literal::Duration(-d)),
+            (_, v) => v,
+        }
+    }
+
+    fn time_value(&mut self, pair: Pair<'_, Rule>) -> TimeLit {
+        let span = span_of(&pair);
+        let token = pair.into_inner().next().expect("invariant: time token");
+        let value = match self.literal(&token) {
+            Some(Literal::Int(ms)) => Some(ms),
+            Some(Literal::Str(text)) => {
+                let t = weir_engine::time::parse_timestamp(&text);
+                if t.is_none() {
+                    self.error(
+                        "not a timestamp",
+                        span,
+                        "expected RFC 3339",
+                        Some("write e.g. `\"2024-05-01T10:00:00Z\"`, or epoch milliseconds".into()),
+                    );
+                }
+                t
+            }
+            _ => None,
+        };
+        TimeLit { value, span }
     }
 
     /// An `expression` or `bound_expr` pair.

@@ -105,9 +105,10 @@ pub fn build<'scope>(
                     (ctx.on_bad_record)(&b);
                 }
             }
-            let next = match event_time {
-                None => ctx.clock.now(),
-                Some(_) => max_time.saturating_sub(bound),
+            let next = match (src.watermark(), event_time) {
+                (Some(asserted), _) => asserted,
+                (None, None) => ctx.clock.now(),
+                (None, Some(_)) => max_time.saturating_sub(bound),
             };
             if next > watermark {
                 watermark = next;

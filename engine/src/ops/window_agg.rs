@@ -1,10 +1,20 @@
-//! Windowed aggregation per key: records are exchanged by key hash, accumulated per
-//! (window, key), and each window fires once when the input frontier — the watermark —
-//! passes its end (Beam's default trigger with no allowed lateness).
+//! Windowed aggregation per key with the whole Beam model: window assignment (tumbling,
+//! sliding, merging sessions, global), triggers, allowed lateness, accumulation and
+//! retraction, a late route, and timestamp combiners.
+//!
+//! Records are exchanged by key hash. The input frontier is the watermark. Each activation
+//! first fires the event-time timers the frontier has passed (end of window, then garbage
+//! collection at end + allowed lateness), then processes the new elements — which all
+//! travel at or after the frontier, so an element for a window whose end the frontier has
+//! passed is late by construction — evaluating the trigger after each element, and last
+//! the processing-time timers that are due. The operator holds one output capability at
+//! the least of the frontier and every window's output-time hold (Beam's watermark hold),
+//! so downstream event time stays correct.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hashbrown::HashMap;
 use timely::dataflow::channels::pact::Exchange;
@@ -14,18 +24,84 @@ use timely::dataflow::operators::Capability;
 use super::EventStream;
 use crate::aggregate::{Acc, AggregateFn};
 use crate::event::Event;
+use crate::io::SinkWriter;
 use crate::key::{GroupKey, KeyView};
-use crate::plan::{Aggregate, WindowSpec};
+use crate::plan::{Accumulation, Aggregate, TimestampCombiner, WindowKind, WindowSpec};
 use crate::run::WorkerContext;
 use crate::time::EventTime;
-use crate::value::Value;
+use crate::trigger::{TriggerContext, TriggerMachine, TriggerState};
+use crate::value::{Record, Value};
 use crate::window::assign::{Assigner, Window};
+use crate::window::merge::merge_with;
 
+/// Why an element was not added to a window, as the late route reports it.
+const EXPIRED: &str = "window expired: the watermark passed its end plus the allowed lateness";
+const CLOSED: &str = "window closed: its trigger had finished";
+
+/// One window of one key: its contents and where its trigger stands.
+struct Pane {
+    window: Window,
+    accs: Vec<Acc>,
+    /// Elements added since the last pane fired.
+    fresh: u64,
+    trigger: TriggerState,
+    /// Panes fired so far; the next pane's `pane.index`.
+    index: i64,
+    /// Non-speculative panes fired so far.
+    nonspec: i64,
+    /// The trigger finished: no more panes, new elements are dropped.
+    closed: bool,
+    /// Combined timestamp of the on-time elements since the last pane (earliest/latest).
+    hold: Option<EventTime>,
+    /// The watermark hold registered for this pane while the watermark is before its end.
+    floor: Option<EventTime>,
+    /// Panes already emitted that the next pane retracts (retract mode).
+    previous: Vec<Record>,
+    /// The processing-time timer registered for this pane.
+    deadline: Option<EventTime>,
+}
+
+/// Compiled window clauses, shared by every pane.
+struct Rules {
+    keys: Arc<[usize]>,
+    assigner: Assigner,
+    session_max: Option<i64>,
+    machine: TriggerMachine,
+    aggs: Vec<AggregateFn>,
+    lateness: i64,
+    accumulation: Accumulation,
+    combiner: TimestampCombiner,
+    uses_processing_time: bool,
+}
+
+impl Rules {
+    fn gc_time(&self, w: &Window) -> EventTime {
+        w.end.saturating_add(self.lateness)
+    }
+}
+
+/// Where panes and late elements go during one activation.
+#[derive(Default)]
+struct Emitted {
+    /// Panes by the timely time they are sent at.
+    panes: BTreeMap<EventTime, Vec<Event>>,
+    /// Elements for the late route.
+    late: Vec<Event>,
+    /// Late-dropped elements (routed or not).
+    dropped: u64,
+}
+
+/// All windows of one worker.
 struct WindowState {
-    start: EventTime,
-    /// Held to emit the window's pane at its end (or later, if it was opened late).
-    cap: Capability<EventTime>,
-    groups: HashMap<GroupKey, Vec<Acc>>,
+    rules: Rules,
+    panes: HashMap<GroupKey, Vec<Pane>>,
+    /// Event-time timers: end of window and garbage collection.
+    timers: BTreeMap<EventTime, Vec<(GroupKey, Window)>>,
+    /// Processing-time timers.
+    deadlines: BTreeMap<EventTime, Vec<(GroupKey, Window)>>,
+    /// Multiset of the panes' output-time holds.
+    holds: BTreeMap<EventTime, usize>,
+    late_route: bool,
 }
 
 /// Builds the window operator of pipeline number `pipeline`.
@@ -35,12 +111,25 @@ pub fn build<'scope>(
     window: &WindowSpec,
     aggregates: &[Aggregate],
     pipeline: usize,
+    late_sink: Option<(usize, Arc<dyn SinkWriter>)>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let keys: Arc<[usize]> = keys.into();
     let route_keys = Arc::clone(&keys);
-    let assigner = Assigner::new(&window.kind);
-    let aggs: Vec<AggregateFn> = aggregates.iter().map(AggregateFn::compile).collect();
+    let rules = Rules {
+        keys,
+        assigner: Assigner::new(&window.kind),
+        session_max: match window.kind {
+            WindowKind::Session { max_ms, .. } => max_ms,
+            _ => None,
+        },
+        machine: TriggerMachine::new(&window.trigger),
+        aggs: aggregates.iter().map(AggregateFn::compile).collect(),
+        lateness: window.allowed_lateness_ms.max(0),
+        accumulation: window.accumulation,
+        combiner: window.timestamp,
+        uses_processing_time: window.trigger.uses_processing_time(),
+    };
     let exchange = Exchange::new(move |e: &Event| {
         KeyView {
             record: &e.record,
@@ -48,80 +137,550 @@ pub fn build<'scope>(
         }
         .route()
     });
-    stream.unary_frontier(exchange, "WindowAggregate", move |_cap, _info| {
-        let mut windows: BTreeMap<EventTime, WindowState> = BTreeMap::new();
-        let on_time = Value::str("on_time");
+    let scope = stream.scope();
+    stream.unary_frontier(exchange, "WindowAggregate", move |cap, info| {
+        let activator = scope.activator_for(info.address.clone());
+        if rules.uses_processing_time {
+            ctx.wake_on_clock(scope.activations(), info.address.to_vec());
+        }
+        let mut held: Option<Capability<EventTime>> = Some(cap);
+        let mut state = WindowState {
+            rules,
+            panes: HashMap::new(),
+            timers: BTreeMap::new(),
+            deadlines: BTreeMap::new(),
+            holds: BTreeMap::new(),
+            late_route: late_sink.is_some(),
+        };
         move |(input, frontier), output| {
-            let mut late = 0u64;
-            input.for_each_stamp(|cap, containers| {
-                let Some(&now) = cap.least() else { return };
+            let Some(cap) = held.as_mut() else {
+                // The input ended and every window fired; drain anything left.
+                input.for_each_stamp(|_, _| {});
+                return;
+            };
+            let watermark = frontier
+                .frontier()
+                .first()
+                .copied()
+                .unwrap_or(EventTime::MAX);
+            let discard = frontier.is_empty() && ctx.stop.discards_open_windows();
+            let mut out = Emitted::default();
+
+            state.fire_timers(watermark, ctx.clock.now(), discard, &mut out);
+            input.for_each_stamp(|_stamp, containers| {
+                let now = ctx.clock.now();
                 for container in containers {
                     for event in container.drain(..) {
-                        let w: Window = assigner.tumbling(event.time);
-                        // The window expired once the watermark passed its end (Beam: max
-                        // timestamp + allowed lateness < input watermark).
-                        if !frontier.less_than(&w.end) {
-                            late += 1;
-                            continue;
-                        }
-                        let state = windows.entry(w.end).or_insert_with(|| WindowState {
-                            start: w.start,
-                            cap: cap.delayed(&w.max_timestamp().max(now), 0),
-                            groups: HashMap::new(),
-                        });
-                        if *state.cap.time() > now.max(w.max_timestamp()) {
-                            state.cap = cap.delayed(&w.max_timestamp().max(now), 0);
-                        }
-                        let view = KeyView {
-                            record: &event.record,
-                            slots: &keys,
-                        };
-                        let accs = match state.groups.get_mut(&view) {
-                            Some(accs) => accs,
-                            None => {
-                                let fresh = aggs.iter().map(AggregateFn::init).collect();
-                                state.groups.entry(view.to_owned()).or_insert(fresh)
-                            }
-                        };
-                        for (agg, acc) in aggs.iter().zip(accs.iter_mut()) {
-                            agg.update(acc, &event.record, event.time);
-                        }
+                        state.add(event, watermark, now, &mut out);
                     }
                 }
             });
-            if late > 0 {
-                ctx.metrics.late_dropped[pipeline].fetch_add(late, Ordering::Relaxed);
+            if frontier.is_empty() {
+                // Nothing more will arrive: every window has seen all it ever will.
+                state.finish_all(discard, &mut out);
+            }
+            state.fire_deadlines(watermark, ctx.clock.now(), &mut out);
+
+            for (time, mut events) in std::mem::take(&mut out.panes) {
+                let send_at = time.max(*cap.time());
+                output
+                    .session(&cap.delayed(&send_at))
+                    .give_container(&mut events);
+            }
+            if out.dropped > 0 {
+                ctx.metrics.late_dropped[pipeline].fetch_add(out.dropped, Ordering::Relaxed);
+            }
+            if let Some((index, writer)) = &late_sink {
+                if !out.late.is_empty() {
+                    match writer.write(&out.late) {
+                        Ok(()) => {
+                            ctx.metrics.sink_records[*index]
+                                .fetch_add(out.late.len() as u64, Ordering::Relaxed);
+                        }
+                        Err(e) => ctx.fail(format!("late route: {e}")),
+                    }
+                }
             }
 
-            // Fire every window whose end the watermark has passed.
-            let discard = frontier.is_empty() && ctx.stop.discards_open_windows();
-            while let Some(entry) = windows.first_entry() {
-                let end = *entry.key();
-                if frontier.less_than(&end) {
-                    break;
-                }
-                let state = entry.remove();
-                if discard {
-                    continue;
-                }
-                let mut session = output.session(&state.cap);
-                let pane_time = end - 1;
-                for (key, accs) in state.groups {
-                    let mut record = Vec::with_capacity(key.0.len() + accs.len() + 7);
-                    record.extend(key.0.into_vec());
-                    record.extend(accs.iter().map(Acc::finish));
-                    record.extend([
-                        Value::Time(state.start),
-                        Value::Time(end),
-                        on_time.clone(),
-                        Value::Int(0),
-                        Value::Int(0),
-                        Value::Bool(true),
-                        Value::Time(pane_time),
-                    ]);
-                    session.give(Event::new(pane_time, record));
-                }
+            // Hold the output at the least of the watermark and every window's hold.
+            let hold = state.holds.keys().next().copied();
+            let target = match (frontier.is_empty(), hold) {
+                (true, None) => None,
+                (true, Some(h)) => Some(h),
+                (false, None) => Some(watermark),
+                (false, Some(h)) => Some(h.min(watermark)),
+            };
+            match target {
+                Some(t) if t > *cap.time() => cap.downgrade(&t),
+                Some(_) => {}
+                None => held = None,
+            }
+            if let Some(&next) = state.deadlines.keys().next() {
+                let wait = next.saturating_sub(ctx.clock.now()).max(1);
+                activator.activate_after(Duration::from_millis(wait as u64));
             }
         }
     })
+}
+
+impl WindowState {
+    /// Adds one element to its windows, dropping it to the late route where a window has
+    /// expired or closed, and fires panes whose trigger is ready.
+    fn add(&mut self, event: Event, watermark: EventTime, now: EventTime, out: &mut Emitted) {
+        let assigner = self.rules.assigner;
+        if let Assigner::Sliding { .. } = assigner {
+            let mut windows = Vec::new();
+            assigner.assign(event.time, |w| windows.push(w));
+            for w in windows {
+                self.add_to(&event, w, watermark, now, out);
+            }
+        } else {
+            self.add_to(&event, assigner.tumbling(event.time), watermark, now, out);
+        }
+    }
+
+    fn add_to(
+        &mut self,
+        event: &Event,
+        w: Window,
+        watermark: EventTime,
+        now: EventTime,
+        out: &mut Emitted,
+    ) {
+        let rules = &self.rules;
+        if rules.gc_time(&w) <= watermark {
+            drop_late(self.late_route, event, &w, EXPIRED, watermark, out);
+            return;
+        }
+        let view = KeyView {
+            record: &event.record,
+            slots: &rules.keys,
+        };
+        let panes = match self.panes.get_mut(&view) {
+            Some(p) => p,
+            None => self.panes.entry(view.to_owned()).or_default(),
+        };
+        let (index, created) = if matches!(rules.assigner, Assigner::Session { .. }) {
+            let (members, merged) =
+                merge_with(panes.iter().map(|p| p.window), w, rules.session_max);
+            merge_panes(
+                panes,
+                &members,
+                merged,
+                rules,
+                &mut self.holds,
+                watermark,
+                now,
+            )
+        } else {
+            match panes.iter().position(|p| p.window == w) {
+                Some(i) => (i, false),
+                None => {
+                    panes.push(new_pane(w, rules, &mut self.holds, watermark));
+                    (panes.len() - 1, true)
+                }
+            }
+        };
+        let pane = &mut panes[index];
+        if pane.closed {
+            drop_late(self.late_route, event, &pane.window, CLOSED, watermark, out);
+            return;
+        }
+        for (agg, acc) in rules.aggs.iter().zip(pane.accs.iter_mut()) {
+            agg.update(acc, &event.record, event.time);
+        }
+        pane.fresh += 1;
+        // Only elements not behind the watermark may hold the output time back.
+        if event.time >= watermark && pane.floor.is_some() {
+            pane.hold = Some(match (rules.combiner, pane.hold) {
+                (TimestampCombiner::Latest, Some(h)) => h.max(event.time),
+                (_, Some(h)) => h.min(event.time),
+                (_, None) => event.time,
+            });
+            update_floor(pane, rules.combiner, &mut self.holds);
+        }
+        let cx = TriggerContext {
+            watermark,
+            now,
+            end: pane.window.end,
+        };
+        rules.machine.on_element(&mut pane.trigger, &cx);
+        let fire_now = rules.machine.should_fire(&pane.trigger, &cx);
+        if !(created || fire_now || rules.uses_processing_time) {
+            return;
+        }
+        let key = view.to_owned();
+        if created {
+            register_timers(&mut self.timers, &key, pane.window, rules, watermark);
+        }
+        if fire_now {
+            fire(pane, &key, rules, &mut self.holds, &cx, false, false, out);
+        }
+        schedule_deadline(pane, &key, rules, &mut self.deadlines);
+    }
+
+    /// Fires the end-of-window and garbage-collection timers the watermark has passed.
+    fn fire_timers(
+        &mut self,
+        watermark: EventTime,
+        now: EventTime,
+        discard: bool,
+        out: &mut Emitted,
+    ) {
+        while let Some(entry) = self.timers.first_entry() {
+            if *entry.key() > watermark {
+                break;
+            }
+            for (key, window) in entry.remove() {
+                self.on_watermark(&key, window, watermark, now, discard, out);
+            }
+        }
+    }
+
+    /// Fires every remaining window: the input has ended.
+    fn finish_all(&mut self, discard: bool, out: &mut Emitted) {
+        let keys: Vec<(GroupKey, Window)> = self
+            .panes
+            .iter()
+            .flat_map(|(k, ps)| ps.iter().map(move |p| (k.clone(), p.window)))
+            .collect();
+        for (key, window) in keys {
+            self.on_watermark(&key, window, EventTime::MAX, EventTime::MAX, discard, out);
+        }
+        self.timers.clear();
+        self.deadlines.clear();
+    }
+
+    /// The watermark reached `window` of `key`: the on-time pane, then garbage collection.
+    fn on_watermark(
+        &mut self,
+        key: &GroupKey,
+        window: Window,
+        watermark: EventTime,
+        now: EventTime,
+        discard: bool,
+        out: &mut Emitted,
+    ) {
+        let rules = &self.rules;
+        let Some(panes) = self.panes.get_mut(key) else {
+            return;
+        };
+        let Some(i) = panes.iter().position(|p| p.window == window) else {
+            return;
+        };
+        let pane = &mut panes[i];
+        let cx = TriggerContext {
+            watermark,
+            now,
+            end: window.end,
+        };
+        let gc = rules.gc_time(&window) <= watermark;
+        if discard {
+            remove_floor(pane, &mut self.holds);
+        } else {
+            if pane.floor.is_some() && watermark >= window.end {
+                // The watermark passed the end: the on-time pane, if the trigger wants it.
+                let ready = !pane.closed && rules.machine.should_fire(&pane.trigger, &cx);
+                if ready {
+                    fire(pane, key, rules, &mut self.holds, &cx, true, gc, out);
+                }
+                remove_floor(pane, &mut self.holds);
+            }
+            if gc && !pane.closed && pane.fresh > 0 {
+                // Garbage collection emits whatever the trigger has not fired yet.
+                fire(pane, key, rules, &mut self.holds, &cx, true, true, out);
+            }
+        }
+        if gc {
+            remove_floor(pane, &mut self.holds);
+            panes.swap_remove(i);
+            if panes.is_empty() {
+                self.panes.remove(key);
+            }
+        }
+    }
+
+    /// Fires the processing-time timers that are due.
+    fn fire_deadlines(&mut self, watermark: EventTime, now: EventTime, out: &mut Emitted) {
+        while let Some(entry) = self.deadlines.first_entry() {
+            let due = *entry.key();
+            if due > now {
+                break;
+            }
+            for (key, window) in entry.remove() {
+                let rules = &self.rules;
+                let Some(pane) = self
+                    .panes
+                    .get_mut(&key)
+                    .and_then(|ps| ps.iter_mut().find(|p| p.window == window))
+                else {
+                    continue;
+                };
+                if pane.deadline != Some(due) {
+                    continue;
+                }
+                pane.deadline = None;
+                let cx = TriggerContext {
+                    watermark,
+                    now,
+                    end: window.end,
+                };
+                if !pane.closed && rules.machine.should_fire(&pane.trigger, &cx) {
+                    fire(pane, &key, rules, &mut self.holds, &cx, false, false, out);
+                }
+                schedule_deadline(pane, &key, rules, &mut self.deadlines);
+            }
+        }
+    }
+}
+
+/// Counts a late-dropped element and, with a late route, keeps it with the reason.
+fn drop_late(
+    late_route: bool,
+    event: &Event,
+    w: &Window,
+    reason: &str,
+    watermark: EventTime,
+    out: &mut Emitted,
+) {
+    out.dropped += 1;
+    if late_route {
+        let mut record = event.record.clone();
+        record.extend([
+            Value::str(reason),
+            Value::Time(w.start),
+            Value::Time(w.end),
+            Value::Time(watermark),
+        ]);
+        out.late.push(Event::new(event.time, record));
+    }
+}
+
+fn new_pane(
+    w: Window,
+    rules: &Rules,
+    holds: &mut BTreeMap<EventTime, usize>,
+    watermark: EventTime,
+) -> Pane {
+    let mut pane = Pane {
+        window: w,
+        accs: rules.aggs.iter().map(AggregateFn::init).collect(),
+        fresh: 0,
+        trigger: rules.machine.init(),
+        index: 0,
+        nonspec: 0,
+        closed: false,
+        hold: None,
+        floor: None,
+        previous: Vec::new(),
+        deadline: None,
+    };
+    if watermark < w.end {
+        update_floor(&mut pane, rules.combiner, holds);
+    }
+    pane
+}
+
+/// Merges the panes at `members` (and the new proto-session) into one pane for `merged`;
+/// returns its position and whether it is a new window (which needs timers).
+fn merge_panes(
+    panes: &mut Vec<Pane>,
+    members: &[usize],
+    merged: Window,
+    rules: &Rules,
+    holds: &mut BTreeMap<EventTime, usize>,
+    watermark: EventTime,
+    now: EventTime,
+) -> (usize, bool) {
+    let Some((&first, rest)) = members.split_first() else {
+        panes.push(new_pane(merged, rules, holds, watermark));
+        return (panes.len() - 1, true);
+    };
+    if rest.is_empty() && panes[first].window == merged {
+        return (first, false);
+    }
+    let cx = TriggerContext {
+        watermark,
+        now,
+        end: merged.end,
+    };
+    // Take the members out (highest index first so positions stay valid).
+    let mut taken: Vec<Pane> = Vec::with_capacity(members.len());
+    for &i in members.iter().rev() {
+        let mut p = panes.swap_remove(i);
+        remove_floor(&mut p, holds);
+        taken.push(p);
+    }
+    let mut into = new_pane(merged, rules, holds, watermark);
+    remove_floor(&mut into, holds);
+    into.trigger = taken[0].trigger.clone();
+    for (n, p) in taken.into_iter().enumerate() {
+        if n > 0 {
+            rules.machine.merge(&mut into.trigger, &p.trigger, &cx);
+        }
+        for (a, b) in into.accs.iter_mut().zip(&p.accs) {
+            a.merge(b);
+        }
+        into.fresh += p.fresh;
+        into.index = into.index.max(p.index);
+        into.nonspec = into.nonspec.max(p.nonspec);
+        into.closed |= p.closed;
+        into.hold = match (into.hold, p.hold) {
+            (Some(a), Some(b)) if rules.combiner == TimestampCombiner::Latest => Some(a.max(b)),
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        into.previous.extend(p.previous);
+    }
+    // The merged window's on-time pane is still ahead if its end is.
+    if watermark < merged.end {
+        update_floor(&mut into, rules.combiner, holds);
+    }
+    panes.push(into);
+    // A merged window needs timers of its own (the members' timers find nothing).
+    (panes.len() - 1, true)
+}
+
+fn register_timers(
+    timers: &mut BTreeMap<EventTime, Vec<(GroupKey, Window)>>,
+    key: &GroupKey,
+    w: Window,
+    rules: &Rules,
+    watermark: EventTime,
+) {
+    if watermark < w.end {
+        timers.entry(w.end).or_default().push((key.clone(), w));
+    }
+    let gc = rules.gc_time(&w);
+    if gc != w.end || watermark >= w.end {
+        timers.entry(gc).or_default().push((key.clone(), w));
+    }
+}
+
+fn schedule_deadline(
+    pane: &mut Pane,
+    key: &GroupKey,
+    rules: &Rules,
+    deadlines: &mut BTreeMap<EventTime, Vec<(GroupKey, Window)>>,
+) {
+    if !rules.uses_processing_time || pane.closed {
+        return;
+    }
+    let next = rules.machine.next_deadline(&pane.trigger);
+    if next.is_some() && next != pane.deadline {
+        pane.deadline = next;
+        if let Some(d) = next {
+            deadlines
+                .entry(d)
+                .or_default()
+                .push((key.clone(), pane.window));
+        }
+    }
+}
+
+/// The time this pane's output may not precede while its on-time pane is ahead.
+fn update_floor(
+    pane: &mut Pane,
+    combiner: TimestampCombiner,
+    holds: &mut BTreeMap<EventTime, usize>,
+) {
+    let end_hold = pane.window.max_timestamp();
+    let floor = match combiner {
+        TimestampCombiner::End => end_hold,
+        _ => pane.hold.map_or(end_hold, |h| h.min(end_hold)),
+    };
+    if pane.floor != Some(floor) {
+        remove_floor(pane, holds);
+        *holds.entry(floor).or_default() += 1;
+        pane.floor = Some(floor);
+    }
+}
+
+fn remove_floor(pane: &mut Pane, holds: &mut BTreeMap<EventTime, usize>) {
+    if let Some(f) = pane.floor.take() {
+        if let Some(n) = holds.get_mut(&f) {
+            *n -= 1;
+            if *n == 0 {
+                holds.remove(&f);
+            }
+        }
+    }
+}
+
+/// Emits one pane (after retracting the previous ones in retract mode).
+#[allow(clippy::too_many_arguments)]
+fn fire(
+    pane: &mut Pane,
+    key: &GroupKey,
+    rules: &Rules,
+    holds: &mut BTreeMap<EventTime, usize>,
+    cx: &TriggerContext,
+    by_watermark: bool,
+    gc: bool,
+    out: &mut Emitted,
+) {
+    let finished = rules.machine.on_fire(&mut pane.trigger, cx);
+    let w = pane.window;
+    let (timing, nonspec) = if cx.watermark < w.end {
+        ("early", -1)
+    } else {
+        let n = pane.nonspec;
+        pane.nonspec += 1;
+        (
+            if by_watermark && n == 0 {
+                "on_time"
+            } else {
+                "late"
+            },
+            n,
+        )
+    };
+    let index = pane.index;
+    pane.index += 1;
+    let is_final = finished || gc;
+    let pane_ts = match rules.combiner {
+        TimestampCombiner::End => w.max_timestamp(),
+        _ => pane.hold.unwrap_or_else(|| w.max_timestamp()),
+    };
+    pane.hold = None;
+    if pane.floor.is_some() && cx.watermark < w.end {
+        update_floor(pane, rules.combiner, holds);
+    }
+    let retract = rules.accumulation == Accumulation::Retract;
+    let sent = out.panes.entry(pane_ts).or_default();
+    if retract {
+        for mut old in pane.previous.drain(..) {
+            if let Some(flag) = old.last_mut() {
+                *flag = Value::Bool(true);
+            }
+            let time = pane_ts;
+            sent.push(Event::new(time, old));
+        }
+    }
+    let mut record = Vec::with_capacity(key.0.len() + pane.accs.len() + 8);
+    record.extend(key.0.iter().cloned());
+    record.extend(pane.accs.iter().map(Acc::finish));
+    record.extend([
+        Value::Time(w.start),
+        Value::Time(w.end),
+        Value::str(timing),
+        Value::Int(index),
+        Value::Int(nonspec),
+        Value::Bool(is_final),
+        Value::Time(pane_ts),
+    ]);
+    if retract {
+        record.push(Value::Bool(false));
+        pane.previous.push(record.clone());
+    }
+    sent.push(Event::new(pane_ts, record));
+    if rules.accumulation == Accumulation::Discard {
+        for (agg, acc) in rules.aggs.iter().zip(pane.accs.iter_mut()) {
+            *acc = agg.init();
+        }
+    }
+    pane.fresh = 0;
+    if finished {
+        pane.closed = true;
+    }
 }

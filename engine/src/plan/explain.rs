@@ -3,7 +3,7 @@
 use std::fmt::{self, Write};
 
 use super::expr::{Aggregate, Expr, UnaryOp};
-use super::logical::{ConnectorCall, LogicalPlan, OptionValue, PipelineInput, Stage, WindowKind};
+use super::logical::{ConnectorCall, LogicalPlan, OptionValue, PipelineInput, Stage};
 use crate::time::format_duration;
 use crate::value::Value;
 
@@ -105,17 +105,19 @@ fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
             aggregates,
             schema,
         } => {
-            match &window.kind {
-                WindowKind::Tumbling { size_ms, offset_ms } => {
-                    write!(out, "  window tumbling {}", format_duration(*size_ms))?;
-                    if *offset_ms != 0 {
-                        write!(out, " offset {}", format_duration(*offset_ms))?;
-                    }
-                }
+            writeln!(out, "  window {} per key {keys:?}", window.kind)?;
+            writeln!(out, "    trigger {}", window.trigger)?;
+            write!(
+                out,
+                "    allow late {}, {}, timestamp {}",
+                format_duration(window.allowed_lateness_ms),
+                window.accumulation.keyword(),
+                window.timestamp.keyword()
+            )?;
+            match &window.late_to {
+                Some(sink) => writeln!(out, ", late to sink {sink}")?,
+                None => writeln!(out, ", late elements dropped and counted")?,
             }
-            writeln!(out, " per key {keys:?}")?;
-            writeln!(out, "    trigger watermark")?;
-            writeln!(out, "    allow late 0ms, discard, timestamp end")?;
             let aggs: Vec<String> = aggregates.iter().map(agg_text).collect();
             writeln!(out, "    aggregate {}", aggs.join(", "))?;
             writeln!(out, "    -> {schema}")

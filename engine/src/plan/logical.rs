@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::expr::{Aggregate, Expr};
+use super::test_case::TestCase;
+use super::window::WindowSpec;
 use crate::schema::{Field, Schema, Type};
 
 /// A whole program: its sources, sinks and pipelines, all names resolved.
@@ -14,6 +16,9 @@ pub struct LogicalPlan {
     pub sinks: Vec<SinkNode>,
     /// Pipelines, in declaration order.
     pub pipelines: Vec<PipelineNode>,
+    /// `test` blocks, run by `weir test` (never by `weir run`).
+    #[serde(default)]
+    pub tests: Vec<TestCase>,
 }
 
 impl LogicalPlan {
@@ -197,48 +202,6 @@ impl Stage {
             | Stage::Window { schema, .. } => Some(schema),
             _ => None,
         }
-    }
-}
-
-/// A window and its clauses.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WindowSpec {
-    /// Window kind.
-    pub kind: WindowKind,
-}
-
-/// Kinds of windows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum WindowKind {
-    /// `tumbling <size> [offset <d>]`: fixed, non-overlapping windows `[k*size+offset, …)`.
-    Tumbling {
-        /// Window length (ms).
-        size_ms: i64,
-        /// Offset of window starts from the epoch (ms).
-        offset_ms: i64,
-    },
-}
-
-/// Fields every windowed aggregate appends, in this order, with their types.
-pub const WINDOW_FIELDS: [(&str, Type); 7] = [
-    ("window.start", Type::Timestamp),
-    ("window.end", Type::Timestamp),
-    ("pane.timing", Type::String),
-    ("pane.index", Type::Int),
-    ("pane.nonspeculative_index", Type::Int),
-    ("pane.final", Type::Bool),
-    ("pane.timestamp", Type::Timestamp),
-];
-
-impl WindowSpec {
-    /// The output schema of a windowed aggregate over `input` keyed by `keys`.
-    pub fn output_schema(input: &Schema, keys: &[usize], aggregates: &[Aggregate]) -> Schema {
-        let mut fields: Vec<Field> = keys.iter().map(|&k| input.fields[k].clone()).collect();
-        for agg in aggregates {
-            fields.push(agg.output_field());
-        }
-        fields.extend(WINDOW_FIELDS.iter().map(|(n, t)| Field::new(*n, *t)));
-        Schema::new(fields)
     }
 }
 

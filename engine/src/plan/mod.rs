@@ -8,9 +8,16 @@
 mod explain;
 mod expr;
 mod logical;
+mod test_case;
+mod window;
 
 pub use expr::{AggFunc, Aggregate, BinaryOp, Expr, Function, UnaryOp};
 pub use logical::{
     ConnectorCall, LogicalPlan, OptionValue, PipelineInput, PipelineNode, SinkNode, SourceNode,
-    Stage, WatermarkSpec, WindowKind, WindowSpec, WINDOW_FIELDS,
+    Stage, WatermarkSpec,
+};
+pub use test_case::{ExpectedField, TestAction, TestCase, TestStep};
+pub use window::{
+    Accumulation, TimestampCombiner, Trigger, WindowKind, WindowSpec, LATE_FIELDS,
+    RETRACTION_FIELD, WINDOW_FIELDS,
 };

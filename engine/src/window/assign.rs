@@ -19,6 +19,12 @@ impl Window {
     }
 }
 
+/// The global window: all of time.
+pub const GLOBAL: Window = Window {
+    start: EventTime::MIN,
+    end: EventTime::MAX,
+};
+
 /// Assigns event times to windows of one kind.
 #[derive(Clone, Copy, Debug)]
 pub enum Assigner {
@@ -29,6 +35,20 @@ pub enum Assigner {
         /// Offset from the epoch (ms).
         offset: i64,
     },
+    /// Windows of `size` starting every `period`.
+    Sliding {
+        /// Window length (ms, > 0).
+        size: i64,
+        /// Distance between starts (ms, > 0).
+        period: i64,
+    },
+    /// A proto-session `[t, t + gap)` per element, merged per key afterwards.
+    Session {
+        /// Inactivity gap (ms, > 0).
+        gap: i64,
+    },
+    /// The single global window.
+    Global,
 }
 
 impl Assigner {
@@ -39,6 +59,14 @@ impl Assigner {
                 size: (*size_ms).max(1),
                 offset: offset_ms.rem_euclid((*size_ms).max(1)),
             },
+            WindowKind::Sliding { size_ms, period_ms } => Assigner::Sliding {
+                size: (*size_ms).max(1),
+                period: (*period_ms).max(1),
+            },
+            WindowKind::Session { gap_ms, .. } => Assigner::Session {
+                gap: (*gap_ms).max(1),
+            },
+            WindowKind::Global => Assigner::Global,
         }
     }
 
@@ -46,17 +74,52 @@ impl Assigner {
     #[inline]
     pub fn tumbling(&self, time: EventTime) -> Window {
         match *self {
-            Assigner::Tumbling { size, offset } => {
-                // Saturate at the ends of time instead of overflowing.
-                let start = (time as i128 - offset as i128).div_euclid(size as i128) * size as i128
-                    + offset as i128;
-                let start = start.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-                Window {
-                    start,
-                    end: start.saturating_add(size),
+            Assigner::Tumbling { size, offset } => aligned(time, size, offset, size),
+            Assigner::Sliding { size, period } => aligned(time, period, 0, size),
+            Assigner::Session { gap } => Window {
+                start: time,
+                end: time.saturating_add(gap),
+            },
+            Assigner::Global => GLOBAL,
+        }
+    }
+
+    /// Calls `f` with every window containing `time`, latest start first.
+    #[inline]
+    pub fn assign(&self, time: EventTime, mut f: impl FnMut(Window)) {
+        match *self {
+            Assigner::Sliding { size, period } => {
+                // The last window starting at or before `time`, then earlier starts while
+                // the window still reaches `time`.
+                let mut w = aligned(time, period, 0, size);
+                while w.end > time {
+                    f(w);
+                    match w.start.checked_sub(period) {
+                        Some(start) => {
+                            w = Window {
+                                start,
+                                end: start.saturating_add(size),
+                            }
+                        }
+                        None => break,
+                    }
                 }
             }
+            _ => f(self.tumbling(time)),
         }
+    }
+}
+
+/// The window of length `len` starting at the last multiple of `step` (shifted by
+/// `offset`) at or before `time`. Saturates at the ends of time instead of overflowing.
+#[inline]
+fn aligned(time: EventTime, step: i64, offset: i64, len: i64) -> Window {
+    let start =
+        (time as i128 - offset as i128).div_euclid(step as i128) * step as i128 + offset as i128;
+    let start = start.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    Window {
+        start,
+        end: start.saturating_add(len),
     }
 }
 
@@ -112,7 +175,47 @@ mod tests {
         );
     }
 
+    #[test]
+    fn sliding_windows_cover_a_time_size_over_period_times() {
+        let a = Assigner::new(&WindowKind::Sliding {
+            size_ms: 10_000,
+            period_ms: 5_000,
+        });
+        let mut ws = Vec::new();
+        a.assign(12_000, |w| ws.push(w));
+        assert_eq!(
+            ws,
+            vec![
+                Window {
+                    start: 10_000,
+                    end: 20_000
+                },
+                Window {
+                    start: 5_000,
+                    end: 15_000
+                }
+            ]
+        );
+    }
+
     proptest! {
+        #[test]
+        fn sliding_assignment_matches_a_scan(t in -100_000i64..100_000, size in 1i64..5_000, period in 1i64..5_000) {
+            let a = Assigner::new(&WindowKind::Sliding { size_ms: size, period_ms: period });
+            let mut got = Vec::new();
+            a.assign(t, |w| got.push(w));
+            got.sort();
+            let mut want = Vec::new();
+            let mut start = (t - size).div_euclid(period) * period;
+            while start <= t {
+                if start + size > t {
+                    want.push(Window { start, end: start + size });
+                }
+                start += period;
+            }
+            prop_assert_eq!(got, want);
+        }
+
         #[test]
         fn every_time_falls_in_its_window(t in -1_000_000_000i64..1_000_000_000, size in 1i64..100_000, off in 0i64..100_000) {
             let a = Assigner::new(&WindowKind::Tumbling { size_ms: size, offset_ms: off });

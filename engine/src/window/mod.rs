@@ -1,3 +1,4 @@
-//! Windows: assigning event times to windows.
+//! Windows: assigning event times to windows, and merging sessions.
 
 pub mod assign;
+pub mod merge;

@@ -49,6 +49,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         clock: Arc::new(WallClock),
         on_bad_record,
         limit: args.limit,
+        clock_waiters: Default::default(),
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let progress = show_progress.then(|| Progress::start(Arc::clone(&metrics)));

@@ -1,4 +1,8 @@
-//! In-memory connectors for tests: sources fed from vectors, sinks that collect.
+//! Test support: in-memory connectors (sources fed from vectors, sinks that collect), and
+//! the runner of scripted `test` blocks.
+
+pub mod expect;
+pub mod script;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -83,6 +87,13 @@ impl SourceReader for VecReader {
 #[derive(Default)]
 pub struct CollectSink {
     events: Mutex<Vec<Event>>,
+}
+
+impl CollectSink {
+    /// Takes everything received so far.
+    pub fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.events.lock())
+    }
 }
 
 impl SinkWriter for CollectSink {
