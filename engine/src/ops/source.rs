@@ -36,7 +36,9 @@ pub fn build<'scope>(
     let name = format!("Source({})", node.name);
     let source_name = node.name.clone();
     source(scope, &name, move |cap, info| {
-        let activator = scope.activator_for(info.address);
+        let activator = scope.activator_for(info.address.clone());
+        // Scripted sources are woken with everything else that waits on the test clock.
+        ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         let mut cap = Some(cap);
         let mut reader = reader;
         let mut watermark = MIN_WATERMARK;
@@ -118,6 +120,7 @@ pub fn build<'scope>(
             match status {
                 SourceStatus::Ready => activator.activate(),
                 SourceStatus::Idle => activator.activate_after(Duration::from_millis(1)),
+                SourceStatus::Waiting => {}
                 SourceStatus::Finished => {
                     ctx.metrics.set_watermark(index, worker, i64::MAX);
                     cap = None;
