@@ -74,3 +74,25 @@ fn every_example_runs() {
         }
     }
 }
+
+#[test]
+fn every_example_passes_its_own_tests() {
+    let mut with_tests = 0;
+    for file in examples() {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        if !text.lines().any(|l| l.trim_start().starts_with("test \"")) {
+            continue;
+        }
+        with_tests += 1;
+        let out = weir(&["test", file.to_str().expect("utf-8 path")]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{} fails its tests:\n{stdout}{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    }
+    assert!(with_tests >= 3, "the Beam-model examples carry tests");
+}
