@@ -419,7 +419,7 @@ impl MqttConfig {
                 "`tls: false` contradicts `mqtts://`, `ca_file` or `client_cert`",
             ));
         }
-        let tls = (tls_flag.unwrap_or(false) || wants_tls || scheme_tls).then(|| TlsFiles {
+        let tls = (tls_flag.unwrap_or(false) || wants_tls || scheme_tls).then_some(TlsFiles {
             ca_file,
             client_auth,
         });

@@ -204,7 +204,7 @@ pub(super) fn sleep_unless(stop: &AtomicBool, wait: Duration) {
 
 /// A wait in user words (`250ms`, `2s`).
 pub(super) fn show(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{}s", d.as_secs())
     } else if d < Duration::from_secs(1) {
         format!("{}ms", d.as_millis())

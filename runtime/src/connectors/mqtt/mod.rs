@@ -23,6 +23,8 @@ mod sink;
 mod source;
 pub mod topic;
 #[cfg(test)]
+mod test_broker;
+#[cfg(test)]
 mod tests;
 
 pub use config::{MqttConfig, OPTIONS};

@@ -87,15 +87,13 @@ impl MqttSource {
             Duration::from_millis(config.backoff_max_ms as u64),
             64,
             move |client, event, stop: &AtomicBool| match event {
-                Event::Incoming(Packet::ConnAck(ack)) => {
-                    // A new session has no subscriptions; a resumed one keeps them, but
-                    // subscribe once per run anyway in case the filters changed.
-                    if !subscribed || !ack.session_present {
-                        if let Err(e) = client.try_subscribe_many(subscriptions.clone()) {
-                            eprintln!("weir: {label}: cannot subscribe: {e}");
-                        }
-                        subscribed = true;
+                // A new session has no subscriptions; a resumed one keeps them, but
+                // subscribe once per run anyway in case the filters changed.
+                Event::Incoming(Packet::ConnAck(ack)) if !subscribed || !ack.session_present => {
+                    if let Err(e) = client.try_subscribe_many(subscriptions.clone()) {
+                        eprintln!("weir: {label}: cannot subscribe: {e}");
                     }
+                    subscribed = true;
                 }
                 Event::Incoming(Packet::SubAck(ack)) => {
                     let refused = ack
