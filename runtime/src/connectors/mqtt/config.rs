@@ -261,7 +261,10 @@ impl MqttConfig {
     /// bad values.
     pub fn from_call(call: &ConnectorCall, role: Role) -> Result<MqttConfig, Vec<ConfigProblem>> {
         let mut r = OptionReader::new(KIND, call, OPTIONS);
-        r.require("url", "mqtt(\"mqtt://localhost:1883\", topic: \"plant/+/telemetry\")");
+        r.require(
+            "url",
+            "mqtt(\"mqtt://localhost:1883\", topic: \"plant/+/telemetry\")",
+        );
         let wrong_role = match role {
             Role::Source => SINK_ONLY,
             Role::Sink => SOURCE_ONLY,
@@ -316,7 +319,9 @@ impl MqttConfig {
                     },
                     _ => r.problem(
                         ConfigProblem::option("topic", "an mqtt sink publishes to one topic")
-                            .with_help("vary it by record with a template such as `alerts/{device_id}`"),
+                            .with_help(
+                                "vary it by record with a template such as `alerts/{device_id}`",
+                            ),
                     ),
                 },
             }
@@ -511,13 +516,14 @@ impl MqttConfig {
         if let Some(template) = &self.template {
             if let Err(missing) = template.bind(schema) {
                 for name in missing {
-                    let help = match did_you_mean(&name, schema.fields.iter().map(|f| f.name.as_str())) {
-                        Some(s) => format!("did you mean `{{{s}}}`?"),
-                        None => format!(
-                            "records here have {}",
-                            names(schema.fields.iter().map(|f| f.name.as_str()))
-                        ),
-                    };
+                    let help =
+                        match did_you_mean(&name, schema.fields.iter().map(|f| f.name.as_str())) {
+                            Some(s) => format!("did you mean `{{{s}}}`?"),
+                            None => format!(
+                                "records here have {}",
+                                names(schema.fields.iter().map(|f| f.name.as_str()))
+                            ),
+                        };
                     problems.push(
                         ConfigProblem::option(
                             "topic",

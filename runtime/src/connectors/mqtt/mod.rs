@@ -21,11 +21,11 @@ pub mod payload;
 pub mod senml;
 mod sink;
 mod source;
-pub mod topic;
 #[cfg(test)]
 mod test_broker;
 #[cfg(test)]
 mod tests;
+pub mod topic;
 
 pub use config::{MqttConfig, OPTIONS};
 pub use sink::MqttSink;

@@ -149,7 +149,9 @@ impl SenmlDecoder {
         };
         let values = [
             Value::str(&name),
-            raw.u.or_else(|| base.unit.clone()).map_or(Value::Null, |u| Value::str(&u)),
+            raw.u
+                .or_else(|| base.unit.clone())
+                .map_or(Value::Null, |u| Value::str(&u)),
             raw.v.map_or(Value::Null, |v| Value::Float(base.value + v)),
             raw.vs.map_or(Value::Null, |s| Value::str(&s)),
             raw.vb.map_or(Value::Null, Value::Bool),

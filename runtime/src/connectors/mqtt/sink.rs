@@ -129,7 +129,10 @@ impl MqttSink {
                     request = (p.topic, p.payload.to_vec());
                 }
                 Err(e) => {
-                    return Err(IoError::Other(format!("{}: cannot publish: {e}", self.label)))
+                    return Err(IoError::Other(format!(
+                        "{}: cannot publish: {e}",
+                        self.label
+                    )))
                 }
             }
         }

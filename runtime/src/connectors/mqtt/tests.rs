@@ -93,17 +93,21 @@ fn templates_render_record_fields() {
     assert_eq!(t.fields().collect::<Vec<_>>(), ["device_id", "line"]);
     let bound = t.bind(&schema).expect("bind");
     let rec = |d: &str| vec![Value::str(d), Value::Int(3), Value::Null];
-    assert_eq!(
-        bound.render(&rec("m7")).as_deref(),
-        Ok("alerts/m7/line-3")
-    );
+    assert_eq!(bound.render(&rec("m7")).as_deref(), Ok("alerts/m7/line-3"));
     assert!(bound.render(&rec("a+b")).is_err());
     assert!(bound.render(&rec("")).is_err());
     let zone = TopicTemplate::parse("z/{zone}").expect("template");
-    let err = zone.bind(&schema).expect("bind").render(&rec("m")).expect_err("null");
+    let err = zone
+        .bind(&schema)
+        .expect("bind")
+        .render(&rec("m"))
+        .expect_err("null");
     assert!(err.contains("null"), "{err}");
     assert_eq!(
-        TopicTemplate::parse("a/{nope}").expect("t").bind(&schema).err(),
+        TopicTemplate::parse("a/{nope}")
+            .expect("t")
+            .bind(&schema)
+            .err(),
         Some(vec!["nope".to_string()])
     );
     assert!(TopicTemplate::parse("a/+").is_err());
@@ -119,7 +123,10 @@ fn config_reads_every_option() {
         &call(
             "mqtts://broker.local",
             vec![
-                ("topic", OptionValue::List(vec![s("a/{device_id}/t"), s("b/#")])),
+                (
+                    "topic",
+                    OptionValue::List(vec![s("a/{device_id}/t"), s("b/#")]),
+                ),
                 ("qos", OptionValue::Int(0)),
                 ("format", OptionValue::Ident("senml".into())),
                 ("client_id", s("weir-1")),
@@ -152,7 +159,10 @@ fn config_reads_every_option() {
     let sink = MqttConfig::from_call(
         &call(
             "localhost:1884",
-            vec![("topic", s("alerts/{device_id}")), ("retain", OptionValue::Bool(true))],
+            vec![
+                ("topic", s("alerts/{device_id}")),
+                ("retain", OptionValue::Bool(true)),
+            ],
         ),
         Role::Sink,
     )
@@ -169,7 +179,14 @@ fn broker_urls_parse_or_say_why_not() {
     assert_eq!(ok("tcp://h:99").port, 99);
     assert!(ok("ssl://h").tls);
     assert_eq!(ok("mqtt://[::1]:1000").host, "::1");
-    for bad in ["http://h", "mqtt://", "mqtt://h:0", "mqtt://h:x", "mqtt://u@h", "mqtt://h/a"] {
+    for bad in [
+        "http://h",
+        "mqtt://",
+        "mqtt://h:0",
+        "mqtt://h:x",
+        "mqtt://u@h",
+        "mqtt://h/a",
+    ] {
         assert!(config::BrokerUrl::parse(bad).is_err(), "{bad}");
     }
 }
@@ -210,7 +227,10 @@ fn bad_options_are_reported_together_with_help() {
         "a password needs a `username`",
     ];
     for e in expected {
-        assert!(found.iter().any(|f| f.starts_with(e)), "missing {e:?} in {found:#?}");
+        assert!(
+            found.iter().any(|f| f.starts_with(e)),
+            "missing {e:?} in {found:#?}"
+        );
     }
     assert_eq!(found.len(), expected.len(), "{found:#?}");
 
@@ -229,7 +249,10 @@ fn bad_options_are_reported_together_with_help() {
     assert!(sink[0].contains("applies to an mqtt source only"));
     assert!(sink[1].contains("publishes to one topic"));
     assert!(sink[2].contains("writes `json` or `csv`"));
-    let typed = problems(&call("mqtt://h", vec![("topic", OptionValue::Int(3))]), Role::Source);
+    let typed = problems(
+        &call("mqtt://h", vec![("topic", OptionValue::Int(3))]),
+        Role::Source,
+    );
     assert_eq!(
         typed,
         ["option `topic` expects a quoted string or a list of them, found `3`"]
@@ -262,7 +285,10 @@ fn the_schema_is_checked_against_captures_senml_and_templates() {
     let sink = call("mqtt://h", vec![("topic", s("alerts/{devce_id}"))]);
     let found = validate(&sink, Role::Sink, Some(&telemetry()));
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].help.as_deref(), Some("did you mean `{device_id}`?"));
+    assert_eq!(
+        found[0].help.as_deref(),
+        Some("did you mean `{device_id}`?")
+    );
 }
 
 // ------------------------------------------------------------------ payloads
@@ -278,23 +304,45 @@ fn json_payloads_take_topic_fields_and_json_lines() {
     assert_eq!(
         got,
         [
-            Ok(vec![Value::str("m1"), Value::Float(70.5), Value::Time(1000)]),
-            Ok(vec![Value::str("m1"), Value::Float(71.0), Value::Time(2000)]),
+            Ok(vec![
+                Value::str("m1"),
+                Value::Float(70.5),
+                Value::Time(1000)
+            ]),
+            Ok(vec![
+                Value::str("m1"),
+                Value::Float(71.0),
+                Value::Time(2000)
+            ]),
         ]
     );
     let bad = d.decode(&[("device_id", "m1")], b"{\"temp\": \"hot\", \"ts\": 1}", 0);
-    assert_eq!(bad[0].as_ref().expect_err("bad").field.as_deref(), Some("temp"));
+    assert_eq!(
+        bad[0].as_ref().expect_err("bad").field.as_deref(),
+        Some("temp")
+    );
     let empty = d.decode(&[("device_id", "m1")], b"  ", 0);
-    assert_eq!(empty[0].as_ref().expect_err("empty").reason, "the payload is empty");
+    assert_eq!(
+        empty[0].as_ref().expect_err("empty").reason,
+        "the payload is empty"
+    );
     let missing = d.decode(&[], b"{\"temp\": 1, \"ts\": 1}", 0);
     assert_eq!(
-        missing[0].as_ref().expect_err("no capture").field.as_deref(),
+        missing[0]
+            .as_ref()
+            .expect_err("no capture")
+            .field
+            .as_deref(),
         Some("device_id")
     );
     let typed = Schema::new(vec![Field::new("line", Type::Int)]);
     let d = PayloadDecoder::new(PayloadFormat::Json, &typed, &["line"]).expect("d");
     let got = d.decode(&[("line", "x7")], b"{}", 0);
-    assert!(got[0].as_ref().expect_err("not an int").reason.contains("topic level"));
+    assert!(got[0]
+        .as_ref()
+        .expect_err("not an int")
+        .reason
+        .contains("topic level"));
 }
 
 #[test]
@@ -304,10 +352,18 @@ fn csv_payloads_are_rows_in_field_order_without_topic_fields() {
     assert_eq!(got.len(), 3);
     assert_eq!(
         got[0],
-        Ok(vec![Value::str("m2"), Value::Float(70.5), Value::Time(1000)])
+        Ok(vec![
+            Value::str("m2"),
+            Value::Float(70.5),
+            Value::Time(1000)
+        ])
     );
     assert!(got[1].is_ok());
-    assert!(got[2].as_ref().expect_err("3 cells").reason.contains("3 cells"));
+    assert!(got[2]
+        .as_ref()
+        .expect_err("3 cells")
+        .reason
+        .contains("3 cells"));
 }
 
 #[test]
@@ -331,10 +387,34 @@ fn senml_packs_resolve_base_fields_and_times() {
     assert_eq!(
         got,
         [
-            Ok(vec![Value::str("urn:dev:m7:temp"), Value::str("Cel"), Value::Float(70.5), Value::Null, Value::Time(t0)]),
-            Ok(vec![Value::str("urn:dev:m7:temp"), Value::str("Cel"), Value::Float(71.0), Value::Null, Value::Time(t0 + 1500)]),
-            Ok(vec![Value::str("urn:dev:m7:door"), Value::str(""), Value::Null, Value::Bool(true), Value::Time(t0 + 2000)]),
-            Ok(vec![Value::str("urn:dev:m7:hum"), Value::str("%RH"), Value::Float(50.0), Value::Null, Value::Time(t0)]),
+            Ok(vec![
+                Value::str("urn:dev:m7:temp"),
+                Value::str("Cel"),
+                Value::Float(70.5),
+                Value::Null,
+                Value::Time(t0)
+            ]),
+            Ok(vec![
+                Value::str("urn:dev:m7:temp"),
+                Value::str("Cel"),
+                Value::Float(71.0),
+                Value::Null,
+                Value::Time(t0 + 1500)
+            ]),
+            Ok(vec![
+                Value::str("urn:dev:m7:door"),
+                Value::str(""),
+                Value::Null,
+                Value::Bool(true),
+                Value::Time(t0 + 2000)
+            ]),
+            Ok(vec![
+                Value::str("urn:dev:m7:hum"),
+                Value::str("%RH"),
+                Value::Float(50.0),
+                Value::Null,
+                Value::Time(t0)
+            ]),
         ]
     );
     // Relative times (no bt) count from now.
@@ -342,7 +422,10 @@ fn senml_packs_resolve_base_fields_and_times() {
     assert_eq!(got[0].as_ref().expect("ok")[4], Value::Time(995_000));
     // Per-record problems, and a broken pack.
     let got = d.decode(br#"[{"n":"x"},{"v":1},{"n":"y","v":1,"x_":1}]"#, 0);
-    let reasons: Vec<String> = got.into_iter().map(|r| r.expect_err("bad").reason).collect();
+    let reasons: Vec<String> = got
+        .into_iter()
+        .map(|r| r.expect_err("bad").reason)
+        .collect();
     assert_eq!(
         reasons,
         [
@@ -352,7 +435,11 @@ fn senml_packs_resolve_base_fields_and_times() {
         ]
     );
     let got = d.decode(b"{\"n\":\"x\"}", 0);
-    assert!(got[0].as_ref().expect_err("not a pack").reason.starts_with("invalid SenML pack"));
+    assert!(got[0]
+        .as_ref()
+        .expect_err("not a pack")
+        .reason
+        .starts_with("invalid SenML pack"));
 }
 
 // ------------------------------------------------------------------ a live broker
@@ -401,14 +488,22 @@ fn a_source_reads_json_with_topic_fields_in_order() {
     let config = MqttConfig::from_call(
         &call(
             &format!("mqtt://127.0.0.1:{port}"),
-            vec![("topic", OptionValue::List(vec![s("plant/{device_id}/telemetry"), s("probe")]))],
+            vec![(
+                "topic",
+                OptionValue::List(vec![s("plant/{device_id}/telemetry"), s("probe")]),
+            )],
         ),
         Role::Source,
     )
     .expect("config");
     let mut source = MqttSource::open("telemetry", &config, &telemetry(), ONE).expect("open");
     let client = TestClient::connect(port, "publisher-1", &[]);
-    until_subscribed(&mut source, &client, "plant/probe/telemetry", "{\"temp\":0,\"ts\":0}");
+    until_subscribed(
+        &mut source,
+        &client,
+        "plant/probe/telemetry",
+        "{\"temp\":0,\"ts\":0}",
+    );
 
     for i in 0..50 {
         client.publish(
@@ -445,7 +540,12 @@ fn malformed_payloads_become_bad_records_naming_the_topic() {
     .expect("config");
     let mut source = MqttSource::open("telemetry", &config, &telemetry(), ONE).expect("open");
     let client = TestClient::connect(port, "publisher-2", &[]);
-    until_subscribed(&mut source, &client, "plant/probe/telemetry", "{\"temp\":0,\"ts\":0}");
+    until_subscribed(
+        &mut source,
+        &client,
+        "plant/probe/telemetry",
+        "{\"temp\":0,\"ts\":0}",
+    );
     client.publish("plant/m9/telemetry", "{\"temp\": \"hot\", \"ts\": 1}");
     client.publish("plant/m9/telemetry", "not json");
     client.publish("plant/m1/telemetry", "{\"temp\": 1.5, \"ts\": 1}");
@@ -456,13 +556,20 @@ fn malformed_payloads_become_bad_records_naming_the_topic() {
         source.poll(&mut out, &mut bad, 100).expect("poll");
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(out, [vec![Value::str("m1"), Value::Float(1.5), Value::Time(1)]]);
+    assert_eq!(
+        out,
+        [vec![Value::str("m1"), Value::Float(1.5), Value::Time(1)]]
+    );
     assert_eq!(bad.len(), 2, "{bad:?}");
     assert!(bad.iter().all(|b| b.source == "telemetry"));
     assert!(bad.iter().all(|b| b.location == "topic plant/m9/telemetry"));
     assert_eq!(bad[0].field.as_deref(), Some("temp"));
     assert_eq!(bad[0].raw, "{\"temp\": \"hot\", \"ts\": 1}");
-    assert!(bad[1].reason.starts_with("invalid JSON"), "{}", bad[1].reason);
+    assert!(
+        bad[1].reason.starts_with("invalid JSON"),
+        "{}",
+        bad[1].reason
+    );
     assert_eq!(bad[1].raw, "not json");
 }
 
@@ -473,10 +580,17 @@ fn only_worker_zero_subscribes() {
         Role::Source,
     )
     .expect("config");
-    let mut other = MqttSource::open("t", &config, &telemetry(), WorkerInfo { index: 1, peers: 2 })
-        .expect("open");
+    let mut other = MqttSource::open(
+        "t",
+        &config,
+        &telemetry(),
+        WorkerInfo { index: 1, peers: 2 },
+    )
+    .expect("open");
     assert_eq!(
-        other.poll(&mut Vec::new(), &mut Vec::new(), 10).expect("poll"),
+        other
+            .poll(&mut Vec::new(), &mut Vec::new(), 10)
+            .expect("poll"),
         SourceStatus::Finished
     );
 }
@@ -487,7 +601,11 @@ fn a_source_waits_for_a_broker_that_is_not_up_yet() {
     let config = MqttConfig::from_call(
         &call(
             &format!("mqtt://127.0.0.1:{port}"),
-            vec![("topic", s("late/{device_id}")), ("format", s("csv")), ("backoff_max", OptionValue::Duration(500))],
+            vec![
+                ("topic", s("late/{device_id}")),
+                ("format", s("csv")),
+                ("backoff_max", OptionValue::Duration(500)),
+            ],
         ),
         Role::Source,
     )
@@ -496,7 +614,9 @@ fn a_source_waits_for_a_broker_that_is_not_up_yet() {
     // Nothing to read while the broker is away, and no error either.
     for _ in 0..10 {
         assert_eq!(
-            source.poll(&mut Vec::new(), &mut Vec::new(), 10).expect("poll"),
+            source
+                .poll(&mut Vec::new(), &mut Vec::new(), 10)
+                .expect("poll"),
             SourceStatus::Idle
         );
         std::thread::sleep(Duration::from_millis(100));
@@ -506,7 +626,14 @@ fn a_source_waits_for_a_broker_that_is_not_up_yet() {
     until_subscribed(&mut source, &client, "late/probe", "0,0");
     client.publish("late/m3", "20.5,5000");
     let (records, _) = read(&mut source, 1, Duration::from_secs(20));
-    assert_eq!(records, [vec![Value::str("m3"), Value::Float(20.5), Value::Time(5000)]]);
+    assert_eq!(
+        records,
+        [vec![
+            Value::str("m3"),
+            Value::Float(20.5),
+            Value::Time(5000)
+        ]]
+    );
 }
 
 #[test]
@@ -543,14 +670,24 @@ fn credentials_are_sent_and_checked() {
     while out.is_empty() {
         assert!(Instant::now() < deadline, "no record; bad: {bad:?}");
         client
-            .publish("s/m5", rumqttc::QoS::AtLeastOnce, false, br#"[{"n":"temp","v":3.5,"t":1.7145576e9}]"#.to_vec())
+            .publish(
+                "s/m5",
+                rumqttc::QoS::AtLeastOnce,
+                false,
+                br#"[{"n":"temp","v":3.5,"t":1.7145576e9}]"#.to_vec(),
+            )
             .expect("publish");
         std::thread::sleep(Duration::from_millis(100));
         source.poll(&mut out, &mut bad, 100).expect("poll");
     }
     assert_eq!(
         out[0],
-        vec![Value::str("m5"), Value::str("temp"), Value::Float(3.5), Value::Time(1_714_557_600_000)]
+        vec![
+            Value::str("m5"),
+            Value::str("temp"),
+            Value::Float(3.5),
+            Value::Time(1_714_557_600_000)
+        ]
     );
 }
 
@@ -562,7 +699,10 @@ fn a_sink_publishes_to_templated_topics_and_flush_waits_for_the_broker() {
     let config = MqttConfig::from_call(
         &call(
             &format!("mqtt://127.0.0.1:{port}"),
-            vec![("topic", s("alerts/{device_id}")), ("retain", OptionValue::Bool(true))],
+            vec![
+                ("topic", s("alerts/{device_id}")),
+                ("retain", OptionValue::Bool(true)),
+            ],
         ),
         Role::Sink,
     )
@@ -572,15 +712,22 @@ fn a_sink_publishes_to_templated_topics_and_flush_waits_for_the_broker() {
         .map(|i| {
             Event::new(
                 i,
-                vec![Value::str(&format!("m{}", i % 4)), Value::Float(80.0 + i as f64), Value::Time(i)],
+                vec![
+                    Value::str(&format!("m{}", i % 4)),
+                    Value::Float(80.0 + i as f64),
+                    Value::Time(i),
+                ],
             )
         })
         .collect();
     sink.write(&events[..10]).expect("write");
     sink.write(&events[10..]).expect("write");
     // A record without a topic is counted, not published.
-    sink.write(&[Event::new(0, vec![Value::str("a#b"), Value::Float(1.0), Value::Time(0)])])
-        .expect("write");
+    sink.write(&[Event::new(
+        0,
+        vec![Value::str("a#b"), Value::Float(1.0), Value::Time(0)],
+    )])
+    .expect("write");
     sink.flush().expect("flush");
     assert_eq!(sink.failed(), 1);
     let got = watcher.take(20, Duration::from_secs(20));
@@ -617,14 +764,20 @@ fn a_sink_flush_fails_clearly_when_the_broker_never_answers() {
     let config = MqttConfig::from_call(
         &call(
             &format!("mqtt://127.0.0.1:{port}"),
-            vec![("topic", s("x/{device_id}")), ("flush_timeout", OptionValue::Duration(1_000))],
+            vec![
+                ("topic", s("x/{device_id}")),
+                ("flush_timeout", OptionValue::Duration(1_000)),
+            ],
         ),
         Role::Sink,
     )
     .expect("config");
     let sink = MqttSink::open("out", &config, &telemetry()).expect("open");
-    sink.write(&[Event::new(0, vec![Value::str("a"), Value::Float(1.0), Value::Time(0)])])
-        .expect("write");
+    sink.write(&[Event::new(
+        0,
+        vec![Value::str("a"), Value::Float(1.0), Value::Time(0)],
+    )])
+    .expect("write");
     let err = sink.flush().expect_err("nobody listening");
     assert_eq!(
         err.to_string(),

@@ -112,7 +112,10 @@ impl WebhookConfig {
         }
         let timeout_ms = r.duration("timeout").unwrap_or(10_000);
         if timeout_ms <= 0 {
-            r.problem(ConfigProblem::option("timeout", "`timeout` must be positive"));
+            r.problem(ConfigProblem::option(
+                "timeout",
+                "`timeout` must be positive",
+            ));
         }
         let retries = match r.int("retries") {
             None => 3,
@@ -127,7 +130,10 @@ impl WebhookConfig {
         };
         let backoff_ms = r.duration("backoff").unwrap_or(500);
         if backoff_ms < 0 {
-            r.problem(ConfigProblem::option("backoff", "`backoff` cannot be negative"));
+            r.problem(ConfigProblem::option(
+                "backoff",
+                "`backoff` cannot be negative",
+            ));
         }
         let config = url.map(|url| WebhookConfig {
             url,

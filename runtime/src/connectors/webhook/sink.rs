@@ -117,6 +117,13 @@ impl WebhookSink {
                     retry: code == 408 || code == 429 || status.is_server_error(),
                 })
             }
+            Err(ureq::Error::Timeout(_)) => Err(Failure {
+                reason: format!(
+                    "no answer within {} (timeout)",
+                    weir_engine::time::format_duration(self.config.timeout_ms as i64)
+                ),
+                retry: true,
+            }),
             Err(e) => Err(Failure {
                 reason: e.to_string(),
                 retry: true,
