@@ -17,6 +17,8 @@
 
 pub mod config;
 mod connection;
+#[cfg(test)]
+mod mosquitto;
 pub mod payload;
 pub mod senml;
 mod sink;

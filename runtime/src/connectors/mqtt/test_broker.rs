@@ -70,7 +70,8 @@ pub struct TestClient {
 }
 
 impl TestClient {
-    /// Connects as `id` to the broker on `port`, subscribed to `filters` (QoS 1).
+    /// Connects as `id` to the broker on `port`, subscribed to `filters` (QoS 1); returns
+    /// once connected and subscribed.
     pub fn connect(port: u16, id: &str, filters: &[&str]) -> TestClient {
         let mut options = MqttOptions::new(id, "127.0.0.1", port);
         options.set_keep_alive(Duration::from_secs(30));
@@ -83,11 +84,11 @@ impl TestClient {
         }
         std::thread::spawn(move || {
             let mut acks = 0;
-            if want == 0 {
-                let _ = ready_tx.send(());
-            }
             for event in connection.iter() {
                 match event {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) if want == 0 => {
+                        let _ = ready_tx.send(());
+                    }
                     Ok(Event::Incoming(Packet::SubAck(_))) => {
                         acks += 1;
                         if acks == want {

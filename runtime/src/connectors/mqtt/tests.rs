@@ -9,6 +9,7 @@ use weir_engine::plan::{ConnectorCall, OptionValue};
 use weir_engine::schema::{Field, Schema, Type};
 use weir_engine::value::{Record, Value};
 
+use super::mosquitto::Mosquitto;
 use super::payload::{PayloadDecoder, PayloadFormat};
 use super::senml::SenmlDecoder;
 use super::test_broker::{free_port, start_broker, TestClient};
@@ -782,5 +783,116 @@ fn a_sink_flush_fails_clearly_when_the_broker_never_answers() {
     assert_eq!(
         err.to_string(),
         "mqtt sink `out`: the broker did not take 1 of 1 messages within 1s (flush_timeout)"
+    );
+}
+
+// ------------------------------------------------------------------ a real Mosquitto
+
+#[test]
+fn mosquitto_restart_loses_no_message_with_qos1_and_a_persistent_session() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut broker = Mosquitto::start(dir.path(), free_port());
+    let port = broker.port;
+    let config = MqttConfig::from_call(
+        &call(
+            &format!("mqtt://127.0.0.1:{port}"),
+            vec![
+                ("topic", s("restart/{device_id}")),
+                ("qos", OptionValue::Int(1)),
+                ("client_id", s("weir-restart-test")),
+                ("clean_session", OptionValue::Bool(false)),
+                ("backoff_max", OptionValue::Duration(2_000)),
+            ],
+        ),
+        Role::Source,
+    )
+    .expect("config");
+    let mut source = MqttSource::open("restart", &config, &telemetry(), ONE).expect("open");
+    let client = TestClient::connect(port, "restart-publisher-1", &[]);
+    until_subscribed(
+        &mut source,
+        &client,
+        "restart/probe",
+        "{\"temp\":-1,\"ts\":-1}",
+    );
+    let publish = |client: &TestClient, range: std::ops::Range<i64>| {
+        for i in range {
+            client.publish(
+                &format!("restart/m{}", i % 3),
+                format!("{{\"temp\": {i}, \"ts\": {i}}}"),
+            );
+        }
+    };
+    publish(&client, 0..100);
+    let (records, _) = read(&mut source, 100, Duration::from_secs(20));
+    drop(client);
+
+    // The broker goes away; the source retries, and meanwhile the broker comes back
+    // and takes messages for it before it has reconnected.
+    broker.stop();
+    std::thread::sleep(Duration::from_millis(1_500));
+    broker.restart();
+    let client = TestClient::connect(port, "restart-publisher-2", &[]);
+    publish(&client, 100..300);
+    // QoS 1 is at least once: duplicates are allowed, gaps are not. Read until every
+    // message has arrived (a lost one times out).
+    let mut seen = vec![0u32; 300];
+    for r in &records {
+        seen[r[2].as_i64().expect("ts") as usize] += 1;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.contains(&0) {
+        let missing: Vec<usize> = (0..300).filter(|&i| seen[i] == 0).collect();
+        assert!(
+            Instant::now() < deadline,
+            "lost across the restart: {missing:?}"
+        );
+        let (mut out, mut bad) = (Vec::new(), Vec::new());
+        source.poll(&mut out, &mut bad, 1000).expect("poll");
+        assert!(bad.is_empty(), "{bad:?}");
+        for r in out {
+            let ts = r[2].as_i64().expect("ts");
+            if ts >= 0 {
+                assert_eq!(r[0], Value::str(&format!("m{}", ts % 3)));
+                seen[ts as usize] += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn mosquitto_carries_sink_output_to_a_subscriber() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = Mosquitto::start(dir.path(), free_port());
+    let watcher = TestClient::connect(broker.port, "sink-watcher", &["out/+/csv"]);
+    let config = MqttConfig::from_call(
+        &call(
+            &format!("mqtt://127.0.0.1:{}", broker.port),
+            vec![
+                ("topic", s("out/{device_id}/csv")),
+                ("format", s("csv")),
+                ("qos", OptionValue::Int(0)),
+            ],
+        ),
+        Role::Sink,
+    )
+    .expect("config");
+    let sink = MqttSink::open("out", &config, &telemetry()).expect("open");
+    let events: Vec<Event> = (0..10)
+        .map(|i| {
+            Event::new(
+                i,
+                vec![Value::str("m1"), Value::Float(i as f64), Value::Time(0)],
+            )
+        })
+        .collect();
+    sink.write(&events).expect("write");
+    sink.flush().expect("flush");
+    let got = watcher.take(10, Duration::from_secs(20));
+    assert!(got.iter().all(|(t, _, _)| t == "out/m1/csv"));
+    assert_eq!(
+        String::from_utf8_lossy(&got[3].1),
+        "m1,3,1970-01-01T00:00:00.000Z"
     );
 }
