@@ -135,7 +135,6 @@ pub const OPTIONS: &[OptionSpec] = &[
     },
 ];
 
-const SOURCE_ONLY: &[&str] = &["clean_session"];
 const SINK_ONLY: &[&str] = &["retain", "flush_timeout"];
 
 /// Where the broker is.
@@ -265,22 +264,14 @@ impl MqttConfig {
             "url",
             "mqtt(\"mqtt://localhost:1883\", topic: \"plant/+/telemetry\")",
         );
-        let wrong_role = match role {
-            Role::Source => SINK_ONLY,
-            Role::Sink => SOURCE_ONLY,
-        };
-        for name in wrong_role {
-            if r.has(name) {
-                r.problem(ConfigProblem::option(
-                    name,
-                    format!(
-                        "`{name}` applies to an mqtt {} only",
-                        match role {
-                            Role::Source => "sink",
-                            Role::Sink => "source",
-                        }
-                    ),
-                ));
+        if role == Role::Source {
+            for name in SINK_ONLY {
+                if r.has(name) {
+                    r.problem(ConfigProblem::option(
+                        name,
+                        format!("`{name}` applies to an mqtt sink only"),
+                    ));
+                }
             }
         }
         let url = r.text("url").and_then(|u| match BrokerUrl::parse(u) {

@@ -241,15 +241,15 @@ fn bad_options_are_reported_together_with_help() {
             vec![
                 ("topic", OptionValue::List(vec![s("a"), s("b")])),
                 ("format", OptionValue::Ident("senml".into())),
-                ("clean_session", OptionValue::Bool(true)),
+                ("clean_session", OptionValue::Bool(false)),
             ],
         ),
         Role::Sink,
     );
     assert_eq!(sink.len(), 3, "{sink:#?}");
-    assert!(sink[0].contains("applies to an mqtt source only"));
-    assert!(sink[1].contains("publishes to one topic"));
-    assert!(sink[2].contains("writes `json` or `csv`"));
+    assert!(sink[0].contains("publishes to one topic"));
+    assert!(sink[1].contains("writes `json` or `csv`"));
+    assert!(sink[2].contains("needs a fixed `client_id`"));
     let typed = problems(
         &call("mqtt://h", vec![("topic", OptionValue::Int(3))]),
         Role::Source,
@@ -895,4 +895,22 @@ fn mosquitto_carries_sink_output_to_a_subscriber() {
         String::from_utf8_lossy(&got[3].1),
         "m1,3,1970-01-01T00:00:00.000Z"
     );
+}
+
+#[test]
+fn docs_describe_every_option() {
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/connectors.md"),
+    )
+    .expect("docs/connectors.md");
+    let start = docs.find("## `mqtt`").expect("an mqtt section");
+    let section = &docs[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    for option in OPTIONS {
+        assert!(
+            section.contains(&format!("| `{}`", option.name)),
+            "docs/connectors.md does not describe mqtt option `{}`",
+            option.name
+        );
+    }
 }

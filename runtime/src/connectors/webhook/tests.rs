@@ -271,3 +271,20 @@ fn options_are_checked() {
         (1, 10_000, 3, 500)
     );
 }
+
+#[test]
+fn docs_describe_every_option() {
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/connectors.md"),
+    )
+    .expect("docs/connectors.md");
+    let start = docs.find("## `webhook`").expect("a webhook section");
+    let section = &docs[start..];
+    for option in OPTIONS {
+        assert!(
+            section.contains(&format!("| `{}`", option.name)),
+            "docs/connectors.md does not describe webhook option `{}`",
+            option.name
+        );
+    }
+}
