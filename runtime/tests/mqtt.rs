@@ -113,7 +113,7 @@ fn publisher(port: u16, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<u64> {
             let payload = if n % 10 == 9 {
                 "{\"temp\": \"very hot\"}".to_string()
             } else {
-                let temp = if n % 2 == 0 { 90.5 } else { 20.5 };
+                let temp = if n.is_multiple_of(2) { 90.5 } else { 20.5 };
                 format!("{{\"temp\": {temp}, \"ts\": {}}}", 1_714_557_600_000 + n)
             };
             let _ = client.publish(
