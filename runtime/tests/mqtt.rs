@@ -3,7 +3,6 @@
 //! `--limit`, an unbounded run stopped by SIGTERM, and malformed payloads on stderr.
 
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,66 +11,10 @@ use std::time::{Duration, Instant};
 
 use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
 
-fn mosquitto_binary() -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    dirs.extend(["/usr/sbin".into(), "/usr/local/sbin".into()]);
-    dirs.into_iter()
-        .map(|d| d.join("mosquitto"))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "the mosquitto broker is not installed; these tests need it: \
-                 `apt-get install -y mosquitto` (.ci/run installs it)"
-            )
-        })
-}
+#[path = "support/mosquitto.rs"]
+mod mosquitto;
 
-/// Mosquitto on a free loopback port; killed on drop.
-struct Broker {
-    port: u16,
-    child: Child,
-}
-
-impl Broker {
-    fn start(dir: &Path) -> Broker {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let config = dir.join("mosquitto.conf");
-        std::fs::write(
-            &config,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\nuser root\n\
-                 log_dest stderr\nlog_type error\n"
-            ),
-        )
-        .expect("write config");
-        let child = Command::new(mosquitto_binary())
-            .arg("-c")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mosquitto starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "mosquitto did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Broker { port, child }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use mosquitto::{free_port, Mosquitto};
 
 /// A client that subscribes to `filter` and counts what arrives there.
 fn watcher(port: u16, filter: &str) -> (Client, crossbeam_channel::Receiver<(String, String)>) {
@@ -182,7 +125,7 @@ fn wait_output(mut child: Child, timeout: Duration) -> Output {
 #[test]
 fn weir_runs_mqtt_to_mqtt_with_a_limit_and_reports_bad_payloads() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let broker = Broker::start(dir.path());
+    let broker = Mosquitto::start(dir.path(), free_port());
     let file = pipe(dir.path(), broker.port);
     let check = weir().arg("check").arg(&file).output().expect("check");
     assert!(
@@ -245,7 +188,7 @@ fn weir_runs_mqtt_to_mqtt_with_a_limit_and_reports_bad_payloads() {
 #[test]
 fn an_unbounded_mqtt_run_stops_on_sigterm_with_a_summary() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let broker = Broker::start(dir.path());
+    let broker = Mosquitto::start(dir.path(), free_port());
     let file = pipe(dir.path(), broker.port);
     let stop = Arc::new(AtomicBool::new(false));
     let publishing = publisher(broker.port, Arc::clone(&stop));

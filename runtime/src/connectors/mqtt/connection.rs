@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rumqttc::{Client, Event, MqttOptions, Packet, RecvTimeoutError, TlsConfiguration, Transport};
+use rumqttc::{
+    Client, Event, MqttOptions, Outgoing, Packet, RecvTimeoutError, TlsConfiguration, Transport,
+};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore};
@@ -104,6 +106,8 @@ pub(super) struct Connection {
     /// Sends requests (publish, subscribe) to the connection.
     pub client: Client,
     stop: Arc<AtomicBool>,
+    /// Set when we disconnect on purpose, so the broker closing the socket is no news.
+    closing: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -122,6 +126,8 @@ impl Connection {
         let (client, mut connection) = Client::new(options, capacity);
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = Arc::clone(&stop);
+        let closing = Arc::new(AtomicBool::new(false));
+        let thread_closing = Arc::clone(&closing);
         let thread_client = client.clone();
         let thread = std::thread::Builder::new()
             .name(format!("weir-mqtt-{label}"))
@@ -134,6 +140,8 @@ impl Connection {
                     match connection.recv_timeout(TICK) {
                         Err(RecvTimeoutError::Timeout) => continue,
                         Err(RecvTimeoutError::Disconnected) => break,
+                        Ok(Ok(Event::Outgoing(Outgoing::Disconnect))) => break,
+                        Ok(Err(_)) if thread_closing.load(Ordering::Relaxed) => break,
                         Ok(Ok(event)) => {
                             if let Event::Incoming(Packet::ConnAck(_)) = &event {
                                 if failures > 0 {
@@ -173,6 +181,7 @@ impl Connection {
         Ok(Connection {
             client,
             stop,
+            closing,
             thread: Some(thread),
         })
     }
@@ -180,9 +189,14 @@ impl Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
+        self.closing.store(true, Ordering::Relaxed);
         let _ = self.client.try_disconnect();
-        // Give the DISCONNECT a moment to go out before the thread stops polling.
-        std::thread::sleep(Duration::from_millis(20));
+        // The thread ends once the DISCONNECT is out; do not wait long for a broker that
+        // is away.
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while self.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         self.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();

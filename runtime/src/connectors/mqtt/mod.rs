@@ -18,6 +18,7 @@
 pub mod config;
 mod connection;
 #[cfg(test)]
+#[path = "../../../tests/support/mosquitto.rs"]
 mod mosquitto;
 pub mod payload;
 pub mod senml;

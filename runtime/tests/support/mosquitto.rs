@@ -1,11 +1,24 @@
 //! Test support: a real Mosquitto broker (Debian package `mosquitto`) run as a child
 //! process on a free loopback port with its own configuration and persistence folder,
 //! so it can be stopped and restarted with its sessions intact.
+//!
+//! Shared by the runtime's unit tests (`connectors::mqtt`) and its integration tests
+//! (`tests/mqtt.rs`, `tests/examples.rs`), which include this file as a module.
+#![allow(dead_code)]
 
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// A free loopback port (bound, then released for the broker to take).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
 
 /// The mosquitto binary; a missing one fails the test (it must not pass unseen).
 pub fn binary() -> PathBuf {
