@@ -49,6 +49,11 @@ pub struct Mosquitto {
 impl Mosquitto {
     /// Starts a broker on `port` keeping its persistence files in `dir`.
     pub fn start(dir: &Path, port: u16) -> Mosquitto {
+        Mosquitto::start_with(dir, port, "")
+    }
+
+    /// Starts a broker on `port` with more configuration lines (another listener…).
+    pub fn start_with(dir: &Path, port: u16, extra: &str) -> Mosquitto {
         let config = dir.join("mosquitto.conf");
         std::fs::write(
             &config,
@@ -60,7 +65,8 @@ impl Mosquitto {
                  user root\n\
                  log_dest stderr\n\
                  log_type error\n\
-                 log_type warning\n",
+                 log_type warning\n\
+                 {extra}",
                 dir.display()
             ),
         )

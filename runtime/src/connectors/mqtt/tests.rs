@@ -914,3 +914,129 @@ fn docs_describe_every_option() {
         );
     }
 }
+
+/// Runs openssl (part of Debian's base system) in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs (apt-get install -y openssl)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn mosquitto_over_tls_with_a_private_ca() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // A private CA, and a server certificate for 127.0.0.1 signed by it.
+    openssl(
+        d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=weir test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ],
+    );
+    openssl(
+        d,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ],
+    );
+    std::fs::write(d.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("write");
+    openssl(
+        d,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.pem",
+        ],
+    );
+    let tls_port = free_port();
+    let broker = Mosquitto::start_with(
+        d,
+        free_port(),
+        &format!(
+            "listener {tls_port} 127.0.0.1\ncafile {0}/ca.pem\ncertfile {0}/server.pem\nkeyfile {0}/server.key\n",
+            d.display()
+        ),
+    );
+    let ca = d.join("ca.pem").display().to_string();
+    let config = MqttConfig::from_call(
+        &call(
+            &format!("mqtts://127.0.0.1:{tls_port}"),
+            vec![("topic", s("secure/{device_id}")), ("ca_file", s(&ca))],
+        ),
+        Role::Source,
+    )
+    .expect("config");
+    let mut source = MqttSource::open("secure", &config, &telemetry(), ONE).expect("open");
+    // Published in the clear on the other listener, received over TLS.
+    let client = TestClient::connect(broker.port, "tls-publisher", &[]);
+    until_subscribed(
+        &mut source,
+        &client,
+        "secure/probe",
+        "{\"temp\":0,\"ts\":0}",
+    );
+    client.publish("secure/m1", "{\"temp\": 5.5, \"ts\": 7}");
+    let (records, _) = read(&mut source, 1, Duration::from_secs(20));
+    assert_eq!(
+        records,
+        [vec![Value::str("m1"), Value::Float(5.5), Value::Time(7)]]
+    );
+
+    // A CA file that is not there is a configuration error when opening.
+    let config = MqttConfig::from_call(
+        &call(
+            &format!("mqtts://127.0.0.1:{tls_port}"),
+            vec![("topic", s("x")), ("ca_file", s("/no/such/ca.pem"))],
+        ),
+        Role::Source,
+    )
+    .expect("config");
+    let err = MqttSource::open("secure", &config, &telemetry(), ONE)
+        .map(|_| ())
+        .expect_err("no CA file");
+    assert!(
+        err.to_string()
+            .starts_with("`mqtt`: cannot read ca_file `/no/such/ca.pem`"),
+        "{err}"
+    );
+}
