@@ -186,7 +186,7 @@ impl SinkWriter for WebhookSink {
         let failed = self.failed();
         if failed > 0 {
             eprintln!(
-                "warning: {}: {failed} of {} records were not delivered (there is no error route yet; they are dropped)",
+                "warning: {}: {failed} of {} records were not delivered and are dropped (no error route yet; the summary below counts them as written)",
                 self.label,
                 failed + self.delivered()
             );
