@@ -73,8 +73,14 @@ impl TestClient {
     /// Connects as `id` to the broker on `port`, subscribed to `filters` (QoS 1); returns
     /// once connected and subscribed.
     pub fn connect(port: u16, id: &str, filters: &[&str]) -> TestClient {
+        TestClient::connect_with(port, id, filters, true)
+    }
+
+    /// Like [`TestClient::connect`], with a clean or a persistent session.
+    pub fn connect_with(port: u16, id: &str, filters: &[&str], clean: bool) -> TestClient {
         let mut options = MqttOptions::new(id, "127.0.0.1", port);
         options.set_keep_alive(Duration::from_secs(30));
+        options.set_clean_session(clean);
         let (client, mut connection) = Client::new(options, 1000);
         let (tx, rx) = crossbeam_channel::unbounded();
         let (ready_tx, ready_rx) = crossbeam_channel::bounded(1);

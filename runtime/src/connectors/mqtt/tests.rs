@@ -1040,3 +1040,50 @@ fn mosquitto_over_tls_with_a_private_ca() {
         "{err}"
     );
 }
+
+#[test]
+fn mosquitto_restart_loses_no_sink_message_with_a_persistent_session() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut broker = Mosquitto::start(dir.path(), free_port());
+    let port = broker.port;
+    let watcher = TestClient::connect_with(port, "restart-sink-watcher", &["r/#"], false);
+    let config = MqttConfig::from_call(
+        &call(
+            &format!("mqtt://127.0.0.1:{port}"),
+            vec![
+                ("topic", s("r/{device_id}")),
+                ("client_id", s("weir-sink-restart")),
+                ("clean_session", OptionValue::Bool(false)),
+                ("backoff_max", OptionValue::Duration(1_000)),
+            ],
+        ),
+        Role::Sink,
+    )
+    .expect("config");
+    let sink = MqttSink::open("out", &config, &telemetry()).expect("open");
+    let event = |i: i64| Event::new(i, vec![Value::str("m1"), Value::Float(0.0), Value::Time(i)]);
+    let first: Vec<Event> = (0..100).map(event).collect();
+    sink.write(&first).expect("write");
+    sink.flush().expect("flush");
+
+    broker.stop();
+    // Written while the broker is away: queued by the client, sent on reconnection.
+    let second: Vec<Event> = (100..200).map(event).collect();
+    sink.write(&second).expect("write");
+    std::thread::sleep(Duration::from_millis(1_000));
+    broker.restart();
+    sink.flush().expect("flush after the restart");
+
+    let mut seen = vec![false; 200];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.contains(&false) {
+        let missing: Vec<usize> = (0..200).filter(|&i| !seen[i]).collect();
+        assert!(Instant::now() < deadline, "lost: {missing:?}");
+        if let Ok((_, payload, _)) = watcher.received.recv_timeout(Duration::from_millis(100)) {
+            let record: serde_json::Value = serde_json::from_slice(&payload).expect("JSON");
+            let ts = record["ts"].as_str().expect("ts");
+            let ms = weir_engine::time::parse_timestamp(ts).expect("timestamp");
+            seen[ms as usize] = true;
+        }
+    }
+}
