@@ -1074,7 +1074,7 @@ fn mosquitto_restart_loses_no_sink_message_with_a_persistent_session() {
     broker.restart();
     sink.flush().expect("flush after the restart");
 
-    let mut seen = vec![false; 200];
+    let mut seen = [false; 200];
     let deadline = Instant::now() + Duration::from_secs(30);
     while seen.contains(&false) {
         let missing: Vec<usize> = (0..200).filter(|&i| !seen[i]).collect();
