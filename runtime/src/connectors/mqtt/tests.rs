@@ -456,7 +456,7 @@ fn read(source: &mut MqttSource, n: usize, timeout: Duration) -> (Vec<Record>, V
             out.len()
         );
         match source.poll(&mut out, &mut bad, 100).expect("poll") {
-            SourceStatus::Idle => std::thread::sleep(Duration::from_millis(5)),
+            SourceStatus::Idle | SourceStatus::Waiting => std::thread::sleep(Duration::from_millis(5)),
             SourceStatus::Ready => {}
             SourceStatus::Finished => panic!("a live source never finishes"),
         }
