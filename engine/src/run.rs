@@ -9,6 +9,7 @@ use parking_lot::Mutex;
 
 use crate::build::build_dataflow;
 use crate::clock::Clock;
+use crate::cluster::{self, ClusterLink, PeerWatch};
 use crate::io::{BadRecord, ConnectorFactory, SinkWriter, WorkerInfo};
 use crate::metrics::Metrics;
 use crate::plan::{LogicalPlan, PipelineInput, Stage};
@@ -69,12 +70,35 @@ pub enum RunError {
     /// A worker thread panicked (a bug in Weir).
     #[error("a worker stopped unexpectedly: {0}")]
     Worker(String),
+    /// Another process of the cluster went away mid-run.
+    #[error(
+        "{peer} disconnected mid-run ({detail}); it exited or was killed, so this process \
+         stops too — see that process's own error"
+    )]
+    PeerLost {
+        /// `process 1 (host:port)`.
+        peer: String,
+        /// What the network layer saw.
+        detail: String,
+    },
+}
+
+/// Where the workers of a run live.
+#[derive(Debug, Default)]
+pub enum Layout {
+    /// Every worker is a thread of this process.
+    #[default]
+    Local,
+    /// This process is one of a cluster; `RunOptions::workers` threads per process.
+    Cluster(ClusterLink),
 }
 
 /// What every operator of one worker shares.
 pub struct WorkerContext {
-    /// This worker.
+    /// This worker (global index over all processes).
     pub worker: WorkerInfo,
+    /// This worker's index among the workers of its own process.
+    pub local_index: usize,
     /// Live counters.
     pub metrics: Arc<Metrics>,
     /// Stop requests.
@@ -119,7 +143,28 @@ pub fn run(
     options: RunOptions,
     metrics: Arc<Metrics>,
 ) -> Result<RunSummary, RunError> {
+    run_on(plan, connectors, options, metrics, Layout::Local)
+}
+
+/// Runs `plan` as [`run`] does, with this process's workers placed by `layout`.
+///
+/// In a cluster every process must run the same plan (the runtime checks a plan hash
+/// when it connects). Sinks are opened per process; sources split by global worker
+/// index. A `limit` is shared out between processes. When a peer is lost or a local
+/// connector fails, this returns at once, leaving the worker threads detached: the
+/// caller is expected to exit, which in turn stops the other processes.
+pub fn run_on(
+    plan: Arc<LogicalPlan>,
+    connectors: Arc<dyn ConnectorFactory>,
+    options: RunOptions,
+    metrics: Arc<Metrics>,
+    layout: Layout,
+) -> Result<RunSummary, RunError> {
     let workers = options.workers.max(1);
+    let (process, processes) = match &layout {
+        Layout::Local => (0, 1),
+        Layout::Cluster(link) => (link.process, link.processes()),
+    };
     let started = Instant::now();
 
     // Sinks are opened once per process, with the schema of the stream written to them.
@@ -148,17 +193,15 @@ pub fn run(
         .collect();
 
     let failure = Arc::new(Mutex::new(None));
-    let config = if workers == 1 {
-        timely::Config::thread()
-    } else {
-        timely::Config::process(workers)
-    };
     let worker_plan = Arc::clone(&plan);
     let worker_sinks = Arc::clone(&sinks);
     let worker_metrics = Arc::clone(&metrics);
     let worker_failure = Arc::clone(&failure);
     let stop = Arc::clone(&options.stop);
     let budgets = options.limit.map(|n| {
+        // Each process reads its share of the limit: n / P, the first n % P one more.
+        let p = processes as u64;
+        let n = n / p + u64::from((process as u64) < n % p);
         let n = i64::try_from(n).unwrap_or(i64::MAX);
         Arc::new(
             plan.sources
@@ -167,13 +210,14 @@ pub fn run(
                 .collect::<Vec<_>>(),
         )
     });
-    let guards = timely::execute(config, move |worker| {
+    let logic = move |worker: &mut timely::worker::Worker| {
         let info = WorkerInfo {
             index: worker.index(),
             peers: worker.peers(),
         };
         let ctx = Arc::new(WorkerContext {
             worker: info,
+            local_index: worker.index() - process * workers,
             metrics: Arc::clone(&worker_metrics),
             stop: Arc::clone(&options.stop),
             clock: Arc::clone(&options.clock),
@@ -201,10 +245,37 @@ pub fn run(
         worker.dataflow::<EventTime, _, _>(|scope| {
             build_dataflow(scope, &worker_plan, readers, &ctx)
         });
-    })
-    .map_err(RunError::Start)?;
-    for result in guards.join() {
-        result.map_err(RunError::Worker)?;
+    };
+    match layout {
+        Layout::Local => {
+            let config = if workers == 1 {
+                timely::Config::thread()
+            } else {
+                timely::Config::process(workers)
+            };
+            let guards = timely::execute(config, logic).map_err(RunError::Start)?;
+            for result in guards.join() {
+                result.map_err(RunError::Worker)?;
+            }
+        }
+        Layout::Cluster(link) => {
+            let addresses = link.addresses.clone();
+            let watch = PeerWatch::start();
+            let result = run_cluster(link, workers, logic, &watch, &failure, &sinks);
+            watch.stop();
+            if let Err(e) = result {
+                return Err(match e {
+                    RunError::PeerLost { peer, detail } => RunError::PeerLost {
+                        peer: peer
+                            .parse::<usize>()
+                            .map(|p| ClusterLink::describe(&addresses, p))
+                            .unwrap_or(peer),
+                        detail,
+                    },
+                    other => other,
+                });
+            }
+        }
     }
 
     let mut flush_error = None;
@@ -224,6 +295,63 @@ pub fn run(
         late_dropped: metrics.late(),
         stopped: stop.is_requested(),
     })
+}
+
+/// Runs this process's workers of a cluster and waits for them, returning early (workers
+/// detached) when a peer is lost or a local connector failed. A lost peer comes back as
+/// `PeerLost` with its bare index as `peer`, named by the caller.
+fn run_cluster(
+    link: ClusterLink,
+    workers: usize,
+    logic: impl Fn(&mut timely::worker::Worker) + Send + Sync + 'static,
+    watch: &PeerWatch,
+    failure: &Mutex<Option<String>>,
+    sinks: &HashMap<String, Arc<dyn SinkWriter>>,
+) -> Result<(), RunError> {
+    let (builders, comms) = cluster::allocators(link, workers)
+        .map_err(|e| RunError::Start(format!("cannot start timely networking: {e}")))?;
+    let guards = timely::execute::execute_from(
+        builders,
+        Box::new(()),
+        timely::WorkerConfig::default(),
+        logic,
+    )
+    .map_err(RunError::Start)?;
+    let lost = |watch: &PeerWatch| {
+        watch.lost().map(|loss| RunError::PeerLost {
+            peer: loss.process.to_string(),
+            detail: loss.detail,
+        })
+    };
+    loop {
+        if let Some(e) = lost(watch) {
+            std::mem::forget(guards);
+            cluster::release(comms, true);
+            return Err(e);
+        }
+        if let Some(message) = failure.lock().clone() {
+            // The peers see this process go and stop with an error naming it.
+            std::mem::forget(guards);
+            cluster::release(comms, true);
+            for writer in sinks.values() {
+                let _ = writer.flush();
+            }
+            return Err(RunError::Connector(message));
+        }
+        if guards.guards().iter().all(|g| g.is_finished()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let results = guards.join();
+    cluster::release(comms, false);
+    if let Some(e) = lost(watch) {
+        return Err(e);
+    }
+    for result in results {
+        result.map_err(RunError::Worker)?;
+    }
+    Ok(())
 }
 
 /// Every (sink, schema written to it) pair in the plan, in pipeline order.
