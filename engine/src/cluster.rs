@@ -58,7 +58,8 @@ pub(crate) fn allocators(
     threads: usize,
 ) -> std::io::Result<(Vec<AllocatorBuilder>, CommsGuard)> {
     let hooks = Hooks::default();
-    let local = ProcessBuilder::new_typed_vector(threads, hooks.refill.clone(), hooks.spill.clone());
+    let local =
+        ProcessBuilder::new_typed_vector(threads, hooks.refill.clone(), hooks.spill.clone());
     let (builders, guard) =
         initialize_networking_from_sockets(local, link.sockets, link.process, threads, hooks)?;
     Ok((

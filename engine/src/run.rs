@@ -10,11 +10,14 @@ use parking_lot::Mutex;
 use crate::build::build_dataflow;
 use crate::clock::Clock;
 use crate::cluster::{self, ClusterLink, PeerWatch};
-use crate::io::{BadRecord, ConnectorFactory, SinkWriter, WorkerInfo};
+use crate::io::{
+    BadRecord, ConnectorFactory, IoError, SinkWriter, SourceReader, SourceStatus, WorkerInfo,
+};
 use crate::metrics::Metrics;
 use crate::plan::{LogicalPlan, PipelineInput, Stage};
 use crate::stop::StopHandle;
 use crate::time::EventTime;
+use crate::value::Record;
 
 /// Called for every malformed record a source rejects.
 pub type BadRecordHandler = Arc<dyn Fn(&BadRecord) + Send + Sync>;
@@ -236,7 +239,9 @@ pub fn run_on(
                 Ok(reader) => readers.push(Some(reader)),
                 Err(e) => {
                     ctx.fail(format!("source `{}`: {e}", source.name));
-                    readers.push(None);
+                    // An ended reader keeps this worker's dataflow the same shape as
+                    // everyone else's (channels are matched by creation order).
+                    readers.push(Some(Box::new(Ended)));
                 }
             }
         }
@@ -352,6 +357,20 @@ fn run_cluster(
         result.map_err(RunError::Worker)?;
     }
     Ok(())
+}
+
+/// Stands in for a source that could not be opened: ends at once.
+struct Ended;
+
+impl SourceReader for Ended {
+    fn poll(
+        &mut self,
+        _out: &mut Vec<Record>,
+        _bad: &mut Vec<BadRecord>,
+        _max: usize,
+    ) -> Result<SourceStatus, IoError> {
+        Ok(SourceStatus::Finished)
+    }
 }
 
 /// Every (sink, schema written to it) pair in the plan, in pipeline order.

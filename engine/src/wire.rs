@@ -181,7 +181,10 @@ mod tests {
             .filter(|v| !v.as_f64().is_some_and(f64::is_nan))
             .collect();
         let json = serde_json::to_string(&values).unwrap();
-        assert!(json.starts_with(r#"["Null",{"Bool":true},{"Int":-42}"#), "{json}");
+        assert!(
+            json.starts_with(r#"["Null",{"Bool":true},{"Int":-42}"#),
+            "{json}"
+        );
         let back: Vec<Value> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, values);
     }

@@ -84,7 +84,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE", help_heading = "Cluster")]
     pub hostfile: Option<PathBuf>,
     /// Seconds to wait for every other process of the cluster before giving up.
-    #[arg(long, default_value_t = 30.0, value_name = "SECONDS", help_heading = "Cluster")]
+    #[arg(
+        long,
+        default_value_t = 30.0,
+        value_name = "SECONDS",
+        help_heading = "Cluster"
+    )]
     pub connect_timeout: f64,
     /// Run P local processes of one cluster on free loopback ports, --workers each.
     #[arg(

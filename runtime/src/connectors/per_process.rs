@@ -16,7 +16,10 @@ pub struct ProcessShard {
 
 /// The path process `index` writes for a sink configured with `path`.
 pub fn per_process_path(path: &Path, index: usize) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = match path.extension() {
         Some(ext) => format!("{stem}.p{index}.{}", ext.to_string_lossy()),
         None => format!("{stem}.p{index}"),
@@ -34,7 +37,10 @@ mod tests {
             per_process_path(Path::new("out/avg.jsonl"), 1),
             PathBuf::from("out/avg.p1.jsonl")
         );
-        assert_eq!(per_process_path(Path::new("avg"), 0), PathBuf::from("avg.p0"));
+        assert_eq!(
+            per_process_path(Path::new("avg"), 0),
+            PathBuf::from("avg.p0")
+        );
         assert_eq!(
             per_process_path(Path::new("/data/a.b.csv"), 12),
             PathBuf::from("/data/a.b.p12.csv")

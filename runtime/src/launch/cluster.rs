@@ -33,7 +33,7 @@ pub struct JoinSpec {
 pub enum JoinError {
     /// This process cannot listen on its own address.
     #[error(
-        "process {process} cannot listen on `{address}` (its hostfile line): {source}; \
+        "process {process} cannot listen on `{address}` (its hostfile line): {cause}; \
          is another process using the port, or is the address not one of this host's?"
     )]
     Listen {
@@ -42,8 +42,7 @@ pub enum JoinError {
         /// Its address.
         address: String,
         /// The cause.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A peer with a lower index could not be reached in time.
     #[error(
@@ -56,7 +55,7 @@ pub enum JoinError {
         /// Its index.
         index: usize,
         /// Seconds waited.
-        waited: u64,
+        waited: f64,
         /// The last connection error.
         last: String,
     },
@@ -69,19 +68,18 @@ pub enum JoinError {
         /// `process 2 (host:port), process 3 (host:port)`.
         peers: String,
         /// Seconds waited.
-        waited: u64,
+        waited: f64,
     },
     /// A peer runs another plan or shape.
     #[error("{0}")]
     Mismatch(String),
     /// A peer stopped answering during the hello.
-    #[error("hello with {peer} failed: {source}")]
+    #[error("hello with {peer} failed: {cause}")]
     Hello {
         /// The peer.
         peer: String,
         /// The cause.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The other half of the join failed first.
     #[error("joining was abandoned")]
@@ -92,10 +90,10 @@ pub enum JoinError {
 pub fn join(spec: &JoinSpec) -> Result<ClusterLink, JoinError> {
     let me = spec.process;
     let address = &spec.addresses[me];
-    let listener = TcpListener::bind(address.as_str()).map_err(|source| JoinError::Listen {
+    let listener = TcpListener::bind(address.as_str()).map_err(|cause| JoinError::Listen {
         process: me,
         address: address.clone(),
-        source,
+        cause,
     })?;
     let deadline = Instant::now() + spec.timeout;
     let abort = AtomicBool::new(false);
@@ -111,9 +109,7 @@ pub fn join(spec: &JoinSpec) -> Result<ClusterLink, JoinError> {
         if accepted.is_err() {
             abort.store(true, Ordering::SeqCst);
         }
-        let dialed = dial
-            .join()
-            .unwrap_or_else(|_| Err(JoinError::Abandoned));
+        let dialed = dial.join().unwrap_or_else(|_| Err(JoinError::Abandoned));
         (dialed, accepted)
     });
     // Report the real cause rather than the half that gave up because of it.
@@ -130,9 +126,9 @@ pub fn join(spec: &JoinSpec) -> Result<ClusterLink, JoinError> {
             .set_read_timeout(None)
             .and_then(|()| socket.set_write_timeout(None))
             .and_then(|()| socket.set_nodelay(true));
-        ready.map_err(|source| JoinError::Hello {
+        ready.map_err(|cause| JoinError::Hello {
             peer: "a peer".into(),
-            source,
+            cause,
         })?;
     }
     Ok(ClusterLink {
@@ -170,7 +166,7 @@ fn dial_lower(
                 return Err(JoinError::Unreachable {
                     peer,
                     index,
-                    waited: spec.timeout.as_secs(),
+                    waited: spec.timeout.as_secs_f64(),
                     last,
                 });
             }
@@ -182,10 +178,10 @@ fn dial_lower(
                 }
             }
         };
-        let theirs = hello(&stream, &spec.hello, deadline, true)
-            .map_err(|source| JoinError::Hello {
+        let theirs =
+            hello(&stream, &spec.hello, deadline, true).map_err(|cause| JoinError::Hello {
                 peer: peer.clone(),
-                source,
+                cause,
             })?;
         if theirs.process != index as u64 {
             return Err(JoinError::Mismatch(format!(
@@ -202,7 +198,10 @@ fn dial_lower(
 }
 
 fn dial(address: &str, deadline: Instant) -> std::io::Result<TcpStream> {
-    let mut last = std::io::Error::new(ErrorKind::NotFound, format!("`{address}` resolves to no address"));
+    let mut last = std::io::Error::new(
+        ErrorKind::NotFound,
+        format!("`{address}` resolves to no address"),
+    );
     for addr in address.to_socket_addrs()? {
         match TcpStream::connect_timeout(&addr, remaining(deadline).min(Duration::from_secs(1))) {
             Ok(s) => return Ok(s),
@@ -243,10 +242,10 @@ fn accept_higher(
     let me = spec.process;
     let total = spec.addresses.len();
     let mut slots: Vec<Option<TcpStream>> = (me + 1..total).map(|_| None).collect();
-    let listen_err = |source| JoinError::Listen {
+    let listen_err = |cause| JoinError::Listen {
         process: me,
         address: spec.addresses[me].clone(),
-        source,
+        cause,
     };
     listener.set_nonblocking(true).map_err(listen_err)?;
     while slots.iter().any(Option::is_none) {
@@ -262,7 +261,7 @@ fn accept_higher(
                 .collect();
             return Err(JoinError::NotConnected {
                 peers: missing.join(", "),
-                waited: spec.timeout.as_secs(),
+                waited: spec.timeout.as_secs_f64(),
             });
         }
         let stream = match listener.accept() {
@@ -332,7 +331,9 @@ mod tests {
     }
 
     fn addresses(n: usize) -> Vec<String> {
-        (0..n).map(|_| format!("127.0.0.1:{}", free_port())).collect()
+        (0..n)
+            .map(|_| format!("127.0.0.1:{}", free_port()))
+            .collect()
     }
 
     #[test]
@@ -373,7 +374,10 @@ mod tests {
         let mut spec = spec(0, &addrs, 7);
         spec.timeout = Duration::from_millis(300);
         let err = join(&spec).unwrap_err().to_string();
-        assert!(err.contains("process 1") && err.contains("did not connect"), "{err}");
+        assert!(
+            err.contains("process 1") && err.contains("did not connect"),
+            "{err}"
+        );
     }
 
     #[test]

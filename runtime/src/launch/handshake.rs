@@ -161,7 +161,10 @@ mod tests {
         theirs.plan_hash = 1;
         theirs.file = "other.pipe".into();
         let m = ours.mismatch(&theirs, "process 0 (h:1)").unwrap();
-        assert!(m.contains("different plan") && m.contains("`other.pipe`"), "{m}");
+        assert!(
+            m.contains("different plan") && m.contains("`other.pipe`"),
+            "{m}"
+        );
         let mut theirs = hello();
         theirs.workers = 4;
         let m = ours.mismatch(&theirs, "process 0").unwrap();

@@ -19,7 +19,9 @@ pub enum HostfileError {
         source: std::io::Error,
     },
     /// A line is not `host:port`.
-    #[error("hostfile `{path}` line {line}: `{text}` is not host:port (write e.g. `10.0.0.5:2101`)")]
+    #[error(
+        "hostfile `{path}` line {line}: `{text}` is not host:port (write e.g. `10.0.0.5:2101`)"
+    )]
     BadLine {
         /// The hostfile.
         path: String,
@@ -115,6 +117,9 @@ mod tests {
     #[test]
     fn too_few_addresses_say_how_many() {
         let err = parse("a:1\n", "hosts", 3).unwrap_err().to_string();
-        assert!(err.contains("1 address(es)") && err.contains("is 3"), "{err}");
+        assert!(
+            err.contains("1 address(es)") && err.contains("is 3"),
+            "{err}"
+        );
     }
 }

@@ -256,7 +256,10 @@ mod tests {
             summary_records("weir: read 5000000 records in 1.20s (4.1M records/s on 1 worker)"),
             Some(5_000_000)
         );
-        assert_eq!(summary_records("weir: stopped after 12 records in 1s"), Some(12));
+        assert_eq!(
+            summary_records("weir: stopped after 12 records in 1s"),
+            Some(12)
+        );
         assert_eq!(summary_records("warning: malformed record"), None);
     }
 
