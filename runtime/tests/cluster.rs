@@ -390,3 +390,33 @@ fn a_failing_process_of_a_local_cluster_stops_the_cluster() {
     // Process 1 stopped on its own, before the parent's grace period ran out.
     assert!(took < Duration::from_secs(3), "{took:?}\n{stderr}");
 }
+
+#[test]
+fn every_example_runs_on_a_local_cluster() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root");
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(root.join("examples"))
+        .expect("examples/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pipe"))
+        .collect();
+    examples.sort();
+    for file in examples {
+        // Relative sink paths land in a scratch directory, not the repository.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = weir(dir.path())
+            .arg("run")
+            .arg(&file)
+            .args(["--local-cluster", "2", "--limit", "20000"])
+            .output()
+            .expect("weir starts");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{} failed:\n{stderr}", file.display());
+        assert!(
+            stderr.contains("weir: local cluster of 2 processes × 1 worker(s): read "),
+            "{}: no cluster summary:\n{stderr}",
+            file.display()
+        );
+    }
+}
