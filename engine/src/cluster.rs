@@ -68,12 +68,13 @@ pub(crate) fn allocators(
     ))
 }
 
-/// Watches timely's network threads of the current cluster run for a lost peer.
+/// Watches the threads of the current cluster run for a lost peer or a crashed worker.
 ///
 /// A process runs at most one cluster at a time, so one process-wide watch suffices.
 #[derive(Debug, Default)]
 pub(crate) struct PeerWatch {
     lost: Mutex<Option<PeerLoss>>,
+    worker_panic: Mutex<Option<String>>,
 }
 
 static ACTIVE: Mutex<Option<Arc<PeerWatch>>> = Mutex::new(None);
@@ -100,6 +101,15 @@ impl PeerWatch {
         self.lost.lock().clone()
     }
 
+    /// The message of a local worker's own panic (a bug), if one happened.
+    pub(crate) fn worker_panic(&self) -> Option<String> {
+        self.worker_panic.lock().clone()
+    }
+
+    fn anything(&self) -> bool {
+        self.lost.lock().is_some() || self.worker_panic.lock().is_some()
+    }
+
     /// Stops watching; later panics print as usual.
     pub(crate) fn stop(&self) {
         let mut active = ACTIVE.lock();
@@ -109,8 +119,9 @@ impl PeerWatch {
     }
 }
 
-/// Records a peer loss from a timely network thread and silences the panics that follow
-/// from it; returns false for every other panic (printed by the previous hook).
+/// Records a lost peer (a network thread's I/O error) or a worker's own panic, and
+/// silences the panics that merely follow from one (poisoned queues, joins); returns
+/// false for panics that should still print through the previous hook.
 fn intercept(info: &std::panic::PanicHookInfo<'_>) -> bool {
     let Some(watch) = ACTIVE.lock().clone() else {
         return false;
@@ -121,28 +132,33 @@ fn intercept(info: &std::panic::PanicHookInfo<'_>) -> bool {
         .map(String::as_str)
         .or_else(|| info.payload().downcast_ref::<&str>().copied())
         .unwrap_or("");
-    let thread = std::thread::current();
-    let name = thread.name().unwrap_or("");
-    let peer = name
-        .strip_prefix("timely:recv-")
-        .or_else(|| name.strip_prefix("timely:send-"))
-        .and_then(|n| n.parse::<usize>().ok());
-    if let Some(process) = peer {
-        let detail = message
-            .strip_prefix("timely communication error: ")
-            .unwrap_or(message)
-            .to_string();
-        watch
-            .lost
-            .lock()
-            .get_or_insert(PeerLoss { process, detail });
-        return true;
-    }
-    // Workers and guards fail in turn once a network thread died; that is the same fault.
     let consequence = message.contains("MergeQueue poisoned")
         || message.contains("Send thread panic")
         || message.contains("Recv thread panic");
-    consequence && watch.lost.lock().is_some()
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("");
+    const IO: &str = "timely communication error: ";
+    let network = name
+        .strip_prefix("timely:recv-")
+        .or_else(|| name.strip_prefix("timely:send-"))
+        .and_then(|n| n.parse::<usize>().ok());
+    if let (Some(process), Some(detail)) = (network, message.strip_prefix(IO)) {
+        watch.lost.lock().get_or_insert(PeerLoss {
+            process,
+            detail: detail.to_string(),
+        });
+        return true;
+    }
+    if consequence && watch.anything() {
+        return true;
+    }
+    if name.starts_with("timely:work-") {
+        watch
+            .worker_panic
+            .lock()
+            .get_or_insert_with(|| message.to_string());
+    }
+    false
 }
 
 /// Lets the network threads end, or detaches them when a peer was lost (joining would

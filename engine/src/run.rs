@@ -334,6 +334,11 @@ fn run_cluster(
             cluster::release(comms, true);
             return Err(e);
         }
+        if let Some(message) = watch.worker_panic() {
+            std::mem::forget(guards);
+            cluster::release(comms, true);
+            return Err(RunError::Worker(message));
+        }
         if let Some(message) = failure.lock().clone() {
             // The peers see this process go and stop with an error naming it.
             std::mem::forget(guards);

@@ -430,3 +430,42 @@ fn every_example_runs_on_a_local_cluster() {
         );
     }
 }
+
+#[test]
+fn inconsistent_cluster_flags_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("pipeline.pipe"), ENDLESS).expect("write pipe");
+    std::fs::write(dir.path().join("hosts"), "127.0.0.1:1\n").expect("hostfile");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--processes", "2", "--process", "2"],
+            "--process 2 is out of range for --processes 2",
+        ),
+        (
+            &["--hostfile", "hosts"],
+            "--hostfile needs --processes greater than 1",
+        ),
+        (
+            &["--processes", "2", "--hostfile", "hosts"],
+            "lists 1 address(es) but --processes is 2",
+        ),
+        (
+            &["--processes", "2", "--connect-timeout", "0"],
+            "--connect-timeout must be a positive",
+        ),
+        (
+            &["--local-cluster", "2", "--process", "1"],
+            "cannot be used with",
+        ),
+    ];
+    for (flags, expected) in cases {
+        let out = weir(dir.path())
+            .args(["run", "pipeline.pipe"])
+            .args(*flags)
+            .output()
+            .expect("weir starts");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{flags:?} was accepted");
+        assert!(stderr.contains(expected), "{flags:?}: {stderr}");
+    }
+}
