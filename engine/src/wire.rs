@@ -136,13 +136,33 @@ impl<'de> Visitor<'de> for TaggedVisitor {
             BOOL => Value::Bool(seq.next_element()?.ok_or_else(missing)?),
             INT => Value::Int(seq.next_element()?.ok_or_else(missing)?),
             FLOAT => Value::Float(seq.next_element()?.ok_or_else(missing)?),
-            STR => Value::Str(seq.next_element::<Arc<str>>()?.ok_or_else(missing)?),
+            STR => Value::Str(seq.next_element::<SharedStr>()?.ok_or_else(missing)?.0),
             TIME => Value::Time(seq.next_element()?.ok_or_else(missing)?),
             DURATION => Value::Duration(seq.next_element()?.ok_or_else(missing)?),
             other => {
                 return Err(de::Error::custom(format!("unknown value tag {other}")));
             }
         })
+    }
+}
+
+/// Text read straight into an `Arc<str>`: one allocation, where serde's own impl goes
+/// through a `String` and a `Box<str>` first.
+struct SharedStr(Arc<str>);
+
+impl<'de> Deserialize<'de> for SharedStr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<SharedStr, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SharedStr;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("text")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SharedStr, E> {
+                Ok(SharedStr(Arc::from(v)))
+            }
+        }
+        deserializer.deserialize_str(V)
     }
 }
 
