@@ -220,7 +220,7 @@ pub fn run_on(
         };
         let ctx = Arc::new(WorkerContext {
             worker: info,
-            local_index: worker.index() - process * workers,
+            local_index: worker.index().saturating_sub(process * workers),
             metrics: Arc::clone(&worker_metrics),
             stop: Arc::clone(&options.stop),
             clock: Arc::clone(&options.clock),
@@ -264,22 +264,10 @@ pub fn run_on(
             }
         }
         Layout::Cluster(link) => {
-            let addresses = link.addresses.clone();
             let watch = PeerWatch::start();
             let result = run_cluster(link, workers, logic, &watch, &failure, &sinks);
             watch.stop();
-            if let Err(e) = result {
-                return Err(match e {
-                    RunError::PeerLost { peer, detail } => RunError::PeerLost {
-                        peer: peer
-                            .parse::<usize>()
-                            .map(|p| ClusterLink::describe(&addresses, p))
-                            .unwrap_or(peer),
-                        detail,
-                    },
-                    other => other,
-                });
-            }
+            result?;
         }
     }
 
@@ -303,8 +291,7 @@ pub fn run_on(
 }
 
 /// Runs this process's workers of a cluster and waits for them, returning early (workers
-/// detached) when a peer is lost or a local connector failed. A lost peer comes back as
-/// `PeerLost` with its bare index as `peer`, named by the caller.
+/// detached) when a peer is lost, a worker panicked or a local connector failed.
 fn run_cluster(
     link: ClusterLink,
     workers: usize,
@@ -313,6 +300,7 @@ fn run_cluster(
     failure: &Mutex<Option<String>>,
     sinks: &HashMap<String, Arc<dyn SinkWriter>>,
 ) -> Result<(), RunError> {
+    let addresses = link.addresses.clone();
     let (builders, comms) = cluster::allocators(link, workers)
         .map_err(|e| RunError::Start(format!("cannot start timely networking: {e}")))?;
     let guards = timely::execute::execute_from(
@@ -324,7 +312,7 @@ fn run_cluster(
     .map_err(RunError::Start)?;
     let lost = |watch: &PeerWatch| {
         watch.lost().map(|loss| RunError::PeerLost {
-            peer: loss.process.to_string(),
+            peer: ClusterLink::describe(&addresses, loss.process),
             detail: loss.detail,
         })
     };
