@@ -469,3 +469,58 @@ fn inconsistent_cluster_flags_are_refused_before_anything_runs() {
         assert!(stderr.contains(expected), "{flags:?}: {stderr}");
     }
 }
+
+/// The pids of `parent`'s children, from /proc.
+fn children_of(parent: u32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Whether `pid` still runs (a zombie waiting for its reaper counts as gone).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            let state = s.rsplit(')').next().unwrap_or("").trim_start();
+            !state.starts_with('Z')
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn local_cluster_children_do_not_outlive_a_killed_parent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A file sink: no broken stdout pipe to stop the children by accident.
+    let pipe = ENDLESS.replace("sink out = stdout()", "sink out = file(\"out/all.jsonl\")");
+    std::fs::write(dir.path().join("pipeline.pipe"), pipe).expect("write pipe");
+    let mut parent = weir(dir.path())
+        .args(["run", "pipeline.pipe", "--local-cluster", "2", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("weir starts");
+    let started = Instant::now();
+    let children = loop {
+        let children = children_of(parent.id());
+        if children.len() == 2 {
+            break children;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "no children");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Let them join and run.
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(children.iter().all(|&c| alive(c)), "children ended early");
+    parent.kill().expect("kill parent");
+    let _ = parent.wait();
+    let killed = Instant::now();
+    while children.iter().any(|&c| alive(c)) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(5),
+            "children outlived their parent"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -99,6 +99,10 @@ pub struct RunArgs {
         conflicts_with_all = ["processes", "process", "hostfile"]
     )]
     pub local_cluster: Option<usize>,
+    /// Set by `--local-cluster` on its children: exit when standard input closes, which
+    /// happens when the parent dies (even by SIGKILL), so no child outlives it.
+    #[arg(long, hide = true)]
+    pub exit_with_parent: bool,
 }
 
 /// Runs a parsed command line; the exit code is 0 on success, 1 on errors.

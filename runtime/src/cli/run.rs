@@ -2,7 +2,7 @@
 //! a local cluster of child processes), report progress and a summary.
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -31,6 +31,9 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         return run_local_cluster(args, processes);
     }
     let connect_timeout = check_cluster_args(args)?;
+    if args.exit_with_parent {
+        exit_with_parent();
+    }
     let Some(compiled) = load_program(&args.file, args.error_format)? else {
         return Ok(ExitCode::from(1));
     };
@@ -119,6 +122,20 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Exits this process once standard input reaches its end: a `--local-cluster` child's
+/// stdin is a pipe from its parent, so that end means the parent is gone.
+fn exit_with_parent() {
+    std::thread::spawn(|| {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        // Not eprintln!: with the parent gone stderr is a broken pipe, and it would panic.
+        let _ = writeln!(
+            std::io::stderr(),
+            "weir: the --local-cluster parent went away; exiting"
+        );
+        std::process::exit(1);
+    });
+}
+
 /// Checks the cluster flags together; returns the connect timeout.
 fn check_cluster_args(args: &RunArgs) -> anyhow::Result<Duration> {
     if args.processes == 0 {
@@ -154,7 +171,11 @@ fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCod
     if load_program(&args.file, args.error_format)?.is_none() {
         return Ok(ExitCode::from(1));
     }
-    let mut child_args: Vec<OsString> = vec!["run".into(), args.file.clone().into_os_string()];
+    let mut child_args: Vec<OsString> = vec![
+        "run".into(),
+        args.file.clone().into_os_string(),
+        "--exit-with-parent".into(),
+    ];
     child_args.extend(["--workers".into(), args.workers.max(1).to_string().into()]);
     child_args.extend([
         "--connect-timeout".into(),

@@ -4,7 +4,9 @@
 //! process group, so a Ctrl-C reaches them once, through this parent. Their stdout is
 //! forwarded line by line, their stderr with a `[process I]` prefix. When one fails, the
 //! others get a short grace period to report the loss themselves, then are killed. The exit
-//! code is the first failing child's, else 0.
+//! code is the first failing child's, else 0. Each child's stdin is a pipe from this
+//! process that is never written; should this process die, the children see it close and
+//! exit (`--exit-with-parent`).
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -104,7 +106,8 @@ pub fn run(
             .arg(index.to_string())
             .arg("--hostfile")
             .arg(&hostfile.0)
-            .stdin(Stdio::null())
+            // Never written: it closes when this process dies, and the child then exits.
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
