@@ -73,7 +73,7 @@ pub(crate) fn allocators(
 /// A process runs at most one cluster at a time, so one process-wide watch suffices.
 #[derive(Debug, Default)]
 pub(crate) struct PeerWatch {
-    lost: Mutex<Option<PeerLoss>>,
+    lost: Mutex<Vec<PeerLoss>>,
     worker_panic: Mutex<Option<String>>,
 }
 
@@ -96,8 +96,8 @@ impl PeerWatch {
         watch
     }
 
-    /// The first lost peer seen, if any.
-    pub(crate) fn lost(&self) -> Option<PeerLoss> {
+    /// Every lost peer seen so far, first first.
+    pub(crate) fn lost(&self) -> Vec<PeerLoss> {
         self.lost.lock().clone()
     }
 
@@ -107,7 +107,7 @@ impl PeerWatch {
     }
 
     fn anything(&self) -> bool {
-        self.lost.lock().is_some() || self.worker_panic.lock().is_some()
+        !self.lost.lock().is_empty() || self.worker_panic.lock().is_some()
     }
 
     /// Stops watching; later panics print as usual.
@@ -143,10 +143,13 @@ fn intercept(info: &std::panic::PanicHookInfo<'_>) -> bool {
         .or_else(|| name.strip_prefix("timely:send-"))
         .and_then(|n| n.parse::<usize>().ok());
     if let (Some(process), Some(detail)) = (network, message.strip_prefix(IO)) {
-        watch.lost.lock().get_or_insert(PeerLoss {
-            process,
-            detail: detail.to_string(),
-        });
+        let mut lost = watch.lost.lock();
+        if !lost.iter().any(|l| l.process == process) {
+            lost.push(PeerLoss {
+                process,
+                detail: detail.to_string(),
+            });
+        }
         return true;
     }
     if consequence && watch.anything() {

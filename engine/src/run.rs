@@ -75,11 +75,11 @@ pub enum RunError {
     Worker(String),
     /// Another process of the cluster went away mid-run.
     #[error(
-        "{peer} disconnected mid-run ({detail}); it exited or was killed, so this process \
-         stops too — see that process's own error"
+        "{peer} disconnected mid-run ({detail}): a process exited or was killed, so this \
+         one stops too — the first to go reports its own error"
     )]
     PeerLost {
-        /// `process 1 (host:port)`.
+        /// `process 1 (host:port)`, or several joined by `and`, first lost first.
         peer: String,
         /// What the network layer saw.
         detail: String,
@@ -290,6 +290,9 @@ pub fn run_on(
     })
 }
 
+/// How long to keep collecting lost peers after the first, before reporting them.
+const LOSS_GATHERING: Duration = Duration::from_millis(300);
+
 /// Runs this process's workers of a cluster and waits for them, returning early (workers
 /// detached) when a peer is lost, a worker panicked or a local connector failed.
 fn run_cluster(
@@ -310,24 +313,36 @@ fn run_cluster(
         logic,
     )
     .map_err(RunError::Start)?;
+    // When one process dies, the others stop and close their connections too: gather
+    // the losses of a short while so the one that died first is among those named.
     let lost = |watch: &PeerWatch| {
-        watch.lost().map(|loss| RunError::PeerLost {
-            peer: ClusterLink::describe(&addresses, loss.process),
-            detail: loss.detail,
+        let lost = watch.lost();
+        let first = lost.first()?;
+        let names: Vec<String> = lost
+            .iter()
+            .map(|l| ClusterLink::describe(&addresses, l.process))
+            .collect();
+        Some(RunError::PeerLost {
+            peer: names.join(" and "),
+            detail: first.detail.clone(),
         })
     };
+    let mut first_loss: Option<Instant> = None;
     loop {
-        if let Some(e) = lost(watch) {
-            std::mem::forget(guards);
-            cluster::release(comms, true);
-            return Err(e);
+        if !watch.lost().is_empty() {
+            let seen = *first_loss.get_or_insert_with(Instant::now);
+            if seen.elapsed() >= LOSS_GATHERING {
+                std::mem::forget(guards);
+                cluster::release(comms, true);
+                return Err(lost(watch).unwrap_or(RunError::Worker("a peer was lost".into())));
+            }
         }
-        if let Some(message) = watch.worker_panic() {
+        if let Some(message) = watch.worker_panic().filter(|_| first_loss.is_none()) {
             std::mem::forget(guards);
             cluster::release(comms, true);
             return Err(RunError::Worker(message));
         }
-        if let Some(message) = failure.lock().clone() {
+        if let Some(message) = failure.lock().clone().filter(|_| first_loss.is_none()) {
             // The peers see this process go and stop with an error naming it.
             std::mem::forget(guards);
             cluster::release(comms, true);
@@ -336,7 +351,7 @@ fn run_cluster(
             }
             return Err(RunError::Connector(message));
         }
-        if guards.guards().iter().all(|g| g.is_finished()) {
+        if first_loss.is_none() && guards.guards().iter().all(|g| g.is_finished()) {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
