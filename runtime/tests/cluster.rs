@@ -387,8 +387,8 @@ fn a_failing_process_of_a_local_cluster_stops_the_cluster() {
             && stderr.contains("disconnected"),
         "{stderr}"
     );
-    // Process 1 stopped on its own, before the parent's grace period ran out.
-    assert!(took < Duration::from_secs(3), "{took:?}\n{stderr}");
+    // Its own error (above) shows process 1 stopped by itself, not killed by the parent.
+    assert!(took < Duration::from_secs(10), "{took:?}\n{stderr}");
 }
 
 #[test]
