@@ -75,8 +75,8 @@ impl Drop for TempFile {
     }
 }
 
-/// Runs the cluster to the end; `on_signal` receives the children's ids so that a signal
-/// handler can forward Ctrl-C / SIGTERM to them.
+/// Runs the cluster to the end. Each child's process id is pushed to `children_ids` as it
+/// starts, so that a signal handler can forward Ctrl-C / SIGTERM to them.
 pub fn run(
     cluster: &LocalCluster,
     children_ids: &Arc<Mutex<Vec<u32>>>,
