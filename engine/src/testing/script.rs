@@ -159,6 +159,7 @@ pub fn run_test(plan: &Arc<LogicalPlan>, case: &TestCase) -> Result<TestReport, 
         let failure = Arc::new(Mutex::new(None));
         let ctx = Arc::new(WorkerContext::new(
             info,
+            0,
             metrics,
             &options,
             sinks,

@@ -18,6 +18,7 @@
 pub mod file;
 pub mod mqtt;
 mod options;
+pub mod per_process;
 mod problem;
 pub mod sensors;
 pub mod stdout;
@@ -153,6 +154,8 @@ fn unknown_connector(kind: &str, role: Role) -> ConfigProblem {
 pub struct Connectors {
     /// Relative file paths resolve against this folder (the current directory if unset).
     base_dir: Option<std::path::PathBuf>,
+    /// Set in a cluster: file sinks write per-process files (see [`per_process`]).
+    shard: Option<per_process::ProcessShard>,
 }
 
 impl Connectors {
@@ -160,7 +163,15 @@ impl Connectors {
     pub fn with_base_dir(dir: impl Into<std::path::PathBuf>) -> Connectors {
         Connectors {
             base_dir: Some(dir.into()),
+            shard: None,
         }
+    }
+
+    /// Connectors for process `index` of a cluster of `processes` (more than one): file
+    /// sinks get per-process names.
+    pub fn for_process(mut self, index: usize, processes: usize) -> Connectors {
+        self.shard = (processes > 1).then_some(per_process::ProcessShard { index, processes });
+        self
     }
 
     fn resolve(&self, mut config: FileConfig) -> FileConfig {
@@ -224,7 +235,10 @@ impl ConnectorFactory for Connectors {
         let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
         match call.kind.as_str() {
             file::KIND => {
-                let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
+                let mut config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
+                if let Some(shard) = self.shard {
+                    config.path = per_process::per_process_path(&config.path, shard.index);
+                }
                 Ok(Arc::new(FileSink::open(&config, schema)?))
             }
             stdout::KIND => {
