@@ -163,10 +163,17 @@ pub enum OptionValueKind {
     Bool(bool),
     /// `10s`, in milliseconds
     Duration(i64),
-    /// A bare word
+    /// A bare word, or a number glued to a word unit (`60x`, `128MB`), as written
     Ident(String),
     /// `[a, b]`
     List(Vec<OptionValueAst>),
+    /// `date(ts)`: a function applied to constants or field names.
+    Call {
+        /// Function name.
+        func: Ident,
+        /// Arguments.
+        args: Vec<OptionValueAst>,
+    },
     /// Malformed; the parser already reported it.
     Invalid,
 }

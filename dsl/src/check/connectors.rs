@@ -60,6 +60,10 @@ fn value(v: &OptionValueAst) -> Option<OptionValue> {
         OptionValueKind::List(items) => {
             OptionValue::List(items.iter().map(value).collect::<Option<Vec<_>>>()?)
         }
+        OptionValueKind::Call { func, args } => OptionValue::Call {
+            func: func.name.clone(),
+            args: args.iter().map(value).collect::<Option<Vec<_>>>()?,
+        },
         OptionValueKind::Invalid => return None,
     })
 }

@@ -27,7 +27,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         type_ref | type_name => "a type such as `f64`",
         nullable_mark => "`?`",
         connector_call => "a connector call such as `file(\"out.jsonl\")`",
-        call_arg | named_option | option_value | option_list => "a value",
+        call_arg | named_option | option_value | option_list | option_call => "a value",
+        unit_word => "a speed such as `60x` or a size such as `128MB`",
         on_error_line => "`on error to <sink>`",
         from_line => "`from <source or pipeline>`",
         pipe_stage | stage_kw | future_stage | future_stage_kw | unknown_stage => {

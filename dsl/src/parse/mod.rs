@@ -293,7 +293,15 @@ impl Builder {
             Rule::option_list => {
                 OptionValueKind::List(inner.into_inner().map(|v| self.option_value(v)).collect())
             }
-            Rule::ident => OptionValueKind::Ident(inner.as_str().to_string()),
+            Rule::ident | Rule::unit_word => OptionValueKind::Ident(inner.as_str().to_string()),
+            Rule::option_call => {
+                let mut parts = inner.into_inner();
+                let func = ident_of(&parts.next().expect("invariant: option call name"));
+                OptionValueKind::Call {
+                    func,
+                    args: parts.map(|v| self.option_value(v)).collect(),
+                }
+            }
             _ => match self.literal(&inner) {
                 Some(Literal::Int(i)) => OptionValueKind::Int(i),
                 Some(Literal::Float(f)) => OptionValueKind::Float(f),

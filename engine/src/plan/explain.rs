@@ -175,6 +175,16 @@ impl fmt::Display for OptionValue {
                 }
                 f.write_str("]")
             }
+            OptionValue::Call { func, args } => {
+                write!(f, "{func}(")?;
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{arg}")?;
+                }
+                f.write_str(")")
+            }
         }
     }
 }

@@ -69,6 +69,13 @@ pub enum OptionValue {
     Ident(String),
     /// `[a, b]`
     List(Vec<OptionValue>),
+    /// `date(ts)`: a function of constants or field names, such as a partition key.
+    Call {
+        /// Function name.
+        func: String,
+        /// Arguments.
+        args: Vec<OptionValue>,
+    },
 }
 
 /// A source declaration with its schema and event-time strategy.

@@ -8,6 +8,7 @@
 //! | [`sensors`] | source | deterministic plant-sensor simulator |
 //! | [`file`] | source, sink | JSON lines or CSV file |
 //! | [`stdout`] | sink | JSON lines (or CSV) on standard output |
+//! | `parquet` | sink | Hive-partitioned Parquet lake (cargo feature `parquet`, on by default) |
 //!
 //! [`validate`] checks a call before anything runs (for `weir check`); [`Connectors`]
 //! opens the same calls at run time and reports the same problems as
@@ -15,6 +16,8 @@
 
 pub mod file;
 mod options;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod problem;
 pub mod sensors;
 pub mod stdout;
@@ -22,6 +25,7 @@ mod suggest;
 
 use std::sync::Arc;
 
+use weir_engine::clock::{Clock, WallClock};
 use weir_engine::io::{ConnectorFactory, IoError, SinkWriter, SourceReader, WorkerInfo};
 use weir_engine::plan::{ConnectorCall, SinkNode, SourceNode};
 use weir_engine::schema::Schema;
@@ -69,6 +73,13 @@ pub const CATALOG: &[ConnectorInfo] = &[
         options: stdout::OPTIONS,
         doc: "Standard output, as JSON lines.",
     },
+    #[cfg(feature = "parquet")]
+    ConnectorInfo {
+        kind: parquet::KIND,
+        roles: &[Role::Sink],
+        options: parquet::OPTIONS,
+        doc: "A data lake of Hive-partitioned Parquet files.",
+    },
 ];
 
 /// The connector called `kind`.
@@ -104,6 +115,8 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
         },
         file::KIND => FileConfig::from_call(call).err(),
         stdout::KIND => StdoutConfig::from_call(call).err(),
+        #[cfg(feature = "parquet")]
+        parquet::KIND => parquet::ParquetConfig::from_call(call).err(),
         _ => None,
     };
     problems.unwrap_or_default()
@@ -123,10 +136,29 @@ fn unknown_connector(kind: &str, role: Role) -> ConfigProblem {
 }
 
 /// Opens the built-in connectors for the engine.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone)]
 pub struct Connectors {
     /// Relative file paths resolve against this folder (the current directory if unset).
     base_dir: Option<std::path::PathBuf>,
+    /// Processing time for connectors that pace or rotate (replay, file rotation).
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for Connectors {
+    fn default() -> Connectors {
+        Connectors {
+            base_dir: None,
+            clock: Arc::new(WallClock),
+        }
+    }
+}
+
+impl std::fmt::Debug for Connectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connectors")
+            .field("base_dir", &self.base_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Connectors {
@@ -134,16 +166,26 @@ impl Connectors {
     pub fn with_base_dir(dir: impl Into<std::path::PathBuf>) -> Connectors {
         Connectors {
             base_dir: Some(dir.into()),
+            ..Connectors::default()
         }
     }
 
+    /// The same connectors reading processing time from `clock` (tests drive it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Connectors {
+        self.clock = clock;
+        self
+    }
+
     fn resolve(&self, mut config: FileConfig) -> FileConfig {
-        if let Some(base) = &self.base_dir {
-            if config.path.is_relative() {
-                config.path = base.join(&config.path);
-            }
-        }
+        config.path = self.resolve_path(config.path);
         config
+    }
+
+    fn resolve_path(&self, path: std::path::PathBuf) -> std::path::PathBuf {
+        match &self.base_dir {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path,
+        }
     }
 }
 
@@ -195,6 +237,17 @@ impl ConnectorFactory for Connectors {
             stdout::KIND => {
                 let config = StdoutConfig::from_call(call).map_err(fail)?;
                 Ok(Arc::new(StdoutSink::new(&config, schema)))
+            }
+            #[cfg(feature = "parquet")]
+            parquet::KIND => {
+                let mut config = parquet::ParquetConfig::from_call(call).map_err(fail)?;
+                config.path = self.resolve_path(config.path);
+                Ok(Arc::new(parquet::ParquetSink::open(
+                    &config,
+                    schema,
+                    0,
+                    Arc::clone(&self.clock),
+                )?))
             }
             other => Err(IoError::Config(format!("unknown sink connector `{other}`"))),
         }

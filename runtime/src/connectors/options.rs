@@ -22,6 +22,9 @@ pub enum OptionKind {
     Text,
     /// A bare word or a string (`jsonl`).
     Word,
+    /// A value of a connector's own shape, described in words (`a duration such as
+    /// `5m`, a size such as `128MB`, or both`).
+    Custom(&'static str),
 }
 
 impl OptionKind {
@@ -34,6 +37,7 @@ impl OptionKind {
             OptionKind::Duration => "a duration such as `10s`",
             OptionKind::Text => "a quoted string",
             OptionKind::Word => "a name such as `jsonl`",
+            OptionKind::Custom(words) => words,
         }
     }
 }
@@ -284,6 +288,10 @@ pub(crate) fn describe(value: &OptionValue) -> String {
             OptionValue::List(items) => {
                 let parts: Vec<String> = items.iter().map(text).collect();
                 format!("[{}]", parts.join(", "))
+            }
+            OptionValue::Call { func, args } => {
+                let parts: Vec<String> = args.iter().map(text).collect();
+                format!("{func}({})", parts.join(", "))
             }
         }
     }
