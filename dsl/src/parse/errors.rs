@@ -29,6 +29,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         connector_call => "a connector call such as `file(\"out.jsonl\")`",
         call_arg | named_option | option_value | option_list | option_call => "a value",
         unit_word => "a speed such as `60x` or a size such as `128MB`",
+        dotted_name => "a field name",
         on_error_line => "`on error to <sink>`",
         from_line => "`from <source or pipeline>`",
         pipe_stage | stage_kw | future_stage | future_stage_kw | unknown_stage => {

@@ -293,7 +293,9 @@ impl Builder {
             Rule::option_list => {
                 OptionValueKind::List(inner.into_inner().map(|v| self.option_value(v)).collect())
             }
-            Rule::ident | Rule::unit_word => OptionValueKind::Ident(inner.as_str().to_string()),
+            Rule::ident | Rule::unit_word | Rule::dotted_name => {
+                OptionValueKind::Ident(inner.as_str().to_string())
+            }
             Rule::option_call => {
                 let mut parts = inner.into_inner();
                 let func = ident_of(&parts.next().expect("invariant: option call name"));

@@ -231,7 +231,7 @@ fn connector_option_values() {
 fn connector_options_take_calls_speeds_and_sizes() {
     let c = options_of(
         "parquet(\"lake/t\", partition_by: [date(ts), hour(ts), device_id], rotate: [5m, 128MB], \
-         replay: 60x, slow: 0.5x, tiny: 64KiB, f: g())",
+         replay: 60x, slow: 0.5x, tiny: 64KiB, f: g(), by: [date(window.start), a.b])",
     );
     let get = |n: &str| {
         c.options
@@ -260,6 +260,13 @@ fn connector_options_take_calls_speeds_and_sizes() {
     assert_eq!(get("slow"), OptionValueKind::Ident("0.5x".into()));
     assert_eq!(get("tiny"), OptionValueKind::Ident("64KiB".into()));
     assert!(matches!(get("f"), OptionValueKind::Call { args, .. } if args.is_empty()));
+    let OptionValueKind::List(by) = get("by") else {
+        panic!("{:?}", get("by"))
+    };
+    assert!(
+        matches!(&by[0].kind, OptionValueKind::Call { args, .. } if args[0].kind == OptionValueKind::Ident("window.start".into()))
+    );
+    assert_eq!(by[1].kind, OptionValueKind::Ident("a.b".into()));
     // Other glued units are still reported, with the usual help.
     let errors = crate::compile("t.pipe", "sink o = file(\"x\", every: 10sec)").unwrap_err();
     assert!(errors[0].message.contains("unknown unit"), "{errors:?}");

@@ -113,7 +113,25 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             Some(schema) => SensorsConfig::with_schema(call, schema).err(),
             None => SensorsConfig::from_call(call).err(),
         },
-        file::KIND => FileConfig::from_call(call).err(),
+        file::KIND => {
+            let mut problems = FileConfig::from_call(call).err().unwrap_or_default();
+            if role == Role::Sink {
+                for (name, _) in call
+                    .options
+                    .iter()
+                    .filter(|(n, _)| n == "replay" || n == "follow")
+                {
+                    problems.push(
+                        ConfigProblem::option(
+                            name,
+                            format!("`{name}` is for file sources, not sinks"),
+                        )
+                        .with_help(format!("remove `{name}` from the sink")),
+                    );
+                }
+            }
+            (!problems.is_empty()).then_some(problems)
+        }
         stdout::KIND => StdoutConfig::from_call(call).err(),
         #[cfg(feature = "parquet")]
         parquet::KIND => parquet::ParquetConfig::from_call(call).err(),
@@ -209,12 +227,22 @@ impl ConnectorFactory for Connectors {
             }
             file::KIND => {
                 let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
-                Ok(Box::new(FileSource::open(
+                let reader = Box::new(FileSource::open(
                     &source.name,
                     &config,
                     &source.schema,
                     worker,
-                )?))
+                )?);
+                match (config.replay, source.event_time) {
+                    (file::Replay::Max, _) => Ok(reader),
+                    (file::Replay::Speed(speed), Some(slot)) => Ok(Box::new(
+                        file::replay::PacedReader::new(reader, slot, speed, Arc::clone(&self.clock)),
+                    )),
+                    (file::Replay::Speed(_), None) => Err(IoError::Config(format!(
+                        "source `{}`: `replay` paces records by event time, but the source has no `event_time`; add e.g. `event_time ts`",
+                        source.name
+                    ))),
+                }
             }
             other => Err(IoError::Config(format!(
                 "unknown source connector `{other}`"
