@@ -32,6 +32,7 @@ pub(crate) fn lower(program: CheckedProgram) -> LogicalPlan {
         sources: program.sources,
         sinks: program.sinks,
         pipelines,
+        tables: program.tables,
     }
 }
 
@@ -62,6 +63,20 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
             });
         }
         Op::Sink(sink) => stages.push(Stage::Sink { sink }),
+        Op::Lookup {
+            table,
+            key,
+            on_miss,
+            fields,
+        } => {
+            schema.fields.extend(fields);
+            stages.push(Stage::Lookup {
+                table,
+                key,
+                on_miss,
+                schema: schema.clone(),
+            });
+        }
     }
 }
 

@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use crate::event::Event;
-use crate::plan::{SinkNode, SourceNode};
+use crate::plan::{SinkNode, SourceNode, TableNode};
 use crate::schema::Schema;
-use crate::value::Record;
+use crate::value::{Record, Value};
 
 /// What a source can say after a poll.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +55,18 @@ pub trait SinkWriter: Send + Sync {
     fn flush(&self) -> Result<(), IoError>;
 }
 
+/// The rows of a reference table at one moment: for each key, the values `lookup`
+/// appends (the table's fields but the key, in declaration order).
+pub type TableRows = std::collections::HashMap<Value, Record, rustc_hash::FxBuildHasher>;
+
+/// Reference data for `lookup`, opened once per process and shared by all workers.
+/// Implementations refresh their rows as their source changes; readers take a snapshot
+/// per batch, so a refresh never tears a batch.
+pub trait LookupTable: Send + Sync {
+    /// The current rows.
+    fn rows(&self) -> Arc<TableRows>;
+}
+
 /// Which worker is asking, so sources can split their input deterministically.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WorkerInfo {
@@ -74,6 +86,13 @@ pub trait ConnectorFactory: Send + Sync {
     ) -> Result<Box<dyn SourceReader>, IoError>;
     /// Opens `sink` for records of `schema`, once per process.
     fn open_sink(&self, sink: &SinkNode, schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError>;
+    /// Opens reference table `table`, once per process. Factories without tables refuse.
+    fn open_table(&self, table: &TableNode) -> Result<Arc<dyn LookupTable>, IoError> {
+        Err(IoError::Config(format!(
+            "table `{}`: these connectors cannot open tables",
+            table.name
+        )))
+    }
 }
 
 /// A failure talking to the outside world.

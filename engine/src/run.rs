@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 
 use crate::build::build_dataflow;
 use crate::clock::Clock;
-use crate::io::{BadRecord, ConnectorFactory, SinkWriter, WorkerInfo};
+use crate::io::{BadRecord, ConnectorFactory, LookupTable, SinkWriter, WorkerInfo};
 use crate::metrics::Metrics;
 use crate::plan::{LogicalPlan, PipelineInput, Stage};
 use crate::stop::StopHandle;
@@ -85,6 +85,8 @@ pub struct WorkerContext {
     pub on_bad_record: BadRecordHandler,
     /// Open sinks by name.
     pub sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
+    /// Open reference tables by name.
+    pub tables: Arc<HashMap<String, Arc<dyn LookupTable>>>,
     /// Records each source may still read, when the run has a limit.
     pub budgets: Option<Arc<Vec<AtomicI64>>>,
     failure: Arc<Mutex<Option<String>>>,
@@ -137,6 +139,7 @@ pub fn run(
         sinks.insert(sink_name, writer);
     }
     let sinks = Arc::new(sinks);
+    let tables = Arc::new(open_tables(&plan, connectors.as_ref())?);
     let used_sources: Vec<bool> = plan
         .sources
         .iter()
@@ -155,6 +158,7 @@ pub fn run(
     };
     let worker_plan = Arc::clone(&plan);
     let worker_sinks = Arc::clone(&sinks);
+    let worker_tables = Arc::clone(&tables);
     let worker_metrics = Arc::clone(&metrics);
     let worker_failure = Arc::clone(&failure);
     let stop = Arc::clone(&options.stop);
@@ -179,6 +183,7 @@ pub fn run(
             clock: Arc::clone(&options.clock),
             on_bad_record: Arc::clone(&options.on_bad_record),
             sinks: Arc::clone(&worker_sinks),
+            tables: Arc::clone(&worker_tables),
             budgets: budgets.clone(),
             failure: Arc::clone(&worker_failure),
         });
@@ -226,12 +231,46 @@ pub fn run(
     })
 }
 
+/// Opens every table a `lookup` reads, once per process.
+fn open_tables(
+    plan: &LogicalPlan,
+    connectors: &dyn ConnectorFactory,
+) -> Result<HashMap<String, Arc<dyn LookupTable>>, RunError> {
+    let mut tables = HashMap::new();
+    for pipeline in &plan.pipelines {
+        for stage in &pipeline.stages {
+            let Stage::Lookup { table, .. } = stage else {
+                continue;
+            };
+            if tables.contains_key(table) {
+                continue;
+            }
+            let node = plan
+                .table(table)
+                .ok_or_else(|| RunError::Connector(format!("unknown table `{table}`")))?;
+            let opened = connectors
+                .open_table(node)
+                .map_err(|e| RunError::Connector(format!("table `{table}`: {e}")))?;
+            tables.insert(table.clone(), opened);
+        }
+    }
+    Ok(tables)
+}
+
 /// Every (sink, schema written to it) pair in the plan, in pipeline order.
 pub fn sink_schemas(plan: &LogicalPlan) -> Vec<(String, crate::schema::Schema)> {
     let mut out = Vec::new();
     for pipeline in &plan.pipelines {
         let mut schema = &pipeline.input_schema;
         for stage in &pipeline.stages {
+            // `lookup … on miss to <sink>` writes records as they came in.
+            if let Stage::Lookup {
+                on_miss: crate::plan::LookupMiss::ToSink(sink),
+                ..
+            } = stage
+            {
+                out.push((sink.clone(), schema.clone()));
+            }
             if let Some(s) = stage.output_schema() {
                 schema = s;
             }

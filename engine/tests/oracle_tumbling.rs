@@ -89,6 +89,7 @@ fn plan(size: i64) -> LogicalPlan {
                 Stage::Sink { sink: "out".into() },
             ],
         }],
+        tables: Vec::new(),
     }
 }
 

@@ -16,6 +16,8 @@ pub enum Role {
     Source,
     /// `sink x = …`
     Sink,
+    /// `table x = …`
+    Table,
 }
 
 /// One problem found by a catalog: the option it is about (`None`: the call as a whole),

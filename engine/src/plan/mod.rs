@@ -14,3 +14,4 @@ pub use logical::{
     ConnectorCall, LogicalPlan, OptionValue, PipelineInput, PipelineNode, SinkNode, SourceNode,
     Stage, WatermarkSpec, WindowKind, WindowSpec, WINDOW_FIELDS,
 };
+pub use logical::{LookupMiss, TableNode, TableRefresh};

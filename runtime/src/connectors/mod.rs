@@ -8,12 +8,14 @@
 //! | [`sensors`] | source | deterministic plant-sensor simulator |
 //! | [`file`] | source, sink | JSON lines or CSV file |
 //! | [`stdout`] | sink | JSON lines (or CSV) on standard output |
+//! | [`csv`] | table | reference data for `lookup`, refreshed while running |
 //! | `parquet` | sink | Hive-partitioned Parquet lake (cargo feature `parquet`, on by default) |
 //!
 //! [`validate`] checks a call before anything runs (for `weir check`); [`Connectors`]
 //! opens the same calls at run time and reports the same problems as
 //! [`IoError::Config`].
 
+pub mod csv;
 pub mod file;
 mod options;
 #[cfg(feature = "parquet")]
@@ -26,8 +28,10 @@ mod suggest;
 use std::sync::Arc;
 
 use weir_engine::clock::{Clock, WallClock};
-use weir_engine::io::{ConnectorFactory, IoError, SinkWriter, SourceReader, WorkerInfo};
-use weir_engine::plan::{ConnectorCall, SinkNode, SourceNode};
+use weir_engine::io::{
+    ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, WorkerInfo,
+};
+use weir_engine::plan::{ConnectorCall, SinkNode, SourceNode, TableNode};
 use weir_engine::schema::Schema;
 
 pub use options::{OptionKind, OptionSpec};
@@ -72,6 +76,12 @@ pub const CATALOG: &[ConnectorInfo] = &[
         roles: &[Role::Sink],
         options: stdout::OPTIONS,
         doc: "Standard output, as JSON lines.",
+    },
+    ConnectorInfo {
+        kind: csv::KIND,
+        roles: &[Role::Table],
+        options: csv::OPTIONS,
+        doc: "Reference data for `lookup` from a CSV file with a header row.",
     },
     #[cfg(feature = "parquet")]
     ConnectorInfo {
@@ -133,6 +143,7 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             (!problems.is_empty()).then_some(problems)
         }
         stdout::KIND => StdoutConfig::from_call(call).err(),
+        csv::KIND => csv::CsvTableConfig::from_call(call).err(),
         #[cfg(feature = "parquet")]
         parquet::KIND => parquet::ParquetConfig::from_call(call).err(),
         _ => None,
@@ -160,6 +171,8 @@ pub struct Connectors {
     base_dir: Option<std::path::PathBuf>,
     /// Processing time for connectors that pace or rotate (replay, file rotation).
     clock: Arc<dyn Clock>,
+    /// Where connectors report problems that do not stop the run (a table's bad rows).
+    warn: csv::Warn,
 }
 
 impl Default for Connectors {
@@ -167,6 +180,7 @@ impl Default for Connectors {
         Connectors {
             base_dir: None,
             clock: Arc::new(WallClock),
+            warn: Arc::new(|message: &str| eprintln!("warning: {message}")),
         }
     }
 }
@@ -186,6 +200,12 @@ impl Connectors {
             base_dir: Some(dir.into()),
             ..Connectors::default()
         }
+    }
+
+    /// The same connectors reporting warnings to `warn` instead of standard error.
+    pub fn with_warnings(mut self, warn: csv::Warn) -> Connectors {
+        self.warn = warn;
+        self
     }
 
     /// The same connectors reading processing time from `clock` (tests drive it).
@@ -278,6 +298,30 @@ impl ConnectorFactory for Connectors {
                 )?))
             }
             other => Err(IoError::Config(format!("unknown sink connector `{other}`"))),
+        }
+    }
+
+    fn open_table(&self, table: &TableNode) -> Result<Arc<dyn LookupTable>, IoError> {
+        let call = &table.connector;
+        let problems = validate(call, Role::Table, Some(&table.schema));
+        if !problems.is_empty() {
+            return Err(config_error(&call.kind, &problems));
+        }
+        let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
+        match call.kind.as_str() {
+            csv::KIND => {
+                let mut config = csv::CsvTableConfig::from_call(call).map_err(fail)?;
+                config.path = self.resolve_path(config.path);
+                Ok(Arc::new(csv::CsvTable::open(
+                    table,
+                    &config,
+                    Arc::clone(&self.clock),
+                    Arc::clone(&self.warn),
+                )?))
+            }
+            other => Err(IoError::Config(format!(
+                "unknown table connector `{other}`"
+            ))),
         }
     }
 }
