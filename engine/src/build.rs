@@ -87,7 +87,13 @@ pub fn build_dataflow<'scope>(
                     schema,
                 } => {
                     if let Some(lookup) = ops::lookup::Lookup::resolve(
-                        plan, table, *key, on_miss, schema, &pipeline.name, ctx,
+                        plan,
+                        table,
+                        *key,
+                        on_miss,
+                        schema,
+                        &pipeline.name,
+                        ctx,
                     ) {
                         stream = ops::lookup::build(stream, lookup, Arc::clone(ctx));
                     }

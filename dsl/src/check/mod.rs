@@ -202,4 +202,6 @@ pub(crate) fn check(
 }
 
 #[cfg(test)]
+mod tables_tests;
+#[cfg(test)]
 mod tests;

@@ -61,13 +61,8 @@ pub(crate) fn check_table(
         event_time: super::scope::EventTime::Unknown,
     };
     let declared = scope.schema();
-    let connector = connectors::check_connector(
-        &decl.connector,
-        Role::Table,
-        declared.as_ref(),
-        catalog,
-        cx,
-    );
+    let connector =
+        connectors::check_connector(&decl.connector, Role::Table, declared.as_ref(), catalog, cx);
     let key = check_key(decl, &scope, &spans, cx);
 
     let mut refresh = TableRefresh::Never;
@@ -122,12 +117,7 @@ pub(crate) fn check_table(
     (node, TableScope { scope, key })
 }
 
-fn check_key(
-    decl: &TableDecl,
-    scope: &Scope,
-    spans: &[Span],
-    cx: &mut Ctx<'_>,
-) -> Option<usize> {
+fn check_key(decl: &TableDecl, scope: &Scope, spans: &[Span], cx: &mut Ctx<'_>) -> Option<usize> {
     let Some(key) = decl.keys.first() else {
         let example = scope.fields.first().map_or("id", |f| f.name.as_str());
         cx.push(
@@ -169,7 +159,10 @@ fn check_key(
         ))
     } else if matches!(ty.ty, Type::Float) {
         Some((
-            format!("the key `{}` is f64, which does not match reliably", key.name),
+            format!(
+                "the key `{}` is f64, which does not match reliably",
+                key.name
+            ),
             "key tables by a string, an integer, a bool or a timestamp".to_string(),
         ))
     } else {
@@ -177,9 +170,14 @@ fn check_key(
     };
     if let Some((message, help)) = problem {
         cx.push(
-            Diagnostic::error(codes::BAD_TABLE, message, key.span, format!("this is {}", ty.display()))
-                .with_secondary(spans[slot], "declared here")
-                .with_help(help),
+            Diagnostic::error(
+                codes::BAD_TABLE,
+                message,
+                key.span,
+                format!("this is {}", ty.display()),
+            )
+            .with_secondary(spans[slot], "declared here")
+            .with_help(help),
         );
         return None;
     }
@@ -259,12 +257,7 @@ pub(crate) fn check_lookup(
     })
 }
 
-fn key_mismatch(
-    lookup: &LookupAst,
-    field: Ty,
-    key: Ty,
-    table: &TableScope,
-) -> Diagnostic {
+fn key_mismatch(lookup: &LookupAst, field: Ty, key: Ty, table: &TableScope) -> Diagnostic {
     let key_name = table
         .key
         .map_or("key", |k| table.scope.fields[k].name.as_str());

@@ -31,9 +31,13 @@ fn describe(rule: Rule) -> Option<&'static str> {
         unit_word => "a speed such as `60x` or a size such as `128MB`",
         dotted_name => "a field name",
         on_error_line => "`on error to <sink>`",
-        table_decl | table_item => "a table field such as `site: string`, `key <field>` or `refresh on change`",
+        table_decl | table_item => {
+            "a table field such as `site: string`, `key <field>` or `refresh on change`"
+        }
         table_key => "`key <field>`",
-        table_refresh | refresh_on_change | refresh_every => "`refresh on change` or `refresh every <duration>`",
+        table_refresh | refresh_on_change | refresh_every => {
+            "`refresh on change` or `refresh every <duration>`"
+        }
         lookup_stage => "`lookup <table> on <field>`",
         lookup_miss | miss_drop | miss_keep_null | miss_to => {
             "`on miss drop`, `on miss keep null` or `on miss to <sink>`"

@@ -50,10 +50,14 @@ impl Lookup {
         ctx: &WorkerContext,
     ) -> Option<Lookup> {
         let Some(opened) = ctx.tables.get(table) else {
-            ctx.fail(format!("pipeline `{pipeline}`: table `{table}` is not open"));
+            ctx.fail(format!(
+                "pipeline `{pipeline}`: table `{table}` is not open"
+            ));
             return None;
         };
-        let width = plan.table(table).map_or(0, |t| t.schema.len().saturating_sub(1));
+        let width = plan
+            .table(table)
+            .map_or(0, |t| t.schema.len().saturating_sub(1));
         debug_assert!(schema.len() >= width);
         let miss = match on_miss {
             LookupMiss::KeepNull => Miss::KeepNull,

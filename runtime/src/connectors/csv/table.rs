@@ -105,9 +105,8 @@ impl CsvTable {
             .has_headers(true)
             .flexible(true)
             .from_reader(file);
-        let read_error = |e: ::csv::Error| {
-            IoError::Other(format!("cannot read table file `{path}`: {e}"))
-        };
+        let read_error =
+            |e: ::csv::Error| IoError::Other(format!("cannot read table file `{path}`: {e}"));
         let header = input.byte_headers().map_err(read_error)?.clone();
         let names: Vec<String> = header
             .iter()
@@ -131,7 +130,10 @@ impl CsvTable {
                 Err(e) => {
                     bad += 1;
                     if bad <= SHOWN_BAD_ROWS {
-                        let field = e.field.map(|f| format!(", field `{f}`")).unwrap_or_default();
+                        let field = e
+                            .field
+                            .map(|f| format!(", field `{f}`"))
+                            .unwrap_or_default();
                         (self.warn)(&format!(
                             "table `{}`: skipping row {path}:{line}{field}: {} ({})",
                             self.name,
