@@ -48,7 +48,7 @@ pub(crate) fn arrow_schema(schema: &Schema) -> SchemaRef {
 pub(crate) fn record_batch(
     schema: &Schema,
     arrow: &SchemaRef,
-    records: &[Record],
+    records: &[&Record],
 ) -> Result<RecordBatch, ArrowError> {
     let n = records.len();
     let columns: Vec<ArrayRef> = schema

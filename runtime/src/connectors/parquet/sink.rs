@@ -155,7 +155,7 @@ impl ParquetSink {
         })
     }
 
-    fn write_rows(&self, file: &mut OpenFile, rows: &[Record]) -> Result<(), IoError> {
+    fn write_rows(&self, file: &mut OpenFile, rows: &[&Record]) -> Result<(), IoError> {
         let batch = record_batch(&self.schema, &self.arrow, rows).map_err(|e| {
             IoError::Other(format!(
                 "cannot encode records for `{}`: {e}",
@@ -226,12 +226,12 @@ fn next_sequence(root: &Path, writer: usize) -> std::io::Result<u64> {
 impl SinkWriter for ParquetSink {
     fn write(&self, events: &[Event]) -> Result<(), IoError> {
         // Group the batch by partition, then append each group to its file.
-        let mut groups: HashMap<String, Vec<Record>> = HashMap::new();
+        let mut groups: HashMap<String, Vec<&Record>> = HashMap::new();
         for event in events {
             groups
                 .entry(self.partitioner.directory(&event.record))
                 .or_default()
-                .push(event.record.clone());
+                .push(&event.record);
         }
         let mut state = self.state.lock();
         for (partition, rows) in groups {
