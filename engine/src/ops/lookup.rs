@@ -154,3 +154,178 @@ pub fn build<'scope>(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::clock::WallClock;
+    use crate::io::TableRows;
+    use crate::metrics::Metrics;
+    use crate::plan::{
+        ConnectorCall, LogicalPlan, LookupMiss, PipelineInput, PipelineNode, SinkNode, SourceNode,
+        Stage, TableNode, TableRefresh, WatermarkSpec,
+    };
+    use crate::run::{run, RunOptions};
+    use crate::schema::{Field, Schema, Type};
+    use crate::stop::StopHandle;
+    use crate::testing::MemoryConnectors;
+    use crate::value::{Record, Value};
+
+    fn call(kind: &str) -> ConnectorCall {
+        ConnectorCall {
+            kind: kind.into(),
+            args: vec![],
+            options: vec![],
+        }
+    }
+
+    /// `in {k: i64?, ts}` | lookup t on k `on_miss` | to out; misses to `misses`.
+    fn plan(on_miss: LookupMiss) -> LogicalPlan {
+        let input = Schema::new(vec![
+            Field::nullable("k", Type::Int),
+            Field::new("ts", Type::Timestamp),
+        ]);
+        let nullable = on_miss == LookupMiss::KeepNull;
+        let mut output = input.clone();
+        output.fields.push(Field {
+            name: "name".into(),
+            ty: Type::String,
+            nullable,
+        });
+        LogicalPlan {
+            sources: vec![SourceNode {
+                name: "in".into(),
+                connector: call("memory"),
+                schema: input.clone(),
+                event_time: Some(1),
+                watermark: WatermarkSpec::default(),
+            }],
+            sinks: vec![
+                SinkNode {
+                    name: "out".into(),
+                    connector: call("memory"),
+                },
+                SinkNode {
+                    name: "misses".into(),
+                    connector: call("memory"),
+                },
+            ],
+            pipelines: vec![PipelineNode {
+                name: "p".into(),
+                input: PipelineInput::Source("in".into()),
+                input_schema: input,
+                stages: vec![
+                    Stage::Lookup {
+                        table: "t".into(),
+                        key: 0,
+                        on_miss,
+                        schema: output,
+                    },
+                    Stage::Sink { sink: "out".into() },
+                ],
+            }],
+            tables: vec![TableNode {
+                name: "t".into(),
+                connector: call("memory"),
+                schema: Schema::new(vec![
+                    Field::new("k", Type::Int),
+                    Field::new("name", Type::String),
+                ]),
+                key: 0,
+                refresh: TableRefresh::Never,
+            }],
+        }
+    }
+
+    fn input() -> Vec<Record> {
+        (0..1000)
+            .map(|i| {
+                let k = if i % 10 == 9 {
+                    Value::Null
+                } else {
+                    Value::Int(i % 4)
+                };
+                vec![k, Value::Time(i)]
+            })
+            .collect()
+    }
+
+    fn table() -> TableRows {
+        let mut rows = TableRows::default();
+        rows.insert(Value::Int(1), vec![Value::str("one")]);
+        rows.insert(Value::Int(2), vec![Value::str("two")]);
+        rows
+    }
+
+    /// (records at `out`, records at `misses`), sorted by time.
+    fn run_plan(on_miss: LookupMiss, workers: usize) -> (Vec<Record>, Vec<Record>) {
+        let plan = Arc::new(plan(on_miss));
+        let connectors = Arc::new(
+            MemoryConnectors::new(7)
+                .with_source("in", input())
+                .with_table("t", table()),
+        );
+        let options = RunOptions {
+            workers,
+            stop: Arc::new(StopHandle::new()),
+            clock: Arc::new(WallClock),
+            on_bad_record: Arc::new(|_| {}),
+            limit: None,
+        };
+        let metrics = Arc::new(Metrics::new(&plan, workers));
+        let summary = run(plan, connectors.clone(), options, metrics).expect("runs");
+        let sorted = |name: &str| {
+            let mut r: Vec<Record> = connectors
+                .collected(name)
+                .into_iter()
+                .map(|e| e.record)
+                .collect();
+            r.sort_by(|a, b| a[1].total_cmp(&b[1]));
+            r
+        };
+        let (out, misses) = (sorted("out"), sorted("misses"));
+        assert_eq!(summary.records_out as usize, out.len() + misses.len());
+        (out, misses)
+    }
+
+    fn expected(i: i64) -> Option<Value> {
+        match (i % 10 == 9, i % 4) {
+            (true, _) => None,
+            (false, 1) => Some(Value::str("one")),
+            (false, 2) => Some(Value::str("two")),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn misses_keep_nulls_drop_or_go_to_a_sink_on_1_and_4_workers() {
+        for workers in [1, 4] {
+            let (out, misses) = run_plan(LookupMiss::KeepNull, workers);
+            assert_eq!(out.len(), 1000);
+            assert!(misses.is_empty());
+            for (i, r) in out.iter().enumerate() {
+                assert_eq!(r[2], expected(i as i64).unwrap_or(Value::Null), "{r:?}");
+            }
+
+            let hits: Vec<Record> = input()
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, mut r)| {
+                    r.push(expected(i as i64)?);
+                    Some(r)
+                })
+                .collect();
+            let (out, misses) = run_plan(LookupMiss::Drop, workers);
+            assert_eq!(out, hits);
+            assert!(misses.is_empty());
+
+            let (out, misses) = run_plan(LookupMiss::ToSink("misses".into()), workers);
+            assert_eq!(out, hits);
+            assert_eq!(misses.len(), 1000 - hits.len());
+            // Null keys miss too; misses leave as they came in.
+            assert!(misses.iter().all(|r| r.len() == 2));
+            assert!(misses.iter().any(|r| r[0].is_null()));
+        }
+    }
+}
