@@ -11,7 +11,8 @@ use crate::build::build_dataflow;
 use crate::clock::{Clock, ClockWaiters};
 use crate::cluster::{self, ClusterLink, PeerWatch};
 use crate::io::{
-    BadRecord, ConnectorFactory, IoError, SinkWriter, SourceReader, SourceStatus, WorkerInfo,
+    BadRecord, ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, SourceStatus,
+    WorkerInfo,
 };
 use crate::metrics::Metrics;
 use crate::plan::{LogicalPlan, PipelineInput, Stage, WindowSpec};
@@ -114,6 +115,8 @@ pub struct WorkerContext {
     pub on_bad_record: BadRecordHandler,
     /// Open sinks by name.
     pub sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
+    /// Open reference tables by name.
+    pub tables: Arc<HashMap<String, Arc<dyn LookupTable>>>,
     /// Records each source may still read, when the run has a limit.
     pub budgets: Option<Arc<Vec<AtomicI64>>>,
     /// Operators waiting on processing time.
@@ -129,6 +132,7 @@ impl WorkerContext {
         metrics: Arc<Metrics>,
         options: &RunOptions,
         sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
+        tables: Arc<HashMap<String, Arc<dyn LookupTable>>>,
         budgets: Option<Arc<Vec<AtomicI64>>>,
         failure: Arc<Mutex<Option<String>>>,
     ) -> WorkerContext {
@@ -140,6 +144,7 @@ impl WorkerContext {
             clock: Arc::clone(&options.clock),
             on_bad_record: Arc::clone(&options.on_bad_record),
             sinks,
+            tables,
             budgets,
             clock_waiters: Arc::clone(&options.clock_waiters),
             failure,
@@ -208,6 +213,7 @@ pub fn run_on(
     let started = Instant::now();
 
     let sinks = Arc::new(open_sinks(&plan, connectors.as_ref())?);
+    let tables = Arc::new(open_tables(&plan, connectors.as_ref())?);
     let used_sources: Vec<bool> = plan
         .sources
         .iter()
@@ -221,18 +227,27 @@ pub fn run_on(
     let failure = Arc::new(Mutex::new(None));
     let worker_plan = Arc::clone(&plan);
     let worker_sinks = Arc::clone(&sinks);
+    let worker_tables = Arc::clone(&tables);
     let worker_metrics = Arc::clone(&metrics);
     let worker_failure = Arc::clone(&failure);
     let stop = Arc::clone(&options.stop);
     let budgets = options.limit.map(|n| {
-        // Each process reads its share of the limit: n / P, the first n % P one more.
-        let p = processes as u64;
-        let n = n / p + u64::from((process as u64) < n % p);
-        let n = i64::try_from(n).unwrap_or(i64::MAX);
         Arc::new(
             plan.sources
                 .iter()
-                .map(|_| AtomicI64::new(n))
+                .map(|source| {
+                    // A source every worker reads: each process takes n / P, the first
+                    // n % P one more. A source only process 0 reads: it takes all of n.
+                    let share = if connectors.read_by_every_worker(source) {
+                        let p = processes as u64;
+                        n / p + u64::from((process as u64) < n % p)
+                    } else if process == 0 {
+                        n
+                    } else {
+                        0
+                    };
+                    AtomicI64::new(i64::try_from(share).unwrap_or(i64::MAX))
+                })
                 .collect::<Vec<_>>(),
         )
     });
@@ -247,6 +262,7 @@ pub fn run_on(
             Arc::clone(&worker_metrics),
             &options,
             Arc::clone(&worker_sinks),
+            Arc::clone(&worker_tables),
             budgets.clone(),
             Arc::clone(&worker_failure),
         ));
@@ -423,6 +439,32 @@ impl SourceReader for Ended {
     }
 }
 
+/// Opens every table a `lookup` reads, once per process.
+fn open_tables(
+    plan: &LogicalPlan,
+    connectors: &dyn ConnectorFactory,
+) -> Result<HashMap<String, Arc<dyn LookupTable>>, RunError> {
+    let mut tables = HashMap::new();
+    for pipeline in &plan.pipelines {
+        for stage in &pipeline.stages {
+            let Stage::Lookup { table, .. } = stage else {
+                continue;
+            };
+            if tables.contains_key(table) {
+                continue;
+            }
+            let node = plan
+                .table(table)
+                .ok_or_else(|| RunError::Connector(format!("unknown table `{table}`")))?;
+            let opened = connectors
+                .open_table(node)
+                .map_err(|e| RunError::Connector(format!("table `{table}`: {e}")))?;
+            tables.insert(table.clone(), opened);
+        }
+    }
+    Ok(tables)
+}
+
 /// Every (sink, schema written to it) pair in the plan, in pipeline order.
 pub fn sink_schemas(plan: &LogicalPlan) -> Vec<(String, crate::schema::Schema)> {
     let mut out = Vec::new();
@@ -439,6 +481,11 @@ pub fn sink_schemas(plan: &LogicalPlan) -> Vec<(String, crate::schema::Schema)> 
                         },
                     ..
                 } => out.push((sink.clone(), WindowSpec::late_schema(schema))),
+                // `lookup … on miss to <sink>` writes records as they came in.
+                Stage::Lookup {
+                    on_miss: crate::plan::LookupMiss::ToSink(sink),
+                    ..
+                } => out.push((sink.clone(), schema.clone())),
                 _ => {}
             }
             if let Some(s) = stage.output_schema() {

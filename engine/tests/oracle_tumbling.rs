@@ -88,6 +88,7 @@ fn plan(size: i64) -> LogicalPlan {
             ],
         }],
         tests: vec![],
+        tables: Vec::new(),
     }
 }
 

@@ -163,6 +163,7 @@ pub fn run_test(plan: &Arc<LogicalPlan>, case: &TestCase) -> Result<TestReport, 
             metrics,
             &options,
             sinks,
+            Arc::new(HashMap::new()),
             None,
             Arc::clone(&failure),
         ));
