@@ -214,10 +214,46 @@ pub enum StageKind {
     Aggregate(Vec<NamedExpr>),
     /// `to <sink>`
     To(Ident),
+    /// `detect anomaly in <field> using <algo>(<params>) [warmup <n> events] as <name>`
+    Detect(DetectAst),
     /// A stage of a later version (`lookup`, `join`, …).
     Unsupported(Ident),
     /// A word that is no stage.
     Unknown(Ident),
+}
+
+/// The parts of a `detect` stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetectAst {
+    /// The numeric field watched.
+    pub field: Ident,
+    /// The algorithm (`zscore`, `spike_dip`, `rcf`, `contextual`).
+    pub algorithm: Ident,
+    /// `name: value` parameters, in the order written.
+    pub params: Vec<(Ident, ParamValue)>,
+    /// `warmup <n> events`: the count and its span.
+    pub warmup: Option<(i64, Span)>,
+    /// The name prefixing the added fields (`<name>.score`, `<name>.is_anomaly`).
+    pub name: Ident,
+}
+
+/// A detector parameter's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamValue {
+    /// `95%`, as the fraction 0.95.
+    Percent(f64, Span),
+    /// Any connector-style constant.
+    Value(OptionValueAst),
+}
+
+impl ParamValue {
+    /// Where it was written.
+    pub fn span(&self) -> Span {
+        match self {
+            ParamValue::Percent(_, span) => *span,
+            ParamValue::Value(v) => v.span,
+        }
+    }
 }
 
 /// `name = expr` in `map`.

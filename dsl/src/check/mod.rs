@@ -5,6 +5,7 @@
 //! converted to the engine's [`Expr`]; [`crate::lower`] lays it out as a logical plan.
 
 pub mod connectors;
+mod detect;
 mod durations;
 mod functions;
 mod lints;
@@ -69,6 +70,13 @@ pub(crate) enum Op {
         keys: Vec<usize>,
         kind: WindowKind,
         aggregates: Vec<Aggregate>,
+    },
+    Detect {
+        keys: Vec<usize>,
+        field: usize,
+        detector: weir_engine::ml::DetectorSpec,
+        warmup: u64,
+        name: String,
     },
     Sink(String),
 }

@@ -6,13 +6,22 @@ use weir_engine::schema::{Field, Type};
 use super::names::Names;
 use super::scope::{EventTime, Scope, ScopeField, Ty};
 use super::types::{check_expr, Typed};
-use super::{windows, Ctx, MapAssignment, Op};
+use super::{detect, windows, Ctx, MapAssignment, Op};
 use crate::ast::{ExprKind, Ident, PipelineDecl, StageKind};
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
-const STAGES: [&str; 7] = ["where", "map", "select", "key", "window", "aggregate", "to"];
+const STAGES: [&str; 8] = [
+    "where",
+    "map",
+    "select",
+    "key",
+    "window",
+    "aggregate",
+    "to",
+    "detect",
+];
 
 /// Checks the stages of `p` reading records described by `scope`; returns the checked
 /// operations and the scope of the pipeline's output.
@@ -209,6 +218,12 @@ pub(crate) fn check_pipeline(
                     d = d.with_secondary(w.keyword, "this window is not right before `aggregate`");
                 }
                 cx.push(d);
+            }
+            StageKind::Detect(d) => {
+                let slots: Vec<usize> = keys.iter().filter_map(|k| scope.slot(&k.name)).collect();
+                let (op, out) = detect::check_detect(d, &slots, &scope, cx);
+                ops.extend(op);
+                scope = out;
             }
             StageKind::To(sink) => {
                 if names.resolve_sink(sink, cx) {

@@ -74,3 +74,32 @@ impl DetectorSpec {
         }
     }
 }
+
+impl DetectorSpec {
+    /// The call as `weir explain` prints it, every parameter spelled out.
+    pub fn describe(&self) -> String {
+        match self {
+            DetectorSpec::Zscore(p) => {
+                format!("zscore(window: {}, threshold: {})", p.window, p.threshold)
+            }
+            DetectorSpec::SpikeDip(p) => format!(
+                "spike_dip(confidence: {}, history: {}, mode: {})",
+                p.confidence,
+                p.history,
+                match p.mode {
+                    SpikeMode::Spikes => "spikes",
+                    SpikeMode::Dips => "dips",
+                    SpikeMode::Both => "both",
+                }
+            ),
+            DetectorSpec::Rcf(p) => format!(
+                "rcf(trees: {}, sample: {}, shingle: {}, seed: {}, threshold: {})",
+                p.trees, p.sample, p.shingle, p.seed, p.threshold
+            ),
+            DetectorSpec::Contextual(p) => format!(
+                "contextual(bins: {}, order: {}, learning: {}, short: {}, long: {}, table: {}, threshold: {})",
+                p.bins, p.order, p.learning, p.short, p.long, p.table, p.threshold
+            ),
+        }
+    }
+}

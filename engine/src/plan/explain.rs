@@ -120,6 +120,21 @@ fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
             writeln!(out, "    aggregate {}", aggs.join(", "))?;
             writeln!(out, "    -> {schema}")
         }
+        Stage::Detect {
+            keys,
+            field,
+            detector,
+            warmup,
+            name,
+            schema,
+        } => {
+            writeln!(
+                out,
+                "  detect anomaly in @{field} using {} warmup {warmup} events as {name} per key {keys:?} (exchange by key hash)",
+                detector.describe()
+            )?;
+            writeln!(out, "    -> {schema}")
+        }
         Stage::Sink { sink } => writeln!(out, "  to sink {sink}"),
     }
 }

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::expr::{Aggregate, Expr};
+use crate::ml::DetectorSpec;
 use crate::schema::{Field, Schema, Type};
 
 /// A whole program: its sources, sinks and pipelines, all names resolved.
@@ -181,6 +182,22 @@ pub enum Stage {
         /// Output schema: keys, aggregates, then [`WINDOW_FIELDS`].
         schema: Schema,
     },
+    /// `detect anomaly in <field> using <algo>(…) [warmup n events] as <name>`: one streaming
+    /// detector per key; appends `<name>.score` (f64 in 0..1) and `<name>.is_anomaly` (bool).
+    Detect {
+        /// Key slots (empty: one detector for the whole stream).
+        keys: Vec<usize>,
+        /// Slot of the numeric field watched.
+        field: usize,
+        /// The detector and its parameters.
+        detector: DetectorSpec,
+        /// Events per key that only train the detector (reported as score 0, not anomalous).
+        warmup: u64,
+        /// Prefix of the added fields.
+        name: String,
+        /// Output schema: the input fields, then the two added fields.
+        schema: Schema,
+    },
     /// `to <sink>`: write the records; they also continue to the next stage.
     Sink {
         /// Sink name.
@@ -194,7 +211,8 @@ impl Stage {
         match self {
             Stage::Map { schema, .. }
             | Stage::Select { schema, .. }
-            | Stage::Window { schema, .. } => Some(schema),
+            | Stage::Window { schema, .. }
+            | Stage::Detect { schema, .. } => Some(schema),
             _ => None,
         }
     }
@@ -255,4 +273,12 @@ impl Aggregate {
             (Min | Max | First | Last, None) => Field::nullable(&self.name, Type::Float),
         }
     }
+}
+
+/// The output schema of `detect … as <name>` over `input`.
+pub fn detect_output_schema(input: &Schema, name: &str) -> Schema {
+    let mut fields = input.fields.clone();
+    fields.push(Field::new(&format!("{name}.score"), Type::Float));
+    fields.push(Field::new(&format!("{name}.is_anomaly"), Type::Bool));
+    Schema::new(fields)
 }

@@ -11,6 +11,6 @@ mod logical;
 
 pub use expr::{AggFunc, Aggregate, BinaryOp, Expr, Function, UnaryOp};
 pub use logical::{
-    ConnectorCall, LogicalPlan, OptionValue, PipelineInput, PipelineNode, SinkNode, SourceNode,
-    Stage, WatermarkSpec, WindowKind, WindowSpec, WINDOW_FIELDS,
+    detect_output_schema, ConnectorCall, LogicalPlan, OptionValue, PipelineInput, PipelineNode,
+    SinkNode, SourceNode, Stage, WatermarkSpec, WindowKind, WindowSpec, WINDOW_FIELDS,
 };
