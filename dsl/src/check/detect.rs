@@ -119,7 +119,7 @@ pub(crate) fn check_detect(
     let mut out = scope.clone();
     for suffix in ["score", "is_anomaly"] {
         let name = format!("{}.{suffix}", d.name.name);
-        if scope.slot(&name).is_some() {
+        if ok && scope.slot(&name).is_some() {
             ok = false;
             cx.push(
                 Diagnostic::error(

@@ -193,3 +193,5 @@ pub(crate) fn check(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod detect_tests;
