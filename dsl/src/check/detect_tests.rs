@@ -17,7 +17,8 @@ sink out = stdout()
 ";
 
 fn compiled(stages: &str) -> Result<crate::Compiled, (String, Vec<Diagnostic>)> {
-    let text = format!("{BASE}pipeline p {{ from telemetry | key by device_id {stages} | to out }}\n");
+    let text =
+        format!("{BASE}pipeline p {{ from telemetry | key by device_id {stages} | to out }}\n");
     compile("test.pipe", &text).map_err(|d| (text, d))
 }
 
@@ -53,7 +54,10 @@ fn a_detect_stage_lowers_to_a_keyed_detector_adding_two_fields() {
     else {
         panic!("expected detect, got {stages:?}")
     };
-    assert_eq!((keys.as_slice(), *field, *warmup, name.as_str()), (&[0][..], 1, 20, "spike"));
+    assert_eq!(
+        (keys.as_slice(), *field, *warmup, name.as_str()),
+        (&[0][..], 1, 20, "spike")
+    );
     let DetectorSpec::SpikeDip(p) = detector else {
         panic!("{detector:?}")
     };
@@ -80,7 +84,11 @@ fn defaults_fill_parameters_not_given() {
 
 #[test]
 fn unknown_algorithm_suggests_the_closest() {
-    let shown = expect_one("| detect anomaly in temp using zscor() as a", "P0212", "zscor");
+    let shown = expect_one(
+        "| detect anomaly in temp using zscor() as a",
+        "P0212",
+        "zscor",
+    );
     assert!(shown.contains("did you mean `zscore`?"), "{shown}");
 }
 
@@ -102,9 +110,21 @@ fn parameter_values_are_checked_for_kind_and_range() {
         "150%",
     );
     assert!(shown.contains("percentage"), "{shown}");
-    expect_one("| detect anomaly in temp using spike_dip(history: 0) as a", "P0213", "0");
-    expect_one("| detect anomaly in temp using spike_dip(mode: up) as a", "P0213", "up");
-    expect_one("| detect anomaly in temp using rcf(trees: 2.5) as a", "P0213", "2.5");
+    expect_one(
+        "| detect anomaly in temp using spike_dip(history: 0) as a",
+        "P0213",
+        "0",
+    );
+    expect_one(
+        "| detect anomaly in temp using spike_dip(mode: up) as a",
+        "P0213",
+        "up",
+    );
+    expect_one(
+        "| detect anomaly in temp using rcf(trees: 2.5) as a",
+        "P0213",
+        "2.5",
+    );
     expect_one(
         "| detect anomaly in temp using zscore(window: 10, window: 20) as a",
         "P0213",
@@ -114,8 +134,16 @@ fn parameter_values_are_checked_for_kind_and_range() {
 
 #[test]
 fn the_field_must_exist_and_be_numeric() {
-    expect_one("| detect anomaly in tmp using zscore() as a", "P0203", "tmp");
-    expect_one("| detect anomaly in device_id using zscore() as a", "P0206", "device_id");
+    expect_one(
+        "| detect anomaly in tmp using zscore() as a",
+        "P0203",
+        "tmp",
+    );
+    expect_one(
+        "| detect anomaly in device_id using zscore() as a",
+        "P0206",
+        "device_id",
+    );
 }
 
 #[test]
@@ -130,5 +158,10 @@ fn names_must_not_collide() {
 #[test]
 fn a_malformed_detect_is_a_syntax_error_not_unsupported() {
     let (text, diags) = compiled("| detect anomaly temp using zscore() as a").expect_err("bad");
-    assert_eq!(diags[0].code, "P0001", "{}", render(&diags, "t", &text, false));
+    assert_eq!(
+        diags[0].code,
+        "P0001",
+        "{}",
+        render(&diags, "t", &text, false)
+    );
 }

@@ -192,6 +192,6 @@ pub(crate) fn check(
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod detect_tests;
+#[cfg(test)]
+mod tests;

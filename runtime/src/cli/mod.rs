@@ -1,5 +1,6 @@
 //! The command line: `weir run | check | explain`.
 
+mod bench;
 mod check;
 mod explain;
 mod program;
@@ -44,6 +45,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         error_format: ErrorFormat,
     },
+    /// Benchmarks (`weir bench nab`).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Print the checked logical plan of a .pipe file.
     Explain {
         /// The .pipe file.
@@ -52,6 +56,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `weir bench` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Score every anomaly detector on the Numenta Anomaly Benchmark files present.
+    Nab(bench::NabArgs),
 }
 
 /// Arguments of `weir run`.
@@ -82,5 +93,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(&args),
         Command::Check { file, error_format } => check::check(&file, error_format),
         Command::Explain { file, json } => explain::explain(&file, json),
+        Command::Bench(BenchCommand::Nab(args)) => bench::nab(&args),
     }
 }

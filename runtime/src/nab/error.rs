@@ -31,6 +31,9 @@ pub enum NabError {
         /// What is wrong.
         message: String,
     },
+    /// A detector pipeline did not compile or failed to run.
+    #[error("detector pipeline: {0}")]
+    Pipeline(String),
     /// Something expected is missing (a profile, a file's windows, …).
     #[error("{0}")]
     Missing(String),

@@ -164,3 +164,38 @@ fn earliest_detection_scores_a_tp_and_late_false_positives_cost_a_fp() {
     assert!((best.score - rows[5].weight).abs() < 1e-12);
     assert!((normalised(best.score, -1.0, 1.0) - 50.0 * (best.score + 1.0)).abs() < 1e-9);
 }
+
+/// A detector run as a `.pipe` pipeline gives exactly the scores of the detector called
+/// directly, on 1 and on 4 workers.
+#[test]
+fn pipeline_scores_equal_direct_scores_on_any_worker_count() {
+    let root = nab_root();
+    let corpus = Corpus::load(&root).expect("corpus");
+    let file = corpus
+        .files
+        .iter()
+        .find(|f| f.key == "realKnownCause/rogue_agent_key_hold.csv")
+        .expect("file");
+    let spec = weir_engine::ml::DetectorSpec::SpikeDip(weir_engine::ml::SpikeDipParams {
+        confidence: 0.99,
+        history: 60,
+        mode: weir_engine::ml::SpikeMode::Both,
+    });
+    let mut detector = spec.build();
+    let direct: Vec<f64> = file
+        .values
+        .iter()
+        .map(|&x| detector.update(x).score)
+        .collect();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    for workers in [1, 4] {
+        let piped = run_detector(
+            file,
+            "spike_dip(confidence: 99%, history: 60, mode: both)",
+            workers,
+            scratch.path(),
+        )
+        .expect("pipeline runs");
+        assert_eq!(piped, direct, "{workers} workers");
+    }
+}
