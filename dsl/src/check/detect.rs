@@ -64,6 +64,7 @@ fn params_of(algorithm: &str) -> &'static [(&'static str, Kind)] {
             ("long", Kind::Count(2)),
             ("table", Kind::Count(64)),
             ("threshold", Kind::Fraction),
+            ("quiet", Kind::Count(0)),
         ],
     }
 }
@@ -255,6 +256,7 @@ fn algorithm_spec(d: &DetectAst, cx: &mut Ctx<'_>) -> Option<DetectorSpec> {
                 long: count("long", p.long),
                 table: count("table", p.table),
                 threshold: float("threshold", p.threshold),
+                quiet: count("quiet", p.quiet),
             })
         }
     })

@@ -1,18 +1,22 @@
 //! `contextual`: a sequence-memory detector aimed at the top of the NAB scoreboard, in the
 //! spirit of HTM (Ahmad et al. 2017): values are quantised at a resolution learnt from the
-//! first `learning` events; a bounded table counts which quantum followed each context of
-//! the `order` previous quanta; the raw score is how unexpected the current transition is,
-//! and the reported score is the HTM anomaly likelihood of that raw score on NAB's log scale.
+//! first `learning` events; a bounded hashed table counts how often each quantum occurred
+//! (spatial memory) and which quantum followed each context of the `order` previous quanta
+//! (sequence memory). The raw score is `exp(-count)` of the less familiar of the two (1 for
+//! a never-seen value or transition, fading as it repeats); the reported score is the HTM
+//! anomaly likelihood of the raw score on NAB's log scale, halved for `quiet` events after
+//! an alarm (HTM filters repeated alarms of one episode the same way).
 //!
-//! State per key: a `table`-entry f32 count table, the last `order` quanta, the anomaly
-//! likelihood's `short + long` f64 values, and up to `learning` values while learning.
+//! State per key: a `table`-entry f32 count table (256 KiB by default), the last `order`
+//! quanta, the likelihood's `short + long` f64 values (≈ 40 KiB by default), and up to
+//! `learning` values while learning.
 
 use serde::{Deserialize, Serialize};
 
 use super::likelihood::{log_likelihood, AnomalyLikelihood};
 use super::{Detector, Verdict};
 
-/// Parameters of `contextual(bins: 50, order: 2, learning: 750, threshold: 0.5)`.
+/// Parameters of `contextual(bins: 20, order: 1, learning: 600, quiet: 100)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ContextualParams {
     /// Quanta across the range seen while learning.
@@ -29,18 +33,21 @@ pub struct ContextualParams {
     pub table: usize,
     /// `is_anomaly` when the score reaches this (0.5 is a likelihood of 0.99999).
     pub threshold: f64,
+    /// Events after an anomaly during which scores are halved: one episode, one alarm.
+    pub quiet: usize,
 }
 
 impl Default for ContextualParams {
     fn default() -> Self {
         ContextualParams {
-            bins: 50,
-            order: 2,
+            bins: 20,
+            order: 1,
             learning: 600,
             short: 10,
             long: 5000,
             table: 1 << 16,
             threshold: 0.5,
+            quiet: 100,
         }
     }
 }
@@ -55,6 +62,8 @@ pub struct Contextual {
     counts: Vec<f32>,
     context: Vec<i64>,
     likelihood: AnomalyLikelihood,
+    /// Events since the last anomaly (`usize::MAX`: none yet).
+    since_alarm: usize,
 }
 
 impl Contextual {
@@ -72,14 +81,19 @@ impl Contextual {
             counts: vec![0.0; params.table],
             context: Vec::with_capacity(params.order + 1),
             likelihood: AnomalyLikelihood::new(params.short, params.long, params.learning),
+            since_alarm: usize::MAX,
             params,
         }
     }
 
     fn slot(&self, quantum: i64) -> usize {
+        self.slot_in(&self.context, quantum)
+    }
+
+    fn slot_in(&self, context: &[i64], quantum: i64) -> usize {
         // FxHash-style mixing of the context and the quantum; deterministic everywhere.
-        let mut h: u64 = 0x9E37_79B9_7F4A_7C15;
-        for &q in self.context.iter().chain(std::iter::once(&quantum)) {
+        let mut h: u64 = 0x9E37_79B9_7F4A_7C15 ^ (context.len() as u64);
+        for &q in context.iter().chain(std::iter::once(&quantum)) {
             h = (h.rotate_left(5) ^ (q as u64)).wrapping_mul(0x517C_C1B7_2722_0A95);
         }
         (h % self.counts.len() as u64) as usize
@@ -117,7 +131,16 @@ impl Detector for Contextual {
             return Verdict::NORMAL;
         }
         let raw = self.observe(x);
-        let score = log_likelihood(self.likelihood.update(raw));
+        let mut score = log_likelihood(self.likelihood.update(raw));
+        // Like HTM's redundancy filter: an alarm's own episode does not raise new alarms.
+        if self.since_alarm < self.params.quiet {
+            score *= 0.5;
+        }
+        if score >= self.params.threshold {
+            self.since_alarm = 0;
+        } else {
+            self.since_alarm = self.since_alarm.saturating_add(1);
+        }
         Verdict {
             score,
             is_anomaly: score >= self.params.threshold,
@@ -129,13 +152,18 @@ impl Contextual {
     /// Scores the transition to `x`'s quantum, learns it and moves the context on.
     fn observe(&mut self, x: f64) -> f64 {
         let q = self.quantum(x);
-        let raw = if self.context.len() < self.params.order {
+        let temporal = if self.context.len() < self.params.order {
             0.0
         } else {
             let seen = self.counts[self.slot(q)]
                 + 0.5 * (self.counts[self.slot(q - 1)] + self.counts[self.slot(q + 1)]);
             (-f64::from(seen)).exp()
         };
+        // How new the value itself is, whatever came before it.
+        let spatial_slot = self.slot_in(&[], q);
+        let spatial = (-f64::from(self.counts[spatial_slot])).exp();
+        self.counts[spatial_slot] += 1.0;
+        let raw = temporal.max(spatial);
         if self.context.len() == self.params.order {
             let s = self.slot(q);
             self.counts[s] += 1.0;

@@ -97,8 +97,8 @@ impl DetectorSpec {
                 p.trees, p.sample, p.shingle, p.seed, p.threshold
             ),
             DetectorSpec::Contextual(p) => format!(
-                "contextual(bins: {}, order: {}, learning: {}, short: {}, long: {}, table: {}, threshold: {})",
-                p.bins, p.order, p.learning, p.short, p.long, p.table, p.threshold
+                "contextual(bins: {}, order: {}, learning: {}, short: {}, long: {}, table: {}, threshold: {}, quiet: {})",
+                p.bins, p.order, p.learning, p.short, p.long, p.table, p.threshold, p.quiet
             ),
         }
     }
