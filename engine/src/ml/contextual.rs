@@ -133,9 +133,11 @@ impl Detector for Contextual {
         let raw = self.observe(x);
         let mut score = log_likelihood(self.likelihood.update(raw));
         // Like HTM's redundancy filter: an alarm's own episode does not raise new alarms.
-        if self.since_alarm < self.params.quiet {
+        let quiet = self.since_alarm < self.params.quiet;
+        if quiet {
             score *= 0.5;
         }
+        // A high score inside the quiet period extends it rather than raising a new alarm.
         if score >= self.params.threshold {
             self.since_alarm = 0;
         } else {
@@ -143,7 +145,7 @@ impl Detector for Contextual {
         }
         Verdict {
             score,
-            is_anomaly: score >= self.params.threshold,
+            is_anomaly: !quiet && score >= self.params.threshold,
         }
     }
 }
@@ -201,5 +203,21 @@ mod tests {
             peak = peak.max(d.update(pattern[(i * 5) % pattern.len()] * 0.5 + 9.0).score);
         }
         assert!(peak >= 0.5, "broken pattern peaks at {peak}");
+    }
+
+    #[test]
+    fn one_episode_raises_one_alarm() {
+        let mut d = Contextual::new(ContextualParams {
+            learning: 100,
+            long: 1000,
+            quiet: 50,
+            ..ContextualParams::default()
+        });
+        for i in 0..2000 {
+            d.update(((i % 7) as f64) * 2.0);
+        }
+        // A long run of never-seen values: one alarm, then quiet while it lasts.
+        let alarms = (0..40).filter(|_| d.update(500.0).is_anomaly).count();
+        assert_eq!(alarms, 1);
     }
 }
