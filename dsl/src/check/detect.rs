@@ -87,7 +87,13 @@ pub(crate) fn check_detect(
 ) -> (Option<Op>, Scope) {
     let mut ok = true;
     let field = match scope.lookup(&d.field.name, d.field.span, cx) {
-        Some((slot, Ty { ty, .. })) if matches!(ty, Type::Int | Type::Float) => Some(slot),
+        Some((
+            slot,
+            Ty {
+                ty: Type::Int | Type::Float,
+                ..
+            },
+        )) => Some(slot),
         Some((_, ty)) => {
             cx.push(
                 Diagnostic::error(

@@ -139,12 +139,8 @@ impl Tree {
                 // The cut separates `point` from every point below `node`.
                 let point_left = cut < lo;
                 let parent = n.parent;
-                let mut min = n.min.clone();
-                let mut max = n.max.clone();
-                for d in 0..point.len() {
-                    min[d] = min[d].min(point[d]);
-                    max[d] = max[d].max(point[d]);
-                }
+                let min: Vec<f64> = n.min.iter().zip(point).map(|(a, b)| a.min(*b)).collect();
+                let max: Vec<f64> = n.max.iter().zip(point).map(|(a, b)| a.max(*b)).collect();
                 let count = n.count + 1;
                 let leaf = self.alloc(Tree::leaf(point));
                 let (left, right) = if point_left {
@@ -190,9 +186,9 @@ impl Tree {
         while node != NONE {
             let n = &mut self.nodes[node as usize];
             n.count += delta;
-            for d in 0..point.len() {
-                n.min[d] = n.min[d].min(point[d]);
-                n.max[d] = n.max[d].max(point[d]);
+            for ((lo, hi), &p) in n.min.iter_mut().zip(n.max.iter_mut()).zip(point) {
+                *lo = lo.min(p);
+                *hi = hi.max(p);
             }
             node = n.parent;
         }

@@ -278,7 +278,7 @@ impl Aggregate {
 /// The output schema of `detect … as <name>` over `input`.
 pub fn detect_output_schema(input: &Schema, name: &str) -> Schema {
     let mut fields = input.fields.clone();
-    fields.push(Field::new(&format!("{name}.score"), Type::Float));
-    fields.push(Field::new(&format!("{name}.is_anomaly"), Type::Bool));
+    fields.push(Field::new(format!("{name}.score"), Type::Float));
+    fields.push(Field::new(format!("{name}.is_anomaly"), Type::Bool));
     Schema::new(fields)
 }

@@ -91,8 +91,7 @@ fn numenta_per_file_scores_are_reproduced() {
             let swept = scores_by_threshold(&files, profile.costs);
             let at = swept
                 .iter()
-                .filter(|s| s.threshold >= expected.threshold)
-                .last()
+                .rfind(|s| s.threshold >= expected.threshold)
                 .expect("a threshold at or above");
             assert!((at.score - expected.score).abs() < 1e-9);
             checked += 1;
