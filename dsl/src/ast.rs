@@ -216,6 +216,8 @@ pub enum StageKind {
     To(Ident),
     /// `detect anomaly in <field> using <algo>(<params>) [warmup <n> events] as <name>`
     Detect(DetectAst),
+    /// `forecast <field> horizon <d> [every <d>] using <algo>(<params>) as <name>`
+    Forecast(ForecastAst),
     /// A stage of a later version (`lookup`, `join`, …).
     Unsupported(Ident),
     /// A word that is no stage.
@@ -234,6 +236,23 @@ pub struct DetectAst {
     /// `warmup <n> events`: the count and its span.
     pub warmup: Option<(i64, Span)>,
     /// The name prefixing the added fields (`<name>.score`, `<name>.is_anomaly`).
+    pub name: Ident,
+}
+
+/// The parts of a `forecast` stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForecastAst {
+    /// The numeric field forecast.
+    pub field: Ident,
+    /// How far ahead.
+    pub horizon: DurationAst,
+    /// Model step (`every <d>`), if given.
+    pub every: Option<DurationAst>,
+    /// The algorithm (`holt_winters`).
+    pub algorithm: Ident,
+    /// `name: value` parameters, in the order written.
+    pub params: Vec<(Ident, ParamValue)>,
+    /// The name prefixing the added fields.
     pub name: Ident,
 }
 

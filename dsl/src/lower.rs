@@ -4,7 +4,10 @@
 //! several plan `Map` stages, so each plan stage only reads its own input record: `map a =
 //! x + 1, b = a * 2` means "b from the new a", whatever order the engine evaluates in.
 
-use weir_engine::plan::{detect_output_schema, Expr, LogicalPlan, PipelineNode, Stage, WindowSpec};
+use weir_engine::plan::{
+    detect_output_schema, forecast_output_schema, Expr, LogicalPlan, PipelineNode, Stage,
+    WindowSpec,
+};
 use weir_engine::schema::{Field, Schema};
 
 use crate::check::{CheckedProgram, MapAssignment, Op};
@@ -74,6 +77,21 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
                 field,
                 detector,
                 warmup,
+                name,
+                schema: schema.clone(),
+            });
+        }
+        Op::Forecast {
+            keys,
+            field,
+            params,
+            name,
+        } => {
+            *schema = forecast_output_schema(schema, &name);
+            stages.push(Stage::Forecast {
+                keys,
+                field,
+                params,
                 name,
                 schema: schema.clone(),
             });

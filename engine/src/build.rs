@@ -75,6 +75,14 @@ pub fn build_dataflow<'scope>(
                 } => {
                     stream = ops::detect::build(stream, keys, *field, detector, *warmup);
                 }
+                Stage::Forecast {
+                    keys,
+                    field,
+                    params,
+                    ..
+                } => {
+                    stream = ops::forecast::build(stream, keys, *field, params);
+                }
                 Stage::Sink { sink } => {
                     if let (Some(sink_index), Some(writer)) = (
                         plan.sinks.iter().position(|s| &s.name == sink),

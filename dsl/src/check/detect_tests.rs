@@ -1,4 +1,4 @@
-//! Tests of the `detect` stage: parsing, every diagnostic it can give, and its plan.
+//! Tests of the `detect` and `forecast` stages: parsing, their diagnostics and their plans.
 
 use weir_engine::ml::{DetectorSpec, SpikeMode};
 use weir_engine::plan::Stage;
@@ -163,5 +163,62 @@ fn a_malformed_detect_is_a_syntax_error_not_unsupported() {
         "P0001",
         "{}",
         render(&diags, "t", &text, false)
+    );
+}
+
+#[test]
+fn a_forecast_stage_lowers_with_its_durations_and_three_nullable_fields() {
+    let c = compiled(
+        "| forecast temp horizon 2h every 30m using holt_winters(season: 1d, gamma: 20%) as next",
+    )
+    .unwrap_or_else(|(t, d)| panic!("{}", render(&d, "t", &t, false)));
+    let Stage::Forecast { params, schema, .. } = &c.plan.pipelines[0].stages[1] else {
+        panic!("expected forecast")
+    };
+    assert_eq!(
+        (params.season_ms, params.every_ms, params.horizon_ms),
+        (86_400_000, 1_800_000, 7_200_000)
+    );
+    assert!((params.gamma - 0.2).abs() < 1e-12);
+    let n = schema.fields.len();
+    for (i, part) in ["value", "lower", "upper"].iter().enumerate() {
+        let f = &schema.fields[n - 3 + i];
+        assert_eq!(f.name, format!("next.{part}"));
+        assert!(f.nullable);
+    }
+}
+
+#[test]
+fn forecast_diagnostics() {
+    expect_one(
+        "| forecast temp horizon 2h using holt_winter(season: 1d) as n",
+        "P0212",
+        "holt_winter",
+    );
+    let shown = expect_one(
+        "| forecast temp horizon 2h using holt_winters(seson: 1d) as n",
+        "P0213",
+        "seson",
+    );
+    assert!(shown.contains("did you mean `season`?"), "{shown}");
+    expect_one(
+        "| forecast temp horizon 2h using holt_winters() as n",
+        "P0213",
+        "holt_winters",
+    );
+    expect_one(
+        "| forecast temp horizon 5h using holt_winters(season: 1d) as n",
+        "P0213",
+        "5h",
+    );
+    expect_one(
+        "| forecast temp horizon 2 using holt_winters(season: 1d) as n",
+        "P0301",
+        "2",
+    );
+    expect_one(
+        "| forecast device_id horizon 2h using holt_winters(season: 1d) as n",
+        "P0206",
+        "device_id",
     );
 }

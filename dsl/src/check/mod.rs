@@ -7,6 +7,7 @@
 pub mod connectors;
 mod detect;
 mod durations;
+mod forecast;
 mod functions;
 mod lints;
 mod names;
@@ -76,6 +77,12 @@ pub(crate) enum Op {
         field: usize,
         detector: weir_engine::ml::DetectorSpec,
         warmup: u64,
+        name: String,
+    },
+    Forecast {
+        keys: Vec<usize>,
+        field: usize,
+        params: weir_engine::ml::HoltWintersParams,
         name: String,
     },
     Sink(String),

@@ -6,13 +6,13 @@ use weir_engine::schema::{Field, Type};
 use super::names::Names;
 use super::scope::{EventTime, Scope, ScopeField, Ty};
 use super::types::{check_expr, Typed};
-use super::{detect, windows, Ctx, MapAssignment, Op};
+use super::{detect, forecast, windows, Ctx, MapAssignment, Op};
 use crate::ast::{ExprKind, Ident, PipelineDecl, StageKind};
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
-const STAGES: [&str; 8] = [
+const STAGES: [&str; 9] = [
     "where",
     "map",
     "select",
@@ -21,6 +21,7 @@ const STAGES: [&str; 8] = [
     "aggregate",
     "to",
     "detect",
+    "forecast",
 ];
 
 /// Checks the stages of `p` reading records described by `scope`; returns the checked
@@ -222,6 +223,12 @@ pub(crate) fn check_pipeline(
             StageKind::Detect(d) => {
                 let slots: Vec<usize> = keys.iter().filter_map(|k| scope.slot(&k.name)).collect();
                 let (op, out) = detect::check_detect(d, &slots, &scope, cx);
+                ops.extend(op);
+                scope = out;
+            }
+            StageKind::Forecast(f) => {
+                let slots: Vec<usize> = keys.iter().filter_map(|k| scope.slot(&k.name)).collect();
+                let (op, out) = forecast::check_forecast(f, &slots, &scope, cx);
                 ops.extend(op);
                 scope = out;
             }

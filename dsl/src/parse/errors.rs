@@ -41,6 +41,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
         to_stage => "`to <sink>`",
         detect_stage => "`detect anomaly in <field> using <algorithm>(…) as <name>`",
         detect_param => "a parameter such as `confidence: 95%`",
+        forecast_stage => {
+            "`forecast <field> horizon <duration> using holt_winters(season: <duration>) as <name>`"
+        }
         detect_warmup => "`warmup <n> events`",
         percent_lit => "a percentage such as `95%`",
         window_stage | window_kind | tumbling_window | sliding_window | session_window
@@ -115,6 +118,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_warmup => "`warmup`",
         kw_events => "`events`",
         kw_as => "`as`",
+        kw_horizon => "`horizon`",
         ident_char => "a letter, digit or `_`",
         brace_block | loose_token | assign_eq => return None,
         WHITESPACE | COMMENT => return None,

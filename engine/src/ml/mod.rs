@@ -3,6 +3,7 @@
 //! (`ops::detect`) keeps one detector per key.
 
 pub mod contextual;
+pub mod holt_winters;
 pub mod likelihood;
 pub mod normal;
 pub mod rcf;
@@ -13,6 +14,7 @@ pub mod zscore;
 use serde::{Deserialize, Serialize};
 
 pub use contextual::{Contextual, ContextualParams};
+pub use holt_winters::{Forecast, HoltWinters, HoltWintersParams};
 pub use rcf::{Rcf, RcfParams};
 pub use spike_dip::{SpikeDip, SpikeDipParams, SpikeMode};
 pub use zscore::{Zscore, ZscoreParams};

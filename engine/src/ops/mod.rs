@@ -1,6 +1,7 @@
 //! Timely operators, one family per file.
 
 pub mod detect;
+pub mod forecast;
 pub mod sink;
 pub mod source;
 pub mod stateless;

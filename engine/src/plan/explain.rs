@@ -135,6 +135,26 @@ fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
             )?;
             writeln!(out, "    -> {schema}")
         }
+        Stage::Forecast {
+            keys,
+            field,
+            params,
+            name,
+            schema,
+        } => {
+            writeln!(
+                out,
+                "  forecast @{field} horizon {} every {} using holt_winters(season: {}, alpha: {}, beta: {}, gamma: {}, confidence: {}) as {name} per key {keys:?} (exchange by key hash)",
+                format_duration(params.horizon_ms),
+                format_duration(params.every_ms),
+                format_duration(params.season_ms),
+                params.alpha,
+                params.beta,
+                params.gamma,
+                params.confidence
+            )?;
+            writeln!(out, "    -> {schema}")
+        }
         Stage::Sink { sink } => writeln!(out, "  to sink {sink}"),
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::expr::{Aggregate, Expr};
-use crate::ml::DetectorSpec;
+use crate::ml::{DetectorSpec, HoltWintersParams};
 use crate::schema::{Field, Schema, Type};
 
 /// A whole program: its sources, sinks and pipelines, all names resolved.
@@ -198,6 +198,21 @@ pub enum Stage {
         /// Output schema: the input fields, then the two added fields.
         schema: Schema,
     },
+    /// `forecast <field> horizon <d> [every <d>] using holt_winters(…) as <name>`: one
+    /// model per key; appends `<name>.value`, `<name>.lower`, `<name>.upper` (f64, null
+    /// until a full season has been seen).
+    Forecast {
+        /// Key slots (empty: one model for the whole stream).
+        keys: Vec<usize>,
+        /// Slot of the numeric field forecast.
+        field: usize,
+        /// The model's parameters.
+        params: HoltWintersParams,
+        /// Prefix of the added fields.
+        name: String,
+        /// Output schema: the input fields, then the three added fields.
+        schema: Schema,
+    },
     /// `to <sink>`: write the records; they also continue to the next stage.
     Sink {
         /// Sink name.
@@ -212,7 +227,8 @@ impl Stage {
             Stage::Map { schema, .. }
             | Stage::Select { schema, .. }
             | Stage::Window { schema, .. }
-            | Stage::Detect { schema, .. } => Some(schema),
+            | Stage::Detect { schema, .. }
+            | Stage::Forecast { schema, .. } => Some(schema),
             _ => None,
         }
     }
@@ -280,5 +296,14 @@ pub fn detect_output_schema(input: &Schema, name: &str) -> Schema {
     let mut fields = input.fields.clone();
     fields.push(Field::new(format!("{name}.score"), Type::Float));
     fields.push(Field::new(format!("{name}.is_anomaly"), Type::Bool));
+    Schema::new(fields)
+}
+
+/// The output schema of `forecast … as <name>` over `input`.
+pub fn forecast_output_schema(input: &Schema, name: &str) -> Schema {
+    let mut fields = input.fields.clone();
+    for part in ["value", "lower", "upper"] {
+        fields.push(Field::nullable(format!("{name}.{part}"), Type::Float));
+    }
     Schema::new(fields)
 }

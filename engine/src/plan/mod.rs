@@ -11,6 +11,7 @@ mod logical;
 
 pub use expr::{AggFunc, Aggregate, BinaryOp, Expr, Function, UnaryOp};
 pub use logical::{
-    detect_output_schema, ConnectorCall, LogicalPlan, OptionValue, PipelineInput, PipelineNode,
-    SinkNode, SourceNode, Stage, WatermarkSpec, WindowKind, WindowSpec, WINDOW_FIELDS,
+    detect_output_schema, forecast_output_schema, ConnectorCall, LogicalPlan, OptionValue,
+    PipelineInput, PipelineNode, SinkNode, SourceNode, Stage, WatermarkSpec, WindowKind,
+    WindowSpec, WINDOW_FIELDS,
 };
