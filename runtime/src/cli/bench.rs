@@ -69,7 +69,12 @@ pub(super) fn nab(args: &NabArgs) -> anyhow::Result<ExitCode> {
             scores.push(run_detector(file, call, args.workers, &scratch)?);
         }
         let board = scoreboard(&corpus, &scores, &profiles)?;
-        eprintln!("{call}: {:.1}s", started.elapsed().as_secs_f64());
+        let secs = started.elapsed().as_secs_f64();
+        let rows: usize = corpus.files.iter().map(|f| f.values.len()).sum();
+        eprintln!(
+            "{call}: {secs:.1}s ({:.0} values/s through the pipeline)",
+            rows as f64 / secs.max(1e-9)
+        );
         boards.push((format!("`{call}`"), board));
     }
     let _ = std::fs::remove_dir_all(&scratch);
