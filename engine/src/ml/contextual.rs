@@ -7,7 +7,7 @@
 //! anomaly likelihood of the raw score on NAB's log scale, halved for `quiet` events after
 //! an alarm (HTM filters repeated alarms of one episode the same way).
 //!
-//! State per key: a `table`-entry f32 count table (256 KiB by default), the last `order`
+//! State per key: a `table`-entry f32 count table (16 KiB by default), the last `order`
 //! quanta, the likelihood's `short + long` f64 values (≈ 40 KiB by default), and up to
 //! `learning` values while learning.
 
@@ -45,7 +45,7 @@ impl Default for ContextualParams {
             learning: 600,
             short: 10,
             long: 5000,
-            table: 1 << 16,
+            table: 4096,
             threshold: 0.5,
             quiet: 100,
         }
