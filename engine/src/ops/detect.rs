@@ -1,21 +1,13 @@
-//! `detect anomaly …`: records are exchanged by key hash; each key has its own streaming
-//! detector. Records are buffered until the watermark passes their event time and then fed
-//! to the detectors in event-time order, so a key's detector sees its values in time order
-//! however they arrived (records behind the watermark are fed on arrival).
+//! `detect anomaly …`: each key has its own streaming detector, fed in event-time order by
+//! the keyed ordering operator (`ops::ordered`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hashbrown::HashMap;
-use timely::dataflow::channels::pact::Exchange;
-use timely::dataflow::operators::generic::operator::Operator;
-use timely::dataflow::operators::Capability;
 
 use super::EventStream;
-use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
 use crate::ml::{Detector, DetectorSpec, Verdict};
-use crate::time::EventTime;
 use crate::value::Value;
 
 /// One key's detector and how many values it has seen.
@@ -92,44 +84,9 @@ pub fn build<'scope>(
     spec: &DetectorSpec,
     warmup: u64,
 ) -> EventStream<'scope> {
-    let route_keys: Arc<[usize]> = keys.into();
-    let exchange = Exchange::new(move |e: &Event| {
-        KeyView {
-            record: &e.record,
-            slots: &route_keys,
-        }
-        .route()
-    });
     let mut detectors = Detectors::new(spec.clone(), keys, field, warmup);
-    stream.unary_frontier(exchange, "Detect", move |_cap, _info| {
-        // Pending records by event time, with a capability to emit them at.
-        let mut pending: BTreeMap<EventTime, (Capability<EventTime>, Vec<Event>)> = BTreeMap::new();
-        move |(input, frontier), output| {
-            input.for_each_stamp(|cap, containers| {
-                let Some(&now) = cap.least() else { return };
-                for container in containers {
-                    for event in container.drain(..) {
-                        let at = event.time.max(now);
-                        pending
-                            .entry(at)
-                            .or_insert_with(|| (cap.delayed(&at, 0), Vec::new()))
-                            .1
-                            .push(event);
-                    }
-                }
-            });
-            while let Some(entry) = pending.first_entry() {
-                if frontier.less_equal(entry.key()) {
-                    break;
-                }
-                let (cap, mut events) = entry.remove();
-                let mut session = output.session(&cap);
-                for event in &mut events {
-                    detectors.apply(&mut event.record);
-                }
-                session.give_container(&mut events);
-            }
-        }
+    super::ordered::build(stream, keys, "Detect", move |event| {
+        detectors.apply(&mut event.record)
     })
 }
 

@@ -1,16 +1,11 @@
-//! `forecast …`: records are exchanged by key hash; each key has its own Holt-Winters model,
-//! fed in event-time order once the watermark passes a record (as `detect` does).
+//! `forecast …`: each key has its own Holt-Winters model, fed in event-time order by the
+//! keyed ordering operator (`ops::ordered`).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hashbrown::HashMap;
-use timely::dataflow::channels::pact::Exchange;
-use timely::dataflow::operators::generic::operator::Operator;
-use timely::dataflow::operators::Capability;
 
 use super::EventStream;
-use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
 use crate::ml::{HoltWinters, HoltWintersParams};
 use crate::time::EventTime;
@@ -73,42 +68,8 @@ pub fn build<'scope>(
     field: usize,
     params: &HoltWintersParams,
 ) -> EventStream<'scope> {
-    let route_keys: Arc<[usize]> = keys.into();
-    let exchange = Exchange::new(move |e: &Event| {
-        KeyView {
-            record: &e.record,
-            slots: &route_keys,
-        }
-        .route()
-    });
     let mut models = Forecasters::new(params.clone(), keys, field);
-    stream.unary_frontier(exchange, "Forecast", move |_cap, _info| {
-        let mut pending: BTreeMap<EventTime, (Capability<EventTime>, Vec<Event>)> = BTreeMap::new();
-        move |(input, frontier), output| {
-            input.for_each_stamp(|cap, containers| {
-                let Some(&now) = cap.least() else { return };
-                for container in containers {
-                    for event in container.drain(..) {
-                        let at = event.time.max(now);
-                        pending
-                            .entry(at)
-                            .or_insert_with(|| (cap.delayed(&at, 0), Vec::new()))
-                            .1
-                            .push(event);
-                    }
-                }
-            });
-            while let Some(entry) = pending.first_entry() {
-                if frontier.less_equal(entry.key()) {
-                    break;
-                }
-                let (cap, mut events) = entry.remove();
-                let mut session = output.session(&cap);
-                for event in &mut events {
-                    models.apply(event.time, &mut event.record);
-                }
-                session.give_container(&mut events);
-            }
-        }
+    super::ordered::build(stream, keys, "Forecast", move |event| {
+        models.apply(event.time, &mut event.record)
     })
 }

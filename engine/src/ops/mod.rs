@@ -2,6 +2,7 @@
 
 pub mod detect;
 pub mod forecast;
+pub mod ordered;
 pub mod sink;
 pub mod source;
 pub mod stateless;
