@@ -130,7 +130,8 @@ fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
         } => {
             writeln!(
                 out,
-                "  detect anomaly in @{field} using {} warmup {warmup} events as {name} per key {keys:?} (exchange by key hash)",
+                "  detect anomaly in {}@{field} using {} warmup {warmup} events as {name} per key {keys:?} (exchange by key hash)",
+                schema.fields.get(*field).map_or("?", |f| f.name.as_str()),
                 detector.describe()
             )?;
             writeln!(out, "    -> {schema}")
@@ -144,7 +145,8 @@ fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
         } => {
             writeln!(
                 out,
-                "  forecast @{field} horizon {} every {} using holt_winters(season: {}, alpha: {}, beta: {}, gamma: {}, confidence: {}) as {name} per key {keys:?} (exchange by key hash)",
+                "  forecast {}@{field} horizon {} every {} using holt_winters(season: {}, alpha: {}, beta: {}, gamma: {}, confidence: {}) as {name} per key {keys:?} (exchange by key hash)",
+                schema.fields.get(*field).map_or("?", |f| f.name.as_str()),
                 format_duration(params.horizon_ms),
                 format_duration(params.every_ms),
                 format_duration(params.season_ms),
