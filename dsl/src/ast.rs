@@ -262,6 +262,10 @@ pub enum StageKind {
     To(Ident),
     /// `lookup <table> on <field> [on miss …]`
     Lookup(LookupAst),
+    /// `detect anomaly in <field> using <algo>(<params>) [warmup <n> events] as <name>`
+    Detect(DetectAst),
+    /// `forecast <field> horizon <d> [every <d>] using <algo>(<params>) as <name>`
+    Forecast(ForecastAst),
     /// A stage of a later version (`lookup`, `join`, …).
     Unsupported(Ident),
     /// A word that is no stage.
@@ -297,6 +301,57 @@ pub enum MissKind {
     KeepNull,
     /// `on miss to <sink>`
     To(Ident),
+}
+
+/// The parts of a `detect` stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DetectAst {
+    /// The numeric field watched.
+    pub field: Ident,
+    /// The algorithm (`zscore`, `spike_dip`, `rcf`, `contextual`).
+    pub algorithm: Ident,
+    /// `name: value` parameters, in the order written.
+    pub params: Vec<(Ident, ParamValue)>,
+    /// `warmup <n> events`: the count and its span.
+    pub warmup: Option<(i64, Span)>,
+    /// The name prefixing the added fields (`<name>.score`, `<name>.is_anomaly`).
+    pub name: Ident,
+}
+
+/// The parts of a `forecast` stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForecastAst {
+    /// The numeric field forecast.
+    pub field: Ident,
+    /// How far ahead.
+    pub horizon: DurationAst,
+    /// Model step (`every <d>`), if given.
+    pub every: Option<DurationAst>,
+    /// The algorithm (`holt_winters`).
+    pub algorithm: Ident,
+    /// `name: value` parameters, in the order written.
+    pub params: Vec<(Ident, ParamValue)>,
+    /// The name prefixing the added fields.
+    pub name: Ident,
+}
+
+/// A detector parameter's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamValue {
+    /// `95%`, as the fraction 0.95.
+    Percent(f64, Span),
+    /// Any connector-style constant.
+    Value(OptionValueAst),
+}
+
+impl ParamValue {
+    /// Where it was written.
+    pub fn span(&self) -> Span {
+        match self {
+            ParamValue::Percent(_, span) => *span,
+            ParamValue::Value(v) => v.span,
+        }
+    }
 }
 
 /// `name = expr` in `map`.

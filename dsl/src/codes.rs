@@ -47,6 +47,11 @@ pub const MISSING_NAME: &str = "P0209";
 pub const MISPLACED_AGGREGATE: &str = "P0210";
 /// The type of an expression cannot be known (a field set to plain `null`).
 pub const UNKNOWN_TYPE_OF_NULL: &str = "P0211";
+/// `detect … using <algorithm>` names no known anomaly detector.
+pub const UNKNOWN_DETECTOR: &str = "P0212";
+/// A detector parameter that does not exist, is repeated, or has a value of the wrong kind
+/// or range (`confidence: 150%`, `history: 0`).
+pub const BAD_DETECTOR_PARAMETER: &str = "P0213";
 
 /// A bare number where a duration is needed (`window tumbling 60` → `60s`).
 pub const DURATION_WITHOUT_UNIT: &str = "P0301";

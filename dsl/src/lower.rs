@@ -4,7 +4,10 @@
 //! several plan `Map` stages, so each plan stage only reads its own input record: `map a =
 //! x + 1, b = a * 2` means "b from the new a", whatever order the engine evaluates in.
 
-use weir_engine::plan::{Expr, LogicalPlan, PipelineNode, Stage, WindowSpec};
+use weir_engine::plan::{
+    detect_output_schema, forecast_output_schema, Expr, LogicalPlan, PipelineNode, Stage,
+    WindowSpec,
+};
 use weir_engine::schema::{Field, Schema};
 
 use crate::check::{CheckedProgram, MapAssignment, Op};
@@ -60,6 +63,38 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
                 keys,
                 window: spec,
                 aggregates,
+                schema: schema.clone(),
+            });
+        }
+        Op::Detect {
+            keys,
+            field,
+            detector,
+            warmup,
+            name,
+        } => {
+            *schema = detect_output_schema(schema, &name);
+            stages.push(Stage::Detect {
+                keys,
+                field,
+                detector,
+                warmup,
+                name,
+                schema: schema.clone(),
+            });
+        }
+        Op::Forecast {
+            keys,
+            field,
+            params,
+            name,
+        } => {
+            *schema = forecast_output_schema(schema, &name);
+            stages.push(Stage::Forecast {
+                keys,
+                field,
+                params,
+                name,
                 schema: schema.clone(),
             });
         }

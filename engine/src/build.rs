@@ -71,6 +71,23 @@ pub fn build_dataflow<'scope>(
                         Arc::clone(ctx),
                     );
                 }
+                Stage::Detect {
+                    keys,
+                    field,
+                    detector,
+                    warmup,
+                    ..
+                } => {
+                    stream = ops::detect::build(stream, keys, *field, detector, *warmup);
+                }
+                Stage::Forecast {
+                    keys,
+                    field,
+                    params,
+                    ..
+                } => {
+                    stream = ops::forecast::build(stream, keys, *field, params);
+                }
                 Stage::Sink { sink } => {
                     if let (Some(sink_index), Some(writer)) = (
                         plan.sinks.iter().position(|s| &s.name == sink),

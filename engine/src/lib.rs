@@ -22,6 +22,7 @@ pub mod expression;
 pub mod io;
 pub mod key;
 pub mod metrics;
+pub mod ml;
 pub mod ops;
 pub mod plan;
 pub mod run;

@@ -20,10 +20,16 @@ pub fn format_timestamp(ms: EventTime) -> String {
 }
 
 /// Parses an RFC 3339 timestamp (`2024-05-01T10:00:05Z`, offsets allowed) to epoch ms.
+/// A naive `2024-05-01 10:00:05[.fff]` (as in NAB and many CSV exports) is read as UTC.
 pub fn parse_timestamp(text: &str) -> Option<EventTime> {
-    DateTime::parse_from_rfc3339(text.trim())
-        .ok()
+    let text = text.trim();
+    DateTime::parse_from_rfc3339(text)
         .map(|t| t.timestamp_millis())
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+                .map(|t| t.and_utc().timestamp_millis())
+        })
+        .ok()
 }
 
 /// Formats a duration in the largest unit that divides it (`90s`, `1m`, `250ms`).

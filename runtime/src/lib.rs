@@ -5,3 +5,4 @@ pub mod cli;
 pub mod connectors;
 pub mod format;
 pub mod launch;
+pub mod nab;

@@ -419,21 +419,32 @@ fn every_example_runs_on_a_local_cluster() {
             .expect("weir starts");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{} failed:\n{stderr}", file.display());
-        // `--limit` holds for the whole cluster: the processes read their shares of it.
-        let sources = std::fs::read_to_string(&file)
-            .expect("read example")
-            .lines()
-            .filter(|l| l.starts_with("source "))
-            .count();
-        let summary = format!(
-            "weir: local cluster of 2 processes × 1 worker(s): read {} records",
-            20_000 * sources
-        );
-        assert!(
-            stderr.contains(&summary),
-            "{}: no `{summary}`:\n{stderr}",
-            file.display()
-        );
+        // `--limit` holds for the whole cluster: the processes read their shares of it,
+        // so the cluster reads exactly what one process reads with the same limit.
+        let single = weir(root)
+            .arg("run")
+            .arg(&file)
+            .args(["--workers", "1", "--limit", "20000"])
+            .output()
+            .expect("weir starts");
+        let single_err = String::from_utf8_lossy(&single.stderr);
+        assert!(single.status.success(), "{}:\n{single_err}", file.display());
+        let read = |text: &str, prefix: &str| -> u64 {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(prefix))
+                .unwrap_or_else(|| panic!("{}: no `{prefix}` line:\n{text}", file.display()));
+            let after = &line[line.find(" read ").expect("read count") + 6..];
+            after
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("a count")
+        };
+        let alone = read(&single_err, "weir: read");
+        let together = read(&stderr, "weir: local cluster of 2 processes");
+        assert!(alone > 0, "{}: read nothing", file.display());
+        assert_eq!(together, alone, "{}:\n{stderr}", file.display());
     }
 }
 

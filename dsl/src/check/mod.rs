@@ -5,7 +5,9 @@
 //! converted to the engine's [`Expr`]; [`crate::lower`] lays it out as a logical plan.
 
 pub mod connectors;
+mod detect;
 mod durations;
+mod forecast;
 mod functions;
 mod lints;
 mod names;
@@ -74,6 +76,19 @@ pub(crate) enum Op {
         keys: Vec<usize>,
         spec: WindowSpec,
         aggregates: Vec<Aggregate>,
+    },
+    Detect {
+        keys: Vec<usize>,
+        field: usize,
+        detector: weir_engine::ml::DetectorSpec,
+        warmup: u64,
+        name: String,
+    },
+    Forecast {
+        keys: Vec<usize>,
+        field: usize,
+        params: weir_engine::ml::HoltWintersParams,
+        name: String,
     },
     Sink(String),
     /// `lookup`: the key slot and the fields appended.
@@ -202,6 +217,8 @@ pub(crate) fn check(
     }
 }
 
+#[cfg(test)]
+mod detect_tests;
 #[cfg(test)]
 mod tables_tests;
 #[cfg(test)]

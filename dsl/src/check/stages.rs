@@ -6,13 +6,13 @@ use weir_engine::schema::{Field, Type};
 use super::names::Names;
 use super::scope::{EventTime, Scope, ScopeField, Ty};
 use super::types::{check_expr, Typed};
-use super::{windows, Ctx, MapAssignment, Op};
+use super::{detect, forecast, windows, Ctx, MapAssignment, Op};
 use crate::ast::{ExprKind, Ident, PipelineDecl, StageKind};
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
-const STAGES: [&str; 8] = [
+const STAGES: [&str; 10] = [
     "where",
     "map",
     "select",
@@ -21,6 +21,8 @@ const STAGES: [&str; 8] = [
     "aggregate",
     "to",
     "lookup",
+    "detect",
+    "forecast",
 ];
 
 /// Checks the stages of `p` reading records described by `scope`; returns the checked
@@ -219,6 +221,18 @@ pub(crate) fn check_pipeline(
                     d = d.with_secondary(w.keyword, "this window is not right before `aggregate`");
                 }
                 cx.push(d);
+            }
+            StageKind::Detect(d) => {
+                let slots: Vec<usize> = keys.iter().filter_map(|k| scope.slot(&k.name)).collect();
+                let (op, out) = detect::check_detect(d, &slots, &scope, cx);
+                ops.extend(op);
+                scope = out;
+            }
+            StageKind::Forecast(f) => {
+                let slots: Vec<usize> = keys.iter().filter_map(|k| scope.slot(&k.name)).collect();
+                let (op, out) = forecast::check_forecast(f, &slots, &scope, cx);
+                ops.extend(op);
+                scope = out;
             }
             StageKind::To(sink) => {
                 if names.resolve_sink(sink, cx) {

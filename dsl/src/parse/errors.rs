@@ -52,6 +52,13 @@ fn describe(rule: Rule) -> Option<&'static str> {
         key_by_stage => "`key by <field>`",
         aggregate_stage => "an aggregate such as `n = count()`",
         to_stage => "`to <sink>`",
+        detect_stage => "`detect anomaly in <field> using <algorithm>(…) as <name>`",
+        detect_param => "a parameter such as `confidence: 95%`",
+        forecast_stage => {
+            "`forecast <field> horizon <duration> using holt_winters(season: <duration>) as <name>`"
+        }
+        detect_warmup => "`warmup <n> events`",
+        percent_lit => "a percentage such as `95%`",
         window_stage | window_kind | tumbling_window | sliding_window | session_window
         | global_window | unknown_window => "a window kind such as `tumbling 1m`",
         window_clause | emit_clause | allow_late_clause | accumulation_mode | late_to_clause
@@ -155,6 +162,11 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_expect => "`expect`",
         kw_between => "`between`",
         kw_in => "`in`",
+        kw_anomaly => "`anomaly`",
+        kw_using => "`using`",
+        kw_warmup => "`warmup`",
+        kw_as => "`as`",
+        kw_horizon => "`horizon`",
         ident_char => "a letter, digit or `_`",
         brace_block | loose_token | assign_eq => return None,
         WHITESPACE | COMMENT => return None,

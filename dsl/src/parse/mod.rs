@@ -643,6 +643,8 @@ impl Builder {
                 })
             }
             Rule::window_stage => StageKind::Window(self.window(children)),
+            Rule::detect_stage => StageKind::Detect(self.detect(children)),
+            Rule::forecast_stage => StageKind::Forecast(self.forecast(children)),
             Rule::future_stage => {
                 let kw = children.next().expect("invariant: future stage keyword");
                 keyword = span_of(&kw);
@@ -658,6 +660,74 @@ impl Builder {
             kind,
             span,
             keyword,
+        }
+    }
+
+    fn forecast<'i>(&mut self, children: impl Iterator<Item = Pair<'i, Rule>>) -> ForecastAst {
+        let mut parts = children.filter(|p| !is_keyword(p.as_rule()));
+        let field = ident_of(&parts.next().expect("invariant: forecast field"));
+        let horizon = self.duration(parts.next().expect("invariant: forecast horizon"));
+        let mut every = None;
+        let mut algorithm = None;
+        let mut params = Vec::new();
+        let mut name = None;
+        for p in parts {
+            match p.as_rule() {
+                Rule::dur_value => every = Some(self.duration(p)),
+                Rule::detect_param => params.push(self.param(p)),
+                _ if algorithm.is_none() => algorithm = Some(ident_of(&p)),
+                _ => name = Some(ident_of(&p)),
+            }
+        }
+        ForecastAst {
+            field,
+            horizon,
+            every,
+            algorithm: algorithm.expect("invariant: forecast algorithm"),
+            params,
+            name: name.expect("invariant: forecast ends with `as <name>`"),
+        }
+    }
+
+    fn param(&mut self, p: Pair<'_, Rule>) -> (Ident, ParamValue) {
+        let mut kv = p.into_inner();
+        let key = ident_of(&kv.next().expect("invariant: parameter name"));
+        let v = kv.next().expect("invariant: parameter value");
+        let value = if v.as_rule() == Rule::percent_lit {
+            let text = v.as_str().trim_end_matches('%').replace('_', "");
+            ParamValue::Percent(text.parse::<f64>().unwrap_or(f64::NAN) / 100.0, span_of(&v))
+        } else {
+            ParamValue::Value(self.option_value(v))
+        };
+        (key, value)
+    }
+
+    fn detect<'i>(&mut self, children: impl Iterator<Item = Pair<'i, Rule>>) -> DetectAst {
+        let mut parts = children.filter(|p| !is_keyword(p.as_rule()));
+        let field = ident_of(&parts.next().expect("invariant: detect field"));
+        let algorithm = ident_of(&parts.next().expect("invariant: detect algorithm"));
+        let mut params = Vec::new();
+        let mut warmup = None;
+        let mut name = None;
+        for p in parts {
+            match p.as_rule() {
+                Rule::detect_param => params.push(self.param(p)),
+                Rule::detect_warmup => {
+                    if let Some(n) = significant(p).next() {
+                        if let Some(Literal::Int(i)) = self.literal(&n) {
+                            warmup = Some((i, span_of(&n)));
+                        }
+                    }
+                }
+                _ => name = Some(ident_of(&p)),
+            }
+        }
+        DetectAst {
+            field,
+            algorithm,
+            params,
+            warmup,
+            name: name.expect("invariant: detect ends with `as <name>`"),
         }
     }
 

@@ -1,6 +1,9 @@
 //! Timely operators, one family per file.
 
+pub mod detect;
+pub mod forecast;
 pub mod lookup;
+pub mod ordered;
 pub mod sink;
 pub mod source;
 pub mod stateless;

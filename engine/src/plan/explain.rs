@@ -142,6 +142,43 @@ fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
             writeln!(out, "    aggregate {}", aggs.join(", "))?;
             writeln!(out, "    -> {schema}")
         }
+        Stage::Detect {
+            keys,
+            field,
+            detector,
+            warmup,
+            name,
+            schema,
+        } => {
+            writeln!(
+                out,
+                "  detect anomaly in {}@{field} using {} warmup {warmup} events as {name} per key {keys:?} (exchange by key hash)",
+                schema.fields.get(*field).map_or("?", |f| f.name.as_str()),
+                detector.describe()
+            )?;
+            writeln!(out, "    -> {schema}")
+        }
+        Stage::Forecast {
+            keys,
+            field,
+            params,
+            name,
+            schema,
+        } => {
+            writeln!(
+                out,
+                "  forecast {}@{field} horizon {} every {} using holt_winters(season: {}, alpha: {}, beta: {}, gamma: {}, confidence: {}) as {name} per key {keys:?} (exchange by key hash)",
+                schema.fields.get(*field).map_or("?", |f| f.name.as_str()),
+                format_duration(params.horizon_ms),
+                format_duration(params.every_ms),
+                format_duration(params.season_ms),
+                params.alpha,
+                params.beta,
+                params.gamma,
+                params.confidence
+            )?;
+            writeln!(out, "    -> {schema}")
+        }
         Stage::Sink { sink } => writeln!(out, "  to sink {sink}"),
         Stage::Lookup {
             table,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::expr::{Aggregate, Expr};
 use super::test_case::TestCase;
 use super::window::WindowSpec;
+use crate::ml::{DetectorSpec, HoltWintersParams};
 use crate::schema::{Field, Schema, Type};
 
 /// A whole program: its sources, sinks and pipelines, all names resolved.
@@ -252,6 +253,37 @@ pub enum Stage {
         /// Output schema: keys, aggregates, then [`WINDOW_FIELDS`].
         schema: Schema,
     },
+    /// `detect anomaly in <field> using <algo>(…) [warmup n events] as <name>`: one streaming
+    /// detector per key; appends `<name>.score` (f64 in 0..1) and `<name>.is_anomaly` (bool).
+    Detect {
+        /// Key slots (empty: one detector for the whole stream).
+        keys: Vec<usize>,
+        /// Slot of the numeric field watched.
+        field: usize,
+        /// The detector and its parameters.
+        detector: DetectorSpec,
+        /// Events per key that only train the detector (reported as score 0, not anomalous).
+        warmup: u64,
+        /// Prefix of the added fields.
+        name: String,
+        /// Output schema: the input fields, then the two added fields.
+        schema: Schema,
+    },
+    /// `forecast <field> horizon <d> [every <d>] using holt_winters(…) as <name>`: one
+    /// model per key; appends `<name>.value`, `<name>.lower`, `<name>.upper` (f64, null
+    /// until a full season has been seen).
+    Forecast {
+        /// Key slots (empty: one model for the whole stream).
+        keys: Vec<usize>,
+        /// Slot of the numeric field forecast.
+        field: usize,
+        /// The model's parameters.
+        params: HoltWintersParams,
+        /// Prefix of the added fields.
+        name: String,
+        /// Output schema: the input fields, then the three added fields.
+        schema: Schema,
+    },
     /// `to <sink>`: write the records; they also continue to the next stage.
     Sink {
         /// Sink name.
@@ -277,7 +309,9 @@ impl Stage {
             Stage::Map { schema, .. }
             | Stage::Select { schema, .. }
             | Stage::Window { schema, .. }
-            | Stage::Lookup { schema, .. } => Some(schema),
+            | Stage::Lookup { schema, .. }
+            | Stage::Detect { schema, .. }
+            | Stage::Forecast { schema, .. } => Some(schema),
             _ => None,
         }
     }
@@ -296,4 +330,21 @@ impl Aggregate {
             (Min | Max | First | Last, None) => Field::nullable(&self.name, Type::Float),
         }
     }
+}
+
+/// The output schema of `detect … as <name>` over `input`.
+pub fn detect_output_schema(input: &Schema, name: &str) -> Schema {
+    let mut fields = input.fields.clone();
+    fields.push(Field::new(format!("{name}.score"), Type::Float));
+    fields.push(Field::new(format!("{name}.is_anomaly"), Type::Bool));
+    Schema::new(fields)
+}
+
+/// The output schema of `forecast … as <name>` over `input`.
+pub fn forecast_output_schema(input: &Schema, name: &str) -> Schema {
+    let mut fields = input.fields.clone();
+    for part in ["value", "lower", "upper"] {
+        fields.push(Field::nullable(format!("{name}.{part}"), Type::Float));
+    }
+    Schema::new(fields)
 }

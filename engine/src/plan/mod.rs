@@ -13,8 +13,8 @@ mod window;
 
 pub use expr::{AggFunc, Aggregate, BinaryOp, Expr, Function, UnaryOp};
 pub use logical::{
-    ConnectorCall, LogicalPlan, OptionValue, PipelineInput, PipelineNode, SinkNode, SourceNode,
-    Stage, WatermarkSpec,
+    detect_output_schema, forecast_output_schema, ConnectorCall, LogicalPlan, OptionValue,
+    PipelineInput, PipelineNode, SinkNode, SourceNode, Stage, WatermarkSpec,
 };
 pub use logical::{LookupMiss, TableNode, TableRefresh};
 pub use test_case::{ExpectedField, TestAction, TestCase, TestStep};

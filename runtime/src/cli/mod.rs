@@ -1,5 +1,6 @@
 //! The command line: `weir run | check | explain | test`.
 
+mod bench;
 mod check;
 mod explain;
 mod program;
@@ -55,6 +56,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         error_format: ErrorFormat,
     },
+    /// Benchmarks (`weir bench nab`).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Print the checked logical plan of a .pipe file.
     Explain {
         /// The .pipe file.
@@ -63,6 +67,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `weir bench` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Score every anomaly detector on the Numenta Anomaly Benchmark files present.
+    Nab(bench::NabArgs),
 }
 
 /// Arguments of `weir run`.
@@ -126,5 +137,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             files,
             error_format,
         } => test::test(&files, error_format),
+        Command::Bench(BenchCommand::Nab(args)) => bench::nab(&args),
     }
 }

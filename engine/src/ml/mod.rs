@@ -1,0 +1,107 @@
+//! Streaming anomaly detectors: one per file, each a small deterministic state machine fed
+//! one value at a time, with a documented bounded state per key. The `detect` operator
+//! (`ops::detect`) keeps one detector per key.
+
+pub mod contextual;
+pub mod holt_winters;
+pub mod likelihood;
+pub mod normal;
+pub mod rcf;
+pub mod rolling;
+pub mod spike_dip;
+pub mod zscore;
+
+use serde::{Deserialize, Serialize};
+
+pub use contextual::{Contextual, ContextualParams};
+pub use holt_winters::{Forecast, HoltWinters, HoltWintersParams};
+pub use rcf::{Rcf, RcfParams};
+pub use spike_dip::{SpikeDip, SpikeDipParams, SpikeMode};
+pub use zscore::{Zscore, ZscoreParams};
+
+/// What a detector says about one value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Verdict {
+    /// Anomaly score in [0, 1].
+    pub score: f64,
+    /// Whether the detector's own decision rule flags the value.
+    pub is_anomaly: bool,
+}
+
+impl Verdict {
+    /// Score 0, not an anomaly (while a detector is still learning).
+    pub const NORMAL: Verdict = Verdict {
+        score: 0.0,
+        is_anomaly: false,
+    };
+}
+
+/// A streaming detector: sees every value of one key once, in time order.
+pub trait Detector: Send {
+    /// Scores `x` against what came before, then learns it.
+    fn update(&mut self, x: f64) -> Verdict;
+}
+
+/// A detector and its parameters, as the plan carries it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DetectorSpec {
+    /// `zscore(…)`
+    Zscore(ZscoreParams),
+    /// `spike_dip(…)`
+    SpikeDip(SpikeDipParams),
+    /// `rcf(…)`
+    Rcf(RcfParams),
+    /// `contextual(…)`
+    Contextual(ContextualParams),
+}
+
+impl DetectorSpec {
+    /// The algorithm's name in the language.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DetectorSpec::Zscore(_) => "zscore",
+            DetectorSpec::SpikeDip(_) => "spike_dip",
+            DetectorSpec::Rcf(_) => "rcf",
+            DetectorSpec::Contextual(_) => "contextual",
+        }
+    }
+
+    /// A fresh detector.
+    pub fn build(&self) -> Box<dyn Detector> {
+        match self {
+            DetectorSpec::Zscore(p) => Box::new(Zscore::new(p.clone())),
+            DetectorSpec::SpikeDip(p) => Box::new(SpikeDip::new(p.clone())),
+            DetectorSpec::Rcf(p) => Box::new(Rcf::new(p.clone())),
+            DetectorSpec::Contextual(p) => Box::new(Contextual::new(p.clone())),
+        }
+    }
+}
+
+impl DetectorSpec {
+    /// The call as `weir explain` prints it, every parameter spelled out.
+    pub fn describe(&self) -> String {
+        match self {
+            DetectorSpec::Zscore(p) => {
+                format!("zscore(window: {}, threshold: {})", p.window, p.threshold)
+            }
+            DetectorSpec::SpikeDip(p) => format!(
+                "spike_dip(confidence: {}, history: {}, mode: {})",
+                p.confidence,
+                p.history,
+                match p.mode {
+                    SpikeMode::Spikes => "spikes",
+                    SpikeMode::Dips => "dips",
+                    SpikeMode::Both => "both",
+                }
+            ),
+            DetectorSpec::Rcf(p) => format!(
+                "rcf(trees: {}, sample: {}, shingle: {}, seed: {}, threshold: {})",
+                p.trees, p.sample, p.shingle, p.seed, p.threshold
+            ),
+            DetectorSpec::Contextual(p) => format!(
+                "contextual(bins: {}, order: {}, learning: {}, short: {}, long: {}, table: {}, threshold: {}, quiet: {})",
+                p.bins, p.order, p.learning, p.short, p.long, p.table, p.threshold, p.quiet
+            ),
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! A keyed operator that sees each key's records in event-time order: records are exchanged
+//! by key hash, buffered until the watermark (the input frontier) passes their event time,
+//! then handed to `apply` oldest first and sent on at that time. Records already behind the
+//! watermark on arrival are handed over with the next batch, in arrival order. Used by the
+//! stateful per-key models (`detect`, `forecast`), whose results depend on order.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::operators::Capability;
+
+use super::EventStream;
+use crate::event::Event;
+use crate::key::KeyView;
+use crate::time::EventTime;
+
+/// Builds the operator; `apply` may change each record in place.
+pub fn build<'scope>(
+    stream: EventStream<'scope>,
+    keys: &[usize],
+    name: &str,
+    mut apply: impl FnMut(&mut Event) + 'static,
+) -> EventStream<'scope> {
+    let route_keys: Arc<[usize]> = keys.into();
+    let exchange = Exchange::new(move |e: &Event| {
+        KeyView {
+            record: &e.record,
+            slots: &route_keys,
+        }
+        .route()
+    });
+    stream.unary_frontier(exchange, name, move |_cap, _info| {
+        let mut pending: BTreeMap<EventTime, (Capability<EventTime>, Vec<Event>)> = BTreeMap::new();
+        move |(input, frontier), output| {
+            input.for_each_stamp(|cap, containers| {
+                let Some(&now) = cap.least() else { return };
+                for container in containers {
+                    for event in container.drain(..) {
+                        let at = event.time.max(now);
+                        pending
+                            .entry(at)
+                            .or_insert_with(|| (cap.delayed(&at, 0), Vec::new()))
+                            .1
+                            .push(event);
+                    }
+                }
+            });
+            while let Some(entry) = pending.first_entry() {
+                if frontier.less_equal(entry.key()) {
+                    break;
+                }
+                let (cap, mut events) = entry.remove();
+                for event in &mut events {
+                    apply(event);
+                }
+                output.session(&cap).give_container(&mut events);
+            }
+        }
+    })
+}

@@ -1,0 +1,41 @@
+//! `weir bench nab` end to end: a detector runs as a pipeline over the NAB files in
+//! `../shared/data/nab` and the table puts it beside Numenta HTM.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn bench_nab_prints_a_scoreboard_beside_numenta() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("runtime/ has a parent");
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["bench", "nab", "--detector", "zscore"])
+        .current_dir(root)
+        .output()
+        .expect("weir starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("NAB: 12 files, 23 windows"), "{stderr}");
+    // HTM on these 12 files, from the official per-file scores (see BENCHMARKS.md).
+    assert!(
+        stdout.contains("| Numenta HTM (official, same files) | 62.61 | 58.48 | 67.83 |"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| `zscore(window: 6400, threshold: 3.0)` | 11.80"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bench_nab_names_a_missing_corpus() {
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["bench", "nab", "--data", "/nonexistent/nab"])
+        .output()
+        .expect("weir starts");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/nab"), "{stderr}");
+}
