@@ -52,6 +52,19 @@ pub fn build<'scope>(
                     break;
                 }
                 let (cap, mut events) = entry.remove();
+                // Events of one time may arrive in any order (timely groups an input's
+                // messages by capability, and a source's records of one time can travel
+                // under different ones): order ties by content so every layout agrees.
+                events.sort_by(|a, b| {
+                    a.time.cmp(&b.time).then_with(|| {
+                        a.record
+                            .iter()
+                            .zip(&b.record)
+                            .map(|(x, y)| x.total_cmp(y))
+                            .find(|o| o.is_ne())
+                            .unwrap_or(std::cmp::Ordering::Equal)
+                    })
+                });
                 for event in &mut events {
                     apply(event);
                 }
