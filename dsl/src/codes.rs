@@ -24,6 +24,10 @@ pub const UNKNOWN_TABLE: &str = "P0105";
 /// with more than one `key` or `refresh` line, or a refresh period that is not positive.
 pub const BAD_TABLE: &str = "P0106";
 
+/// A sink receives records of two different shapes (from two pipelines, a late route or a
+/// lookup's miss route).
+pub const SINK_SHAPES: &str = "P0107";
+
 /// Unknown type name in a schema (`float` → did you mean `f64`).
 pub const UNKNOWN_TYPE: &str = "P0201";
 /// `event_time` names an unknown field, or a field that is not a non-null `timestamp`.

@@ -70,10 +70,12 @@ pub fn compile_with(
         return Err(diagnostics);
     }
     let mut plan = lower::lower(checked);
-    // Test blocks are checked against the lowered plan: a sink's layout is known only now.
-    let (tests, test_diagnostics) = check::test_blocks::check(&parsed.program, &plan, text);
-    if !test_diagnostics.is_empty() {
-        diagnostics.extend(test_diagnostics);
+    // Test blocks and sink shapes are checked against the lowered plan: a sink's record
+    // layout is known only now.
+    let (tests, mut late_diagnostics) = check::test_blocks::check(&parsed.program, &plan, text);
+    late_diagnostics.extend(check::check_sink_shapes(&parsed.program, &plan));
+    if !late_diagnostics.is_empty() {
+        diagnostics.extend(late_diagnostics);
         diagnostics.sort_by_key(|d| (d.primary.span.lo, d.primary.span.hi));
         return Err(diagnostics);
     }

@@ -13,9 +13,11 @@ mod lints;
 mod names;
 mod schema;
 mod scope;
+mod sink_shapes;
 mod stages;
 mod tables;
 pub(crate) mod test_blocks;
+pub(crate) use sink_shapes::check as check_sink_shapes;
 mod types;
 mod windows;
 

@@ -386,6 +386,27 @@ fn window_clauses_compile_to_the_canonical_trigger() {
 }
 
 #[test]
+fn p0107_a_sink_receives_one_shape() {
+    let body = "pipeline a { from telemetry | select device_id | to out }\n\
+                pipeline b { from telemetry | select temp | to out }";
+    let d = expect_one(body, "P0107", "out");
+    assert!(
+        d.notes.iter().any(|n| n.contains("{device_id: string}")),
+        "{:?}",
+        d.notes
+    );
+    assert!(
+        d.notes.iter().any(|n| n.contains("{temp: f64}")),
+        "{:?}",
+        d.notes
+    );
+    let same = "pipeline a { from telemetry | select device_id | to out }\n\
+                pipeline b { from telemetry | where temp > 1.0 | select device_id | to out }";
+    let (text, diags) = diagnostics(same);
+    assert!(diags.is_empty(), "{}", render(&diags, "t", &text, false));
+}
+
+#[test]
 fn p0307_bad_trigger_and_p0308_duplicate_clause() {
     expect_one(
         &pipe("| window tumbling 1m emit count(0) | aggregate n = count()"),
