@@ -359,7 +359,7 @@ fn a_failing_process_of_a_local_cluster_stops_the_cluster() {
     let dir = tempfile::tempdir().expect("temp dir");
     let pipe = format!(
         "{ENDLESS}\nsource missing = file(\"input.jsonl\") {{\n  ts: timestamp\n  event_time ts\n}}\n\
-         pipeline copy {{\n  from missing\n  | to out\n}}\n"
+         sink copied = stdout()\npipeline copy {{\n  from missing\n  | to copied\n}}\n"
     );
     std::fs::write(dir.path().join("pipeline.pipe"), pipe).expect("write pipe");
     let child = weir(dir.path())
