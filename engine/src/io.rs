@@ -18,6 +18,9 @@ pub enum SourceStatus {
     Ready,
     /// Nothing now; poll again after a short pause (live sources, pacing).
     Idle,
+    /// Nothing now, and the reader will be woken through the run's clock waiters when
+    /// there is (scripted test sources); the operator does not poll on its own.
+    Waiting,
     /// The source is exhausted (bounded input read to the end).
     Finished,
 }

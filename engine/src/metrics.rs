@@ -43,6 +43,19 @@ impl Metrics {
         }
     }
 
+    /// The greatest watermark of `source` over its shares in this process that have not
+    /// ended, if any has one yet.
+    pub fn max_live_watermark(&self, source: usize) -> Option<EventTime> {
+        let shares = self
+            .watermarks
+            .get(source * self.workers..(source + 1) * self.workers)?;
+        shares
+            .iter()
+            .map(|w| w.load(Ordering::Relaxed))
+            .filter(|&w| w != i64::MAX && w != MIN_WATERMARK)
+            .max()
+    }
+
     /// The least watermark over every live source share; `None` when all have ended.
     pub fn watermark(&self) -> Option<EventTime> {
         let wm = self

@@ -183,3 +183,66 @@ fn sigterm_stops_sources_flushes_sinks_and_prints_a_summary() {
         "summary and file disagree ({lines} lines): {stderr}"
     );
 }
+
+#[test]
+fn weir_test_reports_each_test_and_fails_with_a_diff() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("t.pipe");
+    std::fs::write(
+        &file,
+        r#"source s = sensors() {
+  device_id: string
+  temp: f64
+  ts: timestamp
+  event_time ts
+}
+sink out = stdout()
+pipeline p {
+  from s
+  | key by device_id
+  | window tumbling 1m
+  | aggregate n = count(), total = sum(temp)
+  | to out
+}
+test "counts per minute" {
+  given s {device_id: "a", temp: 1.0, ts: 60000} {device_id: "a", temp: 2.0, ts: 61000} {device_id: "b", temp: 5.0, ts: 62000}
+  watermark 120000
+  expect out [{device_id: "a", n: 2, total: 3.0}, {device_id: "b", n: 1}]
+}
+test "wrong on purpose" {
+  given s {device_id: "a", temp: 1.0, ts: 60000}
+  watermark 120000
+  expect out [{device_id: "a", n: 7}]
+}
+test "nothing before the watermark" {
+  given s {device_id: "a", temp: 1.0, ts: 60000}
+  expect out []
+  watermark 119999
+  expect out []
+}
+"#,
+    )
+    .expect("write");
+    let out = weir(&["test", file.to_str().expect("utf-8")], dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("\"counts per minute\" ... ok"), "{stdout}");
+    assert!(
+        stdout.contains("\"wrong on purpose\" ... FAILED"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"nothing before the watermark\" ... ok"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("unmatched output on `out`"), "{stdout}");
+    assert!(
+        stdout.contains("expected  {device_id: \"a\", n: 7}"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("received  {device_id: \"a\", n: 1,"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
+}

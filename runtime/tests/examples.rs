@@ -1,7 +1,20 @@
 //! Every `.pipe` in `examples/` is checked and run by the real `weir` binary.
+//!
+//! Examples that talk to an MQTT broker on `localhost:1883` run against a real Mosquitto
+//! started on a free port (the example is rewritten to use it), with a simulated plant
+//! publishing telemetry while `weir` runs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[path = "support/mosquitto.rs"]
+mod mosquitto;
+
+/// The broker address MQTT examples are written for.
+const EXAMPLE_BROKER: &str = "mqtt://localhost:1883";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -48,18 +61,96 @@ fn every_example_checks_clean() {
     }
 }
 
+/// What an MQTT example needs while it runs: a broker, a rewritten copy of the
+/// example pointing at it, and a publisher of simulated telemetry.
+struct MqttWorld {
+    _dir: tempfile::TempDir,
+    _broker: mosquitto::Mosquitto,
+    file: PathBuf,
+    stop: Arc<AtomicBool>,
+    publisher: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MqttWorld {
+    fn start(example: &Path, text: &str) -> MqttWorld {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let broker = mosquitto::Mosquitto::start(dir.path(), mosquitto::free_port());
+        let file = dir.path().join(example.file_name().expect("a file name"));
+        let url = format!("mqtt://127.0.0.1:{}", broker.port);
+        std::fs::write(&file, text.replace(EXAMPLE_BROKER, &url)).expect("write example");
+        let stop = Arc::new(AtomicBool::new(false));
+        let publisher = Some(plant(broker.port, Arc::clone(&stop)));
+        MqttWorld {
+            _dir: dir,
+            _broker: broker,
+            file,
+            stop,
+            publisher,
+        }
+    }
+}
+
+impl Drop for MqttWorld {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(p) = self.publisher.take() {
+            let _ = p.join();
+        }
+    }
+}
+
+/// Five machines publishing a reading every 100ms of event time (as fast as the broker
+/// takes them); machine m3 runs hot.
+fn plant(port: u16, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    use rumqttc::{Client, MqttOptions, QoS};
+    let (client, mut connection) = Client::new(MqttOptions::new("plant", "127.0.0.1", port), 100);
+    std::thread::spawn(move || for _ in connection.iter() {});
+    std::thread::spawn(move || {
+        let start = 1_714_557_600_000i64;
+        let mut n = 0i64;
+        while !stop.load(Ordering::Relaxed) {
+            let machine = n % 5;
+            let temp = if machine == 3 { 90.0 } else { 60.0 } + (n % 7) as f64;
+            let payload = format!("{{\"temp\": {temp}, \"ts\": {}}}", start + n * 100);
+            if client
+                .publish(
+                    format!("plant/m{machine}/telemetry"),
+                    QoS::AtMostOnce,
+                    false,
+                    payload,
+                )
+                .is_err()
+            {
+                return;
+            }
+            n += 1;
+            if n % 500 == 0 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    })
+}
+
 #[test]
 fn every_example_runs() {
     for file in examples() {
+        let text = std::fs::read_to_string(&file).expect("read example");
+        let mqtt = text
+            .contains(EXAMPLE_BROKER)
+            .then(|| MqttWorld::start(&file, &text));
+        let run_file = mqtt.as_ref().map_or(file.clone(), |m| m.file.clone());
         // Bounded so the suite stays quick; the full runs are in BENCHMARKS.md.
+        let limit = if mqtt.is_some() { "20000" } else { "50000" };
         let out = weir(&[
             "run",
-            file.to_str().expect("utf-8 path"),
+            run_file.to_str().expect("utf-8 path"),
             "--limit",
-            "50000",
+            limit,
             "--workers",
             "2",
         ]);
+        let mqtt_example = mqtt.is_some();
+        drop(mqtt);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{} failed:\n{stderr}", file.display());
         assert!(
@@ -67,10 +158,41 @@ fn every_example_runs() {
             "{}: no summary:\n{stderr}",
             file.display()
         );
+        if mqtt_example {
+            // The simulated plant has a hot machine: the example must report it.
+            assert!(
+                !out.stdout.is_empty(),
+                "{}: no output from MQTT input:\n{stderr}",
+                file.display()
+            );
+            assert!(!stderr.contains("lost the connection"), "{stderr}");
+        }
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| {
                 panic!("{}: stdout line is not JSON ({e}): {line}", file.display())
             });
         }
     }
+}
+
+#[test]
+fn every_example_passes_its_own_tests() {
+    let mut with_tests = 0;
+    for file in examples() {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        if !text.lines().any(|l| l.trim_start().starts_with("test \"")) {
+            continue;
+        }
+        with_tests += 1;
+        let out = weir(&["test", file.to_str().expect("utf-8 path")]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{} fails its tests:\n{stdout}{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    }
+    assert!(with_tests >= 3, "the Beam-model examples carry tests");
 }

@@ -33,14 +33,18 @@ pub fn build<'scope>(
 ) -> EventStream<'scope> {
     let event_time = node.event_time;
     let bound = node.watermark.bounded_ms.max(0);
+    let idle = node.watermark.idle_ms;
     let name = format!("Source({})", node.name);
     let source_name = node.name.clone();
     source(scope, &name, move |cap, info| {
-        let activator = scope.activator_for(info.address);
+        let activator = scope.activator_for(info.address.clone());
+        // Scripted sources are woken with everything else that waits on the test clock.
+        ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         let mut cap = Some(cap);
         let mut reader = reader;
         let mut watermark = MIN_WATERMARK;
         let mut max_time = MIN_WATERMARK;
+        let mut last_data = ctx.clock.now();
         let mut batch: Vec<Record> = Vec::with_capacity(POLL_BATCH);
         let mut bad: Vec<BadRecord> = Vec::new();
         let worker = ctx.worker.index;
@@ -55,23 +59,23 @@ pub fn build<'scope>(
             };
             let mut status = SourceStatus::Ready;
             let mut read = 0u64;
-            {
-                let mut session = output.session(capability);
-                for _ in 0..POLLS_PER_ACTIVATION {
-                    batch.clear();
-                    status = match src.poll(&mut batch, &mut bad, POLL_BATCH) {
-                        Ok(s) => s,
-                        Err(e) => {
-                            ctx.fail(format!("source `{source_name}`: {e}"));
-                            SourceStatus::Finished
-                        }
-                    };
-                    let (granted, spent) = ctx.take_budget(index, batch.len());
-                    if spent {
-                        batch.truncate(granted);
-                        status = SourceStatus::Finished;
+            for _ in 0..POLLS_PER_ACTIVATION {
+                batch.clear();
+                status = match src.poll(&mut batch, &mut bad, POLL_BATCH) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        ctx.fail(format!("source `{source_name}`: {e}"));
+                        SourceStatus::Finished
                     }
-                    read += batch.len() as u64;
+                };
+                let (granted, spent) = ctx.take_budget(index, batch.len());
+                if spent {
+                    batch.truncate(granted);
+                    status = SourceStatus::Finished;
+                }
+                read += batch.len() as u64;
+                if !batch.is_empty() {
+                    let mut session = output.session(&*capability);
                     for record in batch.drain(..) {
                         let time = match event_time {
                             None => ctx.clock.now(),
@@ -92,9 +96,36 @@ pub fn build<'scope>(
                         max_time = max_time.max(time);
                         session.give(Event::new(time, record));
                     }
-                    if status != SourceStatus::Ready {
-                        break;
+                    last_data = ctx.clock.now();
+                }
+                // The watermark moves after every poll, so records of the next poll that
+                // are behind it are late, as they would be in a live stream.
+                let mut next = match (src.watermark(), event_time) {
+                    (Some(asserted), _) => asserted,
+                    (None, None) => ctx.clock.now(),
+                    (None, Some(_)) => max_time.saturating_sub(bound),
+                };
+                if let Some(idle_ms) = idle {
+                    let now = ctx.clock.now();
+                    if now.saturating_sub(last_data) >= idle_ms {
+                        // Silent for `idle`: stop holding the others back. Follow the
+                        // fastest share of this source, or processing time if all are
+                        // silent (event time then tracks the wall clock).
+                        let others = ctx.metrics.max_live_watermark(index);
+                        next = next.max(
+                            others
+                                .unwrap_or(MIN_WATERMARK)
+                                .max(now.saturating_sub(bound)),
+                        );
                     }
+                }
+                if next > watermark {
+                    watermark = next;
+                    capability.downgrade(&watermark);
+                    ctx.metrics.set_watermark(index, worker, watermark);
+                }
+                if status != SourceStatus::Ready {
+                    break;
                 }
             }
             ctx.metrics.source_records[index].fetch_add(read, std::sync::atomic::Ordering::Relaxed);
@@ -105,19 +136,10 @@ pub fn build<'scope>(
                     (ctx.on_bad_record)(&b);
                 }
             }
-            let next = match (src.watermark(), event_time) {
-                (Some(asserted), _) => asserted,
-                (None, None) => ctx.clock.now(),
-                (None, Some(_)) => max_time.saturating_sub(bound),
-            };
-            if next > watermark {
-                watermark = next;
-                capability.downgrade(&watermark);
-                ctx.metrics.set_watermark(index, worker, watermark);
-            }
             match status {
                 SourceStatus::Ready => activator.activate(),
                 SourceStatus::Idle => activator.activate_after(Duration::from_millis(1)),
+                SourceStatus::Waiting => {}
                 SourceStatus::Finished => {
                     ctx.metrics.set_watermark(index, worker, i64::MAX);
                     cap = None;

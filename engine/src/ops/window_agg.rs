@@ -80,6 +80,15 @@ impl Rules {
     }
 }
 
+/// The watermarks an element meets: the operator's (which fires windows) and the one it
+/// was sent under, if later (which decides whether it is late).
+#[derive(Clone, Copy)]
+struct Arrival {
+    watermark: EventTime,
+    seen: EventTime,
+    now: EventTime,
+}
+
 /// Where panes and late elements go during one activation.
 #[derive(Default)]
 struct Emitted {
@@ -167,11 +176,23 @@ pub fn build<'scope>(
             let mut out = Emitted::default();
 
             state.fire_timers(watermark, ctx.clock.now(), discard, &mut out);
-            input.for_each_stamp(|_stamp, containers| {
+            input.for_each_stamp(|stamp, containers| {
                 let now = ctx.clock.now();
+                // An element is late against the watermark of its own channel (the time it
+                // travels at) when that is ahead of the operator's combined watermark: on
+                // one worker this makes lateness independent of how work is scheduled.
+                let seen = stamp.least().map_or(watermark, |t| watermark.max(*t));
                 for container in containers {
                     for event in container.drain(..) {
-                        state.add(event, watermark, now, &mut out);
+                        state.add(
+                            event,
+                            Arrival {
+                                watermark,
+                                seen,
+                                now,
+                            },
+                            &mut out,
+                        );
                     }
                 }
             });
@@ -226,30 +247,28 @@ pub fn build<'scope>(
 impl WindowState {
     /// Adds one element to its windows, dropping it to the late route where a window has
     /// expired or closed, and fires panes whose trigger is ready.
-    fn add(&mut self, event: Event, watermark: EventTime, now: EventTime, out: &mut Emitted) {
+    fn add(&mut self, event: Event, at: Arrival, out: &mut Emitted) {
         let assigner = self.rules.assigner;
         if let Assigner::Sliding { .. } = assigner {
             let mut windows = Vec::new();
             assigner.assign(event.time, |w| windows.push(w));
             for w in windows {
-                self.add_to(&event, w, watermark, now, out);
+                self.add_to(&event, w, at, out);
             }
         } else {
-            self.add_to(&event, assigner.tumbling(event.time), watermark, now, out);
+            self.add_to(&event, assigner.tumbling(event.time), at, out);
         }
     }
 
-    fn add_to(
-        &mut self,
-        event: &Event,
-        w: Window,
-        watermark: EventTime,
-        now: EventTime,
-        out: &mut Emitted,
-    ) {
+    fn add_to(&mut self, event: &Event, w: Window, at: Arrival, out: &mut Emitted) {
+        let Arrival {
+            watermark,
+            seen,
+            now,
+        } = at;
         let rules = &self.rules;
-        if rules.gc_time(&w) <= watermark {
-            drop_late(self.late_route, event, &w, EXPIRED, watermark, out);
+        if rules.gc_time(&w) <= seen {
+            drop_late(self.late_route, event, &w, EXPIRED, seen, out);
             return;
         }
         let view = KeyView {
@@ -283,7 +302,7 @@ impl WindowState {
         };
         let pane = &mut panes[index];
         if pane.closed {
-            drop_late(self.late_route, event, &pane.window, CLOSED, watermark, out);
+            drop_late(self.late_route, event, &pane.window, CLOSED, seen, out);
             return;
         }
         for (agg, acc) in rules.aggs.iter().zip(pane.accs.iter_mut()) {
@@ -291,7 +310,7 @@ impl WindowState {
         }
         pane.fresh += 1;
         // Only elements not behind the watermark may hold the output time back.
-        if event.time >= watermark && pane.floor.is_some() {
+        if event.time >= seen && pane.floor.is_some() {
             pane.hold = Some(match (rules.combiner, pane.hold) {
                 (TimestampCombiner::Latest, Some(h)) => h.max(event.time),
                 (_, Some(h)) => h.min(event.time),

@@ -74,7 +74,7 @@ impl SourceReader for ScriptReader {
         Ok(if feed.closed {
             SourceStatus::Finished
         } else {
-            SourceStatus::Idle
+            SourceStatus::Waiting
         })
     }
 
@@ -239,13 +239,10 @@ fn run_script(
                                 }
                             }
                         }
-                        TestAction::Clock { time } => {
-                            clock.advance_to(*time);
-                            options.clock_waiters.wake_all();
-                        }
+                        TestAction::Clock { time } => clock.advance_to(*time),
                         TestAction::Expect { .. } => {}
                     }
-                    if !settle(worker, &connectors) {
+                    if !settle(worker, &connectors, &options.clock_waiters) {
                         run.failures.push(format!(
                             "line {}: the pipeline did not settle after this step",
                             step.line
@@ -267,6 +264,7 @@ fn run_script(
             f.closed = true;
             f.dirty = true;
         }
+        options.clock_waiters.wake_all();
         (
             TestReport {
                 name: run.name,
@@ -278,23 +276,22 @@ fn run_script(
     Ok(report)
 }
 
-/// Steps the worker until the sources have picked up everything fed to them and no
-/// operator has work left. False if it never settles.
-fn settle(worker: &mut timely::worker::Worker, connectors: &ScriptConnectors) -> bool {
-    let mut quiet = 0;
+/// Steps the worker until the sources have picked up everything fed to them and a step
+/// finds no operator with work left. False if it never settles.
+fn settle(
+    worker: &mut timely::worker::Worker,
+    connectors: &ScriptConnectors,
+    waiters: &ClockWaiters,
+) -> bool {
+    waiters.wake_all();
     for _ in 0..MAX_SETTLE_STEPS {
-        let busy = !connectors.settled()
-            || worker.activations().borrow().empty_for() == Some(Duration::ZERO);
-        if busy {
-            quiet = 0;
-        } else {
-            quiet += 1;
-            // Two quiet polls in a row: progress messages have been delivered too.
-            if quiet >= 2 {
-                return true;
-            }
+        worker.step_or_park(Some(Duration::ZERO));
+        // After a step, the pending activations are what that step ran plus anything it
+        // scheduled: none means the dataflow is quiet.
+        let quiet = worker.activations().borrow().empty_for() != Some(Duration::ZERO);
+        if quiet && connectors.settled() {
+            return true;
         }
-        worker.step_or_park(Some(Duration::from_millis(if busy { 1 } else { 0 })));
     }
     false
 }

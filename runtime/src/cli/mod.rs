@@ -1,9 +1,10 @@
-//! The command line: `weir run | check | explain`.
+//! The command line: `weir run | check | explain | test`.
 
 mod check;
 mod explain;
 mod program;
 mod run;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +41,16 @@ pub enum Command {
     Check {
         /// The .pipe file.
         file: PathBuf,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t)]
+        error_format: ErrorFormat,
+    },
+    /// Run the `test` blocks of .pipe files; print each result and `N passed, N failed`
+    /// (exit 1 if any test fails).
+    Test {
+        /// The .pipe files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t)]
         error_format: ErrorFormat,
@@ -82,5 +93,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(&args),
         Command::Check { file, error_format } => check::check(&file, error_format),
         Command::Explain { file, json } => explain::explain(&file, json),
+        Command::Test {
+            files,
+            error_format,
+        } => test::test(&files, error_format),
     }
 }

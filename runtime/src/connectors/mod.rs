@@ -8,17 +8,21 @@
 //! | [`sensors`] | source | deterministic plant-sensor simulator |
 //! | [`file`] | source, sink | JSON lines or CSV file |
 //! | [`stdout`] | sink | JSON lines (or CSV) on standard output |
+//! | [`mqtt`] | source, sink | MQTT broker: subscribe to topics, publish records |
+//! | [`webhook`] | sink | HTTP POST of JSON, with retries |
 //!
 //! [`validate`] checks a call before anything runs (for `weir check`); [`Connectors`]
 //! opens the same calls at run time and reports the same problems as
 //! [`IoError::Config`].
 
 pub mod file;
+pub mod mqtt;
 mod options;
 mod problem;
 pub mod sensors;
 pub mod stdout;
 mod suggest;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -30,11 +34,13 @@ pub use options::{OptionKind, OptionSpec};
 pub use problem::{ConfigProblem, Role};
 
 use file::{FileConfig, FileSink, FileSource};
+use mqtt::{MqttConfig, MqttSink, MqttSource};
 use options::names;
 use problem::config_error;
 use sensors::{Measure, SensorsConfig, SensorsSource};
 use stdout::{StdoutConfig, StdoutSink};
 use suggest::did_you_mean;
+use webhook::{WebhookConfig, WebhookSink};
 
 /// A built-in connector as the catalog describes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +74,18 @@ pub const CATALOG: &[ConnectorInfo] = &[
         roles: &[Role::Sink],
         options: stdout::OPTIONS,
         doc: "Standard output, as JSON lines.",
+    },
+    ConnectorInfo {
+        kind: mqtt::KIND,
+        roles: &[Role::Source, Role::Sink],
+        options: mqtt::OPTIONS,
+        doc: "An MQTT broker: subscribe to topics (live), or publish records.",
+    },
+    ConnectorInfo {
+        kind: webhook::KIND,
+        roles: &[Role::Sink],
+        options: webhook::OPTIONS,
+        doc: "HTTP POST of records as JSON, with retries and backoff.",
     },
 ];
 
@@ -104,6 +122,14 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
         },
         file::KIND => FileConfig::from_call(call).err(),
         stdout::KIND => StdoutConfig::from_call(call).err(),
+        mqtt::KIND => match MqttConfig::from_call(call, role) {
+            Ok(config) => {
+                let problems = schema.map(|s| config.check_schema(s)).unwrap_or_default();
+                (!problems.is_empty()).then_some(problems)
+            }
+            Err(problems) => Some(problems),
+        },
+        webhook::KIND => WebhookConfig::from_call(call).err(),
         _ => None,
     };
     problems.unwrap_or_default()
@@ -174,6 +200,15 @@ impl ConnectorFactory for Connectors {
                     worker,
                 )?))
             }
+            mqtt::KIND => {
+                let config = MqttConfig::from_call(call, Role::Source).map_err(fail)?;
+                Ok(Box::new(MqttSource::open(
+                    &source.name,
+                    &config,
+                    &source.schema,
+                    worker,
+                )?))
+            }
             other => Err(IoError::Config(format!(
                 "unknown source connector `{other}`"
             ))),
@@ -195,6 +230,14 @@ impl ConnectorFactory for Connectors {
             stdout::KIND => {
                 let config = StdoutConfig::from_call(call).map_err(fail)?;
                 Ok(Arc::new(StdoutSink::new(&config, schema)))
+            }
+            mqtt::KIND => {
+                let config = MqttConfig::from_call(call, Role::Sink).map_err(fail)?;
+                Ok(Arc::new(MqttSink::open(&sink.name, &config, schema)?))
+            }
+            webhook::KIND => {
+                let config = WebhookConfig::from_call(call).map_err(fail)?;
+                Ok(Arc::new(WebhookSink::new(&sink.name, &config, schema)))
             }
             other => Err(IoError::Config(format!("unknown sink connector `{other}`"))),
         }

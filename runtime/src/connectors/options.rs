@@ -22,6 +22,8 @@ pub enum OptionKind {
     Text,
     /// A bare word or a string (`jsonl`).
     Word,
+    /// A quoted string or a list of them (`"a/#"`, `["a/#", "b/+"]`).
+    TextList,
 }
 
 impl OptionKind {
@@ -34,6 +36,7 @@ impl OptionKind {
             OptionKind::Duration => "a duration such as `10s`",
             OptionKind::Text => "a quoted string",
             OptionKind::Word => "a name such as `jsonl`",
+            OptionKind::TextList => "a quoted string or a list of them",
         }
     }
 }
@@ -174,7 +177,9 @@ impl<'a> OptionReader<'a> {
                     problem.with_help(format!("durations carry a unit: write `{n}s` or `{n}ms`"));
             }
         }
-        if let (OptionKind::Word | OptionKind::Text, OptionValue::Ident(w)) = (spec.kind, value) {
+        if let (OptionKind::Word | OptionKind::Text | OptionKind::TextList, OptionValue::Ident(w)) =
+            (spec.kind, value)
+        {
             problem = problem.with_help(format!("quote it: `{name}: \"{w}\"`"));
         }
         self.problems.push(problem);
@@ -232,6 +237,21 @@ impl<'a> OptionReader<'a> {
     pub(crate) fn text(&mut self, name: &str) -> Option<&'a str> {
         self.read(name, |v| match v {
             OptionValue::Str(s) => Some(s.as_str()),
+            _ => None,
+        })
+    }
+
+    /// A string option or a list of strings (a single string is a list of one).
+    pub(crate) fn texts(&mut self, name: &str) -> Option<Vec<&'a str>> {
+        self.read(name, |v| match v {
+            OptionValue::Str(s) => Some(vec![s.as_str()]),
+            OptionValue::List(items) => items
+                .iter()
+                .map(|i| match i {
+                    OptionValue::Str(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .collect(),
             _ => None,
         })
     }

@@ -45,7 +45,7 @@ fn unknown_connectors_get_a_suggestion() {
     let problems = validate(&call("kafka", vec![], &[]), Role::Sink, None);
     assert_eq!(
         problems[0].help.as_deref(),
-        Some("sinks can use: `file`, `stdout`")
+        Some("sinks can use: `file`, `stdout`, `mqtt`, `webhook`")
     );
 }
 
@@ -106,7 +106,7 @@ fn wrong_types_missing_arguments_and_roles_are_reported() {
     assert_eq!(problems[0].message, "`stdout` cannot be used as a source");
     assert_eq!(
         problems[0].help.as_deref(),
-        Some("sources can use: `sensors`, `file`")
+        Some("sources can use: `sensors`, `file`, `mqtt`")
     );
     let problems = validate(&call("sensors", vec![], &[]), Role::Sink, None);
     assert_eq!(problems[0].message, "`sensors` cannot be used as a sink");

@@ -48,7 +48,7 @@ fn read(options: &[(&str, OptionValue)], schema: &Schema, worker: WorkerInfo) ->
         match status {
             SourceStatus::Finished => break,
             SourceStatus::Ready => {}
-            SourceStatus::Idle => panic!("not paced, never idle"),
+            SourceStatus::Idle | SourceStatus::Waiting => panic!("not paced, never idle"),
         }
     }
     assert!(bad.is_empty());

@@ -1,0 +1,48 @@
+//! `weir test`: runs the `test` blocks of .pipe files and reports each one.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use weir_engine::testing::script::run_test;
+
+use super::{load_program, ErrorFormat};
+
+pub(super) fn test(files: &[PathBuf], format: ErrorFormat) -> anyhow::Result<ExitCode> {
+    let (mut passed, mut failed, mut broken) = (0usize, 0usize, 0usize);
+    for file in files {
+        let Some(compiled) = load_program(file, format)? else {
+            broken += 1;
+            continue;
+        };
+        let plan = Arc::new(compiled.plan);
+        if plan.tests.is_empty() {
+            println!("{}: no tests", file.display());
+            continue;
+        }
+        for case in &plan.tests {
+            let report = run_test(&plan, case)
+                .map_err(|e| anyhow::anyhow!("{}: test \"{}\": {e}", file.display(), case.name))?;
+            if report.passed() {
+                passed += 1;
+                println!("test {} \"{}\" ... ok", file.display(), report.name);
+            } else {
+                failed += 1;
+                println!("test {} \"{}\" ... FAILED", file.display(), report.name);
+                for failure in &report.failures {
+                    println!("  {failure}");
+                }
+            }
+        }
+    }
+    let mut summary = format!("{passed} passed, {failed} failed");
+    if broken > 0 {
+        summary.push_str(&format!(", {broken} file(s) with errors"));
+    }
+    println!("{summary}");
+    Ok(if failed == 0 && broken == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

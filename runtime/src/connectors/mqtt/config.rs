@@ -1,0 +1,543 @@
+//! The typed configuration of `mqtt(…)`, read strictly from a connector call, for a
+//! source (topic filters, payload format, session) or a sink (topic template, retain).
+
+use weir_engine::plan::ConnectorCall;
+use weir_engine::schema::Schema;
+
+use super::payload::PayloadFormat;
+use super::senml::SENML_FIELDS;
+use super::topic::{TopicFilter, TopicTemplate};
+use super::KIND;
+use crate::connectors::options::{names, OptionKind, OptionReader, OptionSpec};
+use crate::connectors::problem::{ConfigProblem, Role};
+use crate::connectors::suggest::did_you_mean;
+
+/// The options of `mqtt(…)`.
+pub const OPTIONS: &[OptionSpec] = &[
+    OptionSpec {
+        name: "url",
+        kind: OptionKind::Text,
+        positional: true,
+        default: None,
+        doc: "The broker: `mqtt://host:1883`, or `mqtts://host:8883` for TLS.",
+    },
+    OptionSpec {
+        name: "topic",
+        kind: OptionKind::TextList,
+        positional: false,
+        default: None,
+        doc: "Source: filters (`+`, `#`, `{field}` captures a level); sink: a template such as `alerts/{device_id}`.",
+    },
+    OptionSpec {
+        name: "qos",
+        kind: OptionKind::Int,
+        positional: false,
+        default: Some("1"),
+        doc: "0 (at most once) or 1 (at least once).",
+    },
+    OptionSpec {
+        name: "format",
+        kind: OptionKind::Word,
+        positional: false,
+        default: Some("json"),
+        doc: "Payload format: `json` (objects, or JSON lines), `csv` (rows in field order) or `senml` (sources).",
+    },
+    OptionSpec {
+        name: "client_id",
+        kind: OptionKind::Text,
+        positional: false,
+        default: Some("\"weir-<name>-<pid>\""),
+        doc: "MQTT client id; a persistent session needs a fixed one.",
+    },
+    OptionSpec {
+        name: "clean_session",
+        kind: OptionKind::Bool,
+        positional: false,
+        default: Some("true"),
+        doc: "`false` keeps the session (subscriptions, queued QoS 1 messages) across disconnects.",
+    },
+    OptionSpec {
+        name: "username",
+        kind: OptionKind::Text,
+        positional: false,
+        default: None,
+        doc: "User name sent to the broker.",
+    },
+    OptionSpec {
+        name: "password",
+        kind: OptionKind::Text,
+        positional: false,
+        default: None,
+        doc: "Password sent to the broker (prefer `password_env`).",
+    },
+    OptionSpec {
+        name: "password_env",
+        kind: OptionKind::Text,
+        positional: false,
+        default: None,
+        doc: "Name of the environment variable holding the password.",
+    },
+    OptionSpec {
+        name: "tls",
+        kind: OptionKind::Bool,
+        positional: false,
+        default: Some("true for mqtts://"),
+        doc: "Connect over TLS; without `ca_file` the system's root certificates are trusted.",
+    },
+    OptionSpec {
+        name: "ca_file",
+        kind: OptionKind::Text,
+        positional: false,
+        default: None,
+        doc: "PEM file of the certificate authorities to trust (implies `tls`).",
+    },
+    OptionSpec {
+        name: "client_cert",
+        kind: OptionKind::Text,
+        positional: false,
+        default: None,
+        doc: "PEM client certificate chain, for brokers that authenticate clients by certificate.",
+    },
+    OptionSpec {
+        name: "client_key",
+        kind: OptionKind::Text,
+        positional: false,
+        default: None,
+        doc: "PEM private key of `client_cert`.",
+    },
+    OptionSpec {
+        name: "keep_alive",
+        kind: OptionKind::Duration,
+        positional: false,
+        default: Some("30s"),
+        doc: "MQTT keep-alive interval (at least 5s).",
+    },
+    OptionSpec {
+        name: "backoff_max",
+        kind: OptionKind::Duration,
+        positional: false,
+        default: Some("30s"),
+        doc: "Longest wait between reconnection attempts (the wait starts at 250ms and doubles).",
+    },
+    OptionSpec {
+        name: "retain",
+        kind: OptionKind::Bool,
+        positional: false,
+        default: Some("false"),
+        doc: "Sink: ask the broker to retain each message as its topic's last value.",
+    },
+    OptionSpec {
+        name: "flush_timeout",
+        kind: OptionKind::Duration,
+        positional: false,
+        default: Some("30s"),
+        doc: "Sink: how long the end of a run waits for the broker to take every message.",
+    },
+];
+
+const SINK_ONLY: &[&str] = &["retain", "flush_timeout"];
+
+/// Where the broker is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokerUrl {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Whether the scheme asks for TLS (`mqtts://`, `ssl://`).
+    pub tls: bool,
+}
+
+impl BrokerUrl {
+    /// Parses `mqtt://host[:port]`, `mqtts://…`, `tcp://…`, `ssl://…` or `host[:port]`.
+    pub fn parse(text: &str) -> Result<BrokerUrl, String> {
+        let (tls, rest) = match text.split_once("://") {
+            Some(("mqtt" | "tcp", rest)) => (false, rest),
+            Some(("mqtts" | "ssl", rest)) => (true, rest),
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "unsupported scheme `{scheme}://`; use `mqtt://` or `mqtts://`"
+                ))
+            }
+            None => (false, text),
+        };
+        let rest = rest.trim_end_matches('/');
+        if rest.is_empty() || rest.contains('/') || rest.contains('@') {
+            return Err(format!(
+                "`{text}` is not a broker address such as `mqtt://localhost:1883`"
+            ));
+        }
+        let default_port = if tls { 8883 } else { 1883 };
+        let bad_port = |port: &str| format!("bad port `{port}` in `{text}`");
+        let parse_port = |port: &str| match port.parse::<u16>() {
+            Ok(p) if p > 0 => Ok(p),
+            _ => Err(bad_port(port)),
+        };
+        let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+            let (addr, after) = v6
+                .split_once(']')
+                .ok_or_else(|| format!("unclosed `[` in `{text}`"))?;
+            match after.strip_prefix(':') {
+                Some(port) => (addr.to_string(), parse_port(port)?),
+                None if after.is_empty() => (addr.to_string(), default_port),
+                None => return Err(bad_port(after)),
+            }
+        } else {
+            match rest.rsplit_once(':') {
+                Some((host, port)) => (host.to_string(), parse_port(port)?),
+                None => (rest.to_string(), default_port),
+            }
+        };
+        if host.is_empty() {
+            return Err(format!("no host in `{text}`"));
+        }
+        Ok(BrokerUrl { host, port, tls })
+    }
+}
+
+/// Where the password comes from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Password {
+    /// Written in the pipeline.
+    Given(String),
+    /// Read from this environment variable when connecting.
+    Env(String),
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Password::Given(_) => f.write_str("Given(***)"),
+            Password::Env(v) => write!(f, "Env({v:?})"),
+        }
+    }
+}
+
+/// TLS settings; present when the connection uses TLS.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TlsFiles {
+    /// Trusted certificate authorities (PEM); the system's roots when `None`.
+    pub ca_file: Option<String>,
+    /// Client certificate chain and key (PEM).
+    pub client_auth: Option<(String, String)>,
+}
+
+/// A checked `mqtt(…)` configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MqttConfig {
+    /// The broker.
+    pub url: BrokerUrl,
+    /// Source: the filters subscribed to (empty for a sink).
+    pub filters: Vec<TopicFilter>,
+    /// Sink: the topic template (`None` for a source).
+    pub template: Option<TopicTemplate>,
+    /// 0 or 1.
+    pub qos: u8,
+    /// Payload format.
+    pub format: PayloadFormat,
+    /// Fixed client id, if given.
+    pub client_id: Option<String>,
+    /// Whether the session starts clean.
+    pub clean_session: bool,
+    /// User name.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<Password>,
+    /// TLS, when used.
+    pub tls: Option<TlsFiles>,
+    /// Keep-alive, in milliseconds.
+    pub keep_alive_ms: i64,
+    /// Longest reconnection wait, in milliseconds.
+    pub backoff_max_ms: i64,
+    /// Sink: retain flag.
+    pub retain: bool,
+    /// Sink: how long a flush waits, in milliseconds.
+    pub flush_timeout_ms: i64,
+}
+
+impl MqttConfig {
+    /// Reads `call` for `role`, rejecting unknown options, options of the other role and
+    /// bad values.
+    pub fn from_call(call: &ConnectorCall, role: Role) -> Result<MqttConfig, Vec<ConfigProblem>> {
+        let mut r = OptionReader::new(KIND, call, OPTIONS);
+        r.require(
+            "url",
+            "mqtt(\"mqtt://localhost:1883\", topic: \"plant/+/telemetry\")",
+        );
+        if role == Role::Source {
+            for name in SINK_ONLY {
+                if r.has(name) {
+                    r.problem(ConfigProblem::option(
+                        name,
+                        format!("`{name}` applies to an mqtt sink only"),
+                    ));
+                }
+            }
+        }
+        let url = r.text("url").and_then(|u| match BrokerUrl::parse(u) {
+            Ok(url) => Some(url),
+            Err(e) => {
+                r.problem(ConfigProblem::option("url", e));
+                None
+            }
+        });
+        r.require(
+            "topic",
+            match role {
+                Role::Source => "topic: \"plant/{device_id}/telemetry\"",
+                Role::Sink => "topic: \"alerts/{device_id}\"",
+            },
+        );
+        let mut filters = Vec::new();
+        let mut template = None;
+        if let Some(topics) = r.texts("topic") {
+            match role {
+                Role::Source => {
+                    if topics.is_empty() {
+                        r.problem(ConfigProblem::option("topic", "the topic list is empty"));
+                    }
+                    for t in topics {
+                        match TopicFilter::parse(t) {
+                            Ok(f) => filters.push(f),
+                            Err(e) => r.problem(ConfigProblem::option("topic", e)),
+                        }
+                    }
+                }
+                Role::Sink => match topics.as_slice() {
+                    [one] => match TopicTemplate::parse(one) {
+                        Ok(t) => template = Some(t),
+                        Err(e) => r.problem(ConfigProblem::option("topic", e)),
+                    },
+                    _ => r.problem(
+                        ConfigProblem::option("topic", "an mqtt sink publishes to one topic")
+                            .with_help(
+                                "vary it by record with a template such as `alerts/{device_id}`",
+                            ),
+                    ),
+                },
+            }
+        }
+        let qos = match r.int("qos") {
+            None => 1,
+            Some(q @ (0 | 1)) => q as u8,
+            Some(q) => {
+                r.problem(
+                    ConfigProblem::option("qos", format!("unsupported QoS {q}"))
+                        .with_help("write `qos: 0` (at most once) or `qos: 1` (at least once)"),
+                );
+                1
+            }
+        };
+        let format = match r.word("format") {
+            None => PayloadFormat::Json,
+            Some(name) => match PayloadFormat::from_name(name) {
+                Some(PayloadFormat::Senml) if role == Role::Sink => {
+                    r.problem(
+                        ConfigProblem::option("format", "an mqtt sink writes `json` or `csv`")
+                            .with_help("write `format: json`"),
+                    );
+                    PayloadFormat::Json
+                }
+                Some(f) => f,
+                None => {
+                    let help = match did_you_mean(name, PayloadFormat::NAMES) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "write `format: json`, `format: csv` or `format: senml`".into(),
+                    };
+                    r.problem(
+                        ConfigProblem::option("format", format!("unknown format `{name}`"))
+                            .with_help(help),
+                    );
+                    PayloadFormat::Json
+                }
+            },
+        };
+        let client_id = r.text("client_id").map(str::to_string);
+        if client_id.as_deref().is_some_and(str::is_empty) {
+            r.problem(ConfigProblem::option("client_id", "the client id is empty"));
+        }
+        let clean_session = r.boolean("clean_session").unwrap_or(true);
+        if !clean_session && !r.has("client_id") {
+            r.problem(
+                ConfigProblem::option(
+                    "clean_session",
+                    "a persistent session (`clean_session: false`) needs a fixed `client_id`",
+                )
+                .with_help("add `client_id: \"weir-telemetry\"` (unique per broker)"),
+            );
+        }
+        let username = r.text("username").map(str::to_string);
+        let password = match (r.text("password"), r.text("password_env")) {
+            (Some(_), Some(_)) => {
+                r.problem(ConfigProblem::option(
+                    "password_env",
+                    "give `password` or `password_env`, not both",
+                ));
+                None
+            }
+            (Some(p), None) => Some(Password::Given(p.to_string())),
+            (None, Some(v)) => Some(Password::Env(v.to_string())),
+            (None, None) => None,
+        };
+        if password.is_some() && username.is_none() {
+            r.problem(
+                ConfigProblem::option("username", "a password needs a `username`")
+                    .with_help("add `username: \"weir\"`"),
+            );
+        }
+        let ca_file = r.text("ca_file").map(str::to_string);
+        let client_cert = r.text("client_cert").map(str::to_string);
+        let client_key = r.text("client_key").map(str::to_string);
+        let client_auth = match (client_cert, client_key) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            (Some(_), None) => {
+                r.problem(ConfigProblem::option(
+                    "client_key",
+                    "`client_cert` needs `client_key`",
+                ));
+                None
+            }
+            (None, Some(_)) => {
+                r.problem(ConfigProblem::option(
+                    "client_cert",
+                    "`client_key` needs `client_cert`",
+                ));
+                None
+            }
+        };
+        let wants_tls = ca_file.is_some() || client_auth.is_some();
+        let tls_flag = r.boolean("tls");
+        let scheme_tls = url.as_ref().is_some_and(|u| u.tls);
+        if tls_flag == Some(false) && (wants_tls || scheme_tls) {
+            r.problem(ConfigProblem::option(
+                "tls",
+                "`tls: false` contradicts `mqtts://`, `ca_file` or `client_cert`",
+            ));
+        }
+        let tls = (tls_flag.unwrap_or(false) || wants_tls || scheme_tls).then_some(TlsFiles {
+            ca_file,
+            client_auth,
+        });
+        let keep_alive_ms = r.duration("keep_alive").unwrap_or(30_000);
+        if !(5_000..=65_535_000).contains(&keep_alive_ms) {
+            r.problem(ConfigProblem::option(
+                "keep_alive",
+                "`keep_alive` must be between 5s and 18h",
+            ));
+        }
+        let backoff_max_ms = r.duration("backoff_max").unwrap_or(30_000);
+        if backoff_max_ms < 250 {
+            r.problem(ConfigProblem::option(
+                "backoff_max",
+                "`backoff_max` must be at least 250ms",
+            ));
+        }
+        let retain = r.boolean("retain").unwrap_or(false);
+        let flush_timeout_ms = r.duration("flush_timeout").unwrap_or(30_000);
+        if flush_timeout_ms <= 0 {
+            r.problem(ConfigProblem::option(
+                "flush_timeout",
+                "`flush_timeout` must be positive",
+            ));
+        }
+        let config = url.map(|url| MqttConfig {
+            url,
+            filters,
+            template,
+            qos,
+            format,
+            client_id,
+            clean_session,
+            username,
+            password,
+            tls,
+            keep_alive_ms,
+            backoff_max_ms,
+            retain,
+            flush_timeout_ms,
+        });
+        match r.finish(config) {
+            Ok(Some(config)) => Ok(config),
+            Ok(None) => Err(vec![ConfigProblem::call("`mqtt` needs a broker url")]),
+            Err(problems) => Err(problems),
+        }
+    }
+
+    /// Problems with the declared `schema`: captured topic fields that are not declared,
+    /// SenML sources declaring fields SenML cannot fill, sink templates naming unknown
+    /// fields.
+    pub fn check_schema(&self, schema: &Schema) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        let captured = self.captured_fields();
+        for name in &captured {
+            if schema.slot(name).is_none() {
+                problems.push(
+                    ConfigProblem::option(
+                        "topic",
+                        format!("the topic captures `{name}`, which the source does not declare"),
+                    )
+                    .with_help(format!("declare it, e.g. `{name}: string`")),
+                );
+            }
+        }
+        if self.format == PayloadFormat::Senml {
+            for field in &schema.fields {
+                if captured.contains(&field.name.as_str()) {
+                    continue;
+                }
+                match SENML_FIELDS.iter().find(|(n, _)| *n == field.name) {
+                    None => problems.push(
+                        ConfigProblem::call(format!(
+                            "field `{}` is neither a SenML field nor captured from the topic",
+                            field.name
+                        ))
+                        .with_help(format!(
+                            "SenML records fill {}",
+                            names(SENML_FIELDS.iter().map(|(n, _)| *n))
+                        )),
+                    ),
+                    Some((n, ty)) if *ty != field.ty => problems.push(ConfigProblem::call(
+                        format!("SenML field `{n}` is `{ty}`, declared `{}`", field.ty),
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+        if let Some(template) = &self.template {
+            if let Err(missing) = template.bind(schema) {
+                for name in missing {
+                    let help =
+                        match did_you_mean(&name, schema.fields.iter().map(|f| f.name.as_str())) {
+                            Some(s) => format!("did you mean `{{{s}}}`?"),
+                            None => format!(
+                                "records here have {}",
+                                names(schema.fields.iter().map(|f| f.name.as_str()))
+                            ),
+                        };
+                    problems.push(
+                        ConfigProblem::option(
+                            "topic",
+                            format!("the topic names field `{name}`, which records written here do not have"),
+                        )
+                        .with_help(help),
+                    );
+                }
+            }
+        }
+        problems
+    }
+
+    /// Every field captured by some filter.
+    pub fn captured_fields(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for f in &self.filters {
+            for c in f.captures() {
+                if !out.contains(&c) {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+}

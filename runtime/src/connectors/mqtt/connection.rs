@@ -1,0 +1,228 @@
+//! One MQTT client connection, kept alive on its own thread: connects, reconnects with
+//! exponential backoff after any failure (logging each one on stderr), and hands every
+//! event to the source or sink that owns it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rumqttc::{
+    Client, Event, MqttOptions, Outgoing, Packet, RecvTimeoutError, TlsConfiguration, Transport,
+};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::{ClientConfig, RootCertStore};
+use weir_engine::io::IoError;
+
+use super::config::{MqttConfig, Password, TlsFiles};
+
+/// The first wait before reconnecting; it doubles after each failure up to `backoff_max`.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+/// How long the network thread waits for an event before checking for a stop.
+const TICK: Duration = Duration::from_millis(100);
+
+/// The options of a connection for `config` with client id `client_id`.
+pub(super) fn mqtt_options(config: &MqttConfig, client_id: &str) -> Result<MqttOptions, IoError> {
+    let mut options = MqttOptions::new(client_id, config.url.host.clone(), config.url.port);
+    options.set_keep_alive(Duration::from_millis(config.keep_alive_ms.max(5_000) as u64));
+    options.set_clean_session(config.clean_session);
+    // Payloads up to 1 MiB in and out.
+    options.set_max_packet_size(1 << 20, 1 << 20);
+    if let Some(user) = &config.username {
+        let password = match &config.password {
+            None => String::new(),
+            Some(Password::Given(p)) => p.clone(),
+            Some(Password::Env(var)) => std::env::var(var).map_err(|_| {
+                IoError::Config(format!(
+                    "`mqtt`: the environment variable `{var}` (password_env) is not set"
+                ))
+            })?,
+        };
+        options.set_credentials(user.clone(), password);
+    }
+    if let Some(tls) = &config.tls {
+        options.set_transport(Transport::tls_with_config(tls_config(tls)?));
+    }
+    Ok(options)
+}
+
+fn tls_config(tls: &TlsFiles) -> Result<TlsConfiguration, IoError> {
+    let mut roots = RootCertStore::empty();
+    match &tls.ca_file {
+        Some(path) => {
+            let certs = read_certs(path, "ca_file")?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(IoError::Config(format!(
+                    "`mqtt`: ca_file `{path}` holds no usable certificate"
+                )));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                return Err(IoError::Config(
+                    "`mqtt`: no system root certificates found for TLS; give `ca_file`".into(),
+                ));
+            }
+        }
+    }
+    let builder = ClientConfig::builder().with_root_certificates(roots);
+    let config = match &tls.client_auth {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            let chain = read_certs(cert, "client_cert")?;
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+                IoError::Config(format!("`mqtt`: cannot read client_key `{key}`: {e}"))
+            })?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| IoError::Config(format!("`mqtt`: client certificate: {e}")))?
+        }
+    };
+    Ok(TlsConfiguration::Rustls(Arc::new(config)))
+}
+
+fn read_certs(path: &str, option: &str) -> Result<Vec<CertificateDer<'static>>, IoError> {
+    let fail = |e: rustls::pki_types::pem::Error| {
+        IoError::Config(format!("`mqtt`: cannot read {option} `{path}`: {e}"))
+    };
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(fail)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(fail)?;
+    if certs.is_empty() {
+        return Err(IoError::Config(format!(
+            "`mqtt`: {option} `{path}` holds no PEM certificate"
+        )));
+    }
+    Ok(certs)
+}
+
+/// A client and the thread that drives its connection; dropping it disconnects.
+pub(super) struct Connection {
+    /// Sends requests (publish, subscribe) to the connection.
+    pub client: Client,
+    stop: Arc<AtomicBool>,
+    /// Set when we disconnect on purpose, so the broker closing the socket is no news.
+    closing: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Connection {
+    /// Starts connecting with `options`; `label` names the owner in log lines
+    /// (`mqtt source \`telemetry\``); `on_event` sees every event, on the network thread,
+    /// and is told (by the stop flag) when to give up a blocking hand-over.
+    pub(super) fn start(
+        label: String,
+        options: MqttOptions,
+        backoff_max: Duration,
+        capacity: usize,
+        mut on_event: impl FnMut(&Client, Event, &AtomicBool) + Send + 'static,
+    ) -> Result<Connection, IoError> {
+        let (host, port) = options.broker_address();
+        let (client, mut connection) = Client::new(options, capacity);
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread_stop = Arc::clone(&stop);
+        let closing = Arc::new(AtomicBool::new(false));
+        let thread_closing = Arc::clone(&closing);
+        let thread_client = client.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("weir-mqtt-{label}"))
+            .spawn(move || {
+                let mut backoff = FIRST_BACKOFF;
+                let mut failures = 0u32;
+                let mut connected_once = false;
+                let mut connected = false;
+                while !thread_stop.load(Ordering::Relaxed) {
+                    match connection.recv_timeout(TICK) {
+                        Err(RecvTimeoutError::Timeout) => continue,
+                        Err(RecvTimeoutError::Disconnected) => break,
+                        Ok(Ok(Event::Outgoing(Outgoing::Disconnect))) => break,
+                        Ok(Err(_)) if thread_closing.load(Ordering::Relaxed) => break,
+                        Ok(Ok(event)) => {
+                            if let Event::Incoming(Packet::ConnAck(_)) = &event {
+                                if failures > 0 {
+                                    eprintln!(
+                                        "weir: {label}: connected to broker {host}:{port} after {failures} failed attempt{}",
+                                        if failures == 1 { "" } else { "s" }
+                                    );
+                                }
+                                failures = 0;
+                                backoff = FIRST_BACKOFF;
+                                connected_once = true;
+                                connected = true;
+                            }
+                            on_event(&thread_client, event, &thread_stop);
+                        }
+                        Ok(Err(e)) => {
+                            failures += 1;
+                            let what = if connected {
+                                "lost the connection to"
+                            } else if connected_once {
+                                "cannot reconnect to"
+                            } else {
+                                "cannot connect to"
+                            };
+                            connected = false;
+                            eprintln!(
+                                "weir: {label}: {what} broker {host}:{port} ({e}); retrying in {}",
+                                show(backoff)
+                            );
+                            sleep_unless(&thread_stop, backoff);
+                            backoff = (backoff * 2).min(backoff_max);
+                        }
+                    }
+                }
+            })
+            .map_err(|e| IoError::os("cannot start the MQTT connection thread", e))?;
+        Ok(Connection {
+            client,
+            stop,
+            closing,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.closing.store(true, Ordering::Relaxed);
+        let _ = self.client.try_disconnect();
+        // The thread ends once the DISCONNECT is out; do not wait long for a broker that
+        // is away.
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while self.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Sleeps for `wait`, waking early when `stop` is set.
+pub(super) fn sleep_unless(stop: &AtomicBool, wait: Duration) {
+    let until = Instant::now() + wait;
+    while !stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if now >= until {
+            return;
+        }
+        std::thread::sleep((until - now).min(Duration::from_millis(50)));
+    }
+}
+
+/// A wait in user words (`250ms`, `2s`).
+pub(super) fn show(d: Duration) -> String {
+    if d.as_millis().is_multiple_of(1000) {
+        format!("{}s", d.as_secs())
+    } else if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}

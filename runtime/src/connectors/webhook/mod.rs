@@ -1,0 +1,23 @@
+//! `webhook(url, …)`: a sink that POSTs records as JSON to an HTTP endpoint.
+//!
+//! ```text
+//! sink notify = webhook("https://hooks.example.com/weir", batch: 50,
+//!                       headers: ["Authorization: Bearer s3cret"], timeout: 5s, retries: 3)
+//! ```
+//!
+//! With `batch: 1` (the default) each request body is one JSON object; with a larger
+//! batch it is a JSON array of up to that many records (records that reach the sink
+//! together travel together). Network errors, timeouts, 408, 429 and 5xx answers are
+//! retried with exponential backoff; other 4xx answers are not. Records still not
+//! delivered are reported on stderr and counted, and the run goes on.
+
+pub mod config;
+mod sink;
+#[cfg(test)]
+mod tests;
+
+pub use config::{WebhookConfig, OPTIONS};
+pub use sink::WebhookSink;
+
+/// The connector's name in `.pipe` files.
+pub const KIND: &str = "webhook";

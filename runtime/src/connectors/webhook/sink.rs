@@ -1,0 +1,196 @@
+//! POSTing records as JSON, retrying failed requests with exponential backoff.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use ureq::Agent;
+use weir_engine::event::Event;
+use weir_engine::io::{IoError, SinkWriter};
+use weir_engine::schema::Schema;
+
+use super::config::WebhookConfig;
+use crate::format::json::JsonEncoder;
+
+/// Failed requests shown on stderr before only counting them.
+const SHOWN_FAILURES: u64 = 5;
+/// How much of an error answer's body is quoted.
+const BODY_QUOTE: usize = 200;
+
+/// A webhook sink, shared by the workers of a process (requests run on the calling
+/// worker's thread, so a slow endpoint slows the pipeline rather than queueing memory).
+pub struct WebhookSink {
+    label: String,
+    config: WebhookConfig,
+    encoder: JsonEncoder,
+    agent: Agent,
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    failed_requests: AtomicU64,
+}
+
+/// Why one attempt failed, and whether another may succeed.
+struct Failure {
+    reason: String,
+    retry: bool,
+}
+
+impl WebhookSink {
+    /// A sink for sink `sink` taking records of `schema`.
+    pub fn new(sink: &str, config: &WebhookConfig, schema: &Schema) -> WebhookSink {
+        let agent: Agent = Agent::config_builder()
+            .timeout_global(Some(Duration::from_millis(config.timeout_ms)))
+            .http_status_as_error(false)
+            // A redirected POST would silently become a GET: report it instead.
+            .max_redirects(0)
+            .build()
+            .into();
+        WebhookSink {
+            label: format!("webhook sink `{sink}`"),
+            config: config.clone(),
+            encoder: JsonEncoder::new(schema),
+            agent,
+            delivered: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            failed_requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Records the endpoint accepted.
+    pub fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::SeqCst)
+    }
+
+    /// Records not delivered after every retry.
+    pub fn failed(&self) -> u64 {
+        self.failed.load(Ordering::SeqCst)
+    }
+
+    fn body(&self, events: &[Event]) -> Vec<u8> {
+        let mut body = Vec::with_capacity(events.len() * 128 + 2);
+        let batched = self.config.batch > 1;
+        if batched {
+            body.push(b'[');
+        }
+        for (i, event) in events.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            // Writing into a Vec cannot fail.
+            let _ = self.encoder.encode(&event.record, &mut body);
+            if body.last() == Some(&b'\n') {
+                body.pop();
+            }
+        }
+        if batched {
+            body.push(b']');
+        }
+        body
+    }
+
+    fn attempt(&self, body: &[u8]) -> Result<(), Failure> {
+        let mut request = self
+            .agent
+            .post(&self.config.url)
+            .content_type("application/json");
+        for (name, value) in &self.config.headers {
+            request = request.header(name, value);
+        }
+        match request.send(body) {
+            Ok(mut response) => {
+                let status = response.status();
+                if status.is_success() {
+                    return Ok(());
+                }
+                let text = response
+                    .body_mut()
+                    .with_config()
+                    .limit(64 * 1024)
+                    .read_to_string()
+                    .unwrap_or_default();
+                let mut quote: String = text.trim().chars().take(BODY_QUOTE).collect();
+                if !quote.is_empty() {
+                    quote = format!(": {quote}");
+                }
+                let code = status.as_u16();
+                Err(Failure {
+                    reason: format!("HTTP {status}{quote}"),
+                    retry: code == 408 || code == 429 || status.is_server_error(),
+                })
+            }
+            Err(ureq::Error::Timeout(_)) => Err(Failure {
+                reason: format!(
+                    "no answer within {} (timeout)",
+                    weir_engine::time::format_duration(self.config.timeout_ms as i64)
+                ),
+                retry: true,
+            }),
+            Err(e) => Err(Failure {
+                reason: e.to_string(),
+                retry: true,
+            }),
+        }
+    }
+
+    /// Sends one request, retrying; the error is the last attempt's reason.
+    fn send(&self, body: &[u8]) -> Result<(), (String, u32)> {
+        let mut wait = Duration::from_millis(self.config.backoff_ms);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.attempt(body) {
+                Ok(()) => return Ok(()),
+                Err(f) if f.retry && attempts <= self.config.retries => {
+                    std::thread::sleep(wait);
+                    wait = wait.saturating_mul(2);
+                }
+                Err(f) => return Err((f.reason, attempts)),
+            }
+        }
+    }
+}
+
+impl SinkWriter for WebhookSink {
+    fn write(&self, events: &[Event]) -> Result<(), IoError> {
+        for chunk in events.chunks(self.config.batch) {
+            let body = self.body(chunk);
+            match self.send(&body) {
+                Ok(()) => {
+                    self.delivered
+                        .fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                }
+                Err((reason, attempts)) => {
+                    self.failed.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                    let n = self.failed_requests.fetch_add(1, Ordering::SeqCst);
+                    if n < SHOWN_FAILURES {
+                        eprintln!(
+                            "warning: {}: {} record{} not delivered to {} after {attempts} attempt{}: {reason}",
+                            self.label,
+                            chunk.len(),
+                            if chunk.len() == 1 { "" } else { "s" },
+                            self.config.url,
+                            if attempts == 1 { "" } else { "s" },
+                        );
+                    } else if n == SHOWN_FAILURES {
+                        eprintln!(
+                            "warning: {}: more failed requests; only counting them now",
+                            self.label
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), IoError> {
+        let failed = self.failed();
+        if failed > 0 {
+            eprintln!(
+                "warning: {}: {failed} of {} records were not delivered and are dropped (no error route yet; the summary below counts them as written)",
+                self.label,
+                failed + self.delivered()
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,290 @@
+//! Tests of the webhook sink against a local HTTP server: bodies, batching, headers,
+//! retries that succeed, retries that give up, and options.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use weir_engine::event::Event;
+use weir_engine::io::SinkWriter;
+use weir_engine::plan::{ConnectorCall, OptionValue};
+use weir_engine::schema::{Field, Schema, Type};
+use weir_engine::value::Value;
+
+use super::*;
+use crate::connectors::problem::Role;
+use crate::connectors::validate;
+
+/// One request as the server saw it.
+#[derive(Clone, Debug)]
+struct Seen {
+    body: String,
+    headers: Vec<(String, String)>,
+}
+
+/// A local HTTP server answering the n-th request with `statuses[n]` (the last one
+/// repeating), after `delay`; returns its URL and what it saw.
+fn server(statuses: Vec<u16>, delay: Duration) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let server = tiny_http::Server::http("127.0.0.1:0").expect("bind");
+    let port = server.server_addr().to_ip().expect("ip").port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for (n, mut request) in server.incoming_requests().enumerate() {
+            let mut body = String::new();
+            let _ = request.as_reader().read_to_string(&mut body);
+            let headers = request
+                .headers()
+                .iter()
+                .map(|h| (h.field.to_string(), h.value.to_string()))
+                .collect();
+            log.lock().expect("lock").push(Seen { body, headers });
+            std::thread::sleep(delay);
+            let status = *statuses.get(n).or(statuses.last()).expect("a status");
+            let _ = request.respond(
+                tiny_http::Response::from_string(format!("answer {n}")).with_status_code(status),
+            );
+        }
+    });
+    (format!("http://127.0.0.1:{port}/hook"), seen)
+}
+
+fn call(url: &str, options: Vec<(&str, OptionValue)>) -> ConnectorCall {
+    ConnectorCall {
+        kind: "webhook".into(),
+        args: vec![OptionValue::Str(url.into())],
+        options: options
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v))
+            .collect(),
+    }
+}
+
+fn schema() -> Schema {
+    Schema::new(vec![
+        Field::new("device_id", Type::String),
+        Field::new("temp", Type::Float),
+    ])
+}
+
+fn events(n: usize) -> Vec<Event> {
+    (0..n)
+        .map(|i| {
+            Event::new(
+                i as i64,
+                vec![Value::str(&format!("m{i}")), Value::Float(i as f64 + 0.5)],
+            )
+        })
+        .collect()
+}
+
+fn sink(url: &str, options: Vec<(&str, OptionValue)>) -> WebhookSink {
+    let config = WebhookConfig::from_call(&call(url, options)).expect("config");
+    WebhookSink::new("notify", &config, &schema())
+}
+
+#[test]
+fn each_record_is_posted_as_a_json_object_with_headers() {
+    let (url, seen) = server(vec![200], Duration::ZERO);
+    let sink = sink(
+        &url,
+        vec![(
+            "headers",
+            OptionValue::List(vec![
+                OptionValue::Str("Authorization: Bearer t0k".into()),
+                OptionValue::Str("X-Weir:  yes ".into()),
+            ]),
+        )],
+    );
+    sink.write(&events(3)).expect("write");
+    sink.flush().expect("flush");
+    assert_eq!(sink.delivered(), 3);
+    assert_eq!(sink.failed(), 0);
+    let seen = seen.lock().expect("lock").clone();
+    let bodies: Vec<&str> = seen.iter().map(|s| s.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        [
+            r#"{"device_id":"m0","temp":0.5}"#,
+            r#"{"device_id":"m1","temp":1.5}"#,
+            r#"{"device_id":"m2","temp":2.5}"#
+        ]
+    );
+    let header = |name: &str| {
+        seen[0]
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(header("Authorization").as_deref(), Some("Bearer t0k"));
+    assert_eq!(header("X-Weir").as_deref(), Some("yes"));
+    assert_eq!(header("Content-Type").as_deref(), Some("application/json"));
+}
+
+#[test]
+fn batches_are_json_arrays_of_at_most_batch_records() {
+    let (url, seen) = server(vec![204], Duration::ZERO);
+    let sink = sink(&url, vec![("batch", OptionValue::Int(2))]);
+    sink.write(&events(5)).expect("write");
+    assert_eq!(sink.delivered(), 5);
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 3);
+    let arrays: Vec<serde_json::Value> = seen
+        .iter()
+        .map(|s| serde_json::from_str(&s.body).expect("JSON"))
+        .collect();
+    let sizes: Vec<usize> = arrays
+        .iter()
+        .map(|a| a.as_array().expect("array").len())
+        .collect();
+    assert_eq!(sizes, [2, 2, 1]);
+    assert_eq!(arrays[2][0]["device_id"], "m4");
+}
+
+#[test]
+fn a_server_that_fails_twice_then_succeeds_gets_everything() {
+    let (url, seen) = server(vec![503, 500, 200], Duration::ZERO);
+    let sink = sink(
+        &url,
+        vec![
+            ("retries", OptionValue::Int(3)),
+            ("backoff", OptionValue::Duration(50)),
+        ],
+    );
+    let started = Instant::now();
+    sink.write(&events(1)).expect("write");
+    // Waits 50ms, then 100ms: backoff doubles.
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert_eq!((sink.delivered(), sink.failed()), (1, 0));
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 3);
+    assert!(seen.iter().all(|s| s.body == seen[0].body));
+}
+
+#[test]
+fn a_server_that_always_fails_is_counted_and_the_run_goes_on() {
+    let (url, seen) = server(vec![500], Duration::ZERO);
+    let sink = sink(
+        &url,
+        vec![
+            ("retries", OptionValue::Int(2)),
+            ("backoff", OptionValue::Duration(10)),
+            ("batch", OptionValue::Int(10)),
+        ],
+    );
+    sink.write(&events(4))
+        .expect("failures do not stop the run");
+    sink.flush().expect("flush");
+    assert_eq!((sink.delivered(), sink.failed()), (0, 4));
+    // One request, tried 1 + 2 times.
+    assert_eq!(seen.lock().expect("lock").len(), 3);
+}
+
+#[test]
+fn client_errors_are_not_retried() {
+    let (url, seen) = server(vec![400], Duration::ZERO);
+    let sink = sink(&url, vec![("backoff", OptionValue::Duration(10))]);
+    sink.write(&events(1)).expect("write");
+    assert_eq!(sink.failed(), 1);
+    assert_eq!(seen.lock().expect("lock").len(), 1);
+}
+
+#[test]
+fn a_slow_server_times_out_and_an_absent_one_is_a_failure() {
+    let (url, seen) = server(vec![200], Duration::from_millis(800));
+    let sink = sink(
+        &url,
+        vec![
+            ("timeout", OptionValue::Duration(200)),
+            ("retries", OptionValue::Int(1)),
+            ("backoff", OptionValue::Duration(10)),
+        ],
+    );
+    sink.write(&events(1)).expect("write");
+    assert_eq!(sink.failed(), 1);
+    // The (one-at-a-time) server sees the retry once its first answer is done.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while seen.lock().expect("lock").len() < 2 {
+        assert!(Instant::now() < deadline, "no retry reached the server");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let sink = self::sink(
+        &format!("http://127.0.0.1:{port}/"),
+        vec![("retries", OptionValue::Int(0))],
+    );
+    sink.write(&events(2)).expect("write");
+    assert_eq!(sink.failed(), 2);
+}
+
+#[test]
+fn options_are_checked() {
+    let problems: Vec<String> = validate(
+        &call(
+            "ftp://x",
+            vec![
+                ("batch", OptionValue::Int(0)),
+                ("header", OptionValue::Str("A: b".into())),
+                (
+                    "headers",
+                    OptionValue::List(vec![OptionValue::Str("nocolon".into())]),
+                ),
+                ("retries", OptionValue::Int(-1)),
+                ("timeout", OptionValue::Int(5)),
+            ],
+        ),
+        Role::Sink,
+        None,
+    )
+    .into_iter()
+    .map(|p| match p.help {
+        Some(h) => format!("{} (help: {h})", p.message),
+        None => p.message,
+    })
+    .collect();
+    assert_eq!(
+        problems,
+        [
+            "unknown option `header` for `webhook` (help: did you mean `headers`?)",
+            "`ftp://x` is not an http(s) URL (help: write it as `\"http://host:port/path\"` or `\"https://…\"`)",
+            "`batch` must be between 1 and 100000, found 0",
+            "`nocolon` is not a header (help: write each header as `\"Name: value\"`)",
+            "option `timeout` expects a duration such as `10s`, found `5` (help: durations carry a unit: write `5s` or `5ms`)",
+            "`retries` must be between 0 and 100, found -1",
+        ]
+    );
+    let source = validate(&call("http://x", vec![]), Role::Source, None);
+    assert!(source[0].message.contains("cannot be used as a source"));
+    let config = WebhookConfig::from_call(&call("https://h/p", vec![])).expect("defaults");
+    assert_eq!(
+        (
+            config.batch,
+            config.timeout_ms,
+            config.retries,
+            config.backoff_ms
+        ),
+        (1, 10_000, 3, 500)
+    );
+}
+
+#[test]
+fn docs_describe_every_option() {
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/connectors.md"),
+    )
+    .expect("docs/connectors.md");
+    let start = docs.find("## `webhook`").expect("a webhook section");
+    let section = &docs[start..];
+    for option in OPTIONS {
+        assert!(
+            section.contains(&format!("| `{}`", option.name)),
+            "docs/connectors.md does not describe webhook option `{}`",
+            option.name
+        );
+    }
+}
