@@ -456,7 +456,9 @@ fn read(source: &mut MqttSource, n: usize, timeout: Duration) -> (Vec<Record>, V
             out.len()
         );
         match source.poll(&mut out, &mut bad, 100).expect("poll") {
-            SourceStatus::Idle | SourceStatus::Waiting => std::thread::sleep(Duration::from_millis(5)),
+            SourceStatus::Idle | SourceStatus::Waiting => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
             SourceStatus::Ready => {}
             SourceStatus::Finished => panic!("a live source never finishes"),
         }

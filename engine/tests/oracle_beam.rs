@@ -1,0 +1,724 @@
+//! Oracle tests of the Beam model in the window operator, through the scripted
+//! single-worker harness (`testing::script::run_capture`): random scripts of bundles and
+//! watermark moves — elements arriving behind the watermark and past the allowed
+//! lateness too — against an independent model of the documented semantics (late drops
+//! and their route, panes and their metadata, accumulation modes, early and count
+//! triggers), plus targeted cases for processing time, timestamp combiners across chained
+//! windows, and session merges with retraction.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use rand::{Rng, SeedableRng};
+use weir_engine::plan::*;
+use weir_engine::schema::{Field, Schema, Type};
+use weir_engine::testing::script::{run_capture, StepOutput};
+use weir_engine::time::EventTime;
+use weir_engine::value::{Record, Value};
+
+const EXPIRED: &str = "window expired: the watermark passed its end plus the allowed lateness";
+const CLOSED: &str = "window closed: its trigger had finished";
+
+// ---------------------------------------------------------------------------------------
+// Plans and scripts
+
+fn input_schema() -> Schema {
+    Schema::new(vec![
+        Field::new("k", Type::Int),
+        Field::new("v", Type::Int),
+        Field::new("ts", Type::Timestamp),
+    ])
+}
+
+fn memory() -> ConnectorCall {
+    ConnectorCall {
+        kind: "memory".into(),
+        args: vec![],
+        options: vec![],
+    }
+}
+
+fn aggregates(arg_slot: usize) -> Vec<Aggregate> {
+    vec![
+        Aggregate {
+            name: "n".into(),
+            func: AggFunc::Count,
+            arg: None,
+            arg_type: None,
+        },
+        Aggregate {
+            name: "s".into(),
+            func: AggFunc::Sum,
+            arg: Some(Expr::Field {
+                slot: arg_slot,
+                name: "v".into(),
+            }),
+            arg_type: Some(Type::Int),
+        },
+    ]
+}
+
+fn window_stage(input: &Schema, spec: WindowSpec, arg_slot: usize) -> Stage {
+    let aggs = aggregates(arg_slot);
+    let schema = WindowSpec::output_schema(input, &[0], &aggs, spec.accumulation);
+    Stage::Window {
+        keys: vec![0],
+        window: spec,
+        aggregates: aggs,
+        schema,
+    }
+}
+
+/// `in` → key by k → window `spec` (count n, sum s) → `out`, late route `late`; with
+/// `second`, a pipeline over `out` → key by k → window `second` (count n, sum of s) → `out2`.
+fn plan(spec: WindowSpec, second: Option<WindowSpec>) -> Arc<LogicalPlan> {
+    let input = input_schema();
+    let first = window_stage(&input, spec, 1);
+    let first_schema = first.output_schema().cloned().expect("window schema");
+    let mut pipelines = vec![PipelineNode {
+        name: "p".into(),
+        input: PipelineInput::Source("in".into()),
+        input_schema: input.clone(),
+        stages: vec![
+            Stage::KeyBy {
+                keys: vec![0],
+                names: vec!["k".into()],
+            },
+            first,
+            Stage::Sink { sink: "out".into() },
+        ],
+    }];
+    let mut sinks = vec!["out", "late"];
+    if let Some(second) = second {
+        sinks.push("out2");
+        pipelines.push(PipelineNode {
+            name: "q".into(),
+            input: PipelineInput::Pipeline("p".into()),
+            input_schema: first_schema.clone(),
+            stages: vec![
+                Stage::KeyBy {
+                    keys: vec![0],
+                    names: vec!["k".into()],
+                },
+                window_stage(&first_schema, second, 2),
+                Stage::Sink {
+                    sink: "out2".into(),
+                },
+            ],
+        });
+    }
+    Arc::new(LogicalPlan {
+        sources: vec![SourceNode {
+            name: "in".into(),
+            connector: memory(),
+            schema: input,
+            event_time: Some(2),
+            watermark: WatermarkSpec::default(),
+        }],
+        sinks: sinks
+            .into_iter()
+            .map(|name| SinkNode {
+                name: name.into(),
+                connector: memory(),
+            })
+            .collect(),
+        pipelines,
+        tests: vec![],
+    })
+}
+
+/// One step of a script.
+#[derive(Clone, Debug)]
+enum Step {
+    /// A bundle of (k, v, ts).
+    Given(Vec<(i64, i64, i64)>),
+    Watermark(i64),
+    Clock(i64),
+}
+
+fn test_case(steps: &[Step]) -> TestCase {
+    TestCase {
+        name: "oracle".into(),
+        steps: steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| TestStep {
+                line: i + 1,
+                action: match s {
+                    Step::Given(es) => TestAction::Given {
+                        source: "in".into(),
+                        records: es
+                            .iter()
+                            .map(|&(k, v, t)| vec![Value::Int(k), Value::Int(v), Value::Time(t)])
+                            .collect(),
+                    },
+                    Step::Watermark(t) => TestAction::Watermark {
+                        source: None,
+                        time: *t,
+                    },
+                    Step::Clock(t) => TestAction::Clock { time: *t },
+                },
+            })
+            .collect(),
+    }
+}
+
+/// Runs `steps`; returns, per step, what each sink received.
+fn capture(spec: WindowSpec, second: Option<WindowSpec>, steps: &[Step]) -> Vec<StepOutput> {
+    let case = test_case(steps);
+    let plan = plan(spec, second);
+    let (report, log) = run_capture(&plan, &case).expect("the script runs");
+    assert!(report.passed(), "{:?}", report.failures);
+    assert_eq!(log.len(), steps.len(), "every step settled");
+    log
+}
+
+fn records(log: &[StepOutput], sink: &str) -> Vec<(usize, Record)> {
+    log.iter()
+        .flat_map(|s| {
+            s.sinks
+                .get(sink)
+                .into_iter()
+                .flatten()
+                .map(move |e| (s.step, e.record.clone()))
+        })
+        .collect()
+}
+
+fn int(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) | Value::Time(i) => *i,
+        other => panic!("not an integer: {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The model
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Trig {
+    /// `repeat(watermark)`, Beam's default.
+    Default,
+    /// `watermark(early: count(k))`: finishes with the on-time pane.
+    EarlyCount(u64),
+    /// `watermark(early: count(k), late: count(1))`.
+    EarlyLate(u64),
+    /// `count(n)`: one pane, then the window is closed.
+    Count(u64),
+    /// `repeat(count(k))`.
+    RepeatCount(u64),
+}
+
+impl Trig {
+    fn plan(self) -> Trigger {
+        let count = |n| Box::new(Trigger::Count(n));
+        match self {
+            Trig::Default => Trigger::default_for_windows(),
+            Trig::EarlyCount(k) => Trigger::Watermark {
+                early: Some(count(k)),
+                late: None,
+            },
+            Trig::EarlyLate(k) => Trigger::Watermark {
+                early: Some(count(k)),
+                late: Some(count(1)),
+            },
+            Trig::Count(n) => Trigger::Count(n),
+            Trig::RepeatCount(k) => Trigger::Repeat(count(k)),
+        }
+    }
+
+    fn has_watermark(self) -> bool {
+        matches!(
+            self,
+            Trig::Default | Trig::EarlyCount(_) | Trig::EarlyLate(_)
+        )
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Config {
+    kind: (i64, i64, bool), // size, period-or-offset, sliding?
+    lateness: i64,
+    trigger: Trig,
+    accumulation: Accumulation,
+}
+
+impl Config {
+    fn spec(&self) -> WindowSpec {
+        let (size, x, sliding) = self.kind;
+        let mut spec = WindowSpec::new(if sliding {
+            WindowKind::Sliding {
+                size_ms: size,
+                period_ms: x,
+            }
+        } else {
+            WindowKind::Tumbling {
+                size_ms: size,
+                offset_ms: x,
+            }
+        });
+        spec.trigger = self.trigger.plan();
+        spec.allowed_lateness_ms = self.lateness;
+        spec.accumulation = self.accumulation;
+        spec.late_to = Some("late".into());
+        spec
+    }
+
+    fn windows(&self, t: i64) -> Vec<(i64, i64)> {
+        let (size, x, sliding) = self.kind;
+        if sliding {
+            let mut out = Vec::new();
+            let mut start = t.div_euclid(x) * x;
+            while start + size > t {
+                out.push((start, start + size));
+                start -= x;
+            }
+            out
+        } else {
+            let start = (t - x).div_euclid(size) * size + x;
+            vec![(start, start + size)]
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct MWin {
+    n: i64,
+    s: i64,
+    fresh_n: i64,
+    fresh_s: i64,
+    /// Created while the watermark was before its end (it holds an on-time pane).
+    existed: bool,
+    ontime_checked: bool,
+    closed: bool,
+    /// Count of the trigger's counting node.
+    count: u64,
+    late_phase: bool,
+    index: i64,
+    nonspec: i64,
+    previous: Option<Record>,
+}
+
+/// Model output: panes per window in order (with the step that emitted them), and the
+/// late route's records per step.
+#[derive(Default)]
+struct Expected {
+    panes: BTreeMap<(i64, i64, i64), Vec<(usize, Record)>>,
+    late: BTreeMap<usize, Vec<Record>>,
+}
+
+struct Model {
+    cfg: Config,
+    windows: BTreeMap<(i64, i64, i64), MWin>,
+    out: Expected,
+}
+
+impl Model {
+    fn fire(&mut self, key: (i64, i64, i64), w: i64, step: usize, by_watermark: bool, gc: bool) {
+        let cfg = self.cfg;
+        let win = self.windows.get_mut(&key).expect("window");
+        let (k, start, end) = key;
+        let finished = match cfg.trigger {
+            Trig::Default | Trig::EarlyLate(_) | Trig::RepeatCount(_) => false,
+            Trig::EarlyCount(_) => w >= end,
+            Trig::Count(_) => true,
+        };
+        if w >= end {
+            win.late_phase = true;
+        }
+        let (timing, nonspec) = if w < end {
+            ("early", -1)
+        } else {
+            let n = win.nonspec;
+            win.nonspec += 1;
+            (
+                if by_watermark && n == 0 {
+                    "on_time"
+                } else {
+                    "late"
+                },
+                n,
+            )
+        };
+        let (n, s) = match cfg.accumulation {
+            Accumulation::Discard => (win.fresh_n, win.fresh_s),
+            _ => (win.n, win.s),
+        };
+        let mut record = vec![
+            Value::Int(k),
+            Value::Int(n),
+            Value::Int(s),
+            Value::Time(start),
+            Value::Time(end),
+            Value::str(timing),
+            Value::Int(win.index),
+            Value::Int(nonspec),
+            Value::Bool(finished || gc),
+            Value::Time(end - 1),
+        ];
+        win.index += 1;
+        let panes = self.out.panes.entry(key).or_default();
+        if cfg.accumulation == Accumulation::Retract {
+            if let Some(mut old) = win.previous.take() {
+                *old.last_mut().expect("retraction flag") = Value::Bool(true);
+                panes.push((step, old));
+            }
+            record.push(Value::Bool(false));
+            win.previous = Some(record.clone());
+        }
+        panes.push((step, record));
+        win.fresh_n = 0;
+        win.fresh_s = 0;
+        win.closed |= finished;
+    }
+
+    fn element(&mut self, step: usize, w: i64, (k, v, t): (i64, i64, i64)) {
+        let cfg = self.cfg;
+        for (start, end) in cfg.windows(t) {
+            let late = |reason: &str| {
+                vec![
+                    Value::Int(k),
+                    Value::Int(v),
+                    Value::Time(t),
+                    Value::str(reason),
+                    Value::Time(start),
+                    Value::Time(end),
+                    Value::Time(w),
+                ]
+            };
+            if end + cfg.lateness <= w {
+                self.out.late.entry(step).or_default().push(late(EXPIRED));
+                continue;
+            }
+            let key = (k, start, end);
+            let win = self.windows.entry(key).or_insert_with(|| MWin {
+                existed: w < end,
+                ..MWin::default()
+            });
+            if win.closed {
+                self.out.late.entry(step).or_default().push(late(CLOSED));
+                continue;
+            }
+            win.n += 1;
+            win.s += v;
+            win.fresh_n += 1;
+            win.fresh_s += v;
+            let fire = match cfg.trigger {
+                Trig::Default => w >= end,
+                Trig::EarlyCount(c) | Trig::EarlyLate(c) => {
+                    if win.late_phase {
+                        true
+                    } else if w >= end {
+                        true
+                    } else {
+                        win.count += 1;
+                        if win.count >= c {
+                            win.count = 0;
+                            true
+                        } else {
+                            false
+                        }
+                    }
+                }
+                Trig::Count(c) | Trig::RepeatCount(c) => {
+                    win.count += 1;
+                    if win.count >= c {
+                        win.count = 0;
+                        true
+                    } else {
+                        false
+                    }
+                }
+            };
+            if fire {
+                self.fire(key, w, step, false, false);
+            }
+        }
+    }
+
+    fn watermark(&mut self, step: usize, w: i64) {
+        let keys: Vec<(i64, i64, i64)> = self.windows.keys().copied().collect();
+        for key in keys {
+            let end = key.2;
+            let gc = end + self.cfg.lateness <= w;
+            let win = &self.windows[&key];
+            if win.existed && !win.ontime_checked && w >= end {
+                let ready = !win.closed && self.cfg.trigger.has_watermark();
+                self.windows.get_mut(&key).expect("window").ontime_checked = true;
+                if ready {
+                    self.fire(key, w, step, true, gc);
+                }
+            }
+            if gc {
+                let win = &self.windows[&key];
+                if !win.closed && win.fresh_n > 0 {
+                    self.fire(key, w, step, true, true);
+                }
+                self.windows.remove(&key);
+            }
+        }
+    }
+
+    fn run(cfg: Config, steps: &[Step]) -> Expected {
+        let mut m = Model {
+            cfg,
+            windows: BTreeMap::new(),
+            out: Expected::default(),
+        };
+        let mut w = i64::MIN;
+        for (i, step) in steps.iter().enumerate() {
+            match step {
+                Step::Given(es) => {
+                    for &e in es {
+                        m.element(i, w, e);
+                    }
+                }
+                Step::Watermark(t) => {
+                    if *t > w {
+                        w = *t;
+                        m.watermark(i, w);
+                    }
+                }
+                Step::Clock(_) => {}
+            }
+        }
+        m.out
+    }
+}
+
+/// A random script: bundles of 1–4 elements around the watermark (some behind it, some
+/// behind it by more than any allowed lateness), interleaved with watermark moves, ending
+/// with the watermark far past every window.
+fn script(seed: u64, len: usize) -> Vec<Step> {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+    let mut w = 0;
+    let mut steps = vec![Step::Watermark(0)];
+    for _ in 0..len {
+        if rng.gen_bool(0.35) {
+            w += rng.gen_range(1..=40);
+            steps.push(Step::Watermark(w));
+        } else {
+            let n = rng.gen_range(1..=4);
+            steps.push(Step::Given(
+                (0..n)
+                    .map(|_| {
+                        (
+                            rng.gen_range(0..2),
+                            rng.gen_range(1..=9),
+                            (w + rng.gen_range(-90..=60)).max(0),
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+    }
+    steps.push(Step::Watermark(1_000_000));
+    steps
+}
+
+fn config() -> impl Strategy<Value = Config> {
+    (
+        prop::sample::select(vec![(20i64, 5i64, false), (30, 10, true), (25, 0, false)]),
+        prop::sample::select(vec![0i64, 15, 40]),
+        prop_oneof![
+            Just(Trig::Default),
+            (1u64..4).prop_map(Trig::EarlyCount),
+            (1u64..4).prop_map(Trig::EarlyLate),
+            (1u64..5).prop_map(Trig::Count),
+            (1u64..4).prop_map(Trig::RepeatCount),
+        ],
+        prop::sample::select(vec![
+            Accumulation::Discard,
+            Accumulation::Accumulate,
+            Accumulation::Retract,
+        ]),
+    )
+        .prop_map(|(kind, lateness, trigger, accumulation)| Config {
+            kind,
+            lateness,
+            trigger,
+            accumulation,
+        })
+}
+
+/// Compares the engine's output to the model's, window by window and step by step.
+fn check_against_model(cfg: Config, steps: &[Step]) -> Result<(), TestCaseError> {
+    let log = capture(cfg.spec(), None, steps);
+    let expected = Model::run(cfg, steps);
+    let mut panes: BTreeMap<(i64, i64, i64), Vec<(usize, Record)>> = BTreeMap::new();
+    for (step, r) in records(&log, "out") {
+        panes
+            .entry((int(&r[0]), int(&r[3]), int(&r[4])))
+            .or_default()
+            .push((step, r));
+    }
+    let mut late: BTreeMap<usize, Vec<Record>> = BTreeMap::new();
+    for (step, r) in records(&log, "late") {
+        late.entry(step).or_default().push(r);
+    }
+    for list in late.values_mut() {
+        list.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    }
+    let mut want_late = expected.late;
+    for list in want_late.values_mut() {
+        list.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    }
+    prop_assert_eq!(&late, &want_late, "late route");
+    let keys: std::collections::BTreeSet<_> =
+        panes.keys().chain(expected.panes.keys()).copied().collect();
+    for key in keys {
+        prop_assert_eq!(
+            panes.get(&key),
+            expected.panes.get(&key),
+            "panes of window {:?}",
+            key
+        );
+    }
+    Ok(())
+}
+
+/// Properties that hold whatever the model says: nothing is lost, every pane's metadata
+/// is consistent, and the accumulation modes agree with a batch recomputation.
+fn check_invariants(cfg: Config, steps: &[Step]) -> Result<(), TestCaseError> {
+    let log = capture(cfg.spec(), None, steps);
+    // Watermark at each step, and every element's arrival watermark.
+    let mut w = i64::MIN;
+    let mut wm_at = Vec::new();
+    let mut arrived: Vec<(i64, i64, i64, i64)> = Vec::new();
+    for step in steps {
+        match step {
+            Step::Watermark(t) => w = w.max(*t),
+            Step::Given(es) => arrived.extend(es.iter().map(|&(k, v, t)| (k, v, t, w))),
+            Step::Clock(_) => {}
+        }
+        wm_at.push(w);
+    }
+    let late = records(&log, "late");
+    // Per window: batch aggregate over the elements that reached it.
+    let mut batch: BTreeMap<(i64, i64, i64), (i64, i64)> = BTreeMap::new();
+    let mut expired = 0usize;
+    let mut pairs = 0usize;
+    for &(k, v, t, at) in &arrived {
+        for (start, end) in cfg.windows(t) {
+            pairs += 1;
+            if end + cfg.lateness <= at {
+                expired += 1;
+            }
+            let e = batch.entry((k, start, end)).or_default();
+            e.0 += 1;
+            e.1 += v;
+        }
+    }
+    let routed_expired = late
+        .iter()
+        .filter(|(_, r)| r[3] == Value::str(EXPIRED))
+        .count();
+    prop_assert_eq!(routed_expired, expired, "elements dropped as expired");
+    // Take the late-routed elements out of their windows' batch aggregates.
+    for (_, r) in &late {
+        let key = (int(&r[0]), int(&r[4]), int(&r[5]));
+        let e = batch.get_mut(&key).expect("a late element's window");
+        e.0 -= 1;
+        e.1 -= int(&r[1]);
+        if r[3] == Value::str(EXPIRED) {
+            prop_assert!(key.2 + cfg.lateness <= int(&r[6]));
+        } else {
+            prop_assert_eq!(&r[3], &Value::str(CLOSED));
+            prop_assert!(key.2 + cfg.lateness > int(&r[6]));
+        }
+    }
+    batch.retain(|_, (n, _)| *n > 0);
+    let mut panes: BTreeMap<(i64, i64, i64), Vec<(usize, Record)>> = BTreeMap::new();
+    for (step, r) in records(&log, "out") {
+        panes
+            .entry((int(&r[0]), int(&r[3]), int(&r[4])))
+            .or_default()
+            .push((step, r));
+    }
+    let mut aggregated = 0i64;
+    for (key, list) in &panes {
+        let (n, s) = batch.get(key).copied().unwrap_or_default();
+        let retract = cfg.accumulation == Accumulation::Retract;
+        let fresh: Vec<&(usize, Record)> = list
+            .iter()
+            .filter(|(_, r)| !retract || r[10] == Value::Bool(false))
+            .collect();
+        let total = match cfg.accumulation {
+            Accumulation::Accumulate => fresh
+                .last()
+                .map_or((0, 0), |(_, r)| (int(&r[1]), int(&r[2]))),
+            Accumulation::Discard => fresh
+                .iter()
+                .fold((0, 0), |a, (_, r)| (a.0 + int(&r[1]), a.1 + int(&r[2]))),
+            Accumulation::Retract => list.iter().fold((0, 0), |a, (_, r)| {
+                let sign = if r[10] == Value::Bool(true) { -1 } else { 1 };
+                (a.0 + sign * int(&r[1]), a.1 + sign * int(&r[2]))
+            }),
+        };
+        prop_assert_eq!(total, (n, s), "window {:?}: panes {:?}", key, list);
+        aggregated += n;
+        // Metadata: indexes 0, 1, 2…; early iff the watermark was before the end;
+        // non-speculative indexes 0, 1, 2… after the early ones; final only last.
+        let mut nonspec = 0;
+        let mut on_time = 0;
+        for (i, (step, r)) in fresh.iter().enumerate() {
+            prop_assert_eq!(int(&r[6]), i as i64, "pane index in {:?}", list);
+            let early = wm_at[*step] < key.2;
+            prop_assert_eq!(r[5] == Value::str("early"), early);
+            if early {
+                prop_assert_eq!(int(&r[7]), -1);
+            } else {
+                prop_assert_eq!(int(&r[7]), nonspec);
+                nonspec += 1;
+            }
+            if r[5] == Value::str("on_time") {
+                on_time += 1;
+                prop_assert_eq!(int(&r[7]), 0);
+            }
+            prop_assert_eq!(
+                r[8] == Value::Bool(true),
+                i + 1 == fresh.len() && r[8] == Value::Bool(true)
+            );
+            prop_assert_eq!(int(&r[9]), key.2 - 1, "pane.timestamp");
+        }
+        prop_assert!(on_time <= 1);
+        // A window that existed before the watermark passed its end has one on-time pane.
+        let existed = arrived.iter().any(|&(k, _, t, at)| {
+            k == key.0 && at < key.2 && cfg.windows(t).contains(&(key.1, key.2))
+        });
+        if cfg.trigger.has_watermark() && existed {
+            prop_assert_eq!(on_time, 1, "on-time panes of {:?}: {:?}", key, list);
+        }
+        if retract {
+            // Every pane but the last is withdrawn exactly once, right before the next.
+            for pair in list.windows(2) {
+                if pair[1].1[10] == Value::Bool(true) {
+                    let mut withdrawn = pair[1].1.clone();
+                    withdrawn[10] = Value::Bool(false);
+                    prop_assert_eq!(&pair[0].1, &withdrawn);
+                }
+            }
+            let withdrawals = list.len() - fresh.len();
+            prop_assert_eq!(withdrawals + 1, fresh.len().max(1));
+        }
+    }
+    // Nothing else is lost: every (element, window) pair is routed or aggregated.
+    prop_assert_eq!(late.len() as i64 + aggregated, pairs as i64);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn random_scripts_match_the_model(seed in 0u64..1_000_000, len in 5usize..40, cfg in config()) {
+        let steps = script(seed, len);
+        check_against_model(cfg, &steps)?;
+    }
+
+    #[test]
+    fn random_scripts_keep_the_invariants(seed in 0u64..1_000_000, len in 5usize..40, cfg in config()) {
+        let steps = script(seed, len);
+        check_invariants(cfg, &steps)?;
+    }
+}
