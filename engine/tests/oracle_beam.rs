@@ -14,7 +14,6 @@ use rand::{Rng, SeedableRng};
 use weir_engine::plan::*;
 use weir_engine::schema::{Field, Schema, Type};
 use weir_engine::testing::script::{run_capture, StepOutput};
-use weir_engine::time::EventTime;
 use weir_engine::value::{Record, Value};
 
 const EXPIRED: &str = "window expired: the watermark passed its end plus the allowed lateness";
@@ -71,7 +70,8 @@ fn window_stage(input: &Schema, spec: WindowSpec, arg_slot: usize) -> Stage {
 }
 
 /// `in` → key by k → window `spec` (count n, sum s) → `out`, late route `late`; with
-/// `second`, a pipeline over `out` → key by k → window `second` (count n, sum of s) → `out2`.
+/// `second`, a pipeline over `out` → key by k → window `second` (count n, sum of s) → `out2`
+/// (its late route, if any, is `late2`).
 fn plan(spec: WindowSpec, second: Option<WindowSpec>) -> Arc<LogicalPlan> {
     let input = input_schema();
     let first = window_stage(&input, spec, 1);
@@ -91,7 +91,7 @@ fn plan(spec: WindowSpec, second: Option<WindowSpec>) -> Arc<LogicalPlan> {
     }];
     let mut sinks = vec!["out", "late"];
     if let Some(second) = second {
-        sinks.push("out2");
+        sinks.extend(["out2", "late2"]);
         pipelines.push(PipelineNode {
             name: "q".into(),
             input: PipelineInput::Pipeline("p".into()),
@@ -290,6 +290,9 @@ struct MWin {
     fresh_s: i64,
     /// Created while the watermark was before its end (it holds an on-time pane).
     existed: bool,
+    /// Holds the output at its end: it existed before the watermark passed the end, and
+    /// no pane has carried its on-time elements since.
+    holding: bool,
     ontime_checked: bool,
     closed: bool,
     /// Count of the trigger's counting node.
@@ -315,7 +318,7 @@ struct Model {
 }
 
 impl Model {
-    fn fire(&mut self, key: (i64, i64, i64), w: i64, step: usize, by_watermark: bool, gc: bool) {
+    fn fire(&mut self, key: (i64, i64, i64), w: i64, step: usize, gc: bool) {
         let cfg = self.cfg;
         let win = self.windows.get_mut(&key).expect("window");
         let (k, start, end) = key;
@@ -333,7 +336,7 @@ impl Model {
             let n = win.nonspec;
             win.nonspec += 1;
             (
-                if by_watermark && n == 0 {
+                if win.holding && n == 0 {
                     "on_time"
                 } else {
                     "late"
@@ -371,6 +374,9 @@ impl Model {
         win.fresh_n = 0;
         win.fresh_s = 0;
         win.closed |= finished;
+        if w >= end || finished {
+            win.holding = false;
+        }
     }
 
     fn element(&mut self, step: usize, w: i64, (k, v, t): (i64, i64, i64)) {
@@ -394,6 +400,7 @@ impl Model {
             let key = (k, start, end);
             let win = self.windows.entry(key).or_insert_with(|| MWin {
                 existed: w < end,
+                holding: w < end,
                 ..MWin::default()
             });
             if win.closed {
@@ -432,7 +439,7 @@ impl Model {
                 }
             };
             if fire {
-                self.fire(key, w, step, false, false);
+                self.fire(key, w, step, false);
             }
         }
     }
@@ -447,13 +454,17 @@ impl Model {
                 let ready = !win.closed && self.cfg.trigger.has_watermark();
                 self.windows.get_mut(&key).expect("window").ontime_checked = true;
                 if ready {
-                    self.fire(key, w, step, true, gc);
+                    self.fire(key, w, step, gc);
+                }
+                let win = self.windows.get_mut(&key).expect("window");
+                if win.fresh_n == 0 || win.closed {
+                    win.holding = false;
                 }
             }
             if gc {
                 let win = &self.windows[&key];
                 if !win.closed && win.fresh_n > 0 {
-                    self.fire(key, w, step, true, true);
+                    self.fire(key, w, step, true);
                 }
                 self.windows.remove(&key);
             }
@@ -721,4 +732,244 @@ proptest! {
         let steps = script(seed, len);
         check_invariants(cfg, &steps)?;
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Targeted cases
+
+fn tumbling(size: i64, trigger: Trigger, lateness: i64, acc: Accumulation) -> WindowSpec {
+    let mut spec = WindowSpec::new(WindowKind::Tumbling {
+        size_ms: size,
+        offset_ms: 0,
+    });
+    spec.trigger = trigger;
+    spec.allowed_lateness_ms = lateness;
+    spec.accumulation = acc;
+    spec.late_to = Some("late".into());
+    spec
+}
+
+/// (step, n, s, timing, index, nonspec, final, pane.timestamp) of every pane on `sink`.
+type Pane = (usize, i64, i64, String, i64, i64, bool, i64);
+
+fn panes(log: &[StepOutput], sink: &str) -> Vec<Pane> {
+    records(log, sink)
+        .into_iter()
+        .map(|(step, r)| {
+            let Value::Str(timing) = &r[5] else {
+                panic!("timing {r:?}")
+            };
+            (
+                step,
+                int(&r[1]),
+                int(&r[2]),
+                timing.to_string(),
+                int(&r[6]),
+                int(&r[7]),
+                r[8] == Value::Bool(true),
+                int(&r[9]),
+            )
+        })
+        .collect()
+}
+
+fn pane(
+    step: usize,
+    n: i64,
+    s: i64,
+    timing: &str,
+    index: i64,
+    nonspec: i64,
+    last: bool,
+    ts: i64,
+) -> Pane {
+    (step, n, s, timing.into(), index, nonspec, last, ts)
+}
+
+#[test]
+fn processing_time_triggers_fire_after_their_delay_on_the_test_clock() {
+    use Step::*;
+    let every = Trigger::Repeat(Box::new(Trigger::Processing(10)));
+    let steps = vec![
+        Watermark(0),
+        Clock(1_000),
+        Given(vec![(0, 1, 5)]), // 2: the first element starts the delay: due at 1_010
+        Clock(1_009),
+        Clock(1_010),                      // 4: fires
+        Given(vec![(0, 2, 6), (0, 3, 7)]), // due at 1_020
+        Clock(1_019),
+        Clock(1_025), // 7: fires
+        Clock(1_100), // 8: nothing new, nothing fires
+        Given(vec![(0, 4, 8)]),
+        Watermark(100), // 10: garbage collection emits the unfired element
+    ];
+    let log = capture(tumbling(100, every, 0, Accumulation::Discard), None, &steps);
+    assert_eq!(
+        panes(&log, "out"),
+        vec![
+            pane(4, 1, 1, "early", 0, -1, false, 99),
+            pane(7, 2, 5, "early", 1, -1, false, 99),
+            pane(10, 1, 4, "on_time", 2, 0, true, 99),
+        ]
+    );
+    // Early firings by processing time, then the on-time pane (accumulating).
+    let early = Trigger::Watermark {
+        early: Some(Box::new(Trigger::Processing(10))),
+        late: None,
+    };
+    let steps = vec![
+        Watermark(0),
+        Given(vec![(0, 1, 5)]),
+        Clock(10), // 2
+        Given(vec![(0, 2, 6)]),
+        Clock(15),
+        Watermark(100), // 5: on time, before the second delay is due
+        Clock(50),
+    ];
+    let log = capture(
+        tumbling(100, early, 0, Accumulation::Accumulate),
+        None,
+        &steps,
+    );
+    assert_eq!(
+        panes(&log, "out"),
+        vec![
+            pane(2, 1, 1, "early", 0, -1, false, 99),
+            pane(5, 2, 3, "on_time", 1, 0, true, 99),
+        ]
+    );
+}
+
+#[test]
+fn count_closes_the_window_and_later_elements_go_to_the_late_route() {
+    use Step::*;
+    let steps = vec![
+        Watermark(0),
+        Given(vec![(0, 1, 1), (0, 2, 2), (0, 3, 3)]), // 1: the second element fires
+        Given(vec![(0, 4, 4)]),
+        Watermark(100),
+    ];
+    let log = capture(
+        tumbling(10, Trigger::Count(2), 50, Accumulation::Accumulate),
+        None,
+        &steps,
+    );
+    assert_eq!(
+        panes(&log, "out"),
+        vec![pane(1, 2, 3, "early", 0, -1, true, 9)]
+    );
+    let late = records(&log, "late");
+    assert_eq!(late.len(), 2);
+    for ((step, r), (want_step, v)) in late.iter().zip([(1, 3), (2, 4)]) {
+        assert_eq!(*step, want_step);
+        assert_eq!(r[1], Value::Int(v));
+        assert_eq!(r[3], Value::str(CLOSED));
+        assert_eq!((int(&r[4]), int(&r[5]), int(&r[6])), (0, 10, 0));
+    }
+}
+
+/// Earliest/latest take only elements not behind the watermark (else the end of the
+/// window − 1); on-time panes reach a downstream window on time, late panes are late there.
+#[test]
+fn timestamp_combiners_and_a_chained_window() {
+    use Step::*;
+    for (combiner, first_ts) in [
+        (TimestampCombiner::Earliest, 6),
+        (TimestampCombiner::Latest, 8),
+        (TimestampCombiner::End, 9),
+    ] {
+        let mut first = tumbling(
+            10,
+            Trigger::default_for_windows(),
+            20,
+            Accumulation::Discard,
+        );
+        first.timestamp = combiner;
+        let mut second = tumbling(10, Trigger::default_for_windows(), 0, Accumulation::Discard);
+        second.late_to = Some("late2".into());
+        let steps = vec![
+            Watermark(0),
+            Given(vec![(0, 1, 6), (0, 2, 8)]),
+            Watermark(5),
+            Given(vec![(0, 4, 2)]), // behind the watermark: cannot hold the output
+            Watermark(15),          // 4: [0, 10) on time
+            Given(vec![(0, 8, 12)]), // behind the watermark: falls back to 19
+            Watermark(20),          // 6: [10, 20) on time
+            Given(vec![(0, 16, 9)]), // 7: late for [0, 10), within the allowed lateness
+            Watermark(100),
+        ];
+        let log = capture(first, Some(second), &steps);
+        assert_eq!(
+            panes(&log, "out"),
+            vec![
+                pane(4, 3, 7, "on_time", 0, 0, false, first_ts),
+                pane(6, 1, 8, "on_time", 0, 0, false, 19),
+                pane(7, 1, 16, "late", 1, 1, false, 9),
+            ],
+            "{combiner:?}"
+        );
+        // Downstream: each on-time pane lands in the window of its timestamp, on time.
+        let out2 = panes(&log, "out2");
+        assert_eq!(
+            out2,
+            vec![
+                pane(4, 1, 7, "on_time", 0, 0, true, 9),
+                pane(6, 1, 8, "on_time", 0, 0, true, 19),
+            ],
+            "{combiner:?}"
+        );
+        // The late pane (timestamp 9) is behind the downstream watermark: late there.
+        let late2 = records(&log, "late2");
+        assert_eq!(late2.len(), 1, "{combiner:?}: {late2:?}");
+        assert_eq!(late2[0].1[10], Value::str(EXPIRED));
+    }
+}
+
+/// A window whose trigger did not fire at its end keeps holding the output at its end
+/// until a pane carries its on-time elements (Beam's element holds): that pane is on time
+/// and reaches a downstream window on time.
+#[test]
+fn unfired_on_time_elements_hold_the_output_until_their_pane() {
+    use Step::*;
+    let first = tumbling(10, Trigger::Count(100), 20, Accumulation::Discard);
+    let mut second = tumbling(10, Trigger::default_for_windows(), 0, Accumulation::Discard);
+    second.late_to = Some("late2".into());
+    let steps = vec![
+        Watermark(0),
+        Given(vec![(0, 1, 5)]),
+        Watermark(15), // past the end: count(100) does not fire
+        Watermark(40), // 3: garbage collection fires the pane
+    ];
+    let log = capture(first, Some(second), &steps);
+    assert_eq!(
+        panes(&log, "out"),
+        vec![pane(3, 1, 1, "on_time", 0, 0, true, 9)]
+    );
+    assert_eq!(records(&log, "late2"), vec![]);
+    assert_eq!(
+        panes(&log, "out2"),
+        vec![pane(3, 1, 1, "on_time", 0, 0, true, 9)]
+    );
+}
+
+/// A window that first gets elements when the watermark is already past its end never
+/// held the output: its panes are late, even the first one at garbage collection.
+#[test]
+fn a_window_created_late_has_no_on_time_pane() {
+    use Step::*;
+    let steps = vec![
+        Watermark(0),
+        Watermark(12),
+        Given(vec![(0, 1, 5)]), // late for [0, 10), within the allowed lateness
+        Watermark(40),
+    ];
+    let log = capture(
+        tumbling(10, Trigger::Count(5), 20, Accumulation::Discard),
+        None,
+        &steps,
+    );
+    assert_eq!(
+        panes(&log, "out"),
+        vec![pane(3, 1, 1, "late", 0, 0, true, 9)]
+    );
 }

@@ -333,7 +333,7 @@ impl WindowState {
             register_timers(&mut self.timers, &key, pane.window, rules, watermark);
         }
         if fire_now {
-            fire(pane, &key, rules, &mut self.holds, &cx, false, false, out);
+            fire(pane, &key, rules, &mut self.holds, &cx, false, out);
         }
         schedule_deadline(pane, &key, rules, &mut self.deadlines);
     }
@@ -401,13 +401,18 @@ impl WindowState {
                 // The watermark passed the end: the on-time pane, if the trigger wants it.
                 let ready = !pane.closed && rules.machine.should_fire(&pane.trigger, &cx);
                 if ready {
-                    fire(pane, key, rules, &mut self.holds, &cx, true, gc, out);
+                    fire(pane, key, rules, &mut self.holds, &cx, gc, out);
                 }
-                remove_floor(pane, &mut self.holds);
+                // On-time elements no pane has carried yet keep holding the output at the
+                // end of the window until one does (Beam's element holds), so that pane
+                // is on time downstream too.
+                if pane.fresh == 0 || pane.closed {
+                    remove_floor(pane, &mut self.holds);
+                }
             }
             if gc && !pane.closed && pane.fresh > 0 {
                 // Garbage collection emits whatever the trigger has not fired yet.
-                fire(pane, key, rules, &mut self.holds, &cx, true, true, out);
+                fire(pane, key, rules, &mut self.holds, &cx, true, out);
             }
         }
         if gc {
@@ -445,7 +450,7 @@ impl WindowState {
                     end: window.end,
                 };
                 if !pane.closed && rules.machine.should_fire(&pane.trigger, &cx) {
-                    fire(pane, &key, rules, &mut self.holds, &cx, false, false, out);
+                    fire(pane, &key, rules, &mut self.holds, &cx, false, out);
                 }
                 schedule_deadline(pane, &key, rules, &mut self.deadlines);
             }
@@ -634,19 +639,22 @@ fn fire(
     rules: &Rules,
     holds: &mut BTreeMap<EventTime, usize>,
     cx: &TriggerContext,
-    by_watermark: bool,
     gc: bool,
     out: &mut Emitted,
 ) {
     let finished = rules.machine.on_fire(&mut pane.trigger, cx);
     let w = pane.window;
+    // As Beam's pane timing: on time is the first non-speculative pane of a window that
+    // still holds the output at its end (it existed before the watermark passed the end,
+    // and no pane has carried its on-time elements since); a window that never held the
+    // output, or already released it, only has late panes.
     let (timing, nonspec) = if cx.watermark < w.end {
         ("early", -1)
     } else {
         let n = pane.nonspec;
         pane.nonspec += 1;
         (
-            if by_watermark && n == 0 {
+            if n == 0 && pane.floor.is_some() {
                 "on_time"
             } else {
                 "late"
@@ -662,8 +670,13 @@ fn fire(
         _ => pane.hold.unwrap_or_else(|| w.max_timestamp()),
     };
     pane.hold = None;
-    if pane.floor.is_some() && cx.watermark < w.end {
-        update_floor(pane, rules.combiner, holds);
+    if pane.floor.is_some() {
+        if cx.watermark < w.end && !finished {
+            update_floor(pane, rules.combiner, holds);
+        } else {
+            // Past the end, or no pane will follow: nothing is left to hold for.
+            remove_floor(pane, holds);
+        }
     }
     let retract = rules.accumulation == Accumulation::Retract;
     let sent = out.panes.entry(pane_ts).or_default();
