@@ -973,3 +973,146 @@ fn a_window_created_late_has_no_on_time_pane() {
         vec![pane(3, 1, 1, "late", 0, 0, true, 9)]
     );
 }
+
+fn session(gap: i64, lateness: i64, acc: Accumulation) -> WindowSpec {
+    let mut spec = WindowSpec::new(WindowKind::Session {
+        gap_ms: gap,
+        max_ms: None,
+    });
+    spec.allowed_lateness_ms = lateness;
+    spec.accumulation = acc;
+    spec.late_to = Some("late".into());
+    spec
+}
+
+/// A late element within the allowed lateness bridges two sessions that both fired on
+/// time: the merged session's pane is late, continues the pane indexes, and in retract
+/// mode is preceded by the withdrawal of both earlier panes.
+#[test]
+fn a_late_element_bridging_two_sessions_retracts_both() {
+    use Step::*;
+    let steps = vec![
+        Watermark(0),
+        Given(vec![(0, 1, 1)]),  // [1, 11)
+        Given(vec![(0, 2, 15)]), // [15, 25)
+        Watermark(30),           // 3: both on time
+        Given(vec![(0, 4, 8)]),  // 4: [8, 18) bridges them: [1, 25)
+        Watermark(200),          // garbage collection: nothing unfired
+    ];
+    let log = capture(session(10, 50, Accumulation::Retract), None, &steps);
+    let out = records(&log, "out");
+    let row = |(step, r): &(usize, Record)| {
+        (
+            *step,
+            int(&r[1]),
+            int(&r[2]),
+            int(&r[3]),
+            int(&r[4]),
+            r[5].to_string(),
+            int(&r[6]),
+            int(&r[7]),
+            r[10] == Value::Bool(true),
+        )
+    };
+    let mut got: Vec<_> = out.iter().map(row).collect();
+    got.sort_by_key(|r| (r.0, !r.8, r.3));
+    let t = |s: &str| Value::str(s).to_string();
+    assert_eq!(
+        got,
+        vec![
+            (3, 1, 1, 1, 11, t("on_time"), 0, 0, false),
+            (3, 1, 2, 15, 25, t("on_time"), 0, 0, false),
+            (4, 1, 1, 1, 11, t("on_time"), 0, 0, true),
+            (4, 1, 2, 15, 25, t("on_time"), 0, 0, true),
+            (4, 3, 7, 1, 25, t("late"), 1, 1, false),
+        ]
+    );
+    // Within one step, withdrawals come before the pane that replaces them.
+    let step4: Vec<bool> = out
+        .iter()
+        .filter(|(s, _)| *s == 4)
+        .map(|(_, r)| r[10] == Value::Bool(true))
+        .collect();
+    assert_eq!(step4, vec![true, true, false]);
+    assert_eq!(records(&log, "late"), vec![]);
+}
+
+/// Sessions that merge before the watermark reaches them fire one on-time pane for the
+/// merged session; early panes of the parts continue their indexes.
+#[test]
+fn sessions_merge_before_the_watermark_with_early_firings() {
+    use Step::*;
+    let mut spec = session(10, 0, Accumulation::Accumulate);
+    spec.trigger = Trigger::Watermark {
+        early: Some(Box::new(Trigger::Count(2))),
+        late: None,
+    };
+    let steps = vec![
+        Watermark(0),
+        Given(vec![(0, 1, 1), (0, 2, 3)]), // 1: [1, 13) fires early (2 elements)
+        Given(vec![(0, 4, 20)]),           // [20, 30)
+        Given(vec![(0, 8, 12)]),           // 3: [12, 22) merges all: [1, 30)
+        Watermark(40),                     // 4: on time, final (no lateness)
+        Given(vec![(0, 16, 5)]),           // 5: expired
+    ];
+    let log = capture(spec, None, &steps);
+    let out = panes(&log, "out");
+    assert_eq!(
+        out,
+        vec![
+            pane(1, 2, 3, "early", 0, -1, false, 12),
+            pane(3, 4, 15, "early", 1, -1, false, 29),
+            pane(4, 4, 15, "on_time", 2, 0, true, 29),
+        ]
+    );
+    let late = records(&log, "late");
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].0, 5);
+    assert_eq!(late[0].1[3], Value::str(EXPIRED));
+}
+
+/// Random scripts over session windows: every element is either late-routed or counted
+/// exactly once in the panes (discard: plain sum; retract: signed sum, where every
+/// withdrawal matches an earlier pane not yet withdrawn).
+#[test]
+fn random_session_scripts_lose_nothing() {
+    for seed in 0..300u64 {
+        let steps = script(seed, 30);
+        let input: i64 = steps
+            .iter()
+            .map(|s| match s {
+                Step::Given(es) => es.len() as i64,
+                _ => 0,
+            })
+            .sum();
+        for (lateness, acc) in [
+            (0, Accumulation::Discard),
+            (30, Accumulation::Discard),
+            (0, Accumulation::Retract),
+            (30, Accumulation::Retract),
+        ] {
+            let log = capture(session(10, lateness, acc), None, &steps);
+            let routed = records(&log, "late").len() as i64;
+            let mut live: Vec<Record> = Vec::new();
+            let mut counted = 0;
+            for (_, r) in records(&log, "out") {
+                if acc == Accumulation::Retract && r[10] == Value::Bool(true) {
+                    let mut original = r.clone();
+                    original[10] = Value::Bool(false);
+                    let at = live.iter().position(|l| *l == original);
+                    let at = at.unwrap_or_else(|| panic!("seed {seed}: withdrawal of {r:?}"));
+                    live.swap_remove(at);
+                    counted -= int(&r[1]);
+                } else {
+                    live.push(r.clone());
+                    counted += int(&r[1]);
+                }
+            }
+            assert_eq!(
+                routed + counted,
+                input,
+                "seed {seed}, lateness {lateness}, {acc:?}"
+            );
+        }
+    }
+}
