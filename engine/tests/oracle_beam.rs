@@ -242,6 +242,7 @@ struct Config {
     lateness: i64,
     trigger: Trig,
     accumulation: Accumulation,
+    combiner: TimestampCombiner,
 }
 
 impl Config {
@@ -262,6 +263,7 @@ impl Config {
         spec.allowed_lateness_ms = self.lateness;
         spec.accumulation = self.accumulation;
         spec.late_to = Some("late".into());
+        spec.timestamp = self.combiner;
         spec
     }
 
@@ -288,6 +290,8 @@ struct MWin {
     s: i64,
     fresh_n: i64,
     fresh_s: i64,
+    /// Earliest/latest timestamp of the on-time elements since the last pane.
+    hold: Option<i64>,
     /// Created while the watermark was before its end (it holds an on-time pane).
     existed: bool,
     /// Holds the output at its end: it existed before the watermark passed the end, and
@@ -358,7 +362,10 @@ impl Model {
             Value::Int(win.index),
             Value::Int(nonspec),
             Value::Bool(finished || gc),
-            Value::Time(end - 1),
+            Value::Time(match cfg.combiner {
+                TimestampCombiner::End => end - 1,
+                _ => win.hold.unwrap_or(end - 1),
+            }),
         ];
         win.index += 1;
         let panes = self.out.panes.entry(key).or_default();
@@ -373,6 +380,7 @@ impl Model {
         panes.push((step, record));
         win.fresh_n = 0;
         win.fresh_s = 0;
+        win.hold = None;
         win.closed |= finished;
         if w >= end || finished {
             win.holding = false;
@@ -411,12 +419,19 @@ impl Model {
             win.s += v;
             win.fresh_n += 1;
             win.fresh_s += v;
+            // Only elements not behind the watermark, while the window holds its output.
+            if t >= w && win.holding {
+                win.hold = Some(match (cfg.combiner, win.hold) {
+                    (TimestampCombiner::Latest, Some(h)) => h.max(t),
+                    (_, Some(h)) => h.min(t),
+                    (_, None) => t,
+                });
+            }
             let fire = match cfg.trigger {
                 Trig::Default => w >= end,
                 Trig::EarlyCount(c) | Trig::EarlyLate(c) => {
-                    if win.late_phase {
-                        true
-                    } else if w >= end {
+                    // In the late phase (late: count(1)) or past the end: fires now.
+                    if win.late_phase || w >= end {
                         true
                     } else {
                         win.count += 1;
@@ -544,12 +559,18 @@ fn config() -> impl Strategy<Value = Config> {
             Accumulation::Accumulate,
             Accumulation::Retract,
         ]),
+        prop::sample::select(vec![
+            TimestampCombiner::End,
+            TimestampCombiner::Earliest,
+            TimestampCombiner::Latest,
+        ]),
     )
-        .prop_map(|(kind, lateness, trigger, accumulation)| Config {
+        .prop_map(|(kind, lateness, trigger, accumulation, combiner)| Config {
             kind,
             lateness,
             trigger,
             accumulation,
+            combiner,
         })
 }
 
@@ -592,7 +613,27 @@ fn check_against_model(cfg: Config, steps: &[Step]) -> Result<(), TestCaseError>
 /// Properties that hold whatever the model says: nothing is lost, every pane's metadata
 /// is consistent, and the accumulation modes agree with a batch recomputation.
 fn check_invariants(cfg: Config, steps: &[Step]) -> Result<(), TestCaseError> {
-    let log = capture(cfg.spec(), None, steps);
+    // A second window over the output: early and on-time panes must reach it on time
+    // (late panes may be late there too, as in Beam).
+    let mut second = WindowSpec::new(WindowKind::Tumbling {
+        size_ms: 10,
+        offset_ms: 0,
+    });
+    second.late_to = Some("late2".into());
+    let log = capture(cfg.spec(), Some(second), steps);
+    for (step, r) in records(&log, "late2") {
+        // A withdrawal travels with the (late) pane that replaces it, whatever it withdraws.
+        if cfg.accumulation == Accumulation::Retract && r[10] == Value::Bool(true) {
+            continue;
+        }
+        prop_assert_eq!(
+            &r[5],
+            &Value::str("late"),
+            "step {}: a pane behind the downstream watermark: {:?}",
+            step,
+            r
+        );
+    }
     // Watermark at each step, and every element's arrival watermark.
     let mut w = i64::MIN;
     let mut wm_at = Vec::new();
@@ -691,7 +732,16 @@ fn check_invariants(cfg: Config, steps: &[Step]) -> Result<(), TestCaseError> {
                 r[8] == Value::Bool(true),
                 i + 1 == fresh.len() && r[8] == Value::Bool(true)
             );
-            prop_assert_eq!(int(&r[9]), key.2 - 1, "pane.timestamp");
+            let ts = int(&r[9]);
+            prop_assert!(
+                ts >= key.1 && ts < key.2,
+                "pane.timestamp {} in {:?}",
+                ts,
+                key
+            );
+            if cfg.combiner == TimestampCombiner::End {
+                prop_assert_eq!(ts, key.2 - 1);
+            }
         }
         prop_assert!(on_time <= 1);
         // A window that existed before the watermark passed its end has one on-time pane.
@@ -1115,4 +1165,35 @@ fn random_session_scripts_lose_nothing() {
             );
         }
     }
+}
+
+/// Panes of one window leave in the order they fired even when their timestamps go
+/// backwards (earliest combiner): a withdrawal never overtakes the pane it withdraws.
+#[test]
+fn panes_leave_in_firing_order_whatever_their_timestamps() {
+    use Step::*;
+    let mut spec = tumbling(
+        100,
+        Trigger::Repeat(Box::new(Trigger::Count(1))),
+        0,
+        Accumulation::Retract,
+    );
+    spec.timestamp = TimestampCombiner::Earliest;
+    let steps = vec![Watermark(0), Given(vec![(0, 1, 50), (0, 2, 10)])];
+    let log = capture(spec, None, &steps);
+    let got: Vec<(i64, i64, bool, i64)> = records(&log, "out")
+        .iter()
+        .map(|(_, r)| {
+            (
+                int(&r[6]),
+                int(&r[1]),
+                r[10] == Value::Bool(true),
+                int(&r[9]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![(0, 1, false, 50), (0, 1, true, 50), (1, 2, false, 10)]
+    );
 }

@@ -92,8 +92,11 @@ struct Arrival {
 /// Where panes and late elements go during one activation.
 #[derive(Default)]
 struct Emitted {
-    /// Panes by the timely time they are sent at.
-    panes: BTreeMap<EventTime, Vec<Event>>,
+    /// Panes (and withdrawals) in the order they fired; each is sent at its event time
+    /// (or the output capability, if later). Kept in firing order rather than grouped by
+    /// time, so a window's panes — and a withdrawal and the pane it withdraws — never
+    /// overtake each other when timestamps go backwards (earliest/latest combiners).
+    panes: Vec<Event>,
     /// Elements for the late route.
     late: Vec<Event>,
     /// Late-dropped elements (routed or not).
@@ -202,11 +205,12 @@ pub fn build<'scope>(
             }
             state.fire_deadlines(watermark, ctx.clock.now(), &mut out);
 
-            for (time, mut events) in std::mem::take(&mut out.panes) {
-                let send_at = time.max(*cap.time());
+            let panes = std::mem::take(&mut out.panes);
+            for run in panes.chunk_by(|a, b| a.time.max(*cap.time()) == b.time.max(*cap.time())) {
+                let send_at = run[0].time.max(*cap.time());
                 output
                     .session(&cap.delayed(&send_at))
-                    .give_container(&mut events);
+                    .give_iterator(run.iter().cloned());
             }
             if out.dropped > 0 {
                 ctx.metrics.late_dropped[pipeline].fetch_add(out.dropped, Ordering::Relaxed);
@@ -679,7 +683,7 @@ fn fire(
         }
     }
     let retract = rules.accumulation == Accumulation::Retract;
-    let sent = out.panes.entry(pane_ts).or_default();
+    let sent = &mut out.panes;
     if retract {
         for mut old in pane.previous.drain(..) {
             if let Some(flag) = old.last_mut() {
