@@ -19,7 +19,7 @@ use weir_engine::value::{Record, Value};
 
 const BOUND: i64 = 50;
 
-fn plan(kind: WindowKind) -> LogicalPlan {
+fn plan(window: WindowSpec) -> LogicalPlan {
     let input = Schema::new(vec![
         Field::new("k", Type::Int),
         Field::new("v", Type::Float),
@@ -77,7 +77,7 @@ fn plan(kind: WindowKind) -> LogicalPlan {
                 },
                 Stage::Window {
                     keys: vec![0],
-                    window: WindowSpec::new(kind),
+                    window,
                     aggregates,
                     schema,
                 },
@@ -234,17 +234,17 @@ fn engine(
 ) -> (Vec<Vec<Value>>, u64) {
     run_with(
         MemoryConnectors::new(batch).with_source("in", records),
-        kind,
+        WindowSpec::new(kind.clone()),
         workers,
     )
 }
 
 fn run_with(
     connectors: MemoryConnectors,
-    kind: &WindowKind,
+    spec: WindowSpec,
     workers: usize,
 ) -> (Vec<Vec<Value>>, u64) {
-    let plan = Arc::new(plan(kind.clone()));
+    let plan = Arc::new(plan(spec));
     let connectors = Arc::new(connectors);
     let metrics = Arc::new(Metrics::new(&plan, workers));
     let options = RunOptions {
@@ -330,7 +330,7 @@ fn elements_behind_a_fired_window_are_late_dropped_and_counted() {
     };
     let (out, late) = run_with(
         MemoryConnectors::new(1).paced().with_source("in", recs),
-        &kind,
+        WindowSpec::new(kind),
         1,
     );
     assert_eq!(late, 1);
@@ -396,6 +396,67 @@ fn session_with_max_out_of_order_keeps_every_element_and_the_bounds() {
                 assert_eq!(r[13], Value::Bool(true));
             }
             assert_eq!(counted, per_key, "seed {seed}, {workers} workers");
+        }
+    }
+}
+
+/// With early firings in accumulating mode, the final (on-time) pane of every window
+/// still equals the batch aggregate on 1 and 4 workers; only how many early panes came
+/// before it (its `pane.index`) depends on arrival order.
+#[test]
+fn early_firings_leave_the_final_pane_equal_to_the_batch_aggregate() {
+    let kinds = [
+        WindowKind::Tumbling {
+            size_ms: 100,
+            offset_ms: 30,
+        },
+        WindowKind::Sliding {
+            size_ms: 100,
+            period_ms: 25,
+        },
+        WindowKind::Session {
+            gap_ms: 20,
+            max_ms: None,
+        },
+    ];
+    for (seed, kind) in kinds.iter().enumerate() {
+        let records = events(seed as u64, 1_500, 13);
+        let without_index = |rows: Vec<Vec<Value>>| -> Vec<Vec<Value>> {
+            let mut rows: Vec<Vec<Value>> = rows
+                .into_iter()
+                .map(|mut r| {
+                    r.remove(11);
+                    r
+                })
+                .collect();
+            rows.sort_by(|a, b| cmp_records(a, b));
+            rows
+        };
+        let expected = without_index(oracle(&records, kind));
+        for workers in [1, 4] {
+            let mut spec = WindowSpec::new(kind.clone());
+            spec.trigger = Trigger::Watermark {
+                early: Some(Box::new(Trigger::Count(3))),
+                late: None,
+            };
+            spec.accumulation = Accumulation::Accumulate;
+            let (out, late) = run_with(
+                MemoryConnectors::new(37).with_source("in", records.clone()),
+                spec,
+                workers,
+            );
+            assert_eq!(late, 0);
+            let early = out.iter().filter(|r| r[10] == Value::str("early")).count();
+            assert!(early > 0, "{kind:?}: some early panes fired");
+            let finals: Vec<Vec<Value>> = out
+                .into_iter()
+                .filter(|r| r[13] == Value::Bool(true))
+                .collect();
+            assert_eq!(
+                without_index(finals),
+                expected,
+                "{kind:?}, {workers} workers"
+            );
         }
     }
 }
