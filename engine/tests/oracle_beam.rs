@@ -1123,7 +1123,8 @@ fn sessions_merge_before_the_watermark_with_early_firings() {
 
 /// Random scripts over session windows: every element is either late-routed or counted
 /// exactly once in the panes (discard: plain sum; retract: signed sum, where every
-/// withdrawal matches an earlier pane not yet withdrawn).
+/// withdrawal matches an earlier pane not yet withdrawn), and no early or on-time pane
+/// reaches a downstream window behind its watermark.
 #[test]
 fn random_session_scripts_lose_nothing() {
     for seed in 0..300u64 {
@@ -1135,13 +1136,34 @@ fn random_session_scripts_lose_nothing() {
                 _ => 0,
             })
             .sum();
-        for (lateness, acc) in [
-            (0, Accumulation::Discard),
-            (30, Accumulation::Discard),
-            (0, Accumulation::Retract),
-            (30, Accumulation::Retract),
+        for (lateness, acc, trigger) in [
+            (0, Accumulation::Discard, Trigger::default_for_windows()),
+            (30, Accumulation::Discard, Trigger::default_for_windows()),
+            (0, Accumulation::Retract, Trigger::default_for_windows()),
+            (30, Accumulation::Retract, Trigger::default_for_windows()),
+            (30, Accumulation::Discard, Trigger::Count(3)),
+            (
+                30,
+                Accumulation::Retract,
+                Trigger::Watermark {
+                    early: Some(Box::new(Trigger::Count(2))),
+                    late: Some(Box::new(Trigger::Count(1))),
+                },
+            ),
         ] {
-            let log = capture(session(10, lateness, acc), None, &steps);
+            let mut spec = session(10, lateness, acc);
+            spec.trigger = trigger;
+            let mut second = tumbling(10, Trigger::default_for_windows(), 0, Accumulation::Discard);
+            second.late_to = Some("late2".into());
+            let log = capture(spec, Some(second), &steps);
+            // Early and on-time panes never arrive behind the downstream watermark.
+            for (step, r) in records(&log, "late2") {
+                let withdrawal = acc == Accumulation::Retract && r[10] == Value::Bool(true);
+                assert!(
+                    withdrawal || r[5] == Value::str("late"),
+                    "seed {seed}, step {step}: {r:?}"
+                );
+            }
             let routed = records(&log, "late").len() as i64;
             let mut live: Vec<Record> = Vec::new();
             let mut counted = 0;
@@ -1196,4 +1218,73 @@ fn panes_leave_in_firing_order_whatever_their_timestamps() {
         got,
         vec![(0, 1, false, 50), (0, 1, true, 50), (1, 2, false, 10)]
     );
+}
+
+/// Sessions still holding unfired on-time elements past their end keep that hold when a
+/// late element merges them: the merged pane is on time, downstream too.
+#[test]
+fn a_merge_keeps_the_hold_of_unfired_on_time_sessions() {
+    use Step::*;
+    let mut first = session(10, 50, Accumulation::Discard);
+    first.trigger = Trigger::Count(100);
+    let mut second = tumbling(10, Trigger::default_for_windows(), 0, Accumulation::Discard);
+    second.late_to = Some("late2".into());
+    let steps = vec![
+        Watermark(0),
+        Given(vec![(0, 1, 1)]),  // [1, 11)
+        Given(vec![(0, 2, 15)]), // [15, 25)
+        Watermark(30),           // past both ends: count(100) does not fire
+        Given(vec![(0, 4, 8)]),  // late, bridges them: [1, 25)
+        Watermark(200),          // 5: garbage collection fires the merged pane
+    ];
+    let log = capture(first, Some(second), &steps);
+    assert_eq!(
+        panes(&log, "out"),
+        vec![pane(5, 3, 7, "on_time", 0, 0, true, 24)]
+    );
+    assert_eq!(records(&log, "late2"), vec![]);
+    assert_eq!(
+        panes(&log, "out2"),
+        vec![pane(5, 1, 7, "on_time", 0, 0, true, 29)]
+    );
+}
+
+/// An element bridging a session whose trigger finished and an open one is dropped as
+/// closed, and the open session keeps its elements (merging would have closed it and
+/// lost them without a trace).
+#[test]
+fn a_bridge_to_a_closed_session_loses_nothing() {
+    use Step::*;
+    let mut spec = session(10, 50, Accumulation::Discard);
+    spec.trigger = Trigger::Count(2);
+    let steps = vec![
+        Watermark(0),
+        Given(vec![(0, 1, 1), (0, 2, 3)]), // 1: [1, 13) fires and closes
+        Given(vec![(0, 4, 20)]),           // [20, 30), open
+        Given(vec![(0, 8, 12)]),           // 3: [12, 22) would bridge them
+        Watermark(100),                    // 4: [20, 30) at garbage collection
+    ];
+    let log = capture(spec, None, &steps);
+    let out = records(&log, "out");
+    let rows: Vec<(usize, i64, i64, i64, i64, bool)> = out
+        .iter()
+        .map(|(s, r)| {
+            (
+                *s,
+                int(&r[1]),
+                int(&r[2]),
+                int(&r[3]),
+                int(&r[4]),
+                r[8] == Value::Bool(true),
+            )
+        })
+        .collect();
+    assert_eq!(rows, vec![(1, 2, 3, 1, 13, true), (4, 1, 4, 20, 30, true)]);
+    let late = records(&log, "late");
+    assert_eq!(late.len(), 1);
+    let (step, r) = &late[0];
+    assert_eq!(*step, 3);
+    assert_eq!(int(&r[1]), 8);
+    assert_eq!(r[3], Value::str(CLOSED));
+    assert_eq!((int(&r[4]), int(&r[5])), (1, 13));
 }

@@ -286,6 +286,14 @@ impl WindowState {
         let (index, created) = if matches!(rules.assigner, Assigner::Session { .. }) {
             let (members, merged) =
                 merge_with(panes.iter().map(|p| p.window), w, rules.session_max);
+            // An element that would merge into a session whose trigger has finished is
+            // dropped as closed, and nothing merges: merging would close the other
+            // sessions too and lose their unfired elements without a trace.
+            if let Some(&c) = members.iter().find(|&&i| panes[i].closed) {
+                let closed = panes[c].window;
+                drop_late(self.late_route, event, &closed, CLOSED, seen, out);
+                return;
+            }
             merge_panes(
                 panes,
                 &members,
@@ -532,6 +540,10 @@ fn merge_panes(
         now,
         end: merged.end,
     };
+    // A member still holding unfired on-time elements past its end passes that hold on.
+    let held = members
+        .iter()
+        .any(|&i| panes[i].floor.is_some() && panes[i].fresh > 0);
     // Take the members out (highest index first so positions stay valid).
     let mut taken: Vec<Pane> = Vec::with_capacity(members.len());
     for &i in members.iter().rev() {
@@ -560,8 +572,9 @@ fn merge_panes(
         };
         into.previous.extend(p.previous);
     }
-    // The merged window's on-time pane is still ahead if its end is.
-    if watermark < merged.end {
+    // The merged window's on-time pane is still ahead if its end is, or if a member
+    // still held one back.
+    if watermark < merged.end || held {
         update_floor(&mut into, rules.combiner, holds);
     }
     panes.push(into);
