@@ -62,10 +62,13 @@ fn plan(window: WindowSpec) -> LogicalPlan {
                 per_key: false,
             },
         }],
-        sinks: vec![SinkNode {
-            name: "out".into(),
-            connector: memory,
-        }],
+        sinks: ["out", "late"]
+            .into_iter()
+            .map(|name| SinkNode {
+                name: name.into(),
+                connector: memory.clone(),
+            })
+            .collect(),
         pipelines: vec![PipelineNode {
             name: "p".into(),
             input: PipelineInput::Source("in".into()),
@@ -457,6 +460,104 @@ fn early_firings_leave_the_final_pane_equal_to_the_batch_aggregate() {
                 expected,
                 "{kind:?}, {workers} workers"
             );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    /// Through the real run path on one worker, with disorder beyond the watermark bound:
+    /// an element is late-routed (once per window it missed) iff that window's end plus
+    /// the allowed lateness is at or behind the watermark it was read under (the source's
+    /// watermark after the previous poll), and the last accumulating pane of every window
+    /// equals the batch aggregate over the elements that were not dropped.
+    #[test]
+    fn lateness_follows_the_watermark_each_element_was_read_under(seed in 0u64..1_000_000, n in 1usize..800, batch in 1usize..20, lateness in prop::sample::select(vec![0i64, 30, 100]), sliding in any::<bool>()) {
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+        let records: Vec<Record> = (0..n)
+            .map(|i| {
+                vec![
+                    Value::Int(rng.gen_range(0..3)),
+                    Value::Float(rng.gen_range(-20..20) as f64 * 0.5),
+                    Value::Time(1_000 + i as i64 * 7 + rng.gen_range(-150..=30)),
+                ]
+            })
+            .collect();
+        let kind = if sliding {
+            WindowKind::Sliding { size_ms: 60, period_ms: 20 }
+        } else {
+            WindowKind::Tumbling { size_ms: 40, offset_ms: 10 }
+        };
+        let mut spec = WindowSpec::new(kind.clone());
+        spec.allowed_lateness_ms = lateness;
+        spec.accumulation = Accumulation::Accumulate;
+        spec.late_to = Some("late".into());
+        // The model: each poll's records travel under the watermark after the previous poll.
+        let mut watermark = i64::MIN;
+        let mut kept: Vec<Record> = Vec::new();
+        let mut dropped: Vec<(i64, i64, i64)> = Vec::new(); // (ts, window start, watermark)
+        for poll in records.chunks(batch) {
+            for r in poll {
+                let t = time(r);
+                for (start, end) in windows_of(&kind, t) {
+                    if end + lateness <= watermark {
+                        dropped.push((t, start, watermark));
+                    } else {
+                        kept.push(vec![r[0].clone(), r[1].clone(), r[2].clone(), Value::Int(start)]);
+                    }
+                }
+            }
+            let max = poll.iter().map(time).max().unwrap_or(i64::MIN);
+            watermark = watermark.max(max - BOUND);
+        }
+        let connectors = Arc::new(MemoryConnectors::new(batch).paced().with_source("in", records.clone()));
+        let plan = Arc::new(plan(spec));
+        let metrics = Arc::new(Metrics::new(&plan, 1));
+        let options = RunOptions {
+            workers: 1,
+            stop: Arc::new(StopHandle::new()),
+            clock: Arc::new(WallClock),
+            on_bad_record: Arc::new(|_| {}),
+            limit: None,
+            clock_waiters: Default::default(),
+        };
+        let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
+        let mut routed: Vec<(i64, i64, i64)> = connectors
+            .collected("late")
+            .into_iter()
+            .map(|e| match (&e.record[2], &e.record[4], &e.record[6]) {
+                (Value::Time(t), Value::Time(s), Value::Time(w)) => (*t, *s, *w),
+                other => panic!("late record {other:?}"),
+            })
+            .collect();
+        routed.sort();
+        dropped.sort();
+        prop_assert_eq!(summary.late_dropped as usize, dropped.len());
+        prop_assert_eq!(&routed, &dropped);
+        // Last pane per window (highest index) against the batch over the kept elements.
+        let mut last: BTreeMap<(i64, i64), Vec<Value>> = BTreeMap::new();
+        for e in connectors.collected("out") {
+            let r = e.record;
+            let key = (match r[0] { Value::Int(k) => k, _ => unreachable!() }, match r[8] { Value::Time(s) => s, _ => unreachable!() });
+            let newer = last.get(&key).is_none_or(|old| old[11].total_cmp(&r[11]).is_lt());
+            if newer {
+                last.insert(key, r);
+            }
+        }
+        let mut by_window: BTreeMap<(i64, i64), Vec<Record>> = BTreeMap::new();
+        for r in kept {
+            let Value::Int(start) = r[3] else { unreachable!() };
+            let Value::Int(k) = r[0] else { unreachable!() };
+            by_window.entry((k, start)).or_default().push(r[..3].to_vec());
+        }
+        prop_assert_eq!(last.len(), by_window.len());
+        for ((k, start), rs) in by_window {
+            // The oracle of one window: its rows have this window only.
+            let size = match kind { WindowKind::Sliding { size_ms, .. } | WindowKind::Tumbling { size_ms, .. } => size_ms, _ => unreachable!() };
+            let want = oracle(&rs, &WindowKind::Tumbling { size_ms: 1_000_000_000, offset_ms: 0 });
+            prop_assert_eq!(want.len(), 1);
+            let got = &last[&(k, start)];
+            prop_assert_eq!(&got[..8], &want[0][..8], "window {}..{} of key {}", start, start + size, k);
         }
     }
 }
