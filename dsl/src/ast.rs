@@ -33,6 +33,8 @@ pub enum Item {
     Pipeline(PipelineDecl),
     /// `test "name" { … }`
     Test(TestDecl),
+    /// `table name = call { key …, fields, refresh … }`
+    Table(TableDecl),
     /// A declaration of a later version of the language (`table`, `test`, `run`, `model`).
     Unsupported {
         /// Its keyword.
@@ -130,6 +132,41 @@ pub struct SinkDecl {
     pub span: Span,
 }
 
+/// `table name = connector(…) { key f  fields  refresh … }`: reference data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableDecl {
+    /// Table name.
+    pub name: Ident,
+    /// Where its rows come from.
+    pub connector: ConnectorCallAst,
+    /// Declared fields in order.
+    pub fields: Vec<FieldDecl>,
+    /// `key f` lines (exactly one is required).
+    pub keys: Vec<Ident>,
+    /// `refresh …` lines (at most one is allowed).
+    pub refresh: Vec<RefreshDecl>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A `refresh` line of a table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RefreshDecl {
+    /// Which refresh.
+    pub kind: RefreshKind,
+    /// The whole line.
+    pub span: Span,
+}
+
+/// When a table is read again.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RefreshKind {
+    /// `refresh on change`
+    OnChange,
+    /// `refresh every <d>`
+    Every(DurationAst),
+}
+
 /// `kind(arg, …, name: value, …)`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConnectorCallAst {
@@ -165,10 +202,17 @@ pub enum OptionValueKind {
     Bool(bool),
     /// `10s`, in milliseconds
     Duration(i64),
-    /// A bare word
+    /// A bare word, or a number glued to a word unit (`60x`, `128MB`), as written
     Ident(String),
     /// `[a, b]`
     List(Vec<OptionValueAst>),
+    /// `date(ts)`: a function applied to constants or field names.
+    Call {
+        /// Function name.
+        func: Ident,
+        /// Arguments.
+        args: Vec<OptionValueAst>,
+    },
     /// Malformed; the parser already reported it.
     Invalid,
 }
@@ -216,10 +260,43 @@ pub enum StageKind {
     Aggregate(Vec<NamedExpr>),
     /// `to <sink>`
     To(Ident),
+    /// `lookup <table> on <field> [on miss …]`
+    Lookup(LookupAst),
     /// A stage of a later version (`lookup`, `join`, …).
     Unsupported(Ident),
     /// A word that is no stage.
     Unknown(Ident),
+}
+
+/// `lookup <table> on <field> [on miss …]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LookupAst {
+    /// The table.
+    pub table: Ident,
+    /// The field whose value is the key.
+    pub field: Ident,
+    /// `on miss …`, if written.
+    pub on_miss: Option<MissAst>,
+}
+
+/// An `on miss …` clause.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MissAst {
+    /// What to do.
+    pub kind: MissKind,
+    /// The whole clause.
+    pub span: Span,
+}
+
+/// What `lookup` does with a record whose key the table lacks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MissKind {
+    /// `on miss drop`
+    Drop,
+    /// `on miss keep null`
+    KeepNull,
+    /// `on miss to <sink>`
+    To(Ident),
 }
 
 /// `name = expr` in `map`.

@@ -6,7 +6,7 @@
 /// or an unterminated string).
 pub const SYNTAX: &str = "P0001";
 /// A declaration or stage of the language that this version does not implement yet
-/// (`table`, `test`, `run`, `model`, `lookup`, `join`, `on error`, …).
+/// (`test`, `run`, `model`, `join`, `on error`, …).
 pub const NOT_SUPPORTED: &str = "P0002";
 
 /// Two declarations (sources, sinks, pipelines) with the same name, or a repeated
@@ -18,6 +18,11 @@ pub const UNKNOWN_INPUT: &str = "P0102";
 pub const UNKNOWN_SINK: &str = "P0103";
 /// Pipelines read each other in a cycle.
 pub const PIPELINE_CYCLE: &str = "P0104";
+/// `lookup` names no table.
+pub const UNKNOWN_TABLE: &str = "P0105";
+/// A table declaration without a usable key (missing, unknown, nullable or `f64`), or
+/// with more than one `key` or `refresh` line, or a refresh period that is not positive.
+pub const BAD_TABLE: &str = "P0106";
 
 /// Unknown type name in a schema (`float` → did you mean `f64`).
 pub const UNKNOWN_TYPE: &str = "P0201";

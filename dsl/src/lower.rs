@@ -33,6 +33,7 @@ pub(crate) fn lower(program: CheckedProgram) -> LogicalPlan {
         sinks: program.sinks,
         pipelines,
         tests: Vec::new(),
+        tables: program.tables,
     }
 }
 
@@ -63,6 +64,20 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
             });
         }
         Op::Sink(sink) => stages.push(Stage::Sink { sink }),
+        Op::Lookup {
+            table,
+            key,
+            on_miss,
+            fields,
+        } => {
+            schema.fields.extend(fields);
+            stages.push(Stage::Lookup {
+                table,
+                key,
+                on_miss,
+                schema: schema.clone(),
+            });
+        }
     }
 }
 

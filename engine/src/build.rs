@@ -85,6 +85,24 @@ pub fn build_dataflow<'scope>(
                         );
                     }
                 }
+                Stage::Lookup {
+                    table,
+                    key,
+                    on_miss,
+                    schema,
+                } => {
+                    if let Some(lookup) = ops::lookup::Lookup::resolve(
+                        plan,
+                        table,
+                        *key,
+                        on_miss,
+                        schema,
+                        &pipeline.name,
+                        ctx,
+                    ) {
+                        stream = ops::lookup::build(stream, lookup, Arc::clone(ctx));
+                    }
+                }
                 Stage::Filter { .. } | Stage::Map { .. } | Stage::Select { .. } => {}
             }
         }

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use crate::event::Event;
-use crate::plan::{SinkNode, SourceNode};
+use crate::plan::{SinkNode, SourceNode, TableNode};
 use crate::schema::Schema;
 use crate::time::EventTime;
-use crate::value::Record;
+use crate::value::{Record, Value};
 
 /// What a source can say after a poll.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +65,18 @@ pub trait SinkWriter: Send + Sync {
     fn flush(&self) -> Result<(), IoError>;
 }
 
+/// The rows of a reference table at one moment: for each key, the values `lookup`
+/// appends (the table's fields but the key, in declaration order).
+pub type TableRows = std::collections::HashMap<Value, Record, rustc_hash::FxBuildHasher>;
+
+/// Reference data for `lookup`, opened once per process and shared by all workers.
+/// Implementations refresh their rows as their source changes; readers take a snapshot
+/// per batch, so a refresh never tears a batch.
+pub trait LookupTable: Send + Sync {
+    /// The current rows.
+    fn rows(&self) -> Arc<TableRows>;
+}
+
 /// Which worker is asking, so sources can split their input deterministically.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WorkerInfo {
@@ -82,8 +94,21 @@ pub trait ConnectorFactory: Send + Sync {
         source: &SourceNode,
         worker: WorkerInfo,
     ) -> Result<Box<dyn SourceReader>, IoError>;
+    /// Whether every worker reads a share of `source` (the default), or only the first
+    /// worker of the first process reads it all (a file, one MQTT subscription). A run's
+    /// `limit` is shared out between the processes that actually read.
+    fn read_by_every_worker(&self, _source: &SourceNode) -> bool {
+        true
+    }
     /// Opens `sink` for records of `schema`, once per process.
     fn open_sink(&self, sink: &SinkNode, schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError>;
+    /// Opens reference table `table`, once per process. Factories without tables refuse.
+    fn open_table(&self, table: &TableNode) -> Result<Arc<dyn LookupTable>, IoError> {
+        Err(IoError::Config(format!(
+            "table `{}`: these connectors cannot open tables",
+            table.name
+        )))
+    }
 }
 
 /// A failure talking to the outside world.

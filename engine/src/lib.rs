@@ -15,6 +15,7 @@
 pub mod aggregate;
 pub mod build;
 pub mod clock;
+pub mod cluster;
 pub mod event;
 pub mod exact_sum;
 pub mod expression;
@@ -31,3 +32,4 @@ pub mod time;
 pub mod trigger;
 pub mod value;
 pub mod window;
+pub mod wire;

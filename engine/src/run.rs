@@ -9,11 +9,16 @@ use parking_lot::Mutex;
 
 use crate::build::build_dataflow;
 use crate::clock::{Clock, ClockWaiters};
-use crate::io::{BadRecord, ConnectorFactory, SinkWriter, WorkerInfo};
+use crate::cluster::{self, ClusterLink, PeerWatch};
+use crate::io::{
+    BadRecord, ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, SourceStatus,
+    WorkerInfo,
+};
 use crate::metrics::Metrics;
 use crate::plan::{LogicalPlan, PipelineInput, Stage, WindowSpec};
 use crate::stop::StopHandle;
 use crate::time::EventTime;
+use crate::value::Record;
 
 /// Called for every malformed record a source rejects.
 pub type BadRecordHandler = Arc<dyn Fn(&BadRecord) + Send + Sync>;
@@ -71,12 +76,35 @@ pub enum RunError {
     /// A worker thread panicked (a bug in Weir).
     #[error("a worker stopped unexpectedly: {0}")]
     Worker(String),
+    /// Another process of the cluster went away mid-run.
+    #[error(
+        "{peer} disconnected mid-run ({detail}): a process exited or was killed, so this \
+         one stops too — the first to go reports its own error"
+    )]
+    PeerLost {
+        /// `process 1 (host:port)`, or several joined by `and`, first lost first.
+        peer: String,
+        /// What the network layer saw.
+        detail: String,
+    },
+}
+
+/// Where the workers of a run live.
+#[derive(Debug, Default)]
+pub enum Layout {
+    /// Every worker is a thread of this process.
+    #[default]
+    Local,
+    /// This process is one of a cluster; `RunOptions::workers` threads per process.
+    Cluster(ClusterLink),
 }
 
 /// What every operator of one worker shares.
 pub struct WorkerContext {
-    /// This worker.
+    /// This worker (global index over all processes).
     pub worker: WorkerInfo,
+    /// This worker's index among the workers of its own process.
+    pub local_index: usize,
     /// Live counters.
     pub metrics: Arc<Metrics>,
     /// Stop requests.
@@ -87,6 +115,8 @@ pub struct WorkerContext {
     pub on_bad_record: BadRecordHandler,
     /// Open sinks by name.
     pub sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
+    /// Open reference tables by name.
+    pub tables: Arc<HashMap<String, Arc<dyn LookupTable>>>,
     /// Records each source may still read, when the run has a limit.
     pub budgets: Option<Arc<Vec<AtomicI64>>>,
     /// Operators waiting on processing time.
@@ -98,19 +128,23 @@ impl WorkerContext {
     /// A context for one worker of a run; `failure` receives the first fatal error.
     pub fn new(
         worker: WorkerInfo,
+        local_index: usize,
         metrics: Arc<Metrics>,
         options: &RunOptions,
         sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
+        tables: Arc<HashMap<String, Arc<dyn LookupTable>>>,
         budgets: Option<Arc<Vec<AtomicI64>>>,
         failure: Arc<Mutex<Option<String>>>,
     ) -> WorkerContext {
         WorkerContext {
             worker,
+            local_index,
             metrics,
             stop: Arc::clone(&options.stop),
             clock: Arc::clone(&options.clock),
             on_bad_record: Arc::clone(&options.on_bad_record),
             sinks,
+            tables,
             budgets,
             clock_waiters: Arc::clone(&options.clock_waiters),
             failure,
@@ -154,10 +188,32 @@ pub fn run(
     options: RunOptions,
     metrics: Arc<Metrics>,
 ) -> Result<RunSummary, RunError> {
+    run_on(plan, connectors, options, metrics, Layout::Local)
+}
+
+/// Runs `plan` as [`run`] does, with this process's workers placed by `layout`.
+///
+/// In a cluster every process must run the same plan (the runtime checks a plan hash
+/// when it connects). Sinks are opened per process; sources split by global worker
+/// index. A `limit` is shared out between processes. When a peer is lost or a local
+/// connector fails, this returns at once, leaving the worker threads detached: the
+/// caller is expected to exit, which in turn stops the other processes.
+pub fn run_on(
+    plan: Arc<LogicalPlan>,
+    connectors: Arc<dyn ConnectorFactory>,
+    options: RunOptions,
+    metrics: Arc<Metrics>,
+    layout: Layout,
+) -> Result<RunSummary, RunError> {
     let workers = options.workers.max(1);
+    let (process, processes) = match &layout {
+        Layout::Local => (0, 1),
+        Layout::Cluster(link) => (link.process, link.processes()),
+    };
     let started = Instant::now();
 
     let sinks = Arc::new(open_sinks(&plan, connectors.as_ref())?);
+    let tables = Arc::new(open_tables(&plan, connectors.as_ref())?);
     let used_sources: Vec<bool> = plan
         .sources
         .iter()
@@ -169,35 +225,44 @@ pub fn run(
         .collect();
 
     let failure = Arc::new(Mutex::new(None));
-    let config = if workers == 1 {
-        timely::Config::thread()
-    } else {
-        timely::Config::process(workers)
-    };
     let worker_plan = Arc::clone(&plan);
     let worker_sinks = Arc::clone(&sinks);
+    let worker_tables = Arc::clone(&tables);
     let worker_metrics = Arc::clone(&metrics);
     let worker_failure = Arc::clone(&failure);
     let stop = Arc::clone(&options.stop);
     let budgets = options.limit.map(|n| {
-        let n = i64::try_from(n).unwrap_or(i64::MAX);
         Arc::new(
             plan.sources
                 .iter()
-                .map(|_| AtomicI64::new(n))
+                .map(|source| {
+                    // A source every worker reads: each process takes n / P, the first
+                    // n % P one more. A source only process 0 reads: it takes all of n.
+                    let share = if connectors.read_by_every_worker(source) {
+                        let p = processes as u64;
+                        n / p + u64::from((process as u64) < n % p)
+                    } else if process == 0 {
+                        n
+                    } else {
+                        0
+                    };
+                    AtomicI64::new(i64::try_from(share).unwrap_or(i64::MAX))
+                })
                 .collect::<Vec<_>>(),
         )
     });
-    let guards = timely::execute(config, move |worker| {
+    let logic = move |worker: &mut timely::worker::Worker| {
         let info = WorkerInfo {
             index: worker.index(),
             peers: worker.peers(),
         };
         let ctx = Arc::new(WorkerContext::new(
             info,
+            worker.index().saturating_sub(process * workers),
             Arc::clone(&worker_metrics),
             &options,
             Arc::clone(&worker_sinks),
+            Arc::clone(&worker_tables),
             budgets.clone(),
             Arc::clone(&worker_failure),
         ));
@@ -211,7 +276,9 @@ pub fn run(
                 Ok(reader) => readers.push(Some(reader)),
                 Err(e) => {
                     ctx.fail(format!("source `{}`: {e}", source.name));
-                    readers.push(None);
+                    // An ended reader keeps this worker's dataflow the same shape as
+                    // everyone else's (channels are matched by creation order).
+                    readers.push(Some(Box::new(Ended)));
                 }
             }
         }
@@ -220,10 +287,25 @@ pub fn run(
         worker.dataflow::<EventTime, _, _>(|scope| {
             build_dataflow(scope, &worker_plan, readers, &ctx)
         });
-    })
-    .map_err(RunError::Start)?;
-    for result in guards.join() {
-        result.map_err(RunError::Worker)?;
+    };
+    match layout {
+        Layout::Local => {
+            let config = if workers == 1 {
+                timely::Config::thread()
+            } else {
+                timely::Config::process(workers)
+            };
+            let guards = timely::execute(config, logic).map_err(RunError::Start)?;
+            for result in guards.join() {
+                result.map_err(RunError::Worker)?;
+            }
+        }
+        Layout::Cluster(link) => {
+            let watch = PeerWatch::start();
+            let result = run_cluster(link, workers, logic, &watch, &failure, &sinks);
+            watch.stop();
+            result?;
+        }
     }
 
     let mut flush_error = None;
@@ -266,6 +348,123 @@ pub fn open_sinks(
     Ok(sinks)
 }
 
+/// How long to keep collecting lost peers after the first, before reporting them.
+const LOSS_GATHERING: Duration = Duration::from_millis(300);
+
+/// Runs this process's workers of a cluster and waits for them, returning early (workers
+/// detached) when a peer is lost, a worker panicked or a local connector failed.
+fn run_cluster(
+    link: ClusterLink,
+    workers: usize,
+    logic: impl Fn(&mut timely::worker::Worker) + Send + Sync + 'static,
+    watch: &PeerWatch,
+    failure: &Mutex<Option<String>>,
+    sinks: &HashMap<String, Arc<dyn SinkWriter>>,
+) -> Result<(), RunError> {
+    let addresses = link.addresses.clone();
+    let (builders, comms) = cluster::allocators(link, workers)
+        .map_err(|e| RunError::Start(format!("cannot start timely networking: {e}")))?;
+    let guards = timely::execute::execute_from(
+        builders,
+        Box::new(()),
+        timely::WorkerConfig::default(),
+        logic,
+    )
+    .map_err(RunError::Start)?;
+    // When one process dies, the others stop and close their connections too: gather
+    // the losses of a short while so the one that died first is among those named.
+    let lost = |watch: &PeerWatch| {
+        let lost = watch.lost();
+        let first = lost.first()?;
+        let names: Vec<String> = lost
+            .iter()
+            .map(|l| ClusterLink::describe(&addresses, l.process))
+            .collect();
+        Some(RunError::PeerLost {
+            peer: names.join(" and "),
+            detail: first.detail.clone(),
+        })
+    };
+    let mut first_loss: Option<Instant> = None;
+    loop {
+        if !watch.lost().is_empty() {
+            let seen = *first_loss.get_or_insert_with(Instant::now);
+            if seen.elapsed() >= LOSS_GATHERING {
+                std::mem::forget(guards);
+                cluster::release(comms, true);
+                return Err(lost(watch).unwrap_or(RunError::Worker("a peer was lost".into())));
+            }
+        }
+        if let Some(message) = watch.worker_panic().filter(|_| first_loss.is_none()) {
+            std::mem::forget(guards);
+            cluster::release(comms, true);
+            return Err(RunError::Worker(message));
+        }
+        if let Some(message) = failure.lock().clone().filter(|_| first_loss.is_none()) {
+            // The peers see this process go and stop with an error naming it.
+            std::mem::forget(guards);
+            cluster::release(comms, true);
+            for writer in sinks.values() {
+                let _ = writer.flush();
+            }
+            return Err(RunError::Connector(message));
+        }
+        if first_loss.is_none() && guards.guards().iter().all(|g| g.is_finished()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let results = guards.join();
+    cluster::release(comms, false);
+    if let Some(e) = lost(watch) {
+        return Err(e);
+    }
+    for result in results {
+        result.map_err(RunError::Worker)?;
+    }
+    Ok(())
+}
+
+/// Stands in for a source that could not be opened: ends at once.
+struct Ended;
+
+impl SourceReader for Ended {
+    fn poll(
+        &mut self,
+        _out: &mut Vec<Record>,
+        _bad: &mut Vec<BadRecord>,
+        _max: usize,
+    ) -> Result<SourceStatus, IoError> {
+        Ok(SourceStatus::Finished)
+    }
+}
+
+/// Opens every table a `lookup` reads, once per process.
+fn open_tables(
+    plan: &LogicalPlan,
+    connectors: &dyn ConnectorFactory,
+) -> Result<HashMap<String, Arc<dyn LookupTable>>, RunError> {
+    let mut tables = HashMap::new();
+    for pipeline in &plan.pipelines {
+        for stage in &pipeline.stages {
+            let Stage::Lookup { table, .. } = stage else {
+                continue;
+            };
+            if tables.contains_key(table) {
+                continue;
+            }
+            let node = plan
+                .table(table)
+                .ok_or_else(|| RunError::Connector(format!("unknown table `{table}`")))?;
+            let opened = connectors
+                .open_table(node)
+                .map_err(|e| RunError::Connector(format!("table `{table}`: {e}")))?;
+            tables.insert(table.clone(), opened);
+        }
+    }
+    Ok(tables)
+}
+
 /// Every (sink, schema written to it) pair in the plan, in pipeline order.
 pub fn sink_schemas(plan: &LogicalPlan) -> Vec<(String, crate::schema::Schema)> {
     let mut out = Vec::new();
@@ -282,6 +481,11 @@ pub fn sink_schemas(plan: &LogicalPlan) -> Vec<(String, crate::schema::Schema)> 
                         },
                     ..
                 } => out.push((sink.clone(), WindowSpec::late_schema(schema))),
+                // `lookup … on miss to <sink>` writes records as they came in.
+                Stage::Lookup {
+                    on_miss: crate::plan::LookupMiss::ToSink(sink),
+                    ..
+                } => out.push((sink.clone(), schema.clone())),
                 _ => {}
             }
             if let Some(s) = stage.output_schema() {

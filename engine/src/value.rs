@@ -4,10 +4,11 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
 /// One field value. Timestamps are epoch milliseconds (UTC); durations are milliseconds.
-#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+///
+/// Serialised by [`crate::wire`]: named variants in text formats (plans as JSON), a
+/// one-byte tag and the payload in binary formats (records crossing processes).
+#[derive(Clone, Debug, Default)]
 pub enum Value {
     /// Absent value of a nullable field.
     #[default]

@@ -125,6 +125,7 @@ fn plan(spec: WindowSpec, second: Option<WindowSpec>) -> Arc<LogicalPlan> {
             .collect(),
         pipelines,
         tests: vec![],
+        tables: Vec::new(),
     })
 }
 

@@ -88,6 +88,7 @@ fn plan(window: WindowSpec) -> LogicalPlan {
             ],
         }],
         tests: vec![],
+        tables: Vec::new(),
     }
 }
 

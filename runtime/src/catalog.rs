@@ -21,6 +21,7 @@ impl ConnectorCatalog for Catalog {
         let role = match role {
             Role::Source => connectors::Role::Source,
             Role::Sink => connectors::Role::Sink,
+            Role::Table => connectors::Role::Table,
         };
         connectors::validate(call, role, schema)
             .into_iter()

@@ -16,6 +16,8 @@ pub enum Role {
     Source,
     /// `sink x = …`
     Sink,
+    /// `table x = …`
+    Table,
 }
 
 /// One problem found by a catalog: the option it is about (`None`: the call as a whole),
@@ -60,6 +62,10 @@ fn value(v: &OptionValueAst) -> Option<OptionValue> {
         OptionValueKind::List(items) => {
             OptionValue::List(items.iter().map(value).collect::<Option<Vec<_>>>()?)
         }
+        OptionValueKind::Call { func, args } => OptionValue::Call {
+            func: func.name.clone(),
+            args: args.iter().map(value).collect::<Option<Vec<_>>>()?,
+        },
         OptionValueKind::Invalid => return None,
     })
 }

@@ -12,13 +12,16 @@ mod names;
 mod schema;
 mod scope;
 mod stages;
+mod tables;
 pub(crate) mod test_blocks;
 mod types;
 mod windows;
 
 use std::collections::HashMap;
 
-use weir_engine::plan::{Aggregate, Expr, PipelineInput, SinkNode, SourceNode, WindowSpec};
+use weir_engine::plan::{
+    Aggregate, Expr, LookupMiss, PipelineInput, SinkNode, SourceNode, TableNode, WindowSpec,
+};
 use weir_engine::schema::{Field, Schema};
 
 use crate::ast::{Item, PipelineDecl, Program};
@@ -46,6 +49,7 @@ pub(crate) struct CheckedProgram {
     pub sinks: Vec<SinkNode>,
     /// In declaration order.
     pub pipelines: Vec<CheckedPipeline>,
+    pub tables: Vec<TableNode>,
 }
 
 /// A checked pipeline.
@@ -72,6 +76,13 @@ pub(crate) enum Op {
         aggregates: Vec<Aggregate>,
     },
     Sink(String),
+    /// `lookup`: the key slot and the fields appended.
+    Lookup {
+        table: String,
+        key: usize,
+        on_miss: LookupMiss,
+        fields: Vec<Field>,
+    },
 }
 
 /// `field = expr` in a `map`, with the slot it writes (the record width appends).
@@ -97,15 +108,16 @@ pub(crate) fn check(
                     "not supported yet",
                 )
                 .with_secondary(*span, "this declaration is skipped")
-                .with_help("this version knows `source`, `sink` and `pipeline`"),
+                .with_help("this version knows `source`, `sink`, `table` and `pipeline`"),
             );
         }
     }
-    let names = names::collect(program, cx);
+    let mut names = names::collect(program, cx);
 
     let mut sources = Vec::new();
     let mut source_scopes: HashMap<String, Scope> = HashMap::new();
     let mut sinks = Vec::new();
+    let mut tables = Vec::new();
     let mut pipelines: Vec<&PipelineDecl> = Vec::new();
     for item in &program.items {
         match item {
@@ -125,6 +137,11 @@ pub(crate) fn check(
                 }
             }
             Item::Pipeline(decl) => pipelines.push(decl),
+            Item::Table(decl) => {
+                let (node, scope) = tables::check_table(decl, catalog, cx);
+                names.tables.entry(decl.name.name.clone()).or_insert(scope);
+                tables.extend(node);
+            }
             Item::Unsupported { .. } | Item::Test(_) => {}
         }
     }
@@ -181,8 +198,11 @@ pub(crate) fn check(
         sources,
         sinks,
         pipelines: checked.into_iter().flatten().collect(),
+        tables,
     }
 }
 
+#[cfg(test)]
+mod tables_tests;
 #[cfg(test)]
 mod tests;

@@ -16,6 +16,7 @@ pub(crate) enum Decl {
     Source(usize),
     Sink(usize),
     Pipeline(usize),
+    Table(usize),
 }
 
 impl Decl {
@@ -24,6 +25,7 @@ impl Decl {
             Decl::Source(_) => "a source",
             Decl::Sink(_) => "a sink",
             Decl::Pipeline(_) => "a pipeline",
+            Decl::Table(_) => "a table",
         }
     }
 }
@@ -33,6 +35,8 @@ pub(crate) struct Names {
     decls: HashMap<String, (Decl, Span)>,
     /// Names in declaration order, for suggestions and notes.
     ordered: Vec<(String, Decl)>,
+    /// Checked tables, by name, for `lookup`.
+    pub tables: HashMap<String, super::tables::TableScope>,
 }
 
 /// Collects declarations, reporting duplicates (P0101).
@@ -40,8 +44,9 @@ pub(crate) fn collect(program: &Program, cx: &mut Ctx<'_>) -> Names {
     let mut names = Names {
         decls: HashMap::new(),
         ordered: Vec::new(),
+        tables: HashMap::new(),
     };
-    let (mut sources, mut sinks, mut pipelines) = (0, 0, 0);
+    let (mut sources, mut sinks, mut pipelines, mut tables) = (0, 0, 0, 0);
     for item in &program.items {
         let (ident, decl) = match item {
             Item::Source(s) => {
@@ -55,6 +60,10 @@ pub(crate) fn collect(program: &Program, cx: &mut Ctx<'_>) -> Names {
             Item::Pipeline(p) => {
                 pipelines += 1;
                 (&p.name, Decl::Pipeline(pipelines - 1))
+            }
+            Item::Table(t) => {
+                tables += 1;
+                (&t.name, Decl::Table(tables - 1))
             }
             Item::Unsupported { .. } | Item::Test(_) => continue,
         };
@@ -70,7 +79,9 @@ pub(crate) fn collect(program: &Program, cx: &mut Ctx<'_>) -> Names {
                     *first_span,
                     format!("first declared here, as {}", first.what()),
                 )
-                .with_help("sources, sinks and pipelines share one namespace; rename one of them"),
+                .with_help(
+                    "sources, sinks, tables and pipelines share one namespace; rename one of them",
+                ),
             );
             continue;
         }
@@ -93,21 +104,30 @@ impl Names {
     pub fn resolve_input(&self, name: &Ident, cx: &mut Ctx<'_>) -> Option<Decl> {
         match self.decls.get(&name.name) {
             Some((d @ (Decl::Source(_) | Decl::Pipeline(_)), _)) => Some(*d),
-            Some((Decl::Sink(_), span)) => {
+            Some((d @ (Decl::Sink(_) | Decl::Table(_)), span)) => {
+                let what = d.what();
+                let help = match d {
+                    Decl::Table(_) => format!(
+                        "`from` names a source or another pipeline; enrich records with `| lookup {} on <field>`",
+                        name.name
+                    ),
+                    _ => "`from` names a source or another pipeline".to_string(),
+                };
                 cx.push(
                     Diagnostic::error(
                         codes::UNKNOWN_INPUT,
-                        format!("cannot read from `{}`: it is a sink", name.name),
+                        format!("cannot read from `{}`: it is {what}", name.name),
                         name.span,
-                        "a sink, not a source or pipeline",
+                        format!("{what}, not a source or pipeline"),
                     )
-                    .with_secondary(*span, "declared as a sink here")
-                    .with_help("`from` names a source or another pipeline"),
+                    .with_secondary(*span, format!("declared as {what} here"))
+                    .with_help(help),
                 );
                 None
             }
             None => {
-                let candidates = self.names_of(|d| !matches!(d, Decl::Sink(_)));
+                let candidates =
+                    self.names_of(|d| matches!(d, Decl::Source(_) | Decl::Pipeline(_)));
                 let mut d = Diagnostic::error(
                     codes::UNKNOWN_INPUT,
                     format!("unknown source or pipeline `{}`", name.name),
@@ -125,6 +145,48 @@ impl Names {
                     format!("sources and pipelines: {}", candidates.join(", "))
                 });
                 cx.push(d);
+                None
+            }
+        }
+    }
+
+    /// Resolves `lookup <name>` to a checked table (P0105 otherwise); `None` also when
+    /// the table itself had errors (already reported).
+    pub fn resolve_table(
+        &self,
+        name: &Ident,
+        cx: &mut Ctx<'_>,
+    ) -> Option<&super::tables::TableScope> {
+        match self.decls.get(&name.name) {
+            Some((Decl::Table(_), _)) => self.tables.get(&name.name),
+            other => {
+                let tables = self.names_of(|d| matches!(d, Decl::Table(_)));
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_TABLE,
+                    format!("unknown table `{}`", name.name),
+                    name.span,
+                    "not a table",
+                );
+                if let Some((decl, span)) = other {
+                    d = d.with_secondary(*span, format!("declared as {} here", decl.what()));
+                }
+                cx.push(
+                    d.with_help(
+                        did_you_mean(&name.name, tables.iter().copied())
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| {
+                                format!(
+                                    "declare it: `table {} = csv(\"{}.csv\") {{ key id … }}`",
+                                    name.name, name.name
+                                )
+                            }),
+                    )
+                    .with_note(if tables.is_empty() {
+                        "no tables are declared".to_string()
+                    } else {
+                        format!("tables: {}", tables.join(", "))
+                    }),
+                );
                 None
             }
         }

@@ -12,7 +12,16 @@ use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
-const STAGES: [&str; 7] = ["where", "map", "select", "key", "window", "aggregate", "to"];
+const STAGES: [&str; 8] = [
+    "where",
+    "map",
+    "select",
+    "key",
+    "window",
+    "aggregate",
+    "to",
+    "lookup",
+];
 
 /// Checks the stages of `p` reading records described by `scope`; returns the checked
 /// operations and the scope of the pipeline's output.
@@ -215,6 +224,9 @@ pub(crate) fn check_pipeline(
                 if names.resolve_sink(sink, cx) {
                     ops.push(Op::Sink(sink.name.clone()));
                 }
+            }
+            StageKind::Lookup(lookup) => {
+                ops.extend(super::tables::check_lookup(lookup, &mut scope, names, cx));
             }
             StageKind::Unsupported(kw) => {
                 cx.push(

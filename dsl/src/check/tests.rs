@@ -68,8 +68,8 @@ fn p0001_syntax() {
 
 #[test]
 fn p0002_not_supported_yet() {
-    expect_one("table m = csv(\"m.csv\") { key id }", "P0002", "table");
-    expect_one(&pipe("| lookup machines on device_id"), "P0002", "lookup");
+    expect_one("model m = onnx(\"m.onnx\") { }", "P0002", "model");
+    expect_one(&pipe("| join machines on device_id"), "P0002", "join");
 }
 
 #[test]

@@ -27,8 +27,21 @@ fn describe(rule: Rule) -> Option<&'static str> {
         type_ref | type_name => "a type such as `f64`",
         nullable_mark => "`?`",
         connector_call => "a connector call such as `file(\"out.jsonl\")`",
-        call_arg | named_option | option_value | option_list => "a value",
+        call_arg | named_option | option_value | option_list | option_call => "a value",
+        unit_word => "a speed such as `60x` or a size such as `128MB`",
+        dotted_name => "a field name",
         on_error_line => "`on error to <sink>`",
+        table_decl | table_item => {
+            "a table field such as `site: string`, `key <field>` or `refresh on change`"
+        }
+        table_key => "`key <field>`",
+        table_refresh | refresh_on_change | refresh_every => {
+            "`refresh on change` or `refresh every <duration>`"
+        }
+        lookup_stage => "`lookup <table> on <field>`",
+        lookup_miss | miss_drop | miss_keep_null | miss_to => {
+            "`on miss drop`, `on miss keep null` or `on miss to <sink>`"
+        }
         from_line => "`from <source or pipeline>`",
         pipe_stage | stage_kw | future_stage | future_stage_kw | unknown_stage => {
             "a stage (`where`, `map`, `select`, `key by`, `window`, `aggregate` or `to`)"
@@ -114,6 +127,12 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_earliest => "`earliest`",
         kw_latest => "`latest`",
         kw_lookup => "`lookup`",
+        kw_refresh => "`refresh`",
+        kw_change => "`change`",
+        kw_miss => "`miss`",
+        kw_drop => "`drop`",
+        kw_keep => "`keep`",
+        kw_null => "`null`",
         kw_join => "`join`",
         kw_detect => "`detect`",
         kw_forecast => "`forecast`",
@@ -151,6 +170,7 @@ fn is_container(rule: Rule) -> bool {
             | Rule::pipeline_decl
             | Rule::source_decl
             | Rule::sink_decl
+            | Rule::table_decl
             | Rule::future_decl
             | Rule::connector_call
     )

@@ -172,6 +172,7 @@ impl Builder {
                 Rule::sink_decl => items.push(Item::Sink(self.sink(p))),
                 Rule::pipeline_decl => items.push(Item::Pipeline(self.pipeline(p))),
                 Rule::test_decl => items.push(Item::Test(self.test(p))),
+                Rule::table_decl => items.push(Item::Table(self.table(p))),
                 Rule::future_decl => {
                     let span = span_of(&p);
                     let keyword = p
@@ -245,6 +246,60 @@ impl Builder {
         decl
     }
 
+    fn table(&mut self, pair: Pair<'_, Rule>) -> TableDecl {
+        let span = span_of(&pair);
+        let mut inner = significant(pair);
+        let name = ident_of(&inner.next().expect("invariant: table name"));
+        let connector = self.connector(inner.next().expect("invariant: table connector"));
+        let mut decl = TableDecl {
+            name,
+            connector,
+            fields: Vec::new(),
+            keys: Vec::new(),
+            refresh: Vec::new(),
+            span,
+        };
+        for item in inner {
+            match item.as_rule() {
+                Rule::field_decl => decl.fields.push(self.field(item)),
+                Rule::table_key => {
+                    let key = significant(item).next().expect("invariant: key field");
+                    decl.keys.push(ident_of(&key));
+                }
+                Rule::table_refresh => {
+                    let span = span_of(&item);
+                    let how = significant(item).next().expect("invariant: refresh kind");
+                    let kind = match how.as_rule() {
+                        Rule::refresh_every => RefreshKind::Every(
+                            self.duration(significant(how).next().expect("invariant: period")),
+                        ),
+                        _ => RefreshKind::OnChange,
+                    };
+                    decl.refresh.push(RefreshDecl { kind, span });
+                }
+                _ => {}
+            }
+        }
+        decl
+    }
+
+    fn field(&mut self, item: Pair<'_, Rule>) -> FieldDecl {
+        let mut parts = item.into_inner();
+        let name = ident_of(&parts.next().expect("invariant: field name"));
+        let ty = parts.next().expect("invariant: field type");
+        let ty_span = span_of(&ty);
+        let mut ty_parts = ty.into_inner();
+        let ty_name = ident_of(&ty_parts.next().expect("invariant: type name"));
+        FieldDecl {
+            name,
+            ty: TypeRef {
+                name: ty_name,
+                nullable: ty_parts.next().is_some(),
+                span: ty_span,
+            },
+        }
+    }
+
     fn sink(&mut self, pair: Pair<'_, Rule>) -> SinkDecl {
         let span = span_of(&pair);
         let mut inner = significant(pair);
@@ -294,7 +349,17 @@ impl Builder {
             Rule::option_list => {
                 OptionValueKind::List(inner.into_inner().map(|v| self.option_value(v)).collect())
             }
-            Rule::ident => OptionValueKind::Ident(inner.as_str().to_string()),
+            Rule::ident | Rule::unit_word | Rule::dotted_name => {
+                OptionValueKind::Ident(inner.as_str().to_string())
+            }
+            Rule::option_call => {
+                let mut parts = inner.into_inner();
+                let func = ident_of(&parts.next().expect("invariant: option call name"));
+                OptionValueKind::Call {
+                    func,
+                    args: parts.map(|v| self.option_value(v)).collect(),
+                }
+            }
             _ => match self.literal(&inner) {
                 Some(Literal::Int(i)) => OptionValueKind::Int(i),
                 Some(Literal::Float(f)) => OptionValueKind::Float(f),
@@ -554,6 +619,29 @@ impl Builder {
             }
             Rule::key_by_stage => StageKind::KeyBy(children.map(|k| ident_of(&k)).collect()),
             Rule::to_stage => StageKind::To(ident_of(&children.next().expect("invariant: sink"))),
+            Rule::lookup_stage => {
+                // Keywords inside (`on`) are skipped; what is left is table, field, miss.
+                let mut parts = children.filter(|p| !is_keyword(p.as_rule()));
+                let table = ident_of(&parts.next().expect("invariant: lookup table"));
+                let field = ident_of(&parts.next().expect("invariant: lookup field"));
+                let on_miss = parts.next().map(|miss| {
+                    let span = span_of(&miss);
+                    let how = significant(miss).next().expect("invariant: miss kind");
+                    let kind = match how.as_rule() {
+                        Rule::miss_drop => MissKind::Drop,
+                        Rule::miss_keep_null => MissKind::KeepNull,
+                        _ => MissKind::To(ident_of(
+                            &significant(how).next().expect("invariant: miss sink"),
+                        )),
+                    };
+                    MissAst { kind, span }
+                });
+                StageKind::Lookup(LookupAst {
+                    table,
+                    field,
+                    on_miss,
+                })
+            }
             Rule::window_stage => StageKind::Window(self.window(children)),
             Rule::future_stage => {
                 let kw = children.next().expect("invariant: future stage keyword");

@@ -1,5 +1,6 @@
 //! Timely operators, one family per file.
 
+pub mod lookup;
 pub mod sink;
 pub mod source;
 pub mod stateless;

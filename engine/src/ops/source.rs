@@ -47,7 +47,7 @@ pub fn build<'scope>(
         let mut last_data = ctx.clock.now();
         let mut batch: Vec<Record> = Vec::with_capacity(POLL_BATCH);
         let mut bad: Vec<BadRecord> = Vec::new();
-        let worker = ctx.worker.index;
+        let worker = ctx.local_index;
         move |output| {
             let Some(capability) = cap.as_mut() else {
                 return;

@@ -3,7 +3,9 @@
 use std::fmt::{self, Write};
 
 use super::expr::{Aggregate, Expr, UnaryOp};
-use super::logical::{ConnectorCall, LogicalPlan, OptionValue, PipelineInput, Stage};
+use super::logical::{
+    ConnectorCall, LogicalPlan, LookupMiss, OptionValue, PipelineInput, Stage, TableRefresh,
+};
 use crate::time::format_duration;
 use crate::value::Value;
 
@@ -51,6 +53,24 @@ impl LogicalPlan {
                 "sink {} = {}",
                 sink.name,
                 ConnectorDisplay(&sink.connector)
+            )?;
+        }
+        for table in &self.tables {
+            writeln!(
+                out,
+                "table {} = {}",
+                table.name,
+                ConnectorDisplay(&table.connector)
+            )?;
+            let refresh = match table.refresh {
+                TableRefresh::Never => "never".to_string(),
+                TableRefresh::OnChange => "on change".to_string(),
+                TableRefresh::Every(ms) => format!("every {}", format_duration(ms)),
+            };
+            writeln!(
+                out,
+                "  schema {}, key {} (slot {}), refresh {refresh}",
+                table.schema, table.schema.fields[table.key].name, table.key
             )?;
         }
         for pipeline in &self.pipelines {
@@ -123,6 +143,22 @@ fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
             writeln!(out, "    -> {schema}")
         }
         Stage::Sink { sink } => writeln!(out, "  to sink {sink}"),
+        Stage::Lookup {
+            table,
+            key,
+            on_miss,
+            schema,
+        } => {
+            let miss = match on_miss {
+                LookupMiss::KeepNull => "keep null".to_string(),
+                LookupMiss::Drop => "drop".to_string(),
+                LookupMiss::ToSink(sink) => format!("to sink {sink}"),
+            };
+            writeln!(
+                out,
+                "  lookup table {table} on slot {key}, on miss {miss} -> {schema}"
+            )
+        }
     }
 }
 
@@ -176,6 +212,16 @@ impl fmt::Display for OptionValue {
                     write!(f, "{item}")?;
                 }
                 f.write_str("]")
+            }
+            OptionValue::Call { func, args } => {
+                write!(f, "{func}(")?;
+                for (i, arg) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{arg}")?;
+                }
+                f.write_str(")")
             }
         }
     }

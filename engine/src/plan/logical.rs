@@ -19,6 +19,9 @@ pub struct LogicalPlan {
     /// `test` blocks, run by `weir test` (never by `weir run`).
     #[serde(default)]
     pub tests: Vec<TestCase>,
+    /// Reference tables read by `lookup` stages.
+    #[serde(default)]
+    pub tables: Vec<TableNode>,
 }
 
 impl LogicalPlan {
@@ -36,6 +39,62 @@ impl LogicalPlan {
     pub fn pipeline(&self, name: &str) -> Option<&PipelineNode> {
         self.pipelines.iter().find(|p| p.name == name)
     }
+
+    /// The table called `name`.
+    pub fn table(&self, name: &str) -> Option<&TableNode> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+/// A reference table: `table devices = csv("devices.csv") { key device_id … }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableNode {
+    /// Table name.
+    pub name: String,
+    /// Where its rows come from.
+    pub connector: ConnectorCall,
+    /// All declared fields, the key included.
+    pub schema: Schema,
+    /// Slot of the key field in `schema`.
+    pub key: usize,
+    /// When the rows are read again.
+    pub refresh: TableRefresh,
+}
+
+impl TableNode {
+    /// The fields a `lookup` appends: every field but the key, in declaration order.
+    pub fn value_fields(&self) -> impl Iterator<Item = &Field> {
+        self.schema
+            .fields
+            .iter()
+            .enumerate()
+            .filter(move |(i, _)| *i != self.key)
+            .map(|(_, f)| f)
+    }
+}
+
+/// When a table's rows are read again while a run goes on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TableRefresh {
+    /// Read once, when the run starts.
+    #[default]
+    Never,
+    /// `refresh on change`: read again when the source changes.
+    OnChange,
+    /// `refresh every <d>`: read again this often (ms).
+    Every(i64),
+}
+
+/// What `lookup` does with a record whose key the table does not have.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LookupMiss {
+    /// `on miss keep null`: keep the record, with nulls for the table's fields.
+    #[default]
+    KeepNull,
+    /// `on miss drop`: drop the record.
+    Drop,
+    /// `on miss to <sink>`: write the record, as it came in, to a sink; it goes no further.
+    ToSink(String),
 }
 
 /// A connector call such as `file("in.jsonl", format: jsonl)`: positional arguments and
@@ -74,6 +133,13 @@ pub enum OptionValue {
     Ident(String),
     /// `[a, b]`
     List(Vec<OptionValue>),
+    /// `date(ts)`: a function of constants or field names, such as a partition key.
+    Call {
+        /// Function name.
+        func: String,
+        /// Arguments.
+        args: Vec<OptionValue>,
+    },
 }
 
 /// A source declaration with its schema and event-time strategy.
@@ -191,6 +257,17 @@ pub enum Stage {
         /// Sink name.
         sink: String,
     },
+    /// `lookup <table> on <field>`: appends the table's fields for the record's key.
+    Lookup {
+        /// Table name.
+        table: String,
+        /// Slot of the field whose value is looked up.
+        key: usize,
+        /// What to do when the table has no row for it.
+        on_miss: LookupMiss,
+        /// Output schema: the input, then the table's fields.
+        schema: Schema,
+    },
 }
 
 impl Stage {
@@ -199,7 +276,8 @@ impl Stage {
         match self {
             Stage::Map { schema, .. }
             | Stage::Select { schema, .. }
-            | Stage::Window { schema, .. } => Some(schema),
+            | Stage::Window { schema, .. }
+            | Stage::Lookup { schema, .. } => Some(schema),
             _ => None,
         }
     }

@@ -16,6 +16,7 @@ pub use logical::{
     ConnectorCall, LogicalPlan, OptionValue, PipelineInput, PipelineNode, SinkNode, SourceNode,
     Stage, WatermarkSpec,
 };
+pub use logical::{LookupMiss, TableNode, TableRefresh};
 pub use test_case::{ExpectedField, TestAction, TestCase, TestStep};
 pub use window::{
     Accumulation, TimestampCombiner, Trigger, WindowKind, WindowSpec, LATE_FIELDS,

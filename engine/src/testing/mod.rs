@@ -11,9 +11,10 @@ use parking_lot::Mutex;
 
 use crate::event::Event;
 use crate::io::{
-    BadRecord, ConnectorFactory, IoError, SinkWriter, SourceReader, SourceStatus, WorkerInfo,
+    BadRecord, ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, SourceStatus,
+    TableRows, WorkerInfo,
 };
-use crate::plan::{SinkNode, SourceNode};
+use crate::plan::{SinkNode, SourceNode, TableNode};
 use crate::schema::Schema;
 use crate::value::Record;
 
@@ -23,6 +24,7 @@ use crate::value::Record;
 pub struct MemoryConnectors {
     sources: HashMap<String, Vec<Record>>,
     sinks: Mutex<HashMap<String, Arc<CollectSink>>>,
+    tables: HashMap<String, Arc<TableRows>>,
     batch: usize,
     paced: bool,
 }
@@ -46,6 +48,12 @@ impl MemoryConnectors {
     /// Feeds `records` to the source called `name`.
     pub fn with_source(mut self, name: &str, records: Vec<Record>) -> MemoryConnectors {
         self.sources.insert(name.to_string(), records);
+        self
+    }
+
+    /// Serves `rows` as the table called `name` (fixed for the whole run).
+    pub fn with_table(mut self, name: &str, rows: TableRows) -> MemoryConnectors {
+        self.tables.insert(name.to_string(), Arc::new(rows));
         self
     }
 
@@ -80,6 +88,15 @@ impl SourceReader for VecReader {
         } else {
             SourceStatus::Ready
         })
+    }
+}
+
+/// A table whose rows never change.
+struct FixedTable(Arc<TableRows>);
+
+impl LookupTable for FixedTable {
+    fn rows(&self) -> Arc<TableRows> {
+        Arc::clone(&self.0)
     }
 }
 
@@ -133,5 +150,10 @@ impl ConnectorFactory for MemoryConnectors {
             .lock()
             .insert(sink.name.clone(), Arc::clone(&collect));
         Ok(collect)
+    }
+
+    fn open_table(&self, table: &TableNode) -> Result<Arc<dyn LookupTable>, IoError> {
+        let rows = self.tables.get(&table.name).cloned().unwrap_or_default();
+        Ok(Arc::new(FixedTable(rows)))
     }
 }

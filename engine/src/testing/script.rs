@@ -186,9 +186,11 @@ fn run_script(
         let failure = Arc::new(Mutex::new(None));
         let ctx = Arc::new(WorkerContext::new(
             info,
+            0,
             metrics,
             &options,
             sinks,
+            Arc::new(HashMap::new()),
             None,
             Arc::clone(&failure),
         ));

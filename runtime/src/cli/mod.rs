@@ -85,6 +85,35 @@ pub struct RunArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub error_format: ErrorFormat,
+    /// Processes in the cluster this process belongs to (docs/cluster.md).
+    #[arg(long, default_value_t = 1, value_name = "P", help_heading = "Cluster")]
+    pub processes: usize,
+    /// This process's index in the cluster, 0 to P-1.
+    #[arg(long, default_value_t = 0, value_name = "I", help_heading = "Cluster")]
+    pub process: usize,
+    /// File with each process's host:port, one per line (default: localhost:2101+I).
+    #[arg(long, value_name = "FILE", help_heading = "Cluster")]
+    pub hostfile: Option<PathBuf>,
+    /// Seconds to wait for every other process of the cluster before giving up.
+    #[arg(
+        long,
+        default_value_t = 30.0,
+        value_name = "SECONDS",
+        help_heading = "Cluster"
+    )]
+    pub connect_timeout: f64,
+    /// Run P local processes of one cluster on free loopback ports, --workers each.
+    #[arg(
+        long,
+        value_name = "P",
+        help_heading = "Cluster",
+        conflicts_with_all = ["processes", "process", "hostfile"]
+    )]
+    pub local_cluster: Option<usize>,
+    /// Set by `--local-cluster` on its children: exit when standard input closes, which
+    /// happens when the parent dies (even by SIGKILL), so no child outlives it.
+    #[arg(long, hide = true)]
+    pub exit_with_parent: bool,
 }
 
 /// Runs a parsed command line; the exit code is 0 on success, 1 on errors.

@@ -1,23 +1,39 @@
-//! `weir run`: compile, run on N worker threads, report progress and a summary.
+//! `weir run`: compile, run on N worker threads (alone, as one process of a cluster, or as
+//! a local cluster of child processes), report progress and a summary.
 
-use std::io::IsTerminal;
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
+use anyhow::{bail, Context};
+use clap::ValueEnum;
+use parking_lot::Mutex;
 use weir_engine::clock::WallClock;
 use weir_engine::io::BadRecord;
 use weir_engine::metrics::Metrics;
-use weir_engine::run::{run as run_plan, RunOptions};
+use weir_engine::run::{run_on, Layout, RunOptions};
 
 use super::{load_program, RunArgs};
 use crate::connectors::Connectors;
-use crate::launch::{progress::Progress, signals};
+use crate::launch::cluster::{join, JoinSpec};
+use crate::launch::handshake::{plan_hash, Hello};
+use crate::launch::local_cluster::{self, LocalCluster};
+use crate::launch::{hostfile, progress::Progress, signals};
 
 /// How many malformed records are shown on stderr before only counting them.
 const SHOWN_BAD_RECORDS: u64 = 5;
 
 pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    if let Some(processes) = args.local_cluster {
+        return run_local_cluster(args, processes);
+    }
+    let connect_timeout = check_cluster_args(args)?;
+    if args.exit_with_parent {
+        exit_with_parent();
+    }
     let Some(compiled) = load_program(&args.file, args.error_format)? else {
         return Ok(ExitCode::from(1));
     };
@@ -25,6 +41,35 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let workers = args.workers.max(1);
     let metrics = Arc::new(Metrics::new(&plan, workers));
     let stop = signals::install(args.drain)?;
+
+    let layout = if args.processes > 1 {
+        let addresses = match &args.hostfile {
+            Some(path) => hostfile::read(path, args.processes)?,
+            None => hostfile::default_addresses(args.processes),
+        };
+        let spec = JoinSpec {
+            process: args.process,
+            addresses,
+            hello: Hello {
+                process: args.process as u64,
+                processes: args.processes as u64,
+                workers: workers as u64,
+                plan_hash: plan_hash(&plan),
+                file: args.file.display().to_string(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+            },
+            timeout: connect_timeout,
+        };
+        let link = join(&spec).with_context(|| {
+            format!(
+                "process {} of {} could not join its cluster",
+                args.process, args.processes
+            )
+        })?;
+        Layout::Cluster(link)
+    } else {
+        Layout::Local
+    };
 
     let shown = Arc::new(AtomicU64::new(0));
     let on_bad_record = Arc::new(move |bad: &BadRecord| {
@@ -53,20 +98,125 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let progress = show_progress.then(|| Progress::start(Arc::clone(&metrics)));
-    let result = run_plan(
+    let connectors = Connectors::default().for_process(args.process, args.processes);
+    let result = run_on(
         Arc::clone(&plan),
-        Arc::new(Connectors::default()),
+        Arc::new(connectors),
         options,
         Arc::clone(&metrics),
+        layout,
     );
     if let Some(p) = progress {
         p.finish();
     }
     let summary = result?;
     if !args.quiet {
+        let mut line = crate::launch::progress::summary_line(&summary, &plan, &metrics, workers);
+        if args.processes > 1 {
+            line.push_str(&format!(
+                " (process {} of {})",
+                args.process, args.processes
+            ));
+        }
+        eprintln!("{line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Exits this process once standard input reaches its end: a `--local-cluster` child's
+/// stdin is a pipe from its parent, so that end means the parent is gone.
+fn exit_with_parent() {
+    std::thread::spawn(|| {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        // Not eprintln!: with the parent gone stderr is a broken pipe, and it would panic.
+        let _ = writeln!(
+            std::io::stderr(),
+            "weir: the --local-cluster parent went away; exiting"
+        );
+        std::process::exit(1);
+    });
+}
+
+/// Checks the cluster flags together; returns the connect timeout.
+fn check_cluster_args(args: &RunArgs) -> anyhow::Result<Duration> {
+    if args.processes == 0 {
+        bail!("--processes must be at least 1");
+    }
+    if args.process >= args.processes {
+        bail!(
+            "--process {} is out of range for --processes {} (use 0 to {})",
+            args.process,
+            args.processes,
+            args.processes - 1
+        );
+    }
+    if args.processes == 1 && args.hostfile.is_some() {
+        bail!("--hostfile needs --processes greater than 1");
+    }
+    if !(args.connect_timeout.is_finite() && args.connect_timeout > 0.0) {
+        bail!(
+            "--connect-timeout must be a positive number of seconds, not {}",
+            args.connect_timeout
+        );
+    }
+    Ok(Duration::from_secs_f64(args.connect_timeout))
+}
+
+/// `--local-cluster P`: checks the program once, then runs P child processes of a cluster.
+fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCode> {
+    if processes == 0 {
+        bail!("--local-cluster must be at least 1");
+    }
+    check_cluster_args(args)?;
+    // Diagnostics once, here, rather than once per child.
+    if load_program(&args.file, args.error_format)?.is_none() {
+        return Ok(ExitCode::from(1));
+    }
+    let mut child_args: Vec<OsString> = vec![
+        "run".into(),
+        args.file.clone().into_os_string(),
+        "--exit-with-parent".into(),
+    ];
+    child_args.extend(["--workers".into(), args.workers.max(1).to_string().into()]);
+    child_args.extend([
+        "--connect-timeout".into(),
+        args.connect_timeout.to_string().into(),
+    ]);
+    if let Some(format) = args.error_format.to_possible_value() {
+        child_args.extend(["--error-format".into(), format.get_name().into()]);
+    }
+    if args.quiet {
+        child_args.push("--quiet".into());
+    }
+    if args.drain {
+        child_args.push("--drain".into());
+    }
+    if let Some(n) = args.limit {
+        child_args.extend(["--limit".into(), n.to_string().into()]);
+    }
+    let cluster = LocalCluster {
+        processes,
+        program: std::env::current_exe().context("cannot find the weir binary to start")?,
+        args: child_args,
+    };
+    let children = Arc::new(Mutex::new(Vec::new()));
+    signals::forward_to(Arc::clone(&children))?;
+    let outcome = local_cluster::run(&cluster, &children)?;
+    if outcome.code != 0 {
+        return Ok(ExitCode::from(u8::try_from(outcome.code).unwrap_or(1)));
+    }
+    if !args.quiet {
+        let secs = outcome.elapsed.as_secs_f64();
+        let rate = match outcome.records_in {
+            Some(n) => format!(
+                "read {n} records in {secs:.2}s ({} records/s)",
+                crate::launch::progress::count((n as f64 / secs.max(1e-9)) as u64)
+            ),
+            None => format!("finished in {secs:.2}s"),
+        };
         eprintln!(
-            "{}",
-            crate::launch::progress::summary_line(&summary, &plan, &metrics, workers)
+            "weir: local cluster of {processes} processes × {} worker(s): {rate}",
+            args.workers.max(1)
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -10,14 +10,20 @@
 //! | [`stdout`] | sink | JSON lines (or CSV) on standard output |
 //! | [`mqtt`] | source, sink | MQTT broker: subscribe to topics, publish records |
 //! | [`webhook`] | sink | HTTP POST of JSON, with retries |
+//! | [`csv`] | table | reference data for `lookup`, refreshed while running |
+//! | `parquet` | sink | Hive-partitioned Parquet lake (cargo feature `parquet`, on by default) |
 //!
 //! [`validate`] checks a call before anything runs (for `weir check`); [`Connectors`]
 //! opens the same calls at run time and reports the same problems as
 //! [`IoError::Config`].
 
+pub mod csv;
 pub mod file;
 pub mod mqtt;
 mod options;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+pub mod per_process;
 mod problem;
 pub mod sensors;
 pub mod stdout;
@@ -26,8 +32,11 @@ pub mod webhook;
 
 use std::sync::Arc;
 
-use weir_engine::io::{ConnectorFactory, IoError, SinkWriter, SourceReader, WorkerInfo};
-use weir_engine::plan::{ConnectorCall, SinkNode, SourceNode};
+use weir_engine::clock::{Clock, WallClock};
+use weir_engine::io::{
+    ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, WorkerInfo,
+};
+use weir_engine::plan::{ConnectorCall, SinkNode, SourceNode, TableNode};
 use weir_engine::schema::Schema;
 
 pub use options::{OptionKind, OptionSpec};
@@ -87,6 +96,19 @@ pub const CATALOG: &[ConnectorInfo] = &[
         options: webhook::OPTIONS,
         doc: "HTTP POST of records as JSON, with retries and backoff.",
     },
+    ConnectorInfo {
+        kind: csv::KIND,
+        roles: &[Role::Table],
+        options: csv::OPTIONS,
+        doc: "Reference data for `lookup` from a CSV file with a header row.",
+    },
+    #[cfg(feature = "parquet")]
+    ConnectorInfo {
+        kind: parquet::KIND,
+        roles: &[Role::Sink],
+        options: parquet::OPTIONS,
+        doc: "A data lake of Hive-partitioned Parquet files.",
+    },
 ];
 
 /// The connector called `kind`.
@@ -120,7 +142,25 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             Some(schema) => SensorsConfig::with_schema(call, schema).err(),
             None => SensorsConfig::from_call(call).err(),
         },
-        file::KIND => FileConfig::from_call(call).err(),
+        file::KIND => {
+            let mut problems = FileConfig::from_call(call).err().unwrap_or_default();
+            if role == Role::Sink {
+                for (name, _) in call
+                    .options
+                    .iter()
+                    .filter(|(n, _)| n == "replay" || n == "follow")
+                {
+                    problems.push(
+                        ConfigProblem::option(
+                            name,
+                            format!("`{name}` is for file sources, not sinks"),
+                        )
+                        .with_help(format!("remove `{name}` from the sink")),
+                    );
+                }
+            }
+            (!problems.is_empty()).then_some(problems)
+        }
         stdout::KIND => StdoutConfig::from_call(call).err(),
         mqtt::KIND => match MqttConfig::from_call(call, role) {
             Ok(config) => {
@@ -130,6 +170,9 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             Err(problems) => Some(problems),
         },
         webhook::KIND => WebhookConfig::from_call(call).err(),
+        csv::KIND => csv::CsvTableConfig::from_call(call).err(),
+        #[cfg(feature = "parquet")]
+        parquet::KIND => parquet::ParquetConfig::from_call(call).err(),
         _ => None,
     };
     problems.unwrap_or_default()
@@ -149,10 +192,35 @@ fn unknown_connector(kind: &str, role: Role) -> ConfigProblem {
 }
 
 /// Opens the built-in connectors for the engine.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone)]
 pub struct Connectors {
     /// Relative file paths resolve against this folder (the current directory if unset).
     base_dir: Option<std::path::PathBuf>,
+    /// Set in a cluster: file sinks write per-process files (see [`per_process`]).
+    shard: Option<per_process::ProcessShard>,
+    /// Processing time for connectors that pace or rotate (replay, file rotation).
+    clock: Arc<dyn Clock>,
+    /// Where connectors report problems that do not stop the run (a table's bad rows).
+    warn: csv::Warn,
+}
+
+impl Default for Connectors {
+    fn default() -> Connectors {
+        Connectors {
+            base_dir: None,
+            shard: None,
+            clock: Arc::new(WallClock),
+            warn: Arc::new(|message: &str| eprintln!("warning: {message}")),
+        }
+    }
+}
+
+impl std::fmt::Debug for Connectors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connectors")
+            .field("base_dir", &self.base_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Connectors {
@@ -160,20 +228,48 @@ impl Connectors {
     pub fn with_base_dir(dir: impl Into<std::path::PathBuf>) -> Connectors {
         Connectors {
             base_dir: Some(dir.into()),
+            ..Connectors::default()
         }
     }
 
+    /// Connectors for process `index` of a cluster of `processes` (more than one): file
+    /// sinks get per-process names.
+    pub fn for_process(mut self, index: usize, processes: usize) -> Connectors {
+        self.shard = (processes > 1).then_some(per_process::ProcessShard { index, processes });
+        self
+    }
+
+    /// The same connectors reporting warnings to `warn` instead of standard error.
+    pub fn with_warnings(mut self, warn: csv::Warn) -> Connectors {
+        self.warn = warn;
+        self
+    }
+
+    /// The same connectors reading processing time from `clock` (tests drive it).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Connectors {
+        self.clock = clock;
+        self
+    }
+
     fn resolve(&self, mut config: FileConfig) -> FileConfig {
-        if let Some(base) = &self.base_dir {
-            if config.path.is_relative() {
-                config.path = base.join(&config.path);
-            }
-        }
+        config.path = self.resolve_path(config.path);
         config
+    }
+
+    fn resolve_path(&self, path: std::path::PathBuf) -> std::path::PathBuf {
+        match &self.base_dir {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path,
+        }
     }
 }
 
 impl ConnectorFactory for Connectors {
+    fn read_by_every_worker(&self, source: &SourceNode) -> bool {
+        // A file is read whole by the first worker; an MQTT subscription is held by it.
+        !matches!(source.connector.kind.as_str(), file::KIND | mqtt::KIND)
+    }
+
     fn open_source(
         &self,
         source: &SourceNode,
@@ -193,12 +289,22 @@ impl ConnectorFactory for Connectors {
             }
             file::KIND => {
                 let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
-                Ok(Box::new(FileSource::open(
+                let reader = Box::new(FileSource::open(
                     &source.name,
                     &config,
                     &source.schema,
                     worker,
-                )?))
+                )?);
+                match (config.replay, source.event_time) {
+                    (file::Replay::Max, _) => Ok(reader),
+                    (file::Replay::Speed(speed), Some(slot)) => Ok(Box::new(
+                        file::replay::PacedReader::new(reader, slot, speed, Arc::clone(&self.clock)),
+                    )),
+                    (file::Replay::Speed(_), None) => Err(IoError::Config(format!(
+                        "source `{}`: `replay` paces records by event time, but the source has no `event_time`; add e.g. `event_time ts`",
+                        source.name
+                    ))),
+                }
             }
             mqtt::KIND => {
                 let config = MqttConfig::from_call(call, Role::Source).map_err(fail)?;
@@ -224,7 +330,10 @@ impl ConnectorFactory for Connectors {
         let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
         match call.kind.as_str() {
             file::KIND => {
-                let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
+                let mut config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
+                if let Some(shard) = self.shard {
+                    config.path = per_process::per_process_path(&config.path, shard.index);
+                }
                 Ok(Arc::new(FileSink::open(&config, schema)?))
             }
             stdout::KIND => {
@@ -239,7 +348,43 @@ impl ConnectorFactory for Connectors {
                 let config = WebhookConfig::from_call(call).map_err(fail)?;
                 Ok(Arc::new(WebhookSink::new(&sink.name, &config, schema)))
             }
+            #[cfg(feature = "parquet")]
+            parquet::KIND => {
+                let mut config = parquet::ParquetConfig::from_call(call).map_err(fail)?;
+                config.path = self.resolve_path(config.path);
+                // In a cluster each process writes its own `part-<process>-<seq>` files.
+                Ok(Arc::new(parquet::ParquetSink::open(
+                    &config,
+                    schema,
+                    self.shard.map_or(0, |s| s.index),
+                    Arc::clone(&self.clock),
+                )?))
+            }
             other => Err(IoError::Config(format!("unknown sink connector `{other}`"))),
+        }
+    }
+
+    fn open_table(&self, table: &TableNode) -> Result<Arc<dyn LookupTable>, IoError> {
+        let call = &table.connector;
+        let problems = validate(call, Role::Table, Some(&table.schema));
+        if !problems.is_empty() {
+            return Err(config_error(&call.kind, &problems));
+        }
+        let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
+        match call.kind.as_str() {
+            csv::KIND => {
+                let mut config = csv::CsvTableConfig::from_call(call).map_err(fail)?;
+                config.path = self.resolve_path(config.path);
+                Ok(Arc::new(csv::CsvTable::open(
+                    table,
+                    &config,
+                    Arc::clone(&self.clock),
+                    Arc::clone(&self.warn),
+                )?))
+            }
+            other => Err(IoError::Config(format!(
+                "unknown table connector `{other}`"
+            ))),
         }
     }
 }

@@ -24,6 +24,9 @@ pub enum OptionKind {
     Word,
     /// A quoted string or a list of them (`"a/#"`, `["a/#", "b/+"]`).
     TextList,
+    /// A value of a connector's own shape, described in words (`a duration such as
+    /// `5m`, a size such as `128MB`, or both`).
+    Custom(&'static str),
 }
 
 impl OptionKind {
@@ -37,6 +40,7 @@ impl OptionKind {
             OptionKind::Text => "a quoted string",
             OptionKind::Word => "a name such as `jsonl`",
             OptionKind::TextList => "a quoted string or a list of them",
+            OptionKind::Custom(words) => words,
         }
     }
 }
@@ -304,6 +308,10 @@ pub(crate) fn describe(value: &OptionValue) -> String {
             OptionValue::List(items) => {
                 let parts: Vec<String> = items.iter().map(text).collect();
                 format!("[{}]", parts.join(", "))
+            }
+            OptionValue::Call { func, args } => {
+                let parts: Vec<String> = args.iter().map(text).collect();
+                format!("{func}({})", parts.join(", "))
             }
         }
     }

@@ -11,6 +11,8 @@ pub enum Role {
     Source,
     /// `sink x = …`
     Sink,
+    /// `table x = …`
+    Table,
 }
 
 impl Role {
@@ -19,6 +21,7 @@ impl Role {
         match self {
             Role::Source => "source",
             Role::Sink => "sink",
+            Role::Table => "table",
         }
     }
 }

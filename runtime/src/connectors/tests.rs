@@ -43,10 +43,13 @@ fn unknown_connectors_get_a_suggestion() {
     assert_eq!(problems[0].message, "unknown connector `sensor`");
     assert_eq!(problems[0].help.as_deref(), Some("did you mean `sensors`?"));
     let problems = validate(&call("kafka", vec![], &[]), Role::Sink, None);
-    assert_eq!(
-        problems[0].help.as_deref(),
-        Some("sinks can use: `file`, `stdout`, `mqtt`, `webhook`")
+    // Every sink connector is listed (the list grows with optional connectors).
+    let help = problems[0].help.as_deref().unwrap_or_default();
+    assert!(
+        help.starts_with("sinks can use: `file`, `stdout`"),
+        "{help}"
     );
+    assert!(!help.contains("`sensors`"), "{help}");
 }
 
 #[test]

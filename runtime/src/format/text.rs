@@ -8,8 +8,9 @@ use weir_engine::value::Value;
 
 /// Parses `text` as a value of type `ty`; the error says what was expected.
 ///
-/// Booleans are `true`/`false` (any case); timestamps are RFC 3339 or integer epoch
-/// milliseconds; durations carry a unit (`250ms`, `10s`, `1m30s`) or are integer
+/// Booleans are `true`/`false` (any case); timestamps are RFC 3339, a date and time
+/// without a zone taken as UTC (`2014-04-01 00:00:00`, as in the NAB corpus), or integer
+/// epoch milliseconds; durations carry a unit (`250ms`, `10s`, `1m30s`) or are integer
 /// milliseconds. Text is taken as is for strings.
 pub fn parse_scalar(ty: Type, text: &str) -> Result<Value, String> {
     let trimmed = text.trim();
@@ -37,7 +38,7 @@ pub fn parse_scalar(ty: Type, text: &str) -> Result<Value, String> {
             .ok_or_else(|| {
                 format!(
                     "expected timestamp (RFC 3339 such as \"2024-05-01T10:00:00Z\", \
-                     or epoch milliseconds), found {text:?}"
+                     \"2024-05-01 10:00:00\" taken as UTC, or epoch milliseconds), found {text:?}"
                 )
             }),
         Type::Duration => parse_duration_text(trimmed)
@@ -46,12 +47,19 @@ pub fn parse_scalar(ty: Type, text: &str) -> Result<Value, String> {
     }
 }
 
-/// A timestamp as RFC 3339 text or integer epoch milliseconds.
+/// A timestamp as RFC 3339 text, a zone-less date and time (UTC), or integer epoch
+/// milliseconds.
 fn parse_timestamp_text(text: &str) -> Option<i64> {
     if let Ok(ms) = text.parse::<i64>() {
         return Some(ms);
     }
-    parse_timestamp(text)
+    parse_timestamp(text).or_else(|| {
+        // Recordings such as NAB's write local-less times: `2014-04-01 00:00:00`.
+        ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
+            .iter()
+            .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+            .map(|t| t.and_utc().timestamp_millis())
+    })
 }
 
 /// A duration with units, or integer milliseconds.
@@ -124,6 +132,16 @@ mod tests {
             Ok(Value::Time(1_714_557_605_000))
         );
         assert_eq!(parse_scalar(Type::Timestamp, "17"), Ok(Value::Time(17)));
+        // Zone-less (NAB) timestamps are UTC, with optional fractions.
+        assert_eq!(
+            parse_scalar(Type::Timestamp, "2024-05-01 10:00:05"),
+            Ok(Value::Time(1_714_557_605_000))
+        );
+        assert_eq!(
+            parse_scalar(Type::Timestamp, "2024-05-01T10:00:05.250"),
+            Ok(Value::Time(1_714_557_605_250))
+        );
+        assert!(parse_scalar(Type::Timestamp, "2024-05-01 25:00:00").is_err());
         assert!(parse_scalar(Type::Timestamp, "noon").is_err());
         assert_eq!(
             parse_scalar(Type::Duration, "10s"),

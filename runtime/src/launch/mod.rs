@@ -1,4 +1,8 @@
-//! Launching runs: signals and progress reporting for local runs.
+//! Launching runs: signals and progress reporting, joining a cluster, local clusters.
 
+pub mod cluster;
+pub mod handshake;
+pub mod hostfile;
+pub mod local_cluster;
 pub mod progress;
 pub mod signals;

@@ -25,3 +25,20 @@ pub fn install(drain: bool) -> anyhow::Result<Arc<StopHandle>> {
     })?;
     Ok(stop)
 }
+
+/// For a local cluster: forwards Ctrl-C / SIGTERM to every child (they run in their own
+/// process group, so this is the only way a terminal's Ctrl-C reaches them). Each child
+/// handles a first and a second signal as a single `weir run` does.
+pub fn forward_to(children: Arc<parking_lot::Mutex<Vec<u32>>>) -> anyhow::Result<()> {
+    ctrlc::set_handler(move || {
+        for &id in children.lock().iter() {
+            if let Ok(pid) = i32::try_from(id) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGINT,
+                );
+            }
+        }
+    })?;
+    Ok(())
+}

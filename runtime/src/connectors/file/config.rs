@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use weir_engine::plan::ConnectorCall;
+use weir_engine::plan::{ConnectorCall, OptionValue};
 
 use super::KIND;
-use crate::connectors::options::{OptionKind, OptionReader, OptionSpec};
+use crate::connectors::options::{describe, OptionKind, OptionReader, OptionSpec};
 use crate::connectors::problem::ConfigProblem;
 use crate::connectors::suggest::did_you_mean;
 use crate::format::Format;
@@ -26,15 +26,53 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: None,
         doc: "`jsonl` or `csv`; by default from the extension (.jsonl/.ndjson/.json, .csv).",
     },
+    OptionSpec {
+        name: "replay",
+        kind: OptionKind::Custom("a speed such as `60x` or `max`"),
+        positional: false,
+        default: Some("max"),
+        doc: "Source only: pace records by their event time, `60x` = sixty times faster than they were recorded; `max` reads as fast as possible. Needs `event_time`.",
+    },
+    OptionSpec {
+        name: "follow",
+        kind: OptionKind::Bool,
+        positional: false,
+        default: Some("false"),
+        doc: "Source only: at the end of the file, wait for more lines (like `tail -f`) until the run is stopped.",
+    },
 ];
 
+/// How fast a file source plays its records.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Replay {
+    /// As fast as possible (the default).
+    Max,
+    /// Paced by event time, this many times faster than recorded (`60x`).
+    Speed(f64),
+}
+
+impl Replay {
+    /// Reads `max` or a speed such as `60x`, `0.5x`.
+    pub fn from_word(word: &str) -> Option<Replay> {
+        if word == "max" {
+            return Some(Replay::Max);
+        }
+        let speed: f64 = word.strip_suffix('x')?.replace('_', "").parse().ok()?;
+        (speed.is_finite() && speed > 0.0).then_some(Replay::Speed(speed))
+    }
+}
+
 /// A checked `file(…)` configuration.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FileConfig {
     /// The path as written.
     pub path: PathBuf,
     /// The record format.
     pub format: Format,
+    /// Pacing of a source.
+    pub replay: Replay,
+    /// Whether a source waits for the file to grow at its end.
+    pub follow: bool,
 }
 
 impl FileConfig {
@@ -82,8 +120,36 @@ impl FileConfig {
                 _ => None,
             },
         };
+        let replay = match r.raw("replay") {
+            None => Replay::Max,
+            Some(value) => {
+                let word = match value {
+                    OptionValue::Ident(w) | OptionValue::Str(w) => Replay::from_word(w),
+                    _ => None,
+                };
+                word.unwrap_or_else(|| {
+                    r.problem(
+                        ConfigProblem::option(
+                            "replay",
+                            format!(
+                                "`replay` takes a speed such as `60x` or `max`, found {}",
+                                describe(value)
+                            ),
+                        )
+                        .with_help("write `replay: 60x` to play 60 times faster than recorded, or `replay: max`"),
+                    );
+                    Replay::Max
+                })
+            }
+        };
+        let follow = r.boolean("follow").unwrap_or(false);
         let config = match (path, format) {
-            (Some(path), Some(format)) => Some(FileConfig { path, format }),
+            (Some(path), Some(format)) => Some(FileConfig {
+                path,
+                format,
+                replay,
+                follow,
+            }),
             _ => None,
         };
         match r.finish(config) {

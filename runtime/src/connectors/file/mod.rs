@@ -9,12 +9,14 @@
 //! ```
 
 pub mod config;
+mod lines;
+pub mod replay;
 mod sink;
 mod source;
 #[cfg(test)]
 mod tests;
 
-pub use config::{FileConfig, OPTIONS};
+pub use config::{FileConfig, Replay, OPTIONS};
 pub use sink::FileSink;
 pub use source::FileSource;
 

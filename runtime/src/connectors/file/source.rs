@@ -1,8 +1,7 @@
 //! Reading a JSON lines or CSV file into records, reporting bad lines with their line
-//! number and carrying on.
+//! number and carrying on; optionally following the file as it grows.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
 
 use ::csv::ByteRecord;
 use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
@@ -10,6 +9,7 @@ use weir_engine::schema::Schema;
 use weir_engine::value::Record;
 
 use super::config::FileConfig;
+use super::lines::{LineReader, NextLine};
 use crate::format::csv::{row_text, CsvDecoder};
 use crate::format::json::JsonDecoder;
 use crate::format::{DecodeError, Format};
@@ -17,7 +17,9 @@ use crate::format::{DecodeError, Format};
 /// Reads a file source.
 ///
 /// Only worker 0 reads the file; every other worker's reader is finished from the start.
-/// (Splitting a file across workers by byte range is left for later.)
+/// (Splitting a file across workers by byte range is left for later.) With `follow`, the
+/// end of the file is not the end of the source: the reader reports
+/// [`SourceStatus::Idle`] and reads again when polled, until the run is stopped.
 pub struct FileSource {
     source: String,
     path: String,
@@ -27,14 +29,21 @@ pub struct FileSource {
 enum Reader {
     Done,
     Json {
-        input: BufReader<File>,
+        lines: LineReader,
         decoder: JsonDecoder,
-        line: Vec<u8>,
-        line_no: u64,
     },
     Csv {
         input: ::csv::Reader<File>,
         decoder: CsvDecoder,
+        row: ByteRecord,
+    },
+    /// CSV read line by line, for following a growing file (the `csv` reader stops for
+    /// good at the first end of file). Records are one per line.
+    CsvLines {
+        lines: LineReader,
+        schema: Schema,
+        /// Known once the header line has been read.
+        decoder: Option<CsvDecoder>,
         row: ByteRecord,
     },
 }
@@ -61,14 +70,18 @@ impl FileSource {
         }
         let file = File::open(&config.path)
             .map_err(|e| IoError::os(format!("cannot open source file `{path}`"), e))?;
-        this.reader = match config.format {
-            Format::Jsonl => Reader::Json {
-                input: BufReader::with_capacity(1 << 16, file),
+        this.reader = match (config.format, config.follow) {
+            (Format::Jsonl, follow) => Reader::Json {
+                lines: LineReader::new(file, follow),
                 decoder: JsonDecoder::new(schema),
-                line: Vec::new(),
-                line_no: 0,
             },
-            Format::Csv => {
+            (Format::Csv, true) => Reader::CsvLines {
+                lines: LineReader::new(file, true),
+                schema: schema.clone(),
+                decoder: None,
+                row: ByteRecord::new(),
+            },
+            (Format::Csv, false) => {
                 let mut input = ::csv::ReaderBuilder::new()
                     .has_headers(true)
                     .flexible(true)
@@ -81,15 +94,9 @@ impl FileSource {
                     // An empty file: no header, no rows.
                     Reader::Done
                 } else {
-                    let names: Vec<String> = header
-                        .iter()
-                        .map(|h| String::from_utf8_lossy(h).into_owned())
-                        .collect();
-                    let decoder = CsvDecoder::new(schema, names.iter().map(String::as_str))
-                        .map_err(|e| IoError::Other(format!("source file `{path}`: {e}")))?;
                     Reader::Csv {
+                        decoder: csv_decoder(&path, schema, &header)?,
                         input,
-                        decoder,
                         row: ByteRecord::new(),
                     }
                 }
@@ -109,12 +116,39 @@ impl FileSource {
     }
 }
 
+fn csv_decoder(path: &str, schema: &Schema, header: &ByteRecord) -> Result<CsvDecoder, IoError> {
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    CsvDecoder::new(schema, names.iter().map(String::as_str))
+        .map_err(|e| IoError::Other(format!("source file `{path}`: {e}")))
+}
+
+/// Splits one CSV line into cells.
+fn csv_cells(line: &[u8], row: &mut ByteRecord) -> Result<bool, ::csv::Error> {
+    ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(line.len().max(64))
+        .from_reader(line)
+        .read_byte_record(row)
+}
+
 fn csv_error(path: &str, e: ::csv::Error) -> IoError {
     let context = format!("cannot read source file `{path}`");
     match e.into_kind() {
         ::csv::ErrorKind::Io(io) => IoError::os(context, io),
         other => IoError::Other(format!("{context}: {other:?}")),
     }
+}
+
+/// One step of reading: a record (or a reject), nothing yet, or the end.
+enum Step {
+    Record(u64, Result<Record, (DecodeError, String)>),
+    Skip,
+    Pending,
+    End,
 }
 
 impl SourceReader for FileSource {
@@ -126,40 +160,28 @@ impl SourceReader for FileSource {
     ) -> Result<SourceStatus, IoError> {
         let mut taken = 0;
         while taken < max {
-            let outcome = match &mut self.reader {
+            let read_error = |e: std::io::Error| {
+                IoError::os(format!("cannot read source file `{}`", self.path), e)
+            };
+            let step = match &mut self.reader {
                 Reader::Done => return Ok(SourceStatus::Finished),
-                Reader::Json {
-                    input,
-                    decoder,
-                    line,
-                    line_no,
-                } => {
-                    line.clear();
-                    let read = input.read_until(b'\n', line).map_err(|e| {
-                        IoError::os(format!("cannot read source file `{}`", self.path), e)
-                    })?;
-                    if read == 0 {
-                        None
-                    } else {
-                        *line_no += 1;
-                        let mut text: &[u8] = line;
-                        while let [rest @ .., b'\n' | b'\r'] = text {
-                            text = rest;
-                        }
-                        if *line_no == 1 {
-                            text = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(text);
-                        }
+                Reader::Json { lines, decoder } => match lines.next().map_err(read_error)? {
+                    NextLine::End => Step::End,
+                    NextLine::Pending => Step::Pending,
+                    NextLine::Line(line_no) => {
+                        let text = lines.text();
                         if text.iter().all(u8::is_ascii_whitespace) {
-                            continue;
+                            Step::Skip
+                        } else {
+                            let result = match std::str::from_utf8(text) {
+                                Ok(s) => decoder.decode(s),
+                                Err(_) => Err(DecodeError::record("the line is not valid UTF-8")),
+                            };
+                            let raw = || String::from_utf8_lossy(text).into_owned();
+                            Step::Record(line_no, result.map_err(|e| (e, raw())))
                         }
-                        let result = match std::str::from_utf8(text) {
-                            Ok(s) => decoder.decode(s),
-                            Err(_) => Err(DecodeError::record("the line is not valid UTF-8")),
-                        };
-                        let raw = || String::from_utf8_lossy(text).into_owned();
-                        Some((*line_no, result.map_err(|e| (e, raw()))))
                     }
-                }
+                },
                 Reader::Csv {
                     input,
                     decoder,
@@ -169,20 +191,51 @@ impl SourceReader for FileSource {
                         .read_byte_record(row)
                         .map_err(|e| csv_error(&self.path, e))?;
                     if !more {
-                        None
+                        Step::End
                     } else {
                         let line_no = row.position().map_or(0, |p| p.line());
-                        Some((line_no, decoder.decode(row).map_err(|e| (e, row_text(row)))))
+                        Step::Record(line_no, decoder.decode(row).map_err(|e| (e, row_text(row))))
                     }
                 }
+                Reader::CsvLines {
+                    lines,
+                    schema,
+                    decoder,
+                    row,
+                } => match lines.next().map_err(read_error)? {
+                    NextLine::End => Step::End,
+                    NextLine::Pending => Step::Pending,
+                    NextLine::Line(line_no) => {
+                        let text = lines.text();
+                        if text.is_empty() {
+                            Step::Skip
+                        } else {
+                            let cells =
+                                csv_cells(text, row).map_err(|e| csv_error(&self.path, e))?;
+                            match decoder {
+                                _ if !cells => Step::Skip,
+                                None => {
+                                    *decoder = Some(csv_decoder(&self.path, schema, row)?);
+                                    Step::Skip
+                                }
+                                Some(decoder) => Step::Record(
+                                    line_no,
+                                    decoder.decode(row).map_err(|e| (e, row_text(row))),
+                                ),
+                            }
+                        }
+                    }
+                },
             };
-            match outcome {
-                None => {
+            match step {
+                Step::End => {
                     self.reader = Reader::Done;
                     return Ok(SourceStatus::Finished);
                 }
-                Some((_, Ok(record))) => out.push(record),
-                Some((line_no, Err((error, raw)))) => bad.push(self.bad(line_no, error, raw)),
+                Step::Pending => return Ok(SourceStatus::Idle),
+                Step::Skip => continue,
+                Step::Record(_, Ok(record)) => out.push(record),
+                Step::Record(line_no, Err((error, raw))) => bad.push(self.bad(line_no, error, raw)),
             }
             taken += 1;
         }

@@ -393,3 +393,196 @@ fn config_takes_the_format_from_the_extension_or_the_option() {
     assert_eq!(problems[0].option.as_deref(), Some("path"));
     assert_eq!(problems[0].message, "`file` needs the argument `path`");
 }
+
+fn config_with(path: &Path, options: &[(&str, OptionValue)]) -> FileConfig {
+    let mut c = call(path, None);
+    c.options
+        .extend(options.iter().map(|(n, v)| (n.to_string(), v.clone())));
+    FileConfig::from_call(&c).expect("valid config")
+}
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .expect("open for append");
+    f.write_all(text.as_bytes()).expect("append");
+}
+
+fn poll_all(source: &mut dyn SourceReader) -> (Vec<Record>, SourceStatus) {
+    let (mut out, mut bad) = (Vec::new(), Vec::new());
+    let mut status = SourceStatus::Ready;
+    for _ in 0..100 {
+        status = source.poll(&mut out, &mut bad, 16).expect("poll");
+        if status != SourceStatus::Ready {
+            break;
+        }
+    }
+    assert!(bad.is_empty(), "{bad:?}");
+    (out, status)
+}
+
+#[test]
+fn following_a_jsonl_file_reads_lines_as_they_are_completed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("live.jsonl");
+    fs::write(
+        &path,
+        "{\"device_id\":\"a\",\"temp\":1.0,\"ts\":1}\n{\"device_id\":\"b\",\"temp\":2.0,\"ts\":2}\n{\"device_id\":\"c\",",
+    )
+    .expect("write");
+    let config = config_with(&path, &[("follow", OptionValue::Bool(true))]);
+    assert!(config.follow);
+    let mut source = FileSource::open("live", &config, &readings(), ONE).expect("open");
+    let (got, status) = poll_all(&mut source);
+    assert_eq!(got, vec![rec("a", 1.0, 1, None), rec("b", 2.0, 2, None)]);
+    assert_eq!(
+        status,
+        SourceStatus::Idle,
+        "the end of a followed file is not the end"
+    );
+    // The writer finishes the half-written line and adds another.
+    append(
+        &path,
+        "\"temp\":3.0,\"ts\":3}\n{\"device_id\":\"d\",\"temp\":4.0,\"ts\":4}\n",
+    );
+    let (got, status) = poll_all(&mut source);
+    assert_eq!(got, vec![rec("c", 3.0, 3, None), rec("d", 4.0, 4, None)]);
+    assert_eq!(status, SourceStatus::Idle);
+    let (got, _) = poll_all(&mut source);
+    assert!(got.is_empty());
+}
+
+#[test]
+fn following_a_csv_file_waits_for_the_header_and_whole_rows() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("live.csv");
+    fs::write(&path, "").expect("write");
+    let config = config_with(&path, &[("follow", OptionValue::Bool(true))]);
+    let mut source = FileSource::open("live", &config, &readings(), ONE).expect("open");
+    assert_eq!(poll_all(&mut source), (vec![], SourceStatus::Idle));
+    append(
+        &path,
+        "device_id,temp,ts\r\na,1.5,2024-05-01 10:00:00\r\nb,2.",
+    );
+    assert_eq!(
+        poll_all(&mut source),
+        (
+            vec![rec("a", 1.5, 1_714_557_600_000, None)],
+            SourceStatus::Idle
+        )
+    );
+    append(&path, "5,7\n\"c,d\",3,8\n");
+    assert_eq!(
+        poll_all(&mut source).0,
+        vec![rec("b", 2.5, 7, None), rec("c,d", 3.0, 8, None)]
+    );
+    // A bad row is reported with its line and the source carries on.
+    append(&path, "e,hot,9\nf,4,10\n");
+    let (mut out, mut bad) = (Vec::new(), Vec::new());
+    source.poll(&mut out, &mut bad, 16).expect("poll");
+    assert_eq!(out, vec![rec("f", 4.0, 10, None)]);
+    assert_eq!(bad.len(), 1);
+    assert!(bad[0].location.ends_with("live.csv:5"), "{:?}", bad[0]);
+    assert_eq!(bad[0].field.as_deref(), Some("temp"));
+}
+
+#[test]
+fn replay_options_are_checked() {
+    let path = Path::new("in.csv");
+    assert_eq!(
+        config_with(path, &[("replay", OptionValue::Ident("60x".into()))]).replay,
+        Replay::Speed(60.0)
+    );
+    assert_eq!(
+        config_with(path, &[("replay", OptionValue::Ident("max".into()))]).replay,
+        Replay::Max
+    );
+    assert_eq!(config_with(path, &[]).replay, Replay::Max);
+    let mut c = call(path, None);
+    c.options
+        .push(("replay".into(), OptionValue::Ident("fast".into())));
+    let problems = FileConfig::from_call(&c).expect_err("bad speed");
+    assert!(problems[0]
+        .to_string()
+        .contains("`replay` takes a speed such as `60x` or `max`, found `fast`"));
+    let mut sink = call(Path::new("out.jsonl"), None);
+    sink.options
+        .push(("follow".into(), OptionValue::Bool(true)));
+    let problems = crate::connectors::validate(&sink, crate::connectors::Role::Sink, None);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].message.contains("`follow` is for file sources"));
+}
+
+#[test]
+fn replay_releases_records_at_their_event_time_scaled() {
+    use std::sync::Arc;
+    use weir_engine::clock::TestClock;
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("rec.csv");
+    // One reading a minute, with one out of order.
+    fs::write(
+        &path,
+        "device_id,temp,ts\na,1,60000\na,2,120000\na,3,90000\na,4,180000\n",
+    )
+    .expect("write");
+    let config = config_with(&path, &[]);
+    let inner = Box::new(FileSource::open("rec", &config, &readings(), ONE).expect("open"));
+    let clock = Arc::new(TestClock::new(5_000));
+    let mut paced = replay::PacedReader::new(inner, 2, 60.0, clock.clone());
+    let temps = |(records, status): (Vec<Record>, SourceStatus)| {
+        let t: Vec<f64> = records.iter().filter_map(|r| r[1].as_f64()).collect();
+        (t, status)
+    };
+    // At 60x a minute of recording takes a second.
+    assert_eq!(temps(poll_all(&mut paced)), (vec![1.0], SourceStatus::Idle));
+    clock.advance_to(5_999);
+    assert_eq!(temps(poll_all(&mut paced)), (vec![], SourceStatus::Idle));
+    clock.advance_to(6_000);
+    // The late reading (90 s) follows at once.
+    assert_eq!(
+        temps(poll_all(&mut paced)),
+        (vec![2.0, 3.0], SourceStatus::Idle)
+    );
+    clock.advance_to(7_000);
+    assert_eq!(
+        temps(poll_all(&mut paced)),
+        (vec![4.0], SourceStatus::Finished)
+    );
+}
+
+/// The NAB corpus, beside the repository (`../shared/data/nab`).
+fn nab(file: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/nab")
+        .join(file)
+}
+
+#[test]
+fn a_nab_series_reads_with_its_zone_less_timestamps() {
+    let path = nab("realKnownCause/machine_temperature_system_failure.csv");
+    assert!(path.exists(), "NAB data missing at {}", path.display());
+    let schema = Schema::new(vec![
+        Field::new("timestamp", Type::Timestamp),
+        Field::new("value", Type::Float),
+    ]);
+    let config = FileConfig::from_call(&call(&path, None)).expect("config");
+    let mut source = FileSource::open("nab", &config, &schema, ONE).expect("open");
+    let (mut out, mut bad) = (Vec::new(), Vec::new());
+    while source.poll(&mut out, &mut bad, 4096).expect("poll") != SourceStatus::Finished {}
+    assert!(bad.is_empty(), "{:?}", &bad[..bad.len().min(3)]);
+    assert_eq!(out.len(), 22_695);
+    // 2013-12-02 21:15:00 UTC, 73.96732207
+    assert_eq!(
+        out[0],
+        vec![Value::Time(1_386_018_900_000), Value::Float(73.96732207)]
+    );
+    // The recording is in time order but for one step back (2014-01-07 02:55 → 02:00).
+    let backwards = out
+        .windows(2)
+        .filter(|w| w[0][0].total_cmp(&w[1][0]).is_gt())
+        .count();
+    assert_eq!(backwards, 1);
+}

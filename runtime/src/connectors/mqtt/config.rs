@@ -285,7 +285,7 @@ impl MqttConfig {
             "topic",
             match role {
                 Role::Source => "topic: \"plant/{device_id}/telemetry\"",
-                Role::Sink => "topic: \"alerts/{device_id}\"",
+                Role::Sink | Role::Table => "topic: \"alerts/{device_id}\"",
             },
         );
         let mut filters = Vec::new();
@@ -303,7 +303,7 @@ impl MqttConfig {
                         }
                     }
                 }
-                Role::Sink => match topics.as_slice() {
+                Role::Sink | Role::Table => match topics.as_slice() {
                     [one] => match TopicTemplate::parse(one) {
                         Ok(t) => template = Some(t),
                         Err(e) => r.problem(ConfigProblem::option("topic", e)),

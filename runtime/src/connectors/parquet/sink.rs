@@ -1,0 +1,276 @@
+//! Writing records into Hive-partitioned Parquet files, shared by all workers of a
+//! process: one open file per partition, rotated by age and size, renamed into place
+//! when complete.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_schema::SchemaRef;
+use parking_lot::Mutex;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression as ParquetCompression;
+use parquet::file::properties::WriterProperties;
+use weir_engine::clock::Clock;
+use weir_engine::event::Event;
+use weir_engine::io::{IoError, SinkWriter};
+use weir_engine::schema::Schema;
+use weir_engine::value::Record;
+
+use super::columns::{arrow_schema, record_batch};
+use super::config::{Compression, ParquetConfig};
+use super::partition::Partitioner;
+
+/// Suffix of files still being written; with the leading `.`, readers skip them.
+const IN_PROGRESS: &str = ".inprogress";
+
+/// A Parquet lake sink.
+///
+/// Each partition directory has at most one open file, written under a hidden temporary
+/// name and renamed to `part-<writer>-<seq>.parquet` when it is closed: on rotation,
+/// and for all files on [`SinkWriter::flush`] (the end of a run). Sequence numbers
+/// continue after the files already in the lake, so a second run adds files and never
+/// replaces one. Rotation by age is checked whenever records are written.
+pub struct ParquetSink {
+    root: PathBuf,
+    schema: Schema,
+    arrow: SchemaRef,
+    properties: WriterProperties,
+    partitioner: Partitioner,
+    rotate_after_ms: Option<i64>,
+    rotate_bytes: Option<u64>,
+    writer_id: usize,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+}
+
+struct State {
+    open: HashMap<String, OpenFile>,
+    next_seq: u64,
+}
+
+struct OpenFile {
+    temp: PathBuf,
+    target: PathBuf,
+    writer: ArrowWriter<File>,
+    opened_at: i64,
+}
+
+fn os(context: String) -> impl FnOnce(std::io::Error) -> IoError {
+    move |e| IoError::os(context, e)
+}
+
+impl ParquetSink {
+    /// Opens the lake of `config` for records of `schema`; `writer_id` names this
+    /// process's files, `clock` times rotation.
+    pub fn open(
+        config: &ParquetConfig,
+        schema: &Schema,
+        writer_id: usize,
+        clock: Arc<dyn Clock>,
+    ) -> Result<ParquetSink, IoError> {
+        let partitioner = Partitioner::new(&config.partition_by, schema).map_err(|e| {
+            IoError::Config(format!("`parquet` sink `{}`: {e}", config.path.display()))
+        })?;
+        fs::create_dir_all(&config.path).map_err(os(format!(
+            "cannot create the lake directory `{}`",
+            config.path.display()
+        )))?;
+        let next_seq = next_sequence(&config.path, writer_id).map_err(os(format!(
+            "cannot list the lake directory `{}`",
+            config.path.display()
+        )))?;
+        let properties = WriterProperties::builder()
+            .set_max_row_group_size(config.row_group_size)
+            .set_compression(match config.compression {
+                Compression::Snappy => ParquetCompression::SNAPPY,
+                Compression::None => ParquetCompression::UNCOMPRESSED,
+            })
+            .set_created_by(format!("weir {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(ParquetSink {
+            root: config.path.clone(),
+            schema: schema.clone(),
+            arrow: arrow_schema(schema),
+            properties,
+            partitioner,
+            rotate_after_ms: config.rotate_after_ms,
+            rotate_bytes: config.rotate_bytes,
+            writer_id,
+            clock,
+            state: Mutex::new(State {
+                open: HashMap::new(),
+                next_seq,
+            }),
+        })
+    }
+
+    fn open_file(&self, state: &mut State, partition: &str) -> Result<OpenFile, IoError> {
+        let dir = if partition.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(partition)
+        };
+        fs::create_dir_all(&dir).map_err(os(format!(
+            "cannot create the partition directory `{}`",
+            dir.display()
+        )))?;
+        // Claim a sequence number no file in this directory has, even if another sink
+        // writes into the same lake.
+        let (temp, target, file) = loop {
+            let seq = state.next_seq;
+            state.next_seq += 1;
+            let name = format!("part-{}-{seq}.parquet", self.writer_id);
+            let target = dir.join(&name);
+            let temp = dir.join(format!(".{name}{IN_PROGRESS}"));
+            if target.exists() {
+                continue;
+            }
+            match OpenOptions::new().write(true).create_new(true).open(&temp) {
+                Ok(file) => break (temp, target, file),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(IoError::os(
+                        format!("cannot create the Parquet file `{}`", temp.display()),
+                        e,
+                    ))
+                }
+            }
+        };
+        let writer =
+            ArrowWriter::try_new(file, Arc::clone(&self.arrow), Some(self.properties.clone()))
+                .map_err(|e| {
+                    IoError::Other(format!(
+                        "cannot start the Parquet file `{}`: {e}",
+                        temp.display()
+                    ))
+                })?;
+        Ok(OpenFile {
+            temp,
+            target,
+            writer,
+            opened_at: self.clock.now(),
+        })
+    }
+
+    fn write_rows(&self, file: &mut OpenFile, rows: &[&Record]) -> Result<(), IoError> {
+        let batch = record_batch(&self.schema, &self.arrow, rows).map_err(|e| {
+            IoError::Other(format!(
+                "cannot encode records for `{}`: {e}",
+                file.target.display()
+            ))
+        })?;
+        file.writer
+            .write(&batch)
+            .map_err(|e| IoError::Other(format!("cannot write `{}`: {e}", file.temp.display())))
+    }
+
+    fn is_full(&self, file: &OpenFile) -> bool {
+        self.rotate_bytes.is_some_and(|limit| {
+            (file.writer.bytes_written() + file.writer.in_progress_size()) as u64 >= limit
+        })
+    }
+}
+
+/// Finishes `file` (footer, fsync) and renames it to its final name.
+fn close(file: OpenFile) -> Result<PathBuf, IoError> {
+    let OpenFile {
+        temp,
+        target,
+        writer,
+        ..
+    } = file;
+    let out = writer
+        .into_inner()
+        .map_err(|e| IoError::Other(format!("cannot finish `{}`: {e}", temp.display())))?;
+    out.sync_all()
+        .map_err(os(format!("cannot sync `{}`", temp.display())))?;
+    drop(out);
+    fs::rename(&temp, &target).map_err(os(format!(
+        "cannot rename `{}` to `{}`",
+        temp.display(),
+        target.display()
+    )))?;
+    Ok(target)
+}
+
+/// One more than the largest sequence number of `writer`'s files anywhere under `root`.
+fn next_sequence(root: &Path, writer: usize) -> std::io::Result<u64> {
+    let prefix = format!("part-{writer}-");
+    let mut next = 0;
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                dirs.push(entry.path());
+                continue;
+            }
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let name = name.trim_start_matches('.').trim_end_matches(IN_PROGRESS);
+            if let Some(seq) = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".parquet"))
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                next = next.max(seq + 1);
+            }
+        }
+    }
+    Ok(next)
+}
+
+impl SinkWriter for ParquetSink {
+    fn write(&self, events: &[Event]) -> Result<(), IoError> {
+        // Group the batch by partition, then append each group to its file.
+        let mut groups: HashMap<String, Vec<&Record>> = HashMap::new();
+        for event in events {
+            groups
+                .entry(self.partitioner.directory(&event.record))
+                .or_default()
+                .push(&event.record);
+        }
+        let mut state = self.state.lock();
+        for (partition, rows) in groups {
+            let mut file = match state.open.remove(&partition) {
+                Some(file) => file,
+                None => self.open_file(&mut state, &partition)?,
+            };
+            self.write_rows(&mut file, &rows)?;
+            if self.is_full(&file) {
+                close(file)?;
+            } else {
+                state.open.insert(partition, file);
+            }
+        }
+        if let Some(age) = self.rotate_after_ms {
+            let now = self.clock.now();
+            let expired: Vec<String> = state
+                .open
+                .iter()
+                .filter(|(_, f)| now - f.opened_at >= age)
+                .map(|(p, _)| p.clone())
+                .collect();
+            for partition in expired {
+                if let Some(file) = state.open.remove(&partition) {
+                    close(file)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), IoError> {
+        let mut state = self.state.lock();
+        let mut first_error = None;
+        for (_, file) in state.open.drain() {
+            if let Err(e) = close(file) {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
