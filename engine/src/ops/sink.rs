@@ -23,24 +23,23 @@ pub fn build<'scope>(
     stream.unary(Pipeline, &format!("Sink({name})"), move |_cap, _info| {
         let mut failed = false;
         move |input, output| {
-            input.for_each_stamp(|cap, containers| {
-                let mut session = output.session(&cap);
-                for container in containers {
-                    if !failed && !container.is_empty() {
-                        match writer.write(container) {
-                            Ok(()) => {
-                                ctx.metrics.sink_records[index]
-                                    .fetch_add(container.len() as u64, Ordering::Relaxed);
-                            }
-                            Err(e) => {
-                                // Stop the run rather than lose output silently.
-                                failed = true;
-                                ctx.fail(format!("sink `{sink_name}`: {e}"));
-                            }
+            // In arrival order, not grouped by time: a window's panes (and a withdrawal
+            // and the pane it withdraws) may go backwards in time and must stay in order.
+            input.for_each(|cap, container| {
+                if !failed && !container.is_empty() {
+                    match writer.write(container) {
+                        Ok(()) => {
+                            ctx.metrics.sink_records[index]
+                                .fetch_add(container.len() as u64, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            // Stop the run rather than lose output silently.
+                            failed = true;
+                            ctx.fail(format!("sink `{sink_name}`: {e}"));
                         }
                     }
-                    session.give_container(container);
                 }
+                output.session(&cap).give_container(container);
             });
         }
     })

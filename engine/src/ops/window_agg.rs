@@ -92,8 +92,11 @@ struct Arrival {
 /// Where panes and late elements go during one activation.
 #[derive(Default)]
 struct Emitted {
-    /// Panes by the timely time they are sent at.
-    panes: BTreeMap<EventTime, Vec<Event>>,
+    /// Panes (and withdrawals) in the order they fired; each is sent at its event time
+    /// (or the output capability, if later). Kept in firing order rather than grouped by
+    /// time, so a window's panes — and a withdrawal and the pane it withdraws — never
+    /// overtake each other when timestamps go backwards (earliest/latest combiners).
+    panes: Vec<Event>,
     /// Elements for the late route.
     late: Vec<Event>,
     /// Late-dropped elements (routed or not).
@@ -202,11 +205,12 @@ pub fn build<'scope>(
             }
             state.fire_deadlines(watermark, ctx.clock.now(), &mut out);
 
-            for (time, mut events) in std::mem::take(&mut out.panes) {
-                let send_at = time.max(*cap.time());
+            let panes = std::mem::take(&mut out.panes);
+            for run in panes.chunk_by(|a, b| a.time.max(*cap.time()) == b.time.max(*cap.time())) {
+                let send_at = run[0].time.max(*cap.time());
                 output
                     .session(&cap.delayed(&send_at))
-                    .give_container(&mut events);
+                    .give_iterator(run.iter().cloned());
             }
             if out.dropped > 0 {
                 ctx.metrics.late_dropped[pipeline].fetch_add(out.dropped, Ordering::Relaxed);
@@ -282,6 +286,14 @@ impl WindowState {
         let (index, created) = if matches!(rules.assigner, Assigner::Session { .. }) {
             let (members, merged) =
                 merge_with(panes.iter().map(|p| p.window), w, rules.session_max);
+            // An element that would merge into a session whose trigger has finished is
+            // dropped as closed, and nothing merges: merging would close the other
+            // sessions too and lose their unfired elements without a trace.
+            if let Some(&c) = members.iter().find(|&&i| panes[i].closed) {
+                let closed = panes[c].window;
+                drop_late(self.late_route, event, &closed, CLOSED, seen, out);
+                return;
+            }
             merge_panes(
                 panes,
                 &members,
@@ -333,7 +345,7 @@ impl WindowState {
             register_timers(&mut self.timers, &key, pane.window, rules, watermark);
         }
         if fire_now {
-            fire(pane, &key, rules, &mut self.holds, &cx, false, false, out);
+            fire(pane, &key, rules, &mut self.holds, &cx, false, out);
         }
         schedule_deadline(pane, &key, rules, &mut self.deadlines);
     }
@@ -401,13 +413,18 @@ impl WindowState {
                 // The watermark passed the end: the on-time pane, if the trigger wants it.
                 let ready = !pane.closed && rules.machine.should_fire(&pane.trigger, &cx);
                 if ready {
-                    fire(pane, key, rules, &mut self.holds, &cx, true, gc, out);
+                    fire(pane, key, rules, &mut self.holds, &cx, gc, out);
                 }
-                remove_floor(pane, &mut self.holds);
+                // On-time elements no pane has carried yet keep holding the output at the
+                // end of the window until one does (Beam's element holds), so that pane
+                // is on time downstream too.
+                if pane.fresh == 0 || pane.closed {
+                    remove_floor(pane, &mut self.holds);
+                }
             }
             if gc && !pane.closed && pane.fresh > 0 {
                 // Garbage collection emits whatever the trigger has not fired yet.
-                fire(pane, key, rules, &mut self.holds, &cx, true, true, out);
+                fire(pane, key, rules, &mut self.holds, &cx, true, out);
             }
         }
         if gc {
@@ -445,7 +462,7 @@ impl WindowState {
                     end: window.end,
                 };
                 if !pane.closed && rules.machine.should_fire(&pane.trigger, &cx) {
-                    fire(pane, &key, rules, &mut self.holds, &cx, false, false, out);
+                    fire(pane, &key, rules, &mut self.holds, &cx, false, out);
                 }
                 schedule_deadline(pane, &key, rules, &mut self.deadlines);
             }
@@ -523,6 +540,10 @@ fn merge_panes(
         now,
         end: merged.end,
     };
+    // A member still holding unfired on-time elements past its end passes that hold on.
+    let held = members
+        .iter()
+        .any(|&i| panes[i].floor.is_some() && panes[i].fresh > 0);
     // Take the members out (highest index first so positions stay valid).
     let mut taken: Vec<Pane> = Vec::with_capacity(members.len());
     for &i in members.iter().rev() {
@@ -551,8 +572,9 @@ fn merge_panes(
         };
         into.previous.extend(p.previous);
     }
-    // The merged window's on-time pane is still ahead if its end is.
-    if watermark < merged.end {
+    // The merged window's on-time pane is still ahead if its end is, or if a member
+    // still held one back.
+    if watermark < merged.end || held {
         update_floor(&mut into, rules.combiner, holds);
     }
     panes.push(into);
@@ -634,19 +656,22 @@ fn fire(
     rules: &Rules,
     holds: &mut BTreeMap<EventTime, usize>,
     cx: &TriggerContext,
-    by_watermark: bool,
     gc: bool,
     out: &mut Emitted,
 ) {
     let finished = rules.machine.on_fire(&mut pane.trigger, cx);
     let w = pane.window;
+    // As Beam's pane timing: on time is the first non-speculative pane of a window that
+    // still holds the output at its end (it existed before the watermark passed the end,
+    // and no pane has carried its on-time elements since); a window that never held the
+    // output, or already released it, only has late panes.
     let (timing, nonspec) = if cx.watermark < w.end {
         ("early", -1)
     } else {
         let n = pane.nonspec;
         pane.nonspec += 1;
         (
-            if by_watermark && n == 0 {
+            if n == 0 && pane.floor.is_some() {
                 "on_time"
             } else {
                 "late"
@@ -662,11 +687,16 @@ fn fire(
         _ => pane.hold.unwrap_or_else(|| w.max_timestamp()),
     };
     pane.hold = None;
-    if pane.floor.is_some() && cx.watermark < w.end {
-        update_floor(pane, rules.combiner, holds);
+    if pane.floor.is_some() {
+        if cx.watermark < w.end && !finished {
+            update_floor(pane, rules.combiner, holds);
+        } else {
+            // Past the end, or no pane will follow: nothing is left to hold for.
+            remove_floor(pane, holds);
+        }
     }
     let retract = rules.accumulation == Accumulation::Retract;
-    let sent = out.panes.entry(pane_ts).or_default();
+    let sent = &mut out.panes;
     if retract {
         for mut old in pane.previous.drain(..) {
             if let Some(flag) = old.last_mut() {

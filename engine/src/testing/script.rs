@@ -13,6 +13,7 @@ use super::expect::{match_records, show_expected, show_record};
 use super::CollectSink;
 use crate::build::build_dataflow;
 use crate::clock::{ClockWaiters, TestClock};
+use crate::event::Event;
 use crate::io::{
     BadRecord, ConnectorFactory, IoError, SinkWriter, SourceReader, SourceStatus, WorkerInfo,
 };
@@ -124,6 +125,32 @@ pub fn run_tests(plan: &Arc<LogicalPlan>) -> Result<Vec<TestReport>, RunError> {
 
 /// Runs one test block.
 pub fn run_test(plan: &Arc<LogicalPlan>, case: &TestCase) -> Result<TestReport, RunError> {
+    run_script(plan, case).map(|(report, _)| report)
+}
+
+/// What the sinks received after one `given`, `watermark` or `clock` directive settled.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StepOutput {
+    /// Index of the directive in the test's steps.
+    pub step: usize,
+    /// Per sink, the events it received, in arrival order (sinks that received nothing
+    /// are absent).
+    pub sinks: HashMap<String, Vec<Event>>,
+}
+
+/// Runs one test block like [`run_test`] and also returns everything every sink received,
+/// step by step — for tests that check properties of the raw output rather than `expect`.
+pub fn run_capture(
+    plan: &Arc<LogicalPlan>,
+    case: &TestCase,
+) -> Result<(TestReport, Vec<StepOutput>), RunError> {
+    run_script(plan, case)
+}
+
+fn run_script(
+    plan: &Arc<LogicalPlan>,
+    case: &TestCase,
+) -> Result<(TestReport, Vec<StepOutput>), RunError> {
     let connectors = Arc::new(ScriptConnectors {
         feeds: plan
             .sources
@@ -188,8 +215,9 @@ pub fn run_test(plan: &Arc<LogicalPlan>, case: &TestCase) -> Result<TestReport, 
                 .collect(),
             pending: HashMap::new(),
             failures: Vec::new(),
+            log: Vec::new(),
         };
-        for step in &case.steps {
+        for (index, step) in case.steps.iter().enumerate() {
             match &step.action {
                 TestAction::Expect { sink, records } => run.expect(step, sink, records),
                 action => {
@@ -223,7 +251,7 @@ pub fn run_test(plan: &Arc<LogicalPlan>, case: &TestCase) -> Result<TestReport, 
                         ));
                         break;
                     }
-                    run.collect();
+                    run.collect(index);
                 }
             }
         }
@@ -239,10 +267,13 @@ pub fn run_test(plan: &Arc<LogicalPlan>, case: &TestCase) -> Result<TestReport, 
             f.dirty = true;
         }
         options.clock_waiters.wake_all();
-        TestReport {
-            name: run.name,
-            failures: run.failures,
-        }
+        (
+            TestReport {
+                name: run.name,
+                failures: run.failures,
+            },
+            run.log,
+        )
     });
     Ok(report)
 }
@@ -276,19 +307,27 @@ struct Script {
     watched: std::collections::HashSet<String>,
     pending: HashMap<String, Vec<Record>>,
     failures: Vec<String>,
+    /// Everything received, step by step (for [`run_capture`]).
+    log: Vec<StepOutput>,
 }
 
 impl Script {
-    fn collect(&mut self) {
+    fn collect(&mut self, step: usize) {
+        let mut out = StepOutput {
+            step,
+            sinks: HashMap::new(),
+        };
         for (name, sink) in &self.captured {
             let events = sink.take();
             if !events.is_empty() {
                 self.pending
                     .entry(name.clone())
                     .or_default()
-                    .extend(events.into_iter().map(|e| e.record));
+                    .extend(events.iter().map(|e| e.record.clone()));
+                out.sinks.insert(name.clone(), events);
             }
         }
+        self.log.push(out);
     }
 
     fn expect(

@@ -6,27 +6,42 @@ use super::assign::Window;
 ///
 /// Windows merge when they intersect (Beam's `MergeOverlappingIntervalWindows`); touching
 /// windows (`[0, 10)` and `[10, 20)`) stay apart. With `max_len`, a merge that would make
-/// a session longer than that does not happen: `w` starts a session of its own.
+/// a session longer than that does not happen: `w` merges only with the latest-starting
+/// of the sessions it overlaps that keep the merge within the maximum (so in time order
+/// an element joins the current session, not a full one it still overlaps), else starts a
+/// session of its own. Member indexes are returned in ascending order.
 pub fn merge_with(
     windows: impl IntoIterator<Item = Window>,
     w: Window,
     max_len: Option<i64>,
 ) -> (Vec<usize>, Window) {
-    let mut merged = w;
-    let mut members = Vec::new();
-    for (i, other) in windows.into_iter().enumerate() {
-        if other.start < w.end && w.start < other.end {
-            members.push(i);
-            merged.start = merged.start.min(other.start);
-            merged.end = merged.end.max(other.end);
-        }
-    }
+    let mut overlapping: Vec<(usize, Window)> = windows
+        .into_iter()
+        .enumerate()
+        .filter(|(_, other)| other.start < w.end && w.start < other.end)
+        .collect();
+    let span = |members: &[(usize, Window)]| {
+        members.iter().fold(w, |m, (_, o)| Window {
+            start: m.start.min(o.start),
+            end: m.end.max(o.end),
+        })
+    };
     if let Some(max) = max_len {
-        if merged.end.saturating_sub(merged.start) > max {
-            return (Vec::new(), w);
+        // Give up the earliest-starting sessions first.
+        overlapping.sort_by_key(|(i, o)| (o.start, *i));
+        let mut first = 0;
+        while first < overlapping.len() {
+            let merged = span(&overlapping[first..]);
+            if merged.end.saturating_sub(merged.start) <= max {
+                break;
+            }
+            first += 1;
         }
+        overlapping.drain(..first);
+        overlapping.sort_by_key(|(i, _)| *i);
     }
-    (members, merged)
+    let merged = span(&overlapping);
+    (overlapping.into_iter().map(|(i, _)| i).collect(), merged)
 }
 
 #[cfg(test)]
@@ -59,5 +74,17 @@ mod tests {
         assert_eq!(merged, w(5, 15));
         let (members, _) = merge_with([w(0, 10)], w(5, 15), Some(15));
         assert_eq!(members, vec![0]);
+    }
+
+    #[test]
+    fn with_a_maximum_an_element_joins_the_session_it_fits_in() {
+        // Gap 20, max 30, elements in time order 0, 10, 23, 27: `[0, 30)` is full; 23
+        // starts `[23, 43)`; 27 overlaps both but fits with the later one only.
+        let (members, merged) = merge_with([w(0, 30), w(23, 43)], w(27, 47), Some(30));
+        assert_eq!(members, vec![1]);
+        assert_eq!(merged, w(23, 47));
+        let (members, merged) = merge_with([w(23, 43), w(0, 30)], w(27, 47), Some(30));
+        assert_eq!(members, vec![0]);
+        assert_eq!(merged, w(23, 47));
     }
 }
