@@ -3,6 +3,7 @@
 use crate::exact_sum::ExactSum;
 use crate::expression::{self, Compiled};
 use crate::plan::{AggFunc, Aggregate};
+use crate::retraction::LiveValues;
 use crate::schema::Type;
 use crate::time::EventTime;
 use crate::value::Value;
@@ -19,6 +20,8 @@ pub struct AggregateFn {
     func: AggFunc,
     arg: Arg,
     int_sum: bool,
+    /// The input retracts earlier records: keep what can be withdrawn.
+    retracting: bool,
 }
 
 impl AggregateFn {
@@ -33,12 +36,27 @@ impl AggregateFn {
             func: agg.func,
             arg,
             int_sum: agg.arg_type == Some(Type::Int),
+            retracting: false,
+        }
+    }
+
+    /// Compiles an aggregate over a retracting input (see [`crate::retraction`]).
+    pub fn compile_retracting(agg: &Aggregate) -> AggregateFn {
+        AggregateFn {
+            retracting: true,
+            ..AggregateFn::compile(agg)
         }
     }
 
     /// A fresh accumulator.
     pub fn init(&self) -> Acc {
         match self.func {
+            AggFunc::Min | AggFunc::Max | AggFunc::First | AggFunc::Last if self.retracting => {
+                Acc::Live {
+                    func: self.func,
+                    values: LiveValues::default(),
+                }
+            }
             AggFunc::Count => Acc::Count(0),
             AggFunc::Sum if self.int_sum => Acc::SumInt(0),
             AggFunc::Sum => Acc::SumFloat(ExactSum::default()),
@@ -67,6 +85,16 @@ impl AggregateFn {
             Arg::Slot(slot) => acc.add(&record[*slot], time),
             Arg::Expr(e) => acc.add(&e(record), time),
         }
+    }
+
+    /// Withdraws one record added before (a retraction).
+    pub fn withdraw(&self, acc: &mut Acc, record: &[Value], time: EventTime) {
+        let v = match &self.arg {
+            Arg::None => Value::Null,
+            Arg::Slot(slot) => record[*slot].clone(),
+            Arg::Expr(e) => e(record),
+        };
+        acc.remove(&v, time);
     }
 }
 
@@ -104,12 +132,46 @@ pub enum Acc {
         /// The value.
         value: Value,
     },
+    /// `min`, `max`, `first` or `last` over a retracting input: every live value.
+    Live {
+        /// Which of the four.
+        func: AggFunc,
+        /// The values not withdrawn.
+        values: LiveValues,
+    },
 }
 
 impl Acc {
+    /// Withdraws `v` (added before at `time`).
+    fn remove(&mut self, v: &Value, time: EventTime) {
+        match self {
+            Acc::Count(n) => *n -= 1,
+            Acc::SumInt(s) => {
+                if let Value::Int(i) = v {
+                    *s = s.wrapping_sub(*i)
+                }
+            }
+            Acc::SumFloat(s) => {
+                if let Some(x) = v.as_f64() {
+                    s.add(-x)
+                }
+            }
+            Acc::Avg { sum, n } => {
+                if let Some(x) = v.as_f64() {
+                    sum.add(-x);
+                    *n -= 1;
+                }
+            }
+            Acc::Live { values, .. } => values.apply(v, time, -1),
+            // Built only for inputs that never retract.
+            Acc::Min(_) | Acc::Max(_) | Acc::First { .. } | Acc::Last { .. } => {}
+        }
+    }
+
     #[inline]
     fn add(&mut self, v: &Value, time: EventTime) {
         match self {
+            Acc::Live { values, .. } => values.apply(v, time, 1),
             Acc::Count(n) => *n += 1,
             Acc::SumInt(s) => {
                 if let Value::Int(i) = v {
@@ -156,6 +218,7 @@ impl Acc {
     pub fn merge(&mut self, other: &Acc) {
         match (self, other) {
             (Acc::Count(a), Acc::Count(b)) => *a += b,
+            (Acc::Live { values: a, .. }, Acc::Live { values: b, .. }) => a.merge(b),
             (Acc::SumInt(a), Acc::SumInt(b)) => *a = a.wrapping_add(*b),
             (Acc::SumFloat(a), Acc::SumFloat(b)) => a.merge(b),
             (Acc::Avg { sum, n }, Acc::Avg { sum: s2, n: n2 }) => {
@@ -182,6 +245,12 @@ impl Acc {
             Acc::Avg { sum, n } => Value::Float(sum.value() / *n as f64),
             Acc::Min(v) | Acc::Max(v) => v.clone(),
             Acc::First { value, .. } | Acc::Last { value, .. } => value.clone(),
+            Acc::Live { func, values } => match func {
+                AggFunc::Min => values.min(),
+                AggFunc::Max => values.max(),
+                AggFunc::First => values.first(),
+                _ => values.last(),
+            },
         }
     }
 }

@@ -40,7 +40,12 @@ pub fn build_dataflow<'scope>(
             continue;
         };
         let mut pending: Vec<&Stage> = Vec::new();
+        let mut schema = &pipeline.input_schema;
         for stage in &pipeline.stages {
+            let input_schema = schema;
+            if let Some(s) = stage.output_schema() {
+                schema = s;
+            }
             match stage {
                 Stage::Filter { .. } | Stage::Map { .. } | Stage::Select { .. } => {
                     pending.push(stage);
@@ -61,13 +66,21 @@ pub fn build_dataflow<'scope>(
                         let at = plan.sinks.iter().position(|s| &s.name == name)?;
                         Some((at, Arc::clone(ctx.sinks.get(name)?)))
                     });
+                    // Records of a retracting window upstream withdraw earlier ones.
+                    let retraction = input_schema.fields.iter().position(|f| {
+                        f.name == crate::retraction::RETRACTION_FIELD_NAME
+                            && f.ty == crate::schema::Type::Bool
+                    });
                     stream = ops::window_agg::build(
                         stream,
                         keys,
                         window,
                         aggregates,
-                        index,
-                        late_sink,
+                        ops::window_agg::Placement {
+                            pipeline: index,
+                            late_sink,
+                            retraction,
+                        },
                         Arc::clone(ctx),
                     );
                 }

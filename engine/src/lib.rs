@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod ml;
 pub mod ops;
 pub mod plan;
+pub mod retraction;
 pub mod run;
 pub mod schema;
 pub mod stop;

@@ -72,6 +72,19 @@ struct Rules {
     accumulation: Accumulation,
     combiner: TimestampCombiner,
     uses_processing_time: bool,
+    /// Slot of `pane.retraction` when the input retracts earlier records.
+    retraction: Option<usize>,
+}
+
+/// Where a window operator sits: its pipeline, its late route, and whether its input
+/// carries retractions.
+pub struct Placement {
+    /// Index of the pipeline (for its late counter).
+    pub pipeline: usize,
+    /// The late route's sink index and writer.
+    pub late_sink: Option<(usize, Arc<dyn SinkWriter>)>,
+    /// Slot of the input's `pane.retraction` field, when it has one.
+    pub retraction: Option<usize>,
 }
 
 impl Rules {
@@ -122,10 +135,14 @@ pub fn build<'scope>(
     keys: &[usize],
     window: &WindowSpec,
     aggregates: &[Aggregate],
-    pipeline: usize,
-    late_sink: Option<(usize, Arc<dyn SinkWriter>)>,
+    placement: Placement,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
+    let Placement {
+        pipeline,
+        late_sink,
+        retraction,
+    } = placement;
     let keys: Arc<[usize]> = keys.into();
     let route_keys = Arc::clone(&keys);
     let rules = Rules {
@@ -136,11 +153,18 @@ pub fn build<'scope>(
             _ => None,
         },
         machine: TriggerMachine::new(&window.trigger),
-        aggs: aggregates.iter().map(AggregateFn::compile).collect(),
+        aggs: aggregates
+            .iter()
+            .map(|a| match retraction {
+                Some(_) => AggregateFn::compile_retracting(a),
+                None => AggregateFn::compile(a),
+            })
+            .collect(),
         lateness: window.allowed_lateness_ms.max(0),
         accumulation: window.accumulation,
         combiner: window.timestamp,
         uses_processing_time: window.trigger.uses_processing_time(),
+        retraction,
     };
     let exchange = Exchange::new(move |e: &Event| {
         KeyView {
@@ -317,8 +341,15 @@ impl WindowState {
             drop_late(self.late_route, event, &pane.window, CLOSED, seen, out);
             return;
         }
+        let withdraws = rules
+            .retraction
+            .is_some_and(|slot| event.record.get(slot) == Some(&Value::Bool(true)));
         for (agg, acc) in rules.aggs.iter().zip(pane.accs.iter_mut()) {
-            agg.update(acc, &event.record, event.time);
+            if withdraws {
+                agg.withdraw(acc, &event.record, event.time);
+            } else {
+                agg.update(acc, &event.record, event.time);
+            }
         }
         pane.fresh += 1;
         // Only elements not behind the watermark may hold the output time back.
