@@ -80,6 +80,7 @@ pub fn build_dataflow<'scope>(
                             pipeline: index,
                             late_sink,
                             retraction,
+                            per_key: per_key_clock(plan, &pipeline.input),
                         },
                         Arc::clone(ctx),
                     );
@@ -152,6 +153,18 @@ fn flush_stateless<'scope>(
     let chain = ops::stateless::Chain::compile(pending);
     pending.clear();
     ops::stateless::build(stream, chain, &format!("Stateless({name})"))
+}
+
+/// The per-key watermark settings for a window reading straight from a `per key` source.
+fn per_key_clock(plan: &LogicalPlan, input: &PipelineInput) -> Option<ops::window_agg::PerKey> {
+    let PipelineInput::Source(name) = input else {
+        return None;
+    };
+    let source = plan.source(name)?;
+    (source.watermark.per_key && source.event_time.is_some()).then_some(ops::window_agg::PerKey {
+        bound: source.watermark.bounded_ms.max(0),
+        idle: source.watermark.idle_ms,
+    })
 }
 
 /// Pipelines in an order where every pipeline comes after the pipeline it reads from.

@@ -34,6 +34,7 @@ pub fn build<'scope>(
     let event_time = node.event_time;
     let bound = node.watermark.bounded_ms.max(0);
     let idle = node.watermark.idle_ms;
+    let per_key = node.watermark.per_key;
     let name = format!("Source({})", node.name);
     let source_name = node.name.clone();
     source(scope, &name, move |cap, info| {
@@ -103,9 +104,11 @@ pub fn build<'scope>(
                 let mut next = match (src.watermark(), event_time) {
                     (Some(asserted), _) => asserted,
                     (None, None) => ctx.clock.now(),
+                    // Each key keeps its own watermark downstream; the source's stays back.
+                    (None, Some(_)) if per_key => MIN_WATERMARK,
                     (None, Some(_)) => max_time.saturating_sub(bound),
                 };
-                if let Some(idle_ms) = idle {
+                if let Some(idle_ms) = idle.filter(|_| !per_key) {
                     let now = ctx.clock.now();
                     if now.saturating_sub(last_data) >= idle_ms {
                         // Silent for `idle`: stop holding the others back. Follow the

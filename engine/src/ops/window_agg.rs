@@ -85,6 +85,68 @@ pub struct Placement {
     pub late_sink: Option<(usize, Arc<dyn SinkWriter>)>,
     /// Slot of the input's `pane.retraction` field, when it has one.
     pub retraction: Option<usize>,
+    /// The source's `watermark … per key` settings, for a window right on such a source.
+    pub per_key: Option<PerKey>,
+}
+
+/// `watermark bounded <d>, per key [, idle <d>]`: each key has its own watermark, the
+/// largest event time seen for it minus `bound`; a key silent for `idle` of processing
+/// time catches up with the most advanced key.
+#[derive(Clone, Copy, Debug)]
+pub struct PerKey {
+    /// The `bounded` delay (ms).
+    pub bound: i64,
+    /// The `idle` timeout (ms), if any.
+    pub idle: Option<i64>,
+}
+
+/// Per-key watermarks of one operator.
+struct KeyClocks {
+    settings: PerKey,
+    /// Per key: its watermark and when (processing time) it last saw an element.
+    keys: HashMap<GroupKey, (EventTime, EventTime)>,
+    /// Multiset of the keys' watermarks: the least holds the output back.
+    marks: BTreeMap<EventTime, usize>,
+}
+
+impl KeyClocks {
+    fn watermark_of(&self, view: &KeyView<'_>) -> EventTime {
+        self.keys.get(view).map_or(EventTime::MIN, |(wm, _)| *wm)
+    }
+
+    /// Moves `key`'s watermark up to `to` (never down); returns the new watermark.
+    fn advance(&mut self, view: &KeyView<'_>, to: EventTime, now: EventTime) -> EventTime {
+        let entry = match self.keys.get_mut(view) {
+            Some(e) => e,
+            None => {
+                *self.marks.entry(EventTime::MIN).or_default() += 1;
+                self.keys
+                    .entry(view.to_owned())
+                    .or_insert((EventTime::MIN, now))
+            }
+        };
+        entry.1 = now;
+        if to > entry.0 {
+            remove_mark(&mut self.marks, entry.0);
+            *self.marks.entry(to).or_default() += 1;
+            entry.0 = to;
+        }
+        entry.0
+    }
+
+    /// The least watermark over all keys (what the output may not run ahead of).
+    fn least(&self) -> Option<EventTime> {
+        self.marks.keys().next().copied()
+    }
+}
+
+fn remove_mark(marks: &mut BTreeMap<EventTime, usize>, at: EventTime) {
+    if let Some(n) = marks.get_mut(&at) {
+        *n -= 1;
+        if *n == 0 {
+            marks.remove(&at);
+        }
+    }
 }
 
 impl Rules {
@@ -127,6 +189,8 @@ struct WindowState {
     /// Multiset of the panes' output-time holds.
     holds: BTreeMap<EventTime, usize>,
     late_route: bool,
+    /// Per-key watermarks, when the source declares `per key`.
+    clocks: Option<KeyClocks>,
 }
 
 /// Builds the window operator of pipeline number `pipeline`.
@@ -142,6 +206,7 @@ pub fn build<'scope>(
         pipeline,
         late_sink,
         retraction,
+        per_key,
     } = placement;
     let keys: Arc<[usize]> = keys.into();
     let route_keys = Arc::clone(&keys);
@@ -187,6 +252,11 @@ pub fn build<'scope>(
             deadlines: BTreeMap::new(),
             holds: BTreeMap::new(),
             late_route: late_sink.is_some(),
+            clocks: per_key.map(|settings| KeyClocks {
+                settings,
+                keys: HashMap::new(),
+                marks: BTreeMap::new(),
+            }),
         };
         move |(input, frontier), output| {
             let Some(cap) = held.as_mut() else {
@@ -226,6 +296,8 @@ pub fn build<'scope>(
             if frontier.is_empty() {
                 // Nothing more will arrive: every window has seen all it ever will.
                 state.finish_all(discard, &mut out);
+            } else {
+                state.release_idle_keys(ctx.clock.now(), &mut out);
             }
             state.fire_deadlines(watermark, ctx.clock.now(), &mut out);
 
@@ -251,7 +323,13 @@ pub fn build<'scope>(
                 }
             }
 
-            // Hold the output at the least of the watermark and every window's hold.
+            // Hold the output at the least of the watermark and every window's hold. With
+            // per-key watermarks the source holds the frontier back; the slowest key's
+            // watermark is what the output must not run ahead of.
+            let watermark = match &state.clocks {
+                Some(c) if !frontier.is_empty() => c.least().unwrap_or(watermark).max(watermark),
+                _ => watermark,
+            };
             let hold = state.holds.keys().next().copied();
             let target = match (frontier.is_empty(), hold) {
                 (true, None) => None,
@@ -268,6 +346,10 @@ pub fn build<'scope>(
                 let wait = next.saturating_sub(ctx.clock.now()).max(1);
                 activator.activate_after(Duration::from_millis(wait as u64));
             }
+            if let Some(idle) = state.clocks.as_ref().and_then(|c| c.settings.idle) {
+                // Look again when a silent key may have become idle.
+                activator.activate_after(Duration::from_millis(idle.max(1) as u64));
+            }
         }
     })
 }
@@ -276,15 +358,101 @@ impl WindowState {
     /// Adds one element to its windows, dropping it to the late route where a window has
     /// expired or closed, and fires panes whose trigger is ready.
     fn add(&mut self, event: Event, at: Arrival, out: &mut Emitted) {
+        // With per-key watermarks, the element meets its key's watermark.
+        let at = match &self.clocks {
+            Some(c) => {
+                let view = KeyView {
+                    record: &event.record,
+                    slots: &self.rules.keys,
+                };
+                let own = c.watermark_of(&view);
+                Arrival {
+                    watermark: at.watermark.max(own),
+                    seen: at.seen.max(own),
+                    now: at.now,
+                }
+            }
+            None => at,
+        };
+        self.add_windows(&event, at, out);
+        if let Some(c) = self.clocks.as_mut() {
+            let view = KeyView {
+                record: &event.record,
+                slots: &self.rules.keys,
+            };
+            let to = event.time.saturating_sub(c.settings.bound);
+            let before = c.watermark_of(&view);
+            let after = c.advance(&view, to, at.now);
+            if after > before {
+                let key = view.to_owned();
+                self.advance_key(&key, after, at.now, out);
+            }
+        }
+    }
+
+    /// Fires the windows of `key` its own watermark has passed (end of window and
+    /// garbage collection).
+    fn advance_key(
+        &mut self,
+        key: &GroupKey,
+        watermark: EventTime,
+        now: EventTime,
+        out: &mut Emitted,
+    ) {
+        let due: Vec<Window> = self.panes.get(key).map_or_else(Vec::new, |panes| {
+            panes
+                .iter()
+                .filter(|p| p.window.end <= watermark)
+                .map(|p| p.window)
+                .collect()
+        });
+        for w in due {
+            self.on_watermark(key, w, watermark, now, false, out);
+        }
+    }
+
+    /// Keys silent for the `idle` timeout catch up with the most advanced key.
+    fn release_idle_keys(&mut self, now: EventTime, out: &mut Emitted) {
+        let Some(c) = self.clocks.as_mut() else {
+            return;
+        };
+        let (Some(idle), Some(&front)) = (c.settings.idle, c.marks.keys().next_back()) else {
+            return;
+        };
+        let silent: Vec<GroupKey> = c
+            .keys
+            .iter()
+            .filter(|(_, (wm, seen))| *wm < front && now.saturating_sub(*seen) >= idle)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in silent {
+            if let Some(entry) = c.keys.get_mut(&key) {
+                remove_mark(&mut c.marks, entry.0);
+                *c.marks.entry(front).or_default() += 1;
+                entry.0 = front;
+            }
+        }
+        let released: Vec<GroupKey> = c
+            .keys
+            .iter()
+            .filter(|(_, (wm, seen))| *wm == front && now.saturating_sub(*seen) >= idle)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in released {
+            self.advance_key(&key, front, now, out);
+        }
+    }
+
+    fn add_windows(&mut self, event: &Event, at: Arrival, out: &mut Emitted) {
         let assigner = self.rules.assigner;
         if let Assigner::Sliding { .. } = assigner {
             let mut windows = Vec::new();
             assigner.assign(event.time, |w| windows.push(w));
             for w in windows {
-                self.add_to(&event, w, at, out);
+                self.add_to(event, w, at, out);
             }
         } else {
-            self.add_to(&event, assigner.tumbling(event.time), at, out);
+            self.add_to(event, assigner.tumbling(event.time), at, out);
         }
     }
 
@@ -487,6 +655,13 @@ impl WindowState {
                     continue;
                 }
                 pane.deadline = None;
+                let watermark = match &self.clocks {
+                    Some(c) => c
+                        .keys
+                        .get(&key)
+                        .map_or(watermark, |(w, _)| watermark.max(*w)),
+                    None => watermark,
+                };
                 let cx = TriggerContext {
                     watermark,
                     now,
