@@ -119,6 +119,38 @@ pipeline device_avg {
 "#,
         files: no_files,
     },
+    Case {
+        name: "sliding and session windows over out-of-order simulator data",
+        pipe: r#"
+source telemetry = sensors(devices: 24, rate: 1200, events: 30000, seed: 11, jitter: 1s) {
+  device_id: string
+  vibration: f64
+  ts: timestamp
+  event_time ts
+  watermark bounded 2s
+}
+sink rolling = file("out/rolling.jsonl")
+sink bursts = file("out/bursts.jsonl")
+
+pipeline rolling_vibration {
+  from telemetry
+  | key by device_id
+  | window sliding 10s every 2s
+  | aggregate peak = max(vibration), readings = count(), mean = avg(vibration)
+  | to rolling
+}
+
+pipeline vibration_bursts {
+  from telemetry
+  | where vibration > 10.0
+  | key by device_id
+  | window session gap 500ms
+  | aggregate readings = count(), peak = max(vibration)
+  | to bursts
+}
+"#,
+        files: no_files,
+    },
 ];
 
 fn weir(dir: &Path) -> Command {
