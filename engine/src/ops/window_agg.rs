@@ -855,7 +855,6 @@ fn remove_floor(pane: &mut Pane, holds: &mut BTreeMap<EventTime, usize>) {
 }
 
 /// Emits one pane (after retracting the previous ones in retract mode).
-#[allow(clippy::too_many_arguments)]
 fn fire(
     pane: &mut Pane,
     key: &GroupKey,
