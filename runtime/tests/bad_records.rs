@@ -59,7 +59,7 @@ pipeline readings {
 
 #[test]
 fn good_plus_rejected_equals_the_input_on_one_and_four_workers() {
-    let n = 50_000;
+    let n = 20_000;
     let (input, bad) = jsonl_input(n);
     for workers in ["1", "4"] {
         let dir = tempfile::tempdir().expect("temp dir");
