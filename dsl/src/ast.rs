@@ -222,8 +222,8 @@ pub enum OptionValueKind {
 pub struct PipelineDecl {
     /// Pipeline name.
     pub name: Ident,
-    /// `on error to <sink>` (not supported yet), its span.
-    pub on_error: Option<Span>,
+    /// `on error to <sink>`: the line's span and the sink.
+    pub on_error: Option<(Span, Ident)>,
     /// What it reads: a source or a pipeline.
     pub from: Ident,
     /// Stages in order.

@@ -6,7 +6,7 @@
 /// or an unterminated string).
 pub const SYNTAX: &str = "P0001";
 /// A declaration or stage of the language that this version does not implement yet
-/// (`test`, `run`, `model`, `join`, `on error`, …).
+/// (`test`, `run`, `model`, `join`, …).
 pub const NOT_SUPPORTED: &str = "P0002";
 
 /// Two declarations (sources, sinks, pipelines) with the same name, or a repeated
@@ -86,6 +86,9 @@ pub const WINDOW_HAZARD: &str = "P0403";
 pub const USELESS_COALESCE: &str = "P0401";
 /// Warning: a pipeline neither writes to a sink nor is read by another pipeline.
 pub const UNUSED_OUTPUT: &str = "P0402";
+/// Warning: `on error to` on a pipeline that reads another pipeline; only sources reject
+/// input, so the route never receives anything.
+pub const USELESS_ERROR_ROUTE: &str = "P0404";
 
 /// The connector catalog rejected a connector call or one of its options.
 pub const CONNECTOR: &str = "P0501";

@@ -28,6 +28,7 @@ pub(crate) fn lower(program: CheckedProgram) -> LogicalPlan {
                 input: p.input,
                 input_schema: p.input_schema,
                 stages,
+                error_to: p.error_to,
             }
         })
         .collect();

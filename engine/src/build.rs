@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use timely::dataflow::Scope;
 
-use crate::io::SourceReader;
+use crate::io::{SinkWriter, SourceReader};
 use crate::ops::{self, EventStream};
 use crate::plan::{LogicalPlan, PipelineInput, Stage};
 use crate::run::WorkerContext;
@@ -23,9 +23,10 @@ pub fn build_dataflow<'scope>(
     for (index, node) in plan.sources.iter().enumerate() {
         let reader = readers.get_mut(index).and_then(Option::take);
         if reader.is_some() {
+            let routes = error_routes(plan, &node.name, ctx);
             sources.insert(
                 &node.name,
-                ops::source::build(scope, node, index, reader, Arc::clone(ctx)),
+                ops::source::build(scope, node, index, reader, routes, Arc::clone(ctx)),
             );
         }
     }
@@ -153,6 +154,34 @@ fn flush_stateless<'scope>(
     let chain = ops::stateless::Chain::compile(pending);
     pending.clear();
     ops::stateless::build(stream, chain, &format!("Stateless({name})"))
+}
+
+/// The `on error to` sinks of the pipelines reading `source`, each once (several
+/// pipelines may read one source and name the same sink), as (sink index, writer).
+fn error_routes(
+    plan: &LogicalPlan,
+    source: &str,
+    ctx: &WorkerContext,
+) -> Vec<(usize, Arc<dyn SinkWriter>)> {
+    let mut routes: Vec<(usize, Arc<dyn SinkWriter>)> = Vec::new();
+    for pipeline in &plan.pipelines {
+        if !matches!(&pipeline.input, PipelineInput::Source(s) if s == source) {
+            continue;
+        }
+        let Some(name) = &pipeline.error_to else {
+            continue;
+        };
+        let (Some(at), Some(writer)) = (
+            plan.sinks.iter().position(|s| &s.name == name),
+            ctx.sinks.get(name),
+        ) else {
+            continue;
+        };
+        if routes.iter().all(|(i, _)| *i != at) {
+            routes.push((at, Arc::clone(writer)));
+        }
+    }
+    routes
 }
 
 /// The per-key watermark settings for a window reading straight from a `per key` source.

@@ -469,6 +469,9 @@ fn open_tables(
 pub fn sink_schemas(plan: &LogicalPlan) -> Vec<(String, crate::schema::Schema)> {
     let mut out = Vec::new();
     for pipeline in &plan.pipelines {
+        if let Some(sink) = &pipeline.error_to {
+            out.push((sink.clone(), crate::plan::error_schema()));
+        }
         let mut schema = &pipeline.input_schema;
         for stage in &pipeline.stages {
             match stage {

@@ -77,6 +77,7 @@ fn plan(spec: WindowSpec, second: Option<WindowSpec>) -> Arc<LogicalPlan> {
     let first = window_stage(&input, spec, 1);
     let first_schema = first.output_schema().cloned().expect("window schema");
     let mut pipelines = vec![PipelineNode {
+        error_to: None,
         name: "p".into(),
         input: PipelineInput::Source("in".into()),
         input_schema: input.clone(),
@@ -93,6 +94,7 @@ fn plan(spec: WindowSpec, second: Option<WindowSpec>) -> Arc<LogicalPlan> {
     if let Some(second) = second {
         sinks.extend(["out2", "late2"]);
         pipelines.push(PipelineNode {
+            error_to: None,
             name: "q".into(),
             input: PipelineInput::Pipeline("p".into()),
             input_schema: first_schema.clone(),

@@ -70,6 +70,7 @@ fn plan(window: WindowSpec) -> LogicalPlan {
             })
             .collect(),
         pipelines: vec![PipelineNode {
+            error_to: None,
             name: "p".into(),
             input: PipelineInput::Source("in".into()),
             input_schema: input,

@@ -62,6 +62,8 @@ pub(crate) struct CheckedPipeline {
     pub input: PipelineInput,
     pub input_schema: Schema,
     pub ops: Vec<Op>,
+    /// `on error to <sink>`, resolved.
+    pub error_to: Option<String>,
 }
 
 /// One checked stage (a `window` + `aggregate` pair is one `Op::Window`).
@@ -186,16 +188,28 @@ pub(crate) fn check(
                 _ => (None, Scope::poisoned()),
             }
         };
-        if let Some(span) = p.on_error {
-            cx.push(
-                Diagnostic::error(
-                    codes::NOT_SUPPORTED,
-                    "`on error to` is not supported yet",
-                    span,
-                    "not supported yet",
-                )
-                .with_help("remove this line; failing records are dropped and counted for now"),
-            );
+        let mut error_to = None;
+        if let Some((span, sink)) = &p.on_error {
+            if names.resolve_sink(sink, cx) {
+                error_to = Some(sink.name.clone());
+            }
+            if matches!(input, Some(PipelineInput::Pipeline(_))) {
+                cx.push(
+                    Diagnostic::warning(
+                        codes::USELESS_ERROR_ROUTE,
+                        format!(
+                            "`{}` reads a pipeline, so no record can fail to be read here",
+                            p.name.name
+                        ),
+                        *span,
+                        "never receives anything",
+                    )
+                    .with_help(format!(
+                        "move this line to the pipeline that reads the source behind `{}`",
+                        p.from.name
+                    )),
+                );
+            }
         }
         let input_schema = scope.schema();
         let (ops, output) = stages::check_pipeline(p, scope, &names, cx);
@@ -206,6 +220,7 @@ pub(crate) fn check(
                 input,
                 input_schema,
                 ops,
+                error_to,
             });
         }
     }

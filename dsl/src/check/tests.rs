@@ -407,6 +407,37 @@ fn p0107_a_sink_receives_one_shape() {
 }
 
 #[test]
+fn on_error_to_routes_a_sources_rejects_to_a_sink() {
+    let body = "sink rejects = file(\"r.jsonl\")\n\
+                pipeline p {\n on error to rejects\n from telemetry | to out }";
+    let text = format!("{BASE}{body}\n");
+    let compiled = compile("test.pipe", &text).expect("compiles");
+    assert!(compiled.warnings.is_empty());
+    assert_eq!(
+        compiled.plan.pipelines[0].error_to.as_deref(),
+        Some("rejects")
+    );
+    assert!(compiled.plan.explain().contains("on error to sink rejects"));
+    // The route's records have their own shape, so it needs a sink of its own.
+    let shared = "pipeline p {\n on error to out\n from telemetry | to out }";
+    expect_one(shared, "P0107", "out");
+    let d = expect_one(
+        "pipeline p {\n on error to rejcts\n from telemetry | to out }",
+        "P0103",
+        "rejcts",
+    );
+    assert!(d.help.is_some());
+}
+
+#[test]
+fn p0404_an_error_route_on_a_pipeline_reading_a_pipeline_is_useless() {
+    let body = "sink rejects = file(\"r.jsonl\")\n\
+                pipeline a { from telemetry | where temp > 1.0 }\n\
+                pipeline b {\n on error to rejects\n from a | to out }";
+    expect_one(body, "P0404", "on error to rejects");
+}
+
+#[test]
 fn p0307_bad_trigger_and_p0308_duplicate_clause() {
     expect_one(
         &pipe("| window tumbling 1m emit count(0) | aggregate n = count()"),
@@ -589,9 +620,25 @@ fn rendered_messages_never_contain_grammar_rule_names() {
         "pipeline p { from s | where f(1, ) }",
         "pipeline p { from s | where x ?? }",
         "source s = f(x: [1, 2) { }",
+        "pipeline p { on error to }",
+        "pipeline p { on error rejects from s }",
+        "pipeline p { from s on error to r }",
     ];
-    for text in broken {
+    // The golden files of tests/errors/ too: one per diagnostic code.
+    let golden_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/errors");
+    let golden: Vec<String> = std::fs::read_dir(&golden_dir)
+        .expect("tests/errors exists")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("readable"))
+        .collect();
+    assert!(golden.len() > 30);
+    for text in broken
+        .iter()
+        .copied()
+        .chain(golden.iter().map(String::as_str))
+    {
         let diags = match compile("t.pipe", text) {
+            Ok(c) if !c.warnings.is_empty() => c.warnings,
+            Ok(_) if golden.iter().any(|g| g == text) => continue,
             Ok(_) => panic!("{text:?} compiled"),
             Err(d) => d,
         };

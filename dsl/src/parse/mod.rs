@@ -565,7 +565,12 @@ impl Builder {
         let mut stages = Vec::new();
         for p in inner {
             match p.as_rule() {
-                Rule::on_error_line => on_error = Some(span_of(&p)),
+                Rule::on_error_line => {
+                    let span = span_of(&p);
+                    on_error = significant(p)
+                        .find(|n| n.as_rule() == Rule::ident)
+                        .map(|n| (span, ident_of(&n)));
+                }
                 Rule::from_line => {
                     from = significant(p).next().map(|n| ident_of(&n));
                 }

@@ -212,6 +212,7 @@ mod tests {
                 },
             ],
             pipelines: vec![PipelineNode {
+                error_to: None,
                 name: "p".into(),
                 input: PipelineInput::Source("in".into()),
                 input_schema: input,

@@ -13,8 +13,8 @@ use timely::dataflow::Scope;
 
 use super::EventStream;
 use crate::event::Event;
-use crate::io::{BadRecord, SourceReader, SourceStatus};
-use crate::plan::SourceNode;
+use crate::io::{BadRecord, SinkWriter, SourceReader, SourceStatus};
+use crate::plan::{error_record, SourceNode};
 use crate::run::WorkerContext;
 use crate::time::{EventTime, MIN_WATERMARK};
 use crate::value::{Record, Value};
@@ -23,12 +23,15 @@ use crate::value::{Record, Value};
 const POLL_BATCH: usize = 1024;
 const POLLS_PER_ACTIVATION: usize = 16;
 
-/// Builds the source operator for `node` (the `index`-th source of the plan).
+/// Builds the source operator for `node` (the `index`-th source of the plan). Records it
+/// cannot read go to the `on error to` sinks in `error_routes` (sink index, writer) when
+/// its pipelines declare any, else to the run's bad-record handler; both are counted.
 pub fn build<'scope>(
     scope: Scope<'scope, EventTime>,
     node: &SourceNode,
     index: usize,
     reader: Option<Box<dyn SourceReader>>,
+    error_routes: Vec<(usize, Arc<dyn SinkWriter>)>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let event_time = node.event_time;
@@ -135,8 +138,29 @@ pub fn build<'scope>(
             if !bad.is_empty() {
                 ctx.metrics.bad_records[index]
                     .fetch_add(bad.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                for b in bad.drain(..) {
-                    (ctx.on_bad_record)(&b);
+                if error_routes.is_empty() {
+                    for b in bad.drain(..) {
+                        (ctx.on_bad_record)(&b);
+                    }
+                } else {
+                    // Written straight to the sinks (as a window's late route is): the
+                    // records are stamped with processing time, as they have no event time.
+                    let now = ctx.clock.now();
+                    let events: Vec<Event> = bad
+                        .drain(..)
+                        .map(|b| Event::new(now, error_record(&b)))
+                        .collect();
+                    for (sink, writer) in &error_routes {
+                        match writer.write(&events) {
+                            Ok(()) => {
+                                ctx.metrics.sink_records[*sink].fetch_add(
+                                    events.len() as u64,
+                                    std::sync::atomic::Ordering::Relaxed,
+                                );
+                            }
+                            Err(e) => ctx.fail(format!("error route of `{source_name}`: {e}")),
+                        }
+                    }
                 }
             }
             match status {

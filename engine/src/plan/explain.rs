@@ -80,6 +80,9 @@ impl LogicalPlan {
             };
             writeln!(out, "pipeline {}", pipeline.name)?;
             writeln!(out, "  from {input} {}", pipeline.input_schema)?;
+            if let Some(sink) = &pipeline.error_to {
+                writeln!(out, "  on error to sink {sink}")?;
+            }
             for stage in &pipeline.stages {
                 write_stage(out, stage)?;
             }

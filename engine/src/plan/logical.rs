@@ -198,6 +198,10 @@ pub struct PipelineNode {
     pub input_schema: Schema,
     /// Stages in order.
     pub stages: Vec<Stage>,
+    /// `on error to <sink>`: the sink that receives the records its source could not
+    /// read (see [`error_schema`](crate::plan::error_schema)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_to: Option<String>,
 }
 
 impl PipelineNode {

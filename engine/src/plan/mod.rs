@@ -5,12 +5,14 @@
 //! timely dataflow. Plans are serde-serialisable and have a stable text form
 //! ([`LogicalPlan::explain`]).
 
+mod error_route;
 mod explain;
 mod expr;
 mod logical;
 mod test_case;
 mod window;
 
+pub use error_route::{error_record, error_schema, ERROR_FIELDS};
 pub use expr::{AggFunc, Aggregate, BinaryOp, Expr, Function, UnaryOp};
 pub use logical::{
     detect_output_schema, forecast_output_schema, ConnectorCall, LogicalPlan, OptionValue,

@@ -93,6 +93,9 @@ pub struct RunArgs {
     /// Read at most N records from each source, then end as if the input ended.
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
+    /// Fail the run at the first malformed input record (ignores `on error to` routes).
+    #[arg(long)]
+    pub strict: bool,
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t)]
     pub error_format: ErrorFormat,

@@ -37,7 +37,14 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let Some(compiled) = load_program(&args.file, args.error_format)? else {
         return Ok(ExitCode::from(1));
     };
-    let plan = Arc::new(compiled.plan);
+    let mut plan = compiled.plan;
+    if args.strict {
+        // Under --strict the first bad record ends the run instead of being routed.
+        for pipeline in &mut plan.pipelines {
+            pipeline.error_to = None;
+        }
+    }
+    let plan = Arc::new(plan);
     let workers = args.workers.max(1);
     let metrics = Arc::new(Metrics::new(&plan, workers));
     let stop = signals::install(args.drain)?;
@@ -72,18 +79,22 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
 
     let shown = Arc::new(AtomicU64::new(0));
+    let first_bad: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+    let strict = args
+        .strict
+        .then(|| (Arc::clone(&first_bad), Arc::clone(&stop)));
     let on_bad_record = Arc::new(move |bad: &BadRecord| {
+        if let Some((first, stop)) = &strict {
+            let mut first = first.lock();
+            if first.is_none() {
+                *first = Some(describe_bad_record(bad));
+                stop.request(false);
+            }
+            return;
+        }
         let n = shown.fetch_add(1, Ordering::Relaxed);
         if n < SHOWN_BAD_RECORDS {
-            let field = bad
-                .field
-                .as_deref()
-                .map(|f| format!(", field `{f}`"))
-                .unwrap_or_default();
-            eprintln!(
-                "warning: malformed record in source `{}` at {}{field}: {}",
-                bad.source, bad.location, bad.reason
-            );
+            eprintln!("warning: {}", describe_bad_record(bad));
         } else if n == SHOWN_BAD_RECORDS {
             eprintln!("warning: more malformed records; only counting them from now on");
         }
@@ -110,6 +121,12 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         p.finish();
     }
     let summary = result?;
+    if let Some(bad) = first_bad.lock().take() {
+        bail!(
+            "{bad} (--strict stops at the first malformed record; without it they are \
+             counted, or sent to an `on error to <sink>` route)"
+        );
+    }
     if !args.quiet {
         let mut line = crate::launch::progress::summary_line(&summary, &plan, &metrics, workers);
         if args.processes > 1 {
@@ -121,6 +138,24 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{line}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line naming the source, the file and line (or offset), the field and the reason.
+fn describe_bad_record(bad: &BadRecord) -> String {
+    let at = if bad.location.is_empty() {
+        String::new()
+    } else {
+        format!(" at {}", bad.location)
+    };
+    let field = bad
+        .field
+        .as_deref()
+        .map(|f| format!(", field `{f}`"))
+        .unwrap_or_default();
+    format!(
+        "malformed record in source `{}`{at}{field}: {}",
+        bad.source, bad.reason
+    )
 }
 
 /// Exits this process once standard input reaches its end: a `--local-cluster` child's
@@ -190,6 +225,9 @@ fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCod
     }
     if args.drain {
         child_args.push("--drain".into());
+    }
+    if args.strict {
+        child_args.push("--strict".into());
     }
     if let Some(n) = args.limit {
         child_args.extend(["--limit".into(), n.to_string().into()]);

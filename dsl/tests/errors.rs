@@ -1,0 +1,85 @@
+//! Golden diagnostics: every `tests/errors/*.pipe` (at least one per code; the file name
+//! starts with the code) gets that code as an error or warning, and its rendered output is
+//! pinned by an insta snapshot (`tests/snapshots/errors__*.snap`), so any change to a
+//! message, label or help shows as a diff.
+
+use std::path::Path;
+
+use weir_dsl::{ConnectorCatalog, ConnectorProblem, Role, Severity};
+use weir_engine::plan::ConnectorCall;
+use weir_engine::schema::Schema;
+
+/// Knows the options of `sensors`, so the connector code (P0501) has a golden file too;
+/// the runtime's real catalog is tested in runtime/tests/errors_doc.rs.
+struct SensorsOptions;
+
+impl ConnectorCatalog for SensorsOptions {
+    fn check(
+        &self,
+        call: &ConnectorCall,
+        _role: Role,
+        _schema: Option<&Schema>,
+    ) -> Vec<ConnectorProblem> {
+        const KNOWN: [&str; 5] = ["devices", "rate", "duration", "seed", "jitter"];
+        if call.kind != "sensors" {
+            return Vec::new();
+        }
+        call.options
+            .iter()
+            .filter(|(name, _)| !KNOWN.contains(&name.as_str()))
+            .map(|(name, _)| {
+                (
+                    Some(name.clone()),
+                    format!("`sensors` has no option `{name}`"),
+                    Some(format!("it has: {}", KNOWN.join(", "))),
+                )
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn every_error_file_renders_as_its_snapshot() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/errors");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/errors exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pipe"))
+        .collect();
+    files.sort();
+    let mut covered: Vec<String> = Vec::new();
+    for path in files {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("utf-8 name");
+        let code = name[..5].to_uppercase();
+        let text = std::fs::read_to_string(&path).expect("readable program");
+        let file = format!("{name}.pipe");
+        let diags = match weir_dsl::compile_with(&file, &text, &SensorsOptions) {
+            Ok(c) => c.warnings,
+            Err(d) => d,
+        };
+        let shown = weir_dsl::render(&diags, &file, &text, false);
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.code == code && d.severity != Severity::Note),
+            "{file} does not get {code}:\n{shown}"
+        );
+        insta::assert_snapshot!(name, shown);
+        covered.push(code);
+    }
+    let codes = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/codes.rs"))
+        .expect("codes.rs");
+    for code in codes
+        .lines()
+        .filter(|l| l.starts_with("pub const "))
+        .filter_map(|l| l.split('"').nth(1))
+    {
+        assert!(
+            covered.iter().any(|c| c == code),
+            "no golden file in tests/errors/ for {code}"
+        );
+    }
+}

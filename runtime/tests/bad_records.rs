@@ -1,0 +1,171 @@
+//! Malformed input at run time, end to end with the real `weir` binary and real files:
+//! with `on error to <sink>` every unreadable line reaches the sink with its location,
+//! field and reason, so good output plus rejects equals the input exactly; without a route
+//! the lines are counted and shown; `--strict` fails on the first one.
+
+use std::path::Path;
+use std::process::Command;
+
+fn weir(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("weir starts")
+}
+
+fn lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+/// `n` JSONL readings; line i (1-based) is malformed in one of four ways when i % 7 == 3.
+fn jsonl_input(n: usize) -> (String, usize) {
+    let mut text = String::new();
+    let mut bad = 0;
+    for i in 1..=n {
+        let line = if i % 7 == 3 {
+            bad += 1;
+            match (i / 7) % 4 {
+                0 => format!("{{\"meter\": \"m{i}\", \"kwh\": 1."),
+                1 => format!("{{\"meter\": \"m{i}\", \"kwh\": \"lots\"}}"),
+                2 => "{\"kwh\": 2.5}".to_string(),
+                _ => "not json at all".to_string(),
+            }
+        } else {
+            format!("{{\"meter\": \"m{}\", \"kwh\": {}.5}}", i % 10, i % 5)
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    (text, bad)
+}
+
+const ROUTED: &str = r#"source meters = file("in.jsonl") {
+  meter: string
+  kwh:   f64
+}
+sink good = file("good.jsonl")
+sink rejects = file("rejects.jsonl")
+pipeline readings {
+  on error to rejects
+  from meters
+  | to good
+}
+"#;
+
+#[test]
+fn good_plus_rejected_equals_the_input_on_one_and_four_workers() {
+    let n = 20_000;
+    let (input, bad) = jsonl_input(n);
+    for workers in ["1", "4"] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("in.jsonl"), &input).expect("write input");
+        std::fs::write(dir.path().join("p.pipe"), ROUTED).expect("write program");
+        let out = weir(&["run", "p.pipe", "--workers", workers], dir.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        // Routed records are not also reported as warnings.
+        assert!(!stderr.contains("warning: malformed"), "{stderr}");
+        let good = lines(&dir.path().join("good.jsonl"));
+        let rejects = lines(&dir.path().join("rejects.jsonl"));
+        assert_eq!(rejects.len(), bad, "on {workers} workers");
+        assert_eq!(good.len() + rejects.len(), n, "on {workers} workers");
+        for r in &rejects {
+            assert_eq!(r["error"]["source"], "meters");
+            let location = r["error"]["location"].as_str().expect("a location");
+            let line: usize = location
+                .strip_prefix("in.jsonl:")
+                .unwrap_or_else(|| panic!("file:line, got {location}"))
+                .parse()
+                .expect("a line number");
+            assert_eq!(line % 7, 3, "{r}");
+            assert!(!r["error"]["reason"].as_str().expect("a reason").is_empty());
+            let raw = r["error"]["raw"].as_str().expect("the raw line");
+            assert_eq!(raw, input.lines().nth(line - 1).expect("that line"), "{r}");
+        }
+        // The wrong-type and missing-field lines blame their field.
+        let blamed = |raw: &str| {
+            rejects
+                .iter()
+                .find(|r| r["error"]["raw"].as_str().is_some_and(|s| s.contains(raw)))
+                .map(|r| r["error"]["field"].clone())
+                .expect("such a reject")
+        };
+        assert_eq!(blamed("\"lots\""), "kwh");
+        assert_eq!(blamed("{\"kwh\": 2.5}"), "meter");
+    }
+}
+
+#[test]
+fn csv_rejects_name_the_line_and_the_field() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("in.csv"),
+        "meter,kwh\nm1,1.5\nm2,many\nm3,2.0\nm4\nm5,0.5\n",
+    )
+    .expect("write input");
+    std::fs::write(
+        dir.path().join("p.pipe"),
+        ROUTED.replace("in.jsonl", "in.csv"),
+    )
+    .expect("write program");
+    let out = weir(&["run", "p.pipe", "--quiet"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(lines(&dir.path().join("good.jsonl")).len(), 3);
+    let rejects = lines(&dir.path().join("rejects.jsonl"));
+    let locations: Vec<&str> = rejects
+        .iter()
+        .map(|r| r["error"]["location"].as_str().expect("a location"))
+        .collect();
+    assert_eq!(locations, ["in.csv:3", "in.csv:5"]);
+    assert_eq!(rejects[0]["error"]["field"], "kwh");
+    assert_eq!(rejects[0]["error"]["raw"], "m2,many");
+}
+
+#[test]
+fn without_a_route_bad_lines_are_counted_and_shown() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (input, bad) = jsonl_input(100);
+    std::fs::write(dir.path().join("in.jsonl"), &input).expect("write input");
+    std::fs::write(
+        dir.path().join("p.pipe"),
+        ROUTED.replace("  on error to rejects\n", ""),
+    )
+    .expect("write program");
+    let out = weir(&["run", "p.pipe"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: malformed record in source `meters` at in.jsonl:3"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{bad} malformed")), "{stderr}");
+    assert_eq!(lines(&dir.path().join("good.jsonl")).len(), 100 - bad);
+}
+
+#[test]
+fn strict_fails_on_the_first_bad_line_naming_file_line_and_field() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("in.jsonl"),
+        "{\"meter\": \"m1\", \"kwh\": 1.5}\n{\"meter\": \"m2\", \"kwh\": \"lots\"}\n",
+    )
+    .expect("write input");
+    std::fs::write(dir.path().join("p.pipe"), ROUTED).expect("write program");
+    let out = weir(&["run", "p.pipe", "--strict", "--quiet"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.contains("in.jsonl:2"), "{stderr}");
+    assert!(stderr.contains("field `kwh`"), "{stderr}");
+    assert!(stderr.contains("--strict"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
