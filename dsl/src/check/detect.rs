@@ -77,16 +77,15 @@ enum Checked {
     Mode(SpikeMode),
 }
 
-/// Checks a `detect` stage on records described by `scope`, keyed by `keys`; returns the
-/// operation and the scope after it.
-pub(crate) fn check_detect(
-    d: &DetectAst,
-    keys: &[usize],
+/// The slot of `field` if it is a number; otherwise reports why, starting with `what`
+/// (e.g. "`detect` watches a number"). Shared by `detect` and `forecast`.
+pub(crate) fn numeric_field(
+    field: &crate::ast::Ident,
+    what: &str,
     scope: &Scope,
     cx: &mut Ctx<'_>,
-) -> (Option<Op>, Scope) {
-    let mut ok = true;
-    let field = match scope.lookup(&d.field.name, d.field.span, cx) {
+) -> Option<usize> {
+    match scope.lookup(&field.name, field.span, cx) {
         Some((
             slot,
             Ty {
@@ -98,12 +97,8 @@ pub(crate) fn check_detect(
             cx.push(
                 Diagnostic::error(
                     codes::TYPE_MISMATCH,
-                    format!(
-                        "`detect` watches a number, `{}` is {}",
-                        d.field.name,
-                        ty.display()
-                    ),
-                    d.field.span,
+                    format!("{what}, `{}` is {}", field.name, ty.display()),
+                    field.span,
                     format!("this is {}", ty.display()),
                 )
                 .with_help("name an `f64` or `i64` field, or convert it first with `map`"),
@@ -111,7 +106,19 @@ pub(crate) fn check_detect(
             None
         }
         None => None,
-    };
+    }
+}
+
+/// Checks a `detect` stage on records described by `scope`, keyed by `keys`; returns the
+/// operation and the scope after it.
+pub(crate) fn check_detect(
+    d: &DetectAst,
+    keys: &[usize],
+    scope: &Scope,
+    cx: &mut Ctx<'_>,
+) -> (Option<Op>, Scope) {
+    let mut ok = true;
+    let field = numeric_field(&d.field, "`detect` watches a number", scope, cx);
     let spec = algorithm_spec(d, cx);
     if let Some((n, span)) = d.warmup {
         if n < 0 {

@@ -22,32 +22,7 @@ pub(crate) fn check_forecast(
     cx: &mut Ctx<'_>,
 ) -> (Option<Op>, Scope) {
     let mut ok = true;
-    let field = match scope.lookup(&f.field.name, f.field.span, cx) {
-        Some((
-            slot,
-            Ty {
-                ty: Type::Int | Type::Float,
-                ..
-            },
-        )) => Some(slot),
-        Some((_, ty)) => {
-            cx.push(
-                Diagnostic::error(
-                    codes::TYPE_MISMATCH,
-                    format!(
-                        "`forecast` needs a number, `{}` is {}",
-                        f.field.name,
-                        ty.display()
-                    ),
-                    f.field.span,
-                    format!("this is {}", ty.display()),
-                )
-                .with_help("name an `f64` or `i64` field, or convert it first with `map`"),
-            );
-            None
-        }
-        None => None,
-    };
+    let field = super::detect::numeric_field(&f.field, "`forecast` needs a number", scope, cx);
     if f.algorithm.name != "holt_winters" {
         ok = false;
         cx.push(
