@@ -109,7 +109,10 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let progress = show_progress.then(|| Progress::start(Arc::clone(&metrics)));
-    let connectors = Connectors::default().for_process(args.process, args.processes);
+    let mut connectors = Connectors::default().for_process(args.process, args.processes);
+    if args.limit.is_some() {
+        connectors = connectors.reading_whole_files();
+    }
     let result = run_on(
         Arc::clone(&plan),
         Arc::new(connectors),
