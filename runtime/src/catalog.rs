@@ -28,4 +28,8 @@ impl ConnectorCatalog for Catalog {
             .map(|p| (p.option, p.message, p.help))
             .collect()
     }
+
+    fn hands_back_undelivered(&self, call: &ConnectorCall) -> bool {
+        call.kind == connectors::webhook::KIND
+    }
 }

@@ -34,6 +34,12 @@ pub trait ConnectorCatalog {
         role: Role,
         schema: Option<&Schema>,
     ) -> Vec<ConnectorProblem>;
+
+    /// Whether a sink made by `call` can hand records it could not deliver back to the
+    /// pipeline's `on error to` route (a webhook that gave up after its retries).
+    fn hands_back_undelivered(&self, _call: &ConnectorCall) -> bool {
+        false
+    }
 }
 
 /// A catalog that accepts every call (used by [`crate::compile`]).
