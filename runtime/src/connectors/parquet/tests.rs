@@ -446,6 +446,42 @@ fn files_rotate_by_age_on_the_clock() {
 }
 
 #[test]
+fn a_tick_closes_an_old_file_when_no_records_come() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(TestClock::new(1_000));
+    let sink = open(
+        tmp.path(),
+        vec![by_date_hour(), ("rotate", OptionValue::Duration(300_000))],
+        Arc::clone(&clock),
+    );
+    assert_eq!(
+        sink.tick().expect("tick"),
+        None,
+        "nothing open, nothing due"
+    );
+    sink.write(&events(&[rec(1, T0)])).expect("write");
+    clock.advance_to(61_000);
+    sink.write(&events(&[rec(2, T0 + HOUR)])).expect("write");
+    // The sink asks to be woken when the first file is due.
+    assert_eq!(sink.tick().expect("tick"), Some(301_000));
+    clock.advance_to(301_000);
+    assert_eq!(sink.tick().expect("tick"), Some(361_000));
+    assert_eq!(
+        files(tmp.path()),
+        vec![
+            "date=2024-05-01/hour=10/part-0-0.parquet",
+            "date=2024-05-01/hour=11/.part-0-1.parquet.inprogress"
+        ]
+    );
+    clock.advance_to(400_000);
+    assert_eq!(sink.tick().expect("tick"), None);
+    assert_eq!(
+        read_back(&tmp.path().join("date=2024-05-01/hour=11/part-0-1.parquet")),
+        vec![rec(2, T0 + HOUR)]
+    );
+}
+
+#[test]
 fn an_unfinished_file_never_has_a_final_name() {
     let tmp = tempfile::tempdir().expect("tempdir");
     {
