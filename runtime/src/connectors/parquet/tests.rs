@@ -388,6 +388,63 @@ fn a_partition_key_must_exist_and_date_needs_a_timestamp() {
 }
 
 #[test]
+fn partition_fields_are_checked_against_the_records_with_suggestions() {
+    use crate::connectors::sink_fields::{check_sink_fields, FieldIssue};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let call = |keys: Vec<OptionValue>| {
+        parquet_call(tmp.path(), vec![("partition_by", OptionValue::List(keys))])
+    };
+    let time = |f: &str, field: &str| OptionValue::Call {
+        func: f.into(),
+        args: vec![OptionValue::Ident(field.into())],
+    };
+    let problems = check_sink_fields(
+        &call(vec![
+            time("date", "tss"),
+            OptionValue::Ident("devce_id".into()),
+            time("hour", "n"),
+            OptionValue::Ident("zzz".into()),
+            time("hour", "ts"),
+        ]),
+        &schema(),
+    );
+    let shown: Vec<(FieldIssue, String, Option<String>)> = problems
+        .into_iter()
+        .map(|(issue, p)| (issue, p.message, p.help))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                FieldIssue::Unknown,
+                "`partition_by` names `tss`, which the records written here do not have".into(),
+                Some("did you mean `date(ts)`?".into())
+            ),
+            (
+                FieldIssue::Unknown,
+                "`partition_by` names `devce_id`, which the records written here do not have"
+                    .into(),
+                Some("did you mean `device_id`?".into())
+            ),
+            (
+                FieldIssue::WrongType,
+                "`hour(n)` needs a timestamp field, but `n` is i64".into(),
+                Some("use a timestamp field, e.g. `hour(ts)`, or partition by `n` itself".into())
+            ),
+            (
+                FieldIssue::Unknown,
+                "`partition_by` names `zzz`, which the records written here do not have".into(),
+                Some(
+                    "partition by a field the records have, or add it with a `map` stage \
+                     before `to`"
+                        .into()
+                )
+            ),
+        ]
+    );
+}
+
+#[test]
 fn files_rotate_by_size() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let sink = open(
