@@ -65,12 +65,13 @@ pub trait SinkWriter: Send + Sync {
     /// Flushes buffered output; called when the run ends or stops.
     fn flush(&self) -> Result<(), IoError>;
 
-    /// Records this sink gave up on since the last call (still undeliverable after its
-    /// own retries: an endpoint answering 500), each with `source` = the sink's name,
-    /// `reason` = why and `raw` = the record as it would have been sent. The sink
-    /// operator asks after every write and sends them to the writing pipeline's
-    /// `on error to` route, or counts and reports them. A sink's `write` still returns
-    /// `Err` for failures that should stop the run (a full disk).
+    /// Records that writes (and flushes) made by the calling thread gave up on since its
+    /// last call (still undeliverable after the sink's own retries: an endpoint
+    /// answering 500), each with `source` = the sink's name, `reason` = why and `raw` =
+    /// the record as it would have been sent. The sink operator asks right after each
+    /// of its writes, on the same worker thread, so each record goes to the `on error
+    /// to` route of the pipeline that wrote it (or is counted and reported). A sink's
+    /// `write` still returns `Err` for failures that should stop the run (a full disk).
     fn take_undelivered(&self) -> Vec<BadRecord> {
         Vec::new()
     }

@@ -315,7 +315,8 @@ pub fn run_on(
         if let Err(e) = writer.flush() {
             flush_error.get_or_insert_with(|| format!("sink `{name}`: {e}"));
         }
-        // Records a sink gave up on while flushing: no worker is left to route them.
+        // Records a sink gave up on while flushing (on this thread): no worker is left
+        // to route them.
         let back = writer.take_undelivered();
         if let Some(i) = plan.sinks.iter().position(|s| &s.name == name) {
             metrics.undelivered[i].fetch_add(back.len() as u64, Ordering::Relaxed);

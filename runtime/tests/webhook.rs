@@ -160,3 +160,54 @@ fn strict_fails_the_run_naming_the_sink() {
         "{stderr}"
     );
 }
+
+#[test]
+fn two_pipelines_sharing_a_webhook_each_get_their_own_failures() {
+    let (url, accepted) = server();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lines = |range: std::ops::Range<i64>| -> String {
+        range
+            .map(|n| format!("{{\"device_id\": \"d\", \"n\": {n}}}\n"))
+            .collect()
+    };
+    std::fs::write(dir.path().join("a.jsonl"), lines(0..30)).expect("input a");
+    std::fs::write(dir.path().join("b.jsonl"), lines(100..130)).expect("input b");
+    let text = format!(
+        r#"source a = file("a.jsonl") {{ device_id: string  n: i64 }}
+source b = file("b.jsonl") {{ device_id: string  n: i64 }}
+sink hook = webhook("{url}", retries: 0)
+sink rejects_a = file("rejects_a.jsonl")
+sink rejects_b = file("rejects_b.jsonl")
+pipeline from_a {{
+  on error to rejects_a
+  from a | to hook
+}}
+pipeline from_b {{
+  on error to rejects_b
+  from b | to hook
+}}
+"#
+    );
+    std::fs::write(dir.path().join("p.pipe"), text).expect("program");
+    let out = weir(&["run", "p.pipe", "--workers", "2"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let routed = |file: &str| -> Vec<i64> {
+        let mut ns: Vec<i64> = std::fs::read_to_string(dir.path().join(file))
+            .expect("rejects")
+            .lines()
+            .map(|l| {
+                let r: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+                n_of(r["error"]["raw"].as_str().expect("raw"))
+            })
+            .collect();
+        ns.sort_unstable();
+        ns
+    };
+    assert_eq!(routed("rejects_a.jsonl"), [0, 5, 10, 15, 20, 25]);
+    assert_eq!(routed("rejects_b.jsonl"), [100, 105, 110, 115, 120, 125]);
+    assert_eq!(accepted.lock().expect("lock").len(), 48);
+}

@@ -1,6 +1,8 @@
 //! POSTing records as JSON, retrying failed requests with exponential backoff.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -24,8 +26,9 @@ pub struct WebhookSink {
     agent: Agent,
     delivered: AtomicU64,
     failed: AtomicU64,
-    /// Records given up on, until the sink operator takes them.
-    undelivered: Mutex<Vec<BadRecord>>,
+    /// Records given up on, by the thread whose write gave up, until that thread's sink
+    /// operator takes them (so each goes to the route of the pipeline that wrote it).
+    undelivered: Mutex<HashMap<ThreadId, Vec<BadRecord>>>,
 }
 
 /// Why one attempt failed, and whether another may succeed.
@@ -51,7 +54,7 @@ impl WebhookSink {
             agent,
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
-            undelivered: Mutex::new(Vec::new()),
+            undelivered: Mutex::new(HashMap::new()),
         }
     }
 
@@ -166,7 +169,8 @@ impl SinkWriter for WebhookSink {
                         "{reason} (after {attempts} attempt{})",
                         if attempts == 1 { "" } else { "s" }
                     );
-                    let mut back = self.undelivered.lock();
+                    let mut undelivered = self.undelivered.lock();
+                    let back = undelivered.entry(std::thread::current().id()).or_default();
                     for event in chunk {
                         let mut raw = Vec::with_capacity(128);
                         let _ = self.encoder.encode(&event.record, &mut raw);
@@ -192,6 +196,9 @@ impl SinkWriter for WebhookSink {
     }
 
     fn take_undelivered(&self) -> Vec<BadRecord> {
-        std::mem::take(&mut *self.undelivered.lock())
+        self.undelivered
+            .lock()
+            .remove(&std::thread::current().id())
+            .unwrap_or_default()
     }
 }
