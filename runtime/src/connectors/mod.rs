@@ -26,6 +26,7 @@ pub mod parquet;
 pub mod per_process;
 mod problem;
 pub mod sensors;
+pub mod sink_fields;
 pub mod stdout;
 mod suggest;
 pub mod webhook;

@@ -9,7 +9,7 @@ use weir_engine::schema::Schema;
 use weir_engine::value::Record;
 
 use super::config::FileConfig;
-use super::lines::{LineReader, NextLine};
+use super::lines::{LineReader, NextLine, Restart};
 use crate::format::csv::{row_text, CsvDecoder};
 use crate::format::json::JsonDecoder;
 use crate::format::{DecodeError, Format};
@@ -22,7 +22,9 @@ use crate::format::{DecodeError, Format};
 /// which means the first N records) worker 0 reads the whole file and every other
 /// worker's reader is finished from the start. With `follow`, the end of the file is not
 /// the end of the source: the reader reports [`SourceStatus::Idle`] and reads again when
-/// polled, until the run is stopped.
+/// polled, until the run is stopped; a followed file that is truncated, or replaced by a
+/// new file at its path (log rotation), is read again from its start, with a line on
+/// stderr.
 pub struct FileSource {
     source: String,
     path: String,
@@ -111,11 +113,15 @@ impl FileSource {
         }
         this.reader = match (config.format, config.follow) {
             (Format::Jsonl, follow) => Reader::Json {
-                lines: LineReader::new(file, follow),
+                lines: if follow {
+                    LineReader::following(file, config.path.clone())
+                } else {
+                    LineReader::new(file)
+                },
                 decoder: JsonDecoder::new(schema),
             },
             (Format::Csv, true) => Reader::CsvLines {
-                lines: LineReader::new(file, true),
+                lines: LineReader::following(file, config.path.clone()),
                 schema: schema.clone(),
                 decoder: None,
                 row: ByteRecord::new(),
@@ -198,6 +204,19 @@ fn csv_error(path: &str, e: ::csv::Error) -> IoError {
     }
 }
 
+/// Says on stderr that a followed file is read again from its start, and why.
+fn log_restart(source: &str, path: &str, why: Restart) {
+    match why {
+        Restart::Truncated => eprintln!(
+            "weir: source `{source}`: `{path}` was truncated; reading it again from the start"
+        ),
+        Restart::Replaced => eprintln!(
+            "weir: source `{source}`: `{path}` now names a new file (rotated); read the old \
+             one to its end, reading the new one from the start"
+        ),
+    }
+}
+
 /// One step of reading: a record (or a reject), nothing yet, or the end.
 enum Step {
     Record(u64, Result<Record, (DecodeError, String)>),
@@ -223,6 +242,10 @@ impl SourceReader for FileSource {
                 Reader::Json { lines, decoder } => match lines.next().map_err(read_error)? {
                     NextLine::End => Step::End,
                     NextLine::Pending => Step::Pending,
+                    NextLine::Restarted(why) => {
+                        log_restart(&self.source, &self.path, why);
+                        Step::Skip
+                    }
                     NextLine::Line(line_no) => {
                         let text = lines.text();
                         if text.iter().all(u8::is_ascii_whitespace) {
@@ -260,6 +283,12 @@ impl SourceReader for FileSource {
                 } => match lines.next().map_err(read_error)? {
                     NextLine::End => Step::End,
                     NextLine::Pending => Step::Pending,
+                    NextLine::Restarted(why) => {
+                        log_restart(&self.source, &self.path, why);
+                        // The file starts again with its header.
+                        *decoder = None;
+                        Step::Skip
+                    }
                     NextLine::Line(line_no) => {
                         let text = lines.text();
                         if text.is_empty() {
