@@ -8,6 +8,7 @@
 mod error_route;
 mod explain;
 mod expr;
+mod join;
 mod logical;
 mod test_case;
 mod window;
@@ -18,6 +19,7 @@ pub use logical::{
     detect_output_schema, forecast_output_schema, ConnectorCall, LogicalPlan, OptionValue,
     PipelineInput, PipelineNode, SinkNode, SourceNode, Stage, WatermarkSpec,
 };
+pub use join::{JoinMode, JoinSpec, JOIN_WINDOW_FIELDS};
 pub use logical::{LookupMiss, TableNode, TableRefresh};
 pub use test_case::{ExpectedField, TestAction, TestCase, TestStep};
 pub use window::{
