@@ -203,9 +203,8 @@ fn engine(
 
 fn mode() -> impl Strategy<Value = JoinMode> {
     prop_oneof![
-        prop::sample::select(vec![0i64, 7, 40, 300]).prop_map(|d| JoinMode::Interval {
-            within_ms: Some(d)
-        }),
+        prop::sample::select(vec![0i64, 7, 40, 300])
+            .prop_map(|d| JoinMode::Interval { within_ms: Some(d) }),
         Just(JoinMode::Interval { within_ms: None }),
         prop::sample::select(vec![10i64, 100, 1_000]).prop_map(|size| JoinMode::Window {
             kind: WindowKind::Tumbling {

@@ -211,7 +211,9 @@ fn key_types(join: &JoinAst, left: (Span, Ty), right: (Span, Ty), scope: &Scope)
             "f64",
         )
         .with_secondary(right.0, "f64")
-        .with_help("join on an `i64` or `string` field; round first if needed, e.g. `map k = round(x)`");
+        .with_help(
+            "join on an `i64` or `string` field; round first if needed, e.g. `map k = round(x)`",
+        );
     }
     let mut d = Diagnostic::error(
         codes::JOIN_KEY_TYPES,

@@ -97,7 +97,17 @@ fn a_windowed_join_with_an_alias_adds_the_window_bounds() {
         "pipeline p { from readings | join service as s on machine = machine window tumbling 10s\n  | select machine, tech = s.tech, window.start | to out }",
     );
     assert_eq!(fields.len(), 3 + 4 + 2);
-    assert_eq!(&fields[3..], ["s.machine", "s.line", "s.tech", "s.at", "window.start", "window.end"]);
+    assert_eq!(
+        &fields[3..],
+        [
+            "s.machine",
+            "s.line",
+            "s.tech",
+            "s.at",
+            "window.start",
+            "window.end"
+        ]
+    );
     assert_eq!(
         join.mode,
         JoinMode::Window {
@@ -121,7 +131,11 @@ fn a_join_may_read_a_pipeline_declared_after_it_and_feeds_its_reader() {
         "pipeline p { from readings | join hot on machine = machine within 1m | to out }\n\
          pipeline hot { from service | where line > 2 }",
     );
-    assert!(diags.is_empty(), "{}", render(&diags, "t.pipe", &text, false));
+    assert!(
+        diags.is_empty(),
+        "{}",
+        render(&diags, "t.pipe", &text, false)
+    );
 }
 
 #[test]

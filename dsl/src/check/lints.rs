@@ -12,12 +12,12 @@ pub(crate) fn unused_outputs(pipelines: &[&PipelineDecl], cx: &mut Ctx<'_>) {
     let read: HashSet<&str> = pipelines
         .iter()
         .flat_map(|p| {
-            std::iter::once(p.from.name.as_str()).chain(p.stages.iter().filter_map(|s| {
-                match &s.kind {
+            std::iter::once(p.from.name.as_str()).chain(p.stages.iter().filter_map(
+                |s| match &s.kind {
                     StageKind::Join(j) => Some(j.input.name.as_str()),
                     _ => None,
-                }
-            }))
+                },
+            ))
         })
         .collect();
     for p in pipelines {

@@ -58,7 +58,10 @@ pub fn build<'scope>(
             .route()
         })
     };
-    let (left_pact, right_pact) = (route(Arc::clone(&left_keys)), route(Arc::clone(&right_keys)));
+    let (left_pact, right_pact) = (
+        route(Arc::clone(&left_keys)),
+        route(Arc::clone(&right_keys)),
+    );
     let mut state = match &spec.mode {
         JoinMode::Interval { within_ms } => JoinState::Interval(IntervalJoin {
             within: within_ms.map(|d| d.max(0)),
@@ -70,53 +73,63 @@ pub fn build<'scope>(
         }),
     };
     let keys = [left_keys, right_keys];
-    left.binary_frontier(
-        right,
-        left_pact,
-        right_pact,
-        "Join",
-        move |_cap, _info| {
-            move |(left_in, left_frontier), (right_in, right_frontier), output| {
-                let marks = [watermark(left_frontier), watermark(right_frontier)];
-                let mut dropped = 0u64;
-                let mut pairs: Vec<Event> = Vec::new();
-                // The left input first, then the right: a pair whose records arrive in one
-                // activation is made once, when the right one probes the kept left one.
-                left_in.for_each_stamp(|cap, containers| {
-                    state.take(Left, &cap, containers, &keys, marks, &mut pairs, &mut dropped);
-                    if !pairs.is_empty() {
-                        output.session(&cap).give_container(&mut pairs);
-                    }
-                });
-                right_in.for_each_stamp(|cap, containers| {
-                    state.take(Right, &cap, containers, &keys, marks, &mut pairs, &mut dropped);
-                    if !pairs.is_empty() {
-                        output.session(&cap).give_container(&mut pairs);
-                    }
-                });
-                match &mut state {
-                    JoinState::Interval(join) => join.expire(marks),
-                    JoinState::Window(join) => {
-                        let closed = marks[0].min(marks[1]);
-                        while let Some(entry) = join.open.first_entry() {
-                            if entry.key().0 > closed {
-                                break;
-                            }
-                            let ((end, start), open) = entry.remove_entry();
-                            let cap = open.cap.clone();
-                            let mut out = open.pairs(start, end);
-                            if !out.is_empty() {
-                                output.session(&cap).give_container(&mut out);
-                            }
+    left.binary_frontier(right, left_pact, right_pact, "Join", move |_cap, _info| {
+        move |(left_in, left_frontier), (right_in, right_frontier), output| {
+            let marks = [watermark(left_frontier), watermark(right_frontier)];
+            let mut dropped = 0u64;
+            let mut pairs: Vec<Event> = Vec::new();
+            // The left input first, then the right: a pair whose records arrive in one
+            // activation is made once, when the right one probes the kept left one.
+            left_in.for_each_stamp(|cap, containers| {
+                state.take(
+                    Left,
+                    &cap,
+                    containers,
+                    &keys,
+                    marks,
+                    &mut pairs,
+                    &mut dropped,
+                );
+                if !pairs.is_empty() {
+                    output.session(&cap).give_container(&mut pairs);
+                }
+            });
+            right_in.for_each_stamp(|cap, containers| {
+                state.take(
+                    Right,
+                    &cap,
+                    containers,
+                    &keys,
+                    marks,
+                    &mut pairs,
+                    &mut dropped,
+                );
+                if !pairs.is_empty() {
+                    output.session(&cap).give_container(&mut pairs);
+                }
+            });
+            match &mut state {
+                JoinState::Interval(join) => join.expire(marks),
+                JoinState::Window(join) => {
+                    let closed = marks[0].min(marks[1]);
+                    while let Some(entry) = join.open.first_entry() {
+                        if entry.key().0 > closed {
+                            break;
+                        }
+                        let ((end, start), open) = entry.remove_entry();
+                        let cap = open.cap.clone();
+                        let mut out = open.pairs(start, end);
+                        if !out.is_empty() {
+                            output.session(&cap).give_container(&mut out);
                         }
                     }
                 }
-                if dropped > 0 {
-                    ctx.metrics.late_dropped[pipeline].fetch_add(dropped, Ordering::Relaxed);
-                }
             }
-        },
-    )
+            if dropped > 0 {
+                ctx.metrics.late_dropped[pipeline].fetch_add(dropped, Ordering::Relaxed);
+            }
+        }
+    })
 }
 
 /// The watermark of one input: its frontier's time, `MAX` once it has ended.
