@@ -161,7 +161,7 @@ fn oracle(left: &[Record], right: &[Record], mode: &JoinMode) -> Vec<(i64, Recor
             }
         }
     }
-    out.sort_by(|a, b| cmp(a, b));
+    out.sort_by(cmp);
     out
 }
 
