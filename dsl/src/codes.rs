@@ -101,3 +101,8 @@ pub const UNBOUNDED_JOIN: &str = "P0405";
 
 /// The connector catalog rejected a connector call or one of its options.
 pub const CONNECTOR: &str = "P0501";
+/// A sink option names a field the records written to the sink do not have (a topic
+/// template's `{devce_id}`, a `partition_by` key).
+pub const SINK_UNKNOWN_FIELD: &str = "P0502";
+/// A sink option uses a field of the wrong type (`partition_by: [hour(n)]` of an `i64`).
+pub const SINK_FIELD_TYPE: &str = "P0503";

@@ -30,7 +30,9 @@ mod lower;
 pub mod parse;
 pub mod suggest;
 
-pub use check::connectors::{AcceptAll, ConnectorCatalog, ConnectorProblem, Role};
+pub use check::connectors::{
+    AcceptAll, ConnectorCatalog, ConnectorProblem, Role, SinkFieldIssue, SinkFieldProblem,
+};
 pub use diagnostic::{render, render_json, Diagnostic, Label, Severity, Span};
 
 /// A program that compiled: its plan, and warnings worth showing.
@@ -70,10 +72,11 @@ pub fn compile_with(
         return Err(diagnostics);
     }
     let mut plan = lower::lower(checked);
-    // Test blocks and sink shapes are checked against the lowered plan: a sink's record
-    // layout is known only now.
+    // Test blocks, sink shapes and the fields sink options name are checked against the
+    // lowered plan: a sink's record layout is known only now.
     let (tests, mut late_diagnostics) = check::test_blocks::check(&parsed.program, &plan, text);
     late_diagnostics.extend(check::check_sink_shapes(&parsed.program, &plan));
+    late_diagnostics.extend(check::check_sink_fields(&parsed.program, &plan, catalog));
     if !late_diagnostics.is_empty() {
         diagnostics.extend(late_diagnostics);
         diagnostics.sort_by_key(|d| (d.primary.span.lo, d.primary.span.hi));

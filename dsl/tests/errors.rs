@@ -5,9 +5,11 @@
 
 use std::path::Path;
 
-use weir_dsl::{ConnectorCatalog, ConnectorProblem, Role, Severity};
-use weir_engine::plan::ConnectorCall;
-use weir_engine::schema::Schema;
+use weir_dsl::{
+    ConnectorCatalog, ConnectorProblem, Role, Severity, SinkFieldIssue, SinkFieldProblem,
+};
+use weir_engine::plan::{ConnectorCall, OptionValue};
+use weir_engine::schema::{Schema, Type};
 
 /// Knows the options of `sensors`, so the connector code (P0501) has a golden file too;
 /// the runtime's real catalog is tested in runtime/tests/errors_doc.rs.
@@ -35,6 +37,41 @@ impl ConnectorCatalog for SensorsOptions {
                 )
             })
             .collect()
+    }
+
+    /// Parquet `partition_by` keys against the records (the real catalog's check lives in
+    /// the runtime; this stand-in gives P0502 and P0503 their golden files).
+    fn check_sink_fields(&self, call: &ConnectorCall, records: &Schema) -> Vec<SinkFieldProblem> {
+        let Some(OptionValue::List(keys)) = call.option("partition_by") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for key in keys {
+            let (field, function) = match key {
+                OptionValue::Ident(f) => (f, None),
+                OptionValue::Call { func, args } => match args.as_slice() {
+                    [OptionValue::Ident(f)] => (f, Some(func)),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            match (records.fields.iter().find(|f| &f.name == field), function) {
+                (None, _) => out.push(SinkFieldProblem {
+                    option: "partition_by".into(),
+                    issue: SinkFieldIssue::Unknown,
+                    message: format!("`partition_by` names `{field}`, which the records written here do not have"),
+                    help: Some("did you mean `device_id`?".into()),
+                }),
+                (Some(f), Some(func)) if f.ty != Type::Timestamp => out.push(SinkFieldProblem {
+                    option: "partition_by".into(),
+                    issue: SinkFieldIssue::WrongType,
+                    message: format!("`{func}({field})` needs a timestamp field, but `{field}` is {}", f.ty),
+                    help: None,
+                }),
+                _ => {}
+            }
+        }
+        out
     }
 }
 

@@ -108,11 +108,18 @@ pub fn build_dataflow<'scope>(
                         plan.sinks.iter().position(|s| &s.name == sink),
                         ctx.sinks.get(sink),
                     ) {
+                        // Records the sink cannot deliver go where this pipeline's
+                        // unreadable records go.
+                        let route = pipeline.error_to.as_ref().and_then(|name| {
+                            let at = plan.sinks.iter().position(|s| &s.name == name)?;
+                            Some((at, Arc::clone(ctx.sinks.get(name)?)))
+                        });
                         stream = ops::sink::build(
                             stream,
                             Arc::clone(writer),
                             sink_index,
                             sink,
+                            route,
                             Arc::clone(ctx),
                         );
                     }

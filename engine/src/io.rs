@@ -25,18 +25,19 @@ pub enum SourceStatus {
     Finished,
 }
 
-/// A record that could not be read, kept whole so it is never silently lost.
+/// A record that could not be read by a source, or delivered by a sink, kept whole so
+/// it is never silently lost.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BadRecord {
-    /// Source name.
+    /// Source name; for a record a sink could not deliver, the sink's name.
     pub source: String,
-    /// Where it was: `file.jsonl:17`, a topic, an offset.
+    /// Where it was: `file.jsonl:17`, a topic, an offset; for a sink, where it was sent.
     pub location: String,
     /// The offending field, if one is to blame.
     pub field: Option<String>,
-    /// Why it was rejected.
+    /// Why it was rejected (or why delivery failed: an HTTP status, a network error).
     pub reason: String,
-    /// The raw input, as read.
+    /// The raw input, as read; for a sink, the record as it would have been sent.
     pub raw: String,
 }
 
@@ -63,6 +64,24 @@ pub trait SinkWriter: Send + Sync {
     fn write(&self, events: &[Event]) -> Result<(), IoError>;
     /// Flushes buffered output; called when the run ends or stops.
     fn flush(&self) -> Result<(), IoError>;
+
+    /// Records that writes (and flushes) made by the calling thread gave up on since its
+    /// last call (still undeliverable after the sink's own retries: an endpoint
+    /// answering 500), each with `source` = the sink's name, `reason` = why and `raw` =
+    /// the record as it would have been sent. The sink operator asks right after each
+    /// of its writes, on the same worker thread, so each record goes to the `on error
+    /// to` route of the pipeline that wrote it (or is counted and reported). A sink's
+    /// `write` still returns `Err` for failures that should stop the run (a full disk).
+    fn take_undelivered(&self) -> Vec<BadRecord> {
+        Vec::new()
+    }
+
+    /// Lets the sink act on processing time while no records arrive (close a file that
+    /// has been open long enough). Returns the processing time at which it wants to be
+    /// called next, if ever; the sink operator calls it after writing and at that time.
+    fn tick(&self) -> Result<Option<EventTime>, IoError> {
+        Ok(None)
+    }
 }
 
 /// The rows of a reference table at one moment: for each key, the values `lookup`

@@ -12,8 +12,10 @@ pub struct Metrics {
     pub source_records: Vec<AtomicU64>,
     /// Rejected (malformed) records, per source.
     pub bad_records: Vec<AtomicU64>,
-    /// Records written, per sink.
+    /// Records handed to each sink (those it could not deliver included).
     pub sink_records: Vec<AtomicU64>,
+    /// Records each sink handed back as undeliverable (routed or reported).
+    pub undelivered: Vec<AtomicU64>,
     /// Elements dropped because their window was already closed, per pipeline.
     pub late_dropped: Vec<AtomicU64>,
     /// Current watermark per (source, worker); `i64::MAX` once that share has ended.
@@ -29,6 +31,7 @@ impl Metrics {
             source_records: counters(plan.sources.len()),
             bad_records: counters(plan.sources.len()),
             sink_records: counters(plan.sinks.len()),
+            undelivered: counters(plan.sinks.len()),
             late_dropped: counters(plan.pipelines.len()),
             watermarks: (0..plan.sources.len() * workers)
                 .map(|_| AtomicI64::new(MIN_WATERMARK))
@@ -71,9 +74,14 @@ impl Metrics {
         sum(&self.source_records)
     }
 
-    /// Total records written to all sinks.
+    /// Total records written to all sinks (not counting those a sink handed back).
     pub fn records_out(&self) -> u64 {
-        sum(&self.sink_records)
+        sum(&self.sink_records).saturating_sub(self.undelivered_total())
+    }
+
+    /// Total records sinks could not deliver.
+    pub fn undelivered_total(&self) -> u64 {
+        sum(&self.undelivered)
     }
 
     /// Total malformed records.

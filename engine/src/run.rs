@@ -20,7 +20,8 @@ use crate::stop::StopHandle;
 use crate::time::EventTime;
 use crate::value::Record;
 
-/// Called for every malformed record a source rejects.
+/// Called for every malformed record a source rejects, and every record a sink could
+/// not deliver when its pipeline has no `on error to` route (`source` then names the sink).
 pub type BadRecordHandler = Arc<dyn Fn(&BadRecord) + Send + Sync>;
 
 /// How to run a plan.
@@ -232,6 +233,7 @@ pub fn run_on(
     let worker_metrics = Arc::clone(&metrics);
     let worker_failure = Arc::clone(&failure);
     let stop = Arc::clone(&options.stop);
+    let on_bad_record = Arc::clone(&options.on_bad_record);
     let budgets = options.limit.map(|n| {
         Arc::new(
             plan.sources
@@ -313,6 +315,15 @@ pub fn run_on(
     for (name, writer) in sinks.iter() {
         if let Err(e) = writer.flush() {
             flush_error.get_or_insert_with(|| format!("sink `{name}`: {e}"));
+        }
+        // Records a sink gave up on while flushing (on this thread): no worker is left
+        // to route them.
+        let back = writer.take_undelivered();
+        if let Some(i) = plan.sinks.iter().position(|s| &s.name == name) {
+            metrics.undelivered[i].fetch_add(back.len() as u64, Ordering::Relaxed);
+        }
+        for bad in &back {
+            on_bad_record(bad);
         }
     }
     if let Some(message) = failure.lock().take().or(flush_error) {

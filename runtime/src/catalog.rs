@@ -1,11 +1,12 @@
 //! The connector catalog given to the checker, so `weir check` validates connector
 //! options before anything runs.
 
-use weir_dsl::{ConnectorCatalog, Role};
+use weir_dsl::{ConnectorCatalog, Role, SinkFieldIssue, SinkFieldProblem};
 use weir_engine::plan::ConnectorCall;
 use weir_engine::schema::Schema;
 
 use crate::connectors;
+use crate::connectors::sink_fields::FieldIssue;
 
 /// Validates calls against the built-in connectors.
 #[derive(Clone, Copy, Debug, Default)]
@@ -27,5 +28,24 @@ impl ConnectorCatalog for Catalog {
             .into_iter()
             .map(|p| (p.option, p.message, p.help))
             .collect()
+    }
+
+    fn check_sink_fields(&self, call: &ConnectorCall, records: &Schema) -> Vec<SinkFieldProblem> {
+        connectors::sink_fields::check_sink_fields(call, records)
+            .into_iter()
+            .map(|(issue, p)| SinkFieldProblem {
+                option: p.option.unwrap_or_default(),
+                issue: match issue {
+                    FieldIssue::Unknown => SinkFieldIssue::Unknown,
+                    FieldIssue::WrongType => SinkFieldIssue::WrongType,
+                },
+                message: p.message,
+                help: p.help,
+            })
+            .collect()
+    }
+
+    fn hands_back_undelivered(&self, call: &ConnectorCall) -> bool {
+        call.kind == connectors::webhook::KIND
     }
 }

@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// Records are many small allocations freed on other worker threads, where mimalloc
+// beats the system allocator (measured in BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = weir_runtime::cli::Cli::parse();
     match weir_runtime::cli::dispatch(cli) {

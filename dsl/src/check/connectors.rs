@@ -34,6 +34,41 @@ pub trait ConnectorCatalog {
         role: Role,
         schema: Option<&Schema>,
     ) -> Vec<ConnectorProblem>;
+
+    /// Problems with sink `call` given `records`, the layout of the records written to
+    /// it: options that name fields (a topic template's `{device_id}`, Parquet
+    /// `partition_by` keys) naming a field the records lack or one of the wrong type.
+    fn check_sink_fields(&self, _call: &ConnectorCall, _records: &Schema) -> Vec<SinkFieldProblem> {
+        Vec::new()
+    }
+
+    /// Whether a sink made by `call` can hand records it could not deliver back to the
+    /// pipeline's `on error to` route (a webhook that gave up after its retries).
+    fn hands_back_undelivered(&self, _call: &ConnectorCall) -> bool {
+        false
+    }
+}
+
+/// What is wrong with a field a sink option names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SinkFieldIssue {
+    /// The records written to the sink have no such field.
+    Unknown,
+    /// The field exists but has a type the option cannot use (`hour(n)` of an `i64`).
+    WrongType,
+}
+
+/// A sink option naming a field that does not fit the records written to the sink.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SinkFieldProblem {
+    /// The option to blame (`topic`, `partition_by`).
+    pub option: String,
+    /// What kind of problem.
+    pub issue: SinkFieldIssue,
+    /// What is wrong.
+    pub message: String,
+    /// What to write instead (a "did you mean"), when known.
+    pub help: Option<String>,
 }
 
 /// A catalog that accepts every call (used by [`crate::compile`]).

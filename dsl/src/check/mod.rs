@@ -14,10 +14,12 @@ mod lints;
 mod names;
 mod schema;
 mod scope;
+mod sink_fields;
 mod sink_shapes;
 mod stages;
 mod tables;
 pub(crate) mod test_blocks;
+pub(crate) use sink_fields::check as check_sink_fields;
 pub(crate) use sink_shapes::check as check_sink_shapes;
 mod types;
 mod windows;
@@ -29,7 +31,7 @@ use weir_engine::plan::{
 };
 use weir_engine::schema::{Field, Schema};
 
-use crate::ast::{Item, PipelineDecl, Program};
+use crate::ast::{Item, PipelineDecl, Program, StageKind};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use connectors::{ConnectorCatalog, Role};
@@ -203,7 +205,14 @@ pub(crate) fn check(
             if names.resolve_sink(sink, cx) {
                 error_to = Some(sink.name.clone());
             }
-            if matches!(input, Some(PipelineInput::Pipeline(_))) {
+            // Sinks such as a webhook hand back what they could not deliver.
+            let sink_hands_back = p.stages.iter().any(|stage| match &stage.kind {
+                StageKind::To(name) => sinks.iter().any(|s: &SinkNode| {
+                    s.name == name.name && catalog.hands_back_undelivered(&s.connector)
+                }),
+                _ => false,
+            });
+            if matches!(input, Some(PipelineInput::Pipeline(_))) && !sink_hands_back {
                 cx.push(
                     Diagnostic::warning(
                         codes::USELESS_ERROR_ROUTE,
@@ -213,6 +222,10 @@ pub(crate) fn check(
                         ),
                         *span,
                         "never receives anything",
+                    )
+                    .with_note(
+                        "an error route receives records its source cannot read, and records \
+                         a sink such as `webhook` cannot deliver",
                     )
                     .with_help(format!(
                         "move this line to the pipeline that reads the source behind `{}`",

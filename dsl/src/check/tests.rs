@@ -438,6 +438,36 @@ fn p0404_an_error_route_on_a_pipeline_reading_a_pipeline_is_useless() {
 }
 
 #[test]
+fn p0404_stays_quiet_when_the_pipeline_writes_to_a_sink_that_hands_records_back() {
+    struct Webhooks;
+    impl crate::ConnectorCatalog for Webhooks {
+        fn check(
+            &self,
+            _call: &weir_engine::plan::ConnectorCall,
+            _role: crate::Role,
+            _schema: Option<&weir_engine::schema::Schema>,
+        ) -> Vec<crate::ConnectorProblem> {
+            Vec::new()
+        }
+        fn hands_back_undelivered(&self, call: &weir_engine::plan::ConnectorCall) -> bool {
+            call.kind == "webhook"
+        }
+    }
+    let body = "sink rejects = file(\"r.jsonl\")\n\
+                sink hook = webhook(\"http://localhost:9/\")\n\
+                pipeline a { from telemetry | where temp > 1.0 }\n\
+                pipeline b {\n on error to rejects\n from a | to hook }";
+    let text = format!("{BASE}{body}\n");
+    let compiled = compile_with("t.pipe", &text, &Webhooks).expect("compiles");
+    assert!(compiled.warnings.is_empty(), "{:?}", compiled.warnings);
+    // The same program with a file sink still warns.
+    let text = text.replace("to hook", "to out");
+    let compiled = compile_with("t.pipe", &text, &Webhooks).expect("compiles");
+    let codes: Vec<&str> = compiled.warnings.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["P0404"]);
+}
+
+#[test]
 fn p0307_bad_trigger_and_p0308_duplicate_clause() {
     expect_one(
         &pipe("| window tumbling 1m emit count(0) | aggregate n = count()"),

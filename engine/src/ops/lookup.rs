@@ -134,6 +134,8 @@ pub fn build<'scope>(
                                 Ok(()) => {
                                     ctx.metrics.sink_records[*index]
                                         .fetch_add(missed.len() as u64, Ordering::Relaxed);
+                                    // Reported, not routed: no pipeline owns this write.
+                                    super::sink::hand_back(writer.as_ref(), *index, None, &ctx);
                                 }
                                 Err(e) => {
                                     failed = true;

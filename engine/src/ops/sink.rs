@@ -1,36 +1,60 @@
 //! The sink operator: writes each batch to the process's shared writer and passes the
 //! events on, so a pipeline may continue after `to`.
+//!
+//! Records a sink hands back as undeliverable go to the writing pipeline's `on error to`
+//! route (or, without one, to the run's bad-record handler), so they never vanish. The
+//! operator also wakes the sink on processing time when it asks to be (a Parquet file
+//! that must close after `rotate: 5m` even when no records come).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 
 use super::EventStream;
+use crate::event::Event;
 use crate::io::SinkWriter;
+use crate::plan::error_record;
 use crate::run::WorkerContext;
+use crate::time::EventTime;
 
-/// Writes `stream` to `writer` (the `index`-th sink of the plan).
+/// An `on error to` route: the sink's index in the plan and its writer.
+pub type ErrorRoute = (usize, Arc<dyn SinkWriter>);
+
+/// Writes `stream` to `writer` (the `index`-th sink of the plan); records it cannot
+/// deliver go to `error_route` (the pipeline's `on error to` sink), if any.
 pub fn build<'scope>(
     stream: EventStream<'scope>,
     writer: Arc<dyn SinkWriter>,
     index: usize,
     name: &str,
+    error_route: Option<ErrorRoute>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let sink_name = name.to_string();
-    stream.unary(Pipeline, &format!("Sink({name})"), move |_cap, _info| {
+    let scope = stream.scope();
+    stream.unary(Pipeline, &format!("Sink({name})"), move |_cap, info| {
+        let activator = scope.activator_for(info.address.clone());
+        // A test clock that jumps wakes the sink, so it can act on the new time.
+        ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         let mut failed = false;
+        // When the sink asked to be woken; checked again after every write.
+        let mut next_tick: Option<EventTime> = None;
+        let mut ticked_once = false;
         move |input, output| {
+            let mut wrote = false;
             // In arrival order, not grouped by time: a window's panes (and a withdrawal
             // and the pane it withdraws) may go backwards in time and must stay in order.
             input.for_each(|cap, container| {
                 if !failed && !container.is_empty() {
                     match writer.write(container) {
                         Ok(()) => {
+                            wrote = true;
                             ctx.metrics.sink_records[index]
                                 .fetch_add(container.len() as u64, Ordering::Relaxed);
+                            hand_back(writer.as_ref(), index, error_route.as_ref(), &ctx);
                         }
                         Err(e) => {
                             // Stop the run rather than lose output silently.
@@ -41,6 +65,65 @@ pub fn build<'scope>(
                 }
                 output.session(&cap).give_container(container);
             });
+            if failed {
+                return;
+            }
+            let now = ctx.clock.now();
+            let due = next_tick.is_some_and(|at| at <= now);
+            if wrote || due || !ticked_once {
+                ticked_once = true;
+                match writer.tick() {
+                    Ok(at) => next_tick = at,
+                    Err(e) => {
+                        failed = true;
+                        ctx.fail(format!("sink `{sink_name}`: {e}"));
+                        return;
+                    }
+                }
+                // Closing a file on time may also hand records back.
+                hand_back(writer.as_ref(), index, error_route.as_ref(), &ctx);
+                if let Some(at) = next_tick {
+                    let wait = at.saturating_sub(ctx.clock.now()).max(1);
+                    activator.activate_after(Duration::from_millis(wait as u64));
+                }
+            }
         }
     })
+}
+
+/// Takes the records `writer` (sink `index`) could not deliver and sends them to
+/// `route` as error records; without a route (or when the route fails them too) they
+/// go to the run's bad-record handler. Every one is counted as undelivered.
+pub(crate) fn hand_back(
+    writer: &dyn SinkWriter,
+    index: usize,
+    route: Option<&ErrorRoute>,
+    ctx: &WorkerContext,
+) {
+    let back = writer.take_undelivered();
+    if back.is_empty() {
+        return;
+    }
+    ctx.metrics.undelivered[index].fetch_add(back.len() as u64, Ordering::Relaxed);
+    let Some((route_index, route_writer)) = route.filter(|(i, _)| *i != index) else {
+        for bad in &back {
+            (ctx.on_bad_record)(bad);
+        }
+        return;
+    };
+    // Stamped with processing time, as a source's rejects are.
+    let now = ctx.clock.now();
+    let events: Vec<Event> = back
+        .iter()
+        .map(|b| Event::new(now, error_record(b)))
+        .collect();
+    match route_writer.write(&events) {
+        Ok(()) => {
+            ctx.metrics.sink_records[*route_index]
+                .fetch_add(events.len() as u64, Ordering::Relaxed);
+            // The route's own failures have nowhere further to go.
+            hand_back(route_writer.as_ref(), *route_index, None, ctx);
+        }
+        Err(e) => ctx.fail(format!("error route of sink `{}`: {e}", back[0].source)),
+    }
 }

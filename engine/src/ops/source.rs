@@ -157,6 +157,7 @@ pub fn build<'scope>(
                                     events.len() as u64,
                                     std::sync::atomic::Ordering::Relaxed,
                                 );
+                                super::sink::hand_back(writer.as_ref(), *sink, None, &ctx);
                             }
                             Err(e) => ctx.fail(format!("error route of `{source_name}`: {e}")),
                         }

@@ -317,6 +317,8 @@ pub fn build<'scope>(
                         Ok(()) => {
                             ctx.metrics.sink_records[*index]
                                 .fetch_add(out.late.len() as u64, Ordering::Relaxed);
+                            // Reported, not routed: late records are not unreadable input.
+                            super::sink::hand_back(writer.as_ref(), *index, None, &ctx);
                         }
                         Err(e) => ctx.fail(format!("late route: {e}")),
                     }

@@ -83,20 +83,25 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let strict = args
         .strict
         .then(|| (Arc::clone(&first_bad), Arc::clone(&stop)));
+    // Source and sink names share one namespace, so the name says which it was.
+    let sink_names: Vec<String> = plan.sinks.iter().map(|s| s.name.clone()).collect();
     let on_bad_record = Arc::new(move |bad: &BadRecord| {
+        let from_sink = sink_names.contains(&bad.source);
         if let Some((first, stop)) = &strict {
             let mut first = first.lock();
             if first.is_none() {
-                *first = Some(describe_bad_record(bad));
+                *first = Some(describe_bad_record(bad, from_sink));
                 stop.request(false);
             }
             return;
         }
         let n = shown.fetch_add(1, Ordering::Relaxed);
         if n < SHOWN_BAD_RECORDS {
-            eprintln!("warning: {}", describe_bad_record(bad));
+            eprintln!("warning: {}", describe_bad_record(bad, from_sink));
         } else if n == SHOWN_BAD_RECORDS {
-            eprintln!("warning: more malformed records; only counting them from now on");
+            eprintln!(
+                "warning: more malformed or undelivered records; only counting them from now on"
+            );
         }
     });
     let options = RunOptions {
@@ -109,7 +114,10 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let progress = show_progress.then(|| Progress::start(Arc::clone(&metrics)));
-    let connectors = Connectors::default().for_process(args.process, args.processes);
+    let mut connectors = Connectors::default().for_process(args.process, args.processes);
+    if args.limit.is_some() {
+        connectors = connectors.reading_whole_files();
+    }
     let result = run_on(
         Arc::clone(&plan),
         Arc::new(connectors),
@@ -123,8 +131,8 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let summary = result?;
     if let Some(bad) = first_bad.lock().take() {
         bail!(
-            "{bad} (--strict stops at the first malformed record; without it they are \
-             counted, or sent to an `on error to <sink>` route)"
+            "{bad} (--strict stops at the first malformed or undelivered record; without \
+             it they are counted, or sent to an `on error to <sink>` route)"
         );
     }
     if !args.quiet {
@@ -140,8 +148,20 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// One line naming the source, the file and line (or offset), the field and the reason.
-fn describe_bad_record(bad: &BadRecord) -> String {
+/// One line naming the source, the file and line (or offset), the field and the reason;
+/// or, for a record a sink could not deliver, the sink, where it went and why.
+fn describe_bad_record(bad: &BadRecord, from_sink: bool) -> String {
+    if from_sink {
+        let to = if bad.location.is_empty() {
+            String::new()
+        } else {
+            format!(" to {}", bad.location)
+        };
+        return format!(
+            "sink `{}` could not deliver a record{to}: {}",
+            bad.source, bad.reason
+        );
+    }
     let at = if bad.location.is_empty() {
         String::new()
     } else {

@@ -28,6 +28,7 @@ pub mod parquet;
 pub mod per_process;
 mod problem;
 pub mod sensors;
+pub mod sink_fields;
 pub mod stdout;
 mod suggest;
 pub mod webhook;
@@ -215,6 +216,9 @@ pub struct Connectors {
     clock: Arc<dyn Clock>,
     /// Where connectors report problems that do not stop the run (a table's bad rows).
     warn: csv::Warn,
+    /// Worker 0 reads each file whole instead of workers sharing it by byte range: a
+    /// `--limit` means the first records of the file.
+    whole_files: bool,
 }
 
 impl Default for Connectors {
@@ -224,6 +228,7 @@ impl Default for Connectors {
             shard: None,
             clock: Arc::new(WallClock),
             warn: Arc::new(|message: &str| eprintln!("warning: {message}")),
+            whole_files: false,
         }
     }
 }
@@ -247,14 +252,23 @@ impl Connectors {
 
     /// Connectors for process `index` of a cluster of `processes` (more than one): file
     /// sinks get per-process names.
+    /// Files are then read whole by the first worker: other hosts may not have them.
     pub fn for_process(mut self, index: usize, processes: usize) -> Connectors {
         self.shard = (processes > 1).then_some(per_process::ProcessShard { index, processes });
+        self.whole_files |= processes > 1;
         self
     }
 
     /// The same connectors reporting warnings to `warn` instead of standard error.
     pub fn with_warnings(mut self, warn: csv::Warn) -> Connectors {
         self.warn = warn;
+        self
+    }
+
+    /// The same connectors with worker 0 reading every file source whole (for `--limit`,
+    /// which takes the first records of a file) instead of workers sharing it.
+    pub fn reading_whole_files(mut self) -> Connectors {
+        self.whole_files = true;
         self
     }
 
@@ -279,8 +293,16 @@ impl Connectors {
 
 impl ConnectorFactory for Connectors {
     fn read_by_every_worker(&self, source: &SourceNode) -> bool {
-        // A file is read whole by the first worker; an MQTT subscription is held by it.
-        !matches!(source.connector.kind.as_str(), file::KIND | mqtt::KIND)
+        // An MQTT subscription is held by the first worker, and so is a file unless its
+        // workers share it by byte range.
+        match source.connector.kind.as_str() {
+            mqtt::KIND => false,
+            file::KIND => {
+                !self.whole_files
+                    && FileConfig::from_call(&source.connector).is_ok_and(|c| c.shareable())
+            }
+            _ => true,
+        }
     }
 
     fn open_source(
@@ -307,11 +329,12 @@ impl ConnectorFactory for Connectors {
             }
             file::KIND => {
                 let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
-                let reader = Box::new(FileSource::open(
+                let reader = Box::new(FileSource::open_share(
                     &source.name,
                     &config,
                     &source.schema,
                     worker,
+                    !self.whole_files,
                 )?);
                 match (config.replay, source.event_time) {
                     (file::Replay::Max, _) => Ok(reader),

@@ -93,6 +93,12 @@ pub fn summary_line(
         summary.records_out,
     );
     line.push_str(&format!(", {} malformed", summary.bad_records));
+    for (i, s) in plan.sinks.iter().enumerate() {
+        let undelivered = metrics.undelivered[i].load(Ordering::Relaxed);
+        if undelivered > 0 {
+            line.push_str(&format!(", {undelivered} undelivered by `{}`", s.name));
+        }
+    }
     for (i, p) in plan.pipelines.iter().enumerate() {
         let late = metrics.late_dropped[i].load(Ordering::Relaxed);
         if late > 0 {

@@ -13,6 +13,20 @@ pub struct FileRows {
     pub scores: Vec<f64>,
 }
 
+impl FileRows {
+    /// How many anomaly windows have scorable rows (window numbers are dense from 0).
+    fn window_count(&self) -> usize {
+        self.rows
+            .iter()
+            .filter_map(|r| match r.kind {
+                RowKind::Window(n) => Some(n + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 /// The raw score (and row counts) of detections `score >= threshold`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ThresholdScore {
@@ -41,15 +55,7 @@ pub fn score_at(files: &[FileRows], costs: Costs, threshold: f64) -> ThresholdSc
         fn_: 0,
     };
     for file in files {
-        let windows = file
-            .rows
-            .iter()
-            .filter_map(|r| match r.kind {
-                RowKind::Window(n) => Some(n + 1),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(0);
+        let windows = file.window_count();
         // None: a window with scorable rows but no detection yet.
         let mut best: Vec<Option<f64>> = vec![None; windows];
         let mut seen = vec![false; windows];
@@ -92,16 +98,7 @@ pub fn scores_by_threshold(files: &[FileRows], costs: Costs) -> Vec<ThresholdSco
     let mut slots = 0usize;
     for file in files {
         offsets.push(slots);
-        let n = file
-            .rows
-            .iter()
-            .filter_map(|r| match r.kind {
-                RowKind::Window(n) => Some(n + 1),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(0);
-        slots += n;
+        slots += file.window_count();
     }
     let mut part: Vec<Option<f64>> = vec![None; slots];
     let mut points: Vec<(f64, Option<usize>, f64)> = Vec::new();

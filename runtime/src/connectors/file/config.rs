@@ -76,6 +76,12 @@ pub struct FileConfig {
 }
 
 impl FileConfig {
+    /// Whether workers can share the file by byte range: JSON lines (one record per line,
+    /// unlike CSV, whose quoted fields may hold newlines), read once as fast as possible.
+    pub fn shareable(&self) -> bool {
+        self.format == Format::Jsonl && !self.follow && self.replay == Replay::Max
+    }
+
     /// Reads `call`, rejecting unknown options and a format that cannot be told.
     pub fn from_call(call: &ConnectorCall) -> Result<FileConfig, Vec<ConfigProblem>> {
         let mut r = OptionReader::new(KIND, call, OPTIONS);

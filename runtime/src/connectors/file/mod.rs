@@ -11,6 +11,8 @@
 pub mod config;
 mod lines;
 pub mod replay;
+#[cfg(test)]
+mod share_tests;
 mod sink;
 mod source;
 #[cfg(test)]

@@ -9,21 +9,32 @@ use weir_engine::schema::Schema;
 use weir_engine::value::Record;
 
 use super::config::FileConfig;
-use super::lines::{LineReader, NextLine};
+use super::lines::{LineReader, NextLine, Restart};
 use crate::format::csv::{row_text, CsvDecoder};
 use crate::format::json::JsonDecoder;
 use crate::format::{DecodeError, Format};
 
 /// Reads a file source.
 ///
-/// Only worker 0 reads the file; every other worker's reader is finished from the start.
-/// (Splitting a file across workers by byte range is left for later.) With `follow`, the
-/// end of the file is not the end of the source: the reader reports
-/// [`SourceStatus::Idle`] and reads again when polled, until the run is stopped.
+/// A JSON lines file read as fast as possible is shared by byte range: each worker parses
+/// the lines that start in its share, so parsing scales with workers. Otherwise (CSV,
+/// whose quoted fields may hold newlines; `follow`; paced replay; a run with `--limit`,
+/// which means the first N records) worker 0 reads the whole file and every other
+/// worker's reader is finished from the start. With `follow`, the end of the file is not
+/// the end of the source: the reader reports [`SourceStatus::Idle`] and reads again when
+/// polled, until the run is stopped; a followed file that is truncated, or replaced by a
+/// new file at its path (log rotation), is read again from its start, with a line on
+/// stderr.
 pub struct FileSource {
     source: String,
     path: String,
+    /// The path as opened, to reread for line numbers.
+    file_path: std::path::PathBuf,
     reader: Reader,
+    /// Byte offset of this worker's first line (0 when reading the whole file).
+    share_start: u64,
+    /// Lines of the file before the share, counted when a bad line first needs its number.
+    lines_before: Option<u64>,
 }
 
 enum Reader {
@@ -49,7 +60,8 @@ enum Reader {
 }
 
 impl FileSource {
-    /// Opens `worker`'s share of the file of `config` for source `source` with `schema`.
+    /// Opens the file of `config` for source `source` with `schema`: worker 0 reads it
+    /// all, other workers nothing.
     ///
     /// Fails when the file cannot be opened, or when a CSV header lacks a column for a
     /// non-nullable field.
@@ -59,24 +71,57 @@ impl FileSource {
         schema: &Schema,
         worker: WorkerInfo,
     ) -> Result<FileSource, IoError> {
+        FileSource::open_share(source, config, schema, worker, false)
+    }
+
+    /// Like [`FileSource::open`], but when `shared` and the file is
+    /// [`FileConfig::shareable`], `worker` reads only its byte range of the file.
+    pub fn open_share(
+        source: &str,
+        config: &FileConfig,
+        schema: &Schema,
+        worker: WorkerInfo,
+        shared: bool,
+    ) -> Result<FileSource, IoError> {
         let path = config.path.display().to_string();
         let mut this = FileSource {
             source: source.to_string(),
             path: path.clone(),
+            file_path: config.path.clone(),
             reader: Reader::Done,
+            share_start: 0,
+            lines_before: Some(0),
         };
-        if worker.index != 0 {
+        let shared = shared && worker.peers > 1 && config.shareable();
+        if !shared && worker.index != 0 {
             return Ok(this);
         }
-        let file = File::open(&config.path)
-            .map_err(|e| IoError::os(format!("cannot open source file `{path}`"), e))?;
+        let open_error = |e| IoError::os(format!("cannot open source file `{path}`"), e);
+        let file = File::open(&config.path).map_err(open_error)?;
+        if shared {
+            let len = file.metadata().map_err(open_error)?.len();
+            let bound = |i: usize| (u128::from(len) * i as u128 / worker.peers as u128) as u64;
+            let (start, end) = (bound(worker.index), bound(worker.index + 1));
+            let lines = LineReader::share(file, start, end).map_err(open_error)?;
+            this.share_start = lines.position();
+            this.lines_before = (start == 0).then_some(0);
+            this.reader = Reader::Json {
+                lines,
+                decoder: JsonDecoder::new(schema),
+            };
+            return Ok(this);
+        }
         this.reader = match (config.format, config.follow) {
             (Format::Jsonl, follow) => Reader::Json {
-                lines: LineReader::new(file, follow),
+                lines: if follow {
+                    LineReader::following(file, config.path.clone())
+                } else {
+                    LineReader::new(file)
+                },
                 decoder: JsonDecoder::new(schema),
             },
             (Format::Csv, true) => Reader::CsvLines {
-                lines: LineReader::new(file, true),
+                lines: LineReader::following(file, config.path.clone()),
                 schema: schema.clone(),
                 decoder: None,
                 row: ByteRecord::new(),
@@ -105,14 +150,30 @@ impl FileSource {
         Ok(this)
     }
 
-    fn bad(&self, line: u64, error: DecodeError, raw: String) -> BadRecord {
+    fn bad(&mut self, line: u64, error: DecodeError, raw: String) -> BadRecord {
+        let location = match self.line_number(line) {
+            Some(line) => format!("{}:{line}", self.path),
+            None => format!("{} (line unknown)", self.path),
+        };
         BadRecord {
             source: self.source.clone(),
-            location: format!("{}:{line}", self.path),
+            location,
             field: error.field,
             reason: error.reason,
             raw,
         }
+    }
+}
+
+impl FileSource {
+    /// The file's line number of line `line` of this share; counting the lines before a
+    /// share happens once, on its first bad line. `None` if the file cannot be reread.
+    fn line_number(&mut self, line: u64) -> Option<u64> {
+        if self.lines_before.is_none() {
+            let file = File::open(&self.file_path).ok()?;
+            self.lines_before = LineReader::lines_before(file, self.share_start).ok();
+        }
+        Some(self.lines_before? + line)
     }
 }
 
@@ -143,6 +204,19 @@ fn csv_error(path: &str, e: ::csv::Error) -> IoError {
     }
 }
 
+/// Says on stderr that a followed file is read again from its start, and why.
+fn log_restart(source: &str, path: &str, why: Restart) {
+    match why {
+        Restart::Truncated => eprintln!(
+            "weir: source `{source}`: `{path}` was truncated; reading it again from the start"
+        ),
+        Restart::Replaced => eprintln!(
+            "weir: source `{source}`: `{path}` now names a new file (rotated); read the old \
+             one to its end, reading the new one from the start"
+        ),
+    }
+}
+
 /// One step of reading: a record (or a reject), nothing yet, or the end.
 enum Step {
     Record(u64, Result<Record, (DecodeError, String)>),
@@ -168,6 +242,10 @@ impl SourceReader for FileSource {
                 Reader::Json { lines, decoder } => match lines.next().map_err(read_error)? {
                     NextLine::End => Step::End,
                     NextLine::Pending => Step::Pending,
+                    NextLine::Restarted(why) => {
+                        log_restart(&self.source, &self.path, why);
+                        Step::Skip
+                    }
                     NextLine::Line(line_no) => {
                         let text = lines.text();
                         if text.iter().all(u8::is_ascii_whitespace) {
@@ -205,6 +283,12 @@ impl SourceReader for FileSource {
                 } => match lines.next().map_err(read_error)? {
                     NextLine::End => Step::End,
                     NextLine::Pending => Step::Pending,
+                    NextLine::Restarted(why) => {
+                        log_restart(&self.source, &self.path, why);
+                        // The file starts again with its header.
+                        *decoder = None;
+                        Step::Skip
+                    }
                     NextLine::Line(line_no) => {
                         let text = lines.text();
                         if text.is_empty() {

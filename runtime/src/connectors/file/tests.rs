@@ -489,6 +489,86 @@ fn following_a_csv_file_waits_for_the_header_and_whole_rows() {
 }
 
 #[test]
+fn a_followed_file_that_is_truncated_is_read_again_from_the_start() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("live.jsonl");
+    fs::write(
+        &path,
+        "{\"device_id\":\"a\",\"temp\":1.0,\"ts\":1}\n{\"device_id\":\"b\",\"temp\":2.0,\"ts\":2}\n{\"device_id\":\"c\",",
+    )
+    .expect("write");
+    let config = config_with(&path, &[("follow", OptionValue::Bool(true))]);
+    let mut source = FileSource::open("live", &config, &readings(), ONE).expect("open");
+    assert_eq!(poll_all(&mut source).0.len(), 2);
+    // `> live.jsonl`, then new lines: the half-read line is gone with the old content.
+    fs::write(&path, "").expect("truncate");
+    assert_eq!(poll_all(&mut source), (vec![], SourceStatus::Idle));
+    append(
+        &path,
+        "{\"device_id\":\"z\",\"temp\":9.0,\"ts\":9}\nnot json\n",
+    );
+    let (mut out, mut bad) = (Vec::new(), Vec::new());
+    source.poll(&mut out, &mut bad, 16).expect("poll");
+    assert_eq!(out, vec![rec("z", 9.0, 9, None)]);
+    // Line numbers start again too.
+    assert_eq!(bad.len(), 1);
+    assert!(bad[0].location.ends_with("live.jsonl:2"), "{:?}", bad[0]);
+}
+
+#[test]
+fn a_followed_file_replaced_by_a_new_one_is_finished_then_the_new_one_read() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("live.jsonl");
+    let line = |d: &str, n: i64| format!("{{\"device_id\":\"{d}\",\"temp\":{n}.0,\"ts\":{n}}}\n");
+    fs::write(&path, line("a", 1) + &line("b", 2)).expect("write");
+    let config = config_with(&path, &[("follow", OptionValue::Bool(true))]);
+    let mut source = FileSource::open("live", &config, &readings(), ONE).expect("open");
+    assert_eq!(poll_all(&mut source).0.len(), 2);
+    // The writer adds to the old file (its last line never finished), then the file is
+    // rotated away and a new one created at the path.
+    append(&path, &(line("c", 3) + line("d", 4).trim_end()));
+    fs::rename(&path, tmp.path().join("live.jsonl.1")).expect("rotate");
+    assert_eq!(
+        poll_all(&mut source).0,
+        vec![rec("c", 3.0, 3, None)],
+        "the old file's complete lines; its last line may still be finished"
+    );
+    fs::write(&path, line("e", 5) + &line("f", 6)).expect("new file");
+    assert_eq!(
+        poll_all(&mut source),
+        (
+            vec![
+                rec("d", 4.0, 4, None),
+                rec("e", 5.0, 5, None),
+                rec("f", 6.0, 6, None)
+            ],
+            SourceStatus::Idle
+        )
+    );
+    append(&path, &line("g", 7));
+    assert_eq!(poll_all(&mut source).0, vec![rec("g", 7.0, 7, None)]);
+}
+
+#[test]
+fn a_followed_csv_file_reads_the_header_of_its_new_content() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("live.csv");
+    fs::write(&path, "device_id,temp,ts\na,1.5,1\nb,2.5,2\n").expect("write");
+    let config = config_with(&path, &[("follow", OptionValue::Bool(true))]);
+    let mut source = FileSource::open("live", &config, &readings(), ONE).expect("open");
+    assert_eq!(poll_all(&mut source).0.len(), 2);
+    // Rotated: the new file orders its columns differently.
+    fs::rename(&path, tmp.path().join("live.csv.1")).expect("rotate");
+    fs::write(&path, "ts,temp,device_id\n3,3.5,c\n").expect("new file");
+    assert_eq!(poll_all(&mut source).0, vec![rec("c", 3.5, 3, None)]);
+    // Truncated, and written again with the first order.
+    fs::write(&path, "").expect("truncate");
+    assert!(poll_all(&mut source).0.is_empty());
+    append(&path, "device_id,temp,ts\nd,4.5,4\n");
+    assert_eq!(poll_all(&mut source).0, vec![rec("d", 4.5, 4, None)]);
+}
+
+#[test]
 fn replay_options_are_checked() {
     let path = Path::new("in.csv");
     assert_eq!(

@@ -504,6 +504,13 @@ impl MqttConfig {
                 }
             }
         }
+        problems.extend(self.template_problems(schema));
+        problems
+    }
+
+    /// Fields a sink's topic template names that records of `schema` do not have.
+    pub fn template_problems(&self, schema: &Schema) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
         if let Some(template) = &self.template {
             if let Err(missing) = template.bind(schema) {
                 for name in missing {

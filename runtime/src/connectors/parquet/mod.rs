@@ -11,7 +11,7 @@
 
 mod columns;
 pub mod config;
-mod partition;
+pub mod partition;
 mod sink;
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,10 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use weir_engine::schema::{Schema, Type};
 use weir_engine::value::Value;
 
+use crate::connectors::problem::ConfigProblem;
+use crate::connectors::sink_fields::FieldIssue;
+use crate::connectors::suggest::did_you_mean;
+
 /// One `partition_by` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PartitionKey {
@@ -64,6 +68,71 @@ impl PartitionKey {
             PartitionKey::Field(f) | PartitionKey::Time { field: f, .. } => f,
         }
     }
+
+    /// The key as written, reading `field` instead (`hour(ts)` for a suggestion).
+    fn with_field(&self, field: &str) -> String {
+        match self {
+            PartitionKey::Field(_) => field.to_string(),
+            PartitionKey::Time { part, .. } => format!("{}({field})", part.name()),
+        }
+    }
+}
+
+/// Partition keys that do not fit records of `schema`: a field they lack (with a "did
+/// you mean"), or a `date(…)`-style key of a field that is not a timestamp.
+pub fn field_problems(keys: &[PartitionKey], schema: &Schema) -> Vec<(FieldIssue, ConfigProblem)> {
+    let mut problems = Vec::new();
+    let names = || schema.fields.iter().map(|f| f.name.as_str());
+    for key in keys {
+        let field = key.field();
+        let Some(slot) = schema.slot(field) else {
+            let help = match did_you_mean(field, names()) {
+                Some(s) => format!("did you mean `{}`?", key.with_field(s)),
+                None => "partition by a field the records have, or add it with a `map` stage \
+                         before `to`"
+                    .to_string(),
+            };
+            problems.push((
+                FieldIssue::Unknown,
+                ConfigProblem::option(
+                    "partition_by",
+                    format!("`partition_by` names `{field}`, which the records written here do not have"),
+                )
+                .with_help(help),
+            ));
+            continue;
+        };
+        let ty = schema.fields[slot].ty;
+        if let PartitionKey::Time { part, .. } = key {
+            if ty != Type::Timestamp {
+                let stamps: Vec<&str> = schema
+                    .fields
+                    .iter()
+                    .filter(|f| f.ty == Type::Timestamp)
+                    .map(|f| f.name.as_str())
+                    .collect();
+                let help = match stamps.first() {
+                    Some(ts) => format!(
+                        "use a timestamp field, e.g. `{}({ts})`, or partition by `{field}` itself",
+                        part.name()
+                    ),
+                    None => format!("partition by `{field}` itself"),
+                };
+                problems.push((
+                    FieldIssue::WrongType,
+                    ConfigProblem::option(
+                        "partition_by",
+                        format!(
+                            "`{}({field})` needs a timestamp field, but `{field}` is {ty}",
+                            part.name()
+                        ),
+                    )
+                    .with_help(help),
+                ));
+            }
+        }
+    }
+    problems
 }
 
 /// Partition keys resolved against the schema of the records written.

@@ -32,7 +32,8 @@ const IN_PROGRESS: &str = ".inprogress";
 /// name and renamed to `part-<writer>-<seq>.parquet` when it is closed: on rotation,
 /// and for all files on [`SinkWriter::flush`] (the end of a run). Sequence numbers
 /// continue after the files already in the lake, so a second run adds files and never
-/// replaces one. Rotation by age is checked whenever records are written.
+/// replaces one. Rotation by age is checked whenever records are written and, through
+/// [`SinkWriter::tick`], when the oldest file is due even if no records come.
 pub struct ParquetSink {
     root: PathBuf,
     schema: Schema,
@@ -174,6 +175,33 @@ impl ParquetSink {
     }
 }
 
+impl ParquetSink {
+    /// Closes the files open for `rotate`'s age or longer; returns when the oldest file
+    /// still open will be due (none without an age limit or an open file).
+    fn close_expired(&self, state: &mut State) -> Result<Option<i64>, IoError> {
+        let Some(age) = self.rotate_after_ms else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        let expired: Vec<String> = state
+            .open
+            .iter()
+            .filter(|(_, f)| now - f.opened_at >= age)
+            .map(|(p, _)| p.clone())
+            .collect();
+        for partition in expired {
+            if let Some(file) = state.open.remove(&partition) {
+                close(file)?;
+            }
+        }
+        Ok(state
+            .open
+            .values()
+            .map(|f| f.opened_at.saturating_add(age))
+            .min())
+    }
+}
+
 /// Finishes `file` (footer, fsync) and renames it to its final name.
 fn close(file: OpenFile) -> Result<PathBuf, IoError> {
     let OpenFile {
@@ -246,21 +274,13 @@ impl SinkWriter for ParquetSink {
                 state.open.insert(partition, file);
             }
         }
-        if let Some(age) = self.rotate_after_ms {
-            let now = self.clock.now();
-            let expired: Vec<String> = state
-                .open
-                .iter()
-                .filter(|(_, f)| now - f.opened_at >= age)
-                .map(|(p, _)| p.clone())
-                .collect();
-            for partition in expired {
-                if let Some(file) = state.open.remove(&partition) {
-                    close(file)?;
-                }
-            }
-        }
+        self.close_expired(&mut state)?;
         Ok(())
+    }
+
+    fn tick(&self) -> Result<Option<i64>, IoError> {
+        // The sink operator calls this when the oldest file is due, records or not.
+        self.close_expired(&mut self.state.lock())
     }
 
     fn flush(&self) -> Result<(), IoError> {

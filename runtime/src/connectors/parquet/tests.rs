@@ -388,6 +388,63 @@ fn a_partition_key_must_exist_and_date_needs_a_timestamp() {
 }
 
 #[test]
+fn partition_fields_are_checked_against_the_records_with_suggestions() {
+    use crate::connectors::sink_fields::{check_sink_fields, FieldIssue};
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let call = |keys: Vec<OptionValue>| {
+        parquet_call(tmp.path(), vec![("partition_by", OptionValue::List(keys))])
+    };
+    let time = |f: &str, field: &str| OptionValue::Call {
+        func: f.into(),
+        args: vec![OptionValue::Ident(field.into())],
+    };
+    let problems = check_sink_fields(
+        &call(vec![
+            time("date", "tss"),
+            OptionValue::Ident("devce_id".into()),
+            time("hour", "n"),
+            OptionValue::Ident("zzz".into()),
+            time("hour", "ts"),
+        ]),
+        &schema(),
+    );
+    let shown: Vec<(FieldIssue, String, Option<String>)> = problems
+        .into_iter()
+        .map(|(issue, p)| (issue, p.message, p.help))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                FieldIssue::Unknown,
+                "`partition_by` names `tss`, which the records written here do not have".into(),
+                Some("did you mean `date(ts)`?".into())
+            ),
+            (
+                FieldIssue::Unknown,
+                "`partition_by` names `devce_id`, which the records written here do not have"
+                    .into(),
+                Some("did you mean `device_id`?".into())
+            ),
+            (
+                FieldIssue::WrongType,
+                "`hour(n)` needs a timestamp field, but `n` is i64".into(),
+                Some("use a timestamp field, e.g. `hour(ts)`, or partition by `n` itself".into())
+            ),
+            (
+                FieldIssue::Unknown,
+                "`partition_by` names `zzz`, which the records written here do not have".into(),
+                Some(
+                    "partition by a field the records have, or add it with a `map` stage \
+                     before `to`"
+                        .into()
+                )
+            ),
+        ]
+    );
+}
+
+#[test]
 fn files_rotate_by_size() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let sink = open(
@@ -442,6 +499,42 @@ fn files_rotate_by_age_on_the_clock() {
     assert_eq!(
         read_back(&tmp.path().join("part-0-1.parquet")),
         vec![rec(4, T0 + 3)]
+    );
+}
+
+#[test]
+fn a_tick_closes_an_old_file_when_no_records_come() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(TestClock::new(1_000));
+    let sink = open(
+        tmp.path(),
+        vec![by_date_hour(), ("rotate", OptionValue::Duration(300_000))],
+        Arc::clone(&clock),
+    );
+    assert_eq!(
+        sink.tick().expect("tick"),
+        None,
+        "nothing open, nothing due"
+    );
+    sink.write(&events(&[rec(1, T0)])).expect("write");
+    clock.advance_to(61_000);
+    sink.write(&events(&[rec(2, T0 + HOUR)])).expect("write");
+    // The sink asks to be woken when the first file is due.
+    assert_eq!(sink.tick().expect("tick"), Some(301_000));
+    clock.advance_to(301_000);
+    assert_eq!(sink.tick().expect("tick"), Some(361_000));
+    assert_eq!(
+        files(tmp.path()),
+        vec![
+            "date=2024-05-01/hour=10/part-0-0.parquet",
+            "date=2024-05-01/hour=11/.part-0-1.parquet.inprogress"
+        ]
+    );
+    clock.advance_to(400_000);
+    assert_eq!(sink.tick().expect("tick"), None);
+    assert_eq!(
+        read_back(&tmp.path().join("date=2024-05-01/hour=11/part-0-1.parquet")),
+        vec![rec(2, T0 + HOUR)]
     );
 }
 

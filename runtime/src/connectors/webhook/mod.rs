@@ -9,7 +9,11 @@
 //! batch it is a JSON array of up to that many records (records that reach the sink
 //! together travel together). Network errors, timeouts, 408, 429 and 5xx answers are
 //! retried with exponential backoff; other 4xx answers are not. Records still not
-//! delivered are reported on stderr and counted, and the run goes on.
+//! delivered are handed back to the engine ([`SinkWriter::take_undelivered`]), which
+//! sends them to the pipeline's `on error to` route, or reports and counts them; the
+//! run goes on (`weir run --strict` stops it instead).
+//!
+//! [`SinkWriter::take_undelivered`]: weir_engine::io::SinkWriter::take_undelivered
 
 pub mod config;
 mod sink;

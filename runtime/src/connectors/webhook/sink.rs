@@ -1,31 +1,34 @@
 //! POSTing records as JSON, retrying failed requests with exponential backoff.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::ThreadId;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use ureq::Agent;
 use weir_engine::event::Event;
-use weir_engine::io::{IoError, SinkWriter};
+use weir_engine::io::{BadRecord, IoError, SinkWriter};
 use weir_engine::schema::Schema;
 
 use super::config::WebhookConfig;
 use crate::format::json::JsonEncoder;
 
-/// Failed requests shown on stderr before only counting them.
-const SHOWN_FAILURES: u64 = 5;
 /// How much of an error answer's body is quoted.
 const BODY_QUOTE: usize = 200;
 
 /// A webhook sink, shared by the workers of a process (requests run on the calling
 /// worker's thread, so a slow endpoint slows the pipeline rather than queueing memory).
 pub struct WebhookSink {
-    label: String,
+    sink: String,
     config: WebhookConfig,
     encoder: JsonEncoder,
     agent: Agent,
     delivered: AtomicU64,
     failed: AtomicU64,
-    failed_requests: AtomicU64,
+    /// Records given up on, by the thread whose write gave up, until that thread's sink
+    /// operator takes them (so each goes to the route of the pipeline that wrote it).
+    undelivered: Mutex<HashMap<ThreadId, Vec<BadRecord>>>,
 }
 
 /// Why one attempt failed, and whether another may succeed.
@@ -45,13 +48,13 @@ impl WebhookSink {
             .build()
             .into();
         WebhookSink {
-            label: format!("webhook sink `{sink}`"),
+            sink: sink.to_string(),
             config: config.clone(),
             encoder: JsonEncoder::new(schema),
             agent,
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
-            failed_requests: AtomicU64::new(0),
+            undelivered: Mutex::new(HashMap::new()),
         }
     }
 
@@ -159,22 +162,28 @@ impl SinkWriter for WebhookSink {
                         .fetch_add(chunk.len() as u64, Ordering::SeqCst);
                 }
                 Err((reason, attempts)) => {
+                    // Handed back one record each, so the error route gets every record
+                    // whole whatever the batch size.
                     self.failed.fetch_add(chunk.len() as u64, Ordering::SeqCst);
-                    let n = self.failed_requests.fetch_add(1, Ordering::SeqCst);
-                    if n < SHOWN_FAILURES {
-                        eprintln!(
-                            "warning: {}: {} record{} not delivered to {} after {attempts} attempt{}: {reason}",
-                            self.label,
-                            chunk.len(),
-                            if chunk.len() == 1 { "" } else { "s" },
-                            self.config.url,
-                            if attempts == 1 { "" } else { "s" },
-                        );
-                    } else if n == SHOWN_FAILURES {
-                        eprintln!(
-                            "warning: {}: more failed requests; only counting them now",
-                            self.label
-                        );
+                    let reason = format!(
+                        "{reason} (after {attempts} attempt{})",
+                        if attempts == 1 { "" } else { "s" }
+                    );
+                    let mut undelivered = self.undelivered.lock();
+                    let back = undelivered.entry(std::thread::current().id()).or_default();
+                    for event in chunk {
+                        let mut raw = Vec::with_capacity(128);
+                        let _ = self.encoder.encode(&event.record, &mut raw);
+                        while raw.last() == Some(&b'\n') {
+                            raw.pop();
+                        }
+                        back.push(BadRecord {
+                            source: self.sink.clone(),
+                            location: self.config.url.clone(),
+                            field: None,
+                            reason: reason.clone(),
+                            raw: String::from_utf8_lossy(&raw).into_owned(),
+                        });
                     }
                 }
             }
@@ -183,14 +192,13 @@ impl SinkWriter for WebhookSink {
     }
 
     fn flush(&self) -> Result<(), IoError> {
-        let failed = self.failed();
-        if failed > 0 {
-            eprintln!(
-                "warning: {}: {failed} of {} records were not delivered and are dropped (no error route yet; the summary below counts them as written)",
-                self.label,
-                failed + self.delivered()
-            );
-        }
         Ok(())
+    }
+
+    fn take_undelivered(&self) -> Vec<BadRecord> {
+        self.undelivered
+            .lock()
+            .remove(&std::thread::current().id())
+            .unwrap_or_default()
     }
 }

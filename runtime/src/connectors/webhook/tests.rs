@@ -178,6 +178,16 @@ fn a_server_that_always_fails_is_counted_and_the_run_goes_on() {
     assert_eq!((sink.delivered(), sink.failed()), (0, 4));
     // One request, tried 1 + 2 times.
     assert_eq!(seen.lock().expect("lock").len(), 3);
+    // Handed back one by one, whole, with why, for the pipeline's error route.
+    let back = sink.take_undelivered();
+    let raws: Vec<&str> = back.iter().map(|b| b.raw.as_str()).collect();
+    assert_eq!(raws[1], r#"{"device_id":"m1","temp":1.5}"#);
+    assert_eq!(back.len(), 4);
+    assert!(back.iter().all(|b| b.source == "notify"
+        && b.location == url
+        && b.reason.starts_with("HTTP 500")
+        && b.reason.ends_with("(after 3 attempts)")));
+    assert!(sink.take_undelivered().is_empty(), "taken once");
 }
 
 #[test]

@@ -1,0 +1,43 @@
+//! Sink options that name record fields, checked against the records that reach the
+//! sink: an MQTT topic template (`alerts/{device_id}`) and Parquet `partition_by` keys.
+//! `weir check` reports these (P0502, P0503) through the catalog; the sinks check the
+//! same again when they open.
+
+use weir_engine::plan::ConnectorCall;
+use weir_engine::schema::Schema;
+
+use super::mqtt::{self, MqttConfig};
+use super::problem::{ConfigProblem, Role};
+
+/// What is wrong with a field a sink option names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldIssue {
+    /// The records have no such field.
+    Unknown,
+    /// The field has a type the option cannot use.
+    WrongType,
+}
+
+/// Problems with the fields sink `call` names, for records of `schema`. A call whose
+/// options are themselves wrong yields nothing here (those are reported as P0501).
+pub fn check_sink_fields(
+    call: &ConnectorCall,
+    schema: &Schema,
+) -> Vec<(FieldIssue, ConfigProblem)> {
+    match call.kind.as_str() {
+        mqtt::KIND => MqttConfig::from_call(call, Role::Sink)
+            .map(|config| {
+                config
+                    .template_problems(schema)
+                    .into_iter()
+                    .map(|p| (FieldIssue::Unknown, p))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        #[cfg(feature = "parquet")]
+        super::parquet::KIND => super::parquet::ParquetConfig::from_call(call)
+            .map(|config| super::parquet::partition::field_problems(&config.partition_by, schema))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
