@@ -208,7 +208,8 @@ impl JoinState {
 #[derive(Default)]
 struct Side {
     rows: HashMap<GroupKey, Vec<Event>>,
-    /// Keys by the time after which one of their rows can go (`t + within`).
+    /// Keys by the time after which their earliest row can go (`t + within`); each key
+    /// with rows is registered once.
     expiry: BTreeMap<EventTime, Vec<GroupKey>>,
 }
 
@@ -267,13 +268,16 @@ impl IntervalJoin {
             None => None,
         };
         let mine = &mut self.sides[side as usize];
-        if let Some(at) = expires {
-            mine.expiry.entry(at).or_default().push(view.to_owned());
-        }
         match mine.rows.get_mut(&view) {
+            // The key is already registered for expiry (at its first row's time); a
+            // row expiring earlier is only dropped a little later, which changes no
+            // output: nothing on time can pair with it any more.
             Some(rows) => rows.push(event),
             None => {
                 let key = view.to_owned();
+                if let Some(at) = expires {
+                    mine.expiry.entry(at).or_default().push(key.clone());
+                }
                 mine.rows.insert(key, vec![event]);
             }
         }
@@ -296,9 +300,14 @@ impl IntervalJoin {
                     break;
                 }
                 for key in entry.remove() {
-                    if let Some(rows) = mine.rows.get_mut(&key) {
-                        rows.retain(|r| r.time.saturating_add(within) >= mark);
-                        if rows.is_empty() {
+                    let Some(rows) = mine.rows.get_mut(&key) else {
+                        continue;
+                    };
+                    rows.retain(|r| r.time.saturating_add(within) >= mark);
+                    // Register the key again at its earliest remaining expiry.
+                    match rows.iter().map(|r| r.time.saturating_add(within)).min() {
+                        Some(next) => mine.expiry.entry(next).or_default().push(key),
+                        None => {
                             mine.rows.remove(&key);
                         }
                     }
@@ -384,4 +393,48 @@ fn pair(left: &Event, right: &Event, time: EventTime) -> Event {
     record.extend_from_slice(&left.record);
     record.extend_from_slice(&right.record);
     Event::new(time, record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(key: i64, time: EventTime) -> Event {
+        Event::new(time, vec![Value::Int(key), Value::Int(time)])
+    }
+
+    fn kept(join: &IntervalJoin, side: SideId) -> usize {
+        join.sides[side as usize].rows.values().map(Vec::len).sum()
+    }
+
+    #[test]
+    fn state_is_dropped_once_the_other_watermark_passes_the_bound() {
+        let mut join = IntervalJoin {
+            within: Some(10),
+            sides: [Side::default(), Side::default()],
+        };
+        let (mut pairs, mut dropped) = (Vec::new(), 0);
+        // Out of order on one key: the key is registered at its first row's expiry (130).
+        for t in [120, 100, 105] {
+            join.add(Left, event(1, t), &[0], 100, 0, &mut pairs, &mut dropped);
+        }
+        join.add(Left, event(2, 100), &[0], 100, 0, &mut pairs, &mut dropped);
+        assert_eq!(kept(&join, Left), 4);
+        join.expire([0, 111]);
+        // Key 2's row (expires 110) is gone; key 1 waits for its registration at 130.
+        assert_eq!(kept(&join, Left), 3);
+        join.expire([0, 131]);
+        assert_eq!(kept(&join, Left), 0);
+        assert!(join.sides[0].expiry.is_empty() && join.sides[0].rows.is_empty());
+        // A right record behind its own watermark is late; one the left watermark has
+        // passed by more than the bound is not kept.
+        join.add(Right, event(1, 50), &[0], 50, 0, &mut pairs, &mut dropped);
+        join.add(Right, event(1, 40), &[0], 50, 0, &mut pairs, &mut dropped);
+        assert_eq!((kept(&join, Right), dropped), (1, 1));
+        join.add(Right, event(1, 60), &[0], 60, 71, &mut pairs, &mut dropped);
+        assert_eq!((kept(&join, Right), dropped), (1, 1));
+        join.expire([61, 0]);
+        assert_eq!(kept(&join, Right), 0);
+        assert!(pairs.is_empty());
+    }
 }
