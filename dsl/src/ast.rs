@@ -262,6 +262,8 @@ pub enum StageKind {
     To(Ident),
     /// `lookup <table> on <field> [on miss …]`
     Lookup(LookupAst),
+    /// `join <input> [as <name>] on a = b, … [within <d> | window <kind>]`
+    Join(JoinAst),
     /// `detect anomaly in <field> using <algo>(<params>) [warmup <n> events] as <name>`
     Detect(DetectAst),
     /// `forecast <field> horizon <d> [every <d>] using <algo>(<params>) as <name>`
@@ -270,6 +272,28 @@ pub enum StageKind {
     Unsupported(Ident),
     /// A word that is no stage.
     Unknown(Ident),
+}
+
+/// `join <input> [as <name>] on a = b, … [within <d> | window <kind>]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JoinAst {
+    /// The joined (right) input: a source or a pipeline.
+    pub input: Ident,
+    /// `as <name>`: the prefix of the right side's fields (default: the input's name).
+    pub alias: Option<Ident>,
+    /// Key pairs: a field of the records so far = a field of the joined input.
+    pub on: Vec<(Ident, Ident)>,
+    /// How the two event times must relate, if bounded.
+    pub time: Option<JoinTimeAst>,
+}
+
+/// The time bound of a join.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JoinTimeAst {
+    /// `within <d>`: the two event times are at most `d` apart.
+    Within(DurationAst),
+    /// `window <kind>`: both event times fall in the same window.
+    Window(WindowAst),
 }
 
 /// `lookup <table> on <field> [on miss …]`.

@@ -6,7 +6,7 @@
 /// or an unterminated string).
 pub const SYNTAX: &str = "P0001";
 /// A declaration or stage of the language that this version does not implement yet
-/// (`test`, `run`, `model`, `join`, …).
+/// (`run`, `model`, `infer`, …).
 pub const NOT_SUPPORTED: &str = "P0002";
 
 /// Two declarations (sources, sinks, pipelines) with the same name, or a repeated
@@ -56,6 +56,9 @@ pub const UNKNOWN_DETECTOR: &str = "P0212";
 /// A detector parameter that does not exist, is repeated, or has a value of the wrong kind
 /// or range (`confidence: 150%`, `history: 0`).
 pub const BAD_DETECTOR_PARAMETER: &str = "P0213";
+/// The key fields of a `join` have different types on the two sides, or a type that
+/// cannot be a key (`f64`).
+pub const JOIN_KEY_TYPES: &str = "P0214";
 
 /// A bare number where a duration is needed (`window tumbling 60` → `60s`).
 pub const DURATION_WITHOUT_UNIT: &str = "P0301";
@@ -78,6 +81,9 @@ pub const DUPLICATE_CLAUSE: &str = "P0308";
 /// A `test` block that does not fit the program: an unknown source, sink or field, or a
 /// value of the wrong type.
 pub const BAD_TEST: &str = "P0309";
+/// A `join` time bound that cannot work: `within` or `window` on an input without event
+/// time, or a window kind other than `tumbling` or `sliding`.
+pub const BAD_JOIN_TIME: &str = "P0310";
 
 /// Warning or note: window settings that are legal but probably not what was meant
 /// (lateness a finishing trigger ignores, repeated panes in `discard` mode, no late route).
@@ -89,6 +95,9 @@ pub const UNUSED_OUTPUT: &str = "P0402";
 /// Warning: `on error to` on a pipeline that reads another pipeline; only sources reject
 /// input, so the route never receives anything.
 pub const USELESS_ERROR_ROUTE: &str = "P0404";
+/// Warning: a `join` without `within` or `window` keeps every record of both inputs for
+/// the whole run.
+pub const UNBOUNDED_JOIN: &str = "P0405";
 
 /// The connector catalog rejected a connector call or one of its options.
 pub const CONNECTOR: &str = "P0501";

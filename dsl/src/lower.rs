@@ -100,6 +100,13 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
             });
         }
         Op::Sink(sink) => stages.push(Stage::Sink { sink }),
+        Op::Join(join) => {
+            *schema = join.output_schema(schema);
+            stages.push(Stage::Join {
+                join,
+                schema: schema.clone(),
+            });
+        }
         Op::Lookup {
             table,
             key,

@@ -142,6 +142,23 @@ pub fn build_dataflow<'scope>(
                         stream = ops::lookup::build(stream, lookup, Arc::clone(ctx));
                     }
                 }
+                Stage::Join { join, .. } => {
+                    let right = match &join.right {
+                        PipelineInput::Source(s) => sources.get(s.as_str()),
+                        PipelineInput::Pipeline(p) => outputs.get(p.as_str()),
+                    };
+                    // Every source a join reads is opened (see `run`), and pipelines are
+                    // built after what they read, so the input exists; if it does not, the
+                    // run fails rather than join with nothing.
+                    let Some(right) = right.cloned() else {
+                        ctx.fail(format!(
+                            "pipeline `{}`: the joined input is not available",
+                            pipeline.name
+                        ));
+                        continue;
+                    };
+                    stream = ops::join::build(stream, right, join, index, Arc::clone(ctx));
+                }
                 Stage::Filter { .. } | Stage::Map { .. } | Stage::Select { .. } => {}
             }
         }
@@ -203,7 +220,8 @@ fn per_key_clock(plan: &LogicalPlan, input: &PipelineInput) -> Option<ops::windo
     })
 }
 
-/// Pipelines in an order where every pipeline comes after the pipeline it reads from.
+/// Pipelines in an order where every pipeline comes after the pipelines it reads from
+/// (its `from` and the inputs of its joins).
 /// The checker rejects cycles; any left over are skipped.
 pub fn pipeline_order(plan: &LogicalPlan) -> Vec<usize> {
     let mut order = Vec::new();
@@ -214,14 +232,14 @@ pub fn pipeline_order(plan: &LogicalPlan) -> Vec<usize> {
             if placed[i] {
                 continue;
             }
-            let ready = match &p.input {
+            let ready = p.inputs().all(|input| match input {
                 PipelineInput::Source(_) => true,
                 PipelineInput::Pipeline(name) => plan
                     .pipelines
                     .iter()
                     .position(|q| &q.name == name)
                     .is_some_and(|j| placed[j]),
-            };
+            });
             if ready {
                 placed[i] = true;
                 order.push(i);

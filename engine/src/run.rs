@@ -219,9 +219,10 @@ pub fn run_on(
         .sources
         .iter()
         .map(|s| {
-            plan.pipelines
-                .iter()
-                .any(|p| p.input == PipelineInput::Source(s.name.clone()))
+            plan.pipelines.iter().any(|p| {
+                p.inputs()
+                    .any(|i| matches!(i, PipelineInput::Source(n) if *n == s.name))
+            })
         })
         .collect();
 

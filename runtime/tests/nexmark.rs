@@ -405,3 +405,65 @@ fn every_query_checks_clean_and_passes_its_tests() {
         }
     }
 }
+
+#[test]
+fn q3_joins_new_auctions_with_their_local_sellers() {
+    let expected: Vec<_> = oracle::q3(&events())
+        .into_iter()
+        .map(|i| (i.name, i.city, i.state, i.auction))
+        .collect();
+    assert!(
+        expected.len() > 50,
+        "the test stream exercises q3: {}",
+        expected.len()
+    );
+    for workers in WORKERS {
+        let [out] = &run("q3", workers, &["nexmark_q3.jsonl"])[..] else {
+            unreachable!()
+        };
+        let got = sorted(
+            out.iter()
+                .map(|r| {
+                    (
+                        text(r, "name"),
+                        text(r, "city"),
+                        text(r, "state"),
+                        int(r, "id"),
+                    )
+                })
+                .collect(),
+        );
+        assert_eq!(got, expected, "q3 on {workers} workers");
+    }
+}
+
+#[test]
+fn q8_finds_new_persons_who_sell_in_their_first_window() {
+    let expected: Vec<_> = oracle::q8(&events())
+        .into_iter()
+        .map(|s| (s.id, s.name, s.start, s.auctions as i64))
+        .collect();
+    assert!(
+        expected.len() > 20,
+        "the test stream exercises q8: {}",
+        expected.len()
+    );
+    for workers in WORKERS {
+        let [out] = &run("q8", workers, &["nexmark_q8.jsonl"])[..] else {
+            unreachable!()
+        };
+        let got = sorted(
+            out.iter()
+                .map(|r| {
+                    (
+                        int(r, "id"),
+                        text(r, "name"),
+                        time(r, "starts"),
+                        int(r, "auctions"),
+                    )
+                })
+                .collect(),
+        );
+        assert_eq!(got, expected, "q8 on {workers} workers");
+    }
+}

@@ -291,3 +291,6 @@ mod tests {
         assert_eq!(q12_totals(&events), vec![(1, 3), (2, 1)]);
     }
 }
+
+mod joins;
+pub use joins::{q3, q8, LocalItem, NewSeller, Q3_CATEGORY, Q3_STATES};

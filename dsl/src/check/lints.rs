@@ -9,7 +9,17 @@ use crate::diagnostic::Diagnostic;
 
 /// P0402: a pipeline that writes to no sink and that no pipeline reads.
 pub(crate) fn unused_outputs(pipelines: &[&PipelineDecl], cx: &mut Ctx<'_>) {
-    let read: HashSet<&str> = pipelines.iter().map(|p| p.from.name.as_str()).collect();
+    let read: HashSet<&str> = pipelines
+        .iter()
+        .flat_map(|p| {
+            std::iter::once(p.from.name.as_str()).chain(p.stages.iter().filter_map(
+                |s| match &s.kind {
+                    StageKind::Join(j) => Some(j.input.name.as_str()),
+                    _ => None,
+                },
+            ))
+        })
+        .collect();
     for p in pipelines {
         let writes = p.stages.iter().any(|s| matches!(s.kind, StageKind::To(_)));
         if !writes && !read.contains(p.name.name.as_str()) {

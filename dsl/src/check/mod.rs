@@ -9,6 +9,7 @@ mod detect;
 mod durations;
 mod forecast;
 mod functions;
+mod join;
 mod lints;
 mod names;
 mod schema;
@@ -97,6 +98,8 @@ pub(crate) enum Op {
         name: String,
     },
     Sink(String),
+    /// `join`: the other input, the keys and the time bound.
+    Join(weir_engine::plan::JoinSpec),
     /// `lookup`: the key slot and the fields appended.
     Lookup {
         table: String,
@@ -104,6 +107,13 @@ pub(crate) enum Op {
         on_miss: LookupMiss,
         fields: Vec<Field>,
     },
+}
+
+/// What a `join` may read: the sources' records and the outputs of the pipelines
+/// checked so far (by index among pipelines).
+pub(crate) struct Inputs<'a> {
+    pub sources: &'a HashMap<String, Scope>,
+    pub outputs: &'a HashMap<usize, Scope>,
 }
 
 /// `field = expr` in a `map`, with the slot it writes (the record width appends).
@@ -225,7 +235,11 @@ pub(crate) fn check(
             }
         }
         let input_schema = scope.schema();
-        let (ops, output) = stages::check_pipeline(p, scope, &names, cx);
+        let inputs = Inputs {
+            sources: &source_scopes,
+            outputs: &outputs,
+        };
+        let (ops, output) = stages::check_pipeline(p, scope, &names, &inputs, cx);
         outputs.insert(i, output);
         if let (Some(input), Some(input_schema)) = (input, input_schema) {
             checked[i] = Some(CheckedPipeline {
@@ -249,6 +263,8 @@ pub(crate) fn check(
 
 #[cfg(test)]
 mod detect_tests;
+#[cfg(test)]
+mod join_tests;
 #[cfg(test)]
 mod tables_tests;
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Ctx;
-use crate::ast::{Ident, Item, PipelineDecl, Program};
+use crate::ast::{Ident, Item, PipelineDecl, Program, StageKind};
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
@@ -237,8 +237,8 @@ impl Names {
     }
 }
 
-/// The order to check pipelines in (each after the pipeline it reads), and the pipelines
-/// that are part of a cycle (reported as P0104, once per cycle).
+/// The order to check pipelines in (each after the pipelines it reads, by `from` or
+/// `join`), and the pipelines that are part of a cycle (reported as P0104, once per cycle).
 pub(crate) fn pipeline_order(
     pipelines: &[&PipelineDecl],
     names: &Names,
@@ -250,72 +250,108 @@ pub(crate) fn pipeline_order(
         .map(|(i, p)| (p.name.name.as_str(), i))
         .rev() // the first declaration wins
         .collect();
-    // Only the first declaration of a name is a real pipeline to read from.
-    let upstream = |i: usize| -> Option<usize> {
-        let from = &pipelines[i].from.name;
-        match names.decls.get(from) {
-            Some((super::names::Decl::Pipeline(_), _)) => index.get(from.as_str()).copied(),
-            _ => None,
-        }
+    // What pipeline `i` reads (only first declarations are real pipelines), with the
+    // name that refers to it: `from` first, then each join's input.
+    let upstreams = |i: usize| -> Vec<(usize, &Ident)> {
+        let p = pipelines[i];
+        std::iter::once(&p.from)
+            .chain(p.stages.iter().filter_map(|s| match &s.kind {
+                StageKind::Join(j) => Some(&j.input),
+                _ => None,
+            }))
+            .filter_map(|name| match names.decls.get(&name.name) {
+                Some((Decl::Pipeline(_), _)) => index.get(name.name.as_str()).map(|&j| (j, name)),
+                _ => None,
+            })
+            .collect()
     };
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        New,
-        Active,
-        Done,
-    }
     let mut marks = vec![Mark::New; pipelines.len()];
-    let mut order = Vec::new();
-    let mut cyclic = HashSet::new();
+    let mut walk = Walk {
+        order: Vec::new(),
+        cyclic: HashSet::new(),
+        chain: Vec::new(),
+    };
     for start in 0..pipelines.len() {
-        // Follow the (single) `from` chain; each pipeline reads exactly one input.
-        let mut chain = Vec::new();
-        let mut at = Some(start);
-        while let Some(i) = at {
-            match marks[i] {
-                Mark::Done => break,
-                Mark::Active => {
-                    // `i` is on the current chain: a cycle from `i` to the end of the chain.
-                    let pos = chain.iter().position(|&c| c == i).unwrap_or(0);
-                    let cycle: Vec<usize> = chain[pos..].to_vec();
-                    report_cycle(pipelines, &cycle, cx);
-                    cyclic.extend(cycle);
-                    break;
-                }
-                Mark::New => {
-                    marks[i] = Mark::Active;
-                    chain.push(i);
-                    at = upstream(i);
-                }
-            }
-        }
-        for &i in chain.iter().rev() {
-            marks[i] = Mark::Done;
-            order.push(i);
-        }
+        visit(start, &upstreams, &mut marks, &mut walk, pipelines, cx);
     }
-    (order, cyclic)
+    (walk.order, walk.cyclic)
 }
 
-fn report_cycle(pipelines: &[&PipelineDecl], cycle: &[usize], cx: &mut Ctx<'_>) {
-    // `cycle[k]` reads `cycle[k+1]`, and the last reads `cycle[0]`.
+#[derive(Clone, Copy, PartialEq)]
+enum Mark {
+    New,
+    Active,
+    Done,
+}
+
+/// A depth-first walk over "reads" edges.
+struct Walk<'p> {
+    order: Vec<usize>,
+    cyclic: HashSet<usize>,
+    /// The pipelines being visited, each with the name by which it reads the next.
+    chain: Vec<(usize, Option<&'p Ident>)>,
+}
+
+fn visit<'p>(
+    i: usize,
+    upstreams: &dyn Fn(usize) -> Vec<(usize, &'p Ident)>,
+    marks: &mut [Mark],
+    walk: &mut Walk<'p>,
+    pipelines: &[&'p PipelineDecl],
+    cx: &mut Ctx<'_>,
+) {
+    if marks[i] != Mark::New {
+        return;
+    }
+    marks[i] = Mark::Active;
+    walk.chain.push((i, None));
+    for (j, name) in upstreams(i) {
+        if let Some(last) = walk.chain.last_mut() {
+            last.1 = Some(name);
+        }
+        match marks[j] {
+            Mark::Done => {}
+            Mark::Active => {
+                // `j` is on the current chain: a cycle from `j` to here.
+                let pos = walk.chain.iter().position(|(c, _)| *c == j).unwrap_or(0);
+                let cycle: Vec<(usize, &Ident)> = walk.chain[pos..]
+                    .iter()
+                    .filter_map(|(c, n)| n.map(|n| (*c, n)))
+                    .collect();
+                report_cycle(pipelines, &cycle, cx);
+                walk.cyclic.extend(cycle.iter().map(|(c, _)| *c));
+            }
+            Mark::New => visit(j, upstreams, marks, walk, pipelines, cx),
+        }
+    }
+    walk.chain.pop();
+    marks[i] = Mark::Done;
+    walk.order.push(i);
+}
+
+fn report_cycle(pipelines: &[&PipelineDecl], cycle: &[(usize, &Ident)], cx: &mut Ctx<'_>) {
+    // `cycle[k]` reads `cycle[k+1]` by the name given, and the last reads `cycle[0]`.
+    let Some(&(first, first_ref)) = cycle.first() else {
+        return;
+    };
     let mut path: Vec<&str> = cycle
         .iter()
-        .map(|&i| pipelines[i].name.name.as_str())
+        .map(|&(i, _)| pipelines[i].name.name.as_str())
         .collect();
     path.push(path[0]);
-    let first = pipelines[cycle[0]];
     let mut d = Diagnostic::error(
         codes::PIPELINE_CYCLE,
         format!("pipelines read each other in a cycle: {}", path.join(" → ")),
-        first.from.span,
-        format!("`{}` reads `{}` here", first.name.name, first.from.name),
+        first_ref.span,
+        format!(
+            "`{}` reads `{}` here",
+            pipelines[first].name.name, first_ref.name
+        ),
     );
-    for &i in &cycle[1..] {
-        let p = pipelines[i];
+    for &(i, r) in &cycle[1..] {
         d = d.with_secondary(
-            p.from.span,
-            format!("`{}` reads `{}` here", p.name.name, p.from.name),
+            r.span,
+            format!("`{}` reads `{}` here", pipelines[i].name.name, r.name),
         );
     }
     cx.push(d.with_help("a pipeline must read a source or a pipeline that does not read it back"));

@@ -12,7 +12,7 @@ use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
-const STAGES: [&str; 10] = [
+const STAGES: [&str; 11] = [
     "where",
     "map",
     "select",
@@ -21,6 +21,7 @@ const STAGES: [&str; 10] = [
     "aggregate",
     "to",
     "lookup",
+    "join",
     "detect",
     "forecast",
 ];
@@ -31,6 +32,7 @@ pub(crate) fn check_pipeline(
     p: &PipelineDecl,
     mut scope: Scope,
     names: &Names,
+    inputs: &super::Inputs<'_>,
     cx: &mut Ctx<'_>,
 ) -> (Vec<Op>, Scope) {
     let mut ops = Vec::new();
@@ -242,6 +244,11 @@ pub(crate) fn check_pipeline(
             StageKind::Lookup(lookup) => {
                 ops.extend(super::tables::check_lookup(lookup, &mut scope, names, cx));
             }
+            StageKind::Join(join) => {
+                ops.extend(super::join::check_join(
+                    join, stage, &mut scope, names, inputs, cx,
+                ));
+            }
             StageKind::Unsupported(kw) => {
                 cx.push(
                     Diagnostic::error(
@@ -250,7 +257,7 @@ pub(crate) fn check_pipeline(
                         kw.span,
                         "not supported yet",
                     )
-                    .with_help("this version knows `where`, `map`, `select`, `key by`, `window`, `aggregate` and `to`"),
+                    .with_help("this version knows `where`, `map`, `select`, `key by`, `window`, `aggregate`, `lookup`, `join`, `detect`, `forecast` and `to`"),
                 );
                 scope = Scope::poisoned();
             }

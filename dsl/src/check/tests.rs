@@ -69,7 +69,7 @@ fn p0001_syntax() {
 #[test]
 fn p0002_not_supported_yet() {
     expect_one("model m = onnx(\"m.onnx\") { }", "P0002", "model");
-    expect_one(&pipe("| join machines on device_id"), "P0002", "join");
+    expect_one(&pipe("| track device_id"), "P0002", "track");
 }
 
 #[test]

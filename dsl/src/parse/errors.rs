@@ -42,6 +42,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         lookup_miss | miss_drop | miss_keep_null | miss_to => {
             "`on miss drop`, `on miss keep null` or `on miss to <sink>`"
         }
+        join_stage => "`join <source or pipeline> on <field> = <field>`",
+        join_alias => "`as <name>`",
+        join_pair => "`<field> = <field>` (a field of this pipeline = a field of the joined input)",
+        join_within | join_window => "`within <duration>` or `window tumbling <duration>`",
         from_line => "`from <source or pipeline>`",
         pipe_stage | stage_kw | future_stage | future_stage_kw | unknown_stage => {
             "a stage (`where`, `map`, `select`, `key by`, `window`, `aggregate` or `to`)"
@@ -141,6 +145,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_keep => "`keep`",
         kw_null => "`null`",
         kw_join => "`join`",
+        kw_within => "`within`",
         kw_detect => "`detect`",
         kw_forecast => "`forecast`",
         kw_infer => "`infer`",

@@ -648,6 +648,7 @@ impl Builder {
                 })
             }
             Rule::window_stage => StageKind::Window(self.window(children)),
+            Rule::join_stage => StageKind::Join(self.join(children)),
             Rule::detect_stage => StageKind::Detect(self.detect(children)),
             Rule::forecast_stage => StageKind::Forecast(self.forecast(children)),
             Rule::future_stage => {
@@ -665,6 +666,36 @@ impl Builder {
             kind,
             span,
             keyword,
+        }
+    }
+
+    fn join<'i>(&mut self, children: impl Iterator<Item = Pair<'i, Rule>>) -> JoinAst {
+        let mut input = None;
+        let mut alias = None;
+        let mut on = Vec::new();
+        let mut time = None;
+        for p in children.filter(|p| !is_keyword(p.as_rule())) {
+            match p.as_rule() {
+                Rule::ident => input = Some(ident_of(&p)),
+                Rule::join_alias => alias = significant(p).next().map(|n| ident_of(&n)),
+                Rule::join_pair => {
+                    let mut sides = p.into_inner();
+                    let left = ident_of(&sides.next().expect("invariant: join left field"));
+                    let right = ident_of(&sides.next().expect("invariant: join right field"));
+                    on.push((left, right));
+                }
+                Rule::join_within => {
+                    let d = significant(p).next().expect("invariant: within duration");
+                    time = Some(JoinTimeAst::Within(self.duration(d)));
+                }
+                _ => time = Some(JoinTimeAst::Window(self.window(significant(p)))),
+            }
+        }
+        JoinAst {
+            input: input.expect("invariant: join input"),
+            alias,
+            on,
+            time,
         }
     }
 

@@ -199,6 +199,18 @@ fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
                 "  lookup table {table} on slot {key}, on miss {miss} -> {schema}"
             )
         }
+        Stage::Join { join, schema } => {
+            let right = match &join.right {
+                PipelineInput::Source(s) => format!("source {s}"),
+                PipelineInput::Pipeline(p) => format!("pipeline {p}"),
+            };
+            writeln!(
+                out,
+                "  join {right} as {} on slots {:?} = {:?}, {} (exchange both by key hash)",
+                join.name, join.left_keys, join.right_keys, join.mode
+            )?;
+            writeln!(out, "    -> {schema}")
+        }
     }
 }
 

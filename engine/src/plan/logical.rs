@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::expr::{Aggregate, Expr};
+use super::join::JoinSpec;
 use super::test_case::TestCase;
 use super::window::WindowSpec;
 use crate::ml::{DetectorSpec, HoltWintersParams};
@@ -205,6 +206,15 @@ pub struct PipelineNode {
 }
 
 impl PipelineNode {
+    /// Everything the pipeline reads: its `from` input, then the right input of each
+    /// `join`, in stage order.
+    pub fn inputs(&self) -> impl Iterator<Item = &PipelineInput> {
+        std::iter::once(&self.input).chain(self.stages.iter().filter_map(|s| match s {
+            Stage::Join { join, .. } => Some(&join.right),
+            _ => None,
+        }))
+    }
+
     /// Schema of the records leaving the last stage.
     pub fn output_schema(&self) -> &Schema {
         let mut schema = &self.input_schema;
@@ -304,6 +314,14 @@ pub enum Stage {
         /// Output schema: the input, then the table's fields.
         schema: Schema,
     },
+    /// `join <input> on a = b, … [within <d> | window <kind>]`: pairs each record with the
+    /// other input's records of equal key (both sides exchanged by key hash).
+    Join {
+        /// What is joined and how.
+        join: JoinSpec,
+        /// Output schema (see [`JoinSpec::output_schema`]).
+        schema: Schema,
+    },
 }
 
 impl Stage {
@@ -314,6 +332,7 @@ impl Stage {
             | Stage::Select { schema, .. }
             | Stage::Window { schema, .. }
             | Stage::Lookup { schema, .. }
+            | Stage::Join { schema, .. }
             | Stage::Detect { schema, .. }
             | Stage::Forecast { schema, .. } => Some(schema),
             _ => None,

@@ -1,0 +1,440 @@
+//! `join`: pairs the records of two streams with equal keys. Both inputs are exchanged by
+//! a hash of their key fields (the same hash for equal values), so each key's records of
+//! both sides meet on one worker.
+//!
+//! - Interval (incremental) join: each record probes the other side's kept records and
+//!   is then kept itself, so every pair is emitted exactly once, when its second record
+//!   arrives, at event time `max(t_left, t_right)`. With `within d` only pairs with
+//!   `|t_left − t_right| ≤ d` match; a record is dropped once the *other* input's
+//!   watermark passes `t + d` (no record that can still arrive on time could pair with
+//!   it), and a record behind the watermark it travels under is late: it might have
+//!   missed partners already dropped, so it is counted as late-dropped instead — the same
+//!   rule on every layout, which keeps the output a pure function of the on-time input.
+//!   Without `within` nothing is dropped and nothing is late.
+//! - Windowed join: each record goes to its windows (tumbling or sliding) per key; when
+//!   the watermark of both inputs passes a window's end, every left × right pair of each
+//!   key is emitted at the window's last instant (`end − 1`) with `window.start` and
+//!   `window.end`. A record whose window had already ended by the watermark it travels
+//!   under is late-dropped (counted once per window).
+//!
+//! Records whose key has a null field match nothing (as in SQL) and are not kept.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::operators::{Capability, InputCapability};
+use timely::progress::frontier::MutableAntichain;
+
+use super::EventStream;
+use crate::event::Event;
+use crate::key::{GroupKey, KeyView};
+use crate::plan::{JoinMode, JoinSpec};
+use crate::run::WorkerContext;
+use crate::time::EventTime;
+use crate::value::{Record, Value};
+use crate::window::assign::{Assigner, Window};
+
+/// Builds the join of `left` (this pipeline) with `right` for pipeline number `pipeline`
+/// (whose late counter it feeds).
+pub fn build<'scope>(
+    left: EventStream<'scope>,
+    right: EventStream<'scope>,
+    spec: &JoinSpec,
+    pipeline: usize,
+    ctx: Arc<WorkerContext>,
+) -> EventStream<'scope> {
+    let left_keys: Arc<[usize]> = spec.left_keys.as_slice().into();
+    let right_keys: Arc<[usize]> = spec.right_keys.as_slice().into();
+    let route = |keys: Arc<[usize]>| {
+        Exchange::new(move |e: &Event| {
+            KeyView {
+                record: &e.record,
+                slots: &keys,
+            }
+            .route()
+        })
+    };
+    let (left_pact, right_pact) = (
+        route(Arc::clone(&left_keys)),
+        route(Arc::clone(&right_keys)),
+    );
+    let mut state = match &spec.mode {
+        JoinMode::Interval { within_ms } => JoinState::Interval(IntervalJoin {
+            within: within_ms.map(|d| d.max(0)),
+            sides: [Side::default(), Side::default()],
+        }),
+        JoinMode::Window { kind } => JoinState::Window(WindowJoin {
+            assigner: Assigner::new(kind),
+            open: BTreeMap::new(),
+        }),
+    };
+    let keys = [left_keys, right_keys];
+    left.binary_frontier(right, left_pact, right_pact, "Join", move |_cap, _info| {
+        move |(left_in, left_frontier), (right_in, right_frontier), output| {
+            let marks = [watermark(left_frontier), watermark(right_frontier)];
+            let mut dropped = 0u64;
+            let mut pairs: Vec<Event> = Vec::new();
+            // The left input first, then the right: a pair whose records arrive in one
+            // activation is made once, when the right one probes the kept left one.
+            left_in.for_each_stamp(|cap, containers| {
+                state.take(
+                    Left,
+                    &cap,
+                    containers,
+                    &keys,
+                    marks,
+                    &mut pairs,
+                    &mut dropped,
+                );
+                if !pairs.is_empty() {
+                    output.session(&cap).give_container(&mut pairs);
+                }
+            });
+            right_in.for_each_stamp(|cap, containers| {
+                state.take(
+                    Right,
+                    &cap,
+                    containers,
+                    &keys,
+                    marks,
+                    &mut pairs,
+                    &mut dropped,
+                );
+                if !pairs.is_empty() {
+                    output.session(&cap).give_container(&mut pairs);
+                }
+            });
+            match &mut state {
+                JoinState::Interval(join) => join.expire(marks),
+                JoinState::Window(join) => {
+                    let closed = marks[0].min(marks[1]);
+                    while let Some(entry) = join.open.first_entry() {
+                        if entry.key().0 > closed {
+                            break;
+                        }
+                        let ((end, start), open) = entry.remove_entry();
+                        let cap = open.cap.clone();
+                        let mut out = open.pairs(start, end);
+                        if !out.is_empty() {
+                            output.session(&cap).give_container(&mut out);
+                        }
+                    }
+                }
+            }
+            if dropped > 0 {
+                ctx.metrics.late_dropped[pipeline].fetch_add(dropped, Ordering::Relaxed);
+            }
+        }
+    })
+}
+
+/// The watermark of one input: its frontier's time, `MAX` once it has ended.
+fn watermark(frontier: &MutableAntichain<EventTime>) -> EventTime {
+    frontier
+        .frontier()
+        .first()
+        .copied()
+        .unwrap_or(EventTime::MAX)
+}
+
+/// Which input a record came from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum SideId {
+    Left = 0,
+    Right = 1,
+}
+use SideId::{Left, Right};
+
+impl SideId {
+    fn other(self) -> SideId {
+        match self {
+            Left => Right,
+            Right => Left,
+        }
+    }
+}
+
+/// The state of one join operator instance.
+enum JoinState {
+    Interval(IntervalJoin),
+    Window(WindowJoin),
+}
+
+impl JoinState {
+    /// Takes the records of one input that arrived under one stamp.
+    #[allow(clippy::too_many_arguments)]
+    fn take<'c>(
+        &mut self,
+        side: SideId,
+        cap: &InputCapability<EventTime>,
+        containers: impl Iterator<Item = &'c mut Vec<Event>>,
+        keys: &[Arc<[usize]>; 2],
+        marks: [EventTime; 2],
+        pairs: &mut Vec<Event>,
+        dropped: &mut u64,
+    ) {
+        let stamp = cap.least().copied().unwrap_or(EventTime::MIN);
+        let keys = &keys[side as usize];
+        for container in containers {
+            for event in container.drain(..) {
+                if keys
+                    .iter()
+                    .any(|&s| matches!(event.record.get(s), None | Some(Value::Null)))
+                {
+                    continue;
+                }
+                match self {
+                    JoinState::Interval(join) => join.add(
+                        side,
+                        event,
+                        keys,
+                        stamp,
+                        marks[side.other() as usize],
+                        pairs,
+                        dropped,
+                    ),
+                    JoinState::Window(join) => join.add(side, event, keys, stamp, cap, dropped),
+                }
+            }
+        }
+    }
+}
+
+/// The kept records of one input, by key.
+#[derive(Default)]
+struct Side {
+    rows: HashMap<GroupKey, Vec<Event>>,
+    /// Keys by the time after which their earliest row can go (`t + within`); each key
+    /// with rows is registered once.
+    expiry: BTreeMap<EventTime, Vec<GroupKey>>,
+}
+
+/// Incremental join, optionally bounded by `within`.
+struct IntervalJoin {
+    within: Option<i64>,
+    sides: [Side; 2],
+}
+
+impl IntervalJoin {
+    /// Probes the other side with `event`, then keeps it. `other_mark` is the other
+    /// input's watermark: a record it has already passed by more than `within` pairs
+    /// with nothing still to come and is not kept.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        side: SideId,
+        event: Event,
+        keys: &[usize],
+        stamp: EventTime,
+        other_mark: EventTime,
+        pairs: &mut Vec<Event>,
+        dropped: &mut u64,
+    ) {
+        if self.within.is_some() && event.time < stamp {
+            *dropped += 1;
+            return;
+        }
+        let view = KeyView {
+            record: &event.record,
+            slots: keys,
+        };
+        if let Some(rows) = self.sides[side.other() as usize].rows.get(&view) {
+            for other in rows {
+                if self
+                    .within
+                    .is_some_and(|d| event.time.abs_diff(other.time) > d as u64)
+                {
+                    continue;
+                }
+                let (l, r) = match side {
+                    Left => (&event, other),
+                    Right => (other, &event),
+                };
+                pairs.push(pair(l, r, event.time.max(other.time)));
+            }
+        }
+        let expires = match self.within {
+            Some(d) => {
+                let at = event.time.saturating_add(d);
+                if at < other_mark {
+                    return;
+                }
+                Some(at)
+            }
+            None => None,
+        };
+        let mine = &mut self.sides[side as usize];
+        match mine.rows.get_mut(&view) {
+            // The key is already registered for expiry (at its first row's time); a
+            // row expiring earlier is only dropped a little later, which changes no
+            // output: nothing on time can pair with it any more.
+            Some(rows) => rows.push(event),
+            None => {
+                let key = view.to_owned();
+                if let Some(at) = expires {
+                    mine.expiry.entry(at).or_default().push(key.clone());
+                }
+                mine.rows.insert(key, vec![event]);
+            }
+        }
+    }
+
+    /// Drops the records no on-time record of the other input can pair with any more:
+    /// those with `t + within` before the other input's watermark.
+    fn expire(&mut self, marks: [EventTime; 2]) {
+        let Some(within) = self.within else {
+            if marks == [EventTime::MAX; 2] {
+                self.sides = [Side::default(), Side::default()];
+            }
+            return;
+        };
+        for side in [Left, Right] {
+            let mark = marks[side.other() as usize];
+            let mine = &mut self.sides[side as usize];
+            while let Some(entry) = mine.expiry.first_entry() {
+                if *entry.key() >= mark {
+                    break;
+                }
+                for key in entry.remove() {
+                    let Some(rows) = mine.rows.get_mut(&key) else {
+                        continue;
+                    };
+                    rows.retain(|r| r.time.saturating_add(within) >= mark);
+                    // Register the key again at its earliest remaining expiry.
+                    match rows.iter().map(|r| r.time.saturating_add(within)).min() {
+                        Some(next) => mine.expiry.entry(next).or_default().push(key),
+                        None => {
+                            mine.rows.remove(&key);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One window of a windowed join: the capability its pairs are sent at and each key's
+/// records of both sides.
+struct OpenWindow {
+    cap: Capability<EventTime>,
+    keys: HashMap<GroupKey, [Vec<Record>; 2]>,
+}
+
+impl OpenWindow {
+    /// Every left × right pair of every key, with the window's bounds appended.
+    fn pairs(self, start: EventTime, end: EventTime) -> Vec<Event> {
+        let mut out = Vec::new();
+        for [lefts, rights] in self.keys.into_values() {
+            for l in &lefts {
+                for r in &rights {
+                    let mut record = Vec::with_capacity(l.len() + r.len() + 2);
+                    record.extend_from_slice(l);
+                    record.extend_from_slice(r);
+                    record.push(Value::Time(start));
+                    record.push(Value::Time(end));
+                    out.push(Event::new(end - 1, record));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Windowed join: open windows by (end, start), so they close in order.
+struct WindowJoin {
+    assigner: Assigner,
+    open: BTreeMap<(EventTime, EventTime), OpenWindow>,
+}
+
+impl WindowJoin {
+    fn add(
+        &mut self,
+        side: SideId,
+        event: Event,
+        keys: &[usize],
+        stamp: EventTime,
+        cap: &InputCapability<EventTime>,
+        dropped: &mut u64,
+    ) {
+        let view = KeyView {
+            record: &event.record,
+            slots: keys,
+        };
+        let mut windows: Vec<Window> = Vec::new();
+        self.assigner.assign(event.time, |w| windows.push(w));
+        for w in windows {
+            if w.end <= stamp {
+                *dropped += 1;
+                continue;
+            }
+            let open = self
+                .open
+                .entry((w.end, w.start))
+                .or_insert_with(|| OpenWindow {
+                    cap: cap.delayed(&w.max_timestamp(), 0),
+                    keys: HashMap::new(),
+                });
+            let rows = match open.keys.get_mut(&view) {
+                Some(rows) => rows,
+                None => open.keys.entry(view.to_owned()).or_default(),
+            };
+            rows[side as usize].push(event.record.clone());
+        }
+    }
+}
+
+/// The output record of a pair: the left fields, then the right fields.
+fn pair(left: &Event, right: &Event, time: EventTime) -> Event {
+    let mut record = Vec::with_capacity(left.record.len() + right.record.len());
+    record.extend_from_slice(&left.record);
+    record.extend_from_slice(&right.record);
+    Event::new(time, record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(key: i64, time: EventTime) -> Event {
+        Event::new(time, vec![Value::Int(key), Value::Int(time)])
+    }
+
+    fn kept(join: &IntervalJoin, side: SideId) -> usize {
+        join.sides[side as usize].rows.values().map(Vec::len).sum()
+    }
+
+    #[test]
+    fn state_is_dropped_once_the_other_watermark_passes_the_bound() {
+        let mut join = IntervalJoin {
+            within: Some(10),
+            sides: [Side::default(), Side::default()],
+        };
+        let (mut pairs, mut dropped) = (Vec::new(), 0);
+        // Out of order on one key: the key is registered at its first row's expiry (130).
+        for t in [120, 100, 105] {
+            join.add(Left, event(1, t), &[0], 100, 0, &mut pairs, &mut dropped);
+        }
+        join.add(Left, event(2, 100), &[0], 100, 0, &mut pairs, &mut dropped);
+        assert_eq!(kept(&join, Left), 4);
+        join.expire([0, 111]);
+        // Key 2's row (expires 110) is gone; key 1 waits for its registration at 130.
+        assert_eq!(kept(&join, Left), 3);
+        join.expire([0, 131]);
+        assert_eq!(kept(&join, Left), 0);
+        assert!(join.sides[0].expiry.is_empty() && join.sides[0].rows.is_empty());
+        // A right record behind its own watermark is late; one the left watermark has
+        // passed by more than the bound is not kept.
+        join.add(Right, event(1, 50), &[0], 50, 0, &mut pairs, &mut dropped);
+        join.add(Right, event(1, 40), &[0], 50, 0, &mut pairs, &mut dropped);
+        assert_eq!((kept(&join, Right), dropped), (1, 1));
+        join.add(Right, event(1, 60), &[0], 60, 71, &mut pairs, &mut dropped);
+        assert_eq!((kept(&join, Right), dropped), (1, 1));
+        join.expire([61, 0]);
+        assert_eq!(kept(&join, Right), 0);
+        assert!(pairs.is_empty());
+    }
+}
