@@ -6,7 +6,7 @@
 /// or an unterminated string).
 pub const SYNTAX: &str = "P0001";
 /// A declaration or stage of the language that this version does not implement yet
-/// (`test`, `run`, `model`, `join`, …).
+/// (`run`, `join`, …).
 pub const NOT_SUPPORTED: &str = "P0002";
 
 /// Two declarations (sources, sinks, pipelines) with the same name, or a repeated
@@ -27,6 +27,15 @@ pub const BAD_TABLE: &str = "P0106";
 /// A sink receives records of two different shapes (from two pipelines, a late route or a
 /// lookup's miss route).
 pub const SINK_SHAPES: &str = "P0107";
+/// `infer` names no model.
+pub const UNKNOWN_MODEL: &str = "P0108";
+/// A `model` declaration that does not fit its file: the file cannot be read or is not a
+/// model, an input or output the model does not have, another element type, a shape that
+/// is not one value per record, or a model input left undeclared.
+pub const BAD_MODEL: &str = "P0109";
+/// A `model` declaration in a `weir` built without the model format's support (the
+/// `onnx` cargo feature).
+pub const MODEL_SUPPORT_MISSING: &str = "P0110";
 
 /// Unknown type name in a schema (`float` → did you mean `f64`).
 pub const UNKNOWN_TYPE: &str = "P0201";
@@ -56,6 +65,9 @@ pub const UNKNOWN_DETECTOR: &str = "P0212";
 /// A detector parameter that does not exist, is repeated, or has a value of the wrong kind
 /// or range (`confidence: 150%`, `history: 0`).
 pub const BAD_DETECTOR_PARAMETER: &str = "P0213";
+/// `infer` given fields that do not fit its model: the wrong number, a field that is not
+/// a number (or a float for an `i64` input), or an output the model does not declare.
+pub const BAD_INFER: &str = "P0214";
 
 /// A bare number where a duration is needed (`window tumbling 60` → `60s`).
 pub const DURATION_WITHOUT_UNIT: &str = "P0301";

@@ -30,7 +30,7 @@ mod lower;
 pub mod parse;
 pub mod suggest;
 
-pub use check::connectors::{AcceptAll, ConnectorCatalog, ConnectorProblem, Role};
+pub use check::connectors::{AcceptAll, ConnectorCatalog, ConnectorProblem, ModelLoadError, Role};
 pub use diagnostic::{render, render_json, Diagnostic, Label, Severity, Span};
 
 /// A program that compiled: its plan, and warnings worth showing.

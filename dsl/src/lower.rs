@@ -38,6 +38,7 @@ pub(crate) fn lower(program: CheckedProgram) -> LogicalPlan {
         pipelines,
         tests: Vec::new(),
         tables: program.tables,
+        models: program.models,
     }
 }
 
@@ -100,6 +101,20 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
             });
         }
         Op::Sink(sink) => stages.push(Stage::Sink { sink }),
+        Op::Infer {
+            model,
+            inputs,
+            outputs,
+            fields,
+        } => {
+            schema.fields.extend(fields);
+            stages.push(Stage::Infer {
+                model,
+                inputs,
+                outputs,
+                schema: schema.clone(),
+            });
+        }
         Op::Lookup {
             table,
             key,

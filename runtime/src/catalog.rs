@@ -1,7 +1,8 @@
 //! The connector catalog given to the checker, so `weir check` validates connector
 //! options before anything runs.
 
-use weir_dsl::{ConnectorCatalog, Role};
+use weir_dsl::{ConnectorCatalog, ModelLoadError, Role};
+use weir_engine::ml::ModelSignature;
 use weir_engine::plan::ConnectorCall;
 use weir_engine::schema::Schema;
 
@@ -27,5 +28,15 @@ impl ConnectorCatalog for Catalog {
             .into_iter()
             .map(|p| (p.option, p.message, p.help))
             .collect()
+    }
+
+    /// Reads the model file (relative paths from the current directory, as `weir run`
+    /// resolves them).
+    fn model_signature(
+        &self,
+        format: &str,
+        path: &str,
+    ) -> Result<Option<ModelSignature>, ModelLoadError> {
+        crate::model::signature(format, std::path::Path::new(path)).map(Some)
     }
 }

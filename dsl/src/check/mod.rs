@@ -10,6 +10,7 @@ mod durations;
 mod forecast;
 mod functions;
 mod lints;
+mod models;
 mod names;
 mod schema;
 mod scope;
@@ -24,7 +25,8 @@ mod windows;
 use std::collections::HashMap;
 
 use weir_engine::plan::{
-    Aggregate, Expr, LookupMiss, PipelineInput, SinkNode, SourceNode, TableNode, WindowSpec,
+    Aggregate, Expr, LookupMiss, ModelNode, PipelineInput, SinkNode, SourceNode, TableNode,
+    WindowSpec,
 };
 use weir_engine::schema::{Field, Schema};
 
@@ -54,6 +56,7 @@ pub(crate) struct CheckedProgram {
     /// In declaration order.
     pub pipelines: Vec<CheckedPipeline>,
     pub tables: Vec<TableNode>,
+    pub models: Vec<ModelNode>,
 }
 
 /// A checked pipeline.
@@ -95,6 +98,13 @@ pub(crate) enum Op {
         name: String,
     },
     Sink(String),
+    /// `infer`: input slots, indices of the chosen outputs, and the fields appended.
+    Infer {
+        model: String,
+        inputs: Vec<usize>,
+        outputs: Vec<usize>,
+        fields: Vec<Field>,
+    },
     /// `lookup`: the key slot and the fields appended.
     Lookup {
         table: String,
@@ -127,7 +137,9 @@ pub(crate) fn check(
                     "not supported yet",
                 )
                 .with_secondary(*span, "this declaration is skipped")
-                .with_help("this version knows `source`, `sink`, `table` and `pipeline`"),
+                .with_help(
+                    "this version knows `source`, `sink`, `table`, `model`, `test` and `pipeline`",
+                ),
             );
         }
     }
@@ -137,6 +149,7 @@ pub(crate) fn check(
     let mut source_scopes: HashMap<String, Scope> = HashMap::new();
     let mut sinks = Vec::new();
     let mut tables = Vec::new();
+    let mut models = Vec::new();
     let mut pipelines: Vec<&PipelineDecl> = Vec::new();
     for item in &program.items {
         match item {
@@ -160,6 +173,11 @@ pub(crate) fn check(
                 let (node, scope) = tables::check_table(decl, catalog, cx);
                 names.tables.entry(decl.name.name.clone()).or_insert(scope);
                 tables.extend(node);
+            }
+            Item::Model(decl) => {
+                let (node, scope) = models::check_model(decl, catalog, cx);
+                names.models.entry(decl.name.name.clone()).or_insert(scope);
+                models.extend(node);
             }
             Item::Unsupported { .. } | Item::Test(_) => {}
         }
@@ -231,6 +249,7 @@ pub(crate) fn check(
         sinks,
         pipelines: checked.into_iter().flatten().collect(),
         tables,
+        models,
     }
 }
 
