@@ -256,6 +256,8 @@ pub(crate) fn check(
 #[cfg(test)]
 mod detect_tests;
 #[cfg(test)]
+mod models_tests;
+#[cfg(test)]
 mod tables_tests;
 #[cfg(test)]
 mod tests;
