@@ -12,6 +12,9 @@ batch. The weights are below (and repeated in runtime/tests/onnx.rs, which check
 outputs against this math done by hand); they are binary fractions, so `power` is exact
 in f32 for small inputs and a `test` block can expect it exactly.
 
+power_one_row.onnx -- the same model with a fixed shape [1, 1]: Weir runs it one record
+per call (the batch dimension is not symbolic).
+
 wide.onnx -- one input `features` of shape [N, 3] and output `y` [N, 1]: a model whose
 input is not one value per record, for the `weir check` diagnostic tests.
 """
@@ -33,8 +36,7 @@ def const(name, values):
     return numpy_helper.from_array(np.array(values, dtype=np.float32), name)
 
 
-def power_model():
-    batch = ["N", 1]
+def power_model(batch):
     nodes = [
         helper.make_node("Concat", ["temp", "vibration"], ["x"], axis=1),
         helper.make_node("MatMul", ["x", "W1"], ["h0"]),
@@ -97,5 +99,6 @@ def save(graph, name):
 
 
 if __name__ == "__main__":
-    save(power_model(), "power.onnx")
+    save(power_model(["N", 1]), "power.onnx")
+    save(power_model([1, 1]), "power_one_row.onnx")
     save(wide_model(), "wide.onnx")

@@ -69,11 +69,18 @@ pub(crate) fn check_model(
     }
     let errors_after = cx.diagnostics.iter().filter(|d| d.is_error()).count();
     let ok = errors_after == errors_before;
+    // A build without the format's support trusts the declaration for `infer` checks.
+    let unsupported = cx.diagnostics[..]
+        .iter()
+        .rev()
+        .take(errors_after - errors_before)
+        .filter(|d| d.code == codes::MODEL_SUPPORT_MISSING)
+        .count();
     let scope = ModelScope {
         inputs: inputs.clone().unwrap_or_default(),
         outputs: outputs.clone().unwrap_or_default(),
         span: decl.name.span,
-        broken: !ok,
+        broken: errors_after - errors_before > unsupported,
     };
     let node = match (path, inputs, outputs) {
         (Some(path), Some(inputs), Some(outputs)) if ok => Some(ModelNode {

@@ -237,6 +237,7 @@ mod tests {
                 refresh: TableRefresh::Never,
             }],
             tests: Vec::new(),
+            models: Vec::new(),
         }
     }
 
