@@ -36,17 +36,21 @@ fn detectors(c: &mut Criterion) {
         DetectorSpec::Contextual(ContextualParams::default()),
     ];
     for spec in specs {
-        group.bench_with_input(BenchmarkId::from_parameter(spec.name()), &spec, |b, spec| {
-            b.iter(|| {
-                // A fresh detector each iteration: warm-up included, as a key's life is.
-                let mut detector = spec.build();
-                let mut flagged = 0usize;
-                for &x in &values {
-                    flagged += usize::from(detector.update(x).is_anomaly);
-                }
-                black_box(flagged)
-            });
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(spec.name()),
+            &spec,
+            |b, spec| {
+                b.iter(|| {
+                    // A fresh detector each iteration: warm-up included, as a key's life is.
+                    let mut detector = spec.build();
+                    let mut flagged = 0usize;
+                    for &x in &values {
+                        flagged += usize::from(detector.update(x).is_anomaly);
+                    }
+                    black_box(flagged)
+                });
+            },
+        );
     }
     group.finish();
 }
@@ -90,8 +94,14 @@ fn infer(c: &mut Criterion) {
         name: "power".into(),
         format: "onnx".into(),
         path: "examples/models/power.onnx".into(),
-        inputs: vec![("temp".into(), ElemType::F32), ("vibration".into(), ElemType::F32)],
-        outputs: vec![("power".into(), ElemType::F32), ("fault".into(), ElemType::F32)],
+        inputs: vec![
+            ("temp".into(), ElemType::F32),
+            ("vibration".into(), ElemType::F32),
+        ],
+        outputs: vec![
+            ("power".into(), ElemType::F32),
+            ("fault".into(), ElemType::F32),
+        ],
     };
     let model = weir_runtime::model::load(&node, &root.join(&node.path)).expect("model loads");
     let values = series();

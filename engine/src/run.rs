@@ -10,12 +10,12 @@ use parking_lot::Mutex;
 use crate::build::build_dataflow;
 use crate::clock::{Clock, ClockWaiters};
 use crate::cluster::{self, ClusterLink, PeerWatch};
-use crate::ml::Infer;
 use crate::io::{
     BadRecord, ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, SourceStatus,
     WorkerInfo,
 };
 use crate::metrics::Metrics;
+use crate::ml::Infer;
 use crate::plan::{LogicalPlan, PipelineInput, Stage, WindowSpec};
 use crate::stop::StopHandle;
 use crate::time::EventTime;
@@ -268,17 +268,19 @@ pub fn run_on(
             index: worker.index(),
             peers: worker.peers(),
         };
-        let ctx = Arc::new(WorkerContext::new(
-            info,
-            worker.index().saturating_sub(process * workers),
-            Arc::clone(&worker_metrics),
-            &options,
-            Arc::clone(&worker_sinks),
-            Arc::clone(&worker_tables),
-            budgets.clone(),
-            Arc::clone(&worker_failure),
-        )
-        .with_models(Arc::clone(&worker_models)));
+        let ctx = Arc::new(
+            WorkerContext::new(
+                info,
+                worker.index().saturating_sub(process * workers),
+                Arc::clone(&worker_metrics),
+                &options,
+                Arc::clone(&worker_sinks),
+                Arc::clone(&worker_tables),
+                budgets.clone(),
+                Arc::clone(&worker_failure),
+            )
+            .with_models(Arc::clone(&worker_models)),
+        );
         let mut readers = Vec::with_capacity(worker_plan.sources.len());
         for (source, used) in worker_plan.sources.iter().zip(&used_sources) {
             if !used {

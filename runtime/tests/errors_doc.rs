@@ -102,7 +102,11 @@ fn every_entry_fails_with_its_code_and_its_fix_does_not() {
         if code == WITHOUT_ONNX {
             // The same program fails without ONNX support and checks clean with it.
             let got = codes_of(&prelude, &blocks[0]);
-            assert_eq!(got.contains(&code), !onnx, "{code}: the example gets {got:?}");
+            assert_eq!(
+                got.contains(&code),
+                !onnx,
+                "{code}: the example gets {got:?}"
+            );
             if onnx {
                 assert!(got.is_empty(), "{code}: with ONNX the example gets {got:?}");
             }

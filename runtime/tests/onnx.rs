@@ -91,7 +91,10 @@ fn a_declaration_that_no_longer_fits_the_file_fails_at_load() {
     let err = weir_runtime::model::load(&node, Path::new(&node.path))
         .err()
         .expect("refused");
-    assert!(err.to_string().contains("model input `temp` is f32"), "{err}");
+    assert!(
+        err.to_string().contains("model input `temp` is f32"),
+        "{err}"
+    );
 }
 
 fn run_with(workers: usize, dir: &Path) -> Vec<serde_json::Value> {
@@ -204,7 +207,8 @@ fn weir_check_compares_the_declaration_with_the_real_file() {
             "model input `features` has shape [N, 3], not one value per record".to_string()
         )]
     );
-    let got = check("model m = onnx(\"nowhere/m.onnx\") { inputs { temp: f32 } outputs { y: f32 } }");
+    let got =
+        check("model m = onnx(\"nowhere/m.onnx\") { inputs { temp: f32 } outputs { y: f32 } }");
     assert_eq!(
         got,
         [(

@@ -62,8 +62,13 @@ pub(crate) fn check_model(
                 .with_help(help),
             ),
             Err(ModelLoadError::Failed { message, help }) => cx.push(
-                Diagnostic::error(codes::BAD_MODEL, message, decl.call.span, "cannot be loaded")
-                    .with_help_opt(help),
+                Diagnostic::error(
+                    codes::BAD_MODEL,
+                    message,
+                    decl.call.span,
+                    "cannot be loaded",
+                )
+                .with_help_opt(help),
             ),
         }
     }
@@ -157,7 +162,10 @@ fn declared(fields: &[FieldDecl], what: &str, cx: &mut Ctx<'_>) -> Option<Vec<(S
 /// The path of `onnx("path")`, reporting any other form.
 fn model_path(decl: &ModelDecl, cx: &mut Ctx<'_>) -> Option<String> {
     let call = &decl.call;
-    let example = format!("model {} = onnx(\"models/{}.onnx\") {{ … }}", decl.name.name, decl.name.name);
+    let example = format!(
+        "model {} = onnx(\"models/{}.onnx\") {{ … }}",
+        decl.name.name, decl.name.name
+    );
     if call.kind.name != "onnx" {
         cx.push(
             Diagnostic::error(
@@ -290,10 +298,7 @@ fn compare(decl: &ModelDecl, signature: &ModelSignature, cx: &mut Ctx<'_>) {
             cx.push(
                 Diagnostic::error(
                     codes::BAD_MODEL,
-                    format!(
-                        "model input `{}` is not declared",
-                        tensor.name
-                    ),
+                    format!("model input `{}` is not declared", tensor.name),
                     decl.inputs_span,
                     "the model needs it",
                 )
@@ -343,10 +348,18 @@ pub(crate) fn check_infer(
                     model.inputs.len(),
                     if model.inputs.len() == 1 { "" } else { "s" },
                     infer.inputs.len(),
-                    if infer.inputs.len() == 1 { " is" } else { "s are" },
+                    if infer.inputs.len() == 1 {
+                        " is"
+                    } else {
+                        "s are"
+                    },
                 ),
                 infer.inputs_span,
-                format!("{} field{}", infer.inputs.len(), if infer.inputs.len() == 1 { "" } else { "s" }),
+                format!(
+                    "{} field{}",
+                    infer.inputs.len(),
+                    if infer.inputs.len() == 1 { "" } else { "s" }
+                ),
             )
             .with_secondary(model.span, "the model is declared here")
             .with_help(format!(
@@ -367,11 +380,10 @@ pub(crate) fn check_infer(
         let Some((input, elem)) = model.inputs.get(i) else {
             continue;
         };
-        let fits = match (ty.ty, elem) {
-            (Type::Int, _) => true,
-            (Type::Float, ElemType::F32 | ElemType::F64) => true,
-            _ => false,
-        };
+        let fits = matches!(
+            (ty.ty, elem),
+            (Type::Int, _) | (Type::Float, ElemType::F32 | ElemType::F64)
+        );
         if !fits {
             let help = match (ty.ty, elem) {
                 (Type::Float, ElemType::I64) => format!(

@@ -5,7 +5,9 @@ use weir_engine::ml::{ElemType, ModelSignature, TensorSpec};
 use weir_engine::plan::{ConnectorCall, Stage};
 use weir_engine::schema::{Field, Schema, Type};
 
-use crate::{compile_with, render, ConnectorCatalog, ConnectorProblem, Diagnostic, ModelLoadError, Role};
+use crate::{
+    compile_with, render, ConnectorCatalog, ConnectorProblem, Diagnostic, ModelLoadError, Role,
+};
 
 const BASE: &str = "\
 source telemetry = sensors() {
@@ -110,8 +112,17 @@ fn infer_appends_the_chosen_outputs_typed_and_nullable_with_a_nullable_input() {
     assert_eq!(model, "m");
     assert_eq!(inputs, &[1, 3]);
     assert_eq!(outputs, &[1, 0]);
-    assert_eq!(schema.fields[5..], [Field::new("class", Type::Int), Field::new("y", Type::Float)]);
-    assert_eq!(c.plan.models[0].inputs, [("a".to_string(), ElemType::F32), ("b".to_string(), ElemType::I64)]);
+    assert_eq!(
+        schema.fields[5..],
+        [Field::new("class", Type::Int), Field::new("y", Type::Float)]
+    );
+    assert_eq!(
+        c.plan.models[0].inputs,
+        [
+            ("a".to_string(), ElemType::F32),
+            ("b".to_string(), ElemType::I64)
+        ]
+    );
     assert_eq!(c.plan.models[0].path, "m.onnx");
 
     // A nullable field makes the outputs nullable (null when it is null).
@@ -123,7 +134,10 @@ fn infer_appends_the_chosen_outputs_typed_and_nullable_with_a_nullable_input() {
         c.plan.pipelines[0].output_schema().fields[5],
         Field::nullable("y", Type::Float)
     );
-    assert!(c.plan.explain().contains("infer model m with slots [2, 3] -> outputs [0]"));
+    assert!(c
+        .plan
+        .explain()
+        .contains("infer model m with slots [2, 3] -> outputs [0]"));
 }
 
 #[test]
@@ -154,7 +168,12 @@ fn p0109_declarations_are_compared_with_the_file() {
     assert_eq!(d[0].help.as_deref(), Some("add `b: i64` to `inputs`"));
     assert_eq!(d[1].message, "model input `a` is f32, not f64");
     assert_eq!(d[2].help.as_deref(), Some("did you mean `b`?"));
-    assert!(d[3].message.contains("has shape [N, 4], not one value per record"), "{}", d[3].message);
+    assert!(
+        d[3].message
+            .contains("has shape [N, 4], not one value per record"),
+        "{}",
+        d[3].message
+    );
     expect_codes(
         "model n = onnx(\"wide.onnx\") { inputs { x: f32 } outputs { y: f32 } }",
         &[("P0109", "x")],

@@ -84,8 +84,7 @@ impl InferStage {
                 .model
                 .infer(rows, &columns)
                 .map_err(|e| format!("model `{}`: {e}", self.model_name))?;
-            if results.len() != self.declared_outputs || results.iter().any(|c| c.len() != rows)
-            {
+            if results.len() != self.declared_outputs || results.iter().any(|c| c.len() != rows) {
                 return Err(format!(
                     "model `{}` returned {} outputs for {rows} rows, expected {} of {rows} values",
                     self.model_name,
@@ -162,7 +161,9 @@ mod tests {
     impl Infer for Affine {
         fn infer(&self, rows: usize, inputs: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, InferError> {
             assert_eq!(inputs.len(), 2);
-            let y = (0..rows).map(|r| 2.0 * inputs[0][r] + inputs[1][r]).collect();
+            let y = (0..rows)
+                .map(|r| 2.0 * inputs[0][r] + inputs[1][r])
+                .collect();
             let z = (0..rows).map(|r| inputs[0][r] * inputs[1][r]).collect();
             Ok(vec![y, z])
         }

@@ -199,17 +199,19 @@ fn run_script(
         let info = WorkerInfo { index: 0, peers: 1 };
         let metrics = Arc::new(Metrics::new(&plan, 1));
         let failure = Arc::new(Mutex::new(None));
-        let ctx = Arc::new(WorkerContext::new(
-            info,
-            0,
-            metrics,
-            &options,
-            sinks,
-            Arc::new(HashMap::new()),
-            None,
-            Arc::clone(&failure),
-        )
-        .with_models(Arc::clone(&models)));
+        let ctx = Arc::new(
+            WorkerContext::new(
+                info,
+                0,
+                metrics,
+                &options,
+                sinks,
+                Arc::new(HashMap::new()),
+                None,
+                Arc::clone(&failure),
+            )
+            .with_models(Arc::clone(&models)),
+        );
         let readers = plan
             .sources
             .iter()

@@ -23,8 +23,7 @@ pub const ONNX_ENABLED: bool = cfg!(feature = "onnx");
 #[cfg(not(feature = "onnx"))]
 fn unsupported() -> ModelLoadError {
     ModelLoadError::Unsupported {
-        message: "this `weir` was built without ONNX support, so it cannot load models"
-            .to_string(),
+        message: "this `weir` was built without ONNX support, so it cannot load models".to_string(),
         help: "rebuild with the `onnx` feature: `cargo build --release --features onnx` \
                (or `cargo install --path runtime --features onnx`)"
             .to_string(),
@@ -73,6 +72,9 @@ pub fn load(model: &ModelNode, path: &Path) -> Result<Arc<dyn Infer>, IoError> {
         let ModelLoadError::Unsupported { message, help } = unsupported() else {
             unreachable!("unsupported() is Unsupported");
         };
-        Err(IoError::Config(format!("model `{}`: {message}; {help}", model.name)))
+        Err(IoError::Config(format!(
+            "model `{}`: {message}; {help}",
+            model.name
+        )))
     }
 }

@@ -102,7 +102,10 @@ impl OnnxModel {
         let mut inputs = Vec::new();
         for tensor in &signature.inputs {
             let Some(declared) = node.inputs.iter().position(|(n, _)| *n == tensor.name) else {
-                return Err(fail(format!("model input `{}` is not declared", tensor.name)));
+                return Err(fail(format!(
+                    "model input `{}` is not declared",
+                    tensor.name
+                )));
             };
             let elem = node.inputs[declared].1;
             if tensor.elem != Some(elem) || !tensor.holds_one_value_per_row() {
@@ -136,7 +139,8 @@ impl OnnxModel {
             }
             outputs.push(k);
         }
-        let batches = !signature.inputs.is_empty() && signature.inputs.iter().all(TensorSpec::batches);
+        let batches =
+            !signature.inputs.is_empty() && signature.inputs.iter().all(TensorSpec::batches);
         let plan = model
             .into_optimized()
             .and_then(|m| m.into_runnable())
@@ -194,7 +198,12 @@ impl OnnxModel {
                     .iter()
                     .map(|&v| f64::from(v))
                     .collect(),
-                DatumType::F64 => tensor.to_plain_array_view::<f64>().map_err(err)?.iter().copied().collect(),
+                DatumType::F64 => tensor
+                    .to_plain_array_view::<f64>()
+                    .map_err(err)?
+                    .iter()
+                    .copied()
+                    .collect(),
                 DatumType::I64 => tensor
                     .to_plain_array_view::<i64>()
                     .map_err(err)?
