@@ -35,6 +35,8 @@ pub enum Item {
     Test(TestDecl),
     /// `table name = call { key …, fields, refresh … }`
     Table(TableDecl),
+    /// `model name = onnx("path") { inputs { … } outputs { … } }`
+    Model(ModelDecl),
     /// A declaration of a later version of the language (`table`, `test`, `run`, `model`).
     Unsupported {
         /// Its keyword.
@@ -145,6 +147,25 @@ pub struct TableDecl {
     pub keys: Vec<Ident>,
     /// `refresh …` lines (at most one is allowed).
     pub refresh: Vec<RefreshDecl>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `model name = onnx("path") { inputs { x: f32, … } outputs { y: f32, … } }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelDecl {
+    /// Model name.
+    pub name: Ident,
+    /// The format and file (`onnx("path")`).
+    pub call: ConnectorCallAst,
+    /// Declared inputs (graph input names and element types), in order.
+    pub inputs: Vec<FieldDecl>,
+    /// Declared outputs (graph output names and element types), in order.
+    pub outputs: Vec<FieldDecl>,
+    /// The `inputs` keyword.
+    pub inputs_span: Span,
+    /// The `outputs` keyword.
+    pub outputs_span: Span,
     /// The whole declaration.
     pub span: Span,
 }
@@ -268,6 +289,8 @@ pub enum StageKind {
     Detect(DetectAst),
     /// `forecast <field> horizon <d> [every <d>] using <algo>(<params>) as <name>`
     Forecast(ForecastAst),
+    /// `infer <model> with {<field>, …} -> {<output>, …}`
+    Infer(InferAst),
     /// A stage of a later version (`lookup`, `join`, …).
     Unsupported(Ident),
     /// A word that is no stage.
@@ -305,6 +328,19 @@ pub struct LookupAst {
     pub field: Ident,
     /// `on miss …`, if written.
     pub on_miss: Option<MissAst>,
+}
+
+/// `infer <model> with {<field>, …} -> {<output>, …}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InferAst {
+    /// The model.
+    pub model: Ident,
+    /// Record fields fed to the model's declared inputs, in order.
+    pub inputs: Vec<Ident>,
+    /// The `{…}` after `with`.
+    pub inputs_span: Span,
+    /// Model outputs appended to the record, in order.
+    pub outputs: Vec<Ident>,
 }
 
 /// An `on miss …` clause.

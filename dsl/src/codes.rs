@@ -6,7 +6,7 @@
 /// or an unterminated string).
 pub const SYNTAX: &str = "P0001";
 /// A declaration or stage of the language that this version does not implement yet
-/// (`run`, `model`, `infer`, …).
+/// (`run`, `track`, …).
 pub const NOT_SUPPORTED: &str = "P0002";
 
 /// Two declarations (sources, sinks, pipelines) with the same name, or a repeated
@@ -27,6 +27,15 @@ pub const BAD_TABLE: &str = "P0106";
 /// A sink receives records of two different shapes (from two pipelines, a late route or a
 /// lookup's miss route).
 pub const SINK_SHAPES: &str = "P0107";
+/// `infer` names no model.
+pub const UNKNOWN_MODEL: &str = "P0108";
+/// A `model` declaration that does not fit its file: the file cannot be read or is not a
+/// model, an input or output the model does not have, another element type, a shape that
+/// is not one value per record, or a model input left undeclared.
+pub const BAD_MODEL: &str = "P0109";
+/// A `model` declaration in a `weir` built without the model format's support (the
+/// `onnx` cargo feature).
+pub const MODEL_SUPPORT_MISSING: &str = "P0110";
 
 /// Unknown type name in a schema (`float` → did you mean `f64`).
 pub const UNKNOWN_TYPE: &str = "P0201";
@@ -59,6 +68,9 @@ pub const BAD_DETECTOR_PARAMETER: &str = "P0213";
 /// The key fields of a `join` have different types on the two sides, or a type that
 /// cannot be a key (`f64`).
 pub const JOIN_KEY_TYPES: &str = "P0214";
+/// `infer` given fields that do not fit its model: the wrong number, a field that is not
+/// a number (or a float for an `i64` input), or an output the model does not declare.
+pub const BAD_INFER: &str = "P0215";
 
 /// A bare number where a duration is needed (`window tumbling 60` → `60s`).
 pub const DURATION_WITHOUT_UNIT: &str = "P0301";

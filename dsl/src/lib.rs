@@ -31,7 +31,8 @@ pub mod parse;
 pub mod suggest;
 
 pub use check::connectors::{
-    AcceptAll, ConnectorCatalog, ConnectorProblem, Role, SinkFieldIssue, SinkFieldProblem,
+    AcceptAll, ConnectorCatalog, ConnectorProblem, ModelLoadError, Role, SinkFieldIssue,
+    SinkFieldProblem,
 };
 pub use diagnostic::{render, render_json, Diagnostic, Label, Severity, Span};
 

@@ -38,6 +38,7 @@ pub(crate) fn lower(program: CheckedProgram) -> LogicalPlan {
         pipelines,
         tests: Vec::new(),
         tables: program.tables,
+        models: program.models,
     }
 }
 
@@ -104,6 +105,20 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
             *schema = join.output_schema(schema);
             stages.push(Stage::Join {
                 join,
+                schema: schema.clone(),
+            });
+        }
+        Op::Infer {
+            model,
+            inputs,
+            outputs,
+            fields,
+        } => {
+            schema.fields.extend(fields);
+            stages.push(Stage::Infer {
+                model,
+                inputs,
+                outputs,
                 schema: schema.clone(),
             });
         }

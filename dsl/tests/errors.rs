@@ -6,8 +6,10 @@
 use std::path::Path;
 
 use weir_dsl::{
-    ConnectorCatalog, ConnectorProblem, Role, Severity, SinkFieldIssue, SinkFieldProblem,
+    ConnectorCatalog, ConnectorProblem, ModelLoadError, Role, Severity, SinkFieldIssue,
+    SinkFieldProblem,
 };
+use weir_engine::ml::{ElemType, ModelSignature, TensorSpec};
 use weir_engine::plan::{ConnectorCall, OptionValue};
 use weir_engine::schema::{Schema, Type};
 
@@ -72,6 +74,33 @@ impl ConnectorCatalog for SensorsOptions {
             }
         }
         out
+    }
+
+    /// `power.onnx` is the signature of examples/models/power.onnx (as the runtime reads
+    /// it); `needs-onnx-feature.onnx` answers as a build without ONNX support does.
+    fn model_signature(
+        &self,
+        _format: &str,
+        path: &str,
+    ) -> Result<Option<ModelSignature>, ModelLoadError> {
+        let tensor = |name: &str| TensorSpec {
+            name: name.to_string(),
+            elem: Some(ElemType::F32),
+            elem_text: "f32".to_string(),
+            shape: Some(vec![None, Some(1)]),
+        };
+        match path {
+            "power.onnx" => Ok(Some(ModelSignature {
+                inputs: vec![tensor("temp"), tensor("vibration")],
+                outputs: vec![tensor("power"), tensor("fault")],
+            })),
+            "needs-onnx-feature.onnx" => Err(ModelLoadError::Unsupported {
+                message: "this `weir` was built without ONNX support, so it cannot load models"
+                    .to_string(),
+                help: "rebuild with the `onnx` feature".to_string(),
+            }),
+            _ => Ok(None),
+        }
     }
 }
 

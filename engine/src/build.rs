@@ -103,6 +103,23 @@ pub fn build_dataflow<'scope>(
                 } => {
                     stream = ops::forecast::build(stream, keys, *field, params);
                 }
+                Stage::Infer {
+                    model,
+                    inputs,
+                    outputs,
+                    ..
+                } => {
+                    if let Some(stage) = ops::infer::InferStage::resolve(
+                        plan,
+                        model,
+                        inputs,
+                        outputs,
+                        &pipeline.name,
+                        ctx,
+                    ) {
+                        stream = ops::infer::build(stream, stage, Arc::clone(ctx));
+                    }
+                }
                 Stage::Sink { sink } => {
                     if let (Some(sink_index), Some(writer)) = (
                         plan.sinks.iter().position(|s| &s.name == sink),

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use crate::event::Event;
-use crate::plan::{SinkNode, SourceNode, TableNode};
+use crate::ml::Infer;
+use crate::plan::{ModelNode, SinkNode, SourceNode, TableNode};
 use crate::schema::Schema;
 use crate::time::EventTime;
 use crate::value::{Record, Value};
@@ -126,6 +127,13 @@ pub trait ConnectorFactory: Send + Sync {
         Err(IoError::Config(format!(
             "table `{}`: these connectors cannot open tables",
             table.name
+        )))
+    }
+    /// Loads model `model` for `infer`, once per process. Factories without models refuse.
+    fn open_model(&self, model: &ModelNode) -> Result<Arc<dyn Infer>, IoError> {
+        Err(IoError::Config(format!(
+            "model `{}`: these connectors cannot load models",
+            model.name
         )))
     }
 }

@@ -15,6 +15,7 @@ use crate::io::{
     WorkerInfo,
 };
 use crate::metrics::Metrics;
+use crate::ml::Infer;
 use crate::plan::{LogicalPlan, PipelineInput, Stage, WindowSpec};
 use crate::stop::StopHandle;
 use crate::time::EventTime;
@@ -118,6 +119,8 @@ pub struct WorkerContext {
     pub sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
     /// Open reference tables by name.
     pub tables: Arc<HashMap<String, Arc<dyn LookupTable>>>,
+    /// Loaded models by name (set with [`WorkerContext::with_models`]).
+    pub models: Arc<HashMap<String, Arc<dyn Infer>>>,
     /// Records each source may still read, when the run has a limit.
     pub budgets: Option<Arc<Vec<AtomicI64>>>,
     /// Operators waiting on processing time.
@@ -146,10 +149,17 @@ impl WorkerContext {
             on_bad_record: Arc::clone(&options.on_bad_record),
             sinks,
             tables,
+            models: Arc::new(HashMap::new()),
             budgets,
             clock_waiters: Arc::clone(&options.clock_waiters),
             failure,
         }
+    }
+
+    /// The same context with `models` loaded for `infer` stages.
+    pub fn with_models(mut self, models: Arc<HashMap<String, Arc<dyn Infer>>>) -> WorkerContext {
+        self.models = models;
+        self
     }
 
     /// Registers an operator to be woken whenever a test clock moves.
@@ -215,6 +225,7 @@ pub fn run_on(
 
     let sinks = Arc::new(open_sinks(&plan, connectors.as_ref())?);
     let tables = Arc::new(open_tables(&plan, connectors.as_ref())?);
+    let models = Arc::new(open_models(&plan, connectors.as_ref())?);
     let used_sources: Vec<bool> = plan
         .sources
         .iter()
@@ -230,6 +241,7 @@ pub fn run_on(
     let worker_plan = Arc::clone(&plan);
     let worker_sinks = Arc::clone(&sinks);
     let worker_tables = Arc::clone(&tables);
+    let worker_models = Arc::clone(&models);
     let worker_metrics = Arc::clone(&metrics);
     let worker_failure = Arc::clone(&failure);
     let stop = Arc::clone(&options.stop);
@@ -259,16 +271,19 @@ pub fn run_on(
             index: worker.index(),
             peers: worker.peers(),
         };
-        let ctx = Arc::new(WorkerContext::new(
-            info,
-            worker.index().saturating_sub(process * workers),
-            Arc::clone(&worker_metrics),
-            &options,
-            Arc::clone(&worker_sinks),
-            Arc::clone(&worker_tables),
-            budgets.clone(),
-            Arc::clone(&worker_failure),
-        ));
+        let ctx = Arc::new(
+            WorkerContext::new(
+                info,
+                worker.index().saturating_sub(process * workers),
+                Arc::clone(&worker_metrics),
+                &options,
+                Arc::clone(&worker_sinks),
+                Arc::clone(&worker_tables),
+                budgets.clone(),
+                Arc::clone(&worker_failure),
+            )
+            .with_models(Arc::clone(&worker_models)),
+        );
         let mut readers = Vec::with_capacity(worker_plan.sources.len());
         for (source, used) in worker_plan.sources.iter().zip(&used_sources) {
             if !used {
@@ -337,6 +352,32 @@ pub fn run_on(
         late_dropped: metrics.late(),
         stopped: stop.is_requested(),
     })
+}
+
+/// Loads every model an `infer` stage uses, once per process.
+pub fn open_models(
+    plan: &LogicalPlan,
+    connectors: &dyn ConnectorFactory,
+) -> Result<HashMap<String, Arc<dyn Infer>>, RunError> {
+    let mut models: HashMap<String, Arc<dyn Infer>> = HashMap::new();
+    for pipeline in &plan.pipelines {
+        for stage in &pipeline.stages {
+            let Stage::Infer { model, .. } = stage else {
+                continue;
+            };
+            if models.contains_key(model) {
+                continue;
+            }
+            let node = plan
+                .model(model)
+                .ok_or_else(|| RunError::Connector(format!("unknown model `{model}`")))?;
+            let loaded = connectors
+                .open_model(node)
+                .map_err(|e| RunError::Connector(format!("model `{model}`: {e}")))?;
+            models.insert(model.clone(), loaded);
+        }
+    }
+    Ok(models)
 }
 
 /// Opens every sink the plan writes to, once, with the schema of the stream written to it.

@@ -128,6 +128,7 @@ fn plan(spec: WindowSpec, second: Option<WindowSpec>) -> Arc<LogicalPlan> {
         pipelines,
         tests: vec![],
         tables: Vec::new(),
+        models: Vec::new(),
     })
 }
 

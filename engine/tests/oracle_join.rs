@@ -71,6 +71,7 @@ fn plan(mode: JoinMode) -> LogicalPlan {
         }],
         tests: vec![],
         tables: Vec::new(),
+        models: Vec::new(),
     }
 }
 

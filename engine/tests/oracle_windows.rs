@@ -90,6 +90,7 @@ fn plan(window: WindowSpec) -> LogicalPlan {
         }],
         tests: vec![],
         tables: Vec::new(),
+        models: Vec::new(),
     }
 }
 

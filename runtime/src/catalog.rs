@@ -1,7 +1,8 @@
 //! The connector catalog given to the checker, so `weir check` validates connector
 //! options before anything runs.
 
-use weir_dsl::{ConnectorCatalog, Role, SinkFieldIssue, SinkFieldProblem};
+use weir_dsl::{ConnectorCatalog, ModelLoadError, Role, SinkFieldIssue, SinkFieldProblem};
+use weir_engine::ml::ModelSignature;
 use weir_engine::plan::ConnectorCall;
 use weir_engine::schema::Schema;
 
@@ -47,5 +48,15 @@ impl ConnectorCatalog for Catalog {
 
     fn hands_back_undelivered(&self, call: &ConnectorCall) -> bool {
         call.kind == connectors::webhook::KIND
+    }
+
+    /// Reads the model file (relative paths from the current directory, as `weir run`
+    /// resolves them).
+    fn model_signature(
+        &self,
+        format: &str,
+        path: &str,
+    ) -> Result<Option<ModelSignature>, ModelLoadError> {
+        crate::model::signature(format, std::path::Path::new(path)).map(Some)
     }
 }

@@ -5,4 +5,5 @@ pub mod cli;
 pub mod connectors;
 pub mod format;
 pub mod launch;
+pub mod model;
 pub mod nab;

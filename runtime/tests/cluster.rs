@@ -438,6 +438,17 @@ fn every_example_runs_on_a_local_cluster() {
                 .expect("read example")
                 .contains("mqtt(")
         })
+        // Examples with a `model` need a build with `--features onnx`.
+        .filter(|p| {
+            let needs_onnx = std::fs::read_to_string(p)
+                .expect("read example")
+                .lines()
+                .any(|l| l.trim_start().starts_with("model "));
+            if needs_onnx && !weir_runtime::model::ONNX_ENABLED {
+                println!("note: {} skipped: it declares a model", p.display());
+            }
+            !needs_onnx || weir_runtime::model::ONNX_ENABLED
+        })
         .collect();
     examples.sort();
     for file in examples {

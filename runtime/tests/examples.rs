@@ -28,9 +28,27 @@ fn examples() -> Vec<PathBuf> {
         .expect("examples/ exists")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "pipe"))
+        .filter(|p| runnable_here(p))
         .collect();
     files.sort();
     files
+}
+
+/// Examples declaring a `model` need a `weir` built with `--features onnx`; without it
+/// they are skipped with a note (.ci/run runs them once with the feature).
+fn runnable_here(example: &Path) -> bool {
+    if weir_runtime::model::ONNX_ENABLED {
+        return true;
+    }
+    let text = std::fs::read_to_string(example).expect("read example");
+    let needs_onnx = text.lines().any(|l| l.trim_start().starts_with("model "));
+    if needs_onnx {
+        println!(
+            "note: {} skipped: it declares a model; run with `--features onnx`",
+            example.display()
+        );
+    }
+    !needs_onnx
 }
 
 fn weir(args: &[&str]) -> std::process::Output {

@@ -1,6 +1,7 @@
 //! Connector calls: conversion to the plan's [`ConnectorCall`] and validation through a
 //! [`ConnectorCatalog`] supplied by the runtime (the dsl knows no connector itself).
 
+use weir_engine::ml::ModelSignature;
 use weir_engine::plan::{ConnectorCall, OptionValue};
 use weir_engine::schema::Schema;
 
@@ -24,6 +25,25 @@ pub enum Role {
 /// the message, and an optional help line.
 pub type ConnectorProblem = (Option<String>, String, Option<String>);
 
+/// Why a catalog could not read a model file's signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ModelLoadError {
+    /// This build cannot load models of that format (a cargo feature is off).
+    Unsupported {
+        /// What is missing.
+        message: String,
+        /// How to get it.
+        help: String,
+    },
+    /// The file is missing, unreadable, or not a valid model.
+    Failed {
+        /// What went wrong, naming the file.
+        message: String,
+        /// How to fix it, when known.
+        help: Option<String>,
+    },
+}
+
 /// Knows the connectors and their options; the runtime implements it.
 pub trait ConnectorCatalog {
     /// Problems with `call` used as a `role` (for a source, with its declared `schema`
@@ -46,6 +66,17 @@ pub trait ConnectorCatalog {
     /// pipeline's `on error to` route (a webhook that gave up after its retries).
     fn hands_back_undelivered(&self, _call: &ConnectorCall) -> bool {
         false
+    }
+
+    /// The inputs and outputs of the model file `path` in `format` (`onnx`), which the
+    /// checker compares with the `model` declaration. `Ok(None)`: this catalog does not
+    /// read models, and the declaration is trusted (the default).
+    fn model_signature(
+        &self,
+        _format: &str,
+        _path: &str,
+    ) -> Result<Option<ModelSignature>, ModelLoadError> {
+        Ok(None)
     }
 }
 

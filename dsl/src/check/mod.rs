@@ -11,6 +11,7 @@ mod forecast;
 mod functions;
 mod join;
 mod lints;
+mod models;
 mod names;
 mod schema;
 mod scope;
@@ -27,7 +28,8 @@ mod windows;
 use std::collections::HashMap;
 
 use weir_engine::plan::{
-    Aggregate, Expr, LookupMiss, PipelineInput, SinkNode, SourceNode, TableNode, WindowSpec,
+    Aggregate, Expr, LookupMiss, ModelNode, PipelineInput, SinkNode, SourceNode, TableNode,
+    WindowSpec,
 };
 use weir_engine::schema::{Field, Schema};
 
@@ -57,6 +59,7 @@ pub(crate) struct CheckedProgram {
     /// In declaration order.
     pub pipelines: Vec<CheckedPipeline>,
     pub tables: Vec<TableNode>,
+    pub models: Vec<ModelNode>,
 }
 
 /// A checked pipeline.
@@ -100,6 +103,13 @@ pub(crate) enum Op {
     Sink(String),
     /// `join`: the other input, the keys and the time bound.
     Join(weir_engine::plan::JoinSpec),
+    /// `infer`: input slots, indices of the chosen outputs, and the fields appended.
+    Infer {
+        model: String,
+        inputs: Vec<usize>,
+        outputs: Vec<usize>,
+        fields: Vec<Field>,
+    },
     /// `lookup`: the key slot and the fields appended.
     Lookup {
         table: String,
@@ -139,7 +149,9 @@ pub(crate) fn check(
                     "not supported yet",
                 )
                 .with_secondary(*span, "this declaration is skipped")
-                .with_help("this version knows `source`, `sink`, `table` and `pipeline`"),
+                .with_help(
+                    "this version knows `source`, `sink`, `table`, `model`, `test` and `pipeline`",
+                ),
             );
         }
     }
@@ -149,6 +161,7 @@ pub(crate) fn check(
     let mut source_scopes: HashMap<String, Scope> = HashMap::new();
     let mut sinks = Vec::new();
     let mut tables = Vec::new();
+    let mut models = Vec::new();
     let mut pipelines: Vec<&PipelineDecl> = Vec::new();
     for item in &program.items {
         match item {
@@ -172,6 +185,11 @@ pub(crate) fn check(
                 let (node, scope) = tables::check_table(decl, catalog, cx);
                 names.tables.entry(decl.name.name.clone()).or_insert(scope);
                 tables.extend(node);
+            }
+            Item::Model(decl) => {
+                let (node, scope) = models::check_model(decl, catalog, cx);
+                names.models.entry(decl.name.name.clone()).or_insert(scope);
+                models.extend(node);
             }
             Item::Unsupported { .. } | Item::Test(_) => {}
         }
@@ -258,6 +276,7 @@ pub(crate) fn check(
         sinks,
         pipelines: checked.into_iter().flatten().collect(),
         tables,
+        models,
     }
 }
 
@@ -265,6 +284,8 @@ pub(crate) fn check(
 mod detect_tests;
 #[cfg(test)]
 mod join_tests;
+#[cfg(test)]
+mod models_tests;
 #[cfg(test)]
 mod tables_tests;
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub(crate) enum Decl {
     Sink(usize),
     Pipeline(usize),
     Table(usize),
+    Model(usize),
 }
 
 impl Decl {
@@ -26,6 +27,7 @@ impl Decl {
             Decl::Sink(_) => "a sink",
             Decl::Pipeline(_) => "a pipeline",
             Decl::Table(_) => "a table",
+            Decl::Model(_) => "a model",
         }
     }
 }
@@ -37,6 +39,8 @@ pub(crate) struct Names {
     ordered: Vec<(String, Decl)>,
     /// Checked tables, by name, for `lookup`.
     pub tables: HashMap<String, super::tables::TableScope>,
+    /// Checked models, by name, for `infer`.
+    pub models: HashMap<String, super::models::ModelScope>,
 }
 
 /// Collects declarations, reporting duplicates (P0101).
@@ -45,8 +49,9 @@ pub(crate) fn collect(program: &Program, cx: &mut Ctx<'_>) -> Names {
         decls: HashMap::new(),
         ordered: Vec::new(),
         tables: HashMap::new(),
+        models: HashMap::new(),
     };
-    let (mut sources, mut sinks, mut pipelines, mut tables) = (0, 0, 0, 0);
+    let (mut sources, mut sinks, mut pipelines, mut tables, mut models) = (0, 0, 0, 0, 0);
     for item in &program.items {
         let (ident, decl) = match item {
             Item::Source(s) => {
@@ -65,6 +70,10 @@ pub(crate) fn collect(program: &Program, cx: &mut Ctx<'_>) -> Names {
                 tables += 1;
                 (&t.name, Decl::Table(tables - 1))
             }
+            Item::Model(m) => {
+                models += 1;
+                (&m.name, Decl::Model(models - 1))
+            }
             Item::Unsupported { .. } | Item::Test(_) => continue,
         };
         if let Some((first, first_span)) = names.decls.get(&ident.name) {
@@ -80,7 +89,7 @@ pub(crate) fn collect(program: &Program, cx: &mut Ctx<'_>) -> Names {
                     format!("first declared here, as {}", first.what()),
                 )
                 .with_help(
-                    "sources, sinks, tables and pipelines share one namespace; rename one of them",
+                    "sources, sinks, tables, models and pipelines share one namespace; rename one of them",
                 ),
             );
             continue;
@@ -104,7 +113,7 @@ impl Names {
     pub fn resolve_input(&self, name: &Ident, cx: &mut Ctx<'_>) -> Option<Decl> {
         match self.decls.get(&name.name) {
             Some((d @ (Decl::Source(_) | Decl::Pipeline(_)), _)) => Some(*d),
-            Some((d @ (Decl::Sink(_) | Decl::Table(_)), span)) => {
+            Some((d @ (Decl::Sink(_) | Decl::Table(_) | Decl::Model(_)), span)) => {
                 let what = d.what();
                 let help = match d {
                     Decl::Table(_) => format!(
@@ -185,6 +194,47 @@ impl Names {
                         "no tables are declared".to_string()
                     } else {
                         format!("tables: {}", tables.join(", "))
+                    }),
+                );
+                None
+            }
+        }
+    }
+
+    /// Resolves `infer <name>` to a checked model (P0108 otherwise).
+    pub fn resolve_model(
+        &self,
+        name: &Ident,
+        cx: &mut Ctx<'_>,
+    ) -> Option<&super::models::ModelScope> {
+        match self.decls.get(&name.name) {
+            Some((Decl::Model(_), _)) => self.models.get(&name.name),
+            other => {
+                let models = self.names_of(|d| matches!(d, Decl::Model(_)));
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_MODEL,
+                    format!("unknown model `{}`", name.name),
+                    name.span,
+                    "not a model",
+                );
+                if let Some((decl, span)) = other {
+                    d = d.with_secondary(*span, format!("declared as {} here", decl.what()));
+                }
+                cx.push(
+                    d.with_help(
+                        did_you_mean(&name.name, models.iter().copied())
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| {
+                                format!(
+                                    "declare it: `model {} = onnx(\"{}.onnx\") {{ inputs {{ … }} outputs {{ … }} }}`",
+                                    name.name, name.name
+                                )
+                            }),
+                    )
+                    .with_note(if models.is_empty() {
+                        "no models are declared".to_string()
+                    } else {
+                        format!("models: {}", models.join(", "))
                     }),
                 );
                 None

@@ -12,7 +12,7 @@ use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
-const STAGES: [&str; 11] = [
+const STAGES: [&str; 12] = [
     "where",
     "map",
     "select",
@@ -24,6 +24,7 @@ const STAGES: [&str; 11] = [
     "join",
     "detect",
     "forecast",
+    "infer",
 ];
 
 /// Checks the stages of `p` reading records described by `scope`; returns the checked
@@ -240,6 +241,9 @@ pub(crate) fn check_pipeline(
                 if names.resolve_sink(sink, cx) {
                     ops.push(Op::Sink(sink.name.clone()));
                 }
+            }
+            StageKind::Infer(infer) => {
+                ops.extend(super::models::check_infer(infer, &mut scope, names, cx));
             }
             StageKind::Lookup(lookup) => {
                 ops.extend(super::tables::check_lookup(lookup, &mut scope, names, cx));

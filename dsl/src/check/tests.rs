@@ -68,7 +68,7 @@ fn p0001_syntax() {
 
 #[test]
 fn p0002_not_supported_yet() {
-    expect_one("model m = onnx(\"m.onnx\") { }", "P0002", "model");
+    expect_one("run job { }", "P0002", "run");
     expect_one(&pipe("| track device_id"), "P0002", "track");
 }
 

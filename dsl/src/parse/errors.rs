@@ -62,6 +62,13 @@ fn describe(rule: Rule) -> Option<&'static str> {
             "`forecast <field> horizon <duration> using holt_winters(season: <duration>) as <name>`"
         }
         detect_warmup => "`warmup <n> events`",
+        model_decl => "`model <name> = onnx(\"<path>\") { inputs { … } outputs { … } }`",
+        model_inputs => "`inputs { <name>: <type>, … }`",
+        model_outputs => "`outputs { <name>: <type>, … }`",
+        model_fields => "`{ <name>: <type>, … }`",
+        infer_stage => "`infer <model> with {<field>, …} -> {<output>, …}`",
+        infer_inputs => "`{<field>, …}`",
+        infer_outputs => "`{<output>, …}`",
         percent_lit => "a percentage such as `95%`",
         window_stage | window_kind | tumbling_window | sliding_window | session_window
         | global_window | unknown_window => "a window kind such as `tumbling 1m`",
@@ -172,6 +179,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_warmup => "`warmup`",
         kw_as => "`as`",
         kw_horizon => "`horizon`",
+        kw_with => "`with`",
+        kw_inputs => "`inputs`",
+        kw_outputs => "`outputs`",
         ident_char => "a letter, digit or `_`",
         brace_block | loose_token | assign_eq => return None,
         WHITESPACE | COMMENT => return None,

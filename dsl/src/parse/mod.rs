@@ -173,6 +173,7 @@ impl Builder {
                 Rule::pipeline_decl => items.push(Item::Pipeline(self.pipeline(p))),
                 Rule::test_decl => items.push(Item::Test(self.test(p))),
                 Rule::table_decl => items.push(Item::Table(self.table(p))),
+                Rule::model_decl => items.push(Item::Model(self.model(p))),
                 Rule::future_decl => {
                     let span = span_of(&p);
                     let keyword = p
@@ -281,6 +282,35 @@ impl Builder {
             }
         }
         decl
+    }
+
+    fn model(&mut self, pair: Pair<'_, Rule>) -> ModelDecl {
+        let span = span_of(&pair);
+        let mut inner = significant(pair);
+        let name = ident_of(&inner.next().expect("invariant: model name"));
+        let call = self.connector(inner.next().expect("invariant: model call"));
+        let mut fields = |part: Option<Pair<'_, Rule>>| {
+            let part = part.expect("invariant: model inputs and outputs");
+            let keyword = part
+                .clone()
+                .into_inner()
+                .next()
+                .map_or(span_of(&part), |k| span_of(&k));
+            let list = significant(part).next().expect("invariant: model fields");
+            let fields = list.into_inner().map(|f| self.field(f)).collect();
+            (fields, keyword)
+        };
+        let (inputs, inputs_span) = fields(inner.next());
+        let (outputs, outputs_span) = fields(inner.next());
+        ModelDecl {
+            name,
+            call,
+            inputs,
+            outputs,
+            inputs_span,
+            outputs_span,
+            span,
+        }
     }
 
     fn field(&mut self, item: Pair<'_, Rule>) -> FieldDecl {
@@ -651,6 +681,25 @@ impl Builder {
             Rule::join_stage => StageKind::Join(self.join(children)),
             Rule::detect_stage => StageKind::Detect(self.detect(children)),
             Rule::forecast_stage => StageKind::Forecast(self.forecast(children)),
+            Rule::infer_stage => {
+                let mut parts = children.filter(|p| !is_keyword(p.as_rule()));
+                let model = ident_of(&parts.next().expect("invariant: infer model"));
+                let with = parts.next().expect("invariant: infer inputs");
+                let inputs_span = span_of(&with);
+                let inputs = with.into_inner().map(|f| ident_of(&f)).collect();
+                let outputs = parts
+                    .next()
+                    .expect("invariant: infer outputs")
+                    .into_inner()
+                    .map(|f| ident_of(&f))
+                    .collect();
+                StageKind::Infer(InferAst {
+                    model,
+                    inputs,
+                    inputs_span,
+                    outputs,
+                })
+            }
             Rule::future_stage => {
                 let kw = children.next().expect("invariant: future stage keyword");
                 keyword = span_of(&kw);

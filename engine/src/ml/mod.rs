@@ -4,6 +4,7 @@
 
 pub mod contextual;
 pub mod holt_winters;
+pub mod infer;
 pub mod likelihood;
 pub mod normal;
 pub mod rcf;
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use contextual::{Contextual, ContextualParams};
 pub use holt_winters::{Forecast, HoltWinters, HoltWintersParams};
+pub use infer::{ElemType, Infer, InferError, ModelSignature, TensorSpec};
 pub use rcf::{Rcf, RcfParams};
 pub use spike_dip::{SpikeDip, SpikeDipParams, SpikeMode};
 pub use zscore::{Zscore, ZscoreParams};

@@ -239,6 +239,7 @@ mod tests {
                 refresh: TableRefresh::Never,
             }],
             tests: Vec::new(),
+            models: Vec::new(),
         }
     }
 

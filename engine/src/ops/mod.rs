@@ -2,6 +2,7 @@
 
 pub mod detect;
 pub mod forecast;
+pub mod infer;
 pub mod join;
 pub mod lookup;
 pub mod ordered;

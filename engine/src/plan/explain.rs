@@ -73,6 +73,24 @@ impl LogicalPlan {
                 table.schema, table.schema.fields[table.key].name, table.key
             )?;
         }
+        for model in &self.models {
+            let sig = |fields: &[(String, crate::ml::ElemType)]| {
+                fields
+                    .iter()
+                    .map(|(n, t)| format!("{n}: {t}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            writeln!(
+                out,
+                "model {} = {}({:?}) inputs {{{}}} outputs {{{}}}",
+                model.name,
+                model.format,
+                model.path,
+                sig(&model.inputs),
+                sig(&model.outputs)
+            )?;
+        }
         for pipeline in &self.pipelines {
             let input = match &pipeline.input {
                 PipelineInput::Source(s) => format!("source {s}"),
@@ -182,6 +200,15 @@ fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
             )?;
             writeln!(out, "    -> {schema}")
         }
+        Stage::Infer {
+            model,
+            inputs,
+            outputs,
+            schema,
+        } => writeln!(
+            out,
+            "  infer model {model} with slots {inputs:?} -> outputs {outputs:?} (batch per container) -> {schema}"
+        ),
         Stage::Sink { sink } => writeln!(out, "  to sink {sink}"),
         Stage::Lookup {
             table,

@@ -6,7 +6,7 @@ use super::expr::{Aggregate, Expr};
 use super::join::JoinSpec;
 use super::test_case::TestCase;
 use super::window::WindowSpec;
-use crate::ml::{DetectorSpec, HoltWintersParams};
+use crate::ml::{DetectorSpec, ElemType, HoltWintersParams};
 use crate::schema::{Field, Schema, Type};
 
 /// A whole program: its sources, sinks and pipelines, all names resolved.
@@ -24,6 +24,9 @@ pub struct LogicalPlan {
     /// Reference tables read by `lookup` stages.
     #[serde(default)]
     pub tables: Vec<TableNode>,
+    /// Models read by `infer` stages.
+    #[serde(default)]
+    pub models: Vec<ModelNode>,
 }
 
 impl LogicalPlan {
@@ -46,6 +49,26 @@ impl LogicalPlan {
     pub fn table(&self, name: &str) -> Option<&TableNode> {
         self.tables.iter().find(|t| t.name == name)
     }
+
+    /// The model called `name`.
+    pub fn model(&self, name: &str) -> Option<&ModelNode> {
+        self.models.iter().find(|m| m.name == name)
+    }
+}
+
+/// A model: `model power = onnx("power.onnx") { inputs { … } outputs { … } }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelNode {
+    /// Model name.
+    pub name: String,
+    /// Model format (`onnx`).
+    pub format: String,
+    /// The model file, as written (the runtime resolves it).
+    pub path: String,
+    /// Declared inputs (graph input names) with their element types, in declared order.
+    pub inputs: Vec<(String, ElemType)>,
+    /// Declared outputs (graph output names) with their element types, in declared order.
+    pub outputs: Vec<(String, ElemType)>,
 }
 
 /// A reference table: `table devices = csv("devices.csv") { key device_id … }`.
@@ -298,6 +321,18 @@ pub enum Stage {
         /// Output schema: the input fields, then the three added fields.
         schema: Schema,
     },
+    /// `infer <model> with {a, b} -> {y, …}`: runs the model on each record (a batch of
+    /// records per call) and appends the chosen outputs; null when an input is null.
+    Infer {
+        /// Model name.
+        model: String,
+        /// Slots of the fields fed to the model's declared inputs, in declared order.
+        inputs: Vec<usize>,
+        /// Indices (into the model's declared outputs) of the outputs appended, in order.
+        outputs: Vec<usize>,
+        /// Output schema: the input fields, then one field per chosen output.
+        schema: Schema,
+    },
     /// `to <sink>`: write the records; they also continue to the next stage.
     Sink {
         /// Sink name.
@@ -334,7 +369,8 @@ impl Stage {
             | Stage::Lookup { schema, .. }
             | Stage::Join { schema, .. }
             | Stage::Detect { schema, .. }
-            | Stage::Forecast { schema, .. } => Some(schema),
+            | Stage::Forecast { schema, .. }
+            | Stage::Infer { schema, .. } => Some(schema),
             _ => None,
         }
     }

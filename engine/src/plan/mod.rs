@@ -20,7 +20,7 @@ pub use logical::{
     detect_output_schema, forecast_output_schema, ConnectorCall, LogicalPlan, OptionValue,
     PipelineInput, PipelineNode, SinkNode, SourceNode, Stage, WatermarkSpec,
 };
-pub use logical::{LookupMiss, TableNode, TableRefresh};
+pub use logical::{LookupMiss, ModelNode, TableNode, TableRefresh};
 pub use test_case::{ExpectedField, TestAction, TestCase, TestStep};
 pub use window::{
     Accumulation, TimestampCombiner, Trigger, WindowKind, WindowSpec, LATE_FIELDS,

@@ -18,6 +18,7 @@ use crate::io::{
     BadRecord, ConnectorFactory, IoError, SinkWriter, SourceReader, SourceStatus, WorkerInfo,
 };
 use crate::metrics::Metrics;
+use crate::ml::Infer;
 use crate::plan::{LogicalPlan, SinkNode, SourceNode, TestAction, TestCase, TestStep};
 use crate::run::{open_sinks, sink_schemas, RunError, RunOptions, WorkerContext};
 use crate::schema::Schema;
@@ -125,7 +126,20 @@ pub fn run_tests(plan: &Arc<LogicalPlan>) -> Result<Vec<TestReport>, RunError> {
 
 /// Runs one test block.
 pub fn run_test(plan: &Arc<LogicalPlan>, case: &TestCase) -> Result<TestReport, RunError> {
-    run_script(plan, case).map(|(report, _)| report)
+    run_script(plan, case, Models::default()).map(|(report, _)| report)
+}
+
+/// Loaded models by name, for plans with `infer` stages.
+pub type Models = Arc<HashMap<String, Arc<dyn Infer>>>;
+
+/// Runs one test block whose `infer` stages use `models` (loaded by the caller, e.g. with
+/// [`crate::run::open_models`]).
+pub fn run_test_with_models(
+    plan: &Arc<LogicalPlan>,
+    case: &TestCase,
+    models: Models,
+) -> Result<TestReport, RunError> {
+    run_script(plan, case, models).map(|(report, _)| report)
 }
 
 /// What the sinks received after one `given`, `watermark` or `clock` directive settled.
@@ -144,12 +158,13 @@ pub fn run_capture(
     plan: &Arc<LogicalPlan>,
     case: &TestCase,
 ) -> Result<(TestReport, Vec<StepOutput>), RunError> {
-    run_script(plan, case)
+    run_script(plan, case, Models::default())
 }
 
 fn run_script(
     plan: &Arc<LogicalPlan>,
     case: &TestCase,
+    models: Models,
 ) -> Result<(TestReport, Vec<StepOutput>), RunError> {
     let connectors = Arc::new(ScriptConnectors {
         feeds: plan
@@ -184,16 +199,19 @@ fn run_script(
         let info = WorkerInfo { index: 0, peers: 1 };
         let metrics = Arc::new(Metrics::new(&plan, 1));
         let failure = Arc::new(Mutex::new(None));
-        let ctx = Arc::new(WorkerContext::new(
-            info,
-            0,
-            metrics,
-            &options,
-            sinks,
-            Arc::new(HashMap::new()),
-            None,
-            Arc::clone(&failure),
-        ));
+        let ctx = Arc::new(
+            WorkerContext::new(
+                info,
+                0,
+                metrics,
+                &options,
+                sinks,
+                Arc::new(HashMap::new()),
+                None,
+                Arc::clone(&failure),
+            )
+            .with_models(Arc::clone(&models)),
+        );
         let readers = plan
             .sources
             .iter()

@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use weir_engine::testing::script::run_test;
+use weir_engine::run::open_models;
+use weir_engine::testing::script::run_test_with_models;
+
+use crate::connectors::Connectors;
 
 use super::{load_program, ErrorFormat};
 
@@ -20,8 +23,13 @@ pub(super) fn test(files: &[PathBuf], format: ErrorFormat) -> anyhow::Result<Exi
             println!("{}: no tests", file.display());
             continue;
         }
+        // Models of `infer` stages are loaded once per file, as `weir run` does.
+        let models = Arc::new(
+            open_models(&plan, &Connectors::default())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+        );
         for case in &plan.tests {
-            let report = run_test(&plan, case)
+            let report = run_test_with_models(&plan, case, Arc::clone(&models))
                 .map_err(|e| anyhow::anyhow!("{}: test \"{}\": {e}", file.display(), case.name))?;
             if report.passed() {
                 passed += 1;

@@ -39,7 +39,8 @@ use weir_engine::clock::{Clock, WallClock};
 use weir_engine::io::{
     ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, WorkerInfo,
 };
-use weir_engine::plan::{ConnectorCall, SinkNode, SourceNode, TableNode};
+use weir_engine::ml::Infer;
+use weir_engine::plan::{ConnectorCall, ModelNode, SinkNode, SourceNode, TableNode};
 use weir_engine::schema::Schema;
 
 pub use options::{OptionKind, OptionSpec};
@@ -427,6 +428,11 @@ impl ConnectorFactory for Connectors {
                 "unknown table connector `{other}`"
             ))),
         }
+    }
+
+    fn open_model(&self, model: &ModelNode) -> Result<Arc<dyn Infer>, IoError> {
+        let path = self.resolve_path(std::path::PathBuf::from(&model.path));
+        crate::model::load(model, &path)
     }
 }
 
