@@ -6,3 +6,4 @@ pub mod connectors;
 pub mod format;
 pub mod launch;
 pub mod nab;
+pub mod nexmark_bench;
