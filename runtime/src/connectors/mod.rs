@@ -6,6 +6,7 @@
 //! | connector | role | |
 //! | --- | --- | --- |
 //! | [`sensors`] | source | deterministic plant-sensor simulator |
+//! | [`nexmark`] | source | deterministic Nexmark auction stream (persons, auctions, bids) |
 //! | [`file`] | source, sink | JSON lines or CSV file |
 //! | [`stdout`] | sink | JSON lines (or CSV) on standard output |
 //! | [`mqtt`] | source, sink | MQTT broker: subscribe to topics, publish records |
@@ -20,6 +21,7 @@
 pub mod csv;
 pub mod file;
 pub mod mqtt;
+pub mod nexmark;
 mod options;
 #[cfg(feature = "parquet")]
 pub mod parquet;
@@ -44,6 +46,7 @@ pub use problem::{ConfigProblem, Role};
 
 use file::{FileConfig, FileSink, FileSource};
 use mqtt::{MqttConfig, MqttSink, MqttSource};
+use nexmark::{NexmarkSource, NexmarkSourceConfig};
 use options::names;
 use problem::config_error;
 use sensors::{Measure, SensorsConfig, SensorsSource};
@@ -71,6 +74,12 @@ pub const CATALOG: &[ConnectorInfo] = &[
         roles: &[Role::Source],
         options: sensors::OPTIONS,
         doc: "A deterministic simulator of a plant's machine sensors.",
+    },
+    ConnectorInfo {
+        kind: nexmark::KIND,
+        roles: &[Role::Source],
+        options: nexmark::OPTIONS,
+        doc: "The Nexmark auction benchmark stream: persons, auctions or bids.",
     },
     ConnectorInfo {
         kind: file::KIND,
@@ -141,6 +150,10 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
         sensors::KIND => match schema {
             Some(schema) => SensorsConfig::with_schema(call, schema).err(),
             None => SensorsConfig::from_call(call).err(),
+        },
+        nexmark::KIND => match schema {
+            Some(schema) => NexmarkSourceConfig::with_schema(call, schema).err(),
+            None => NexmarkSourceConfig::from_call(call).err(),
         },
         file::KIND => {
             let mut problems = FileConfig::from_call(call).err().unwrap_or_default();
@@ -286,6 +299,11 @@ impl ConnectorFactory for Connectors {
                 let config = SensorsConfig::from_call(call).map_err(fail)?;
                 let measures = Measure::for_schema(&source.schema).map_err(fail)?;
                 Ok(Box::new(SensorsSource::new(config, measures, worker)))
+            }
+            nexmark::KIND => {
+                let (config, columns) =
+                    NexmarkSourceConfig::with_schema(call, &source.schema).map_err(fail)?;
+                Ok(Box::new(NexmarkSource::new(&config, columns, worker)))
             }
             file::KIND => {
                 let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
