@@ -1,0 +1,79 @@
+//! q5, hot items: bids per auction in sliding windows of 10 s every 5 s, and per window
+//! the largest of those counts and how many auctions it was taken over — what
+//! `benches/nexmark/q5.pipe` writes to `out`. ([`hot_auctions`] is Beam's full answer,
+//! the auctions at that maximum.)
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+use weir_nexmark::NexmarkConfig;
+
+use crate::stream::{for_each_bid, Watermark};
+
+/// Window size, ms (Beam's `windowSizeSec`).
+pub const SIZE_MS: i64 = 10_000;
+/// Distance between window starts, ms (Beam's `windowPeriodSec`).
+pub const PERIOD_MS: i64 = 5_000;
+
+/// One window's result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HotWindow {
+    /// Window start, epoch ms.
+    pub start: i64,
+    /// Window end (exclusive), epoch ms.
+    pub end: i64,
+    /// The most bids any auction received in the window.
+    pub max_bids: u64,
+    /// Auctions with at least one bid in the window.
+    pub auctions: u64,
+}
+
+/// Hands each window's result to `emit` when the watermark passes its end.
+pub fn run(config: &NexmarkConfig, mut emit: impl FnMut(HotWindow)) {
+    windows(config, |start, counts| {
+        emit(HotWindow {
+            start,
+            end: start + SIZE_MS,
+            max_bids: counts.values().copied().max().unwrap_or(0),
+            auctions: counts.len() as u64,
+        })
+    });
+}
+
+/// Beam's answer: per window, every `(start, auction, bids)` at the window's maximum.
+pub fn hot_auctions(config: &NexmarkConfig, mut emit: impl FnMut((i64, i64, u64))) {
+    windows(config, |start, counts| {
+        let max = counts.values().copied().max().unwrap_or(0);
+        for (&auction, &bids) in counts {
+            if bids == max {
+                emit((start, auction, bids));
+            }
+        }
+    });
+}
+
+/// Counts bids per auction per window; hands each window's counts to `close` once the
+/// watermark passes its end, in window order.
+fn windows(config: &NexmarkConfig, mut close: impl FnMut(i64, &FxHashMap<i64, u64>)) {
+    let mut open: BTreeMap<i64, FxHashMap<i64, u64>> = BTreeMap::new();
+    let mut watermark = Watermark::new(config);
+    for_each_bid(config, |b| {
+        let t = b.date_time;
+        let mut start = t.div_euclid(PERIOD_MS) * PERIOD_MS;
+        while start > t - SIZE_MS {
+            *open.entry(start).or_default().entry(b.auction).or_insert(0) += 1;
+            start -= PERIOD_MS;
+        }
+        let wm = watermark.observe(t);
+        while let Some(entry) = open.first_entry() {
+            if *entry.key() + SIZE_MS > wm {
+                break;
+            }
+            let (start, counts) = entry.remove_entry();
+            close(start, &counts);
+        }
+    });
+    for (start, counts) in open {
+        close(start, &counts);
+    }
+}

@@ -1,0 +1,48 @@
+//! Walking the generated stream as the engine's source does, and the watermark that
+//! follows it.
+
+use weir_nexmark::{Bid, EventKind, Generator, NexmarkConfig};
+
+/// Calls `f` with every bid of the stream, in stream order (event number), generating
+/// nothing else.
+#[inline]
+pub fn for_each_bid(config: &NexmarkConfig, mut f: impl FnMut(Bid)) {
+    let g = Generator::new(config);
+    for n in 0..config.events {
+        if EventKind::of(n) == EventKind::Bid {
+            f(g.bid(n));
+        }
+    }
+}
+
+/// The watermark of a source declared `watermark bounded <max_delay>`: the largest event
+/// time seen minus the generator's largest out-of-order delay. Nothing the generator
+/// makes is ever behind it.
+#[derive(Clone, Copy, Debug)]
+pub struct Watermark {
+    bound: i64,
+    max_seen: i64,
+}
+
+impl Watermark {
+    /// Before any event.
+    pub fn new(config: &NexmarkConfig) -> Watermark {
+        Watermark {
+            bound: config.max_delay_ms,
+            max_seen: i64::MIN,
+        }
+    }
+
+    /// Notes an event time; returns the watermark after it.
+    #[inline]
+    pub fn observe(&mut self, time: i64) -> i64 {
+        self.max_seen = self.max_seen.max(time);
+        self.current()
+    }
+
+    /// The watermark now.
+    #[inline]
+    pub fn current(&self) -> i64 {
+        self.max_seen.saturating_sub(self.bound)
+    }
+}
