@@ -8,7 +8,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{bail, Context};
 use weir_engine::clock::WallClock;
@@ -18,10 +20,12 @@ use weir_engine::run::{run_on, Layout, RunOptions};
 use weir_engine::stop::StopHandle;
 
 use super::{load_program, ErrorFormat};
+use crate::connectors::nexmark::NexmarkSourceConfig;
 use crate::connectors::Connectors;
 use crate::nexmark_bench::discard::DiscardSinks;
 use crate::nexmark_bench::{
-    find_queries, memory, report, set_events, BaselineRun, EngineRun, Measurement, NEXMARK_KIND,
+    find_queries, memory, report, set_events, BaselineRun, EngineRun, Measurement, ANSWER_SINK,
+    NEXMARK_KIND,
 };
 
 /// Where the query files live, relative to the repository root.
@@ -76,7 +80,7 @@ pub(super) fn nexmark(args: &NexmarkArgs) -> anyhow::Result<ExitCode> {
         let workers = args.workers.first().copied().unwrap_or(1).max(1);
         return measure(file, args.events, workers);
     }
-    if args.workers.iter().any(|&w| w == 0) {
+    if args.workers.contains(&0) {
         bail!("--workers must be at least 1");
     }
     let dir = query_dir(args.dir.as_deref())?;
@@ -224,9 +228,9 @@ fn measure(file: &Path, events: Option<u64>, workers: usize) -> anyhow::Result<E
         limit: None,
         clock_waiters: Default::default(),
     };
-    let connectors = DiscardSinks {
-        inner: Connectors::default(),
-    };
+    let connectors = DiscardSinks::new(Connectors::default(), ANSWER_SINK);
+    let answers = connectors.counter();
+    let has_answer_sink = plan.sinks.iter().any(|s| s.name == ANSWER_SINK);
     let summary = run_on(
         Arc::clone(&plan),
         Arc::new(connectors),
@@ -235,6 +239,11 @@ fn measure(file: &Path, events: Option<u64>, workers: usize) -> anyhow::Result<E
         Layout::Local,
     )
     .with_context(|| format!("running {}", file.display()))?;
+    let outputs = if has_answer_sink {
+        answers.load(Ordering::Relaxed)
+    } else {
+        summary.records_out
+    };
     let run = EngineRun {
         query: file
             .file_stem()
@@ -244,7 +253,8 @@ fn measure(file: &Path, events: Option<u64>, workers: usize) -> anyhow::Result<E
         events: stream,
         seconds: summary.elapsed.as_secs_f64(),
         records_in: summary.records_in,
-        outputs: summary.records_out,
+        outputs,
+        records_out: summary.records_out,
         late_dropped: summary.late_dropped,
         peak_rss_bytes: memory::peak_rss_bytes(),
     };
@@ -277,13 +287,57 @@ fn stream_length(plan: &LogicalPlan, file: &Path) -> anyhow::Result<u64> {
     Ok(first)
 }
 
-/// The hand-written single-threaded loop for query `name` over the same stream, timed.
+/// The hand-written single-threaded loop for query `name` over the stream the query's
+/// first `nexmark(…)` source describes, timed; `None` for a query with no baseline.
 fn run_baseline(
-    _name: &str,
-    _file: &Path,
-    _events: Option<u64>,
+    name: &str,
+    file: &Path,
+    events: Option<u64>,
 ) -> anyhow::Result<Option<BaselineRun>> {
-    Ok(None)
+    if !weir_baseline::QUERIES.contains(&name) {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read `{}`", file.display()))?;
+    let path = file.display().to_string();
+    let mut plan = match weir_dsl::compile_with(&path, &text, &crate::catalog::Catalog) {
+        Ok(compiled) => compiled.plan,
+        Err(diagnostics) => bail!(
+            "{}",
+            weir_dsl::render(&diagnostics, &path, &text, false).trim_end()
+        ),
+    };
+    if let Some(n) = events {
+        set_events(&mut plan, n);
+    }
+    let Some(source) = plan
+        .sources
+        .iter()
+        .find(|s| s.connector.kind == NEXMARK_KIND)
+    else {
+        return Ok(None);
+    };
+    let config = NexmarkSourceConfig::from_call(&source.connector)
+        .map_err(|problems| {
+            anyhow::anyhow!(
+                "{path}: source `{}`: {}",
+                source.name,
+                problems
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?
+        .generator;
+    let started = Instant::now();
+    let result = weir_baseline::run(name, &config)?;
+    Ok(Some(BaselineRun {
+        events: result.events,
+        seconds: started.elapsed().as_secs_f64(),
+        outputs: result.outputs,
+        deterministic: result.deterministic,
+    }))
 }
 
 #[cfg(test)]

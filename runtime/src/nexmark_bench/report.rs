@@ -58,6 +58,7 @@ pub fn check(m: &Measurement) -> String {
     match (m.outputs_match_baseline, m.baseline_outputs) {
         (Some(true), _) => "ok".to_string(),
         (Some(false), Some(b)) => format!("MISMATCH (baseline {b})"),
+        (None, Some(_)) => "wall-clock panes".to_string(),
         _ => "-".to_string(),
     }
 }
@@ -108,6 +109,7 @@ mod tests {
                 seconds: 1.0,
                 records_in: 1_840_000,
                 outputs,
+                records_out: outputs,
                 late_dropped: 0,
                 peak_rss_bytes: Some(25_000_000),
             },
@@ -115,6 +117,7 @@ mod tests {
                 events: 2_000_000,
                 seconds: 0.5,
                 outputs: baseline_outputs,
+                deterministic: true,
             }),
         )
     }
