@@ -15,8 +15,10 @@ pub mod q1;
 pub mod q11;
 pub mod q12;
 pub mod q2;
+pub mod q3;
 pub mod q5;
 pub mod q7;
+pub mod q8;
 pub mod stream;
 
 use std::fmt;
@@ -25,7 +27,7 @@ use std::hint::black_box;
 use weir_nexmark::NexmarkConfig;
 
 /// The queries with a baseline, in query-number order.
-pub const QUERIES: [&str; 7] = ["q0", "q1", "q2", "q5", "q7", "q11", "q12"];
+pub const QUERIES: [&str; 9] = ["q0", "q1", "q2", "q3", "q5", "q7", "q8", "q11", "q12"];
 
 /// What a baseline run did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,11 +75,19 @@ pub fn run(query: &str, config: &NexmarkConfig) -> Result<BaselineResult, Unknow
             black_box(r);
             outputs += 1
         }),
+        "q3" => q3::run(config, |r| {
+            black_box(r);
+            outputs += 1
+        }),
         "q5" => q5::run(config, |r| {
             black_box(r);
             outputs += 1
         }),
         "q7" => q7::run(config, |r| {
+            black_box(r);
+            outputs += 1
+        }),
+        "q8" => q8::run(config, |r| {
             black_box(r);
             outputs += 1
         }),

@@ -121,3 +121,88 @@ fn q12_panes_add_up_to_every_bidders_bids() {
     assert_eq!(lazy.len(), want.len());
     assert_eq!(totals(lazy), want);
 }
+
+/// The join queries' answers by nested loops over the whole stream, as
+/// `weir_nexmark::oracle::q3` and `q8` compute them (on the join branch).
+mod joins {
+    use super::*;
+    use weir_nexmark::{Auction, Person};
+
+    fn persons(events: &[Event]) -> Vec<&Person> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Person(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn auctions(events: &[Event]) -> Vec<&Auction> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Auction(a) => Some(a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn q3_matches_a_nested_loop_join() {
+        let events = events();
+        let mut want = Vec::new();
+        for a in auctions(&events).into_iter().filter(|a| a.category == 10) {
+            for p in persons(&events) {
+                if p.id == a.seller && ["OR", "ID", "CA"].contains(&&*p.state) {
+                    want.push((
+                        p.name.to_string(),
+                        p.city.to_string(),
+                        p.state.to_string(),
+                        a.id,
+                    ));
+                }
+            }
+        }
+        want.sort();
+        let mut got: Vec<_> = collect(|e| crate::q3::run(&config(), e))
+            .into_iter()
+            .map(|m| {
+                (
+                    m.name.to_string(),
+                    m.city.to_string(),
+                    m.state.to_string(),
+                    m.auction,
+                )
+            })
+            .collect();
+        got.sort();
+        assert!(want.len() > 10, "{}", want.len());
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn q8_matches_a_nested_loop_join() {
+        let events = events();
+        let window = |t: i64| t.div_euclid(10_000) * 10_000;
+        let mut want = Vec::new();
+        for p in persons(&events) {
+            let start = window(p.date_time);
+            let sold = auctions(&events)
+                .into_iter()
+                .filter(|a| a.seller == p.id && window(a.date_time) == start)
+                .count() as u64;
+            if sold > 0 {
+                want.push((p.id, p.name.to_string(), start, sold));
+            }
+        }
+        want.sort();
+        let mut got: Vec<_> = collect(|e| crate::q8::run(&config(), e))
+            .into_iter()
+            .map(|s| (s.id, s.name.to_string(), s.start, s.auctions))
+            .collect();
+        got.sort();
+        assert!(want.len() > 10, "{}", want.len());
+        assert_eq!(got, want);
+    }
+}

@@ -46,3 +46,26 @@ impl Watermark {
         self.max_seen.saturating_sub(self.bound)
     }
 }
+
+/// A person or an auction, for the queries that join them.
+#[derive(Clone, Debug)]
+pub enum PersonOrAuction {
+    /// A new person.
+    Person(weir_nexmark::Person),
+    /// A new auction.
+    Auction(weir_nexmark::Auction),
+}
+
+/// Calls `f` with every person and auction of the stream, in stream order, generating no
+/// bids.
+#[inline]
+pub fn for_each_person_or_auction(config: &NexmarkConfig, mut f: impl FnMut(PersonOrAuction)) {
+    let g = Generator::new(config);
+    for n in 0..config.events {
+        match EventKind::of(n) {
+            EventKind::Person => f(PersonOrAuction::Person(g.person(n))),
+            EventKind::Auction => f(PersonOrAuction::Auction(g.auction(n))),
+            EventKind::Bid => {}
+        }
+    }
+}
