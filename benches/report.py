@@ -84,7 +84,9 @@ def nexmark_section(weir, opt):
                f"machine: {machine.get('nproc', '?')} cores, {machine.get('cpu', '?')}, "
                f"{machine.get('memory', '?')}; load average before / after the Weir runs: "
                f"{machine.get('load_before', '?')} / {machine.get('load_after_weir', '?')} "
-               "(the machine is shared with other work: treat differences under ~20% as noise).\n")
+               "(the machine is shared with other work: treat differences under ~20% as noise, "
+               "and the 2-worker column as a lower bound — two workers need both cores to "
+               "themselves).\n")
     out.append(f"Weir: `weir bench nexmark --events {events} --workers 1,2` (release build; the "
                "queries of `benches/nexmark/`, each in its own process, generator source, sinks "
                "discarding output). Events are the whole generated stream (persons, auctions "
@@ -134,7 +136,7 @@ def nexmark_section(weir, opt):
         fn = opt["flink_nexmark"]
         out.append(f"Flink 2.3 side by side: `benches/peers/flink/run_nexmark.sh --events {fn['events']} "
                    f"--workers {fn['workers']}` in the same run — PyFlink 2.3.0 (local mini-cluster, "
-                   "parallelism 1) running each query's SQL (`benches/peers/flink/nexmark_sql.py`) "
+                   "parallelism 1; the JVM's compiler and collector threads can use the second core) running each query's SQL (`benches/peers/flink/nexmark_sql.py`) "
                    f"over a JSON-lines dump of the same generated events ({fn['file_mb']:.0f} MB), "
                    "into `blackhole` sinks; Weir runs the same `.pipe` with its sources reading the "
                    "same files (`weir run`, one worker: a file is read by one worker). Wall time "

@@ -142,11 +142,15 @@ def main():
     ap.add_argument("--check-events", type=int, default=200_000,
                     help="events of the dump the answer counts are compared on")
     ap.add_argument("--workers", type=int, default=1, help="Weir workers and Flink parallelism")
-    ap.add_argument("--queries", default=",".join(QUERIES))
+    ap.add_argument("--queries", help="comma-separated (default: every query of nexmark_sql.py "
+                    "whose .pipe is in this checkout)")
     ap.add_argument("--work", help="scratch directory (default: a temporary one)")
     ap.add_argument("--json-out", help="also write the results to this JSON file")
     args = ap.parse_args()
-    queries = [q.strip() for q in args.queries.split(",") if q.strip()]
+    if args.queries:
+        queries = [q.strip() for q in args.queries.split(",") if q.strip()]
+    else:
+        queries = [q for q in QUERIES if os.path.exists(os.path.join(QUERY_DIR, f"{q}.pipe"))]
     for q in queries:
         if q not in QUERIES:
             sys.exit(f"unknown query {q} (known: {', '.join(QUERIES)})")
