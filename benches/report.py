@@ -72,6 +72,32 @@ def differences(query):
     return (header[at:] if end < 0 else header[at:end]).strip()
 
 
+def targets(weir, queries, flink13, peer):
+    """Issue 8's targets, checked against this run's numbers."""
+    def which(pred):
+        hit = [q for q in queries if pred(q)]
+        miss = [q for q in queries if not pred(q)]
+        return f"met by {', '.join(hit) or 'none'}; missed by {', '.join(miss) or 'none'}"
+
+    def per_core(q):
+        m = weir.get((q, 1))
+        return m and m["events_per_sec_per_worker"]
+
+    lines = ["Targets (issue 8), checked on these numbers:\n",
+             "- per core ≥ 20× Flink 1.13's published figure: " + which(
+                 lambda q: per_core(q) and flink13.get(q) and per_core(q) >= 20 * flink13[q]),
+             "- ≥ 50% of the single-threaded baseline (1 worker): " + which(
+                 lambda q: (weir.get((q, 1)) or {}).get("engine_over_baseline", 0) >= 0.5),
+             "- 2 workers ≥ 1.8× one worker: " + which(
+                 lambda q: weir.get((q, 2)) and weir.get((q, 1)) and
+                 weir[(q, 2)]["events_per_sec"] >= 1.8 * weir[(q, 1)]["events_per_sec"])]
+    if peer:
+        lines.append("- ≥ 10× Flink 2.3 side by side (same JSON files): " + which(
+            lambda q: q in peer and peer[q]["weir_file_eps"] >= 10 * peer[q]["flink_eps"]))
+    lines.append("")
+    return lines
+
+
 def nexmark_section(weir, opt):
     flink13 = published()
     peer = {r["query"]: r for r in opt.get("flink_nexmark", {}).get("results", [])}
@@ -124,6 +150,7 @@ def nexmark_section(weir, opt):
         cells += [eps(flink13.get(q)), ratio(one and one["events_per_sec_per_worker"], flink13.get(q))]
         out.append("| " + " | ".join(cells) + " |")
     out.append("")
+    out.extend(targets(weir, queries, flink13, peer))
     notes = [(q, differences(q)) for q in queries]
     notes = [f"- {q}: {d}" for q, d in notes if d]
     if notes:
@@ -204,6 +231,8 @@ def main():
         nexmark_section(weir, opt),
         iot_section(opt),
         "### Reproduce\n",
+        "The raw results of this run (JSON, as the commands printed them) are in "
+        "`benches/results/latest/`.\n",
         "```",
         machine.get("command", "benches/report.sh"),
         "```\n",

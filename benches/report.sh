@@ -43,4 +43,7 @@ json.dump({"nproc": os.cpu_count(), "cpu": cpu, "memory": f"{int(mem.split()[0])
            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "kernel": platform.release()}, open(sys.argv[1], "w"), indent=1)
 PY
-python3 benches/report.py "$run"
+# The raw results stay beside the report they produced.
+rm -rf benches/results/latest && mkdir -p benches/results/latest
+cp "$run"/*.json* benches/results/latest/
+python3 benches/report.py benches/results/latest
