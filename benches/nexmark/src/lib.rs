@@ -21,7 +21,7 @@ pub mod oracle;
 mod text;
 
 pub use config::{ConfigError, NexmarkConfig};
-pub use event::{Auction, Bid, Event, EventKind, Person};
+pub use event::{Auction, Bid, BidRef, Event, EventKind, Person};
 pub use generator::Generator;
 
 /// Ids of persons start here (Beam's `FIRST_PERSON_ID`).

@@ -99,8 +99,8 @@ impl Texts {
 
     /// Padding of `len` bytes (capped at the longest prepared).
     #[inline]
-    pub(crate) fn padding(&self, len: usize) -> Arc<str> {
-        self.padding[len.min(self.padding.len() - 1)].clone()
+    pub(crate) fn padding(&self, len: usize) -> &Arc<str> {
+        &self.padding[len.min(self.padding.len() - 1)]
     }
 }
 
@@ -109,11 +109,18 @@ impl Texts {
 pub(crate) fn random_string(rng: &mut Pcg64Mcg, max: u64, out: &mut String) {
     out.clear();
     let len = MIN_STRING_LENGTH + rng.gen_range(0..max.saturating_sub(MIN_STRING_LENGTH).max(1));
-    for _ in 0..len {
-        if rng.gen_range(0..13u32) == 0 {
+    // Four characters per 64 random bits: 16 bits pick a space (1 in 13) or a letter.
+    let mut bits = 0u64;
+    for i in 0..len {
+        if i % 4 == 0 {
+            bits = rng.gen();
+        }
+        let v = (bits & 0xFFFF) as u32;
+        bits >>= 16;
+        if v.is_multiple_of(13) {
             out.push(' ');
         } else {
-            out.push(char::from(b'a' + rng.gen_range(0..26u8)));
+            out.push(char::from(b'a' + (v / 13 % 26) as u8));
         }
     }
     let trimmed = out.trim();

@@ -61,7 +61,7 @@ impl NexmarkSource {
         let mut record = Vec::with_capacity(self.columns.len());
         match self.kind {
             EventKind::Bid => {
-                let b = self.generator.bid(n);
+                let b = self.generator.bid_ref(n);
                 for c in &self.columns {
                     record.push(match c {
                         Column::Auction => Value::Int(b.auction),
