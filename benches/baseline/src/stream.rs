@@ -1,16 +1,16 @@
 //! Walking the generated stream as the engine's source does, and the watermark that
 //! follows it.
 
-use weir_nexmark::{Bid, EventKind, Generator, NexmarkConfig};
+use weir_nexmark::{BidRef, EventKind, Generator, NexmarkConfig};
 
 /// Calls `f` with every bid of the stream, in stream order (event number), generating
-/// nothing else.
+/// nothing else; the bids borrow their strings, as the engine's source does.
 #[inline]
-pub fn for_each_bid(config: &NexmarkConfig, mut f: impl FnMut(Bid)) {
+pub fn for_each_bid(config: &NexmarkConfig, mut f: impl FnMut(BidRef<'_>)) {
     let g = Generator::new(config);
     for n in 0..config.events {
         if EventKind::of(n) == EventKind::Bid {
-            f(g.bid(n));
+            f(g.bid_ref(n));
         }
     }
 }
