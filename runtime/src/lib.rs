@@ -7,3 +7,4 @@ pub mod format;
 pub mod launch;
 pub mod model;
 pub mod nab;
+pub mod nexmark_bench;

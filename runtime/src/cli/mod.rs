@@ -1,6 +1,7 @@
 //! The command line: `weir run | check | explain | test`.
 
 mod bench;
+mod bench_nexmark;
 mod check;
 mod explain;
 mod program;
@@ -56,7 +57,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         error_format: ErrorFormat,
     },
-    /// Benchmarks (`weir bench nab`).
+    /// Benchmarks (`weir bench nab`, `weir bench nexmark`).
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Print the checked logical plan of a .pipe file.
@@ -74,6 +75,9 @@ pub enum Command {
 pub enum BenchCommand {
     /// Score every anomaly detector on the Numenta Anomaly Benchmark files present.
     Nab(bench::NabArgs),
+    /// Run the Nexmark queries of benches/nexmark (each in its own process) and print
+    /// events/s, per worker, peak memory and outputs beside the single-threaded baseline.
+    Nexmark(bench_nexmark::NexmarkArgs),
 }
 
 /// Arguments of `weir run`.
@@ -141,5 +145,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             error_format,
         } => test::test(&files, error_format),
         Command::Bench(BenchCommand::Nab(args)) => bench::nab(&args),
+        Command::Bench(BenchCommand::Nexmark(args)) => bench_nexmark::nexmark(&args),
     }
 }

@@ -1,0 +1,203 @@
+//! Every baseline against `weir_nexmark::oracle` over the same 20 000 events (40 s of
+//! event time, one in ten events up to 3 s out of order).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use weir_nexmark::{oracle, Bid, Event, Generator, NexmarkConfig};
+
+fn config() -> NexmarkConfig {
+    NexmarkConfig {
+        events: 20_000,
+        rate: 500,
+        seed: 11,
+        ..NexmarkConfig::default()
+    }
+}
+
+fn events() -> Vec<Event> {
+    let c = config();
+    let g = Generator::new(&c);
+    (0..c.events).map(|n| g.event(n)).collect()
+}
+
+fn collect<T>(f: impl FnOnce(&mut dyn FnMut(T))) -> Vec<T> {
+    let mut out = Vec::new();
+    f(&mut |x| out.push(x));
+    out
+}
+
+fn by_time(mut bids: Vec<Bid>) -> Vec<Bid> {
+    bids.sort_by_key(|b| (b.date_time, b.auction, b.bidder, b.price));
+    bids
+}
+
+#[test]
+fn the_stream_is_out_of_order() {
+    let times: Vec<i64> = events().iter().map(Event::date_time).collect();
+    assert!(times.windows(2).any(|w| w[1] < w[0]));
+}
+
+#[test]
+fn q0_and_q1_match_the_oracle() {
+    let mut q0 = Vec::new();
+    crate::q0::run(&config(), |b| q0.push(b.to_bid()));
+    assert_eq!(by_time(q0), oracle::q0(&events()));
+    let mut q1 = Vec::new();
+    crate::q1::run(&config(), |b| q1.push(b.to_bid()));
+    assert_eq!(by_time(q1), oracle::q1(&events()));
+}
+
+#[test]
+fn q2_matches_the_oracle() {
+    let mut got = collect(|e| crate::q2::run(&config(), e));
+    got.sort_unstable();
+    let want = oracle::q2(&events());
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+}
+
+#[test]
+fn q5_matches_the_oracle() {
+    let mut hot = collect(|e| crate::q5::run(&config(), e));
+    // Windows close in order.
+    assert!(hot.windows(2).all(|w| w[0].0 <= w[1].0));
+    hot.sort_unstable();
+    let want: Vec<(i64, i64, u64)> = oracle::q5(&events())
+        .into_iter()
+        .map(|c| (c.start, c.auction, c.bids))
+        .collect();
+    assert!(want.len() >= 10);
+    assert_eq!(hot, want);
+}
+
+#[test]
+fn q7_matches_the_oracle() {
+    let mut got = collect(|e| crate::q7::run(&config(), e));
+    got.sort_unstable();
+    let mut want: Vec<_> = oracle::q7(&events())
+        .into_iter()
+        .map(|b| {
+            let start = b.date_time.div_euclid(crate::q7::SIZE_MS) * crate::q7::SIZE_MS;
+            (start, b.auction, b.bidder, b.price, b.date_time)
+        })
+        .collect();
+    want.sort_unstable();
+    assert!(want.len() >= 4);
+    assert_eq!(got, want);
+}
+
+#[test]
+fn q11_matches_the_oracle() {
+    let mut got = collect(|e| crate::q11::run(&config(), e));
+    got.sort_unstable();
+    let want = oracle::q11(&events());
+    // Some bidder has more than one session, so closing and merging are exercised.
+    assert!(want.windows(2).any(|w| w[0].bidder == w[1].bidder));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn q12_panes_add_up_to_every_bidders_bids() {
+    let totals = |panes: Vec<(i64, u64)>| {
+        let mut t: BTreeMap<i64, u64> = BTreeMap::new();
+        for (bidder, bids) in panes {
+            *t.entry(bidder).or_default() += bids;
+        }
+        t.into_iter().collect::<Vec<_>>()
+    };
+    let want = oracle::q12_totals(&events());
+    // Panes firing at every look at the clock: many per bidder.
+    let eager = collect(|e| crate::q12::run(&config(), Duration::ZERO, e));
+    assert!(eager.len() > want.len());
+    assert_eq!(totals(eager), want);
+    // Ten seconds is longer than this run: one pane per bidder, at the end.
+    let lazy = collect(|e| crate::q12::run(&config(), crate::q12::PANE_DELAY, e));
+    assert_eq!(lazy.len(), want.len());
+    assert_eq!(totals(lazy), want);
+}
+
+/// The join queries' answers by nested loops over the whole stream, as
+/// `weir_nexmark::oracle::q3` and `q8` compute them (on the join branch).
+mod joins {
+    use super::*;
+    use weir_nexmark::{Auction, Person};
+
+    fn persons(events: &[Event]) -> Vec<&Person> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Person(p) => Some(p),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn auctions(events: &[Event]) -> Vec<&Auction> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Auction(a) => Some(a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn q3_matches_a_nested_loop_join() {
+        let events = events();
+        let mut want = Vec::new();
+        for a in auctions(&events).into_iter().filter(|a| a.category == 10) {
+            for p in persons(&events) {
+                if p.id == a.seller && ["OR", "ID", "CA"].contains(&&*p.state) {
+                    want.push((
+                        p.name.to_string(),
+                        p.city.to_string(),
+                        p.state.to_string(),
+                        a.id,
+                    ));
+                }
+            }
+        }
+        want.sort();
+        let mut got: Vec<_> = collect(|e| crate::q3::run(&config(), e))
+            .into_iter()
+            .map(|m| {
+                (
+                    m.name.to_string(),
+                    m.city.to_string(),
+                    m.state.to_string(),
+                    m.auction,
+                )
+            })
+            .collect();
+        got.sort();
+        assert!(want.len() > 10, "{}", want.len());
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn q8_matches_a_nested_loop_join() {
+        let events = events();
+        let window = |t: i64| t.div_euclid(10_000) * 10_000;
+        let mut want = Vec::new();
+        for p in persons(&events) {
+            let start = window(p.date_time);
+            let sold = auctions(&events)
+                .into_iter()
+                .filter(|a| a.seller == p.id && window(a.date_time) == start)
+                .count() as u64;
+            if sold > 0 {
+                want.push((p.id, p.name.to_string(), start, sold));
+            }
+        }
+        want.sort();
+        let mut got: Vec<_> = collect(|e| crate::q8::run(&config(), e))
+            .into_iter()
+            .map(|s| (s.id, s.name.to_string(), s.start, s.auctions))
+            .collect();
+        got.sort();
+        assert!(want.len() > 10, "{}", want.len());
+        assert_eq!(got, want);
+    }
+}

@@ -1,0 +1,17 @@
+//! Criterion micro-benchmarks of the engine's and the language's hot paths, one module per
+//! concept. Run them with `cargo bench --bench micro` (add a filter such as `-- windows`);
+//! `cargo test --all-targets` runs each once as a smoke test, at the small sizes here.
+
+mod compile;
+mod exchange;
+mod expressions;
+mod triggers;
+mod windows;
+
+criterion::criterion_main!(
+    windows::benches,
+    triggers::benches,
+    expressions::benches,
+    exchange::benches,
+    compile::benches
+);
