@@ -17,6 +17,9 @@ use weir_engine::stop::StopHandle;
 use weir_engine::testing::MemoryConnectors;
 use weir_engine::value::{Record, Value};
 
+mod support;
+use support::{shuffle_within, time, windows_of};
+
 const BOUND: i64 = 50;
 
 fn side_schema(value: &str) -> Schema {
@@ -91,46 +94,8 @@ fn records(seed: u64, n: usize, max_step: i64, keys: i64) -> Vec<Record> {
             vec![k, Value::Int(i as i64), Value::Time(t)]
         })
         .collect();
-    let mut start = 0;
-    while start < recs.len() {
-        let first = time(&recs[start]);
-        let mut end = start + 1;
-        while end < recs.len() && time(&recs[end]) - first < BOUND && rng.gen_bool(0.9) {
-            end += 1;
-        }
-        let chunk = &mut recs[start..end];
-        for i in (1..chunk.len()).rev() {
-            chunk.swap(i, rng.gen_range(0..=i));
-        }
-        start = end;
-    }
+    shuffle_within(&mut recs, BOUND, &mut rng);
     recs
-}
-
-fn time(r: &Record) -> i64 {
-    match r[2] {
-        Value::Time(t) => t,
-        _ => unreachable!(),
-    }
-}
-
-fn windows_of(kind: &WindowKind, t: i64) -> Vec<(i64, i64)> {
-    match *kind {
-        WindowKind::Tumbling { size_ms, offset_ms } => {
-            let start = (t - offset_ms).div_euclid(size_ms) * size_ms + offset_ms;
-            vec![(start, start + size_ms)]
-        }
-        WindowKind::Sliding { size_ms, period_ms } => {
-            let mut out = Vec::new();
-            let mut start = t.div_euclid(period_ms) * period_ms;
-            while start + size_ms > t {
-                out.push((start, start + size_ms));
-                start -= period_ms;
-            }
-            out
-        }
-        _ => unreachable!("joins window by tumbling or sliding windows"),
-    }
 }
 
 /// Nested loops over both inputs: every pair with equal, non-null keys whose times
