@@ -562,6 +562,14 @@ pub enum ExprKind {
         /// The candidates.
         list: Vec<Expr>,
     },
+    /// `if c then a else b` and `case when c then a … [else b] end`: the value of the
+    /// first branch whose condition is true, else `otherwise` (null when absent).
+    Cond {
+        /// `(condition, value)` pairs in order.
+        branches: Vec<(Expr, Expr)>,
+        /// The `else` value.
+        otherwise: Option<Box<Expr>>,
+    },
     /// Malformed; the parser already reported it.
     Invalid,
 }

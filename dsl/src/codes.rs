@@ -72,6 +72,14 @@ pub const JOIN_KEY_TYPES: &str = "P0214";
 /// a number (or a float for an `i64` input), or an output the model does not declare.
 pub const BAD_INFER: &str = "P0215";
 
+/// A `regex_match` / `regex_extract` pattern that is not a constant string or does not
+/// compile, or a capture group the pattern does not have.
+pub const BAD_PATTERN: &str = "P0230";
+/// A `timestamp(text, format)` format that is not a constant string or not a valid
+/// strftime format with a date.
+pub const BAD_TIME_FORMAT: &str = "P0231";
+/// An `if` / `case` whose condition is not a `bool`, or whose values have different types.
+pub const BAD_CONDITIONAL: &str = "P0232";
 /// A bare number where a duration is needed (`window tumbling 60` → `60s`).
 pub const DURATION_WITHOUT_UNIT: &str = "P0301";
 /// A window on records without event time (the source has no `event_time`, or a stage

@@ -178,6 +178,12 @@ fn reads_any(e: &Expr, written: &[usize]) -> bool {
         }
         Expr::In(x, list) => reads_any(x, written) || list.iter().any(|i| reads_any(i, written)),
         Expr::Call(_, args) => args.iter().any(|a| reads_any(a, written)),
+        Expr::Cond(branches, otherwise) => {
+            reads_any(otherwise, written)
+                || branches
+                    .iter()
+                    .any(|(c, v)| reads_any(c, written) || reads_any(v, written))
+        }
     }
 }
 

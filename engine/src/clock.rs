@@ -91,3 +91,21 @@ mod tests {
         assert_eq!(clock.now(), 20);
     }
 }
+
+thread_local! {
+    /// The clock of the run this worker thread belongs to, for `now()` in expressions
+    /// (compiled closures have no context; each worker is one thread).
+    static WORKER_CLOCK: RefCell<Option<std::sync::Arc<dyn Clock>>> = const { RefCell::new(None) };
+}
+
+/// Makes `clock` the processing time `now()` reads on this thread.
+pub fn install_worker_clock(clock: std::sync::Arc<dyn Clock>) {
+    WORKER_CLOCK.with(|c| *c.borrow_mut() = Some(clock));
+}
+
+/// Processing time on this worker thread: its run's clock, or the wall clock outside a run.
+pub fn worker_now() -> EventTime {
+    WORKER_CLOCK
+        .with(|c| c.borrow().as_ref().map(|clock| clock.now()))
+        .unwrap_or_else(|| WallClock.now())
+}

@@ -8,6 +8,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Timelike, Utc};
 
+use crate::expression_convert::{self, TimeFormat};
+use crate::expression_math;
+use crate::expression_text;
 use crate::plan::{BinaryOp, Expr, Function, UnaryOp};
 use crate::value::Value;
 
@@ -69,6 +72,17 @@ pub fn compile(expr: &Expr) -> Compiled {
             })
         }
         Expr::Call(func, args) => compile_call(*func, args),
+        Expr::Cond(branches, otherwise) => {
+            let branches: Vec<(Predicate, Compiled)> = branches
+                .iter()
+                .map(|(c, v)| (compile_predicate(c), compile(v)))
+                .collect();
+            let otherwise = compile(otherwise);
+            Box::new(move |r| match branches.iter().find(|(c, _)| c(r)) {
+                Some((_, v)) => v(r),
+                None => otherwise(r),
+            })
+        }
         Expr::ToFloat(e) => {
             let e = compile(e);
             Box::new(move |r| match e(r) {
@@ -205,13 +219,40 @@ fn float_op(op: BinaryOp, x: f64, y: f64) -> Value {
     })
 }
 
-fn compile_call(func: Function, args: &[Expr]) -> Compiled {
-    let args: Vec<Compiled> = args.iter().map(compile).collect();
+fn compile_call(func: Function, exprs: &[Expr]) -> Compiled {
+    let args: Vec<Compiled> = exprs.iter().map(compile).collect();
     let arg = |i: usize| -> Option<&Compiled> { args.get(i) };
-    if arg(0).is_none() && func != Function::Concat {
+    if arg(0).is_none() && !matches!(func, Function::Concat | Function::Now) {
         return Box::new(|_| Value::Null);
     }
     match func {
+        Function::Pow => Box::new(move |r| expression_math::pow(&args[0](r), &args[1](r))),
+        Function::Log => Box::new(move |r| {
+            let base = args.get(1).map(|b| b(r));
+            expression_math::log(&args[0](r), base.as_ref())
+        }),
+        Function::Exp => Box::new(move |r| expression_math::exp(&args[0](r))),
+        Function::Least => Box::new(move |r| {
+            expression_math::pick(args.iter().map(|a| a(r)), std::cmp::Ordering::Less)
+        }),
+        Function::Greatest => Box::new(move |r| {
+            expression_math::pick(args.iter().map(|a| a(r)), std::cmp::Ordering::Greater)
+        }),
+        Function::Coalesce => Box::new(move |r| {
+            args.iter()
+                .map(|a| a(r))
+                .find(|v| !v.is_null())
+                .unwrap_or(Value::Null)
+        }),
+        Function::Now => Box::new(|_| Value::Time(crate::clock::worker_now())),
+        Function::Int => Box::new(move |r| expression_convert::to_int(args[0](r))),
+        Function::Float => Box::new(move |r| expression_convert::to_float(args[0](r))),
+        Function::String => Box::new(move |r| expression_convert::to_text(args[0](r))),
+        Function::Timestamp => compile_timestamp(args, exprs),
+        Function::RegexMatch | Function::RegexExtract => compile_regex(func, args, exprs),
+        Function::Split => {
+            Box::new(move |r| expression_text::split_part(&args[0](r), &args[1](r), &args[2](r)))
+        }
         Function::Abs => unary_numeric(args, |x| x.abs(), |x| x.wrapping_abs()),
         Function::Floor => unary_numeric(args, f64::floor, |x| x),
         Function::Ceil => unary_numeric(args, f64::ceil, |x| x),
@@ -267,6 +308,43 @@ fn compile_call(func: Function, args: &[Expr]) -> Compiled {
             v => Value::Str(Arc::from(v.to_string())),
         }),
     }
+}
+
+/// The constant string argument at `i`: patterns and formats are checked by `weir check`,
+/// so the engine only ever sees literals there.
+fn constant_text(exprs: &[Expr], i: usize) -> Option<&str> {
+    match exprs.get(i) {
+        Some(Expr::Literal(Value::Str(s))) => Some(s),
+        _ => None,
+    }
+}
+
+fn compile_timestamp(args: Vec<Compiled>, exprs: &[Expr]) -> Compiled {
+    if exprs.len() < 2 {
+        return Box::new(move |r| expression_convert::to_timestamp(args[0](r)));
+    }
+    let Some(Ok(format)) = constant_text(exprs, 1).map(TimeFormat::new) else {
+        return Box::new(|_| Value::Null);
+    };
+    Box::new(move |r| match args[0](r) {
+        Value::Str(s) => format.parse(&s).map_or(Value::Null, Value::Time),
+        _ => Value::Null,
+    })
+}
+
+fn compile_regex(func: Function, args: Vec<Compiled>, exprs: &[Expr]) -> Compiled {
+    let Some(Ok(re)) = constant_text(exprs, 1).map(expression_text::pattern) else {
+        return Box::new(|_| Value::Null);
+    };
+    if func == Function::RegexMatch {
+        return Box::new(move |r| expression_text::is_match(&re, &args[0](r)));
+    }
+    let group = match exprs.get(2) {
+        Some(Expr::Literal(Value::Int(g))) => usize::try_from(*g).unwrap_or(usize::MAX),
+        // Without a group: the first group if the pattern has one, else the whole match.
+        _ => usize::from(re.captures_len() > 1),
+    };
+    Box::new(move |r| expression_text::extract(&re, &args[0](r), group))
 }
 
 fn unary_numeric(args: Vec<Compiled>, f: fn(f64) -> f64, i: fn(i64) -> i64) -> Compiled {

@@ -140,6 +140,7 @@ impl WorkerContext {
         budgets: Option<Arc<Vec<AtomicI64>>>,
         failure: Arc<Mutex<Option<String>>>,
     ) -> WorkerContext {
+        crate::clock::install_worker_clock(Arc::clone(&options.clock));
         WorkerContext {
             worker,
             local_index,

@@ -1040,8 +1040,9 @@ fn session(gap: i64, lateness: i64, acc: Accumulation) -> WindowSpec {
 }
 
 /// A late element within the allowed lateness bridges two sessions that both fired on
-/// time: the merged session's pane is late, continues the pane indexes, and in retract
-/// mode is preceded by the withdrawal of both earlier panes.
+/// time: the merged session is a new window (Beam), so its first pane is late with pane
+/// index 0 and non-speculative index 0, and in retract mode is preceded by the withdrawal
+/// of both earlier panes.
 #[test]
 fn a_late_element_bridging_two_sessions_retracts_both() {
     use Step::*;
@@ -1078,7 +1079,7 @@ fn a_late_element_bridging_two_sessions_retracts_both() {
             (3, 1, 2, 15, 25, t("on_time"), 0, 0, false),
             (4, 1, 1, 1, 11, t("on_time"), 0, 0, true),
             (4, 1, 2, 15, 25, t("on_time"), 0, 0, true),
-            (4, 3, 7, 1, 25, t("late"), 1, 1, false),
+            (4, 3, 7, 1, 25, t("late"), 0, 0, false),
         ]
     );
     // Within one step, withdrawals come before the pane that replaces them.
@@ -1092,7 +1093,7 @@ fn a_late_element_bridging_two_sessions_retracts_both() {
 }
 
 /// Sessions that merge before the watermark reaches them fire one on-time pane for the
-/// merged session; early panes of the parts continue their indexes.
+/// merged session; the merged session is a new window, so its panes count from 0 again.
 #[test]
 fn sessions_merge_before_the_watermark_with_early_firings() {
     use Step::*;
@@ -1115,8 +1116,8 @@ fn sessions_merge_before_the_watermark_with_early_firings() {
         out,
         vec![
             pane(1, 2, 3, "early", 0, -1, false, 12),
-            pane(3, 4, 15, "early", 1, -1, false, 29),
-            pane(4, 4, 15, "on_time", 2, 0, true, 29),
+            pane(3, 4, 15, "early", 0, -1, false, 29),
+            pane(4, 4, 15, "on_time", 1, 0, true, 29),
         ]
     );
     let late = records(&log, "late");

@@ -1,4 +1,7 @@
 //! Signatures of the built-in scalar functions (`abs`, `round`, `lower`, `date`, …).
+//!
+//! `min`/`max` with two or more values and `coalesce` take values of one type
+//! ([`super::choice`]); patterns and time formats must be constants, checked here.
 
 use weir_engine::plan::{AggFunc, Expr, Function};
 use weir_engine::schema::Type;
@@ -17,6 +20,8 @@ enum Param {
     Int,
     Str,
     Timestamp,
+    /// Text, epoch milliseconds or a timestamp (`timestamp(x)`).
+    TimeSource,
     Any,
 }
 
@@ -27,6 +32,7 @@ impl Param {
             Param::Int => ty == Type::Int,
             Param::Str => ty == Type::String,
             Param::Timestamp => ty == Type::Timestamp,
+            Param::TimeSource => matches!(ty, Type::String | Type::Int | Type::Timestamp),
             Param::Any => true,
         }
     }
@@ -37,6 +43,7 @@ impl Param {
             Param::Int => "an i64",
             Param::Str => "a string",
             Param::Timestamp => "a timestamp",
+            Param::TimeSource => "a string or epoch milliseconds (i64)",
             Param::Any => "a value",
         }
     }
@@ -52,6 +59,17 @@ enum Returns {
     Fixed(Type),
 }
 
+/// When the result may be null.
+#[derive(Clone, Copy)]
+enum Nulls {
+    /// When an argument may be.
+    Args,
+    /// Always: the function gives null where it cannot compute (`log(0)`, no match).
+    Always,
+    /// When an argument may be, or the first is text or a float (`int("x")`, `int(NaN)`).
+    ArgsOrParsed,
+}
+
 struct Signature {
     /// Required parameters, then optional ones.
     params: &'static [Param],
@@ -59,6 +77,7 @@ struct Signature {
     /// Extra arguments like the last parameter (`concat`).
     variadic: bool,
     returns: Returns,
+    nulls: Nulls,
     usage: &'static str,
 }
 
@@ -69,8 +88,18 @@ fn signature(f: Function) -> Signature {
         required,
         variadic: false,
         returns,
+        nulls: Nulls::Args,
         usage,
     };
+    let always = |s: Signature| Signature {
+        nulls: Nulls::Always,
+        ..s
+    };
+    let parsed = |s: Signature| Signature {
+        nulls: Nulls::ArgsOrParsed,
+        ..s
+    };
+    let text = Returns::Fixed(Type::String);
     match f {
         Function::Abs => sig(&[Numeric], 1, Returns::SameAsFirst, "abs(x)"),
         Function::Round => sig(
@@ -82,16 +111,51 @@ fn signature(f: Function) -> Signature {
         Function::Floor => sig(&[Numeric], 1, Returns::Float, "floor(x)"),
         Function::Ceil => sig(&[Numeric], 1, Returns::Float, "ceil(x)"),
         Function::Sqrt => sig(&[Numeric], 1, Returns::Float, "sqrt(x)"),
-        Function::Lower => sig(&[Str], 1, Returns::Fixed(Type::String), "lower(s)"),
-        Function::Upper => sig(&[Str], 1, Returns::Fixed(Type::String), "upper(s)"),
+        Function::Pow => always(sig(&[Numeric, Numeric], 2, Returns::Float, "pow(x, y)")),
+        Function::Log => always(sig(
+            &[Numeric, Numeric],
+            1,
+            Returns::Float,
+            "log(x) or log(x, base)",
+        )),
+        Function::Exp => always(sig(&[Numeric], 1, Returns::Float, "exp(x)")),
+        // Checked by `choice`; these entries only give the usage.
+        Function::Least => sig(&[Any], 2, Returns::SameAsFirst, "min(a, b, …)"),
+        Function::Greatest => sig(&[Any], 2, Returns::SameAsFirst, "max(a, b, …)"),
+        Function::Coalesce => sig(&[Any], 2, Returns::SameAsFirst, "coalesce(a, b, …)"),
+        Function::Lower => sig(&[Str], 1, text, "lower(s)"),
+        Function::Upper => sig(&[Str], 1, text, "upper(s)"),
         Function::Len => sig(&[Str], 1, Returns::Fixed(Type::Int), "len(s)"),
         Function::Concat => Signature {
             variadic: true,
-            ..sig(&[Str], 1, Returns::Fixed(Type::String), "concat(a, b, …)")
+            ..sig(&[Str], 1, text, "concat(a, b, …)")
         },
-        Function::Date => sig(&[Timestamp], 1, Returns::Fixed(Type::String), "date(ts)"),
+        Function::Date => sig(&[Timestamp], 1, text, "date(ts)"),
         Function::Hour => sig(&[Timestamp], 1, Returns::Fixed(Type::Int), "hour(ts)"),
-        Function::ToString => sig(&[Any], 1, Returns::Fixed(Type::String), "to_string(x)"),
+        Function::ToString => sig(&[Any], 1, text, "to_string(x)"),
+        Function::String => sig(&[Any], 1, text, "string(x)"),
+        Function::Int => parsed(sig(&[Any], 1, Returns::Fixed(Type::Int), "int(x)")),
+        Function::Float => parsed(sig(&[Any], 1, Returns::Fixed(Type::Float), "float(x)")),
+        Function::Timestamp => parsed(sig(
+            &[TimeSource, Str],
+            1,
+            Returns::Fixed(Type::Timestamp),
+            "timestamp(x) or timestamp(text, \"%d/%m/%Y %H:%M\")",
+        )),
+        Function::Now => sig(&[], 0, Returns::Fixed(Type::Timestamp), "now()"),
+        Function::RegexMatch => sig(
+            &[Str, Str],
+            2,
+            Returns::Fixed(Type::Bool),
+            "regex_match(s, \"pattern\")",
+        ),
+        Function::RegexExtract => always(sig(
+            &[Str, Str, Int],
+            2,
+            text,
+            "regex_extract(s, \"pattern\") or regex_extract(s, \"pattern\", group)",
+        )),
+        Function::Split => always(sig(&[Str, Str, Int], 3, text, "split(s, \",\", index)")),
     }
 }
 
@@ -103,11 +167,12 @@ pub(crate) fn check_call(
     call_span: Span,
     cx: &mut Ctx<'_>,
 ) -> Option<Typed> {
-    let Some(f) = Function::ALL
-        .iter()
-        .copied()
-        .find(|f| f.name() == func.name)
-    else {
+    // `min(x)` / `max(x)` of one value are the aggregates; of several, functions.
+    let scalar = |f: &Function| {
+        f.name() == func.name
+            && (args.len() >= 2 || !matches!(f, Function::Least | Function::Greatest))
+    };
+    let Some(f) = Function::ALL.iter().copied().find(scalar) else {
         if let Some(agg) = AggFunc::ALL.iter().find(|a| a.name() == func.name) {
             cx.push(
                 Diagnostic::error(
@@ -141,6 +206,10 @@ pub(crate) fn check_call(
         return None;
     };
     let sig = signature(f);
+    if matches!(f, Function::Least | Function::Greatest | Function::Coalesce) {
+        return super::choice::check(f, args, call_span, sig.usage, cx);
+    }
+    let spans: Vec<Span> = args.iter().map(|(_, s)| *s).collect();
     let n = args.len();
     let too_many = !sig.variadic && n > sig.params.len();
     if n < sig.required || too_many {
@@ -167,7 +236,7 @@ pub(crate) fn check_call(
         return None;
     }
     let mut exprs = Vec::with_capacity(n);
-    let mut nullable = false;
+    let mut nullable = matches!(sig.nulls, Nulls::Always);
     let mut first_ty = None;
     let mut ok = true;
     for (i, (arg, span)) in args.into_iter().enumerate() {
@@ -184,6 +253,8 @@ pub(crate) fn check_call(
         };
         if i == 0 {
             first_ty = Some(ty);
+            let parses = matches!(ty, Type::String | Type::Float);
+            nullable |= matches!(sig.nulls, Nulls::ArgsOrParsed) && parses;
         }
         if !param.accepts(ty) {
             let help = match (param, ty) {
@@ -215,6 +286,7 @@ pub(crate) fn check_call(
     if !ok {
         return None;
     }
+    check_constants(f, &exprs, &spans, cx)?;
     let ty = match sig.returns {
         Returns::SameAsFirst => first_ty,
         Returns::Float => Some(Type::Float),
@@ -225,4 +297,98 @@ pub(crate) fn check_call(
         ty,
         nullable,
     })
+}
+
+/// The constant a pattern or format argument must be, or a diagnostic.
+fn constant<'e>(
+    exprs: &'e [Expr],
+    spans: &[Span],
+    i: usize,
+    code: &'static str,
+    what: &str,
+    cx: &mut Ctx<'_>,
+) -> Option<Option<&'e str>> {
+    match exprs.get(i) {
+        None => Some(None),
+        Some(Expr::Literal(weir_engine::value::Value::Str(s))) => Some(Some(s)),
+        Some(_) => {
+            cx.push(
+                Diagnostic::error(
+                    code,
+                    format!("the {what} must be a constant string"),
+                    spans[i],
+                    "computed per record",
+                )
+                .with_help(format!("write the {what} in quotes, e.g. `\"…\"`")),
+            );
+            None
+        }
+    }
+}
+
+/// Patterns and time formats are constants, valid when checked, so a run never meets a
+/// bad one.
+fn check_constants(f: Function, exprs: &[Expr], spans: &[Span], cx: &mut Ctx<'_>) -> Option<()> {
+    use weir_engine::expression_convert::TimeFormat;
+    use weir_engine::expression_text;
+    match f {
+        Function::RegexMatch | Function::RegexExtract => {
+            let pattern = constant(exprs, spans, 1, codes::BAD_PATTERN, "pattern", cx)??;
+            let groups = match expression_text::pattern(pattern) {
+                Ok(re) => re.captures_len() - 1,
+                Err(why) => {
+                    let why = why.lines().last().unwrap_or_default().trim();
+                    let why = why.trim_start_matches("error: ").to_string();
+                    cx.push(
+                        Diagnostic::error(
+                            codes::BAD_PATTERN,
+                            format!("`{pattern}` is not a valid regular expression"),
+                            spans[1],
+                            why,
+                        )
+                        .with_note("patterns use the syntax of Rust's regex crate (no look-around or backreferences)"),
+                    );
+                    return None;
+                }
+            };
+            match exprs.get(2) {
+                Some(Expr::Literal(weir_engine::value::Value::Int(g)))
+                    if *g >= 0 && (*g as usize) <= groups => {}
+                None => {}
+                Some(_) => {
+                    cx.push(
+                        Diagnostic::error(
+                            codes::BAD_PATTERN,
+                            format!(
+                                "the pattern has {groups} capture group{}",
+                                if groups == 1 { "" } else { "s" }
+                            ),
+                            spans[2],
+                            "no such group",
+                        )
+                        .with_help(format!(
+                            "use a constant from 0 (the whole match) to {groups}"
+                        )),
+                    );
+                    return None;
+                }
+            }
+        }
+        Function::Timestamp => {
+            let Some(format) =
+                constant(exprs, spans, 1, codes::BAD_TIME_FORMAT, "time format", cx)?
+            else {
+                return Some(());
+            };
+            if let Err(why) = TimeFormat::new(format) {
+                cx.push(
+                    Diagnostic::error(codes::BAD_TIME_FORMAT, why, spans[1], "not a usable format")
+                        .with_help("use strftime fields, e.g. `\"%d/%m/%Y %H:%M\"` or `\"%Y-%m-%dT%H:%M:%S%z\"`"),
+                );
+                return None;
+            }
+        }
+        _ => {}
+    }
+    Some(())
 }

@@ -4,6 +4,7 @@
 //! The result is a [`CheckedProgram`]: names resolved to slots, expressions typed and
 //! converted to the engine's [`Expr`]; [`crate::lower`] lays it out as a logical plan.
 
+mod choice;
 pub mod connectors;
 mod detect;
 mod durations;

@@ -684,3 +684,43 @@ fn rendered_messages_never_contain_grammar_rule_names() {
         }
     }
 }
+
+/// Field-trial item 15: a source can declare the dotted fields Weir itself writes
+/// (`window.start`, an error route's `error.reason`) and take event time from one.
+#[test]
+fn sources_read_back_dotted_fields() {
+    let text = "\
+source panes = file(\"tens.jsonl\") {
+  user: string
+  n: i64
+  window.start: timestamp
+  pane.timing: string
+  event_time window.start
+}
+source rejects = file(\"rejects.jsonl\") {
+  error.source: string
+  error.reason: string
+  error.field: string?
+}
+sink out = stdout()
+sink reasons = stdout()
+pipeline rollup {
+  from panes
+  | where pane.timing == \"on_time\"
+  | key by user
+  | window tumbling 30s
+  | aggregate total = sum(n), first = min(window.start)
+  | to out
+}
+pipeline why { from rejects | select source = error.source, reason = error.reason | to reasons }
+";
+    let compiled =
+        compile("t.pipe", text).unwrap_or_else(|d| panic!("{}", render(&d, "t", text, false)));
+    let schema = &compiled.plan.sources[0].schema;
+    let names: Vec<&str> = schema.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["user", "n", "window.start", "pane.timing"]);
+    // A dotted name that is not a field is still an unknown field, with a suggestion.
+    let bad = text.replace("pane.timing ==", "pane.timin ==");
+    let diags = compile("t.pipe", &bad).unwrap_err();
+    assert_eq!(diags[0].code, "P0203");
+}

@@ -50,6 +50,10 @@ pub(crate) fn check_expr(e: &ast::Expr, scope: &Scope, cx: &mut Ctx<'_>) -> Opti
                 .collect();
             check_call(func, args, e.span, cx)
         }
+        ExprKind::Cond {
+            branches,
+            otherwise,
+        } => super::choice::check_cond(branches, otherwise.as_deref(), scope, cx),
         ExprKind::Unary {
             op,
             op_span,
@@ -146,7 +150,7 @@ fn literal(lit: &Literal) -> Typed {
 
 /// The expression as `f64`: integer literals are converted here, other `i64`
 /// expressions are wrapped in `Expr::ToFloat`.
-fn to_float(t: Typed) -> Expr {
+pub(crate) fn to_float(t: Typed) -> Expr {
     match (t.ty, t.expr) {
         (Some(Type::Int), Expr::Literal(Value::Int(i))) => Expr::Literal(Value::Float(i as f64)),
         (Some(Type::Int), e) => Expr::ToFloat(Box::new(e)),

@@ -1239,6 +1239,33 @@ impl Builder {
                     .kind
             }
             Rule::field_ref => ExprKind::Field(pair.as_str().to_string()),
+            Rule::if_expr => {
+                let mut parts = significant(pair).map(|e| self.expr(e));
+                let (Some(c), Some(a), Some(b)) = (parts.next(), parts.next(), parts.next()) else {
+                    unreachable!("invariant: `if` has a condition and two values")
+                };
+                ExprKind::Cond {
+                    branches: vec![(c, a)],
+                    otherwise: Some(Box::new(b)),
+                }
+            }
+            Rule::case_expr => {
+                let mut branches = Vec::new();
+                let mut otherwise = None;
+                for part in significant(pair) {
+                    let is_when = part.as_rule() == Rule::case_when;
+                    let mut exprs = significant(part).map(|e| self.expr(e));
+                    match (is_when, exprs.next(), exprs.next()) {
+                        (true, Some(c), Some(v)) => branches.push((c, v)),
+                        (false, Some(v), None) => otherwise = Some(Box::new(v)),
+                        _ => unreachable!("invariant: `when c then v` or `else v`"),
+                    }
+                }
+                ExprKind::Cond {
+                    branches,
+                    otherwise,
+                }
+            }
             Rule::func_call => {
                 let mut inner = pair.into_inner();
                 let func = ident_of(&inner.next().expect("invariant: function name"));

@@ -34,6 +34,19 @@ fn sexpr(e: &Expr) -> String {
             let list: Vec<String> = list.iter().map(sexpr).collect();
             format!("(in {} [{}])", sexpr(value), list.join(" "))
         }
+        ExprKind::Cond {
+            branches,
+            otherwise,
+        } => {
+            let mut out = "(case".to_string();
+            for (c, v) in branches {
+                out.push_str(&format!(" ({} {})", sexpr(c), sexpr(v)));
+            }
+            if let Some(o) = otherwise {
+                out.push_str(&format!(" (else {})", sexpr(o)));
+            }
+            out + ")"
+        }
         ExprKind::Invalid => "<invalid>".into(),
     }
 }

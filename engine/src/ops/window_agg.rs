@@ -770,8 +770,8 @@ fn merge_panes(
             a.merge(b);
         }
         into.fresh += p.fresh;
-        into.index = into.index.max(p.index);
-        into.nonspec = into.nonspec.max(p.nonspec);
+        // Beam: the merged window is a new window, so its panes count from 0 again
+        // (pane and non-speculative index are per-window state, never merged).
         into.closed |= p.closed;
         into.hold = match (into.hold, p.hold) {
             (Some(a), Some(b)) if rules.combiner == TimestampCombiner::Latest => Some(a.max(b)),

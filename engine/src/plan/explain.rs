@@ -350,6 +350,13 @@ impl fmt::Display for ExprDisplay<'_> {
                 f.write_str(")")
             }
             Expr::ToFloat(e) => write!(f, "f64({})", ExprDisplay(e)),
+            Expr::Cond(branches, otherwise) => {
+                f.write_str("(case")?;
+                for (c, v) in branches {
+                    write!(f, " when {} then {}", ExprDisplay(c), ExprDisplay(v))?;
+                }
+                write!(f, " else {} end)", ExprDisplay(otherwise))
+            }
         }
     }
 }

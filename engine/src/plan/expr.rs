@@ -29,6 +29,9 @@ pub enum Expr {
     Call(Function, Vec<Expr>),
     /// Conversion of an integer to a float, inserted by the checker where types mix.
     ToFloat(Box<Expr>),
+    /// `if`/`case`: the value of the first branch whose condition is true (null counts as
+    /// false), else the default.
+    Cond(Vec<(Expr, Expr)>, Box<Expr>),
 }
 
 /// Unary operators.
@@ -108,6 +111,16 @@ pub enum Function {
     Ceil,
     /// `sqrt(x)`
     Sqrt,
+    /// `pow(x, y)`: x to the power y (f64; null when not finite)
+    Pow,
+    /// `log(x)` natural logarithm, `log(x, base)` (null for x ≤ 0)
+    Log,
+    /// `exp(x)`
+    Exp,
+    /// `min(a, b, …)` of values (nulls ignored)
+    Least,
+    /// `max(a, b, …)` of values (nulls ignored)
+    Greatest,
     /// `lower(s)`
     Lower,
     /// `upper(s)`
@@ -122,6 +135,24 @@ pub enum Function {
     Hour,
     /// `to_string(x)`
     ToString,
+    /// `string(x)`, the same as `to_string(x)`
+    String,
+    /// `int(x)`: i64 from a number (truncated), bool, string, timestamp or duration (ms)
+    Int,
+    /// `float(x)`: f64 from a number, bool, string, timestamp or duration (ms)
+    Float,
+    /// `timestamp(x)` from RFC 3339 text or epoch ms; `timestamp(s, format)` (strftime, UTC)
+    Timestamp,
+    /// `coalesce(a, b, …)`: the first value that is not null
+    Coalesce,
+    /// `now()`: processing time
+    Now,
+    /// `regex_match(s, pattern)`: whether the pattern matches somewhere in `s`
+    RegexMatch,
+    /// `regex_extract(s, pattern[, group])`: the first match (or its group), null if none
+    RegexExtract,
+    /// `split(s, sep, i)`: the i-th (0-based) part of `s` split at `sep`, null if none
+    Split,
 }
 
 impl Function {
@@ -133,6 +164,11 @@ impl Function {
             Function::Floor => "floor",
             Function::Ceil => "ceil",
             Function::Sqrt => "sqrt",
+            Function::Pow => "pow",
+            Function::Log => "log",
+            Function::Exp => "exp",
+            Function::Least => "min",
+            Function::Greatest => "max",
             Function::Lower => "lower",
             Function::Upper => "upper",
             Function::Len => "len",
@@ -140,16 +176,30 @@ impl Function {
             Function::Date => "date",
             Function::Hour => "hour",
             Function::ToString => "to_string",
+            Function::String => "string",
+            Function::Int => "int",
+            Function::Float => "float",
+            Function::Timestamp => "timestamp",
+            Function::Coalesce => "coalesce",
+            Function::Now => "now",
+            Function::RegexMatch => "regex_match",
+            Function::RegexExtract => "regex_extract",
+            Function::Split => "split",
         }
     }
 
     /// Every function, for name resolution and "did you mean".
-    pub const ALL: [Function; 12] = [
+    pub const ALL: [Function; 26] = [
         Function::Abs,
         Function::Round,
         Function::Floor,
         Function::Ceil,
         Function::Sqrt,
+        Function::Pow,
+        Function::Log,
+        Function::Exp,
+        Function::Least,
+        Function::Greatest,
         Function::Lower,
         Function::Upper,
         Function::Len,
@@ -157,6 +207,15 @@ impl Function {
         Function::Date,
         Function::Hour,
         Function::ToString,
+        Function::String,
+        Function::Int,
+        Function::Float,
+        Function::Timestamp,
+        Function::Coalesce,
+        Function::Now,
+        Function::RegexMatch,
+        Function::RegexExtract,
+        Function::Split,
     ];
 }
 
