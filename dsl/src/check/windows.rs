@@ -649,18 +649,37 @@ fn check_aggregate(
             }),
         );
     }
-    if args.len() != 1 {
+    let percentile = matches!(f, AggFunc::Percentile(_));
+    let arity = if percentile { 2 } else { 1 };
+    if args.len() != arity {
+        let usage = if percentile {
+            "write `percentile(<field>, 0.99)`".to_string()
+        } else {
+            format!("write `{}(<field>)`", f.name())
+        };
         cx.push(
             Diagnostic::error(
                 codes::BAD_ARGUMENTS,
-                format!("`{}` takes 1 argument, found {}", f.name(), args.len()),
+                format!(
+                    "`{}` takes {arity} argument{}, found {}",
+                    f.name(),
+                    if arity == 1 { "" } else { "s" },
+                    args.len()
+                ),
                 item.value.span,
                 format!("{} arguments", args.len()),
             )
-            .with_help(format!("write `{}(<field>)`", f.name())),
+            .with_help(usage),
         );
         return (name, None);
     }
+    let f = match f {
+        AggFunc::Percentile(_) => match percentile_fraction(&args[1], cx) {
+            Some(ppm) => AggFunc::Percentile(ppm),
+            None => return (name, None),
+        },
+        f => f,
+    };
     let arg = &args[0];
     let Some(typed) = check_expr(arg, scope, cx) else {
         return (name, None);
@@ -669,7 +688,13 @@ fn check_aggregate(
         return (name, None);
     };
     let accepted = match f {
-        AggFunc::Sum | AggFunc::Avg => ty.ty.is_numeric(),
+        AggFunc::Sum
+        | AggFunc::Avg
+        | AggFunc::Stddev
+        | AggFunc::StddevPop
+        | AggFunc::Variance
+        | AggFunc::VariancePop
+        | AggFunc::Percentile(_) => ty.ty.is_numeric(),
         AggFunc::Min | AggFunc::Max => {
             ty.ty.is_numeric() || matches!(ty.ty, Type::Timestamp | Type::String)
         }
@@ -677,8 +702,9 @@ fn check_aggregate(
     };
     if !accepted {
         let needs = match f {
+            AggFunc::Min | AggFunc::Max => "a number, timestamp or string",
             AggFunc::Sum | AggFunc::Avg => "a number",
-            _ => "a number, timestamp or string",
+            _ => "a number",
         };
         cx.push(Diagnostic::error(
             codes::BAD_ARGUMENTS,
@@ -695,6 +721,31 @@ fn check_aggregate(
         arg_type: Some(ty.ty),
     });
     (name, agg)
+}
+
+/// The `p` of `percentile(x, p)`: a constant fraction 0 ≤ p ≤ 1, in parts per million.
+fn percentile_fraction(arg: &crate::ast::Expr, cx: &mut Ctx<'_>) -> Option<u32> {
+    use crate::ast::Literal;
+    let p = match &arg.kind {
+        ExprKind::Literal(Literal::Float(p)) => Some(*p),
+        ExprKind::Literal(Literal::Int(p)) => Some(*p as f64),
+        _ => None,
+    };
+    match p {
+        Some(p) if (0.0..=1.0).contains(&p) => Some((p * 1e6).round() as u32),
+        _ => {
+            cx.push(
+                Diagnostic::error(
+                    codes::BAD_ARGUMENTS,
+                    "`percentile` needs a constant fraction from 0 to 1",
+                    arg.span,
+                    "not a fraction",
+                )
+                .with_help("write the quantile as a fraction: `percentile(latency, 0.99)` for the 99th percentile"),
+            );
+            None
+        }
+    }
 }
 
 fn agg_list() -> String {

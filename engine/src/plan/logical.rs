@@ -387,6 +387,12 @@ impl Aggregate {
             (Avg, _) => Field::nullable(&self.name, Type::Float),
             (Min | Max | First | Last, Some(t)) => Field::nullable(&self.name, t),
             (Min | Max | First | Last, None) => Field::nullable(&self.name, Type::Float),
+            (DistinctCount | ApproxDistinctCount, _) => Field::new(&self.name, Type::Int),
+            (Stddev | StddevPop | Variance | VariancePop, _) => {
+                Field::nullable(&self.name, Type::Float)
+            }
+            // The nearest-rank percentile is one of the values (a sketch's estimate is f64).
+            (Percentile(_), _) => Field::nullable(&self.name, Type::Float),
         }
     }
 }

@@ -1,4 +1,19 @@
 //! Accumulators of the `aggregate` stage: one per aggregate per (window, key) group.
+//!
+//! The simple ones live here; families with state of their own have a file each:
+//! [`moments`] (stddev, variance), [`distinct`] (exact and HyperLogLog counts),
+//! [`quantile`] (percentile). Every accumulator can withdraw what it added (over a
+//! retracting input) and merge with another (sessions).
+
+pub mod distinct;
+pub mod moments;
+pub mod quantile;
+
+pub use quantile::EXACT_PERCENTILE_LIMIT;
+
+use distinct::{DistinctSketch, ValueCounts};
+use moments::Moments;
+use quantile::Quantile;
 
 use crate::exact_sum::ExactSum;
 use crate::expression::{self, Compiled};
@@ -57,6 +72,19 @@ impl AggregateFn {
                     values: LiveValues::default(),
                 }
             }
+            AggFunc::Stddev | AggFunc::StddevPop | AggFunc::Variance | AggFunc::VariancePop => {
+                Acc::Moments(self.func, Moments::default())
+            }
+            AggFunc::DistinctCount => Acc::Distinct(ValueCounts::default()),
+            // A sketch cannot forget: over a retracting input the count is exact.
+            AggFunc::ApproxDistinctCount if self.retracting => {
+                Acc::Distinct(ValueCounts::default())
+            }
+            AggFunc::ApproxDistinctCount => Acc::ApproxDistinct(Box::default()),
+            AggFunc::Percentile(ppm) if self.retracting => {
+                Acc::Percentile(ppm, Box::new(Quantile::retracting()))
+            }
+            AggFunc::Percentile(ppm) => Acc::Percentile(ppm, Box::default()),
             AggFunc::Count => Acc::Count(0),
             AggFunc::Sum if self.int_sum => Acc::SumInt(0),
             AggFunc::Sum => Acc::SumFloat(ExactSum::default()),
@@ -132,6 +160,14 @@ pub enum Acc {
         /// The value.
         value: Value,
     },
+    /// `stddev`, `stddev_pop`, `variance` or `variance_pop`.
+    Moments(AggFunc, Moments),
+    /// `distinct_count` (and `approx_distinct_count` over a retracting input).
+    Distinct(ValueCounts),
+    /// `approx_distinct_count`.
+    ApproxDistinct(Box<DistinctSketch>),
+    /// `percentile` with p in parts per million.
+    Percentile(u32, Box<Quantile>),
     /// `min`, `max`, `first` or `last` over a retracting input: every live value.
     Live {
         /// Which of the four.
@@ -163,8 +199,15 @@ impl Acc {
                 }
             }
             Acc::Live { values, .. } => values.apply(v, time, -1),
+            Acc::Moments(_, m) => m.apply(v, -1),
+            Acc::Distinct(d) => d.apply(v, -1),
+            Acc::Percentile(_, q) => q.apply(v, -1),
             // Built only for inputs that never retract.
-            Acc::Min(_) | Acc::Max(_) | Acc::First { .. } | Acc::Last { .. } => {}
+            Acc::Min(_)
+            | Acc::Max(_)
+            | Acc::First { .. }
+            | Acc::Last { .. }
+            | Acc::ApproxDistinct(_) => {}
         }
     }
 
@@ -172,6 +215,10 @@ impl Acc {
     fn add(&mut self, v: &Value, time: EventTime) {
         match self {
             Acc::Live { values, .. } => values.apply(v, time, 1),
+            Acc::Moments(_, m) => m.apply(v, 1),
+            Acc::Distinct(d) => d.apply(v, 1),
+            Acc::ApproxDistinct(s) => s.add(v),
+            Acc::Percentile(_, q) => q.apply(v, 1),
             Acc::Count(n) => *n += 1,
             Acc::SumInt(s) => {
                 if let Value::Int(i) = v {
@@ -218,6 +265,10 @@ impl Acc {
     pub fn merge(&mut self, other: &Acc) {
         match (self, other) {
             (Acc::Count(a), Acc::Count(b)) => *a += b,
+            (Acc::Moments(_, a), Acc::Moments(_, b)) => a.merge(b),
+            (Acc::Distinct(a), Acc::Distinct(b)) => a.merge(b),
+            (Acc::ApproxDistinct(a), Acc::ApproxDistinct(b)) => a.merge(b),
+            (Acc::Percentile(_, a), Acc::Percentile(_, b)) => a.merge(b),
             (Acc::Live { values: a, .. }, Acc::Live { values: b, .. }) => a.merge(b),
             (Acc::SumInt(a), Acc::SumInt(b)) => *a = a.wrapping_add(*b),
             (Acc::SumFloat(a), Acc::SumFloat(b)) => a.merge(b),
@@ -239,6 +290,10 @@ impl Acc {
     pub fn finish(&self) -> Value {
         match self {
             Acc::Count(n) => Value::Int(*n),
+            Acc::Moments(func, m) => m.finish(*func),
+            Acc::Distinct(d) => Value::Int(d.distinct()),
+            Acc::ApproxDistinct(s) => Value::Int(s.estimate()),
+            Acc::Percentile(ppm, q) => q.finish(f64::from(*ppm) / 1e6),
             Acc::SumInt(s) => Value::Int(*s),
             Acc::SumFloat(s) => Value::Float(s.value()),
             Acc::Avg { n: 0, .. } => Value::Null,
