@@ -430,6 +430,8 @@ pub struct NamedExpr {
     pub name: Option<Ident>,
     /// The value.
     pub value: Expr,
+    /// `keep {a, b}` after an `arg_max`/`arg_min` aggregate; empty elsewhere.
+    pub keep: Vec<Ident>,
     /// The whole item.
     pub span: Span,
 }

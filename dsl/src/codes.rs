@@ -80,6 +80,8 @@ pub const BAD_PATTERN: &str = "P0230";
 pub const BAD_TIME_FORMAT: &str = "P0231";
 /// An `if` / `case` whose condition is not a `bool`, or whose values have different types.
 pub const BAD_CONDITIONAL: &str = "P0232";
+/// `keep {…}` after an aggregate other than `arg_max` / `arg_min`.
+pub const KEEP_WITHOUT_ARG: &str = "P0233";
 /// A bare number where a duration is needed (`window tumbling 60` → `60s`).
 pub const DURATION_WITHOUT_UNIT: &str = "P0301";
 /// A window on records without event time (the source has no `event_time`, or a stage

@@ -37,6 +37,7 @@ fn aggregates() -> Vec<Aggregate> {
         func,
         arg: Some(v.clone()),
         arg_type: Some(Type::Float),
+        keep: Vec::new(),
     };
     vec![
         agg("sd", AggFunc::Stddev),

@@ -45,6 +45,7 @@ fn aggregates(arg_slot: usize) -> Vec<Aggregate> {
             func: AggFunc::Count,
             arg: None,
             arg_type: None,
+            keep: Vec::new(),
         },
         Aggregate {
             name: "s".into(),
@@ -54,6 +55,7 @@ fn aggregates(arg_slot: usize) -> Vec<Aggregate> {
                 name: "v".into(),
             }),
             arg_type: Some(Type::Int),
+            keep: Vec::new(),
         },
     ]
 }

@@ -37,6 +37,7 @@ fn plan(window: WindowSpec) -> LogicalPlan {
         func,
         arg_type: arg.as_ref().map(|_| Type::Float),
         arg,
+        keep: Vec::new(),
     };
     let aggregates = vec![
         agg("n", AggFunc::Count, None),

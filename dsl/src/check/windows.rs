@@ -2,10 +2,10 @@
 //! aggregates with their types. The pair becomes one windowed aggregate.
 
 use weir_engine::plan::{
-    Accumulation, AggFunc, Aggregate, Function, TimestampCombiner, Trigger, WindowKind, WindowSpec,
-    RETRACTION_FIELD, WINDOW_FIELDS,
+    Accumulation, AggFunc, Aggregate, Function, KeptField, TimestampCombiner, Trigger, WindowKind,
+    WindowSpec, RETRACTION_FIELD, WINDOW_FIELDS,
 };
-use weir_engine::schema::Type;
+use weir_engine::schema::{Field, Type};
 
 use super::durations;
 use super::names::Names;
@@ -510,6 +510,20 @@ pub(crate) fn check_window(
             ty,
         });
         out_spans.push(name.span);
+        // `best = arg_max(price) keep {bidder}` also gives `best.bidder`.
+        for f in agg
+            .iter()
+            .flat_map(|a| a.output_fields().into_iter().skip(1))
+        {
+            out_fields.push(ScopeField {
+                name: f.name,
+                ty: Some(Ty {
+                    ty: f.ty,
+                    nullable: f.nullable,
+                }),
+            });
+            out_spans.push(name.span);
+        }
         match agg {
             Some(a) => aggregates.push(a),
             None => ok = false,
@@ -627,6 +641,9 @@ fn check_aggregate(
         return (name, None);
     };
     if f == AggFunc::Count {
+        if check_keep(item, f, scope, cx).is_none() {
+            return (name, None);
+        }
         if !args.is_empty() {
             cx.push(
                 Diagnostic::error(
@@ -646,6 +663,7 @@ fn check_aggregate(
                 func: f,
                 arg: None,
                 arg_type: None,
+                keep: Vec::new(),
             }),
         );
     }
@@ -695,14 +713,16 @@ fn check_aggregate(
         | AggFunc::Variance
         | AggFunc::VariancePop
         | AggFunc::Percentile(_) => ty.ty.is_numeric(),
-        AggFunc::Min | AggFunc::Max => {
+        AggFunc::Min | AggFunc::Max | AggFunc::ArgMax | AggFunc::ArgMin => {
             ty.ty.is_numeric() || matches!(ty.ty, Type::Timestamp | Type::String)
         }
         _ => true,
     };
     if !accepted {
         let needs = match f {
-            AggFunc::Min | AggFunc::Max => "a number, timestamp or string",
+            AggFunc::Min | AggFunc::Max | AggFunc::ArgMax | AggFunc::ArgMin => {
+                "a number, timestamp or string"
+            }
             AggFunc::Sum | AggFunc::Avg => "a number",
             _ => "a number",
         };
@@ -714,13 +734,54 @@ fn check_aggregate(
         ));
         return (name, None);
     }
-    let agg = name.as_ref().map(|n| Aggregate {
+    let keep = check_keep(item, f, scope, cx);
+    let agg = name.as_ref().zip(keep).map(|(n, keep)| Aggregate {
         name: n.name.clone(),
         func: f,
         arg: Some(typed.expr),
         arg_type: Some(ty.ty),
+        keep,
     });
     (name, agg)
+}
+
+/// The fields of `keep {a, b}`: only after `arg_max`/`arg_min`, each a field of the input.
+fn check_keep(
+    item: &NamedExpr,
+    f: AggFunc,
+    scope: &Scope,
+    cx: &mut Ctx<'_>,
+) -> Option<Vec<KeptField>> {
+    let Some(first) = item.keep.first() else {
+        return Some(Vec::new());
+    };
+    if !matches!(f, AggFunc::ArgMax | AggFunc::ArgMin) {
+        cx.push(
+            Diagnostic::error(
+                codes::KEEP_WITHOUT_ARG,
+                format!("`keep` needs `arg_max` or `arg_min`, not `{}`", f.name()),
+                first.span,
+                "nothing to keep fields of",
+            )
+            .with_help(
+                "`arg_max(x) keep {a, b}` keeps the fields of the record with the greatest `x`",
+            ),
+        );
+        return None;
+    }
+    let mut kept = Vec::with_capacity(item.keep.len());
+    for k in &item.keep {
+        let (slot, ty) = scope.lookup(&k.name, k.span, cx)?;
+        kept.push(KeptField {
+            slot,
+            field: Field {
+                name: k.name.clone(),
+                ty: ty.ty,
+                nullable: ty.nullable,
+            },
+        });
+    }
+    Some(kept)
 }
 
 /// The `p` of `percentile(x, p)`: a constant fraction 0 ≤ p ≤ 1, in parts per million.

@@ -819,9 +819,21 @@ impl Builder {
     fn named(&mut self, pair: Pair<'_, Rule>) -> NamedExpr {
         let span = span_of(&pair);
         let mut parts: Vec<Pair<'_, Rule>> = pair.into_inner().collect();
+        let keep = match parts.last() {
+            Some(p) if p.as_rule() == Rule::agg_keep => {
+                let keep = parts.pop().expect("invariant: just seen");
+                significant(keep).map(|f| ident_of(&f)).collect()
+            }
+            _ => Vec::new(),
+        };
         let value = self.expr(parts.pop().expect("invariant: named_expr has a value"));
         let name = parts.pop().map(|n| ident_of(&n));
-        NamedExpr { name, value, span }
+        NamedExpr {
+            name,
+            value,
+            keep,
+            span,
+        }
     }
 
     fn window<'i>(&mut self, mut children: impl Iterator<Item = Pair<'i, Rule>>) -> WindowAst {

@@ -5,12 +5,14 @@
 //! [`quantile`] (percentile). Every accumulator can withdraw what it added (over a
 //! retracting input) and merge with another (sessions).
 
+pub mod arg_extreme;
 pub mod distinct;
 pub mod moments;
 pub mod quantile;
 
 pub use quantile::EXACT_PERCENTILE_LIMIT;
 
+use arg_extreme::ArgExtreme;
 use distinct::{DistinctSketch, ValueCounts};
 use moments::Moments;
 use quantile::Quantile;
@@ -37,6 +39,8 @@ pub struct AggregateFn {
     int_sum: bool,
     /// The input retracts earlier records: keep what can be withdrawn.
     retracting: bool,
+    /// Slots `arg_max`/`arg_min` keep from the winning record.
+    keep: Vec<usize>,
 }
 
 impl AggregateFn {
@@ -52,6 +56,7 @@ impl AggregateFn {
             arg,
             int_sum: agg.arg_type == Some(Type::Int),
             retracting: false,
+            keep: agg.keep.iter().map(|k| k.slot).collect(),
         }
     }
 
@@ -85,6 +90,18 @@ impl AggregateFn {
                 Acc::Percentile(ppm, Box::new(Quantile::retracting()))
             }
             AggFunc::Percentile(ppm) => Acc::Percentile(ppm, Box::default()),
+            AggFunc::ArgMax | AggFunc::ArgMin => {
+                let want = if self.func == AggFunc::ArgMax {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Less
+                };
+                Acc::Arg(Box::new(ArgExtreme::new(
+                    want,
+                    self.keep.len(),
+                    self.retracting,
+                )))
+            }
             AggFunc::Count => Acc::Count(0),
             AggFunc::Sum if self.int_sum => Acc::SumInt(0),
             AggFunc::Sum => Acc::SumFloat(ExactSum::default()),
@@ -108,6 +125,10 @@ impl AggregateFn {
     /// Adds one record (with its event time) to `acc`.
     #[inline]
     pub fn update(&self, acc: &mut Acc, record: &[Value], time: EventTime) {
+        if let Acc::Arg(a) = acc {
+            let kept = self.keep.iter().map(|&s| record[s].clone()).collect();
+            return a.apply(&self.value(record), time, kept, 1);
+        }
         match &self.arg {
             Arg::None => acc.add(&Value::Null, time),
             Arg::Slot(slot) => acc.add(&record[*slot], time),
@@ -117,12 +138,20 @@ impl AggregateFn {
 
     /// Withdraws one record added before (a retraction).
     pub fn withdraw(&self, acc: &mut Acc, record: &[Value], time: EventTime) {
-        let v = match &self.arg {
+        let v = self.value(record);
+        if let Acc::Arg(a) = acc {
+            let kept = self.keep.iter().map(|&s| record[s].clone()).collect();
+            return a.apply(&v, time, kept, -1);
+        }
+        acc.remove(&v, time);
+    }
+
+    fn value(&self, record: &[Value]) -> Value {
+        match &self.arg {
             Arg::None => Value::Null,
             Arg::Slot(slot) => record[*slot].clone(),
             Arg::Expr(e) => e(record),
-        };
-        acc.remove(&v, time);
+        }
     }
 }
 
@@ -168,6 +197,8 @@ pub enum Acc {
     ApproxDistinct(Box<DistinctSketch>),
     /// `percentile` with p in parts per million.
     Percentile(u32, Box<Quantile>),
+    /// `arg_max` / `arg_min` with the kept fields of the winner.
+    Arg(Box<ArgExtreme>),
     /// `min`, `max`, `first` or `last` over a retracting input: every live value.
     Live {
         /// Which of the four.
@@ -207,7 +238,8 @@ impl Acc {
             | Acc::Max(_)
             | Acc::First { .. }
             | Acc::Last { .. }
-            | Acc::ApproxDistinct(_) => {}
+            | Acc::ApproxDistinct(_)
+            | Acc::Arg(_) => {}
         }
     }
 
@@ -219,6 +251,8 @@ impl Acc {
             Acc::Distinct(d) => d.apply(v, 1),
             Acc::ApproxDistinct(s) => s.add(v),
             Acc::Percentile(_, q) => q.apply(v, 1),
+            // Fed with its record by `AggregateFn::update`.
+            Acc::Arg(_) => {}
             Acc::Count(n) => *n += 1,
             Acc::SumInt(s) => {
                 if let Value::Int(i) = v {
@@ -269,6 +303,7 @@ impl Acc {
             (Acc::Distinct(a), Acc::Distinct(b)) => a.merge(b),
             (Acc::ApproxDistinct(a), Acc::ApproxDistinct(b)) => a.merge(b),
             (Acc::Percentile(_, a), Acc::Percentile(_, b)) => a.merge(b),
+            (Acc::Arg(a), Acc::Arg(b)) => a.merge(b),
             (Acc::Live { values: a, .. }, Acc::Live { values: b, .. }) => a.merge(b),
             (Acc::SumInt(a), Acc::SumInt(b)) => *a = a.wrapping_add(*b),
             (Acc::SumFloat(a), Acc::SumFloat(b)) => a.merge(b),
@@ -286,6 +321,14 @@ impl Acc {
         }
     }
 
+    /// Pushes the output values: one, or for `arg_max … keep` also the kept fields.
+    pub fn finish_into(&self, out: &mut Vec<Value>) {
+        match self {
+            Acc::Arg(a) => a.finish_into(out),
+            acc => out.push(acc.finish()),
+        }
+    }
+
     /// The aggregate's output value.
     pub fn finish(&self) -> Value {
         match self {
@@ -294,6 +337,7 @@ impl Acc {
             Acc::Distinct(d) => Value::Int(d.distinct()),
             Acc::ApproxDistinct(s) => Value::Int(s.estimate()),
             Acc::Percentile(ppm, q) => q.finish(f64::from(*ppm) / 1e6),
+            Acc::Arg(a) => a.value(),
             Acc::SumInt(s) => Value::Int(*s),
             Acc::SumFloat(s) => Value::Float(s.value()),
             Acc::Avg { n: 0, .. } => Value::Null,
@@ -324,6 +368,7 @@ mod tests {
                 name: "v".into(),
             }),
             arg_type: Some(ty),
+            keep: Vec::new(),
         })
     }
 

@@ -915,7 +915,9 @@ fn fire(
     }
     let mut record = Vec::with_capacity(key.0.len() + pane.accs.len() + 8);
     record.extend(key.0.iter().cloned());
-    record.extend(pane.accs.iter().map(Acc::finish));
+    for acc in &pane.accs {
+        acc.finish_into(&mut record);
+    }
     record.extend([
         Value::Time(w.start),
         Value::Time(w.end),

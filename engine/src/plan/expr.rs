@@ -254,6 +254,12 @@ pub enum AggFunc {
     /// [`crate::aggregate::EXACT_PERCENTILE_LIMIT`] values, then a DDSketch with 1%
     /// relative error.
     Percentile(u32),
+    /// `arg_max(x) [keep {a, b}]`: the greatest `x`, with fields of its record. Ties: the
+    /// earliest event time wins, then the least kept values, so the winner is the same
+    /// whatever the arrival order.
+    ArgMax,
+    /// `arg_min(x) [keep {a, b}]`: the least `x`; ties as `arg_max`.
+    ArgMin,
 }
 
 impl AggFunc {
@@ -274,6 +280,8 @@ impl AggFunc {
             AggFunc::DistinctCount => "distinct_count",
             AggFunc::ApproxDistinctCount => "approx_distinct_count",
             AggFunc::Percentile(_) => "percentile",
+            AggFunc::ArgMax => "arg_max",
+            AggFunc::ArgMin => "arg_min",
         }
     }
 
@@ -294,12 +302,14 @@ impl AggFunc {
             | AggFunc::VariancePop
             | AggFunc::DistinctCount
             | AggFunc::ApproxDistinctCount
-            | AggFunc::Percentile(_) => true,
+            | AggFunc::Percentile(_)
+            | AggFunc::ArgMax
+            | AggFunc::ArgMin => true,
         }
     }
 
     /// Every aggregate, for name resolution and "did you mean" (`percentile` with p = 0).
-    pub const ALL: [AggFunc; 14] = [
+    pub const ALL: [AggFunc; 16] = [
         AggFunc::Count,
         AggFunc::Sum,
         AggFunc::Avg,
@@ -314,6 +324,8 @@ impl AggFunc {
         AggFunc::DistinctCount,
         AggFunc::ApproxDistinctCount,
         AggFunc::Percentile(0),
+        AggFunc::ArgMax,
+        AggFunc::ArgMin,
     ];
 }
 
@@ -328,4 +340,17 @@ pub struct Aggregate {
     pub arg: Option<Expr>,
     /// The argument's type (output type follows from it and `func`).
     pub arg_type: Option<Type>,
+    /// `arg_max`/`arg_min … keep {a, b}`: fields of the winning record, output as
+    /// `<name>.<field>` after the aggregate's own field.
+    #[serde(default)]
+    pub keep: Vec<KeptField>,
+}
+
+/// A field `arg_max`/`arg_min` keeps from the winning record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeptField {
+    /// Its slot in the aggregate's input.
+    pub slot: usize,
+    /// Its name and type in the input.
+    pub field: crate::schema::Field,
 }

@@ -377,6 +377,17 @@ impl Stage {
 }
 
 impl Aggregate {
+    /// Every output field: the aggregate's own, then `<name>.<field>` for each kept field.
+    pub fn output_fields(&self) -> Vec<Field> {
+        let mut fields = vec![self.output_field()];
+        fields.extend(
+            self.keep
+                .iter()
+                .map(|k| Field::nullable(format!("{}.{}", self.name, k.field.name), k.field.ty)),
+        );
+        fields
+    }
+
     /// The output field of this aggregate.
     pub fn output_field(&self) -> Field {
         use super::expr::AggFunc::*;
@@ -385,8 +396,10 @@ impl Aggregate {
             (Sum, Some(Type::Int)) => Field::new(&self.name, Type::Int),
             (Sum, _) => Field::new(&self.name, Type::Float),
             (Avg, _) => Field::nullable(&self.name, Type::Float),
-            (Min | Max | First | Last, Some(t)) => Field::nullable(&self.name, t),
-            (Min | Max | First | Last, None) => Field::nullable(&self.name, Type::Float),
+            (Min | Max | First | Last | ArgMax | ArgMin, Some(t)) => Field::nullable(&self.name, t),
+            (Min | Max | First | Last | ArgMax | ArgMin, None) => {
+                Field::nullable(&self.name, Type::Float)
+            }
             (DistinctCount | ApproxDistinctCount, _) => Field::new(&self.name, Type::Int),
             (Stddev | StddevPop | Variance | VariancePop, _) => {
                 Field::nullable(&self.name, Type::Float)

@@ -319,7 +319,7 @@ impl WindowSpec {
     ) -> Schema {
         let mut fields: Vec<Field> = keys.iter().map(|&k| input.fields[k].clone()).collect();
         for agg in aggregates {
-            fields.push(agg.output_field());
+            fields.extend(agg.output_fields());
         }
         fields.extend(WINDOW_FIELDS.iter().map(|(n, t)| Field::new(*n, *t)));
         if accumulation == Accumulation::Retract {
