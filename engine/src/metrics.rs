@@ -12,6 +12,9 @@ pub struct Metrics {
     pub source_records: Vec<AtomicU64>,
     /// Rejected (malformed) records, per source.
     pub bad_records: Vec<AtomicU64>,
+    /// Input messages a source had received but not handed out when it was stopped
+    /// (not acknowledged: left to the upstream), per source.
+    pub unacknowledged: Vec<AtomicU64>,
     /// Records handed to each sink (those it could not deliver included).
     pub sink_records: Vec<AtomicU64>,
     /// Records each sink handed back as undeliverable (routed or reported).
@@ -30,6 +33,7 @@ impl Metrics {
         Metrics {
             source_records: counters(plan.sources.len()),
             bad_records: counters(plan.sources.len()),
+            unacknowledged: counters(plan.sources.len()),
             sink_records: counters(plan.sinks.len()),
             undelivered: counters(plan.sinks.len()),
             late_dropped: counters(plan.pipelines.len()),

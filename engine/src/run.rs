@@ -171,6 +171,12 @@ impl WorkerContext {
         self.clock_waiters.register(&activations, path);
     }
 
+    /// What is left of source `index`'s budget, when the run has a limit.
+    pub fn budget_left(&self, index: usize) -> Option<usize> {
+        let budget = self.budgets.as_ref()?.get(index)?;
+        Some(budget.load(Ordering::SeqCst).max(0) as usize)
+    }
+
     /// Takes up to `wanted` records from source `index`'s budget; returns how many may be
     /// read and whether the budget is now spent.
     pub fn take_budget(&self, index: usize, wanted: usize) -> (usize, bool) {

@@ -1,4 +1,7 @@
 //! Graceful stop: sources end at the next batch; open windows are fired only on `drain`.
+//!
+//! Input that ends early — a stop with `drain`, or `--limit` reached — is *cut*: the
+//! windows still open then fire as early, not final, panes (they may miss records).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -7,6 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct StopHandle {
     requested: AtomicBool,
     drain: AtomicBool,
+    /// A source's input was cut by its limit.
+    cut: AtomicBool,
+    /// The first malformed or undelivered record stops the run (`--strict`).
+    strict: AtomicBool,
 }
 
 impl StopHandle {
@@ -29,5 +36,27 @@ impl StopHandle {
     /// Whether open windows should be discarded rather than fired at the end.
     pub fn discards_open_windows(&self) -> bool {
         self.is_requested() && !self.drain.load(Ordering::SeqCst)
+    }
+
+    /// Records that a source stopped at its limit with input left unread.
+    pub fn mark_cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the input ended early (a limit, or a stop), so windows open at the end
+    /// are incomplete.
+    pub fn input_cut(&self) -> bool {
+        self.cut.load(Ordering::SeqCst) || self.is_requested()
+    }
+
+    /// Makes the first malformed or undelivered record stop the run; sources then hand
+    /// out one record per poll, so nothing read after that record is sent on.
+    pub fn set_strict(&self, strict: bool) {
+        self.strict.store(strict, Ordering::SeqCst);
+    }
+
+    /// Whether the run stops at the first malformed record.
+    pub fn is_strict(&self) -> bool {
+        self.strict.load(Ordering::Relaxed)
     }
 }

@@ -5,6 +5,7 @@
 //! input frontiers are watermarks; the capability is downgraded as the watermark rises
 //! and dropped when the source ends, which closes every window downstream.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,24 +58,48 @@ pub fn build<'scope>(
                 return;
             };
             let Some(src) = reader.as_mut().filter(|_| !ctx.stop.is_requested()) else {
+                if let Some(src) = reader.as_mut() {
+                    let left = src.stop();
+                    ctx.metrics.unacknowledged[index].fetch_add(left, Relaxed);
+                }
                 ctx.metrics.set_watermark(index, worker, i64::MAX);
                 cap = None;
                 return;
             };
             let mut status = SourceStatus::Ready;
             let mut read = 0u64;
+            // Under --strict one record per poll: a bad line stops the run before any
+            // record read after it is sent on.
+            let strict = ctx.stop.is_strict();
+            let per_poll = if strict { 1 } else { POLL_BATCH };
             for _ in 0..POLLS_PER_ACTIVATION {
                 batch.clear();
-                status = match src.poll(&mut batch, &mut bad, POLL_BATCH) {
+                let rejected_before = bad.len();
+                let max = ctx.budget_left(index).map_or(per_poll, |n| n.min(per_poll));
+                if max == 0 {
+                    // Another worker of this source spent the limit.
+                    status = SourceStatus::Finished;
+                    break;
+                }
+                status = match src.poll(&mut batch, &mut bad, max) {
                     Ok(s) => s,
                     Err(e) => {
                         ctx.fail(format!("source `{source_name}`: {e}"));
                         SourceStatus::Finished
                     }
                 };
-                let (granted, spent) = ctx.take_budget(index, batch.len());
+                if strict && bad.len() > rejected_before {
+                    batch.clear();
+                    status = SourceStatus::Finished;
+                }
+                // Rejects count toward a limit as records read: a limit always ends.
+                let rejected = bad.len() - rejected_before;
+                let (granted, spent) = ctx.take_budget(index, batch.len() + rejected);
                 if spent {
-                    batch.truncate(granted);
+                    batch.truncate(granted.saturating_sub(rejected));
+                    if status != SourceStatus::Finished {
+                        ctx.stop.mark_cut();
+                    }
                     status = SourceStatus::Finished;
                 }
                 read += batch.len() as u64;
@@ -102,6 +127,7 @@ pub fn build<'scope>(
                     }
                     last_data = ctx.clock.now();
                 }
+                src.commit();
                 // The watermark moves after every poll, so records of the next poll that
                 // are behind it are late, as they would be in a live stream.
                 let mut next = match (src.watermark(), event_time) {
@@ -134,10 +160,10 @@ pub fn build<'scope>(
                     break;
                 }
             }
-            ctx.metrics.source_records[index].fetch_add(read, std::sync::atomic::Ordering::Relaxed);
+            ctx.metrics.source_records[index].fetch_add(read, Relaxed);
             if !bad.is_empty() {
                 ctx.metrics.bad_records[index]
-                    .fetch_add(bad.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    .fetch_add(bad.len() as u64, Relaxed);
                 if error_routes.is_empty() {
                     for b in bad.drain(..) {
                         (ctx.on_bad_record)(&b);
@@ -155,7 +181,7 @@ pub fn build<'scope>(
                             Ok(()) => {
                                 ctx.metrics.sink_records[*sink].fetch_add(
                                     events.len() as u64,
-                                    std::sync::atomic::Ordering::Relaxed,
+                                    Relaxed,
                                 );
                                 super::sink::hand_back(writer.as_ref(), *sink, None, &ctx);
                             }
@@ -169,6 +195,9 @@ pub fn build<'scope>(
                 SourceStatus::Idle => activator.activate_after(Duration::from_millis(1)),
                 SourceStatus::Waiting => {}
                 SourceStatus::Finished => {
+                    // Ended early (a limit, --strict, a failure): release the rest.
+                    let left = src.stop();
+                    ctx.metrics.unacknowledged[index].fetch_add(left, Relaxed);
                     ctx.metrics.set_watermark(index, worker, i64::MAX);
                     cap = None;
                 }

@@ -258,18 +258,25 @@ pub fn build<'scope>(
                 marks: BTreeMap::new(),
             }),
         };
+        let mut last_watermark = EventTime::MIN;
         move |(input, frontier), output| {
             let Some(cap) = held.as_mut() else {
                 // The input ended and every window fired; drain anything left.
                 input.for_each_stamp(|_, _| {});
                 return;
             };
-            let watermark = frontier
-                .frontier()
-                .first()
-                .copied()
-                .unwrap_or(EventTime::MAX);
             let discard = frontier.is_empty() && ctx.stop.discards_open_windows();
+            // Input cut short: what is still open is incomplete, so it must not fire as
+            // if the watermark had passed its end.
+            let cut = frontier.is_empty() && !discard && ctx.stop.input_cut();
+            let watermark = match frontier.frontier().first() {
+                Some(&w) => {
+                    last_watermark = w;
+                    w
+                }
+                None if cut => last_watermark,
+                None => EventTime::MAX,
+            };
             let mut out = Emitted::default();
 
             state.fire_timers(watermark, ctx.clock.now(), discard, &mut out);
@@ -293,7 +300,9 @@ pub fn build<'scope>(
                     }
                 }
             });
-            if frontier.is_empty() {
+            if cut {
+                state.cut_all(watermark, ctx.clock.now(), &mut out);
+            } else if frontier.is_empty() {
                 // Nothing more will arrive: every window has seen all it ever will.
                 state.finish_all(discard, &mut out);
             } else {
@@ -579,6 +588,26 @@ impl WindowState {
         for (key, window) in keys {
             self.on_watermark(&key, window, EventTime::MAX, EventTime::MAX, discard, out);
         }
+        self.timers.clear();
+        self.deadlines.clear();
+    }
+
+    /// The input was cut short at `watermark`: every open window with elements no pane
+    /// has carried fires them as a pane that is not final (early, if the watermark had
+    /// not reached its end), and all state goes.
+    fn cut_all(&mut self, watermark: EventTime, now: EventTime, out: &mut Emitted) {
+        for (key, panes) in &mut self.panes {
+            for pane in panes.iter_mut().filter(|p| !p.closed && p.fresh > 0) {
+                let cx = TriggerContext {
+                    watermark,
+                    now,
+                    end: pane.window.end,
+                };
+                fire(pane, key, &self.rules, &mut self.holds, &cx, false, out);
+            }
+        }
+        self.panes.clear();
+        self.holds.clear();
         self.timers.clear();
         self.deadlines.clear();
     }

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::ValueEnum;
@@ -14,13 +14,14 @@ use parking_lot::Mutex;
 use weir_engine::clock::WallClock;
 use weir_engine::io::BadRecord;
 use weir_engine::metrics::Metrics;
-use weir_engine::run::{run_on, Layout, RunOptions};
+use weir_engine::run::{run_on, Layout, RunOptions, RunSummary};
 
 use super::{load_program, RunArgs};
 use crate::connectors::Connectors;
 use crate::launch::cluster::{join, JoinSpec};
 use crate::launch::handshake::{plan_hash, Hello};
 use crate::launch::local_cluster::{self, LocalCluster};
+use crate::launch::stopping::StopNotice;
 use crate::launch::{hostfile, progress::Progress, signals};
 
 /// How many malformed records are shown on stderr before only counting them.
@@ -48,6 +49,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let workers = args.workers.max(1);
     let metrics = Arc::new(Metrics::new(&plan, workers));
     let stop = signals::install(args.drain)?;
+    stop.set_strict(args.strict);
 
     let layout = if args.processes > 1 {
         let addresses = match &args.hostfile {
@@ -114,10 +116,16 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let progress = show_progress.then(|| Progress::start(Arc::clone(&metrics)));
-    let mut connectors = Connectors::default().for_process(args.process, args.processes);
-    if args.limit.is_some() {
+    let mut connectors = Connectors::default()
+        .for_process(args.process, args.processes)
+        .with_stop(Arc::clone(&stop));
+    if args.limit.is_some() || args.strict {
+        // The first records of a file, in order: --strict must stop right at a bad line.
         connectors = connectors.reading_whole_files();
     }
+    let watched = connectors.clone();
+    let notice = StopNotice::start(Arc::clone(&stop), move || watched.backlogs());
+    let started = Instant::now();
     let result = run_on(
         Arc::clone(&plan),
         Arc::new(connectors),
@@ -125,10 +133,30 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Arc::clone(&metrics),
         layout,
     );
+    notice.finish();
     if let Some(p) = progress {
         p.finish();
     }
-    let summary = result?;
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => {
+            if !args.quiet {
+                // What was read, written and not delivered before the failure.
+                let summary = RunSummary {
+                    elapsed: started.elapsed(),
+                    records_in: metrics.records_in(),
+                    records_out: metrics.records_out(),
+                    bad_records: metrics.bad(),
+                    late_dropped: metrics.late(),
+                    stopped: true,
+                };
+                let line =
+                    crate::launch::progress::summary_line(&summary, &plan, &metrics, workers);
+                eprintln!("{line}");
+            }
+            return Err(e.into());
+        }
+    };
     if let Some(bad) = first_bad.lock().take() {
         bail!(
             "{bad} (--strict stops at the first malformed or undelivered record; without \

@@ -35,6 +35,7 @@ pub mod webhook;
 
 use std::sync::Arc;
 
+use parking_lot::Mutex;
 use weir_engine::clock::{Clock, WallClock};
 use weir_engine::io::{
     ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, WorkerInfo,
@@ -42,6 +43,7 @@ use weir_engine::io::{
 use weir_engine::ml::Infer;
 use weir_engine::plan::{ConnectorCall, ModelNode, SinkNode, SourceNode, TableNode};
 use weir_engine::schema::Schema;
+use weir_engine::stop::StopHandle;
 
 pub use options::{OptionKind, OptionSpec};
 pub use problem::{ConfigProblem, Role};
@@ -220,6 +222,10 @@ pub struct Connectors {
     /// Worker 0 reads each file whole instead of workers sharing it by byte range: a
     /// `--limit` means the first records of the file.
     whole_files: bool,
+    /// The run's stop requests, for sinks that bound their waits after a stop.
+    stop: Option<Arc<StopHandle>>,
+    /// Every sink opened, by name, so a stop can say what is still being flushed.
+    opened: Arc<Mutex<Vec<(String, Arc<dyn SinkWriter>)>>>,
 }
 
 impl Default for Connectors {
@@ -230,6 +236,8 @@ impl Default for Connectors {
             clock: Arc::new(WallClock),
             warn: Arc::new(|message: &str| eprintln!("warning: {message}")),
             whole_files: false,
+            stop: None,
+            opened: Arc::default(),
         }
     }
 }
@@ -273,10 +281,78 @@ impl Connectors {
         self
     }
 
+    /// The same connectors telling sinks about the run's stop requests (an MQTT sink then
+    /// bounds its wait for an absent broker by `flush_timeout`).
+    pub fn with_stop(mut self, stop: Arc<StopHandle>) -> Connectors {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// The sinks opened so far with the records each has not delivered yet.
+    pub fn backlogs(&self) -> Vec<(String, u64)> {
+        self.opened
+            .lock()
+            .iter()
+            .map(|(name, sink)| (name.clone(), sink.backlog()))
+            .collect()
+    }
+
     /// The same connectors reading processing time from `clock` (tests drive it).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Connectors {
         self.clock = clock;
         self
+    }
+
+    fn open_sink_writer(
+        &self,
+        sink: &SinkNode,
+        schema: &Schema,
+    ) -> Result<Arc<dyn SinkWriter>, IoError> {
+        let call = &sink.connector;
+        let problems = validate(call, Role::Sink, Some(schema));
+        if !problems.is_empty() {
+            return Err(config_error(&call.kind, &problems));
+        }
+        let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
+        match call.kind.as_str() {
+            file::KIND => {
+                let mut config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
+                if let Some(shard) = self.shard {
+                    config.path = per_process::per_process_path(&config.path, shard.index);
+                }
+                Ok(Arc::new(FileSink::open(&config, schema)?))
+            }
+            stdout::KIND => {
+                let config = StdoutConfig::from_call(call).map_err(fail)?;
+                Ok(Arc::new(StdoutSink::new(&config, schema)))
+            }
+            mqtt::KIND => {
+                let config = MqttConfig::from_call(call, Role::Sink).map_err(fail)?;
+                Ok(Arc::new(MqttSink::open(
+                    &sink.name,
+                    &config,
+                    schema,
+                    self.stop.clone(),
+                )?))
+            }
+            webhook::KIND => {
+                let config = WebhookConfig::from_call(call).map_err(fail)?;
+                Ok(Arc::new(WebhookSink::new(&sink.name, &config, schema)))
+            }
+            #[cfg(feature = "parquet")]
+            parquet::KIND => {
+                let mut config = parquet::ParquetConfig::from_call(call).map_err(fail)?;
+                config.path = self.resolve_path(config.path);
+                // In a cluster each process writes its own `part-<process>-<seq>` files.
+                Ok(Arc::new(parquet::ParquetSink::open(
+                    &config,
+                    schema,
+                    self.shard.map_or(0, |s| s.index),
+                    Arc::clone(&self.clock),
+                )?))
+            }
+            other => Err(IoError::Config(format!("unknown sink connector `{other}`"))),
+        }
     }
 
     fn resolve(&self, mut config: FileConfig) -> FileConfig {
@@ -364,46 +440,11 @@ impl ConnectorFactory for Connectors {
     }
 
     fn open_sink(&self, sink: &SinkNode, schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError> {
-        let call = &sink.connector;
-        let problems = validate(call, Role::Sink, Some(schema));
-        if !problems.is_empty() {
-            return Err(config_error(&call.kind, &problems));
-        }
-        let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
-        match call.kind.as_str() {
-            file::KIND => {
-                let mut config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
-                if let Some(shard) = self.shard {
-                    config.path = per_process::per_process_path(&config.path, shard.index);
-                }
-                Ok(Arc::new(FileSink::open(&config, schema)?))
-            }
-            stdout::KIND => {
-                let config = StdoutConfig::from_call(call).map_err(fail)?;
-                Ok(Arc::new(StdoutSink::new(&config, schema)))
-            }
-            mqtt::KIND => {
-                let config = MqttConfig::from_call(call, Role::Sink).map_err(fail)?;
-                Ok(Arc::new(MqttSink::open(&sink.name, &config, schema)?))
-            }
-            webhook::KIND => {
-                let config = WebhookConfig::from_call(call).map_err(fail)?;
-                Ok(Arc::new(WebhookSink::new(&sink.name, &config, schema)))
-            }
-            #[cfg(feature = "parquet")]
-            parquet::KIND => {
-                let mut config = parquet::ParquetConfig::from_call(call).map_err(fail)?;
-                config.path = self.resolve_path(config.path);
-                // In a cluster each process writes its own `part-<process>-<seq>` files.
-                Ok(Arc::new(parquet::ParquetSink::open(
-                    &config,
-                    schema,
-                    self.shard.map_or(0, |s| s.index),
-                    Arc::clone(&self.clock),
-                )?))
-            }
-            other => Err(IoError::Config(format!("unknown sink connector `{other}`"))),
-        }
+        let writer = self.open_sink_writer(sink, schema)?;
+        self.opened
+            .lock()
+            .push((sink.name.clone(), Arc::clone(&writer)));
+        Ok(writer)
     }
 
     fn open_table(&self, table: &TableNode) -> Result<Arc<dyn LookupTable>, IoError> {

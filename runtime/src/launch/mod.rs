@@ -6,3 +6,4 @@ pub mod hostfile;
 pub mod local_cluster;
 pub mod progress;
 pub mod signals;
+pub mod stopping;

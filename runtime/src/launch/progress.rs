@@ -93,6 +93,15 @@ pub fn summary_line(
         summary.records_out,
     );
     line.push_str(&format!(", {} malformed", summary.bad_records));
+    for (i, s) in plan.sources.iter().enumerate() {
+        let left = metrics.unacknowledged[i].load(Ordering::Relaxed);
+        if left > 0 {
+            line.push_str(&format!(
+                ", {left} received but not acknowledged by `{}`",
+                s.name
+            ));
+        }
+    }
     for (i, s) in plan.sinks.iter().enumerate() {
         let undelivered = metrics.undelivered[i].load(Ordering::Relaxed);
         if undelivered > 0 {

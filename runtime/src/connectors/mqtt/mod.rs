@@ -17,6 +17,7 @@
 
 pub mod config;
 mod connection;
+mod failure;
 #[cfg(test)]
 #[path = "../../../tests/support/mosquitto.rs"]
 mod mosquitto;

@@ -710,7 +710,7 @@ fn a_sink_publishes_to_templated_topics_and_flush_waits_for_the_broker() {
         Role::Sink,
     )
     .expect("config");
-    let sink = MqttSink::open("alerts", &config, &telemetry()).expect("open");
+    let sink = MqttSink::open("alerts", &config, &telemetry(), None).expect("open");
     let events: Vec<Event> = (0..20)
         .map(|i| {
             Event::new(
@@ -775,7 +775,7 @@ fn a_sink_flush_fails_clearly_when_the_broker_never_answers() {
         Role::Sink,
     )
     .expect("config");
-    let sink = MqttSink::open("out", &config, &telemetry()).expect("open");
+    let sink = MqttSink::open("out", &config, &telemetry(), None).expect("open");
     sink.write(&[Event::new(
         0,
         vec![Value::str("a"), Value::Float(1.0), Value::Time(0)],
@@ -880,7 +880,7 @@ fn mosquitto_carries_sink_output_to_a_subscriber() {
         Role::Sink,
     )
     .expect("config");
-    let sink = MqttSink::open("out", &config, &telemetry()).expect("open");
+    let sink = MqttSink::open("out", &config, &telemetry(), None).expect("open");
     let events: Vec<Event> = (0..10)
         .map(|i| {
             Event::new(
@@ -1062,7 +1062,7 @@ fn mosquitto_restart_loses_no_sink_message_with_a_persistent_session() {
         Role::Sink,
     )
     .expect("config");
-    let sink = MqttSink::open("out", &config, &telemetry()).expect("open");
+    let sink = MqttSink::open("out", &config, &telemetry(), None).expect("open");
     let event = |i: i64| Event::new(i, vec![Value::str("m1"), Value::Float(0.0), Value::Time(i)]);
     let first: Vec<Event> = (0..100).map(event).collect();
     sink.write(&first).expect("write");
