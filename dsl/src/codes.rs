@@ -118,3 +118,8 @@ pub const CONNECTOR: &str = "P0501";
 pub const SINK_UNKNOWN_FIELD: &str = "P0502";
 /// A sink option uses a field of the wrong type (`partition_by: [hour(n)]` of an `i64`).
 pub const SINK_FIELD_TYPE: &str = "P0503";
+/// A sink writes the file a source or table of the same program reads (opening it for
+/// writing would erase the input).
+pub const SINK_OVERWRITES_INPUT: &str = "P0504";
+/// Two sinks write the same file (their records would interleave).
+pub const SINKS_SHARE_A_FILE: &str = "P0505";

@@ -76,6 +76,14 @@ impl ConnectorCatalog for SensorsOptions {
         out
     }
 
+    /// `file("…")` uses the file its first argument names, as the runtime's catalog says.
+    fn file_of(&self, call: &ConnectorCall, _role: Role) -> Option<String> {
+        match (call.kind.as_str(), call.args.first()) {
+            ("file", Some(OptionValue::Str(path))) => Some(path.clone()),
+            _ => None,
+        }
+    }
+
     /// `power.onnx` is the signature of examples/models/power.onnx (as the runtime reads
     /// it); `needs-onnx-feature.onnx` answers as a build without ONNX support does.
     fn model_signature(

@@ -46,6 +46,19 @@ impl ConnectorCatalog for Catalog {
             .collect()
     }
 
+    fn file_of(&self, call: &ConnectorCall, _role: Role) -> Option<String> {
+        let path = match call.kind.as_str() {
+            connectors::file::KIND => connectors::file::FileConfig::from_call(call).ok()?.path,
+            connectors::csv::KIND => connectors::csv::CsvTableConfig::from_call(call).ok()?.path,
+            #[cfg(feature = "parquet")]
+            connectors::parquet::KIND => {
+                connectors::parquet::ParquetConfig::from_call(call).ok()?.path
+            }
+            _ => return None,
+        };
+        Some(path.display().to_string())
+    }
+
     fn hands_back_undelivered(&self, call: &ConnectorCall) -> bool {
         call.kind == connectors::webhook::KIND
     }
