@@ -52,7 +52,9 @@ impl ConnectorCatalog for Catalog {
             connectors::csv::KIND => connectors::csv::CsvTableConfig::from_call(call).ok()?.path,
             #[cfg(feature = "parquet")]
             connectors::parquet::KIND => {
-                connectors::parquet::ParquetConfig::from_call(call).ok()?.path
+                connectors::parquet::ParquetConfig::from_call(call)
+                    .ok()?
+                    .path
             }
             _ => return None,
         };

@@ -95,11 +95,9 @@ pub fn build<'scope>(
                 // Rejects count toward a limit as records read: a limit always ends.
                 let rejected = bad.len() - rejected_before;
                 let (granted, spent) = ctx.take_budget(index, batch.len() + rejected);
+                let cut = spent && status != SourceStatus::Finished;
                 if spent {
                     batch.truncate(granted.saturating_sub(rejected));
-                    if status != SourceStatus::Finished {
-                        ctx.stop.mark_cut();
-                    }
                     status = SourceStatus::Finished;
                 }
                 read += batch.len() as u64;
@@ -156,14 +154,17 @@ pub fn build<'scope>(
                     capability.downgrade(&watermark);
                     ctx.metrics.set_watermark(index, worker, watermark);
                 }
+                if cut {
+                    // Downstream may never see this watermark before the source ends.
+                    ctx.stop.mark_cut(watermark);
+                }
                 if status != SourceStatus::Ready {
                     break;
                 }
             }
             ctx.metrics.source_records[index].fetch_add(read, Relaxed);
             if !bad.is_empty() {
-                ctx.metrics.bad_records[index]
-                    .fetch_add(bad.len() as u64, Relaxed);
+                ctx.metrics.bad_records[index].fetch_add(bad.len() as u64, Relaxed);
                 if error_routes.is_empty() {
                     for b in bad.drain(..) {
                         (ctx.on_bad_record)(&b);
@@ -179,10 +180,8 @@ pub fn build<'scope>(
                     for (sink, writer) in &error_routes {
                         match writer.write(&events) {
                             Ok(()) => {
-                                ctx.metrics.sink_records[*sink].fetch_add(
-                                    events.len() as u64,
-                                    Relaxed,
-                                );
+                                ctx.metrics.sink_records[*sink]
+                                    .fetch_add(events.len() as u64, Relaxed);
                                 super::sink::hand_back(writer.as_ref(), *sink, None, &ctx);
                             }
                             Err(e) => ctx.fail(format!("error route of `{source_name}`: {e}")),

@@ -274,7 +274,10 @@ pub fn build<'scope>(
                     last_watermark = w;
                     w
                 }
-                None if cut => last_watermark,
+                // The watermark the cut source had reached, which may not have arrived.
+                None if cut => {
+                    last_watermark.max(ctx.stop.cut_watermark().unwrap_or(EventTime::MIN))
+                }
                 None => EventTime::MAX,
             };
             let mut out = Emitted::default();

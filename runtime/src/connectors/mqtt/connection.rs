@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use rumqttc::{
     Client, Event, MqttOptions, Outgoing, Packet, RecvTimeoutError, TlsConfiguration, Transport,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use parking_lot::Mutex;
 use rustls::{ClientConfig, RootCertStore};
 use weir_engine::io::IoError;
 

@@ -170,7 +170,10 @@ mod tests {
         let Failure::Permanent(m) = classify(&e, Some(&tls)) else {
             panic!("permanent")
         };
-        assert!(m.contains("this client's own certificate (client_cert `me.pem`"), "{m}");
+        assert!(
+            m.contains("this client's own certificate (client_cert `me.pem`"),
+            "{m}"
+        );
         assert!(!m.contains("peer"), "{m}");
         let e = wrapped(rustls::Error::InvalidCertificate(
             CertificateError::UnknownIssuer,

@@ -232,7 +232,10 @@ impl SourceReader for MqttSource {
             return Ok(SourceStatus::Finished);
         };
         if let Some(why) = live.connection.fatal() {
-            return Err(IoError::Other(format!("mqtt source `{}`: {why}", self.source)));
+            return Err(IoError::Other(format!(
+                "mqtt source `{}`: {why}",
+                self.source
+            )));
         }
         // Rejects count toward `max` as records read, as a file's bad lines do.
         let rejected_before = bad.len();
@@ -292,7 +295,11 @@ impl SourceReader for MqttSource {
             return 0;
         };
         live.closed.store(true, Ordering::SeqCst);
-        let mut left = live.pending.iter().filter(|p| matches!(p, Pending::Ack(_))).count();
+        let mut left = live
+            .pending
+            .iter()
+            .filter(|p| matches!(p, Pending::Ack(_)))
+            .count();
         left += live.handed.len();
         let messages = live.messages.clone();
         let dropped = Arc::clone(&live.dropped);
