@@ -62,7 +62,8 @@ impl ConnectorCatalog for Catalog {
     }
 
     fn hands_back_undelivered(&self, call: &ConnectorCall) -> bool {
-        call.kind == connectors::webhook::KIND
+        // An MQTT sink hands back what a stop left unpublished (its broker away).
+        call.kind == connectors::webhook::KIND || call.kind == connectors::mqtt::KIND
     }
 
     /// Reads the model file (relative paths from the current directory, as `weir run`

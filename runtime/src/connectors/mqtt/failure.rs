@@ -46,9 +46,11 @@ fn refused(code: ConnectReturnCode) -> Failure {
             "the broker refused the user name or password (check `username` and \
              `password` / `password_env`)"
         }
+        // Mosquitto answers a wrong password this way too.
         ConnectReturnCode::NotAuthorized => {
-            "the broker refused the connection: not authorized (check `username`, the \
-             password and the broker's access rules)"
+            "the broker refused the connection as not authorized: a wrong user name or \
+             password, or a user it does not admit (check `username`, `password` / \
+             `password_env` and the broker's access rules)"
         }
         ConnectReturnCode::BadClientId => {
             "the broker refused the client id (give another `client_id`)"

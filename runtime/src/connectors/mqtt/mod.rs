@@ -19,6 +19,8 @@ pub mod config;
 mod connection;
 mod failure;
 #[cfg(test)]
+mod failure_tests;
+#[cfg(test)]
 #[path = "../../../tests/support/mosquitto.rs"]
 mod mosquitto;
 pub mod payload;

@@ -18,9 +18,9 @@ use super::*;
 use crate::connectors::problem::Role;
 use crate::connectors::validate;
 
-const ONE: WorkerInfo = WorkerInfo { index: 0, peers: 1 };
+pub(super) const ONE: WorkerInfo = WorkerInfo { index: 0, peers: 1 };
 
-fn call(url: &str, options: Vec<(&str, OptionValue)>) -> ConnectorCall {
+pub(super) fn call(url: &str, options: Vec<(&str, OptionValue)>) -> ConnectorCall {
     ConnectorCall {
         kind: "mqtt".into(),
         args: vec![OptionValue::Str(url.into())],
@@ -31,11 +31,11 @@ fn call(url: &str, options: Vec<(&str, OptionValue)>) -> ConnectorCall {
     }
 }
 
-fn s(text: &str) -> OptionValue {
+pub(super) fn s(text: &str) -> OptionValue {
     OptionValue::Str(text.into())
 }
 
-fn telemetry() -> Schema {
+pub(super) fn telemetry() -> Schema {
     Schema::new(vec![
         Field::new("device_id", Type::String),
         Field::new("temp", Type::Float),
@@ -784,7 +784,7 @@ fn a_sink_flush_fails_clearly_when_the_broker_never_answers() {
     let err = sink.flush().expect_err("nobody listening");
     assert_eq!(
         err.to_string(),
-        "mqtt sink `out`: the broker did not take 1 of 1 messages within 1s (flush_timeout)"
+        "mqtt sink `out`: the broker did not take 1 of 1 messages within 1s (flush_timeout); they are not delivered"
     );
 }
 
@@ -918,7 +918,7 @@ fn docs_describe_every_option() {
 }
 
 /// Runs openssl (part of Debian's base system) in `dir`.
-fn openssl(dir: &std::path::Path, args: &[&str]) {
+pub(super) fn openssl(dir: &std::path::Path, args: &[&str]) {
     let out = std::process::Command::new("openssl")
         .args(args)
         .current_dir(dir)
