@@ -53,9 +53,12 @@ impl StopHandle {
         self.is_requested() && !self.drain.load(Ordering::SeqCst)
     }
 
-    /// Records that a source stopped at its limit, its watermark at `watermark`.
-    pub fn mark_cut(&self, watermark: i64) {
-        self.cut_at.fetch_min(watermark, Ordering::SeqCst);
+    /// Records that a source stopped at its limit, its watermark at `watermark` when
+    /// known (a share with no limit left at all has none to give).
+    pub fn mark_cut(&self, watermark: Option<i64>) {
+        if let Some(watermark) = watermark {
+            self.cut_at.fetch_min(watermark, Ordering::SeqCst);
+        }
         self.cut.store(true, Ordering::SeqCst);
     }
 

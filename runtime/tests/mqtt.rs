@@ -290,7 +290,9 @@ fn session_messages(port: u16, client_id: &str, filter: &str, quiet: Duration) -
     let mut options = MqttOptions::new(client_id, "127.0.0.1", port);
     options.set_clean_session(false);
     let (client, mut connection) = Client::new(options, 100);
-    client.subscribe(filter, QoS::AtLeastOnce).expect("subscribe");
+    client
+        .subscribe(filter, QoS::AtLeastOnce)
+        .expect("subscribe");
     let mut got = Vec::new();
     let mut last = Instant::now();
     for event in connection.iter() {
@@ -316,7 +318,12 @@ fn a_stop_with_a_slow_sink_loses_no_acknowledged_message() {
     // The broker queues every message for the persistent session (not just 1 000).
     let broker = Mosquitto::start_with(dir.path(), free_port(), "max_queued_messages 0\n");
     let port = broker.port;
-    drop(session_messages(port, "weir-slow", "load/+", Duration::from_millis(300)));
+    drop(session_messages(
+        port,
+        "weir-slow",
+        "load/+",
+        Duration::from_millis(300),
+    ));
     let sent = publish_all(
         port,
         (0..SENT).map(|n| (format!("load/m{}", n % 4), format!("{{\"n\": {n}}}"))),
@@ -394,7 +401,12 @@ fn a_stop_with_the_sinks_broker_down_is_bounded_and_counts_what_is_not_delivered
     let dir = tempfile::tempdir().expect("tempdir");
     let nobody = free_port();
     let input: String = (0..5000)
-        .map(|i| format!("{{\"device_id\": \"m{}\", \"temp\": 1.5, \"ts\": {i}}}\n", i % 3))
+        .map(|i| {
+            format!(
+                "{{\"device_id\": \"m{}\", \"temp\": 1.5, \"ts\": {i}}}\n",
+                i % 3
+            )
+        })
         .collect();
     std::fs::write(dir.path().join("in.jsonl"), input).expect("write input");
     let file = dir.path().join("down.pipe");
@@ -441,7 +453,9 @@ pipeline publish {{
         .lines()
         .count() as u64;
     let count_after = |text: &str, marker: &str| -> u64 {
-        let at = text.find(marker).unwrap_or_else(|| panic!("no `{marker}`:\n{text}"));
+        let at = text
+            .find(marker)
+            .unwrap_or_else(|| panic!("no `{marker}`:\n{text}"));
         text[at + marker.len()..]
             .split(|c: char| !c.is_ascii_digit())
             .next()
@@ -472,7 +486,10 @@ fn a_wrong_password_ends_a_bounded_run_with_exit_1() {
     let broker = Mosquitto::start_with(
         dir.path(),
         free_port(),
-        &format!("allow_anonymous false\npassword_file {}\n", passwd.display()),
+        &format!(
+            "allow_anonymous false\npassword_file {}\n",
+            passwd.display()
+        ),
     );
     let file = dir.path().join("auth.pipe");
     std::fs::write(

@@ -77,7 +77,9 @@ pub fn build<'scope>(
                 let rejected_before = bad.len();
                 let max = ctx.budget_left(index).map_or(per_poll, |n| n.min(per_poll));
                 if max == 0 {
-                    // Another worker of this source spent the limit.
+                    // Another worker spent the limit, or (a cluster process with no share)
+                    // another process may have: the input may be cut.
+                    ctx.stop.mark_cut(None);
                     status = SourceStatus::Finished;
                     break;
                 }
@@ -156,7 +158,7 @@ pub fn build<'scope>(
                 }
                 if cut {
                     // Downstream may never see this watermark before the source ends.
-                    ctx.stop.mark_cut(watermark);
+                    ctx.stop.mark_cut(Some(watermark));
                 }
                 if status != SourceStatus::Ready {
                     break;

@@ -26,7 +26,11 @@ fn secured(dir: &Path) -> Mosquitto {
         .args(["weir", "s3cret"])
         .output()
         .expect("mosquitto_passwd runs (package mosquitto)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let acl = dir.join("acl");
     std::fs::write(&acl, "user weir\ntopic readwrite allowed/#\n").expect("write acl");
     Mosquitto::start_with(
@@ -101,7 +105,9 @@ fn refusing_broker() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
-        let Ok((mut socket, _)) = listener.accept() else { return };
+        let Ok((mut socket, _)) = listener.accept() else {
+            return;
+        };
         let read_packet = |socket: &mut std::net::TcpStream| -> Option<Vec<u8>> {
             let mut head = [0u8; 1];
             socket.read_exact(&mut head).ok()?;
@@ -155,8 +161,18 @@ fn authority(dir: &Path, name: &str) {
     openssl(
         dir,
         &[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-            &format!("/CN={name}"), "-keyout", &format!("{name}.key"), "-out",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
             &format!("{name}.pem"),
         ],
     );
@@ -167,17 +183,37 @@ fn certificate(dir: &Path, name: &str, ca: &str) {
     openssl(
         dir,
         &[
-            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout",
-            &format!("{name}.key"), "-out", &format!("{name}.csr"),
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.csr"),
         ],
     );
     std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("write");
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", &format!("{name}.csr"), "-CA", &format!("{ca}.pem"),
-            "-CAkey", &format!("{ca}.key"), "-CAcreateserial", "-days", "2", "-extfile",
-            "san.ext", "-out", &format!("{name}.pem"),
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            &format!("{name}.pem"),
         ],
     );
 }
@@ -232,5 +268,6 @@ fn tls_failures_say_whose_certificate_is_wrong_and_end_the_source() {
     let mut good = open("ca.pem", "client");
     let (mut out, mut bad) = (Vec::new(), Vec::new());
     std::thread::sleep(Duration::from_secs(2));
-    good.poll(&mut out, &mut bad, 10).expect("connected, no failure");
+    good.poll(&mut out, &mut bad, 10)
+        .expect("connected, no failure");
 }

@@ -239,7 +239,10 @@ fn lock_writer(root: &Path, writer: usize) -> Result<fs::File, IoError> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(os(format!("cannot open the lock file `{}`", path.display())))?;
+        .map_err(os(format!(
+            "cannot open the lock file `{}`",
+            path.display()
+        )))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(fs::TryLockError::WouldBlock) => Err(IoError::Config(format!(
@@ -247,10 +250,9 @@ fn lock_writer(root: &Path, writer: usize) -> Result<fs::File, IoError> {
              give this sink another folder",
             root.display()
         ))),
-        Err(fs::TryLockError::Error(e)) => Err(IoError::os(
-            format!("cannot lock `{}`", path.display()),
-            e,
-        )),
+        Err(fs::TryLockError::Error(e)) => {
+            Err(IoError::os(format!("cannot lock `{}`", path.display()), e))
+        }
     }
 }
 

@@ -593,7 +593,10 @@ fn a_lake_writer_number_is_held_by_one_live_sink() {
     .expect("config");
     let second = ParquetSink::open(&config, &schema(), 0, Arc::new(TestClock::new(0)));
     let err = second.err().expect("refused").to_string();
-    assert!(err.contains("is being written by another running weir"), "{err}");
+    assert!(
+        err.contains("is being written by another running weir"),
+        "{err}"
+    );
     assert_eq!(files(tmp.path()), vec![".part-0-0.parquet.inprogress"]);
     first.flush().expect("flush");
     drop(first);
