@@ -208,6 +208,9 @@ fn unknown_connector(kind: &str, role: Role) -> ConfigProblem {
     ConfigProblem::call(format!("unknown connector `{kind}`")).with_help(help)
 }
 
+/// A sink opened by the factory, by name.
+type OpenedSink = (String, Arc<dyn SinkWriter>);
+
 /// Opens the built-in connectors for the engine.
 #[derive(Clone)]
 pub struct Connectors {
@@ -225,7 +228,7 @@ pub struct Connectors {
     /// The run's stop requests, for sinks that bound their waits after a stop.
     stop: Option<Arc<StopHandle>>,
     /// Every sink opened, by name, so a stop can say what is still being flushed.
-    opened: Arc<Mutex<Vec<(String, Arc<dyn SinkWriter>)>>>,
+    opened: Arc<Mutex<Vec<OpenedSink>>>,
 }
 
 impl Default for Connectors {

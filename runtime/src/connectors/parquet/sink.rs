@@ -2,6 +2,8 @@
 //! process: one open file per partition, rotated by age and size, renamed into place
 //! when complete.
 
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
@@ -46,7 +48,7 @@ pub struct ParquetSink {
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
     /// Held while open: see [`lock_writer`].
-    _lock: fs::File,
+    _lock: Flock<fs::File>,
 }
 
 struct State {
@@ -232,7 +234,7 @@ fn close(file: OpenFile) -> Result<PathBuf, IoError> {
 /// Takes the lake's lock file for `writer` (`.weir-writer-<n>.lock`, held while the sink
 /// is open), so no other live run writes files under the same writer number: its
 /// `.inprogress` files are then orphans of an earlier run that did not finish.
-fn lock_writer(root: &Path, writer: usize) -> Result<fs::File, IoError> {
+fn lock_writer(root: &Path, writer: usize) -> Result<Flock<fs::File>, IoError> {
     let path = root.join(format!(".weir-writer-{writer}.lock"));
     let file = fs::OpenOptions::new()
         .create(true)
@@ -243,16 +245,18 @@ fn lock_writer(root: &Path, writer: usize) -> Result<fs::File, IoError> {
             "cannot open the lock file `{}`",
             path.display()
         )))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(fs::TryLockError::WouldBlock) => Err(IoError::Config(format!(
+    // flock(2), released when the file closes (also when the process dies).
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => Ok(lock),
+        Err((_, Errno::EWOULDBLOCK)) => Err(IoError::Config(format!(
             "the lake `{}` is being written by another running weir as writer {writer}; \
              give this sink another folder",
             root.display()
         ))),
-        Err(fs::TryLockError::Error(e)) => {
-            Err(IoError::os(format!("cannot lock `{}`", path.display()), e))
-        }
+        Err((_, errno)) => Err(IoError::os(
+            format!("cannot lock `{}`", path.display()),
+            std::io::Error::from(errno),
+        )),
     }
 }
 
