@@ -719,3 +719,20 @@ fn p0311_too_many_windows_per_record() {
         render(&diags, "t", &text, false)
     );
 }
+
+#[test]
+fn max_future_bounds_a_source_and_must_be_positive() {
+    let text = "source s = sensors() { ts: timestamp  event_time ts  watermark bounded 5s, max_future 1h }\n\
+                sink out = stdout()\npipeline p { from s | to out }\n";
+    let plan = compile("t.pipe", text).expect("compiles").plan;
+    assert_eq!(plan.sources[0].watermark.max_future_ms, Some(3_600_000));
+    assert!(
+        plan.explain().contains("max_future 1h"),
+        "{}",
+        plan.explain()
+    );
+    let bad = text.replace("max_future 1h", "max_future 0s");
+    let diags = compile("t.pipe", &bad).expect_err("zero is refused");
+    assert_eq!(diags[0].code, "P0305");
+    assert_eq!(diags[0].message, "the `max_future` bound must be positive");
+}

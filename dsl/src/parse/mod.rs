@@ -243,6 +243,9 @@ impl Builder {
                             Rule::wm_idle => WatermarkPart::Idle(
                                 self.duration(significant(part).next().expect("invariant: d")),
                             ),
+                            Rule::wm_max_future => WatermarkPart::MaxFuture(
+                                self.duration(significant(part).next().expect("invariant: d")),
+                            ),
                             _ => WatermarkPart::PerKey(span_of(&part)),
                         })
                         .collect();
