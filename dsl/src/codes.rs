@@ -8,6 +8,9 @@ pub const SYNTAX: &str = "P0001";
 /// A declaration or stage of the language that this version does not implement yet
 /// (`run`, `track`, …).
 pub const NOT_SUPPORTED: &str = "P0002";
+/// Brackets or an expression nested deeper than the front end allows (64 brackets, 256
+/// operations): a program that deep would overflow the stack.
+pub const NESTED_TOO_DEEPLY: &str = "P0003";
 
 /// Two declarations (sources, sinks, pipelines) with the same name, or a repeated
 /// `event_time` line.
@@ -96,6 +99,9 @@ pub const BAD_TEST: &str = "P0309";
 /// A `join` time bound that cannot work: `within` or `window` on an input without event
 /// time, or a window kind other than `tumbling` or `sliding`.
 pub const BAD_JOIN_TIME: &str = "P0310";
+/// A sliding window so fine that one record would fall in more than 10,000 windows
+/// (`window sliding 1d every 1ms`).
+pub const TOO_MANY_WINDOWS: &str = "P0311";
 
 /// Warning or note: window settings that are legal but probably not what was meant
 /// (lateness a finishing trigger ignores, repeated panes in `discard` mode, no late route).

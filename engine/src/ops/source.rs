@@ -17,7 +17,10 @@ use crate::event::Event;
 use crate::io::{BadRecord, SinkWriter, SourceReader, SourceStatus};
 use crate::plan::{error_record, SourceNode};
 use crate::run::WorkerContext;
-use crate::time::{EventTime, MIN_WATERMARK};
+use crate::time::{
+    format_duration, format_timestamp, in_timestamp_range, out_of_range_reason, EventTime,
+    MIN_WATERMARK,
+};
 use crate::value::{Record, Value};
 
 /// Records asked of a reader per poll; several polls make one activation.
@@ -39,6 +42,8 @@ pub fn build<'scope>(
     let bound = node.watermark.bounded_ms.max(0);
     let idle = node.watermark.idle_ms;
     let per_key = node.watermark.per_key;
+    let max_future = node.watermark.max_future_ms;
+    let event_field = event_time.map(|slot| node.schema.fields[slot].name.clone());
     let name = format!("Source({})", node.name);
     let source_name = node.name.clone();
     source(scope, &name, move |cap, info| {
@@ -105,17 +110,18 @@ pub fn build<'scope>(
                 read += batch.len() as u64;
                 if !batch.is_empty() {
                     let mut session = output.session(&*capability);
+                    let now = ctx.clock.now();
                     for record in batch.drain(..) {
                         let time = match event_time {
-                            None => ctx.clock.now(),
-                            Some(slot) => match record[slot] {
-                                Value::Time(t) => t,
-                                _ => {
+                            None => now,
+                            Some(slot) => match event_time_of(&record, slot, max_future, now) {
+                                Ok(t) => t,
+                                Err(reason) => {
                                     bad.push(BadRecord {
                                         source: source_name.clone(),
                                         location: String::new(),
-                                        field: None,
-                                        reason: "the event-time field is missing".into(),
+                                        field: event_field.clone(),
+                                        reason,
                                         raw: format!("{record:?}"),
                                     });
                                     continue;
@@ -205,4 +211,30 @@ pub fn build<'scope>(
             }
         }
     })
+}
+
+/// The event time of `record`, or why it is refused: missing, outside the RFC 3339 range,
+/// or more than `max_future` ahead of processing time `now`. Such a record would carry the
+/// watermark past every real one and make them all late.
+fn event_time_of(
+    record: &Record,
+    slot: usize,
+    max_future: Option<i64>,
+    now: EventTime,
+) -> Result<EventTime, String> {
+    let Value::Time(t) = record[slot] else {
+        return Err("the event-time field is missing".into());
+    };
+    if !in_timestamp_range(t) {
+        return Err(out_of_range_reason(t));
+    }
+    match max_future {
+        Some(ahead) if t > now.saturating_add(ahead) => Err(format!(
+            "event time {} is more than {} ahead of processing time {} (`max_future`)",
+            format_timestamp(t),
+            format_duration(ahead),
+            format_timestamp(now)
+        )),
+        _ => Ok(t),
+    }
 }

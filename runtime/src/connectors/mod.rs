@@ -18,6 +18,7 @@
 //! opens the same calls at run time and reports the same problems as
 //! [`IoError::Config`].
 
+mod byte_size;
 pub mod csv;
 pub mod file;
 pub mod mqtt;
@@ -27,6 +28,7 @@ mod options;
 pub mod parquet;
 pub mod per_process;
 mod problem;
+mod raw_excerpt;
 pub mod sensors;
 pub mod sink_fields;
 pub mod stdout;
@@ -165,7 +167,7 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
                 for (name, _) in call
                     .options
                     .iter()
-                    .filter(|(n, _)| n == "replay" || n == "follow")
+                    .filter(|(n, _)| ["replay", "follow", "max_line"].contains(&n.as_str()))
                 {
                     problems.push(
                         ConfigProblem::option(

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use weir_engine::schema::{Field, Schema, Type};
-use weir_engine::time::{format_duration, format_timestamp, parse_timestamp};
+use weir_engine::time::{
+    format_duration, format_timestamp, in_timestamp_range, out_of_range_reason, parse_timestamp,
+};
 use weir_engine::value::{Record, Value};
 
 use super::layout::{FieldTree, Node};
@@ -292,7 +294,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         match self.field.ty {
             Type::Int => self.set(Value::Int(v)),
             Type::Float => self.set(Value::Float(v as f64)),
-            Type::Timestamp => self.set(Value::Time(v)),
+            Type::Timestamp if in_timestamp_range(v) => self.set(Value::Time(v)),
+            Type::Timestamp => self.reject(out_of_range_reason(v)),
             Type::Duration => self.set(Value::Duration(v)),
             _ => self.mismatch(&v.to_string()),
         }
@@ -324,7 +327,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         match self.field.ty {
             Type::String => self.set(Value::Str(Arc::from(v))),
             Type::Timestamp => match parse_timestamp(v) {
-                Some(ms) => self.set(Value::Time(ms)),
+                Some(ms) if in_timestamp_range(ms) => self.set(Value::Time(ms)),
+                Some(ms) => self.reject(out_of_range_reason(ms)),
                 None => self.reject(format!(
                     "expected an RFC 3339 timestamp such as \"2024-05-01T10:00:00Z\", found {v:?}"
                 )),
@@ -488,6 +492,28 @@ mod tests {
         let e = bad(r#"{"device_id":null,"temp":1,"count":1,"ts":1}"#);
         assert_eq!(e.field.as_deref(), Some("device_id"));
         assert!(e.reason.contains("non-nullable"), "{}", e.reason);
+
+        // Times outside the years 0000-9999 would move the watermark past every record.
+        for ts in [
+            "9223372036854775807",
+            "253402300800000",
+            "\"+10000-01-01T00:00:00Z\"",
+        ] {
+            let e = bad(&format!(
+                r#"{{"device_id":"a","temp":1,"count":1,"ts":{ts}}}"#
+            ));
+            assert_eq!(e.field.as_deref(), Some("ts"), "{ts}");
+        }
+        let e = bad(r#"{"device_id":"a","temp":1,"count":1,"ts":253402300800000}"#);
+        assert!(
+            e.reason.contains("outside the RFC 3339 range"),
+            "{}",
+            e.reason
+        );
+        // Numbers beyond f64 are refused, not read as infinity.
+        assert!(JsonDecoder::new(&readings())
+            .decode(r#"{"device_id":"a","temp":1e400,"count":1,"ts":1}"#)
+            .is_err());
 
         let e = bad(r#"{"device_id":"a","temp":1,"count":1,"ts":"noon"}"#);
         assert_eq!(e.field.as_deref(), Some("ts"));
