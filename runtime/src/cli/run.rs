@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::ValueEnum;
@@ -16,12 +16,14 @@ use weir_engine::io::BadRecord;
 use weir_engine::metrics::Metrics;
 use weir_engine::run::{run_on, Layout, RunOptions};
 
-use super::{load_program, RunArgs};
+use super::{load_program, serve, RunArgs};
+use crate::connectors::state::StateStores;
 use crate::connectors::Connectors;
+use crate::http::RunView;
 use crate::launch::cluster::{join, JoinSpec};
 use crate::launch::handshake::{plan_hash, Hello};
 use crate::launch::local_cluster::{self, LocalCluster};
-use crate::launch::{hostfile, progress::Progress, signals};
+use crate::launch::{hostfile, progress::Progress, signals, status::StatusLine};
 
 /// How many malformed records are shown on stderr before only counting them.
 const SHOWN_BAD_RECORDS: u64 = 5;
@@ -112,9 +114,25 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         limit: args.limit,
         clock_waiters: Default::default(),
     };
+    let stores = Arc::new(StateStores::default());
+    let view = RunView {
+        plan: Arc::clone(&plan),
+        metrics: Arc::clone(&metrics),
+        stores: Arc::clone(&stores),
+        process: args.process,
+        started: Instant::now(),
+    };
+    // Dropped at the end of this function: the server stops with the run.
+    let _server = serve::start(&args.http, view, args.process, args.quiet)?;
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let progress = show_progress.then(|| Progress::start(Arc::clone(&metrics)));
-    let mut connectors = Connectors::default().for_process(args.process, args.processes);
+    let status = args
+        .status_every
+        .filter(|_| !std::io::stderr().is_terminal())
+        .map(|every| StatusLine::start(Arc::clone(&metrics), every));
+    let mut connectors = Connectors::default()
+        .for_process(args.process, args.processes)
+        .with_state_stores(stores);
     if args.limit.is_some() {
         connectors = connectors.reading_whole_files();
     }
@@ -127,6 +145,9 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     );
     if let Some(p) = progress {
         p.finish();
+    }
+    if let Some(s) = status {
+        s.finish();
     }
     let summary = result?;
     if let Some(bad) = first_bad.lock().take() {
@@ -251,6 +272,21 @@ fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCod
     }
     if let Some(n) = args.limit {
         child_args.extend(["--limit".into(), n.to_string().into()]);
+    }
+    // Each child serves its own metrics (process I on port + I when a port is given).
+    for (flag, value) in [
+        ("--http", args.http.http.clone()),
+        ("--http-token-env", args.http.http_token_env.clone()),
+    ] {
+        if let Some(v) = value {
+            child_args.extend([flag.into(), v.into()]);
+        }
+    }
+    if let Some(every) = args.status_every {
+        child_args.extend([
+            "--status-every".into(),
+            format!("{}ms", every.as_millis()).into(),
+        ]);
     }
     let cluster = LocalCluster {
         processes,

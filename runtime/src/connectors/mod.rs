@@ -11,6 +11,7 @@
 //! | [`stdout`] | sink | JSON lines (or CSV) on standard output |
 //! | [`mqtt`] | source, sink | MQTT broker: subscribe to topics, publish records |
 //! | [`webhook`] | sink | HTTP POST of JSON, with retries |
+//! | [`state`] | sink | latest record per key, served by `/api/state/<sink>` |
 //! | [`csv`] | table | reference data for `lookup`, refreshed while running |
 //! | `parquet` | sink | Hive-partitioned Parquet lake (cargo feature `parquet`, on by default) |
 //!
@@ -29,6 +30,7 @@ pub mod per_process;
 mod problem;
 pub mod sensors;
 pub mod sink_fields;
+pub mod state;
 pub mod stdout;
 mod suggest;
 pub mod webhook;
@@ -108,6 +110,12 @@ pub const CATALOG: &[ConnectorInfo] = &[
         doc: "HTTP POST of records as JSON, with retries and backoff.",
     },
     ConnectorInfo {
+        kind: state::KIND,
+        roles: &[Role::Sink],
+        options: state::OPTIONS,
+        doc: "The latest record per key (by event time), for the HTTP API; kept on disk.",
+    },
+    ConnectorInfo {
         kind: csv::KIND,
         roles: &[Role::Table],
         options: csv::OPTIONS,
@@ -185,6 +193,7 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             Err(problems) => Some(problems),
         },
         webhook::KIND => WebhookConfig::from_call(call).err(),
+        state::KIND => state::StateConfig::from_call(call).err(),
         csv::KIND => csv::CsvTableConfig::from_call(call).err(),
         #[cfg(feature = "parquet")]
         parquet::KIND => parquet::ParquetConfig::from_call(call).err(),
@@ -220,6 +229,8 @@ pub struct Connectors {
     /// Worker 0 reads each file whole instead of workers sharing it by byte range: a
     /// `--limit` means the first records of the file.
     whole_files: bool,
+    /// Where `state` sinks register their stores for the HTTP server.
+    states: Arc<state::StateStores>,
 }
 
 impl Default for Connectors {
@@ -230,6 +241,7 @@ impl Default for Connectors {
             clock: Arc::new(WallClock),
             warn: Arc::new(|message: &str| eprintln!("warning: {message}")),
             whole_files: false,
+            states: Arc::default(),
         }
     }
 }
@@ -270,6 +282,12 @@ impl Connectors {
     /// which takes the first records of a file) instead of workers sharing it.
     pub fn reading_whole_files(mut self) -> Connectors {
         self.whole_files = true;
+        self
+    }
+
+    /// The same connectors registering `state` sinks in `states` (the HTTP server's).
+    pub fn with_state_stores(mut self, states: Arc<state::StateStores>) -> Connectors {
+        self.states = states;
         self
     }
 
@@ -389,6 +407,18 @@ impl ConnectorFactory for Connectors {
             webhook::KIND => {
                 let config = WebhookConfig::from_call(call).map_err(fail)?;
                 Ok(Arc::new(WebhookSink::new(&sink.name, &config, schema)))
+            }
+            state::KIND => {
+                let config = state::StateConfig::from_call(call).map_err(fail)?;
+                let mut path = self.resolve_path(config.path_for(&sink.name));
+                if let Some(shard) = self.shard {
+                    path = per_process::per_process_path(&path, shard.index);
+                }
+                let store = state::LatestStore::open(&config, &path, schema)
+                    .map_err(|e| IoError::Config(e.to_string()))?;
+                let store = Arc::new(store);
+                self.states.insert(&sink.name, Arc::clone(&store));
+                Ok(store)
             }
             #[cfg(feature = "parquet")]
             parquet::KIND => {
