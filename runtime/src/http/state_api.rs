@@ -14,6 +14,14 @@ const MAX_LIMIT: usize = 1000;
 /// The answer for sink `sink` and query string `query`.
 pub fn state(view: &RunView, sink: &str, query: &str) -> Reply {
     let Some(store) = view.stores.get(sink) else {
+        let declared = view
+            .plan
+            .sinks
+            .iter()
+            .any(|s| s.name == sink && s.connector.kind == crate::connectors::state::KIND);
+        if declared {
+            return reply::error(503, format!("`{sink}` is still opening: try again shortly"));
+        }
         let names: Vec<String> = view.stores.all().into_iter().map(|(n, _)| n).collect();
         return reply::error(
             404,
@@ -34,17 +42,17 @@ pub fn state(view: &RunView, sink: &str, query: &str) -> Reply {
             n if n == key_field => key = Some(value.into_owned()),
             "prefix" => prefix = value.into_owned(),
             "after" => after = Some(value.into_owned()),
-            "limit" => {
-                match value.parse::<usize>() {
-                    Ok(n @ 1..=MAX_LIMIT) => limit = n,
-                    _ => return reply::error(
+            "limit" => match value.parse::<usize>() {
+                Ok(n @ 1..=MAX_LIMIT) => limit = n,
+                _ => {
+                    return reply::error(
                         400,
                         format!(
                             "`limit` must be a whole number from 1 to {MAX_LIMIT}, not `{value}`"
                         ),
-                    ),
+                    )
                 }
-            }
+            },
             other => {
                 return reply::error(
                     400,
