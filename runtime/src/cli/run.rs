@@ -17,6 +17,7 @@ use weir_engine::metrics::Metrics;
 use weir_engine::run::{run_on, Layout, RunOptions};
 
 use super::{load_program, serve, RunArgs};
+use crate::connectors::chart::LiveFeeds;
 use crate::connectors::state::StateStores;
 use crate::connectors::Connectors;
 use crate::http::RunView;
@@ -115,10 +116,12 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         clock_waiters: Default::default(),
     };
     let stores = Arc::new(StateStores::default());
+    let feeds = Arc::new(LiveFeeds::default());
     let view = RunView {
         plan: Arc::clone(&plan),
         metrics: Arc::clone(&metrics),
         stores: Arc::clone(&stores),
+        feeds: Arc::clone(&feeds),
         process: args.process,
         started: Instant::now(),
     };
@@ -132,7 +135,8 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .map(|every| StatusLine::start(Arc::clone(&metrics), every));
     let mut connectors = Connectors::default()
         .for_process(args.process, args.processes)
-        .with_state_stores(stores);
+        .with_state_stores(stores)
+        .with_live_feeds(feeds);
     if args.limit.is_some() {
         connectors = connectors.reading_whole_files();
     }

@@ -11,6 +11,7 @@
 //! | [`stdout`] | sink | JSON lines (or CSV) on standard output |
 //! | [`mqtt`] | source, sink | MQTT broker: subscribe to topics, publish records |
 //! | [`webhook`] | sink | HTTP POST of JSON, with retries |
+//! | [`chart`] | sink | live chart points for the dashboard and `/api/stream/<sink>` |
 //! | [`state`] | sink | latest record per key, served by `/api/state/<sink>` |
 //! | [`csv`] | table | reference data for `lookup`, refreshed while running |
 //! | `parquet` | sink | Hive-partitioned Parquet lake (cargo feature `parquet`, on by default) |
@@ -19,6 +20,7 @@
 //! opens the same calls at run time and reports the same problems as
 //! [`IoError::Config`].
 
+pub mod chart;
 pub mod csv;
 pub mod file;
 pub mod mqtt;
@@ -28,6 +30,7 @@ mod options;
 pub mod parquet;
 pub mod per_process;
 mod problem;
+pub mod registry;
 pub mod sensors;
 pub mod sink_fields;
 pub mod state;
@@ -108,6 +111,12 @@ pub const CATALOG: &[ConnectorInfo] = &[
         roles: &[Role::Sink],
         options: webhook::OPTIONS,
         doc: "HTTP POST of records as JSON, with retries and backoff.",
+    },
+    ConnectorInfo {
+        kind: chart::KIND,
+        roles: &[Role::Sink],
+        options: chart::OPTIONS,
+        doc: "A live chart on the run's dashboard (x, y, one line per series).",
     },
     ConnectorInfo {
         kind: state::KIND,
@@ -194,6 +203,7 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
         },
         webhook::KIND => WebhookConfig::from_call(call).err(),
         state::KIND => state::StateConfig::from_call(call).err(),
+        chart::KIND => chart::ChartConfig::from_call(call).err(),
         csv::KIND => csv::CsvTableConfig::from_call(call).err(),
         #[cfg(feature = "parquet")]
         parquet::KIND => parquet::ParquetConfig::from_call(call).err(),
@@ -231,6 +241,8 @@ pub struct Connectors {
     whole_files: bool,
     /// Where `state` sinks register their stores for the HTTP server.
     states: Arc<state::StateStores>,
+    /// Where `chart` sinks register their feeds for the HTTP server.
+    feeds: Arc<chart::LiveFeeds>,
 }
 
 impl Default for Connectors {
@@ -242,6 +254,7 @@ impl Default for Connectors {
             warn: Arc::new(|message: &str| eprintln!("warning: {message}")),
             whole_files: false,
             states: Arc::default(),
+            feeds: Arc::default(),
         }
     }
 }
@@ -288,6 +301,12 @@ impl Connectors {
     /// The same connectors registering `state` sinks in `states` (the HTTP server's).
     pub fn with_state_stores(mut self, states: Arc<state::StateStores>) -> Connectors {
         self.states = states;
+        self
+    }
+
+    /// The same connectors registering `chart` sinks in `feeds` (the HTTP server's).
+    pub fn with_live_feeds(mut self, feeds: Arc<chart::LiveFeeds>) -> Connectors {
+        self.feeds = feeds;
         self
     }
 
@@ -407,6 +426,12 @@ impl ConnectorFactory for Connectors {
             webhook::KIND => {
                 let config = WebhookConfig::from_call(call).map_err(fail)?;
                 Ok(Arc::new(WebhookSink::new(&sink.name, &config, schema)))
+            }
+            chart::KIND => {
+                let config = chart::ChartConfig::from_call(call).map_err(fail)?;
+                let (sink_writer, feed) = chart::ChartSink::new(&config, schema)?;
+                self.feeds.insert(&sink.name, feed);
+                Ok(Arc::new(sink_writer))
             }
             state::KIND => {
                 let config = state::StateConfig::from_call(call).map_err(fail)?;

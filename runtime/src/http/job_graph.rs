@@ -8,6 +8,7 @@ use weir_engine::plan::{PipelineInput, Stage};
 use weir_engine::time::format_timestamp;
 
 use super::server::RunView;
+use crate::connectors::chart::LiveFeed;
 
 /// The job graph of `view` with counters as of now.
 pub fn job(view: &RunView) -> Json {
@@ -56,6 +57,12 @@ pub fn job(view: &RunView) -> Json {
             })
         })
         .collect();
+    let charts: Vec<Json> = view
+        .feeds
+        .all()
+        .iter()
+        .map(|(name, feed)| chart(name, feed, false))
+        .collect();
     json!({
         "process": view.process,
         "workers": m.workers(),
@@ -63,7 +70,29 @@ pub fn job(view: &RunView) -> Json {
         "sources": sources,
         "pipelines": pipelines,
         "sinks": sinks,
+        "charts": charts,
     })
+}
+
+/// A chart sink: what it plots, and with `points` its kept points.
+pub fn chart(name: &str, feed: &LiveFeed, points: bool) -> Json {
+    let c = &feed.config;
+    let mut chart = json!({
+        "sink": name,
+        "x": c.x,
+        "y": c.y,
+        "series": c.series,
+        "kind": c.kind.name(),
+    });
+    if points {
+        let kept: Vec<Json> = feed
+            .recent()
+            .iter()
+            .filter_map(|p| serde_json::from_str(p).ok())
+            .collect();
+        chart["points"] = Json::Array(kept);
+    }
+    chart
 }
 
 fn input_name(input: &PipelineInput) -> String {
@@ -72,15 +101,23 @@ fn input_name(input: &PipelineInput) -> String {
     }
 }
 
-/// A stage as the graph labels it: its kind (and target for `to`).
+/// A stage as the graph labels it: its kind in words (`key by`), or `to <sink>`.
 fn stage_name(stage: &Stage) -> String {
+    if let Stage::Sink { sink, .. } = stage {
+        return format!("to {sink}");
+    }
+    // The variant's name (`KeyBy { … }` → `key by`), so new stages need no change here.
     let debug = format!("{stage:?}");
-    let kind = debug
+    let variant = debug
         .split(|c: char| !c.is_alphanumeric())
         .next()
         .unwrap_or("stage");
-    match stage {
-        Stage::Sink { sink, .. } => format!("to {sink}"),
-        _ => kind.to_lowercase(),
+    let mut words = String::new();
+    for c in variant.chars() {
+        if c.is_uppercase() && !words.is_empty() {
+            words.push(' ');
+        }
+        words.extend(c.to_lowercase());
     }
+    words
 }

@@ -11,6 +11,7 @@ use weir_engine::plan::LogicalPlan;
 
 use super::access::{HttpAccess, HttpError};
 use super::{reply, routes};
+use crate::connectors::chart::LiveFeeds;
 use crate::connectors::state::StateStores;
 
 /// What the server shows of a run.
@@ -22,6 +23,8 @@ pub struct RunView {
     pub metrics: Arc<Metrics>,
     /// Its `state` sinks.
     pub stores: Arc<StateStores>,
+    /// Its `chart` sinks.
+    pub feeds: Arc<LiveFeeds>,
     /// This process's index in its cluster (0 alone).
     pub process: usize,
     /// When the run started.
@@ -79,7 +82,12 @@ impl Drop for HttpServer {
     }
 }
 
-fn serve(server: &tiny_http::Server, stopping: &AtomicBool, access: &HttpAccess, view: &RunView) {
+fn serve(
+    server: &tiny_http::Server,
+    stopping: &Arc<AtomicBool>,
+    access: &HttpAccess,
+    view: &RunView,
+) {
     while !stopping.load(Ordering::SeqCst) {
         // An error here is one failed connection (or the unblock at stop): go on.
         let Ok(request) = server.recv() else {
@@ -96,6 +104,6 @@ fn serve(server: &tiny_http::Server, stopping: &AtomicBool, access: &HttpAccess,
             let _ = request.respond(denied);
             continue;
         }
-        routes::answer(request, view);
+        routes::answer(request, view, stopping);
     }
 }

@@ -12,14 +12,15 @@
 //! the newest record the store has seen) is forgotten.
 
 pub mod config;
-mod registry;
 mod store;
 #[cfg(test)]
 mod tests;
 
 pub use config::{StateConfig, OPTIONS};
-pub use registry::StateStores;
 pub use store::{Entry, LatestStore, Page, StateError};
+
+/// The `state` sinks of a process.
+pub type StateStores = crate::connectors::registry::Registry<LatestStore>;
 
 /// The connector's name in `.pipe` files.
 pub const KIND: &str = "state";
