@@ -77,10 +77,14 @@ fn eventually(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// Waits until the state sink holds `keys` keys and has been handed all 25 records.
 fn wait_for_keys(run: &LiveRun, keys: usize) {
     eventually(30, "the state sink to hold every key", || {
         let (status, page) = get_json(&run.url("/api/state/latest"));
         status == 200 && page["records"].as_array().is_some_and(|r| r.len() == keys)
+    });
+    eventually(30, "every record to reach the sink", || {
+        get_json(&run.url("/api/job")).1["sinks"][0]["records"] == 25
     });
 }
 
@@ -415,4 +419,55 @@ fn a_run_that_ends_stops_its_server() {
     );
     assert!(started.elapsed() < Duration::from_secs(30));
     assert!(Path::new(&dir.path().join(".weir/state/latest.redb")).is_file());
+}
+
+#[test]
+fn a_chart_sink_streams_its_points_and_the_dashboard_is_served() {
+    let dir = setup(&input());
+    let program = PROGRAM.replace(
+        "sink latest = state(key: device_id)",
+        "sink latest = chart(x: ts, y: temp, series: device_id)",
+    );
+    std::fs::write(dir.path().join("program.pipe"), program).expect("program");
+    let run = LiveRun::start(dir.path(), &[], &[]);
+    // Server-sent events: the kept points first, one `point` event per record.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into();
+    let mut response = agent
+        .get(run.url("/api/stream/latest"))
+        .call()
+        .expect("the stream opens");
+    assert_eq!(
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
+    );
+    let mut reader = std::io::BufReader::new(response.body_mut().as_reader());
+    let mut points = Vec::new();
+    let mut line = String::new();
+    while points.len() < 25 {
+        line.clear();
+        let n = std::io::BufRead::read_line(&mut reader, &mut line).expect("a line");
+        assert!(n > 0, "the stream ended after {} points", points.len());
+        if let Some(data) = line.strip_prefix("data: ") {
+            points.push(serde_json::from_str::<Json>(data).expect("a JSON point"));
+        }
+    }
+    // The first line of the input: d1 at 00:00:10, 0.5 °.
+    assert_eq!(points[0], serde_json::json!({"series": "d1", "x": 1_767_225_610.0, "y": 0.5}));
+    let (status, chart) = get_json(&run.url("/api/chart/latest"));
+    assert_eq!(status, 200);
+    assert_eq!(chart["points"].as_array().map(Vec::len), Some(25));
+    assert_eq!(chart["points"][24], points[24]);
+    let (_, job) = get_json(&run.url("/api/job"));
+    assert_eq!(job["charts"][0]["y"], "temp");
+    let (status, page) = get(&run.url("/"), &[]);
+    assert_eq!(status, 200);
+    assert!(page.contains("/dashboard.js"), "{page}");
+    let (status, script) = get(&run.url("/dashboard.js"), &[]);
+    assert_eq!(status, 200);
+    assert!(script.contains("EventSource"));
+    let (status, body) = get(&run.url("/api/stream/nope"), &[]);
+    assert_eq!(status, 404, "{body}");
 }
