@@ -440,7 +440,10 @@ fn a_chart_sink_streams_its_points_and_the_dashboard_is_served() {
         .call()
         .expect("the stream opens");
     assert_eq!(
-        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("text/event-stream")
     );
     let mut reader = std::io::BufReader::new(response.body_mut().as_reader());
@@ -455,7 +458,10 @@ fn a_chart_sink_streams_its_points_and_the_dashboard_is_served() {
         }
     }
     // The first line of the input: d1 at 00:00:10, 0.5 °.
-    assert_eq!(points[0], serde_json::json!({"series": "d1", "x": 1_767_225_610.0, "y": 0.5}));
+    assert_eq!(
+        points[0],
+        serde_json::json!({"series": "d1", "x": 1_767_225_610.0, "y": 0.5})
+    );
     let (status, chart) = get_json(&run.url("/api/chart/latest"));
     assert_eq!(status, 200);
     assert_eq!(chart["points"].as_array().map(Vec::len), Some(25));

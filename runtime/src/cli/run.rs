@@ -136,7 +136,11 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let mut connectors = Connectors::default()
         .for_process(args.process, args.processes)
         .with_state_stores(stores)
-        .with_live_feeds(feeds);
+        .with_live_feeds(feeds)
+        .with_run_metrics(
+            Arc::clone(&metrics),
+            plan.sources.iter().map(|s| s.name.clone()).collect(),
+        );
     if args.limit.is_some() {
         connectors = connectors.reading_whole_files();
     }

@@ -5,6 +5,7 @@
 //!
 //! | connector | role | |
 //! | --- | --- | --- |
+//! | [`metrics`] | source | the run's own counters, one record per interval |
 //! | [`sensors`] | source | deterministic plant-sensor simulator |
 //! | [`nexmark`] | source | deterministic Nexmark auction stream (persons, auctions, bids) |
 //! | [`file`] | source, sink | JSON lines or CSV file |
@@ -23,6 +24,7 @@
 pub mod chart;
 pub mod csv;
 pub mod file;
+pub mod metrics;
 pub mod mqtt;
 pub mod nexmark;
 mod options;
@@ -81,6 +83,12 @@ pub const CATALOG: &[ConnectorInfo] = &[
         roles: &[Role::Source],
         options: sensors::OPTIONS,
         doc: "A deterministic simulator of a plant's machine sensors.",
+    },
+    ConnectorInfo {
+        kind: metrics::KIND,
+        roles: &[Role::Source],
+        options: metrics::OPTIONS,
+        doc: "The run's own health (records, rates, lag, errors) every interval.",
     },
     ConnectorInfo {
         kind: nexmark::KIND,
@@ -170,6 +178,19 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             Some(schema) => SensorsConfig::with_schema(call, schema).err(),
             None => SensorsConfig::from_call(call).err(),
         },
+        metrics::KIND => {
+            let mut problems = metrics::MetricsConfig::from_call(call)
+                .err()
+                .unwrap_or_default();
+            if let Some(schema) = schema {
+                problems.extend(
+                    metrics::MetricsField::for_schema(schema)
+                        .err()
+                        .unwrap_or_default(),
+                );
+            }
+            (!problems.is_empty()).then_some(problems)
+        }
         nexmark::KIND => match schema {
             Some(schema) => NexmarkSourceConfig::with_schema(call, schema).err(),
             None => NexmarkSourceConfig::from_call(call).err(),
@@ -243,6 +264,8 @@ pub struct Connectors {
     states: Arc<state::StateStores>,
     /// Where `chart` sinks register their feeds for the HTTP server.
     feeds: Arc<chart::LiveFeeds>,
+    /// The run's counters and its source names, for `metrics` sources.
+    run_metrics: Option<(Arc<weir_engine::metrics::Metrics>, Vec<String>)>,
 }
 
 impl Default for Connectors {
@@ -255,6 +278,7 @@ impl Default for Connectors {
             whole_files: false,
             states: Arc::default(),
             feeds: Arc::default(),
+            run_metrics: None,
         }
     }
 }
@@ -310,6 +334,17 @@ impl Connectors {
         self
     }
 
+    /// The same connectors with `metrics` sources reading `metrics`, the counters of a
+    /// run whose sources are named `sources` (in plan order).
+    pub fn with_run_metrics(
+        mut self,
+        metrics: Arc<weir_engine::metrics::Metrics>,
+        sources: Vec<String>,
+    ) -> Connectors {
+        self.run_metrics = Some((metrics, sources));
+        self
+    }
+
     /// The same connectors reading processing time from `clock` (tests drive it).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Connectors {
         self.clock = clock;
@@ -334,7 +369,7 @@ impl ConnectorFactory for Connectors {
         // An MQTT subscription is held by the first worker, and so is a file unless its
         // workers share it by byte range.
         match source.connector.kind.as_str() {
-            mqtt::KIND => false,
+            mqtt::KIND | metrics::KIND => false,
             file::KIND => {
                 !self.whole_files
                     && FileConfig::from_call(&source.connector).is_ok_and(|c| c.shareable())
@@ -359,6 +394,25 @@ impl ConnectorFactory for Connectors {
                 let config = SensorsConfig::from_call(call).map_err(fail)?;
                 let measures = Measure::for_schema(&source.schema).map_err(fail)?;
                 Ok(Box::new(SensorsSource::new(config, measures, worker)))
+            }
+            metrics::KIND => {
+                let config = metrics::MetricsConfig::from_call(call).map_err(fail)?;
+                let fields = metrics::MetricsField::for_schema(&source.schema).map_err(fail)?;
+                let Some((counters, names)) = &self.run_metrics else {
+                    return Err(IoError::Config(
+                        "`metrics` sources read a run's counters, and this run has none".into(),
+                    ));
+                };
+                let own = names
+                    .iter()
+                    .position(|n| *n == source.name)
+                    .unwrap_or(usize::MAX);
+                Ok(Box::new(metrics::MetricsSource::new(
+                    config,
+                    fields,
+                    Arc::clone(counters),
+                    own,
+                )))
             }
             nexmark::KIND => {
                 let (config, columns) =
