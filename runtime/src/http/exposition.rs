@@ -35,6 +35,12 @@ struct RunCollector(RunView);
 
 type Labels<'a> = [(&'static str, &'a str); 2];
 
+/// (name, help, label, (label value, count) per source, sink or pipeline).
+type CounterFamily<'a> = (&'a str, &'a str, &'a str, Vec<(String, u64)>);
+
+/// (name, help, the gauge's value from a watermark in seconds).
+type WatermarkGauge<'a> = (&'a str, &'a str, Box<dyn Fn(f64) -> f64 + 'a>);
+
 impl Collector for RunCollector {
     fn encode(&self, mut out: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         let view = &self.0;
@@ -55,7 +61,7 @@ impl Collector for RunCollector {
                 .map(|(n, v)| (n.to_string(), v.load(Ordering::Relaxed)))
                 .collect()
         };
-        let families: [(&str, &str, &str, Vec<(String, u64)>); 5] = [
+        let families: [CounterFamily; 5] = [
             (
                 "weir_source_records",
                 "Records read from a source.",
@@ -115,7 +121,7 @@ fn encode_watermarks(
             Some((*name, wm as f64 / 1000.0))
         })
         .collect();
-    let gauges: [(&str, &str, Box<dyn Fn(f64) -> f64>); 2] = [
+    let gauges: [WatermarkGauge; 2] = [
         (
             "weir_source_watermark_seconds",
             "A source's current watermark in this process, as seconds since the Unix epoch.",

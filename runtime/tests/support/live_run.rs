@@ -52,6 +52,7 @@ impl LiveRun {
             }
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!("weir never said where it serves; stderr:\n{seen}");
     }
 

@@ -28,6 +28,16 @@ pub struct StateError {
     reason: String,
 }
 
+/// A redb failure as text (redb's own error type is large to pass around).
+#[derive(Debug)]
+struct DbError(String);
+
+impl<E: Into<redb::Error>> From<E> for DbError {
+    fn from(e: E) -> DbError {
+        DbError(e.into().to_string())
+    }
+}
+
 /// One key's latest record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
@@ -88,7 +98,7 @@ impl LatestStore {
             std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
         }
         let db = Database::create(path).map_err(|e| fail(e.to_string()))?;
-        let entries = load(&db).map_err(|e| fail(e.to_string()))?;
+        let entries = load(&db).map_err(|e| fail(e.0))?;
         let newest = entries
             .values()
             .map(|e| e.event_time)
@@ -196,7 +206,7 @@ impl LatestStore {
     }
 
     /// Drops expired keys from memory and disk.
-    fn expire(&self) -> Result<(), redb::Error> {
+    fn expire(&self) -> Result<(), DbError> {
         let Some(ttl) = self.ttl_ms else {
             return Ok(());
         };
@@ -227,11 +237,7 @@ impl LatestStore {
         Ok(())
     }
 
-    fn persist(
-        &self,
-        changed: &[(String, Entry)],
-        durability: Durability,
-    ) -> Result<(), redb::Error> {
+    fn persist(&self, changed: &[(String, Entry)], durability: Durability) -> Result<(), DbError> {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(durability);
         {
@@ -244,8 +250,8 @@ impl LatestStore {
         Ok(())
     }
 
-    fn io_error(&self, e: redb::Error) -> IoError {
-        IoError::Other(format!("state store {}: {e}", self.path))
+    fn io_error(&self, e: DbError) -> IoError {
+        IoError::Other(format!("state store {}: {}", self.path, e.0))
     }
 }
 
@@ -268,7 +274,7 @@ impl SinkWriter for LatestStore {
     }
 }
 
-fn load(db: &Database) -> Result<BTreeMap<String, Entry>, redb::Error> {
+fn load(db: &Database) -> Result<BTreeMap<String, Entry>, DbError> {
     let txn = db.begin_write()?;
     let mut entries = BTreeMap::new();
     {
