@@ -1,4 +1,5 @@
-//! Counters a run publishes while it goes: read by the progress line and the summary.
+//! Counters a run publishes while it goes: read by the progress line, the summary, the
+//! periodic status line and the HTTP server's `/metrics`.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -61,6 +62,31 @@ impl Metrics {
             .map(|w| w.load(Ordering::Relaxed))
             .filter(|&w| w != i64::MAX && w != MIN_WATERMARK)
             .max()
+    }
+
+    /// The watermark of `source` in this process: the least over its shares that have a
+    /// watermark and have not ended; `None` before the first or after the last.
+    pub fn source_watermark(&self, source: usize) -> Option<EventTime> {
+        let shares = self
+            .watermarks
+            .get(source * self.workers..(source + 1) * self.workers)?;
+        shares
+            .iter()
+            .map(|w| w.load(Ordering::Relaxed))
+            .filter(|&w| w != i64::MAX && w != MIN_WATERMARK)
+            .min()
+    }
+
+    /// Whether every share of `source` in this process has ended.
+    pub fn source_ended(&self, source: usize) -> bool {
+        self.watermarks
+            .get(source * self.workers..(source + 1) * self.workers)
+            .is_some_and(|s| s.iter().all(|w| w.load(Ordering::Relaxed) == i64::MAX))
+    }
+
+    /// Worker threads of this process.
+    pub fn workers(&self) -> usize {
+        self.workers
     }
 
     /// The least watermark over every live source share; `None` when all have ended.

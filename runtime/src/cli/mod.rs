@@ -6,6 +6,7 @@ mod check;
 mod explain;
 mod program;
 mod run;
+mod serve;
 mod test;
 
 use std::path::PathBuf;
@@ -128,10 +129,30 @@ pub struct RunArgs {
         conflicts_with_all = ["processes", "process", "hostfile"]
     )]
     pub local_cluster: Option<usize>,
+    /// The HTTP server (metrics, state API): where, and who may use it.
+    #[command(flatten)]
+    pub http: HttpArgs,
+    /// Print a one-line status to stderr every DURATION (`10s`, `1m`) when stderr is not
+    /// a terminal (logs under systemd or in a container).
+    #[arg(long, value_name = "DURATION", value_parser = serve::parse_interval)]
+    pub status_every: Option<std::time::Duration>,
     /// Set by `--local-cluster` on its children: exit when standard input closes, which
     /// happens when the parent dies (even by SIGKILL), so no child outlives it.
     #[arg(long, hide = true)]
     pub exit_with_parent: bool,
+}
+
+/// The HTTP server options of `weir run` (docs/http.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
+    /// Serve /metrics and /api on ADDR (`127.0.0.1:9464`, port 0 for a free one), or
+    /// `off`. Default: 127.0.0.1:9464, or a free loopback port if that one is taken.
+    #[arg(long, value_name = "ADDR", help_heading = "HTTP")]
+    pub http: Option<String>,
+    /// Require `Authorization: Bearer <token>` with the token in environment variable
+    /// VAR (needed to bind beyond loopback; the token is never printed).
+    #[arg(long, value_name = "VAR", help_heading = "HTTP")]
+    pub http_token_env: Option<String>,
 }
 
 /// Runs a parsed command line; the exit code is 0 on success, 1 on errors.

@@ -5,12 +5,15 @@
 //!
 //! | connector | role | |
 //! | --- | --- | --- |
+//! | [`metrics`] | source | the run's own counters, one record per interval |
 //! | [`sensors`] | source | deterministic plant-sensor simulator |
 //! | [`nexmark`] | source | deterministic Nexmark auction stream (persons, auctions, bids) |
 //! | [`file`] | source, sink | JSON lines or CSV file |
 //! | [`stdout`] | sink | JSON lines (or CSV) on standard output |
 //! | [`mqtt`] | source, sink | MQTT broker: subscribe to topics, publish records |
 //! | [`webhook`] | sink | HTTP POST of JSON, with retries |
+//! | [`chart`] | sink | live chart points for the dashboard and `/api/stream/<sink>` |
+//! | [`state`] | sink | latest record per key, served by `/api/state/<sink>` |
 //! | [`csv`] | table | reference data for `lookup`, refreshed while running |
 //! | `parquet` | sink | Hive-partitioned Parquet lake (cargo feature `parquet`, on by default) |
 //!
@@ -19,8 +22,10 @@
 //! [`IoError::Config`].
 
 mod byte_size;
+pub mod chart;
 pub mod csv;
 pub mod file;
+pub mod metrics;
 pub mod mqtt;
 pub mod nexmark;
 mod options;
@@ -29,8 +34,10 @@ pub mod parquet;
 pub mod per_process;
 mod problem;
 mod raw_excerpt;
+pub mod registry;
 pub mod sensors;
 pub mod sink_fields;
+pub mod state;
 pub mod stdout;
 mod suggest;
 pub mod webhook;
@@ -82,6 +89,12 @@ pub const CATALOG: &[ConnectorInfo] = &[
         doc: "A deterministic simulator of a plant's machine sensors.",
     },
     ConnectorInfo {
+        kind: metrics::KIND,
+        roles: &[Role::Source],
+        options: metrics::OPTIONS,
+        doc: "The run's own health (records, rates, lag, errors) every interval.",
+    },
+    ConnectorInfo {
         kind: nexmark::KIND,
         roles: &[Role::Source],
         options: nexmark::OPTIONS,
@@ -110,6 +123,18 @@ pub const CATALOG: &[ConnectorInfo] = &[
         roles: &[Role::Sink],
         options: webhook::OPTIONS,
         doc: "HTTP POST of records as JSON, with retries and backoff.",
+    },
+    ConnectorInfo {
+        kind: chart::KIND,
+        roles: &[Role::Sink],
+        options: chart::OPTIONS,
+        doc: "A live chart on the run's dashboard (x, y, one line per series).",
+    },
+    ConnectorInfo {
+        kind: state::KIND,
+        roles: &[Role::Sink],
+        options: state::OPTIONS,
+        doc: "The latest record per key (by event time), for the HTTP API; kept on disk.",
     },
     ConnectorInfo {
         kind: csv::KIND,
@@ -157,6 +182,19 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             Some(schema) => SensorsConfig::with_schema(call, schema).err(),
             None => SensorsConfig::from_call(call).err(),
         },
+        metrics::KIND => {
+            let mut problems = metrics::MetricsConfig::from_call(call)
+                .err()
+                .unwrap_or_default();
+            if let Some(schema) = schema {
+                problems.extend(
+                    metrics::MetricsField::for_schema(schema)
+                        .err()
+                        .unwrap_or_default(),
+                );
+            }
+            (!problems.is_empty()).then_some(problems)
+        }
         nexmark::KIND => match schema {
             Some(schema) => NexmarkSourceConfig::with_schema(call, schema).err(),
             None => NexmarkSourceConfig::from_call(call).err(),
@@ -189,6 +227,8 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             Err(problems) => Some(problems),
         },
         webhook::KIND => WebhookConfig::from_call(call).err(),
+        state::KIND => state::StateConfig::from_call(call).err(),
+        chart::KIND => chart::ChartConfig::from_call(call).err(),
         csv::KIND => csv::CsvTableConfig::from_call(call).err(),
         #[cfg(feature = "parquet")]
         parquet::KIND => parquet::ParquetConfig::from_call(call).err(),
@@ -231,6 +271,12 @@ pub struct Connectors {
     stop: Option<Arc<StopHandle>>,
     /// Every sink opened, by name, so a stop can say what is still being flushed.
     opened: Arc<Mutex<Vec<OpenedSink>>>,
+    /// Where `state` sinks register their stores for the HTTP server.
+    states: Arc<state::StateStores>,
+    /// Where `chart` sinks register their feeds for the HTTP server.
+    feeds: Arc<chart::LiveFeeds>,
+    /// The run's counters and its source names, for `metrics` sources.
+    run_metrics: Option<(Arc<weir_engine::metrics::Metrics>, Vec<String>)>,
 }
 
 impl Default for Connectors {
@@ -243,6 +289,9 @@ impl Default for Connectors {
             whole_files: false,
             stop: None,
             opened: Arc::default(),
+            states: Arc::default(),
+            feeds: Arc::default(),
+            run_metrics: None,
         }
     }
 }
@@ -302,6 +351,29 @@ impl Connectors {
             .collect()
     }
 
+    /// The same connectors registering `state` sinks in `states` (the HTTP server's).
+    pub fn with_state_stores(mut self, states: Arc<state::StateStores>) -> Connectors {
+        self.states = states;
+        self
+    }
+
+    /// The same connectors registering `chart` sinks in `feeds` (the HTTP server's).
+    pub fn with_live_feeds(mut self, feeds: Arc<chart::LiveFeeds>) -> Connectors {
+        self.feeds = feeds;
+        self
+    }
+
+    /// The same connectors with `metrics` sources reading `metrics`, the counters of a
+    /// run whose sources are named `sources` (in plan order).
+    pub fn with_run_metrics(
+        mut self,
+        metrics: Arc<weir_engine::metrics::Metrics>,
+        sources: Vec<String>,
+    ) -> Connectors {
+        self.run_metrics = Some((metrics, sources));
+        self
+    }
+
     /// The same connectors reading processing time from `clock` (tests drive it).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Connectors {
         self.clock = clock;
@@ -344,6 +416,24 @@ impl Connectors {
                 let config = WebhookConfig::from_call(call).map_err(fail)?;
                 Ok(Arc::new(WebhookSink::new(&sink.name, &config, schema)))
             }
+            chart::KIND => {
+                let config = chart::ChartConfig::from_call(call).map_err(fail)?;
+                let (sink_writer, feed) = chart::ChartSink::new(&config, schema)?;
+                self.feeds.insert(&sink.name, feed);
+                Ok(Arc::new(sink_writer))
+            }
+            state::KIND => {
+                let config = state::StateConfig::from_call(call).map_err(fail)?;
+                let mut path = self.resolve_path(config.path_for(&sink.name));
+                if let Some(shard) = self.shard {
+                    path = per_process::per_process_path(&path, shard.index);
+                }
+                let store = state::LatestStore::open(&config, &path, schema)
+                    .map_err(|e| IoError::Config(e.to_string()))?;
+                let store = Arc::new(store);
+                self.states.insert(&sink.name, Arc::clone(&store));
+                Ok(store)
+            }
             #[cfg(feature = "parquet")]
             parquet::KIND => {
                 let mut config = parquet::ParquetConfig::from_call(call).map_err(fail)?;
@@ -378,7 +468,7 @@ impl ConnectorFactory for Connectors {
         // An MQTT subscription is held by the first worker, and so is a file unless its
         // workers share it by byte range.
         match source.connector.kind.as_str() {
-            mqtt::KIND => false,
+            mqtt::KIND | metrics::KIND => false,
             file::KIND => {
                 !self.whole_files
                     && FileConfig::from_call(&source.connector).is_ok_and(|c| c.shareable())
@@ -403,6 +493,25 @@ impl ConnectorFactory for Connectors {
                 let config = SensorsConfig::from_call(call).map_err(fail)?;
                 let measures = Measure::for_schema(&source.schema).map_err(fail)?;
                 Ok(Box::new(SensorsSource::new(config, measures, worker)))
+            }
+            metrics::KIND => {
+                let config = metrics::MetricsConfig::from_call(call).map_err(fail)?;
+                let fields = metrics::MetricsField::for_schema(&source.schema).map_err(fail)?;
+                let Some((counters, names)) = &self.run_metrics else {
+                    return Err(IoError::Config(
+                        "`metrics` sources read a run's counters, and this run has none".into(),
+                    ));
+                };
+                let own = names
+                    .iter()
+                    .position(|n| *n == source.name)
+                    .unwrap_or(usize::MAX);
+                Ok(Box::new(metrics::MetricsSource::new(
+                    config,
+                    fields,
+                    Arc::clone(counters),
+                    own,
+                )))
             }
             nexmark::KIND => {
                 let (config, columns) =
