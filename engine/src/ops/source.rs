@@ -238,3 +238,29 @@ fn event_time_of(
         _ => Ok(t),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_times_outside_rfc_3339_or_too_far_ahead_are_refused() {
+        let now = 1_714_557_600_000;
+        let at = |t: i64| vec![Value::Time(t)];
+        assert_eq!(event_time_of(&at(now), 0, None, now), Ok(now));
+        let e = event_time_of(&at(i64::MAX), 0, None, now).expect_err("i64::MAX");
+        assert!(e.contains("outside the RFC 3339 range"), "{e}");
+        assert!(event_time_of(&at(i64::MIN), 0, None, now).is_err());
+        let hour = Some(3_600_000);
+        assert_eq!(
+            event_time_of(&at(now + 3_600_000), 0, hour, now),
+            Ok(now + 3_600_000)
+        );
+        let e = event_time_of(&at(now + 3_600_001), 0, hour, now).expect_err("ahead");
+        assert!(e.contains("more than 1h ahead of processing time"), "{e}");
+        // Records from the past are fine, however old.
+        assert_eq!(event_time_of(&at(0), 0, hour, now), Ok(0));
+        let missing = event_time_of(&vec![Value::Null], 0, None, now);
+        assert_eq!(missing, Err("the event-time field is missing".to_string()));
+    }
+}
