@@ -109,7 +109,7 @@ fn wrong_types_missing_arguments_and_roles_are_reported() {
     assert_eq!(problems[0].message, "`stdout` cannot be used as a source");
     assert_eq!(
         problems[0].help.as_deref(),
-        Some("sources can use: `sensors`, `nexmark`, `file`, `mqtt`")
+        Some("sources can use: `sensors`, `metrics`, `nexmark`, `file`, `mqtt`")
     );
     let problems = validate(&call("sensors", vec![], &[]), Role::Sink, None);
     assert_eq!(problems[0].message, "`sensors` cannot be used as a sink");
