@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::*;
 
 fn nab_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/nab")
+    super::default_root(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
 /// `timestamp,value,anomaly_score,…` rows of an official detector output file.
@@ -196,5 +196,51 @@ fn pipeline_scores_equal_direct_scores_on_any_worker_count() {
         )
         .expect("pipeline runs");
         assert_eq!(piped, direct, "{workers} workers");
+    }
+}
+
+/// CAD OSE fed every file in file order with NAB's harness values (the file's range and
+/// rest = probation / 5), as NAB's runner fed the reference.
+fn cad_ose_scores(corpus: &Corpus) -> Vec<Vec<f64>> {
+    use weir_engine::ml::{CadOse, CadOseParams, Detector};
+    corpus
+        .files
+        .iter()
+        .map(|f| {
+            let lo = f.values.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = f.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let mut d = CadOse::new(CadOseParams {
+                min: Some(lo),
+                max: Some(hi),
+                rest: (sweep::probation_length(f.values.len()) / 5.0) as usize,
+                ..CadOseParams::default()
+            });
+            f.values.iter().map(|&v| d.update(v).score).collect()
+        })
+        .collect()
+}
+
+/// Per-file raw scores of the port at contextOSE's official thresholds. Standard and low
+/// FP: every file to 1e-6. Low FN (θ = 0.7048): the official table differs from what the
+/// same scores give in 4 files (load balancer, ambient temperature, CPU, EC2 latency; up
+/// to 0.17 raw), only through scores between 0.7048 and 0.7655 — the official low-FN table
+/// has detections there (e.g. 4 false positives on ambient temperature where its own
+/// standard table has 2) that no score above the standard threshold explains, so it looks
+/// like the output of a different run; the sum stays within 0.15.
+#[test]
+fn cad_ose_reproduces_the_official_contextose_scores() {
+    let corpus = Corpus::load(&nab_root()).expect("NAB corpus present");
+    assert_eq!(corpus.files.len(), 12);
+    let scores = cad_ose_scores(&corpus);
+    for profile in Profile::builtin() {
+        let a = agreement(&corpus, &scores, &profile, "contextOSE").expect("official results");
+        let table = agreement_markdown("cad_ose", &a);
+        if profile.name == "reward_low_FN_rate" {
+            assert!(a.outside(1e-6).len() <= 4, "{table}");
+            let total: f64 = a.files.iter().map(|f| f.ours - f.official).sum();
+            assert!(total.abs() < 0.15, "{table}");
+        } else {
+            assert!(a.max_difference() < 1e-6, "{table}");
+        }
     }
 }
