@@ -244,3 +244,80 @@ fn cad_ose_reproduces_the_official_contextose_scores() {
         }
     }
 }
+
+#[test]
+fn halves_split_each_category_evenly() {
+    let corpus = Corpus::load(&nab_root()).expect("NAB corpus present");
+    let [a, b] = halves(&corpus);
+    assert_eq!((a.len(), b.len()), (6, 6));
+    let artificial = |h: &[usize]| {
+        h.iter()
+            .filter(|&&i| corpus.files[i].key.starts_with("artificial"))
+            .count()
+    };
+    assert_eq!((artificial(&a), artificial(&b)), (3, 3));
+}
+
+#[test]
+fn cross_validation_scores_the_held_out_half_at_the_tuned_threshold() {
+    let corpus = Corpus::load(&nab_root()).expect("NAB corpus present");
+    // A perfect detector (1 at each window's first row) and a null one.
+    let perfect: Vec<Vec<f64>> = corpus
+        .files
+        .iter()
+        .map(|f| {
+            f.timestamps
+                .iter()
+                .map(|t| f64::from(u8::from(f.windows.iter().any(|w| w.0 == *t))))
+                .collect()
+        })
+        .collect();
+    let null: Vec<Vec<f64>> = corpus
+        .files
+        .iter()
+        .map(|f| vec![0.0; f.values.len()])
+        .collect();
+    let candidates = vec![("null".to_string(), null), ("perfect".to_string(), perfect)];
+    let folds = cross_validate(&corpus, &candidates, &Profile::builtin()).expect("folds");
+    for f in &folds {
+        assert_eq!(f.chosen, "perfect");
+        for p in &f.scores {
+            assert!((p.in_sample - 100.0).abs() < 1e-9, "{p:?}");
+            assert!((p.held_out - 100.0).abs() < 1e-9, "{p:?}");
+        }
+    }
+}
+
+#[test]
+fn holt_winters_beats_seasonal_naive_on_a_clean_daily_cycle() {
+    use weir_engine::ml::HoltWintersParams;
+    // Five days of a 5-minute daily sine with a little deterministic noise.
+    let step = 300_000;
+    let n = 5 * 288;
+    let file = DataFile {
+        key: "synthetic/daily.csv".into(),
+        path: "daily.csv".into(),
+        timestamps: (0..n).map(|i| i as i64 * step).collect(),
+        values: (0..n)
+            .map(|i| {
+                let phase = i as f64 / 288.0 * std::f64::consts::TAU;
+                10.0 * phase.sin() + ((i * 7919) % 13) as f64 * 0.1
+            })
+            .collect(),
+        windows: Vec::new(),
+    };
+    let params = HoltWintersParams {
+        season_ms: 0,
+        every_ms: 0,
+        horizon_ms: 0,
+        alpha: 0.3,
+        beta: 0.01,
+        gamma: 0.3,
+        confidence: 0.9,
+    };
+    let a = accuracy(&file, &params);
+    assert_eq!(a.step_ms, step);
+    assert!(a.targets > 3 * 288, "{a:?}");
+    assert!(a.mase < 1.0, "{a:?}");
+    assert!(a.coverage > 0.7 && a.coverage <= 1.0, "{a:?}");
+}
