@@ -70,6 +70,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         infer_inputs => "`{<field>, …}`",
         infer_outputs => "`{<output>, …}`",
         percent_lit => "a percentage such as `95%`",
+        negative_lit => "a negative number such as `-20.5`",
         window_stage | window_kind | tumbling_window | sliding_window | session_window
         | global_window | unknown_window => "a window kind such as `tumbling 1m`",
         window_clause | emit_clause | allow_late_clause | accumulation_mode | late_to_clause

@@ -791,6 +791,16 @@ impl Builder {
         let value = if v.as_rule() == Rule::percent_lit {
             let text = v.as_str().trim_end_matches('%').replace('_', "");
             ParamValue::Percent(text.parse::<f64>().unwrap_or(f64::NAN) / 100.0, span_of(&v))
+        } else if v.as_rule() == Rule::negative_lit {
+            let text = v.as_str().replace('_', "");
+            let kind = match text.parse::<i64>() {
+                Ok(i) => OptionValueKind::Int(i),
+                Err(_) => OptionValueKind::Float(text.parse::<f64>().unwrap_or(f64::NAN)),
+            };
+            ParamValue::Value(OptionValueAst {
+                kind,
+                span: span_of(&v),
+            })
         } else {
             ParamValue::Value(self.option_value(v))
         };
