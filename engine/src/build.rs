@@ -8,8 +8,8 @@ use timely::dataflow::Scope;
 use crate::io::{SinkWriter, SourceReader};
 use crate::ops::{self, EventStream};
 use crate::plan::{LogicalPlan, PipelineInput, Stage};
-use crate::run::WorkerContext;
 use crate::time::EventTime;
+use crate::worker::WorkerContext;
 
 /// Builds the dataflow for `plan` in `scope`. `readers[i]` is this worker's share of
 /// source `i` (None if it is not read by any pipeline or could not be opened).

@@ -10,8 +10,8 @@ use timely::dataflow::operators::generic::operator::Operator;
 use super::EventStream;
 use crate::ml::{ElemType, Infer};
 use crate::plan::LogicalPlan;
-use crate::run::WorkerContext;
 use crate::value::Value;
+use crate::worker::WorkerContext;
 
 /// An `infer` stage with its model opened.
 pub struct InferStage {

@@ -33,10 +33,10 @@ use super::EventStream;
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
 use crate::plan::{JoinMode, JoinSpec};
-use crate::run::WorkerContext;
 use crate::time::EventTime;
 use crate::value::{Record, Value};
 use crate::window::assign::{Assigner, Window};
+use crate::worker::WorkerContext;
 
 /// Builds the join of `left` (this pipeline) with `right` for pipeline number `pipeline`
 /// (whose late counter it feeds).

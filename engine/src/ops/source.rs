@@ -15,9 +15,9 @@ use super::EventStream;
 use crate::event::Event;
 use crate::io::{BadRecord, SinkWriter, SourceReader, SourceStatus};
 use crate::plan::{error_record, SourceNode};
-use crate::run::WorkerContext;
 use crate::time::{EventTime, MIN_WATERMARK};
 use crate::value::{Record, Value};
+use crate::worker::WorkerContext;
 
 /// Records asked of a reader per poll; several polls make one activation.
 const POLL_BATCH: usize = 1024;

@@ -27,12 +27,12 @@ use crate::event::Event;
 use crate::io::SinkWriter;
 use crate::key::{GroupKey, KeyView};
 use crate::plan::{Accumulation, Aggregate, TimestampCombiner, WindowKind, WindowSpec};
-use crate::run::WorkerContext;
 use crate::time::EventTime;
 use crate::trigger::{TriggerContext, TriggerMachine, TriggerState};
 use crate::value::{Record, Value};
 use crate::window::assign::{Assigner, Window};
 use crate::window::merge::merge_with;
+use crate::worker::WorkerContext;
 
 /// Why an element was not added to a window, as the late route reports it.
 const EXPIRED: &str = "window expired: the watermark passed its end plus the allowed lateness";

@@ -10,6 +10,7 @@ mod explain;
 mod expr;
 mod join;
 mod logical;
+mod sink_schema;
 mod test_case;
 mod window;
 
@@ -21,6 +22,7 @@ pub use logical::{
     PipelineInput, PipelineNode, SinkNode, SourceNode, Stage, WatermarkSpec,
 };
 pub use logical::{LookupMiss, ModelNode, TableNode, TableRefresh};
+pub use sink_schema::sink_schemas;
 pub use test_case::{ExpectedField, TestAction, TestCase, TestStep};
 pub use window::{
     Accumulation, TimestampCombiner, Trigger, WindowKind, WindowSpec, LATE_FIELDS,
