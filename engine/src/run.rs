@@ -146,6 +146,8 @@ pub fn run_on(
         })
         .collect();
 
+    // Each source decodes only the fields some stage reads.
+    let fields = crate::plan::optimize::source_fields(&plan);
     let failure = Arc::new(Mutex::new(None));
     let worker_plan = Arc::clone(&plan);
     let stop = Arc::clone(&options.stop);
@@ -190,12 +192,16 @@ pub fn run_on(
         let local_index = worker.index().saturating_sub(process * workers);
         let ctx = Arc::new(WorkerContext::new(info, local_index, shared.clone()));
         let mut readers = Vec::with_capacity(worker_plan.sources.len());
-        for (source, used) in worker_plan.sources.iter().zip(&used_sources) {
+        for (index, (source, used)) in worker_plan.sources.iter().zip(&used_sources).enumerate() {
             if !used {
                 readers.push(None);
                 continue;
             }
-            match connectors.open_source(source, info) {
+            let opened = match &fields[index] {
+                Some(read) => connectors.open_source_reading(source, info, read),
+                None => connectors.open_source(source, info),
+            };
+            match opened {
                 Ok(reader) => readers.push(Some(reader)),
                 Err(e) => {
                     ctx.fail(format!("source `{}`: {e}", source.name));

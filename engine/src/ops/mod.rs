@@ -1,6 +1,7 @@
 //! Timely operators, one family per file.
 
 pub mod detect;
+pub mod exchange;
 pub mod forecast;
 pub mod infer;
 pub mod join;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hashbrown::HashMap;
-use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
@@ -209,7 +209,6 @@ pub fn build<'scope>(
         per_key,
     } = placement;
     let keys: Arc<[usize]> = keys.into();
-    let route_keys = Arc::clone(&keys);
     let rules = Rules {
         keys,
         assigner: Assigner::new(&window.kind),
@@ -231,15 +230,8 @@ pub fn build<'scope>(
         uses_processing_time: window.trigger.uses_processing_time(),
         retraction,
     };
-    let exchange = Exchange::new(move |e: &Event| {
-        KeyView {
-            record: &e.record,
-            slots: &route_keys,
-        }
-        .route()
-    });
     let scope = stream.scope();
-    stream.unary_frontier(exchange, "WindowAggregate", move |cap, info| {
+    stream.unary_frontier(Pipeline, "WindowAggregate", move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         if rules.uses_processing_time {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());

@@ -8,8 +8,14 @@
 mod error_route;
 mod explain;
 mod expr;
+mod expr_slots;
 mod join;
 mod logical;
+pub mod optimize;
+pub mod physical;
+mod physical_explain;
+#[cfg(test)]
+pub(crate) mod sample;
 mod sink_schema;
 mod test_case;
 mod window;

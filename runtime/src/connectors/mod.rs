@@ -311,56 +311,16 @@ impl ConnectorFactory for Connectors {
         source: &SourceNode,
         worker: WorkerInfo,
     ) -> Result<Box<dyn SourceReader>, IoError> {
-        let call = &source.connector;
-        let problems = validate(call, Role::Source, Some(&source.schema));
-        if !problems.is_empty() {
-            return Err(config_error(&call.kind, &problems));
-        }
-        let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
-        match call.kind.as_str() {
-            sensors::KIND => {
-                let config = SensorsConfig::from_call(call).map_err(fail)?;
-                let measures = Measure::for_schema(&source.schema).map_err(fail)?;
-                Ok(Box::new(SensorsSource::new(config, measures, worker)))
-            }
-            nexmark::KIND => {
-                let (config, columns) =
-                    NexmarkSourceConfig::with_schema(call, &source.schema).map_err(fail)?;
-                Ok(Box::new(NexmarkSource::new(&config, columns, worker)))
-            }
-            file::KIND => {
-                let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
-                let reader = Box::new(FileSource::open_share(
-                    &source.name,
-                    &config,
-                    &source.schema,
-                    worker,
-                    !self.whole_files,
-                )?);
-                match (config.replay, source.event_time) {
-                    (file::Replay::Max, _) => Ok(reader),
-                    (file::Replay::Speed(speed), Some(slot)) => Ok(Box::new(
-                        file::replay::PacedReader::new(reader, slot, speed, Arc::clone(&self.clock)),
-                    )),
-                    (file::Replay::Speed(_), None) => Err(IoError::Config(format!(
-                        "source `{}`: `replay` paces records by event time, but the source has no `event_time`; add e.g. `event_time ts`",
-                        source.name
-                    ))),
-                }
-            }
-            mqtt::KIND => {
-                let config = MqttConfig::from_call(call, Role::Source).map_err(fail)?;
-                Ok(Box::new(MqttSource::open(
-                    &source.name,
-                    &config,
-                    &source.schema,
-                    worker,
-                )?))
-            }
-            other => Err(IoError::Config(format!(
-                "unknown source connector `{other}`"
-            ))),
-        }
+        self.open_reading(source, worker, None)
+    }
+
+    fn open_source_reading(
+        &self,
+        source: &SourceNode,
+        worker: WorkerInfo,
+        read: &[bool],
+    ) -> Result<Box<dyn SourceReader>, IoError> {
+        self.open_reading(source, worker, Some(read))
     }
 
     fn open_sink(&self, sink: &SinkNode, schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError> {
@@ -433,6 +393,72 @@ impl ConnectorFactory for Connectors {
     fn open_model(&self, model: &ModelNode) -> Result<Arc<dyn Infer>, IoError> {
         let path = self.resolve_path(std::path::PathBuf::from(&model.path));
         crate::model::load(model, &path)
+    }
+}
+
+impl Connectors {
+    /// Opens `worker`'s share of `source`; with `read`, JSON lines build only the marked
+    /// fields.
+    fn open_reading(
+        &self,
+        source: &SourceNode,
+        worker: WorkerInfo,
+        read: Option<&[bool]>,
+    ) -> Result<Box<dyn SourceReader>, IoError> {
+        let call = &source.connector;
+        let problems = validate(call, Role::Source, Some(&source.schema));
+        if !problems.is_empty() {
+            return Err(config_error(&call.kind, &problems));
+        }
+        let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
+        match call.kind.as_str() {
+            sensors::KIND => {
+                let config = SensorsConfig::from_call(call).map_err(fail)?;
+                let measures = Measure::for_schema(&source.schema).map_err(fail)?;
+                Ok(Box::new(SensorsSource::new(config, measures, worker)))
+            }
+            nexmark::KIND => {
+                let (config, columns) =
+                    NexmarkSourceConfig::with_schema(call, &source.schema).map_err(fail)?;
+                Ok(Box::new(NexmarkSource::new(&config, columns, worker)))
+            }
+            file::KIND => {
+                let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
+                let mut file = FileSource::open_share(
+                    &source.name,
+                    &config,
+                    &source.schema,
+                    worker,
+                    !self.whole_files,
+                )?;
+                if let Some(read) = read {
+                    file.read_only(read);
+                }
+                let reader = Box::new(file);
+                match (config.replay, source.event_time) {
+                    (file::Replay::Max, _) => Ok(reader),
+                    (file::Replay::Speed(speed), Some(slot)) => Ok(Box::new(
+                        file::replay::PacedReader::new(reader, slot, speed, Arc::clone(&self.clock)),
+                    )),
+                    (file::Replay::Speed(_), None) => Err(IoError::Config(format!(
+                        "source `{}`: `replay` paces records by event time, but the source has no `event_time`; add e.g. `event_time ts`",
+                        source.name
+                    ))),
+                }
+            }
+            mqtt::KIND => {
+                let config = MqttConfig::from_call(call, Role::Source).map_err(fail)?;
+                Ok(Box::new(MqttSource::open(
+                    &source.name,
+                    &config,
+                    &source.schema,
+                    worker,
+                )?))
+            }
+            other => Err(IoError::Config(format!(
+                "unknown source connector `{other}`"
+            ))),
+        }
     }
 }
 

@@ -4,8 +4,12 @@ use std::path::PathBuf;
 
 use super::*;
 
+/// `$WEIR_NAB_DIR`, or the corpus beside the repository (a git worktree elsewhere names it).
 fn nab_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/nab")
+    std::env::var_os("WEIR_NAB_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/nab"),
+        PathBuf::from,
+    )
 }
 
 /// `timestamp,value,anomaly_score,…` rows of an official detector output file.
