@@ -91,6 +91,15 @@ pub fn build_physical<'scope>(
                         stream
                     }
                 },
+                Operator::Combine { stage } => match &pipeline.stages[*stage] {
+                    Stage::Window {
+                        keys,
+                        window,
+                        aggregates,
+                        ..
+                    } => ops::combine::build(stream, keys, &window.kind, aggregates),
+                    _ => stream,
+                },
                 Operator::Stage { stage } => {
                     let site = Site {
                         plan,

@@ -4,7 +4,7 @@
 //!
 //! [`PhysicalPlan::from_logical`] lowers each stage to one operator, puts an exchange in
 //! front of every keyed stage, and then applies the physical rules of
-//! [`optimize`](super::optimize) (fusion). `build` turns it into a timely dataflow;
+//! [`optimize`](super::optimize) (combiner lifting, fusion). `build` turns it into a timely dataflow;
 //! `weir explain --physical` prints it.
 
 use serde::Serialize;
@@ -46,6 +46,13 @@ pub enum Operator {
     },
     /// Records move to the worker their key hashes to.
     Exchange(Exchange),
+    /// Partial aggregation before the exchange of window `stage` (combiner lifting):
+    /// per batch, the records of one key and one set of windows become one record that
+    /// carries their min/max of each aggregated field.
+    Combine {
+        /// The window's stage index.
+        stage: usize,
+    },
     /// One logical stage as its own operator, on the worker the record is on.
     Stage {
         /// Stage index.
@@ -151,15 +158,16 @@ pub fn is_stateless(stage: &Stage) -> bool {
 
 impl PhysicalPlan {
     /// Lowers `plan` and applies the physical rules.
-    pub fn from_logical(plan: &LogicalPlan) -> PhysicalPlan {
-        let pipelines = pipeline_order(plan)
+    pub fn from_logical(logical: &LogicalPlan) -> PhysicalPlan {
+        let pipelines = pipeline_order(logical)
             .into_iter()
-            .map(|index| lower_pipeline(plan, index))
+            .map(|index| lower_pipeline(logical, index))
             .collect();
-        optimize::physical(PhysicalPlan {
+        let plan = PhysicalPlan {
             pipelines,
             layout: BatchLayout::Rows,
-        })
+        };
+        optimize::physical(plan, logical)
     }
 }
 

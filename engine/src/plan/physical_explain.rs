@@ -3,8 +3,8 @@
 
 use std::fmt::{self, Write};
 
-use super::explain::write_stage;
-use super::logical::{LogicalPlan, PipelineInput};
+use super::explain::{write_stage, ExprDisplay};
+use super::logical::{LogicalPlan, PipelineInput, Stage};
 use super::physical::{
     BatchLayout, Exchange, ExchangeInput, Operator, Parallelism, PhysicalPlan, Route,
 };
@@ -47,6 +47,7 @@ impl PhysicalPlan {
                         }
                     }
                     Operator::Exchange(exchange) => write_exchange(out, exchange)?,
+                    Operator::Combine { stage } => write_combine(out, &node.stages[*stage])?,
                     Operator::Stage { stage } => write_stage(out, &node.stages[*stage])?,
                 }
             }
@@ -60,6 +61,24 @@ fn input(input: &PipelineInput) -> String {
         PipelineInput::Source(s) => format!("source {s}"),
         PipelineInput::Pipeline(p) => format!("pipeline {p}"),
     }
+}
+
+fn write_combine(out: &mut String, stage: &Stage) -> fmt::Result {
+    let Stage::Window { aggregates, .. } = stage else {
+        return Ok(());
+    };
+    let parts: Vec<String> = aggregates
+        .iter()
+        .map(|a| match &a.arg {
+            Some(e) => format!("{}({})", a.func.name(), ExprDisplay(e)),
+            None => format!("{}()", a.func.name()),
+        })
+        .collect();
+    writeln!(
+        out,
+        "  combine {} per key and windows, per batch (partial aggregate before the exchange)",
+        parts.join(", ")
+    )
 }
 
 fn write_exchange(out: &mut String, exchange: &Exchange) -> fmt::Result {

@@ -4,6 +4,7 @@
 //! its meaning: every sink receives the same records. Physical rules ([`physical`])
 //! choose how the operators of a [`PhysicalPlan`] run.
 
+mod combiner_lifting;
 mod filter_pushdown;
 mod fusion;
 mod projection_pushdown;
@@ -18,7 +19,7 @@ pub fn logical(plan: LogicalPlan) -> LogicalPlan {
     filter_pushdown::apply(plan)
 }
 
-/// Applies the physical rules, in order.
-pub fn physical(plan: PhysicalPlan) -> PhysicalPlan {
-    fusion::apply(plan)
+/// Applies the physical rules to `plan`, lowered from `logical`, in order.
+pub fn physical(plan: PhysicalPlan, logical: &LogicalPlan) -> PhysicalPlan {
+    fusion::apply(combiner_lifting::apply(plan, logical))
 }
