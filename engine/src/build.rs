@@ -145,6 +145,29 @@ impl Site<'_> {
         Some((at, Arc::clone(self.ctx.sinks.get(name)?)))
     }
 
+    /// The window operator of a `window … aggregate …` stage.
+    fn window<'scope>(
+        &self,
+        stream: EventStream<'scope>,
+        keys: &[usize],
+        window: &crate::plan::WindowSpec,
+        aggregates: &[crate::plan::Aggregate],
+    ) -> EventStream<'scope> {
+        let late_sink = window.late_to.as_ref().and_then(|s| self.sink(s));
+        // Records of a retracting window upstream withdraw earlier ones.
+        let retraction = self.input_schema.fields.iter().position(|f| {
+            f.name == crate::retraction::RETRACTION_FIELD_NAME && f.ty == crate::schema::Type::Bool
+        });
+        let placement = ops::window_agg::Placement {
+            pipeline: self.index,
+            late_sink,
+            retraction,
+            per_key: per_key_clock(self.plan, &self.pipeline.input),
+        };
+        let ctx = Arc::clone(self.ctx);
+        ops::window_agg::build(stream, keys, window, aggregates, placement, ctx)
+    }
+
     /// Builds one (non-fused) stage on `stream`; `joined` is the exchanged right input
     /// of a `join`.
     fn build<'scope>(
@@ -160,22 +183,7 @@ impl Site<'_> {
                 window,
                 aggregates,
                 ..
-            } => {
-                let late_sink = window.late_to.as_ref().and_then(|s| self.sink(s));
-                // Records of a retracting window upstream withdraw earlier ones.
-                let retraction = self.input_schema.fields.iter().position(|f| {
-                    f.name == crate::retraction::RETRACTION_FIELD_NAME
-                        && f.ty == crate::schema::Type::Bool
-                });
-                let placement = ops::window_agg::Placement {
-                    pipeline: self.index,
-                    late_sink,
-                    retraction,
-                    per_key: per_key_clock(plan, &self.pipeline.input),
-                };
-                let ctx = Arc::clone(ctx);
-                ops::window_agg::build(stream, keys, window, aggregates, placement, ctx)
-            }
+            } => self.window(stream, keys, window, aggregates),
             Stage::Detect {
                 keys,
                 field,
