@@ -7,6 +7,7 @@ use std::sync::Arc;
 use timely::dataflow::Scope;
 
 use crate::io::{SinkWriter, SourceReader};
+use crate::ops::flow::Gate;
 use crate::ops::{self, EventStream};
 use crate::plan::optimize;
 use crate::plan::physical::{ExchangeInput, Operator, PhysicalPlan};
@@ -37,6 +38,8 @@ pub fn build_dataflow<'scope>(
 struct Streams<'scope, 'plan> {
     sources: HashMap<&'plan str, EventStream<'scope>>,
     pipelines: HashMap<&'plan str, EventStream<'scope>>,
+    /// Each source's flow-control gate (see [`ops::flow`]).
+    gates: HashMap<&'plan str, Gate>,
 }
 
 impl<'scope> Streams<'scope, '_> {
@@ -46,6 +49,15 @@ impl<'scope> Streams<'scope, '_> {
             PipelineInput::Pipeline(p) => self.pipelines.get(p.as_str()),
         }
         .cloned()
+    }
+
+    /// The gate that exchanges on `input` report to: a source's, as nothing stateful
+    /// lies between them; none for a pipeline's output.
+    fn gate(&self, input: &PipelineInput) -> Option<Gate> {
+        match input {
+            PipelineInput::Source(s) => self.gates.get(s.as_str()).cloned(),
+            PipelineInput::Pipeline(_) => None,
+        }
     }
 }
 
@@ -62,10 +74,11 @@ pub fn build_physical<'scope>(
         let reader = readers.get_mut(index).and_then(Option::take);
         if reader.is_some() {
             let routes = error_routes(plan, &node.name, ctx);
-            streams.sources.insert(
-                &node.name,
-                ops::source::build(scope, node, index, reader, routes, Arc::clone(ctx)),
-            );
+            let gate = Gate::default();
+            let ctx = Arc::clone(ctx);
+            let stream = ops::source::build(scope, node, index, reader, routes, gate.clone(), ctx);
+            streams.sources.insert(&node.name, stream);
+            streams.gates.insert(&node.name, gate);
         }
     }
     for physical in &physical.pipelines {
@@ -75,6 +88,8 @@ pub fn build_physical<'scope>(
         };
         let schemas = input_schemas(pipeline);
         let mut joined: Option<EventStream<'scope>> = None;
+        // Exchanges pace the source until a stateful stage comes between them.
+        let mut paced = streams.gate(&pipeline.input);
         for op in &physical.operators {
             stream = match op {
                 Operator::Fused { stages } => {
@@ -83,11 +98,14 @@ pub fn build_physical<'scope>(
                     ops::stateless::build(stream, chain, &format!("Stateless({})", pipeline.name))
                 }
                 Operator::Exchange(exchange) => match &exchange.input {
-                    ExchangeInput::Stream => ops::exchange::build(stream, exchange),
+                    ExchangeInput::Stream => {
+                        ops::exchange::build(stream, exchange, paced.as_ref().map(Gate::slot))
+                    }
                     ExchangeInput::Joined(input) => {
+                        let slot = streams.gate(input).as_ref().map(Gate::slot);
                         joined = streams
                             .get(input)
-                            .map(|s| ops::exchange::build(s, exchange));
+                            .map(|s| ops::exchange::build(s, exchange, slot));
                         stream
                     }
                 },
@@ -101,6 +119,7 @@ pub fn build_physical<'scope>(
                     _ => stream,
                 },
                 Operator::Stage { stage } => {
+                    paced = None;
                     let site = Site {
                         plan,
                         pipeline,

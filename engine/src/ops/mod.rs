@@ -3,6 +3,7 @@
 pub mod combine;
 pub mod detect;
 pub mod exchange;
+pub mod flow;
 pub mod forecast;
 pub mod infer;
 pub mod join;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::Scope;
 
+use super::flow::{self, Gate};
 use super::EventStream;
 use crate::event::Event;
 use crate::io::{BadRecord, SinkWriter, SourceReader, SourceStatus};
@@ -26,12 +27,14 @@ const POLLS_PER_ACTIVATION: usize = 16;
 /// Builds the source operator for `node` (the `index`-th source of the plan). Records it
 /// cannot read go to the `on error to` sinks in `error_routes` (sink index, writer) when
 /// its pipelines declare any, else to the run's bad-record handler; both are counted.
+/// The source reads only while [`flow::may_read`] lets it by `gate`.
 pub fn build<'scope>(
     scope: Scope<'scope, EventTime>,
     node: &SourceNode,
     index: usize,
     reader: Option<Box<dyn SourceReader>>,
     error_routes: Vec<(usize, Arc<dyn SinkWriter>)>,
+    gate: Gate,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let event_time = node.event_time;
@@ -61,6 +64,13 @@ pub fn build<'scope>(
                 cap = None;
                 return;
             };
+            if !flow::may_read(watermark, gate.frontier()) {
+                // Woken by the exchange whose frontier moves; the timer only guards
+                // against a wake-up lost.
+                gate.pause(activator.clone());
+                activator.activate_after(Duration::from_millis(10));
+                return;
+            }
             let mut status = SourceStatus::Ready;
             let mut read = 0u64;
             for _ in 0..POLLS_PER_ACTIVATION {
