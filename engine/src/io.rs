@@ -134,6 +134,19 @@ pub trait ConnectorFactory: Send + Sync {
         source: &SourceNode,
         worker: WorkerInfo,
     ) -> Result<Box<dyn SourceReader>, IoError>;
+    /// Opens `worker`'s share of `source` when the plan reads only the fields marked in
+    /// `read` (by slot; see `plan::optimize::source_fields`): the reader may leave the
+    /// others null instead of building them, but still rejects the records it would
+    /// reject otherwise. By default every field is read.
+    fn open_source_reading(
+        &self,
+        source: &SourceNode,
+        worker: WorkerInfo,
+        read: &[bool],
+    ) -> Result<Box<dyn SourceReader>, IoError> {
+        let _ = read;
+        self.open_source(source, worker)
+    }
     /// Whether every worker reads a share of `source` (the default), or only the first
     /// worker of the first process reads it all (a file, one MQTT subscription). A run's
     /// `limit` is shared out between the processes that actually read.

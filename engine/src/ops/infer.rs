@@ -15,8 +15,8 @@ use crate::io::BadRecord;
 use crate::ml::{ElemType, Infer};
 use crate::plan::error_record;
 use crate::plan::LogicalPlan;
-use crate::run::WorkerContext;
 use crate::value::Value;
+use crate::worker::WorkerContext;
 
 /// The `on error to` sink of pipeline `name`, if it has one.
 fn error_route(plan: &LogicalPlan, name: &str, ctx: &WorkerContext) -> Option<ErrorRoute> {

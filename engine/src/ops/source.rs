@@ -12,16 +12,17 @@ use std::time::Duration;
 use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::Scope;
 
+use super::flow::{self, Gate};
 use super::EventStream;
 use crate::event::Event;
 use crate::io::{BadRecord, SinkWriter, SourceReader, SourceStatus};
 use crate::plan::{error_record, SourceNode};
-use crate::run::WorkerContext;
 use crate::time::{
     format_duration, format_timestamp, in_timestamp_range, out_of_range_reason, EventTime,
     MIN_WATERMARK,
 };
 use crate::value::{Record, Value};
+use crate::worker::WorkerContext;
 
 /// Records asked of a reader per poll; several polls make one activation.
 const POLL_BATCH: usize = 1024;
@@ -30,12 +31,14 @@ const POLLS_PER_ACTIVATION: usize = 16;
 /// Builds the source operator for `node` (the `index`-th source of the plan). Records it
 /// cannot read go to the `on error to` sinks in `error_routes` (sink index, writer) when
 /// its pipelines declare any, else to the run's bad-record handler; both are counted.
+/// The source reads only while [`flow::may_read`] lets it by `gate`.
 pub fn build<'scope>(
     scope: Scope<'scope, EventTime>,
     node: &SourceNode,
     index: usize,
     reader: Option<Box<dyn SourceReader>>,
     error_routes: Vec<(usize, Arc<dyn SinkWriter>)>,
+    gate: Gate,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let event_time = node.event_time;
@@ -71,6 +74,13 @@ pub fn build<'scope>(
                 cap = None;
                 return;
             };
+            if !flow::may_read(watermark, gate.frontier()) {
+                // Woken by the exchange whose frontier moves; the timer only guards
+                // against a wake-up lost.
+                gate.pause(activator.clone());
+                activator.activate_after(Duration::from_millis(10));
+                return;
+            }
             let mut status = SourceStatus::Ready;
             let mut read = 0u64;
             // Under --strict one record per poll: a bad line stops the run before any

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hashbrown::HashMap;
-use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
@@ -27,12 +27,12 @@ use crate::event::Event;
 use crate::io::SinkWriter;
 use crate::key::{GroupKey, KeyView};
 use crate::plan::{Accumulation, Aggregate, TimestampCombiner, WindowKind, WindowSpec};
-use crate::run::WorkerContext;
 use crate::time::EventTime;
 use crate::trigger::{TriggerContext, TriggerMachine, TriggerState};
 use crate::value::{Record, Value};
 use crate::window::assign::{Assigner, Window};
 use crate::window::merge::merge_with;
+use crate::worker::WorkerContext;
 
 /// Why an element was not added to a window, as the late route reports it.
 const EXPIRED: &str = "window expired: the watermark passed its end plus the allowed lateness";
@@ -209,7 +209,6 @@ pub fn build<'scope>(
         per_key,
     } = placement;
     let keys: Arc<[usize]> = keys.into();
-    let route_keys = Arc::clone(&keys);
     let rules = Rules {
         keys,
         assigner: Assigner::new(&window.kind),
@@ -231,15 +230,8 @@ pub fn build<'scope>(
         uses_processing_time: window.trigger.uses_processing_time(),
         retraction,
     };
-    let exchange = Exchange::new(move |e: &Event| {
-        KeyView {
-            record: &e.record,
-            slots: &route_keys,
-        }
-        .route()
-    });
     let scope = stream.scope();
-    stream.unary_frontier(exchange, "WindowAggregate", move |cap, info| {
+    stream.unary_frontier(Pipeline, "WindowAggregate", move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         if rules.uses_processing_time {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());

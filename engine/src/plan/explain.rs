@@ -112,7 +112,7 @@ impl LogicalPlan {
     }
 }
 
-fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
+pub(super) fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
     match stage {
         Stage::Filter { predicate } => writeln!(out, "  filter {}", ExprDisplay(predicate)),
         Stage::Map {

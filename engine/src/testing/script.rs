@@ -19,12 +19,14 @@ use crate::io::{
 };
 use crate::metrics::Metrics;
 use crate::ml::Infer;
+use crate::plan::sink_schemas;
 use crate::plan::{LogicalPlan, SinkNode, SourceNode, TestAction, TestCase, TestStep};
-use crate::run::{open_sinks, sink_schemas, RunError, RunOptions, WorkerContext};
+use crate::run::{open_sinks, RunError};
 use crate::schema::Schema;
 use crate::stop::StopHandle;
 use crate::time::{EventTime, MIN_WATERMARK};
 use crate::value::Record;
+use crate::worker::{ProcessShared, WorkerContext};
 
 /// Steps a test may take to settle after one directive before it counts as stuck.
 const MAX_SETTLE_STEPS: usize = 100_000;
@@ -183,14 +185,8 @@ fn run_script(
         sinks: Mutex::new(HashMap::new()),
     });
     let clock = Arc::new(TestClock::new(0));
-    let options = RunOptions {
-        workers: 1,
-        stop: Arc::new(StopHandle::new()),
-        clock: clock.clone(),
-        on_bad_record: Arc::new(|_| {}),
-        limit: None,
-        clock_waiters: Arc::new(ClockWaiters::default()),
-    };
+    let stop = Arc::new(StopHandle::new());
+    let clock_waiters = Arc::new(ClockWaiters::default());
     let sinks = Arc::new(open_sinks(plan, connectors.as_ref())?);
     let schemas: HashMap<String, Schema> = sink_schemas(plan).into_iter().collect();
     let plan = Arc::clone(plan);
@@ -199,19 +195,19 @@ fn run_script(
         let info = WorkerInfo { index: 0, peers: 1 };
         let metrics = Arc::new(Metrics::new(&plan, 1));
         let failure = Arc::new(Mutex::new(None));
-        let ctx = Arc::new(
-            WorkerContext::new(
-                info,
-                0,
-                metrics,
-                &options,
-                sinks,
-                Arc::new(HashMap::new()),
-                None,
-                Arc::clone(&failure),
-            )
-            .with_models(Arc::clone(&models)),
-        );
+        let shared = ProcessShared {
+            metrics,
+            stop: Arc::clone(&stop),
+            clock: clock.clone(),
+            on_bad_record: Arc::new(|_| {}),
+            sinks,
+            tables: Arc::new(HashMap::new()),
+            models: Arc::clone(&models),
+            budgets: None,
+            clock_waiters: Arc::clone(&clock_waiters),
+            failure: Arc::clone(&failure),
+        };
+        let ctx = Arc::new(WorkerContext::new(info, 0, shared));
         let readers = plan
             .sources
             .iter()
@@ -262,7 +258,7 @@ fn run_script(
                         TestAction::Clock { time } => clock.advance_to(*time),
                         TestAction::Expect { .. } => {}
                     }
-                    if !settle(worker, &connectors, &options.clock_waiters) {
+                    if !settle(worker, &connectors, &clock_waiters) {
                         run.failures.push(format!(
                             "line {}: the pipeline did not settle after this step",
                             step.line
@@ -278,13 +274,13 @@ fn run_script(
             run.failures.push(message);
         }
         // Let the dataflow shut down without firing what the test left open.
-        options.stop.request(false);
+        stop.request(false);
         for feed in connectors.feeds.values() {
             let mut f = feed.lock();
             f.closed = true;
             f.dirty = true;
         }
-        options.clock_waiters.wake_all();
+        clock_waiters.wake_all();
         (
             TestReport {
                 name: run.name,

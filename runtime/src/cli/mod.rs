@@ -61,13 +61,17 @@ pub enum Command {
     /// Benchmarks (`weir bench nab`, `weir bench nexmark`).
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Print the checked logical plan of a .pipe file.
+    /// Print the checked logical plan of a .pipe file (or, with --physical, what runs).
     Explain {
         /// The .pipe file.
         file: PathBuf,
         /// Print the plan as JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Print the physical plan: the optimised pipelines' operators, exchanges and
+        /// fused chains, as every worker builds them.
+        #[arg(long)]
+        physical: bool,
     },
 }
 
@@ -160,7 +164,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Check { file, error_format } => check::check(&file, error_format),
-        Command::Explain { file, json } => explain::explain(&file, json),
+        Command::Explain {
+            file,
+            json,
+            physical,
+        } => explain::explain(&file, json, physical),
         Command::Test {
             files,
             error_format,

@@ -482,6 +482,65 @@ impl ConnectorFactory for Connectors {
         source: &SourceNode,
         worker: WorkerInfo,
     ) -> Result<Box<dyn SourceReader>, IoError> {
+        self.open_reading(source, worker, None)
+    }
+
+    fn open_source_reading(
+        &self,
+        source: &SourceNode,
+        worker: WorkerInfo,
+        read: &[bool],
+    ) -> Result<Box<dyn SourceReader>, IoError> {
+        self.open_reading(source, worker, Some(read))
+    }
+
+    fn open_sink(&self, sink: &SinkNode, schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError> {
+        let writer = self.open_sink_writer(sink, schema)?;
+        self.opened
+            .lock()
+            .push((sink.name.clone(), Arc::clone(&writer)));
+        Ok(writer)
+    }
+
+    fn open_table(&self, table: &TableNode) -> Result<Arc<dyn LookupTable>, IoError> {
+        let call = &table.connector;
+        let problems = validate(call, Role::Table, Some(&table.schema));
+        if !problems.is_empty() {
+            return Err(config_error(&call.kind, &problems));
+        }
+        let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
+        match call.kind.as_str() {
+            csv::KIND => {
+                let mut config = csv::CsvTableConfig::from_call(call).map_err(fail)?;
+                config.path = self.resolve_path(config.path);
+                Ok(Arc::new(csv::CsvTable::open(
+                    table,
+                    &config,
+                    Arc::clone(&self.clock),
+                    Arc::clone(&self.warn),
+                )?))
+            }
+            other => Err(IoError::Config(format!(
+                "unknown table connector `{other}`"
+            ))),
+        }
+    }
+
+    fn open_model(&self, model: &ModelNode) -> Result<Arc<dyn Infer>, IoError> {
+        let path = self.resolve_path(std::path::PathBuf::from(&model.path));
+        crate::model::load(model, &path)
+    }
+}
+
+impl Connectors {
+    /// Opens `worker`'s share of `source`; with `read`, JSON lines build only the marked
+    /// fields.
+    fn open_reading(
+        &self,
+        source: &SourceNode,
+        worker: WorkerInfo,
+        read: Option<&[bool]>,
+    ) -> Result<Box<dyn SourceReader>, IoError> {
         let call = &source.connector;
         let problems = validate(call, Role::Source, Some(&source.schema));
         if !problems.is_empty() {
@@ -520,13 +579,17 @@ impl ConnectorFactory for Connectors {
             }
             file::KIND => {
                 let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
-                let reader = Box::new(FileSource::open_share(
+                let mut file = FileSource::open_share(
                     &source.name,
                     &config,
                     &source.schema,
                     worker,
                     !self.whole_files,
-                )?);
+                )?;
+                if let Some(read) = read {
+                    file.read_only(read);
+                }
+                let reader = Box::new(file);
                 match (config.replay, source.event_time) {
                     (file::Replay::Max, _) => Ok(reader),
                     (file::Replay::Speed(speed), Some(slot)) => Ok(Box::new(
@@ -551,43 +614,6 @@ impl ConnectorFactory for Connectors {
                 "unknown source connector `{other}`"
             ))),
         }
-    }
-
-    fn open_sink(&self, sink: &SinkNode, schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError> {
-        let writer = self.open_sink_writer(sink, schema)?;
-        self.opened
-            .lock()
-            .push((sink.name.clone(), Arc::clone(&writer)));
-        Ok(writer)
-    }
-
-    fn open_table(&self, table: &TableNode) -> Result<Arc<dyn LookupTable>, IoError> {
-        let call = &table.connector;
-        let problems = validate(call, Role::Table, Some(&table.schema));
-        if !problems.is_empty() {
-            return Err(config_error(&call.kind, &problems));
-        }
-        let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
-        match call.kind.as_str() {
-            csv::KIND => {
-                let mut config = csv::CsvTableConfig::from_call(call).map_err(fail)?;
-                config.path = self.resolve_path(config.path);
-                Ok(Arc::new(csv::CsvTable::open(
-                    table,
-                    &config,
-                    Arc::clone(&self.clock),
-                    Arc::clone(&self.warn),
-                )?))
-            }
-            other => Err(IoError::Config(format!(
-                "unknown table connector `{other}`"
-            ))),
-        }
-    }
-
-    fn open_model(&self, model: &ModelNode) -> Result<Arc<dyn Infer>, IoError> {
-        let path = self.resolve_path(std::path::PathBuf::from(&model.path));
-        crate::model::load(model, &path)
     }
 }
 

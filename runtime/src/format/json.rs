@@ -31,7 +31,14 @@ use super::DecodeError;
 pub struct JsonDecoder {
     schema: Schema,
     tree: FieldTree,
+    /// Slots whose values are checked but not built (nothing downstream reads them).
+    skipped: Vec<usize>,
+    /// Per slot: whether its value is built.
+    built: Vec<bool>,
 }
+
+/// What a skipped field holds while a line is decoded: present, not null, never read.
+const PRESENT: Value = Value::Bool(true);
 
 impl JsonDecoder {
     /// A decoder for records of `schema`.
@@ -39,6 +46,22 @@ impl JsonDecoder {
         JsonDecoder {
             schema: schema.clone(),
             tree: FieldTree::new(schema),
+            skipped: Vec::new(),
+            built: vec![true; schema.len()],
+        }
+    }
+
+    /// A decoder that builds only the fields marked in `read` (by slot) and leaves the
+    /// others null; it still checks every field's type and presence, so it rejects
+    /// exactly the lines [`JsonDecoder::new`]'s decoder rejects.
+    pub fn reading(schema: &Schema, read: &[bool]) -> JsonDecoder {
+        let built: Vec<bool> = (0..schema.len())
+            .map(|slot| read.get(slot).copied().unwrap_or(true))
+            .collect();
+        JsonDecoder {
+            skipped: (0..schema.len()).filter(|&s| !built[s]).collect(),
+            built,
+            ..JsonDecoder::new(schema)
         }
     }
 
@@ -55,6 +78,7 @@ impl JsonDecoder {
         let seed = ObjectSeed {
             schema: &self.schema,
             tree: &self.tree,
+            built: &self.built,
             group: None,
             record: &mut record,
             problem: &mut problem,
@@ -70,6 +94,9 @@ impl JsonDecoder {
                     format!("missing field `{}`", field.name),
                 ));
             }
+        }
+        for &slot in &self.skipped {
+            record[slot] = Value::Null;
         }
         Ok(record)
     }
@@ -89,6 +116,7 @@ fn invalid_json(e: &serde_json::Error) -> String {
 struct ObjectSeed<'a> {
     schema: &'a Schema,
     tree: &'a FieldTree,
+    built: &'a [bool],
     /// The dotted name of this group; `None` at the top level.
     group: Option<&'a str>,
     record: &'a mut Record,
@@ -126,6 +154,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
         let ObjectSeed {
             schema,
             tree,
+            built,
             group,
             record,
             problem,
@@ -135,12 +164,14 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
             match target {
                 Target::Leaf(slot) => map.next_value_seed(ValueSeed {
                     field: &schema.fields[slot],
+                    build: built[slot],
                     slot: &mut record[slot],
                     problem: &mut *problem,
                 })?,
                 Target::Group(children, name) => map.next_value_seed(ObjectSeed {
                     schema,
                     tree: children,
+                    built,
                     group: Some(name),
                     record: &mut *record,
                     problem: &mut *problem,
@@ -222,13 +253,19 @@ impl<'de, 'a> Visitor<'de> for KeySeed<'a> {
 /// Reads one field's value, checking it against the field's type.
 struct ValueSeed<'a> {
     field: &'a Field,
+    /// False: check the value, mark the slot present, build nothing.
+    build: bool,
     slot: &'a mut Value,
     problem: &'a mut Option<DecodeError>,
 }
 
 impl ValueSeed<'_> {
     fn set<E>(self, value: Value) -> Result<(), E> {
-        *self.slot = value;
+        *self.slot = if self.build || value.is_null() {
+            value
+        } else {
+            PRESENT
+        };
         Ok(())
     }
 
@@ -325,6 +362,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         match self.field.ty {
+            Type::String if !self.build => self.set(PRESENT),
             Type::String => self.set(Value::Str(Arc::from(v))),
             Type::Timestamp => match parse_timestamp(v) {
                 Some(ms) if in_timestamp_range(ms) => self.set(Value::Time(ms)),
@@ -443,6 +481,38 @@ mod tests {
             Field::new("ts", Type::Timestamp),
             Field::nullable("note", Type::String),
         ])
+    }
+
+    #[test]
+    fn a_projected_decoder_skips_unread_fields_but_rejects_the_same_lines() {
+        let full = JsonDecoder::new(&readings());
+        // Reads temp and ts only.
+        let projected = JsonDecoder::reading(&readings(), &[false, true, false, true, false]);
+        let good = r#"{"ts":1714557605000,"temp":70,"device_id":"a","count":3,"note":"n"}"#;
+        assert_eq!(
+            projected.decode(good).expect("good line"),
+            vec![
+                Value::Null,
+                Value::Float(70.0),
+                Value::Null,
+                Value::Time(1_714_557_605_000),
+                Value::Null,
+            ]
+        );
+        for bad in [
+            r#"{"ts":1714557605000,"temp":70,"count":3}"#,
+            r#"{"ts":1714557605000,"temp":70,"device_id":7,"count":3}"#,
+            r#"{"ts":1714557605000,"temp":70,"device_id":"a","count":null}"#,
+            r#"{"ts":1714557605000,"temp":70,"device_id":"a","count":1.5}"#,
+        ] {
+            let (a, b) = (full.decode(bad), projected.decode(bad));
+            assert!(a.is_err(), "{bad}");
+            assert_eq!(
+                a.map_err(|e| e.to_string()),
+                b.map_err(|e| e.to_string()),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

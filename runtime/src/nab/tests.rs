@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::*;
 
+/// `$WEIR_NAB_DIR`, or the corpus beside the repository (a git worktree elsewhere names it).
 fn nab_root() -> PathBuf {
     super::default_root(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
 }

@@ -58,6 +58,14 @@ enum Reader {
 }
 
 impl FileSource {
+    /// Builds only the fields marked in `read` (by slot) of each JSON line; the others
+    /// stay null (they are still checked, so the same lines are rejected).
+    pub fn read_only(&mut self, read: &[bool]) {
+        if let Reader::Json { decoder, .. } = &mut self.reader {
+            *decoder = JsonDecoder::reading(decoder.schema(), read);
+        }
+    }
+
     /// Opens the file of `config` for source `source` with `schema`: worker 0 reads it
     /// all, other workers nothing.
     ///
