@@ -496,7 +496,7 @@ impl SourceReader for Ended {
 }
 
 /// Opens every table a `lookup` reads, once per process.
-fn open_tables(
+pub fn open_tables(
     plan: &LogicalPlan,
     connectors: &dyn ConnectorFactory,
 ) -> Result<HashMap<String, Arc<dyn LookupTable>>, RunError> {
