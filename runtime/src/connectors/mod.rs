@@ -27,6 +27,7 @@ mod options;
 pub mod parquet;
 pub mod per_process;
 mod problem;
+pub mod secret;
 pub mod sensors;
 pub mod sink_fields;
 pub mod stdout;
@@ -388,7 +389,7 @@ impl ConnectorFactory for Connectors {
             }
             webhook::KIND => {
                 let config = WebhookConfig::from_call(call).map_err(fail)?;
-                Ok(Arc::new(WebhookSink::new(&sink.name, &config, schema)))
+                Ok(Arc::new(WebhookSink::open(&sink.name, &config, schema)?))
             }
             #[cfg(feature = "parquet")]
             parquet::KIND => {
