@@ -37,9 +37,16 @@ fn explain_masks_passwords_headers_and_url_credentials() {
     for args in [&["explain", "p.pipe"][..], &["explain", "p.pipe", "--json"]] {
         let out = weir(args, dir.path());
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_no_secret(&args.join(" "), &stdout);
-        assert!(stdout.contains("http://bot:***@127.0.0.1:9/hook?token=***&site=a"), "{stdout}");
+        assert!(
+            stdout.contains("http://bot:***@127.0.0.1:9/hook?token=***&site=a"),
+            "{stdout}"
+        );
         assert!(stdout.contains("Authorization: ***"), "{stdout}");
         assert!(stdout.contains("weir"), "the user name stays: {stdout}");
     }
@@ -55,7 +62,10 @@ fn check_does_not_echo_url_credentials() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("has credentials in it") || stdout.contains("has credentials in it"), "{stderr}{stdout}");
+        assert!(
+            stderr.contains("has credentials in it") || stdout.contains("has credentials in it"),
+            "{stderr}{stdout}"
+        );
         assert_no_secret("check", &format!("{stdout}{stderr}"));
     }
 }
@@ -65,8 +75,11 @@ fn check_does_not_echo_url_credentials() {
 #[test]
 fn undelivered_webhook_records_show_no_credentials() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("in.jsonl"), "{\"temp\": 1.0}\n{\"temp\": 2.0}\n")
-        .expect("write input");
+    std::fs::write(
+        dir.path().join("in.jsonl"),
+        "{\"temp\": 1.0}\n{\"temp\": 2.0}\n",
+    )
+    .expect("write input");
     let program = r#"source readings = file("in.jsonl") { temp: f64 }
 sink hook = webhook("http://bot:pw9@127.0.0.1:9/hook?token=tok123",
                     headers: ["Authorization: Bearer s3cret"], retries: 0, timeout: 2s)
@@ -80,15 +93,17 @@ pipeline warned { from readings | to hook }
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("could not deliver"), "{stderr}");
-    assert!(stderr.contains("http://bot:***@127.0.0.1:9/hook?token=***"), "{stderr}");
+    assert!(
+        stderr.contains("http://bot:***@127.0.0.1:9/hook?token=***"),
+        "{stderr}"
+    );
     assert_no_secret("warnings", &stderr);
     let rejects = std::fs::read_to_string(dir.path().join("rejects.jsonl")).expect("rejects");
     assert_eq!(rejects.lines().count(), 2, "{rejects}");
     for line in rejects.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("JSON");
         assert_eq!(
-            v["error"]["location"],
-            "http://bot:***@127.0.0.1:9/hook?token=***",
+            v["error"]["location"], "http://bot:***@127.0.0.1:9/hook?token=***",
             "{line}"
         );
     }

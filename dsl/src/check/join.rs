@@ -226,8 +226,13 @@ fn key_types(join: &JoinAst, left: (&Ident, Ty), right: (&Ident, Ty), scope: &Sc
     .with_secondary(right.0.span, format!("{r} in `{}`", join.input.name));
     d = d.with_help(match (l, r) {
         (Type::Int, Type::String) | (Type::String, Type::Int) => {
-            let field = if l == Type::Int { &left.0.name } else { &right.0.name };
-            let call = super::functions::conversion(Type::Int, Type::String, field).unwrap_or_default();
+            let field = if l == Type::Int {
+                &left.0.name
+            } else {
+                &right.0.name
+            };
+            let call =
+                super::functions::conversion(Type::Int, Type::String, field).unwrap_or_default();
             format!(
                 "keys only match when their values are equal and of one type: convert the \
                  i64 side first, `| map {field}_key = {call}`"

@@ -180,7 +180,11 @@ fn the_looked_up_field_must_have_the_key_type() {
     assert_eq!(d.help.as_deref(), Some(help));
     let fixed = pipe("| map line_key = to_string(line) | lookup devices on line_key");
     let (text, diags) = diagnostics(&fixed);
-    assert!(diags.is_empty(), "{}", render(&diags, "t.pipe", &text, false));
+    assert!(
+        diags.is_empty(),
+        "{}",
+        render(&diags, "t.pipe", &text, false)
+    );
 }
 
 /// No function turns a string into an `i64`, so no conversion is suggested.

@@ -55,7 +55,6 @@ impl Dropped {
     }
 }
 
-
 /// One window of one key: its contents and where its trigger stands.
 struct Pane {
     window: Window,
@@ -531,7 +530,14 @@ impl WindowState {
         };
         let pane = &mut panes[index];
         if pane.closed {
-            drop_late(self.late_route, event, &pane.window, Dropped::Closed, seen, out);
+            drop_late(
+                self.late_route,
+                event,
+                &pane.window,
+                Dropped::Closed,
+                seen,
+                out,
+            );
             return;
         }
         let withdraws = rules

@@ -187,8 +187,7 @@ pub fn mask_source(text: &str) -> String {
     }
     // Ranges start and end at ASCII delimiters, so whole characters became `*`s and the
     // text is still UTF-8; the lossy form is only a fallback.
-    String::from_utf8(bytes)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The secrets a connector knows, to mask them in free text it did not write itself (an
@@ -213,7 +212,8 @@ impl Scrubber {
         if !secret.is_empty() {
             self.secrets.push(Secret::new(secret));
             // Longest first, so a secret containing another is masked whole.
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
+            self.secrets
+                .sort_by_key(|s| std::cmp::Reverse(s.expose().len()));
         }
     }
 
@@ -301,6 +301,9 @@ mod tests {
             s.scrub("POST https://u:pw123@h/x?token=tok9 sent Bearer t0k"),
             "POST https://u:***@h/x?token=*** sent ***"
         );
-        assert_eq!(format!("{:?} {}", Secret::new("x"), Secret::new("x")), "*** ***");
+        assert_eq!(
+            format!("{:?} {}", Secret::new("x"), Secret::new("x")),
+            "*** ***"
+        );
     }
 }

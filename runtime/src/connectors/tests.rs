@@ -119,7 +119,11 @@ fn wrong_types_missing_arguments_and_roles_are_reported() {
 /// and `duration:` for a run length.
 #[test]
 fn a_count_given_a_duration_suggests_a_count_and_the_duration_option() {
-    let c = call("sensors", vec![], &[("events", OptionValue::Duration(600_000))]);
+    let c = call(
+        "sensors",
+        vec![],
+        &[("events", OptionValue::Duration(600_000))],
+    );
     let problems = validate(&c, Role::Source, None);
     assert_eq!(
         problems[0].message,

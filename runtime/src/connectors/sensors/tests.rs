@@ -384,5 +384,8 @@ fn jitter_never_moves_a_reading_before_start() {
         .iter()
         .filter(|r| r[4].as_i64() == Some(config.start_ms))
         .count();
-    assert!(at_start > 20, "the early readings arrive at start: {at_start}");
+    assert!(
+        at_start > 20,
+        "the early readings arrive at start: {at_start}"
+    );
 }

@@ -102,7 +102,7 @@ impl WebhookConfig {
                         "url",
                         format!("`{}` is not an http(s) URL", redact_url(u)),
                     )
-                        .with_help("write it as `\"http://host:port/path\"` or `\"https://…\"`"),
+                    .with_help("write it as `\"http://host:port/path\"` or `\"https://…\"`"),
                 );
             }
         }
@@ -181,17 +181,13 @@ fn read_headers(r: &mut OptionReader<'_>, option: &str, what: &str) -> Vec<(Stri
     for h in r.texts(option).unwrap_or_default() {
         match h.split_once(':') {
             Some((name, value))
-                if !name.trim().is_empty()
-                    && name.trim().bytes().all(|b| b.is_ascii_graphic()) =>
+                if !name.trim().is_empty() && name.trim().bytes().all(|b| b.is_ascii_graphic()) =>
             {
                 out.push((name.trim().to_string(), value.trim().to_string()));
             }
             _ => r.problem(
-                ConfigProblem::option(
-                    option,
-                    format!("`{}` is not a header", redact_header(h)),
-                )
-                .with_help(format!("write each header as `\"Name: {what}\"`")),
+                ConfigProblem::option(option, format!("`{}` is not a header", redact_header(h)))
+                    .with_help(format!("write each header as `\"Name: {what}\"`")),
             ),
         }
     }

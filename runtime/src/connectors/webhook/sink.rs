@@ -236,9 +236,8 @@ impl SinkWriter for WebhookSink {
 
 /// TLS trusting only the certificate authorities in the PEM file at `path`.
 fn trusting(path: &str) -> Result<ureq::tls::TlsConfig, IoError> {
-    let pem = std::fs::read(path).map_err(|e| {
-        IoError::Config(format!("`webhook`: cannot read ca_file `{path}`: {e}"))
-    })?;
+    let pem = std::fs::read(path)
+        .map_err(|e| IoError::Config(format!("`webhook`: cannot read ca_file `{path}`: {e}")))?;
     let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
         .filter_map(|item| match item {
             Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),

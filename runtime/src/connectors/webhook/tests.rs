@@ -345,12 +345,10 @@ fn ca_file_must_be_a_pem_file_for_an_https_url() {
     let dir = tempfile::tempdir().expect("tempdir");
     let not_pem = dir.path().join("ca.txt");
     std::fs::write(&not_pem, "no certificate here\n").expect("write");
-    let ca = |path: &std::path::Path| {
-        vec![("ca_file", OptionValue::Str(path.display().to_string()))]
-    };
-    let problems = WebhookConfig::from_call(&call("http://h/x", ca(&not_pem)))
-        .err()
-        .expect("http with ca_file");
+    let ca =
+        |path: &std::path::Path| vec![("ca_file", OptionValue::Str(path.display().to_string()))];
+    let problems =
+        WebhookConfig::from_call(&call("http://h/x", ca(&not_pem))).expect_err("http with ca_file");
     assert_eq!(problems[0].message, "`ca_file` needs an `https://` url");
 
     let open = |path: &std::path::Path| {
@@ -360,7 +358,15 @@ fn ca_file_must_be_a_pem_file_for_an_https_url() {
             .expect("a bad ca_file is an error")
             .to_string()
     };
-    assert!(open(&not_pem).contains("holds no PEM certificate"), "{}", open(&not_pem));
+    assert!(
+        open(&not_pem).contains("holds no PEM certificate"),
+        "{}",
+        open(&not_pem)
+    );
     let missing = dir.path().join("missing.pem");
-    assert!(open(&missing).contains("cannot read ca_file"), "{}", open(&missing));
+    assert!(
+        open(&missing).contains("cannot read ca_file"),
+        "{}",
+        open(&missing)
+    );
 }
