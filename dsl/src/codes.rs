@@ -116,6 +116,10 @@ pub const USELESS_ERROR_ROUTE: &str = "P0404";
 /// Warning: a `join` without `within` or `window` keeps every record of both inputs for
 /// the whole run.
 pub const UNBOUNDED_JOIN: &str = "P0405";
+/// Warning: a source whose records may arrive out of order (MQTT, jittered sensors)
+/// declares `event_time` but no `watermark`, so every reading overtaken by a newer one is
+/// late for its window.
+pub const EVENT_TIME_WITHOUT_WATERMARK: &str = "P0406";
 
 /// The connector catalog rejected a connector call or one of its options.
 pub const CONNECTOR: &str = "P0501";

@@ -41,6 +41,11 @@ impl ConnectorCatalog for SensorsOptions {
             .collect()
     }
 
+    /// As the runtime's catalog: a broker's records may arrive out of order.
+    fn may_arrive_out_of_order(&self, call: &ConnectorCall) -> bool {
+        call.kind == "mqtt"
+    }
+
     /// Parquet `partition_by` keys against the records (the real catalog's check lives in
     /// the runtime; this stand-in gives P0502 and P0503 their golden files).
     fn check_sink_fields(&self, call: &ConnectorCall, records: &Schema) -> Vec<SinkFieldProblem> {

@@ -20,8 +20,12 @@ pub struct Metrics {
     pub sink_records: Vec<AtomicU64>,
     /// Records each sink handed back as undeliverable (routed or reported).
     pub undelivered: Vec<AtomicU64>,
-    /// Elements dropped because their window was already closed, per pipeline.
+    /// Late elements, per pipeline: their window had expired (the watermark passed its
+    /// end plus the allowed lateness), or a `join` had forgotten their time.
     pub late_dropped: Vec<AtomicU64>,
+    /// Elements of a window whose trigger had finished (`count(n)`, `until`, a watermark
+    /// trigger without late firings), per pipeline: not late, just after the last pane.
+    pub closed_dropped: Vec<AtomicU64>,
     /// Current watermark per (source, worker); `i64::MAX` once that share has ended.
     watermarks: Vec<AtomicI64>,
     workers: usize,
@@ -38,6 +42,7 @@ impl Metrics {
             sink_records: counters(plan.sinks.len()),
             undelivered: counters(plan.sinks.len()),
             late_dropped: counters(plan.pipelines.len()),
+            closed_dropped: counters(plan.pipelines.len()),
             watermarks: (0..plan.sources.len() * workers)
                 .map(|_| AtomicI64::new(MIN_WATERMARK))
                 .collect(),
@@ -122,6 +127,11 @@ impl Metrics {
     /// Total late-dropped elements.
     pub fn late(&self) -> u64 {
         sum(&self.late_dropped)
+    }
+
+    /// Total elements dropped after their window's trigger finished.
+    pub fn closed(&self) -> u64 {
+        sum(&self.closed_dropped)
     }
 }
 

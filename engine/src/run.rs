@@ -53,8 +53,10 @@ pub struct RunSummary {
     pub records_out: u64,
     /// Malformed records.
     pub bad_records: u64,
-    /// Late-dropped elements.
+    /// Late-dropped elements (their window had expired).
     pub late_dropped: u64,
+    /// Elements dropped because their window's trigger had finished.
+    pub closed_dropped: u64,
     /// Whether the run ended because a stop was requested.
     pub stopped: bool,
 }
@@ -261,6 +263,7 @@ pub fn run_on(
         records_out: metrics.records_out(),
         bad_records: metrics.bad(),
         late_dropped: metrics.late(),
+        closed_dropped: metrics.closed(),
         stopped: stop.is_requested(),
     })
 }
@@ -404,7 +407,7 @@ impl SourceReader for Ended {
 }
 
 /// Opens every table a `lookup` reads, once per process.
-fn open_tables(
+pub fn open_tables(
     plan: &LogicalPlan,
     connectors: &dyn ConnectorFactory,
 ) -> Result<HashMap<String, Arc<dyn LookupTable>>, RunError> {

@@ -115,7 +115,8 @@ pub(crate) fn numeric_field(
                     field.span,
                     format!("this is {}", ty.display()),
                 )
-                .with_help("name an `f64` or `i64` field, or convert it first with `map`"),
+                // No built-in function turns another type into a number.
+                .with_help("name an `f64` or `i64` field"),
             );
             None
         }

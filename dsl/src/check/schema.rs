@@ -294,6 +294,10 @@ pub(crate) fn check_source(
         }
     }
 
+    if let Some(connector) = &connector {
+        super::lints::event_time_without_watermark(decl, connector, catalog, cx);
+    }
+
     let errors_after = cx.diagnostics.iter().filter(|d| d.is_error()).count();
     let schema = scope.schema();
     let node = match (connector, schema) {

@@ -736,3 +736,30 @@ fn max_future_bounds_a_source_and_must_be_positive() {
     assert_eq!(diags[0].code, "P0305");
     assert_eq!(diags[0].message, "the `max_future` bound must be positive");
 }
+
+/// `emit count(1)` fires once per window: the note says so (it used to say "fires more
+/// than once" and talk of `discard`), and how to fire again and again.
+#[test]
+fn p0403_a_count_trigger_is_noted_as_firing_once() {
+    let body = pipe("| window tumbling 1m emit count(1) | aggregate n = count()");
+    let (text, diags) = diagnostics(&body);
+    let shown = render(&diags, "t.pipe", &text, false);
+    let once = diags
+        .iter()
+        .find(|d| d.primary.span.text(&text) == "emit count(1)")
+        .unwrap_or_else(|| panic!("a note on the trigger:\n{shown}"));
+    assert_eq!(once.severity, Severity::Note, "{shown}");
+    assert_eq!(once.primary.message, "fires once per window", "{shown}");
+    assert_eq!(
+        once.help.as_deref(),
+        Some("to fire again and again, write `emit repeat(count(1))`")
+    );
+    assert!(!shown.contains("more than once"), "{shown}");
+    assert!(!shown.contains("since the previous one"), "{shown}");
+    // A repeating trigger still gets the `discard` note.
+    let body = pipe("| window tumbling 1m emit repeat(count(1)) | aggregate n = count()");
+    let (text, diags) = diagnostics(&body);
+    let shown = render(&diags, "t.pipe", &text, false);
+    assert!(shown.contains("fires more than once per window"), "{shown}");
+    assert!(!shown.contains("fires once per window"), "{shown}");
+}

@@ -332,9 +332,29 @@ fn hazards(
             ),
         );
     }
+    let fires_once = spec.trigger.fires_once();
+    if let (true, Some(t)) = (fires_once && spec.trigger.fires_early(), trigger_span) {
+        cx.push(
+            Diagnostic::note(
+                codes::WINDOW_HAZARD,
+                "this trigger fires once per window, then the window is closed",
+                t,
+                "fires once per window",
+            )
+            .with_note(
+                "the window's elements after that pane are dropped, and the summary counts them \
+                 as dropped after the window's trigger finished",
+            )
+            .with_help(format!(
+                "to fire again and again, write `emit repeat({})`",
+                spec.trigger
+            )),
+        );
+    }
     if spec.accumulation == Accumulation::Discard
         && mode_span.is_none()
         && spec.trigger.fires_early()
+        && !fires_once
     {
         if let Some(t) = trigger_span {
             cx.push(

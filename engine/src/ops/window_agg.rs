@@ -34,9 +34,26 @@ use crate::window::assign::{Assigner, Window};
 use crate::window::merge::merge_with;
 use crate::worker::WorkerContext;
 
-/// Why an element was not added to a window, as the late route reports it.
-const EXPIRED: &str = "window expired: the watermark passed its end plus the allowed lateness";
-const CLOSED: &str = "window closed: its trigger had finished";
+/// Why an element was not added to a window: counted apart in the summary, and named in
+/// the late route's `late.reason`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dropped {
+    /// Late: the watermark passed the window's end plus the allowed lateness.
+    Expired,
+    /// The window's trigger had finished: no more panes.
+    Closed,
+}
+
+impl Dropped {
+    fn reason(self) -> &'static str {
+        match self {
+            Dropped::Expired => {
+                "window expired: the watermark passed its end plus the allowed lateness"
+            }
+            Dropped::Closed => "window closed: its trigger had finished",
+        }
+    }
+}
 
 /// One window of one key: its contents and where its trigger stands.
 struct Pane {
@@ -174,8 +191,10 @@ struct Emitted {
     panes: Vec<Event>,
     /// Elements for the late route.
     late: Vec<Event>,
-    /// Late-dropped elements (routed or not).
+    /// Elements dropped as late, their window expired (routed or not).
     dropped: u64,
+    /// Elements dropped because their window's trigger had finished (routed or not).
+    closed: u64,
 }
 
 /// All windows of one worker.
@@ -314,6 +333,9 @@ pub fn build<'scope>(
             }
             if out.dropped > 0 {
                 ctx.metrics.late_dropped[pipeline].fetch_add(out.dropped, Ordering::Relaxed);
+            }
+            if out.closed > 0 {
+                ctx.metrics.closed_dropped[pipeline].fetch_add(out.closed, Ordering::Relaxed);
             }
             if let Some((index, writer)) = &late_sink {
                 if !out.late.is_empty() {
@@ -470,7 +492,7 @@ impl WindowState {
         } = at;
         let rules = &self.rules;
         if rules.gc_time(&w) <= seen {
-            drop_late(self.late_route, event, &w, EXPIRED, seen, out);
+            drop_late(self.late_route, event, &w, Dropped::Expired, seen, out);
             return;
         }
         let view = KeyView {
@@ -489,7 +511,7 @@ impl WindowState {
             // sessions too and lose their unfired elements without a trace.
             if let Some(&c) = members.iter().find(|&&i| panes[i].closed) {
                 let closed = panes[c].window;
-                drop_late(self.late_route, event, &closed, CLOSED, seen, out);
+                drop_late(self.late_route, event, &closed, Dropped::Closed, seen, out);
                 return;
             }
             merge_panes(
@@ -512,7 +534,14 @@ impl WindowState {
         };
         let pane = &mut panes[index];
         if pane.closed {
-            drop_late(self.late_route, event, &pane.window, CLOSED, seen, out);
+            drop_late(
+                self.late_route,
+                event,
+                &pane.window,
+                Dropped::Closed,
+                seen,
+                out,
+            );
             return;
         }
         let withdraws = rules
@@ -702,20 +731,24 @@ impl WindowState {
     }
 }
 
-/// Counts a late-dropped element and, with a late route, keeps it with the reason.
+/// Counts a dropped element by its reason and, with a late route, keeps it with the
+/// reason.
 fn drop_late(
     late_route: bool,
     event: &Event,
     w: &Window,
-    reason: &str,
+    reason: Dropped,
     watermark: EventTime,
     out: &mut Emitted,
 ) {
-    out.dropped += 1;
+    match reason {
+        Dropped::Closed => out.closed += 1,
+        Dropped::Expired => out.dropped += 1,
+    }
     if late_route {
         let mut record = event.record.clone();
         record.extend([
-            Value::str(reason),
+            Value::str(reason.reason()),
             Value::Time(w.start),
             Value::Time(w.end),
             Value::Time(watermark),

@@ -15,7 +15,8 @@ use crate::build::build_dataflow;
 use crate::clock::{ClockWaiters, TestClock};
 use crate::event::Event;
 use crate::io::{
-    BadRecord, ConnectorFactory, IoError, SinkWriter, SourceReader, SourceStatus, WorkerInfo,
+    BadRecord, ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, SourceStatus,
+    WorkerInfo,
 };
 use crate::metrics::Metrics;
 use crate::ml::Infer;
@@ -128,11 +129,25 @@ pub fn run_tests(plan: &Arc<LogicalPlan>) -> Result<Vec<TestReport>, RunError> {
 
 /// Runs one test block.
 pub fn run_test(plan: &Arc<LogicalPlan>, case: &TestCase) -> Result<TestReport, RunError> {
-    run_script(plan, case, Models::default()).map(|(report, _)| report)
+    run_script(plan, case, &Opened::default()).map(|(report, _)| report)
 }
 
 /// Loaded models by name, for plans with `infer` stages.
 pub type Models = Arc<HashMap<String, Arc<dyn Infer>>>;
+
+/// Open tables by name, for plans with `lookup` stages.
+pub type Tables = Arc<HashMap<String, Arc<dyn LookupTable>>>;
+
+/// What a test's `infer` and `lookup` stages read, opened by the caller once per file
+/// (e.g. with [`crate::run::open_models`] and [`crate::run::open_tables`]): a test block
+/// scripts the sources, not the reference data.
+#[derive(Clone, Default)]
+pub struct Opened {
+    /// Models by name.
+    pub models: Models,
+    /// Tables by name.
+    pub tables: Tables,
+}
 
 /// Runs one test block whose `infer` stages use `models` (loaded by the caller, e.g. with
 /// [`crate::run::open_models`]).
@@ -141,7 +156,20 @@ pub fn run_test_with_models(
     case: &TestCase,
     models: Models,
 ) -> Result<TestReport, RunError> {
-    run_script(plan, case, models).map(|(report, _)| report)
+    let opened = Opened {
+        models,
+        ..Opened::default()
+    };
+    run_script(plan, case, &opened).map(|(report, _)| report)
+}
+
+/// Runs one test block with the models and tables in `opened`.
+pub fn run_test_opened(
+    plan: &Arc<LogicalPlan>,
+    case: &TestCase,
+    opened: &Opened,
+) -> Result<TestReport, RunError> {
+    run_script(plan, case, opened).map(|(report, _)| report)
 }
 
 /// What the sinks received after one `given`, `watermark` or `clock` directive settled.
@@ -160,14 +188,15 @@ pub fn run_capture(
     plan: &Arc<LogicalPlan>,
     case: &TestCase,
 ) -> Result<(TestReport, Vec<StepOutput>), RunError> {
-    run_script(plan, case, Models::default())
+    run_script(plan, case, &Opened::default())
 }
 
 fn run_script(
     plan: &Arc<LogicalPlan>,
     case: &TestCase,
-    models: Models,
+    opened: &Opened,
 ) -> Result<(TestReport, Vec<StepOutput>), RunError> {
+    let Opened { models, tables } = opened.clone();
     let connectors = Arc::new(ScriptConnectors {
         feeds: plan
             .sources
@@ -201,7 +230,7 @@ fn run_script(
             clock: clock.clone(),
             on_bad_record: Arc::new(|_| {}),
             sinks,
-            tables: Arc::new(HashMap::new()),
+            tables,
             models: Arc::clone(&models),
             budgets: None,
             clock_waiters: Arc::clone(&clock_waiters),

@@ -12,8 +12,10 @@ pub(super) fn explain(file: &Path, json: bool, physical: bool) -> anyhow::Result
     let Some(compiled) = load_program(file, ErrorFormat::Human)? else {
         return Ok(ExitCode::from(1));
     };
+    // Passwords, header values and URL credentials are shown as `***`.
+    let shown = crate::connectors::secret::redact_plan(&compiled.plan);
     if physical {
-        let logical = optimize::logical(compiled.plan.clone());
+        let logical = optimize::logical(shown);
         let plan = PhysicalPlan::from_logical(&logical);
         if json {
             let both = serde_json::json!({ "logical": logical, "physical": plan });
@@ -22,9 +24,9 @@ pub(super) fn explain(file: &Path, json: bool, physical: bool) -> anyhow::Result
             print!("{}", plan.explain(&logical));
         }
     } else if json {
-        println!("{}", serde_json::to_string_pretty(&compiled.plan)?);
+        println!("{}", serde_json::to_string_pretty(&shown)?);
     } else {
-        print!("{}", compiled.plan.explain());
+        print!("{}", shown.explain());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -176,6 +176,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                     records_out: metrics.records_out(),
                     bad_records: metrics.bad(),
                     late_dropped: metrics.late(),
+                    closed_dropped: metrics.closed(),
                     stopped: true,
                 };
                 let line =

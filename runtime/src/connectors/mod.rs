@@ -35,6 +35,7 @@ pub mod per_process;
 mod problem;
 mod raw_excerpt;
 pub mod registry;
+pub mod secret;
 pub mod sensors;
 pub mod sink_fields;
 pub mod state;
@@ -414,7 +415,7 @@ impl Connectors {
             }
             webhook::KIND => {
                 let config = WebhookConfig::from_call(call).map_err(fail)?;
-                Ok(Arc::new(WebhookSink::new(&sink.name, &config, schema)))
+                Ok(Arc::new(WebhookSink::open(&sink.name, &config, schema)?))
             }
             chart::KIND => {
                 let config = chart::ChartConfig::from_call(call).map_err(fail)?;

@@ -113,6 +113,13 @@ pub fn summary_line(
         if late > 0 {
             line.push_str(&format!(", {late} late dropped in `{}`", p.name));
         }
+        let closed = metrics.closed_dropped[i].load(Ordering::Relaxed);
+        if closed > 0 {
+            line.push_str(&format!(
+                ", {closed} dropped after the window's trigger finished in `{}`",
+                p.name
+            ));
+        }
     }
     line
 }

@@ -35,7 +35,7 @@ pub(super) fn mqtt_options(config: &MqttConfig, client_id: &str) -> Result<MqttO
     if let Some(user) = &config.username {
         let password = match &config.password {
             None => String::new(),
-            Some(Password::Given(p)) => p.clone(),
+            Some(Password::Given(p)) => p.expose().to_string(),
             Some(Password::Env(var)) => std::env::var(var).map_err(|_| {
                 IoError::Config(format!(
                     "`mqtt`: the environment variable `{var}` (password_env) is not set"
