@@ -6,8 +6,8 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 use weir_engine::ml::{
-    ContextualParams, DetectorSpec, HoltWinters, HoltWintersParams, RcfParams, SpikeDipParams,
-    ZscoreParams,
+    CadOseParams, ContextualParams, DetectorSpec, HoltWinters, HoltWintersParams, RcfParams,
+    SpikeDipParams, ZscoreParams,
 };
 
 /// Values per measured iteration.
@@ -34,6 +34,7 @@ fn detectors(c: &mut Criterion) {
         DetectorSpec::SpikeDip(SpikeDipParams::default()),
         DetectorSpec::Rcf(RcfParams::default()),
         DetectorSpec::Contextual(ContextualParams::default()),
+        DetectorSpec::CadOse(CadOseParams::default()),
     ];
     for spec in specs {
         group.bench_with_input(

@@ -22,7 +22,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 cd "$repo"
-cargo build --release -p weir-runtime --bin weir
+cargo build --release -p weir-runtime --features baseline --bin weir
 run="$(mktemp -d "${TMPDIR:-/tmp}/weir-report-XXXXXX")"
 echo "results in $run" >&2
 load() { cut -d' ' -f1-3 /proc/loadavg; }

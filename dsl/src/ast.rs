@@ -101,6 +101,8 @@ pub enum WatermarkPart {
     Idle(DurationAst),
     /// `per key`
     PerKey(Span),
+    /// `max_future d`: records more than `d` ahead of processing time are refused.
+    MaxFuture(DurationAst),
 }
 
 /// A duration where one is required.

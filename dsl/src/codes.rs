@@ -8,6 +8,9 @@ pub const SYNTAX: &str = "P0001";
 /// A declaration or stage of the language that this version does not implement yet
 /// (`run`, `track`, …).
 pub const NOT_SUPPORTED: &str = "P0002";
+/// Brackets or an expression nested deeper than the front end allows (64 brackets, 256
+/// operations): a program that deep would overflow the stack.
+pub const NESTED_TOO_DEEPLY: &str = "P0003";
 
 /// Two declarations (sources, sinks, pipelines) with the same name, or a repeated
 /// `event_time` line.
@@ -106,6 +109,9 @@ pub const BAD_TEST: &str = "P0309";
 /// A `join` time bound that cannot work: `within` or `window` on an input without event
 /// time, or a window kind other than `tumbling` or `sliding`.
 pub const BAD_JOIN_TIME: &str = "P0310";
+/// A sliding window so fine that one record would fall in more than 10,000 windows
+/// (`window sliding 1d every 1ms`).
+pub const TOO_MANY_WINDOWS: &str = "P0311";
 
 /// Warning or note: window settings that are legal but probably not what was meant
 /// (lateness a finishing trigger ignores, repeated panes in `discard` mode, no late route).
@@ -120,6 +126,10 @@ pub const USELESS_ERROR_ROUTE: &str = "P0404";
 /// Warning: a `join` without `within` or `window` keeps every record of both inputs for
 /// the whole run.
 pub const UNBOUNDED_JOIN: &str = "P0405";
+/// Warning: a source whose records may arrive out of order (MQTT, jittered sensors)
+/// declares `event_time` but no `watermark`, so every reading overtaken by a newer one is
+/// late for its window.
+pub const EVENT_TIME_WITHOUT_WATERMARK: &str = "P0406";
 
 /// The connector catalog rejected a connector call or one of its options.
 pub const CONNECTOR: &str = "P0501";
@@ -128,3 +138,8 @@ pub const CONNECTOR: &str = "P0501";
 pub const SINK_UNKNOWN_FIELD: &str = "P0502";
 /// A sink option uses a field of the wrong type (`partition_by: [hour(n)]` of an `i64`).
 pub const SINK_FIELD_TYPE: &str = "P0503";
+/// A sink writes the file a source or table of the same program reads (opening it for
+/// writing would erase the input).
+pub const SINK_OVERWRITES_INPUT: &str = "P0504";
+/// Two sinks write the same file (their records would interleave).
+pub const SINKS_SHARE_A_FILE: &str = "P0505";

@@ -41,6 +41,11 @@ impl ConnectorCatalog for SensorsOptions {
             .collect()
     }
 
+    /// As the runtime's catalog: a broker's records may arrive out of order.
+    fn may_arrive_out_of_order(&self, call: &ConnectorCall) -> bool {
+        call.kind == "mqtt"
+    }
+
     /// Parquet `partition_by` keys against the records (the real catalog's check lives in
     /// the runtime; this stand-in gives P0502 and P0503 their golden files).
     fn check_sink_fields(&self, call: &ConnectorCall, records: &Schema) -> Vec<SinkFieldProblem> {
@@ -74,6 +79,14 @@ impl ConnectorCatalog for SensorsOptions {
             }
         }
         out
+    }
+
+    /// `file("…")` uses the file its first argument names, as the runtime's catalog says.
+    fn file_of(&self, call: &ConnectorCall, _role: Role) -> Option<String> {
+        match (call.kind.as_str(), call.args.first()) {
+            ("file", Some(OptionValue::Str(path))) => Some(path.clone()),
+            _ => None,
+        }
     }
 
     /// `power.onnx` is the signature of examples/models/power.onnx (as the runtime reads

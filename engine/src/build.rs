@@ -1,4 +1,5 @@
-//! Turns a logical plan into one timely dataflow on a worker.
+//! Turns a physical plan into one timely dataflow on a worker: an operator per physical
+//! node, sources first, each pipeline after the pipelines it reads.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -6,195 +7,264 @@ use std::sync::Arc;
 use timely::dataflow::Scope;
 
 use crate::io::{SinkWriter, SourceReader};
+use crate::ops::flow::Gate;
 use crate::ops::{self, EventStream};
-use crate::plan::{LogicalPlan, PipelineInput, Stage};
-use crate::run::WorkerContext;
+use crate::plan::optimize;
+use crate::plan::physical::{ExchangeInput, Operator, PhysicalPlan};
+use crate::plan::{LogicalPlan, PipelineInput, PipelineNode, Stage};
+use crate::schema::Schema;
 use crate::time::EventTime;
+use crate::worker::WorkerContext;
 
-/// Builds the dataflow for `plan` in `scope`. `readers[i]` is this worker's share of
-/// source `i` (None if it is not read by any pipeline or could not be opened).
+pub use crate::plan::physical::pipeline_order;
+
+/// Builds the dataflow for `plan` in `scope`, after the logical rules of
+/// [`optimize`](crate::plan::optimize) (which keep what every sink receives).
+/// `readers[i]` is this worker's share of source `i` (None if it is not read by any
+/// pipeline or could not be opened).
 pub fn build_dataflow<'scope>(
     scope: Scope<'scope, EventTime>,
     plan: &LogicalPlan,
+    readers: Vec<Option<Box<dyn SourceReader>>>,
+    ctx: &Arc<WorkerContext>,
+) {
+    let logical = optimize::logical(plan.clone());
+    let physical = PhysicalPlan::from_logical(&logical);
+    build_physical(scope, &logical, &physical, readers, ctx);
+}
+
+/// The streams built so far: each source's and each pipeline's output.
+#[derive(Default)]
+struct Streams<'scope, 'plan> {
+    sources: HashMap<&'plan str, EventStream<'scope>>,
+    pipelines: HashMap<&'plan str, EventStream<'scope>>,
+    /// Each source's flow-control gate (see [`ops::flow`]).
+    gates: HashMap<&'plan str, Gate>,
+}
+
+impl<'scope> Streams<'scope, '_> {
+    fn get(&self, input: &PipelineInput) -> Option<EventStream<'scope>> {
+        match input {
+            PipelineInput::Source(s) => self.sources.get(s.as_str()),
+            PipelineInput::Pipeline(p) => self.pipelines.get(p.as_str()),
+        }
+        .cloned()
+    }
+
+    /// The gate that exchanges on `input` report to: a source's, as nothing stateful
+    /// lies between them; none for a pipeline's output.
+    fn gate(&self, input: &PipelineInput) -> Option<Gate> {
+        match input {
+            PipelineInput::Source(s) => self.gates.get(s.as_str()).cloned(),
+            PipelineInput::Pipeline(_) => None,
+        }
+    }
+}
+
+/// Builds the operators of `physical`, the physical plan of `plan`, in its order.
+pub fn build_physical<'scope>(
+    scope: Scope<'scope, EventTime>,
+    plan: &LogicalPlan,
+    physical: &PhysicalPlan,
     mut readers: Vec<Option<Box<dyn SourceReader>>>,
     ctx: &Arc<WorkerContext>,
 ) {
-    let mut sources: HashMap<&str, EventStream<'scope>> = HashMap::new();
+    let mut streams = Streams::default();
     for (index, node) in plan.sources.iter().enumerate() {
         let reader = readers.get_mut(index).and_then(Option::take);
         if reader.is_some() {
             let routes = error_routes(plan, &node.name, ctx);
-            sources.insert(
-                &node.name,
-                ops::source::build(scope, node, index, reader, routes, Arc::clone(ctx)),
-            );
+            let gate = Gate::default();
+            let ctx = Arc::clone(ctx);
+            let stream = ops::source::build(scope, node, index, reader, routes, gate.clone(), ctx);
+            streams.sources.insert(&node.name, stream);
+            streams.gates.insert(&node.name, gate);
         }
     }
-    let mut outputs: HashMap<&str, EventStream<'scope>> = HashMap::new();
-    for index in pipeline_order(plan) {
-        let pipeline = &plan.pipelines[index];
-        let input = match &pipeline.input {
-            PipelineInput::Source(s) => sources.get(s.as_str()),
-            PipelineInput::Pipeline(p) => outputs.get(p.as_str()),
-        };
-        let Some(mut stream) = input.cloned() else {
+    for physical in &physical.pipelines {
+        let pipeline = &plan.pipelines[physical.index];
+        let Some(mut stream) = streams.get(&pipeline.input) else {
             continue;
         };
-        let mut pending: Vec<&Stage> = Vec::new();
-        let mut schema = &pipeline.input_schema;
-        for stage in &pipeline.stages {
-            let input_schema = schema;
-            if let Some(s) = stage.output_schema() {
-                schema = s;
-            }
-            match stage {
-                Stage::Filter { .. } | Stage::Map { .. } | Stage::Select { .. } => {
-                    pending.push(stage);
-                    continue;
+        let schemas = input_schemas(pipeline);
+        let mut joined: Option<EventStream<'scope>> = None;
+        // Exchanges pace the source until a stateful stage comes between them.
+        let mut paced = streams.gate(&pipeline.input);
+        for op in &physical.operators {
+            stream = match op {
+                Operator::Fused { stages } => {
+                    let stages: Vec<&Stage> = stages.iter().map(|&i| &pipeline.stages[i]).collect();
+                    let chain = ops::stateless::Chain::compile(&stages);
+                    ops::stateless::build(stream, chain, &format!("Stateless({})", pipeline.name))
                 }
-                _ => {}
-            }
-            stream = flush_stateless(stream, &mut pending, &pipeline.name);
-            match stage {
-                Stage::KeyBy { .. } => {}
-                Stage::Window {
-                    keys,
-                    window,
-                    aggregates,
-                    ..
-                } => {
-                    let late_sink = window.late_to.as_ref().and_then(|name| {
-                        let at = plan.sinks.iter().position(|s| &s.name == name)?;
-                        Some((at, Arc::clone(ctx.sinks.get(name)?)))
-                    });
-                    // Records of a retracting window upstream withdraw earlier ones.
-                    let retraction = input_schema.fields.iter().position(|f| {
-                        f.name == crate::retraction::RETRACTION_FIELD_NAME
-                            && f.ty == crate::schema::Type::Bool
-                    });
-                    stream = ops::window_agg::build(
-                        stream,
+                Operator::Exchange(exchange) => match &exchange.input {
+                    ExchangeInput::Stream => {
+                        ops::exchange::build(stream, exchange, paced.as_ref().map(Gate::slot))
+                    }
+                    ExchangeInput::Joined(input) => {
+                        let slot = streams.gate(input).as_ref().map(Gate::slot);
+                        joined = streams
+                            .get(input)
+                            .map(|s| ops::exchange::build(s, exchange, slot));
+                        stream
+                    }
+                },
+                Operator::Combine { stage } => match &pipeline.stages[*stage] {
+                    Stage::Window {
                         keys,
                         window,
                         aggregates,
-                        ops::window_agg::Placement {
-                            pipeline: index,
-                            late_sink,
-                            retraction,
-                            per_key: per_key_clock(plan, &pipeline.input),
-                        },
-                        Arc::clone(ctx),
-                    );
-                }
-                Stage::Detect {
-                    keys,
-                    field,
-                    detector,
-                    warmup,
-                    ..
-                } => {
-                    stream = ops::detect::build(stream, keys, *field, detector, *warmup);
-                }
-                Stage::Forecast {
-                    keys,
-                    field,
-                    params,
-                    ..
-                } => {
-                    stream = ops::forecast::build(stream, keys, *field, params);
-                }
-                Stage::Infer {
-                    model,
-                    inputs,
-                    outputs,
-                    ..
-                } => {
-                    if let Some(stage) = ops::infer::InferStage::resolve(
+                        ..
+                    } => ops::combine::build(stream, keys, &window.kind, aggregates),
+                    _ => stream,
+                },
+                Operator::Stage { stage } => {
+                    paced = None;
+                    let site = Site {
                         plan,
-                        model,
-                        inputs,
-                        outputs,
-                        &pipeline.name,
+                        pipeline,
+                        index: physical.index,
+                        input_schema: schemas[*stage],
                         ctx,
-                    ) {
-                        stream = ops::infer::build(stream, stage, Arc::clone(ctx));
-                    }
-                }
-                Stage::Sink { sink } => {
-                    if let (Some(sink_index), Some(writer)) = (
-                        plan.sinks.iter().position(|s| &s.name == sink),
-                        ctx.sinks.get(sink),
-                    ) {
-                        // Records the sink cannot deliver go where this pipeline's
-                        // unreadable records go.
-                        let route = pipeline.error_to.as_ref().and_then(|name| {
-                            let at = plan.sinks.iter().position(|s| &s.name == name)?;
-                            Some((at, Arc::clone(ctx.sinks.get(name)?)))
-                        });
-                        stream = ops::sink::build(
-                            stream,
-                            Arc::clone(writer),
-                            sink_index,
-                            sink,
-                            route,
-                            Arc::clone(ctx),
-                        );
-                    }
-                }
-                Stage::Lookup {
-                    table,
-                    key,
-                    on_miss,
-                    schema,
-                } => {
-                    if let Some(lookup) = ops::lookup::Lookup::resolve(
-                        plan,
-                        table,
-                        *key,
-                        on_miss,
-                        schema,
-                        &pipeline.name,
-                        ctx,
-                    ) {
-                        stream = ops::lookup::build(stream, lookup, Arc::clone(ctx));
-                    }
-                }
-                Stage::Join { join, .. } => {
-                    let right = match &join.right {
-                        PipelineInput::Source(s) => sources.get(s.as_str()),
-                        PipelineInput::Pipeline(p) => outputs.get(p.as_str()),
                     };
-                    // Every source a join reads is opened (see `run`), and pipelines are
-                    // built after what they read, so the input exists; if it does not, the
-                    // run fails rather than join with nothing.
-                    let Some(right) = right.cloned() else {
-                        ctx.fail(format!(
-                            "pipeline `{}`: the joined input is not available",
-                            pipeline.name
-                        ));
-                        continue;
-                    };
-                    stream = ops::join::build(stream, right, join, index, Arc::clone(ctx));
+                    site.build(stream, &pipeline.stages[*stage], &mut joined)
                 }
-                Stage::Filter { .. } | Stage::Map { .. } | Stage::Select { .. } => {}
-            }
+            };
         }
-        stream = flush_stateless(stream, &mut pending, &pipeline.name);
-        outputs.insert(&pipeline.name, stream);
+        streams.pipelines.insert(&pipeline.name, stream);
     }
 }
 
-fn flush_stateless<'scope>(
-    stream: EventStream<'scope>,
-    pending: &mut Vec<&Stage>,
-    name: &str,
-) -> EventStream<'scope> {
-    if pending.is_empty() {
-        return stream;
+/// The schema each stage of `pipeline` reads.
+fn input_schemas(pipeline: &PipelineNode) -> Vec<&Schema> {
+    let mut schema = &pipeline.input_schema;
+    let mut out = Vec::with_capacity(pipeline.stages.len());
+    for stage in &pipeline.stages {
+        out.push(schema);
+        if let Some(s) = stage.output_schema() {
+            schema = s;
+        }
     }
-    let chain = ops::stateless::Chain::compile(pending);
-    pending.clear();
-    ops::stateless::build(stream, chain, &format!("Stateless({name})"))
+    out
+}
+
+/// Where a stage is built: its plan, pipeline and input schema, and the worker.
+struct Site<'a> {
+    plan: &'a LogicalPlan,
+    pipeline: &'a PipelineNode,
+    index: usize,
+    input_schema: &'a Schema,
+    ctx: &'a Arc<WorkerContext>,
+}
+
+impl Site<'_> {
+    /// The sink `name` of the plan with its index, if it is open.
+    fn sink(&self, name: &str) -> Option<(usize, Arc<dyn SinkWriter>)> {
+        let at = self.plan.sinks.iter().position(|s| s.name == name)?;
+        Some((at, Arc::clone(self.ctx.sinks.get(name)?)))
+    }
+
+    /// The window operator of a `window … aggregate …` stage.
+    fn window<'scope>(
+        &self,
+        stream: EventStream<'scope>,
+        keys: &[usize],
+        window: &crate::plan::WindowSpec,
+        aggregates: &[crate::plan::Aggregate],
+    ) -> EventStream<'scope> {
+        let late_sink = window.late_to.as_ref().and_then(|s| self.sink(s));
+        // Records of a retracting window upstream withdraw earlier ones.
+        let retraction = self.input_schema.fields.iter().position(|f| {
+            f.name == crate::retraction::RETRACTION_FIELD_NAME && f.ty == crate::schema::Type::Bool
+        });
+        let placement = ops::window_agg::Placement {
+            pipeline: self.index,
+            late_sink,
+            retraction,
+            per_key: per_key_clock(self.plan, &self.pipeline.input),
+        };
+        let ctx = Arc::clone(self.ctx);
+        ops::window_agg::build(stream, keys, window, aggregates, placement, ctx)
+    }
+
+    /// Builds one (non-fused) stage on `stream`; `joined` is the exchanged right input
+    /// of a `join`.
+    fn build<'scope>(
+        &self,
+        stream: EventStream<'scope>,
+        stage: &Stage,
+        joined: &mut Option<EventStream<'scope>>,
+    ) -> EventStream<'scope> {
+        let (plan, ctx, name) = (self.plan, self.ctx, &self.pipeline.name);
+        match stage {
+            Stage::Window {
+                keys,
+                window,
+                aggregates,
+                ..
+            } => self.window(stream, keys, window, aggregates),
+            Stage::Detect {
+                keys,
+                field,
+                detector,
+                warmup,
+                ..
+            } => ops::detect::build(stream, keys, *field, detector, *warmup),
+            Stage::Forecast {
+                keys,
+                field,
+                params,
+                ..
+            } => ops::forecast::build(stream, keys, *field, params),
+            Stage::Infer {
+                model,
+                inputs,
+                outputs,
+                ..
+            } => match ops::infer::InferStage::resolve(plan, model, inputs, outputs, name, ctx) {
+                Some(stage) => ops::infer::build(stream, stage, Arc::clone(ctx)),
+                None => stream,
+            },
+            Stage::Sink { sink } => match self.sink(sink) {
+                Some((sink_index, writer)) => {
+                    // Records the sink cannot deliver go where this pipeline's
+                    // unreadable records go.
+                    let route = self.pipeline.error_to.as_ref().and_then(|s| self.sink(s));
+                    let ctx = Arc::clone(ctx);
+                    ops::sink::build(stream, writer, sink_index, sink, route, ctx)
+                }
+                None => stream,
+            },
+            Stage::Lookup {
+                table,
+                key,
+                on_miss,
+                schema,
+            } => {
+                match ops::lookup::Lookup::resolve(plan, table, *key, on_miss, schema, name, ctx) {
+                    Some(lookup) => ops::lookup::build(stream, lookup, Arc::clone(ctx)),
+                    None => stream,
+                }
+            }
+            Stage::Join { join, .. } => {
+                // Every source a join reads is opened (see `run`), and pipelines are built
+                // after what they read, so the input exists; if it does not, the run fails
+                // rather than join with nothing.
+                let Some(right) = joined.take() else {
+                    ctx.fail(format!(
+                        "pipeline `{name}`: the joined input is not available"
+                    ));
+                    return stream;
+                };
+                ops::join::build(stream, right, join, self.index, Arc::clone(ctx))
+            }
+            // Fused, or an annotation: never an operator of its own.
+            Stage::Filter { .. }
+            | Stage::Map { .. }
+            | Stage::Select { .. }
+            | Stage::KeyBy { .. } => stream,
+        }
+    }
 }
 
 /// The `on error to` sinks of the pipelines reading `source`, each once (several
@@ -235,35 +305,4 @@ fn per_key_clock(plan: &LogicalPlan, input: &PipelineInput) -> Option<ops::windo
         bound: source.watermark.bounded_ms.max(0),
         idle: source.watermark.idle_ms,
     })
-}
-
-/// Pipelines in an order where every pipeline comes after the pipelines it reads from
-/// (its `from` and the inputs of its joins).
-/// The checker rejects cycles; any left over are skipped.
-pub fn pipeline_order(plan: &LogicalPlan) -> Vec<usize> {
-    let mut order = Vec::new();
-    let mut placed = vec![false; plan.pipelines.len()];
-    loop {
-        let before = order.len();
-        for (i, p) in plan.pipelines.iter().enumerate() {
-            if placed[i] {
-                continue;
-            }
-            let ready = p.inputs().all(|input| match input {
-                PipelineInput::Source(_) => true,
-                PipelineInput::Pipeline(name) => plan
-                    .pipelines
-                    .iter()
-                    .position(|q| &q.name == name)
-                    .is_some_and(|j| placed[j]),
-            });
-            if ready {
-                placed[i] = true;
-                order.push(i);
-            }
-        }
-        if order.len() == before {
-            return order;
-        }
-    }
 }

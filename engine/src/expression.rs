@@ -2,7 +2,9 @@
 //!
 //! The checker has already typed every expression, so evaluation only dispatches on the
 //! value variants it was promised. Null propagates through arithmetic and comparisons;
-//! `and`/`or` follow three-valued logic; integer overflow wraps and division by zero is null.
+//! `and`/`or` follow three-valued logic. A numeric result that does not fit is null, never a
+//! wrapped integer or a non-finite float: integer (and time) overflow, division or remainder
+//! by zero, NaN and ±infinity (docs/language.md, "Arithmetic").
 
 use std::sync::Arc;
 
@@ -35,9 +37,9 @@ pub fn compile(expr: &Expr) -> Compiled {
             let e = compile(e);
             match op {
                 UnaryOp::Neg => Box::new(move |r| match e(r) {
-                    Value::Int(i) => Value::Int(i.wrapping_neg()),
+                    Value::Int(i) => i.checked_neg().map_or(Value::Null, Value::Int),
                     Value::Float(f) => Value::Float(-f),
-                    Value::Duration(d) => Value::Duration(d.wrapping_neg()),
+                    Value::Duration(d) => d.checked_neg().map_or(Value::Null, Value::Duration),
                     _ => Value::Null,
                 }),
                 UnaryOp::Not => Box::new(move |r| match e(r) {
@@ -173,9 +175,9 @@ fn arithmetic(op: BinaryOp, a: Value, b: Value) -> Value {
     use Value::*;
     match (a, b) {
         (Int(x), Int(y)) => match op {
-            BinaryOp::Add => Int(x.wrapping_add(y)),
-            BinaryOp::Sub => Int(x.wrapping_sub(y)),
-            BinaryOp::Mul => Int(x.wrapping_mul(y)),
+            BinaryOp::Add => x.checked_add(y).map_or(Null, Int),
+            BinaryOp::Sub => x.checked_sub(y).map_or(Null, Int),
+            BinaryOp::Mul => x.checked_mul(y).map_or(Null, Int),
             BinaryOp::Div => x.checked_div(y).map_or(Null, Int),
             BinaryOp::Rem => x.checked_rem(y).map_or(Null, Int),
             _ => Null,
@@ -184,19 +186,19 @@ fn arithmetic(op: BinaryOp, a: Value, b: Value) -> Value {
         (Int(x), Float(y)) => float_op(op, x as f64, y),
         (Float(x), Int(y)) => float_op(op, x, y as f64),
         (Time(t), Duration(d)) => match op {
-            BinaryOp::Add => Time(t.wrapping_add(d)),
-            BinaryOp::Sub => Time(t.wrapping_sub(d)),
+            BinaryOp::Add => t.checked_add(d).map_or(Null, Time),
+            BinaryOp::Sub => t.checked_sub(d).map_or(Null, Time),
             _ => Null,
         },
-        (Duration(d), Time(t)) if op == BinaryOp::Add => Time(t.wrapping_add(d)),
-        (Time(x), Time(y)) if op == BinaryOp::Sub => Duration(x.wrapping_sub(y)),
+        (Duration(d), Time(t)) if op == BinaryOp::Add => t.checked_add(d).map_or(Null, Time),
+        (Time(x), Time(y)) if op == BinaryOp::Sub => x.checked_sub(y).map_or(Null, Duration),
         (Duration(x), Duration(y)) => match op {
-            BinaryOp::Add => Duration(x.wrapping_add(y)),
-            BinaryOp::Sub => Duration(x.wrapping_sub(y)),
+            BinaryOp::Add => x.checked_add(y).map_or(Null, Duration),
+            BinaryOp::Sub => x.checked_sub(y).map_or(Null, Duration),
             _ => Null,
         },
         (Duration(d), Int(k)) | (Int(k), Duration(d)) if op == BinaryOp::Mul => {
-            Duration(d.wrapping_mul(k))
+            d.checked_mul(k).map_or(Null, Duration)
         }
         (Str(x), Str(y)) if op == BinaryOp::Add => {
             let mut s = String::with_capacity(x.len() + y.len());
@@ -209,7 +211,7 @@ fn arithmetic(op: BinaryOp, a: Value, b: Value) -> Value {
 }
 
 fn float_op(op: BinaryOp, x: f64, y: f64) -> Value {
-    Value::Float(match op {
+    finite(match op {
         BinaryOp::Add => x + y,
         BinaryOp::Sub => x - y,
         BinaryOp::Mul => x * y,
@@ -217,6 +219,17 @@ fn float_op(op: BinaryOp, x: f64, y: f64) -> Value {
         BinaryOp::Rem => x % y,
         _ => return Value::Null,
     })
+}
+
+/// A float result, or null when it is NaN or infinite (`x / 0.0`, `0.0 / 0.0`, overflow),
+/// so no non-finite value reaches an aggregate or a sink.
+#[inline]
+fn finite(x: f64) -> Value {
+    if x.is_finite() {
+        Value::Float(x)
+    } else {
+        Value::Null
+    }
 }
 
 fn compile_call(func: Function, exprs: &[Expr]) -> Compiled {
@@ -253,13 +266,13 @@ fn compile_call(func: Function, exprs: &[Expr]) -> Compiled {
         Function::Split => {
             Box::new(move |r| expression_text::split_part(&args[0](r), &args[1](r), &args[2](r)))
         }
-        Function::Abs => unary_numeric(args, |x| x.abs(), |x| x.wrapping_abs()),
-        Function::Floor => unary_numeric(args, f64::floor, |x| x),
-        Function::Ceil => unary_numeric(args, f64::ceil, |x| x),
+        Function::Abs => unary_numeric(args, |x| x.abs(), i64::checked_abs),
+        Function::Floor => unary_numeric(args, f64::floor, Some),
+        Function::Ceil => unary_numeric(args, f64::ceil, Some),
         Function::Sqrt => Box::new(move |r| {
             args[0](r)
                 .as_f64()
-                .map_or(Value::Null, |x| Value::Float(x.sqrt()))
+                .map_or(Value::Null, |x| finite(x.sqrt()))
         }),
         Function::Round => Box::new(move |r| {
             let Some(x) = args[0](r).as_f64() else {
@@ -268,7 +281,7 @@ fn compile_call(func: Function, exprs: &[Expr]) -> Compiled {
             match args.get(1).map(|d| d(r)) {
                 Some(Value::Int(digits)) => {
                     let scale = 10f64.powi(digits.clamp(-300, 300) as i32);
-                    Value::Float((x * scale).round() / scale)
+                    finite((x * scale).round() / scale)
                 }
                 Some(_) => Value::Null,
                 None => Value::Float(x.round()),
@@ -347,9 +360,9 @@ fn compile_regex(func: Function, args: Vec<Compiled>, exprs: &[Expr]) -> Compile
     Box::new(move |r| expression_text::extract(&re, &args[0](r), group))
 }
 
-fn unary_numeric(args: Vec<Compiled>, f: fn(f64) -> f64, i: fn(i64) -> i64) -> Compiled {
+fn unary_numeric(args: Vec<Compiled>, f: fn(f64) -> f64, i: fn(i64) -> Option<i64>) -> Compiled {
     Box::new(move |r| match args[0](r) {
-        Value::Int(x) => Value::Int(i(x)),
+        Value::Int(x) => i(x).map_or(Value::Null, Value::Int),
         Value::Float(x) => Value::Float(f(x)),
         _ => Value::Null,
     })
@@ -429,5 +442,61 @@ mod tests {
             ],
         );
         assert_eq!(compile(&e)(&rec), Value::Bool(true));
+    }
+}
+
+#[cfg(test)]
+mod arithmetic_rule_tests {
+    //! One rule for results that do not fit: null, never a wrapped integer or NaN/inf.
+    use super::*;
+
+    fn eval(op: BinaryOp, a: Value, b: Value) -> Value {
+        compile(&Expr::Binary(
+            op,
+            Box::new(Expr::Literal(a)),
+            Box::new(Expr::Literal(b)),
+        ))(&[])
+    }
+
+    #[test]
+    fn integer_overflow_is_null_like_division_by_zero() {
+        use BinaryOp::*;
+        assert_eq!(eval(Add, Value::Int(i64::MAX), Value::Int(1)), Value::Null);
+        assert_eq!(eval(Sub, Value::Int(i64::MIN), Value::Int(1)), Value::Null);
+        assert_eq!(eval(Mul, Value::Int(i64::MAX), Value::Int(2)), Value::Null);
+        assert_eq!(eval(Div, Value::Int(1), Value::Int(0)), Value::Null);
+        assert_eq!(eval(Rem, Value::Int(1), Value::Int(0)), Value::Null);
+        assert_eq!(eval(Div, Value::Int(i64::MIN), Value::Int(-1)), Value::Null);
+        assert_eq!(
+            eval(Add, Value::Int(i64::MAX - 1), Value::Int(1)),
+            Value::Int(i64::MAX)
+        );
+        let neg = Expr::Unary(UnaryOp::Neg, Box::new(Expr::Literal(Value::Int(i64::MIN))));
+        assert_eq!(compile(&neg)(&[]), Value::Null);
+        let abs = Expr::Call(Function::Abs, vec![Expr::Literal(Value::Int(i64::MIN))]);
+        assert_eq!(compile(&abs)(&[]), Value::Null);
+        let late = eval(Add, Value::Time(i64::MAX), Value::Duration(1));
+        assert_eq!(late, Value::Null);
+        let long = eval(Mul, Value::Duration(i64::MAX), Value::Int(2));
+        assert_eq!(long, Value::Null);
+    }
+
+    #[test]
+    fn non_finite_float_results_are_null() {
+        use BinaryOp::*;
+        assert_eq!(eval(Div, Value::Float(1.0), Value::Float(0.0)), Value::Null);
+        assert_eq!(eval(Div, Value::Float(0.0), Value::Float(0.0)), Value::Null);
+        assert_eq!(eval(Div, Value::Int(1), Value::Float(0.0)), Value::Null);
+        assert_eq!(eval(Rem, Value::Float(1.0), Value::Float(0.0)), Value::Null);
+        assert_eq!(
+            eval(Mul, Value::Float(1e308), Value::Float(10.0)),
+            Value::Null
+        );
+        assert_eq!(
+            eval(Div, Value::Float(1.0), Value::Float(4.0)),
+            Value::Float(0.25)
+        );
+        let sqrt = Expr::Call(Function::Sqrt, vec![Expr::Literal(Value::Float(-1.0))]);
+        assert_eq!(compile(&sqrt)(&[]), Value::Null);
     }
 }

@@ -57,6 +57,20 @@ pub trait SourceReader {
     fn watermark(&self) -> Option<EventTime> {
         None
     }
+
+    /// The records of every poll so far are now owned by the dataflow: a source that
+    /// acknowledges its input (MQTT QoS 1) may acknowledge them. This is the run's one
+    /// acknowledgement point; a checkpoint would call it once the checkpoint holding
+    /// them is complete instead.
+    fn commit(&mut self) {}
+
+    /// The source is stopped before its end (a stop request, `--limit`, `--strict`): it
+    /// releases its input without acknowledging what it had received but not handed
+    /// out, and returns how many such input messages there were (the upstream keeps or
+    /// drops them; the summary counts them).
+    fn stop(&mut self) -> u64 {
+        0
+    }
 }
 
 /// Writes a sink; shared by all workers of a process, so implementations lock inside.
@@ -75,6 +89,12 @@ pub trait SinkWriter: Send + Sync {
     /// `write` still returns `Err` for failures that should stop the run (a full disk).
     fn take_undelivered(&self) -> Vec<BadRecord> {
         Vec::new()
+    }
+
+    /// Records (or messages) this sink has accepted but not yet delivered, for the
+    /// notice printed while a stop waits for sinks to flush.
+    fn backlog(&self) -> u64 {
+        0
     }
 
     /// Lets the sink act on processing time while no records arrive (close a file that
@@ -114,6 +134,19 @@ pub trait ConnectorFactory: Send + Sync {
         source: &SourceNode,
         worker: WorkerInfo,
     ) -> Result<Box<dyn SourceReader>, IoError>;
+    /// Opens `worker`'s share of `source` when the plan reads only the fields marked in
+    /// `read` (by slot; see `plan::optimize::source_fields`): the reader may leave the
+    /// others null instead of building them, but still rejects the records it would
+    /// reject otherwise. By default every field is read.
+    fn open_source_reading(
+        &self,
+        source: &SourceNode,
+        worker: WorkerInfo,
+        read: &[bool],
+    ) -> Result<Box<dyn SourceReader>, IoError> {
+        let _ = read;
+        self.open_source(source, worker)
+    }
     /// Whether every worker reads a share of `source` (the default), or only the first
     /// worker of the first process reads it all (a file, one MQTT subscription). A run's
     /// `limit` is shared out between the processes that actually read.

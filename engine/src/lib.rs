@@ -38,3 +38,4 @@ pub mod trigger;
 pub mod value;
 pub mod window;
 pub mod wire;
+pub mod worker;

@@ -1,4 +1,5 @@
-//! Counters a run publishes while it goes: read by the progress line and the summary.
+//! Counters a run publishes while it goes: read by the progress line, the summary, the
+//! periodic status line and the HTTP server's `/metrics`.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -12,12 +13,19 @@ pub struct Metrics {
     pub source_records: Vec<AtomicU64>,
     /// Rejected (malformed) records, per source.
     pub bad_records: Vec<AtomicU64>,
+    /// Input messages a source had received but not handed out when it was stopped
+    /// (not acknowledged: left to the upstream), per source.
+    pub unacknowledged: Vec<AtomicU64>,
     /// Records handed to each sink (those it could not deliver included).
     pub sink_records: Vec<AtomicU64>,
     /// Records each sink handed back as undeliverable (routed or reported).
     pub undelivered: Vec<AtomicU64>,
-    /// Elements dropped because their window was already closed, per pipeline.
+    /// Late elements, per pipeline: their window had expired (the watermark passed its
+    /// end plus the allowed lateness), or a `join` had forgotten their time.
     pub late_dropped: Vec<AtomicU64>,
+    /// Elements of a window whose trigger had finished (`count(n)`, `until`, a watermark
+    /// trigger without late firings), per pipeline: not late, just after the last pane.
+    pub closed_dropped: Vec<AtomicU64>,
     /// Current watermark per (source, worker); `i64::MAX` once that share has ended.
     watermarks: Vec<AtomicI64>,
     workers: usize,
@@ -30,9 +38,11 @@ impl Metrics {
         Metrics {
             source_records: counters(plan.sources.len()),
             bad_records: counters(plan.sources.len()),
+            unacknowledged: counters(plan.sources.len()),
             sink_records: counters(plan.sinks.len()),
             undelivered: counters(plan.sinks.len()),
             late_dropped: counters(plan.pipelines.len()),
+            closed_dropped: counters(plan.pipelines.len()),
             watermarks: (0..plan.sources.len() * workers)
                 .map(|_| AtomicI64::new(MIN_WATERMARK))
                 .collect(),
@@ -57,6 +67,31 @@ impl Metrics {
             .map(|w| w.load(Ordering::Relaxed))
             .filter(|&w| w != i64::MAX && w != MIN_WATERMARK)
             .max()
+    }
+
+    /// The watermark of `source` in this process: the least over its shares that have a
+    /// watermark and have not ended; `None` before the first or after the last.
+    pub fn source_watermark(&self, source: usize) -> Option<EventTime> {
+        let shares = self
+            .watermarks
+            .get(source * self.workers..(source + 1) * self.workers)?;
+        shares
+            .iter()
+            .map(|w| w.load(Ordering::Relaxed))
+            .filter(|&w| w != i64::MAX && w != MIN_WATERMARK)
+            .min()
+    }
+
+    /// Whether every share of `source` in this process has ended.
+    pub fn source_ended(&self, source: usize) -> bool {
+        self.watermarks
+            .get(source * self.workers..(source + 1) * self.workers)
+            .is_some_and(|s| s.iter().all(|w| w.load(Ordering::Relaxed) == i64::MAX))
+    }
+
+    /// Worker threads of this process.
+    pub fn workers(&self) -> usize {
+        self.workers
     }
 
     /// The least watermark over every live source share; `None` when all have ended.
@@ -92,6 +127,11 @@ impl Metrics {
     /// Total late-dropped elements.
     pub fn late(&self) -> u64 {
         sum(&self.late_dropped)
+    }
+
+    /// Total elements dropped after their window's trigger finished.
+    pub fn closed(&self) -> u64 {
+        sum(&self.closed_dropped)
     }
 }
 

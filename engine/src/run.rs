@@ -16,14 +16,14 @@ use crate::io::{
 };
 use crate::metrics::Metrics;
 use crate::ml::Infer;
-use crate::plan::{LogicalPlan, PipelineInput, Stage, WindowSpec};
+use crate::plan::{LogicalPlan, PipelineInput, Stage};
 use crate::stop::StopHandle;
 use crate::time::EventTime;
 use crate::value::Record;
 
-/// Called for every malformed record a source rejects, and every record a sink could
-/// not deliver when its pipeline has no `on error to` route (`source` then names the sink).
-pub type BadRecordHandler = Arc<dyn Fn(&BadRecord) + Send + Sync>;
+/// Kept at its old path: the sinks a plan writes to are a query of the plan.
+pub use crate::plan::sink_schemas;
+pub use crate::worker::{BadRecordHandler, ProcessShared, WorkerContext};
 
 /// How to run a plan.
 #[derive(Clone)]
@@ -53,8 +53,10 @@ pub struct RunSummary {
     pub records_out: u64,
     /// Malformed records.
     pub bad_records: u64,
-    /// Late-dropped elements.
+    /// Late-dropped elements (their window had expired).
     pub late_dropped: u64,
+    /// Elements dropped because their window's trigger had finished.
+    pub closed_dropped: u64,
     /// Whether the run ended because a stop was requested.
     pub stopped: bool,
 }
@@ -99,98 +101,6 @@ pub enum Layout {
     Local,
     /// This process is one of a cluster; `RunOptions::workers` threads per process.
     Cluster(ClusterLink),
-}
-
-/// What every operator of one worker shares.
-pub struct WorkerContext {
-    /// This worker (global index over all processes).
-    pub worker: WorkerInfo,
-    /// This worker's index among the workers of its own process.
-    pub local_index: usize,
-    /// Live counters.
-    pub metrics: Arc<Metrics>,
-    /// Stop requests.
-    pub stop: Arc<StopHandle>,
-    /// Processing time.
-    pub clock: Arc<dyn Clock>,
-    /// Malformed-record reporting.
-    pub on_bad_record: BadRecordHandler,
-    /// Open sinks by name.
-    pub sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
-    /// Open reference tables by name.
-    pub tables: Arc<HashMap<String, Arc<dyn LookupTable>>>,
-    /// Loaded models by name (set with [`WorkerContext::with_models`]).
-    pub models: Arc<HashMap<String, Arc<dyn Infer>>>,
-    /// Records each source may still read, when the run has a limit.
-    pub budgets: Option<Arc<Vec<AtomicI64>>>,
-    /// Operators waiting on processing time.
-    pub clock_waiters: Arc<ClockWaiters>,
-    failure: Arc<Mutex<Option<String>>>,
-}
-
-impl WorkerContext {
-    /// A context for one worker of a run; `failure` receives the first fatal error.
-    pub fn new(
-        worker: WorkerInfo,
-        local_index: usize,
-        metrics: Arc<Metrics>,
-        options: &RunOptions,
-        sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
-        tables: Arc<HashMap<String, Arc<dyn LookupTable>>>,
-        budgets: Option<Arc<Vec<AtomicI64>>>,
-        failure: Arc<Mutex<Option<String>>>,
-    ) -> WorkerContext {
-        crate::clock::install_worker_clock(Arc::clone(&options.clock));
-        WorkerContext {
-            worker,
-            local_index,
-            metrics,
-            stop: Arc::clone(&options.stop),
-            clock: Arc::clone(&options.clock),
-            on_bad_record: Arc::clone(&options.on_bad_record),
-            sinks,
-            tables,
-            models: Arc::new(HashMap::new()),
-            budgets,
-            clock_waiters: Arc::clone(&options.clock_waiters),
-            failure,
-        }
-    }
-
-    /// The same context with `models` loaded for `infer` stages.
-    pub fn with_models(mut self, models: Arc<HashMap<String, Arc<dyn Infer>>>) -> WorkerContext {
-        self.models = models;
-        self
-    }
-
-    /// Registers an operator to be woken whenever a test clock moves.
-    pub fn wake_on_clock(
-        &self,
-        activations: std::rc::Rc<std::cell::RefCell<timely::scheduling::Activations>>,
-        path: Vec<usize>,
-    ) {
-        self.clock_waiters.register(&activations, path);
-    }
-
-    /// Takes up to `wanted` records from source `index`'s budget; returns how many may be
-    /// read and whether the budget is now spent.
-    pub fn take_budget(&self, index: usize, wanted: usize) -> (usize, bool) {
-        let Some(budget) = self.budgets.as_ref().and_then(|b| b.get(index)) else {
-            return (wanted, false);
-        };
-        let before = budget.fetch_sub(wanted as i64, Ordering::SeqCst);
-        let granted = before.clamp(0, wanted as i64) as usize;
-        (granted, before <= wanted as i64)
-    }
-
-    /// Records a fatal error and stops the run (open windows are not fired).
-    pub fn fail(&self, message: String) {
-        let mut slot = self.failure.lock();
-        if slot.is_none() {
-            *slot = Some(message);
-        }
-        self.stop.request(false);
-    }
 }
 
 /// Runs `plan` to completion (bounded sources) or until a stop is requested.
@@ -238,13 +148,10 @@ pub fn run_on(
         })
         .collect();
 
+    // Each source decodes only the fields some stage reads.
+    let fields = crate::plan::optimize::source_fields(&plan);
     let failure = Arc::new(Mutex::new(None));
     let worker_plan = Arc::clone(&plan);
-    let worker_sinks = Arc::clone(&sinks);
-    let worker_tables = Arc::clone(&tables);
-    let worker_models = Arc::clone(&models);
-    let worker_metrics = Arc::clone(&metrics);
-    let worker_failure = Arc::clone(&failure);
     let stop = Arc::clone(&options.stop);
     let on_bad_record = Arc::clone(&options.on_bad_record);
     let budgets = options.limit.map(|n| {
@@ -267,31 +174,36 @@ pub fn run_on(
                 .collect::<Vec<_>>(),
         )
     });
+    let shared = ProcessShared {
+        metrics: Arc::clone(&metrics),
+        stop: Arc::clone(&options.stop),
+        clock: Arc::clone(&options.clock),
+        on_bad_record: Arc::clone(&options.on_bad_record),
+        sinks: Arc::clone(&sinks),
+        tables,
+        models,
+        budgets,
+        clock_waiters: Arc::clone(&options.clock_waiters),
+        failure: Arc::clone(&failure),
+    };
     let logic = move |worker: &mut timely::worker::Worker| {
         let info = WorkerInfo {
             index: worker.index(),
             peers: worker.peers(),
         };
-        let ctx = Arc::new(
-            WorkerContext::new(
-                info,
-                worker.index().saturating_sub(process * workers),
-                Arc::clone(&worker_metrics),
-                &options,
-                Arc::clone(&worker_sinks),
-                Arc::clone(&worker_tables),
-                budgets.clone(),
-                Arc::clone(&worker_failure),
-            )
-            .with_models(Arc::clone(&worker_models)),
-        );
+        let local_index = worker.index().saturating_sub(process * workers);
+        let ctx = Arc::new(WorkerContext::new(info, local_index, shared.clone()));
         let mut readers = Vec::with_capacity(worker_plan.sources.len());
-        for (source, used) in worker_plan.sources.iter().zip(&used_sources) {
+        for (index, (source, used)) in worker_plan.sources.iter().zip(&used_sources).enumerate() {
             if !used {
                 readers.push(None);
                 continue;
             }
-            match connectors.open_source(source, info) {
+            let opened = match &fields[index] {
+                Some(read) => connectors.open_source_reading(source, info, read),
+                None => connectors.open_source(source, info),
+            };
+            match opened {
                 Ok(reader) => readers.push(Some(reader)),
                 Err(e) => {
                     ctx.fail(format!("source `{}`: {e}", source.name));
@@ -351,6 +263,7 @@ pub fn run_on(
         records_out: metrics.records_out(),
         bad_records: metrics.bad(),
         late_dropped: metrics.late(),
+        closed_dropped: metrics.closed(),
         stopped: stop.is_requested(),
     })
 }
@@ -494,7 +407,7 @@ impl SourceReader for Ended {
 }
 
 /// Opens every table a `lookup` reads, once per process.
-fn open_tables(
+pub fn open_tables(
     plan: &LogicalPlan,
     connectors: &dyn ConnectorFactory,
 ) -> Result<HashMap<String, Arc<dyn LookupTable>>, RunError> {
@@ -517,38 +430,4 @@ fn open_tables(
         }
     }
     Ok(tables)
-}
-
-/// Every (sink, schema written to it) pair in the plan, in pipeline order.
-pub fn sink_schemas(plan: &LogicalPlan) -> Vec<(String, crate::schema::Schema)> {
-    let mut out = Vec::new();
-    for pipeline in &plan.pipelines {
-        if let Some(sink) = &pipeline.error_to {
-            out.push((sink.clone(), crate::plan::error_schema()));
-        }
-        let mut schema = &pipeline.input_schema;
-        for stage in &pipeline.stages {
-            match stage {
-                Stage::Sink { sink } => out.push((sink.clone(), schema.clone())),
-                Stage::Window {
-                    window:
-                        WindowSpec {
-                            late_to: Some(sink),
-                            ..
-                        },
-                    ..
-                } => out.push((sink.clone(), WindowSpec::late_schema(schema))),
-                // `lookup … on miss to <sink>` writes records as they came in.
-                Stage::Lookup {
-                    on_miss: crate::plan::LookupMiss::ToSink(sink),
-                    ..
-                } => out.push((sink.clone(), schema.clone())),
-                _ => {}
-            }
-            if let Some(s) = stage.output_schema() {
-                schema = s;
-            }
-        }
-    }
-    out
 }

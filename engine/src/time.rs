@@ -9,6 +9,25 @@ pub type EventTime = i64;
 /// The watermark before any data: nothing has been promised yet.
 pub const MIN_WATERMARK: EventTime = i64::MIN;
 
+/// The earliest time RFC 3339 can write: `0000-01-01T00:00:00.000Z`.
+pub const MIN_TIMESTAMP: EventTime = -62_167_219_200_000;
+/// The latest time RFC 3339 can write: `9999-12-31T23:59:59.999Z`.
+pub const MAX_TIMESTAMP: EventTime = 253_402_300_799_999;
+
+/// Whether `ms` lies in the years 0000–9999, the range of RFC 3339. Inputs outside it are
+/// refused: one record at `i64::MAX` ms would carry the watermark past every real record.
+pub fn in_timestamp_range(ms: EventTime) -> bool {
+    (MIN_TIMESTAMP..=MAX_TIMESTAMP).contains(&ms)
+}
+
+/// Why a timestamp outside [`in_timestamp_range`] is refused, for error reports.
+pub fn out_of_range_reason(ms: EventTime) -> String {
+    format!(
+        "timestamp {ms} ms is outside the RFC 3339 range (years 0000 to 9999, \
+         {MIN_TIMESTAMP} to {MAX_TIMESTAMP} epoch milliseconds)"
+    )
+}
+
 /// Formats a timestamp as RFC 3339 with milliseconds, in UTC (`2024-05-01T10:00:00.000Z`).
 pub fn format_timestamp(ms: EventTime) -> String {
     match DateTime::<Utc>::from_timestamp_millis(ms) {
@@ -61,6 +80,16 @@ mod tests {
         assert_eq!(format_timestamp(t), "2024-05-01T10:00:05.000Z");
         assert_eq!(parse_timestamp("2024-05-01T12:00:05+02:00"), Some(t));
         assert_eq!(parse_timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn the_timestamp_range_is_rfc_3339s() {
+        assert_eq!(format_timestamp(MIN_TIMESTAMP), "0000-01-01T00:00:00.000Z");
+        assert_eq!(format_timestamp(MAX_TIMESTAMP), "9999-12-31T23:59:59.999Z");
+        assert!(in_timestamp_range(MAX_TIMESTAMP) && in_timestamp_range(MIN_TIMESTAMP));
+        assert!(!in_timestamp_range(MAX_TIMESTAMP + 1));
+        assert!(!in_timestamp_range(MIN_TIMESTAMP - 1));
+        assert!(!in_timestamp_range(i64::MAX));
     }
 
     #[test]

@@ -73,6 +73,7 @@ fn plan(window: WindowSpec) -> LogicalPlan {
                 bounded_ms: BOUND,
                 idle_ms: None,
                 per_key: false,
+                max_future_ms: None,
             },
         }],
         sinks: vec![SinkNode {

@@ -45,6 +45,7 @@ fn plan(mode: JoinMode) -> LogicalPlan {
             bounded_ms: BOUND,
             idle_ms: None,
             per_key: false,
+            max_future_ms: None,
         },
     };
     let join = JoinSpec {

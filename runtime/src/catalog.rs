@@ -3,7 +3,7 @@
 
 use weir_dsl::{ConnectorCatalog, ModelLoadError, Role, SinkFieldIssue, SinkFieldProblem};
 use weir_engine::ml::ModelSignature;
-use weir_engine::plan::ConnectorCall;
+use weir_engine::plan::{ConnectorCall, OptionValue};
 use weir_engine::schema::Schema;
 
 use crate::connectors;
@@ -46,8 +46,36 @@ impl ConnectorCatalog for Catalog {
             .collect()
     }
 
+    fn file_of(&self, call: &ConnectorCall, _role: Role) -> Option<String> {
+        let path = match call.kind.as_str() {
+            connectors::file::KIND => connectors::file::FileConfig::from_call(call).ok()?.path,
+            connectors::csv::KIND => connectors::csv::CsvTableConfig::from_call(call).ok()?.path,
+            #[cfg(feature = "parquet")]
+            connectors::parquet::KIND => {
+                connectors::parquet::ParquetConfig::from_call(call)
+                    .ok()?
+                    .path
+            }
+            _ => return None,
+        };
+        Some(path.display().to_string())
+    }
+
     fn hands_back_undelivered(&self, call: &ConnectorCall) -> bool {
-        call.kind == connectors::webhook::KIND
+        // An MQTT sink hands back what a stop left unpublished (its broker away).
+        call.kind == connectors::webhook::KIND || call.kind == connectors::mqtt::KIND
+    }
+
+    /// Several publishers on a broker interleave; the simulator's `jitter` reorders on
+    /// purpose. Files are read in their own order.
+    fn may_arrive_out_of_order(&self, call: &ConnectorCall) -> bool {
+        match call.kind.as_str() {
+            connectors::mqtt::KIND => true,
+            connectors::sensors::KIND => {
+                matches!(call.option("jitter"), Some(OptionValue::Duration(ms)) if *ms > 0)
+            }
+            _ => false,
+        }
     }
 
     /// Reads the model file (relative paths from the current directory, as `weir run`

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod cli;
 pub mod connectors;
 pub mod format;
+pub mod http;
 pub mod launch;
 pub mod model;
 pub mod nab;

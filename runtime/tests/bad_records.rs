@@ -171,3 +171,159 @@ fn strict_fails_on_the_first_bad_line_naming_file_line_and_field() {
     assert!(stderr.contains("--strict"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn strict_writes_nothing_read_after_the_bad_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 2 000 lines, the 1 000th malformed: the run reads in batches, and every good line
+    // after the bad one used to reach the sink before the run stopped.
+    let mut text = String::new();
+    for i in 1..=2000 {
+        if i == 1000 {
+            text.push_str("{\"meter\": \"m1\", \"kwh\": \"lots\"}\n");
+        } else {
+            text.push_str(&format!("{{\"meter\": \"m{i}\", \"kwh\": 1.5}}\n"));
+        }
+    }
+    std::fs::write(dir.path().join("in.jsonl"), text).expect("write input");
+    std::fs::write(dir.path().join("p.pipe"), ROUTED).expect("write program");
+    for workers in ["1", "2"] {
+        let out = weir(
+            &["run", "p.pipe", "--strict", "--quiet", "--workers", workers],
+            dir.path(),
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("in.jsonl:1000"), "{stderr}");
+        let written: Vec<String> = lines(&dir.path().join("good.jsonl"))
+            .iter()
+            .map(|r| r["meter"].as_str().expect("meter").to_string())
+            .collect();
+        let expected: Vec<String> = (1..1000).map(|i| format!("m{i}")).collect();
+        assert_eq!(written, expected, "{workers} worker(s)");
+    }
+}
+
+const FOLLOWED: &str = r#"source meters = file("in.jsonl", follow: true) {
+  meter: string
+  kwh:   f64
+}
+sink good = file("good.jsonl")
+pipeline readings {
+  from meters
+  | to good
+}
+"#;
+
+#[test]
+fn a_limit_counts_malformed_lines_so_a_followed_file_run_ends() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 10 lines, 4 malformed: `--limit 8` can never see 8 good records in this file.
+    let text = [
+        "{\"meter\": \"m1\", \"kwh\": 1.5}",
+        "{\"meter\": \"m2\", \"kwh\": \"lots\"}",
+        "{\"meter\": \"m3\", \"kwh\": 2.5}",
+        "not json",
+        "{\"meter\": \"m5\", \"kwh\": 3.5}",
+        "{\"kwh\": 4.5}",
+        "{\"meter\": \"m7\", \"kwh\": 5.5}",
+        "{\"meter\": \"m8\", \"kwh\": 6.5}",
+        "{\"meter\": \"m9\", \"kwh\": 1.",
+        "{\"meter\": \"m10\", \"kwh\": 7.5}",
+    ]
+    .map(|l| format!("{l}\n"))
+    .concat();
+    std::fs::write(dir.path().join("in.jsonl"), &text).expect("write input");
+    std::fs::write(dir.path().join("p.pipe"), FOLLOWED).expect("write program");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["run", "p.pipe", "--limit", "8"])
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("weir starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("--limit 8 never ended on a file with malformed lines");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // The first 8 lines were read, good and malformed together.
+    let good_in_first_8 = text
+        .lines()
+        .take(8)
+        .filter(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .is_ok_and(|v| v["kwh"].is_f64() && v["meter"].is_string())
+        })
+        .count();
+    assert_eq!(lines(&dir.path().join("good.jsonl")).len(), good_in_first_8);
+    assert!(
+        stderr.contains(&format!("read {good_in_first_8} records")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{} malformed", 8 - good_in_first_8)),
+        "{stderr}"
+    );
+}
+
+const WINDOWED: &str = r#"source meters = file("in.jsonl") {
+  meter: string
+  kwh:   f64
+  ts:    timestamp
+  event_time ts
+}
+sink totals = file("totals.jsonl")
+pipeline per_minute {
+  from meters
+  | key by meter
+  | window tumbling 1m
+  | aggregate kwh = sum(kwh), readings = count()
+  | to totals
+}
+"#;
+
+#[test]
+fn a_window_cut_by_the_limit_is_early_and_not_final() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // One meter, a reading every 10 s for 3 minutes: 18 readings, 6 per window.
+    let text: String = (0..18)
+        .map(|i| {
+            format!(
+                "{{\"meter\": \"m1\", \"kwh\": 1.0, \"ts\": {}}}\n",
+                1_714_557_600_000i64 + i * 10_000
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("in.jsonl"), text).expect("write input");
+    std::fs::write(dir.path().join("p.pipe"), WINDOWED).expect("write program");
+    let panes = |args: &[&str]| {
+        let out = weir(args, dir.path());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        lines(&dir.path().join("totals.jsonl"))
+    };
+    // The whole file: three complete windows, on time and final.
+    let whole = panes(&["run", "p.pipe", "--quiet"]);
+    assert_eq!(whole.len(), 3);
+    assert!(whole
+        .iter()
+        .all(|p| p["pane"]["timing"] == "on_time" && p["pane"]["final"] == true));
+    // 9 readings: the first window is complete, the second holds 3 of its 6.
+    let cut = panes(&["run", "p.pipe", "--quiet", "--limit", "9"]);
+    assert_eq!(cut.len(), 2, "{cut:?}");
+    assert_eq!(cut[0]["readings"], 6);
+    assert_eq!(cut[0]["pane"]["timing"], "on_time");
+    assert_eq!(cut[0]["pane"]["final"], true);
+    assert_eq!(cut[1]["readings"], 3);
+    assert_eq!(cut[1]["pane"]["timing"], "early", "{:?}", cut[1]);
+    assert_eq!(cut[1]["pane"]["final"], false, "{:?}", cut[1]);
+}

@@ -9,8 +9,18 @@ fn bench_nab_prints_a_scoreboard_beside_numenta() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("runtime/ has a parent");
+    // `$WEIR_NAB_DIR` names the corpus when it is not beside the repository.
+    let mut args = vec![
+        "bench".to_string(),
+        "nab".into(),
+        "--detector".into(),
+        "zscore".into(),
+    ];
+    if let Ok(dir) = std::env::var("WEIR_NAB_DIR") {
+        args.extend(["--data".to_string(), dir]);
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_weir"))
-        .args(["bench", "nab", "--detector", "zscore"])
+        .args(&args)
         .current_dir(root)
         .output()
         .expect("weir starts");
@@ -38,4 +48,31 @@ fn bench_nab_names_a_missing_corpus() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("/nonexistent/nab"), "{stderr}");
+}
+
+#[test]
+fn bench_nab_shows_cad_ose_beside_the_official_contextose_scores() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("runtime/ has a parent");
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["bench", "nab", "--detector", "cad_ose"])
+        .current_dir(root)
+        .output()
+        .expect("weir starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Through the pipeline (event-time order) the port still matches every file.
+    assert!(
+        stdout.contains("cad_ose vs official contextOSE (standard, θ = 0.7655273437500002)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("| total | 1.8464 | 1.8464 | +0.0000 |"),
+        "{stdout}"
+    );
 }

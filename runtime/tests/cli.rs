@@ -96,6 +96,36 @@ fn explain_prints_the_plan() {
 }
 
 #[test]
+fn explain_physical_shows_the_exchanges_and_fused_chains() {
+    // q5: a keyed sliding count, a keyed tumbling max, and a join of the two.
+    let out = weir(
+        &["explain", "--physical", "benches/nexmark/q5.pipe"],
+        &repo_root(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.starts_with("batches: rows"), "{text}");
+    assert!(
+        text.contains("pipeline auction_counts from source bids\n  exchange by key hash(auction@0) -> all workers\n  window sliding 10s every 5s"),
+        "{text}"
+    );
+    // The map and select after the window run as one operator.
+    assert!(
+        text.contains("  fused Stateless(auction_counts) [2 stages]\n    map"),
+        "{text}"
+    );
+    assert!(text.contains("  exchange joined pipeline "), "{text}");
+    let json = weir(
+        &["explain", "--physical", "--json", "benches/nexmark/q5.pipe"],
+        &repo_root(),
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan JSON");
+    let first = &plan["physical"]["pipelines"][0]["operators"][0]["Exchange"];
+    assert_eq!(first["route"], "KeyHash", "{plan}");
+    assert_eq!(plan["logical"]["pipelines"][0]["name"], "auction_counts");
+}
+
+#[test]
 fn missing_input_file_is_a_one_line_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(

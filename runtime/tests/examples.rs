@@ -59,6 +59,30 @@ fn weir(args: &[&str]) -> std::process::Output {
         .expect("weir starts")
 }
 
+fn weir_in(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("weir starts")
+}
+
+/// A copy of a real-time example with its simulator unpaced, in a folder of its own.
+struct Unpaced {
+    dir: tempfile::TempDir,
+    file: PathBuf,
+}
+
+impl Unpaced {
+    fn write(example: &Path, text: &str) -> Unpaced {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join(example.file_name().expect("a file name"));
+        std::fs::write(&file, text.replace("realtime: true", "realtime: false"))
+            .expect("write example");
+        Unpaced { dir, file }
+    }
+}
+
 #[test]
 fn every_example_checks_clean() {
     let files = examples();
@@ -156,17 +180,30 @@ fn every_example_runs() {
         let mqtt = text
             .contains(EXAMPLE_BROKER)
             .then(|| MqttWorld::start(&file, &text));
-        let run_file = mqtt.as_ref().map_or(file.clone(), |m| m.file.clone());
+        // A simulator paced to the wall clock (for live dashboards) runs unpaced here, in
+        // a folder of its own (its `state` sinks write there).
+        let unpaced = text
+            .contains("realtime: true")
+            .then(|| Unpaced::write(&file, &text));
+        let run_file = match (&mqtt, &unpaced) {
+            (Some(m), _) => m.file.clone(),
+            (None, Some(u)) => u.file.clone(),
+            (None, None) => file.clone(),
+        };
         // Bounded so the suite stays quick; the full runs are in BENCHMARKS.md.
         let limit = if mqtt.is_some() { "20000" } else { "50000" };
-        let out = weir(&[
+        let args = [
             "run",
             run_file.to_str().expect("utf-8 path"),
             "--limit",
             limit,
             "--workers",
             "2",
-        ]);
+        ];
+        let out = match &unpaced {
+            Some(u) => weir_in(&args, u.dir.path()),
+            None => weir(&args),
+        };
         let mqtt_example = mqtt.is_some();
         drop(mqtt);
         let stderr = String::from_utf8_lossy(&out.stderr);

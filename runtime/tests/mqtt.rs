@@ -155,7 +155,24 @@ fn weir_runs_mqtt_to_mqtt_with_a_limit_and_reports_bad_payloads() {
     publishing.join().expect("publisher");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("weir: read 40 records"), "{stderr}");
+    // Malformed payloads count toward the limit as records read: good + malformed = 40.
+    let summary = stderr
+        .lines()
+        .find(|l| l.starts_with("weir: read "))
+        .unwrap_or_else(|| panic!("no summary:\n{stderr}"));
+    let number_before = |marker: &str| -> u64 {
+        let at = summary.find(marker).expect("marker");
+        summary[..at]
+            .split_whitespace()
+            .last()
+            .and_then(|n| n.trim_end_matches(',').parse().ok())
+            .expect("a count")
+    };
+    assert_eq!(
+        number_before(" records in") + number_before(" malformed"),
+        40,
+        "{summary}"
+    );
     assert!(
         stderr.contains("warning: malformed record in source `telemetry` at topic plant/m"),
         "{stderr}"
@@ -223,4 +240,283 @@ fn an_unbounded_mqtt_run_stops_on_sigterm_with_a_summary() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("weir: stopped after"), "{stderr}");
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+/// Waits until every QoS 1 message `client` published has been acknowledged.
+fn publish_all(port: u16, messages: impl Iterator<Item = (String, String)>) -> usize {
+    let mut options = MqttOptions::new("bulk-publisher", "127.0.0.1", port);
+    options.set_inflight(200);
+    let (client, mut connection) = Client::new(options, 1000);
+    let (acked_tx, acked_rx) = crossbeam_channel::unbounded();
+    std::thread::spawn(move || {
+        for event in connection.iter() {
+            match event {
+                Ok(Event::Incoming(Packet::PubAck(_))) => {
+                    let _ = acked_tx.send(());
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    let mut n = 0;
+    for (topic, payload) in messages {
+        client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .expect("publish");
+        n += 1;
+    }
+    for _ in 0..n {
+        acked_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the broker acknowledged every message");
+    }
+    let _ = client.disconnect();
+    n
+}
+
+/// Connects as `client_id` with a persistent session subscribed to `filter`, and returns
+/// what arrives until the broker has been silent for `quiet` (each message acked).
+fn session_messages(port: u16, client_id: &str, filter: &str, quiet: Duration) -> Vec<String> {
+    let mut options = MqttOptions::new(client_id, "127.0.0.1", port);
+    options.set_clean_session(false);
+    let (client, mut connection) = Client::new(options, 100);
+    client
+        .subscribe(filter, QoS::AtLeastOnce)
+        .expect("subscribe");
+    let mut got = Vec::new();
+    let mut last = Instant::now();
+    for event in connection.iter() {
+        if let Ok(Event::Incoming(Packet::Publish(p))) = &event {
+            got.push(String::from_utf8_lossy(&p.payload).into_owned());
+            last = Instant::now();
+        }
+        if last.elapsed() >= quiet {
+            break;
+        }
+        if event.is_err() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let _ = client.disconnect();
+    got
+}
+
+#[test]
+fn a_stop_with_a_slow_sink_loses_no_acknowledged_message() {
+    const SENT: u64 = 20_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The broker queues every message for the persistent session (not just 1 000).
+    let broker = Mosquitto::start_with(dir.path(), free_port(), "max_queued_messages 0\n");
+    let port = broker.port;
+    drop(session_messages(
+        port,
+        "weir-slow",
+        "load/+",
+        Duration::from_millis(300),
+    ));
+    let sent = publish_all(
+        port,
+        (0..SENT).map(|n| (format!("load/m{}", n % 4), format!("{{\"n\": {n}}}"))),
+    );
+    assert_eq!(sent as u64, SENT);
+    let file = dir.path().join("slow.pipe");
+    std::fs::write(
+        &file,
+        format!(
+            r#"source load = mqtt("mqtt://127.0.0.1:{port}", topic: "load/{{device_id}}", qos: 1,
+                     client_id: "weir-slow", clean_session: false) {{
+  device_id: string
+  n:         i64
+}}
+sink console = stdout()
+pipeline all {{ from load | to console }}
+"#
+        ),
+    )
+    .expect("write pipe");
+    let mut child = weir()
+        .args(["run", file.to_str().expect("utf-8")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir starts");
+    // A slow sink: standard output read at about 1 000 lines a second until the stop.
+    let fast = Arc::new(AtomicBool::new(false));
+    let reader_fast = Arc::clone(&fast);
+    let stdout = child.stdout.take().expect("stdout");
+    let reading = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut seen = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let record: serde_json::Value =
+                serde_json::from_str(&line.expect("line")).expect("JSON line");
+            seen.push(record["n"].as_u64().expect("n"));
+            if !reader_fast.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        seen
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    interrupt(&child);
+    fast.store(true, Ordering::Relaxed);
+    let out = wait_output(child, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let printed = reading.join().expect("reader");
+    assert!(
+        (printed.len() as u64) < SENT,
+        "the stop came after everything was read; the test proves nothing"
+    );
+    // What the run did not process is still the broker's, for the next run.
+    let left = session_messages(port, "weir-slow", "load/+", Duration::from_secs(3));
+    let mut all: std::collections::BTreeSet<u64> = printed.iter().copied().collect();
+    for payload in &left {
+        let record: serde_json::Value = serde_json::from_str(payload).expect("JSON");
+        all.insert(record["n"].as_u64().expect("n"));
+    }
+    let missing: Vec<u64> = (0..SENT).filter(|n| !all.contains(n)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} messages lost ({} printed, {} left on the broker), first {:?}:\n{stderr}",
+        missing.len(),
+        printed.len(),
+        left.len(),
+        &missing[..missing.len().min(10)]
+    );
+}
+
+#[test]
+fn a_stop_with_the_sinks_broker_down_is_bounded_and_counts_what_is_not_delivered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nobody = free_port();
+    let input: String = (0..5000)
+        .map(|i| {
+            format!(
+                "{{\"device_id\": \"m{}\", \"temp\": 1.5, \"ts\": {i}}}\n",
+                i % 3
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("in.jsonl"), input).expect("write input");
+    let file = dir.path().join("down.pipe");
+    std::fs::write(
+        &file,
+        format!(
+            r#"source readings = file("in.jsonl") {{
+  device_id: string
+  temp:      f64
+  ts:        timestamp
+}}
+sink out = mqtt("mqtt://127.0.0.1:{nobody}", topic: "x/{{device_id}}", qos: 1, flush_timeout: 2s)
+sink rejects = file("rejects.jsonl")
+pipeline publish {{
+  on error to rejects
+  from readings
+  | to out
+}}
+"#
+        ),
+    )
+    .expect("write pipe");
+    let child = weir()
+        .args(["run", "down.pipe"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir starts");
+    std::thread::sleep(Duration::from_millis(1500));
+    interrupt(&child);
+    let stopped = Instant::now();
+    let out = wait_output(child, Duration::from_secs(30));
+    let took = stopped.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(took < Duration::from_secs(8), "took {took:?}:\n{stderr}");
+    // It said it was flushing, and what was left.
+    assert!(stderr.contains("weir: stopping for"), "{stderr}");
+    assert!(stderr.contains("not yet delivered: `out` "), "{stderr}");
+    // Every record read is either routed to `rejects` or counted as never taken.
+    let rejected = std::fs::read_to_string(dir.path().join("rejects.jsonl"))
+        .expect("rejects")
+        .lines()
+        .count() as u64;
+    let count_after = |text: &str, marker: &str| -> u64 {
+        let at = text
+            .find(marker)
+            .unwrap_or_else(|| panic!("no `{marker}`:\n{text}"));
+        text[at + marker.len()..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("a count")
+    };
+    let read = count_after(&stderr, "weir: stopped after ");
+    let never_taken = count_after(&stderr, "the broker did not take ");
+    assert!(rejected > 0, "{stderr}");
+    assert_eq!(rejected + never_taken, read, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{rejected} undelivered by `out`")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_wrong_password_ends_a_bounded_run_with_exit_1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let passwd = dir.path().join("passwd");
+    let made = Command::new("mosquitto_passwd")
+        .args(["-b", "-c"])
+        .arg(&passwd)
+        .args(["weir", "s3cret"])
+        .status()
+        .expect("mosquitto_passwd runs");
+    assert!(made.success());
+    let broker = Mosquitto::start_with(
+        dir.path(),
+        free_port(),
+        &format!(
+            "allow_anonymous false\npassword_file {}\n",
+            passwd.display()
+        ),
+    );
+    let file = dir.path().join("auth.pipe");
+    std::fs::write(
+        &file,
+        format!(
+            r#"source telemetry = mqtt("mqtt://127.0.0.1:{}", topic: "plant/{{device_id}}",
+                          username: "weir", password: "guess") {{
+  device_id: string
+  temp:      f64
+}}
+sink console = stdout()
+pipeline all {{ from telemetry | to console }}
+"#,
+            broker.port
+        ),
+    )
+    .expect("write pipe");
+    let child = weir()
+        .args(["run", file.to_str().expect("utf-8"), "--limit", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir starts");
+    let out = wait_output(child, Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not authorized"), "{stderr}");
+    assert!(stderr.contains("password"), "{stderr}");
+    assert!(!stderr.contains("retrying"), "{stderr}");
 }

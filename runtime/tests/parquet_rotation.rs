@@ -21,6 +21,8 @@ fn files(dir: &Path) -> Vec<String> {
         .map(|entries| {
             entries
                 .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                // The writer's lock file stays in the lake.
+                .filter(|n| !n.starts_with(".weir-writer-"))
                 .collect()
         })
         .unwrap_or_default();

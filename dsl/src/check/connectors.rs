@@ -68,6 +68,19 @@ pub trait ConnectorCatalog {
         false
     }
 
+    /// The file (or folder) `call` reads or writes as a `role`, as written, when it uses
+    /// one: the checker rejects a sink on a file another declaration uses.
+    fn file_of(&self, _call: &ConnectorCall, _role: Role) -> Option<String> {
+        None
+    }
+
+    /// Whether a source made by `call` may deliver records out of event-time order (a
+    /// broker's several publishers, a simulator's jitter), so it needs a `watermark`
+    /// bound; a file is read in its own order (the default).
+    fn may_arrive_out_of_order(&self, _call: &ConnectorCall) -> bool {
+        false
+    }
+
     /// The inputs and outputs of the model file `path` in `format` (`onnx`), which the
     /// checker compares with the `model` declaration. `Ok(None)`: this catalog does not
     /// read models, and the declaration is trusted (the default).

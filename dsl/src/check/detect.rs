@@ -4,7 +4,8 @@
 //! stage adds `<name>.score: f64` and `<name>.is_anomaly: bool` to the record.
 
 use weir_engine::ml::{
-    ContextualParams, DetectorSpec, RcfParams, SpikeDipParams, SpikeMode, ZscoreParams,
+    CadOseParams, ContextualParams, DetectorSpec, RcfParams, SpikeDipParams, SpikeMode,
+    ZscoreParams,
 };
 use weir_engine::schema::Type;
 
@@ -26,6 +27,8 @@ enum Kind {
     Positive,
     /// `spikes`, `dips` or `both`.
     Mode,
+    /// Any finite number (a value of the watched field).
+    Number,
 }
 
 impl Kind {
@@ -35,11 +38,12 @@ impl Kind {
             Kind::Fraction => "a percentage such as `95%` (or a fraction such as `0.95`)".into(),
             Kind::Positive => "a positive number".into(),
             Kind::Mode => "`spikes`, `dips` or `both`".into(),
+            Kind::Number => "a number such as `-5.0` or `120`".into(),
         }
     }
 }
 
-const ALGORITHMS: [&str; 4] = ["zscore", "spike_dip", "rcf", "contextual"];
+const ALGORITHMS: [&str; 5] = ["zscore", "spike_dip", "rcf", "contextual", "cad_ose"];
 
 fn params_of(algorithm: &str) -> &'static [(&'static str, Kind)] {
     match algorithm {
@@ -55,6 +59,16 @@ fn params_of(algorithm: &str) -> &'static [(&'static str, Kind)] {
             ("shingle", Kind::Count(1)),
             ("seed", Kind::Count(0)),
             ("threshold", Kind::Fraction),
+        ],
+        "cad_ose" => &[
+            ("min", Kind::Number),
+            ("max", Kind::Number),
+            ("learning", Kind::Count(2)),
+            ("rest", Kind::Count(1)),
+            ("threshold", Kind::Fraction),
+            ("bits", Kind::Count(1)),
+            ("neurons", Kind::Count(1)),
+            ("contexts", Kind::Count(16)),
         ],
         _ => &[
             ("bins", Kind::Count(2)),
@@ -101,7 +115,8 @@ pub(crate) fn numeric_field(
                     field.span,
                     format!("this is {}", ty.display()),
                 )
-                .with_help("name an `f64` or `i64` field, or convert it first with `map`"),
+                // No built-in function turns another type into a number.
+                .with_help("name an `f64` or `i64` field"),
             );
             None
         }
@@ -259,6 +274,24 @@ fn algorithm_spec(d: &DetectAst, cx: &mut Ctx<'_>) -> Option<DetectorSpec> {
                 threshold: float("threshold", p.threshold),
             })
         }
+        "cad_ose" => {
+            let p = CadOseParams::default();
+            let number = |n: &str| match get(n) {
+                Some(Checked::Float(f)) => Some(f),
+                Some(Checked::Int(i)) => Some(i as f64),
+                _ => None,
+            };
+            DetectorSpec::CadOse(CadOseParams {
+                min: number("min"),
+                max: number("max"),
+                learning: count("learning", p.learning),
+                rest: count("rest", p.rest),
+                threshold: float("threshold", p.threshold),
+                bits: count("bits", p.bits),
+                neurons: count("neurons", p.neurons),
+                contexts: count("contexts", p.contexts),
+            })
+        }
         _ => {
             let p = ContextualParams::default();
             DetectorSpec::Contextual(ContextualParams {
@@ -299,6 +332,8 @@ fn checked(kind: Kind, value: &ParamValue) -> Option<Checked> {
         }
         (Kind::Positive, OptionValueKind::Float(f)) if *f > 0.0 => Some(Checked::Float(*f)),
         (Kind::Positive, OptionValueKind::Int(i)) if *i > 0 => Some(Checked::Float(*i as f64)),
+        (Kind::Number, OptionValueKind::Int(i)) => Some(Checked::Float(*i as f64)),
+        (Kind::Number, OptionValueKind::Float(f)) if f.is_finite() => Some(Checked::Float(*f)),
         (Kind::Mode, OptionValueKind::Ident(m)) => match m.as_str() {
             "spikes" => Some(Checked::Mode(SpikeMode::Spikes)),
             "dips" => Some(Checked::Mode(SpikeMode::Dips)),

@@ -72,7 +72,7 @@ fn a_detect_stage_lowers_to_a_keyed_detector_adding_two_fields() {
 
 #[test]
 fn defaults_fill_parameters_not_given() {
-    for algo in ["zscore", "spike_dip", "rcf", "contextual"] {
+    for algo in ["zscore", "spike_dip", "rcf", "contextual", "cad_ose"] {
         let c = compiled(&format!("| detect anomaly in temp using {algo}() as a"))
             .unwrap_or_else(|(t, d)| panic!("{}", render(&d, "t", &t, false)));
         let Stage::Detect { detector, .. } = &c.plan.pipelines[0].stages[1] else {
@@ -220,5 +220,28 @@ fn forecast_diagnostics() {
         "| forecast device_id horizon 2h using holt_winters(season: 1d) as n",
         "P0206",
         "device_id",
+    );
+}
+
+#[test]
+fn cad_ose_takes_a_negative_range_and_checks_its_counts() {
+    let c = compiled("| detect anomaly in temp using cad_ose(min: -20.5, max: 40, rest: 30) as a")
+        .unwrap_or_else(|(t, d)| panic!("{}", render(&d, "t", &t, false)));
+    let Stage::Detect { detector, .. } = &c.plan.pipelines[0].stages[1] else {
+        panic!()
+    };
+    let DetectorSpec::CadOse(p) = detector else {
+        panic!("{detector:?}")
+    };
+    assert_eq!((p.min, p.max, p.rest), (Some(-20.5), Some(40.0), 30));
+    expect_one(
+        "| detect anomaly in temp using cad_ose(rest: 0) as a",
+        "P0213",
+        "0",
+    );
+    expect_one(
+        "| detect anomaly in temp using cad_ose(min: \"low\") as a",
+        "P0213",
+        "\"low\"",
     );
 }

@@ -13,6 +13,15 @@ use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
+/// The call of a built-in function that turns `arg`, a `from` value, into a `to` value,
+/// if one exists. Help texts that suggest a conversion ask here, so they only name
+/// functions there are (`to_string` is the only conversion: nothing turns a string into
+/// a number, nor an `f64` into an `i64`).
+pub(crate) fn conversion(from: Type, to: Type, arg: &str) -> Option<String> {
+    (to == Type::String && from != Type::String)
+        .then(|| format!("{}({arg})", Function::ToString.name()))
+}
+
 /// What a parameter accepts.
 #[derive(Clone, Copy)]
 enum Param {

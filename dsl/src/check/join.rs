@@ -12,7 +12,7 @@ use super::scope::{EventTime, Scope, ScopeField, Ty};
 use super::stages::duplicate_field;
 use super::windows;
 use super::{Ctx, Inputs, Op};
-use crate::ast::{JoinAst, JoinTimeAst, Stage};
+use crate::ast::{Ident, JoinAst, JoinTimeAst, Stage};
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 
@@ -49,7 +49,7 @@ pub(crate) fn check_join(
         match (left, right) {
             (Some((ls, lt)), Some((rs, rt))) => {
                 if lt.ty != rt.ty || lt.ty == Type::Float {
-                    cx.push(key_types(join, (l.span, lt), (r.span, rt), scope));
+                    cx.push(key_types(join, (l, lt), (r, rt), scope));
                     ok = false;
                 }
                 left_keys.push(ls);
@@ -201,30 +201,42 @@ fn needs_event_time(scope: &Scope, at: Span, cx: &mut Ctx<'_>, ok: &mut bool) {
     }
 }
 
-fn key_types(join: &JoinAst, left: (Span, Ty), right: (Span, Ty), scope: &Scope) -> Diagnostic {
+fn key_types(join: &JoinAst, left: (&Ident, Ty), right: (&Ident, Ty), scope: &Scope) -> Diagnostic {
     let (l, r) = (left.1.ty, right.1.ty);
     if l == r {
         return Diagnostic::error(
             codes::JOIN_KEY_TYPES,
             "`f64` fields cannot be join keys",
-            left.0,
+            left.0.span,
             "f64",
         )
-        .with_secondary(right.0, "f64")
-        .with_help(
-            "join on an `i64` or `string` field; round first if needed, e.g. `map k = round(x)`",
-        );
+        .with_secondary(right.0.span, "f64")
+        // `round` returns an `f64`: only `to_string` makes a key of a float.
+        .with_help(format!(
+            "join on an `i64` or `string` field, e.g. `| map k = {}` on both sides",
+            super::functions::conversion(l, Type::String, "x").unwrap_or_default()
+        ));
     }
     let mut d = Diagnostic::error(
         codes::JOIN_KEY_TYPES,
         format!("join keys of different types: {l} = {r}"),
-        left.0,
+        left.0.span,
         format!("{l} in {}", scope.origin),
     )
-    .with_secondary(right.0, format!("{r} in `{}`", join.input.name));
+    .with_secondary(right.0.span, format!("{r} in `{}`", join.input.name));
     d = d.with_help(match (l, r) {
         (Type::Int, Type::String) | (Type::String, Type::Int) => {
-            "keys only match when their values are equal and of one type: convert one side first with `map`".to_string()
+            let field = if l == Type::Int {
+                &left.0.name
+            } else {
+                &right.0.name
+            };
+            let call =
+                super::functions::conversion(Type::Int, Type::String, field).unwrap_or_default();
+            format!(
+                "keys only match when their values are equal and of one type: convert the \
+                 i64 side first, `| map {field}_key = {call}`"
+            )
         }
         _ => format!("join a {l} field with a {l} field of `{}`", join.input.name),
     });

@@ -155,10 +155,22 @@ fn key_types_must_agree() {
     );
     assert!(d.message.contains("string = i64"), "{}", d.message);
     assert_eq!(d.secondary.len(), 1);
-    expect_one(
+    assert!(
+        d.help
+            .as_deref()
+            .is_some_and(|h| h.ends_with("`| map line_key = to_string(line)`")),
+        "{:?}",
+        d.help
+    );
+    let d = expect_one(
         "pipeline p { from readings | join readings as r on temp = temp within 1m | to out }",
         "P0214",
         "temp",
+    );
+    // `round` returns an `f64`, which is no key either: only `to_string` converts.
+    assert_eq!(
+        d.help.as_deref(),
+        Some("join on an `i64` or `string` field, e.g. `| map k = to_string(x)` on both sides")
     );
 }
 

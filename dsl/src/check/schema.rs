@@ -274,8 +274,28 @@ pub(crate) fn check_source(
                     }
                 }
                 WatermarkPart::PerKey(_) => watermark.per_key = true,
+                WatermarkPart::MaxFuture(d) => {
+                    if let Some(ms) = durations::require(d, "`max_future` bound", cx) {
+                        if ms <= 0 {
+                            cx.push(
+                                Diagnostic::error(
+                                    codes::BAD_WINDOW_SIZE,
+                                    "the `max_future` bound must be positive",
+                                    d.span,
+                                    "not positive",
+                                )
+                                .with_help("write e.g. `max_future 1h`, or leave it out"),
+                            );
+                        }
+                        watermark.max_future_ms = Some(ms);
+                    }
+                }
             }
         }
+    }
+
+    if let Some(connector) = &connector {
+        super::lints::event_time_without_watermark(decl, connector, catalog, cx);
     }
 
     let errors_after = cx.diagnostics.iter().filter(|d| d.is_error()).count();

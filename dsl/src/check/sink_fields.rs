@@ -2,8 +2,8 @@
 //! Parquet `partition_by` keys — checked against the records that reach the sink, so
 //! `weir check` reports what the run would otherwise refuse when the sink opens.
 
+use weir_engine::plan::sink_schemas;
 use weir_engine::plan::LogicalPlan;
-use weir_engine::run::sink_schemas;
 
 use super::connectors::{ConnectorCatalog, SinkFieldIssue};
 use crate::ast::{Item, Program};

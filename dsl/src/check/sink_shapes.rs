@@ -2,8 +2,8 @@
 //! route) sending records of different fields to the same sink are rejected, because a
 //! sink's format (CSV header, Parquet schema, JSON fields) is fixed when it opens.
 
+use weir_engine::plan::sink_schemas;
 use weir_engine::plan::LogicalPlan;
-use weir_engine::run::sink_schemas;
 
 use crate::ast::{Item, Program};
 use crate::codes;

@@ -276,8 +276,17 @@ fn key_mismatch(lookup: &LookupAst, field: Ty, key: Ty, table: &TableScope) -> D
     if let Some(span) = table.scope.origin_span {
         d = d.with_secondary(span, "the table is declared here");
     }
-    d.with_help(format!(
-        "look up a {} field, or convert it first with `| map`",
-        key.ty
-    ))
+    let field_name = &lookup.field.name;
+    d.with_help(
+        match super::functions::conversion(field.ty, key.ty, field_name) {
+            Some(call) => format!(
+                "convert it first: `| map {field_name}_key = {call} | lookup {} on {field_name}_key`",
+                lookup.table.name
+            ),
+            None => format!(
+                "look up a field of type {} (no function turns {} into {})",
+                key.ty, field.ty, key.ty
+            ),
+        },
+    )
 }

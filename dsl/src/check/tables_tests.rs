@@ -175,6 +175,31 @@ fn the_looked_up_field_must_have_the_key_type() {
         d.message,
         "`line` is i64, but the key `device_id` of table `devices` is string"
     );
+    // The conversion it suggests exists, and the suggested stages check clean.
+    let help = "convert it first: `| map line_key = to_string(line) | lookup devices on line_key`";
+    assert_eq!(d.help.as_deref(), Some(help));
+    let fixed = pipe("| map line_key = to_string(line) | lookup devices on line_key");
+    let (text, diags) = diagnostics(&fixed);
+    assert!(
+        diags.is_empty(),
+        "{}",
+        render(&diags, "t.pipe", &text, false)
+    );
+}
+
+/// No function turns a string into an `i64`, so no conversion is suggested.
+#[test]
+fn a_lookup_key_without_a_conversion_suggests_none() {
+    let body = "table lines = csv(\"lines.csv\") {\n  key id\n  id: i64\n  name: string\n}\n";
+    let d = expect_one(
+        &format!("{body}{}", pipe("| lookup lines on device_id")),
+        "P0206",
+        "device_id",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("look up a field of type i64 (no function turns string into i64)")
+    );
 }
 
 #[test]

@@ -1,8 +1,8 @@
 //! `test` blocks: sources, sinks and fields resolved against the lowered plan (a sink's
 //! record layout is only known once its pipeline is), values typed by their fields.
 
+use weir_engine::plan::sink_schemas;
 use weir_engine::plan::{ExpectedField, LogicalPlan, TestAction, TestCase, TestStep};
-use weir_engine::run::sink_schemas;
 use weir_engine::schema::{Schema, Type};
 use weir_engine::time::parse_timestamp;
 use weir_engine::value::Value;

@@ -724,3 +724,82 @@ pipeline why { from rejects | select source = error.source, reason = error.reaso
     let diags = compile("t.pipe", &bad).unwrap_err();
     assert_eq!(diags[0].code, "P0203");
 }
+
+#[test]
+fn p0311_too_many_windows_per_record() {
+    let window = |w: &str| {
+        pipe(&format!(
+            "| key by device_id | window {w} | aggregate n = count()"
+        ))
+    };
+    let d = expect_one(&window("sliding 1d every 1ms"), "P0311", "1ms");
+    assert_eq!(
+        d.message,
+        "each record would fall in 86400000 sliding windows; the limit is 10000"
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("use a coarser period: `every 9s` or more (size / every at most 10000)")
+    );
+    // The limit itself is allowed; one window more is not.
+    let (text, diags) = diagnostics(&window("sliding 10000s every 1s"));
+    assert!(diags.is_empty(), "{}", render(&diags, "t", &text, false));
+    let d = expect_one(&window("sliding 10001s every 1s"), "P0311", "1s");
+    assert_eq!(
+        d.help.as_deref(),
+        Some("use a coarser period: `every 2s` or more (size / every at most 10000)")
+    );
+    // Joins by sliding window are held to the same limit.
+    let join = "source visits = sensors() { device_id: string  ts: timestamp  event_time ts }\n\
+                pipeline j { from telemetry | join visits as v on device_id = device_id window sliding 1d every 1ms | to out }";
+    let (text, diags) = diagnostics(join);
+    assert!(
+        diags.iter().any(|d| d.code == "P0311"),
+        "{}",
+        render(&diags, "t", &text, false)
+    );
+}
+
+#[test]
+fn max_future_bounds_a_source_and_must_be_positive() {
+    let text = "source s = sensors() { ts: timestamp  event_time ts  watermark bounded 5s, max_future 1h }\n\
+                sink out = stdout()\npipeline p { from s | to out }\n";
+    let plan = compile("t.pipe", text).expect("compiles").plan;
+    assert_eq!(plan.sources[0].watermark.max_future_ms, Some(3_600_000));
+    assert!(
+        plan.explain().contains("max_future 1h"),
+        "{}",
+        plan.explain()
+    );
+    let bad = text.replace("max_future 1h", "max_future 0s");
+    let diags = compile("t.pipe", &bad).expect_err("zero is refused");
+    assert_eq!(diags[0].code, "P0305");
+    assert_eq!(diags[0].message, "the `max_future` bound must be positive");
+}
+
+/// `emit count(1)` fires once per window: the note says so (it used to say "fires more
+/// than once" and talk of `discard`), and how to fire again and again.
+#[test]
+fn p0403_a_count_trigger_is_noted_as_firing_once() {
+    let body = pipe("| window tumbling 1m emit count(1) | aggregate n = count()");
+    let (text, diags) = diagnostics(&body);
+    let shown = render(&diags, "t.pipe", &text, false);
+    let once = diags
+        .iter()
+        .find(|d| d.primary.span.text(&text) == "emit count(1)")
+        .unwrap_or_else(|| panic!("a note on the trigger:\n{shown}"));
+    assert_eq!(once.severity, Severity::Note, "{shown}");
+    assert_eq!(once.primary.message, "fires once per window", "{shown}");
+    assert_eq!(
+        once.help.as_deref(),
+        Some("to fire again and again, write `emit repeat(count(1))`")
+    );
+    assert!(!shown.contains("more than once"), "{shown}");
+    assert!(!shown.contains("since the previous one"), "{shown}");
+    // A repeating trigger still gets the `discard` note.
+    let body = pipe("| window tumbling 1m emit repeat(count(1)) | aggregate n = count()");
+    let (text, diags) = diagnostics(&body);
+    let shown = render(&diags, "t.pipe", &text, false);
+    assert!(shown.contains("fires more than once per window"), "{shown}");
+    assert!(!shown.contains("fires once per window"), "{shown}");
+}

@@ -5,7 +5,8 @@
 //! `Expr::ToFloat`); `timestamp ± duration → timestamp`; `timestamp − timestamp →
 //! duration`; `string + string → string`; comparisons need comparable operands and give
 //! `bool`; `and`/`or`/`not` need `bool`. An expression is nullable if any operand is;
-//! `a ?? b` is nullable only if `b` is.
+//! numeric `+ - * / %` always are (null when the result does not fit); `a ?? b` is
+//! nullable only if `b` is.
 
 use weir_engine::plan::{BinaryOp, Expr, UnaryOp};
 use weir_engine::schema::Type;
@@ -293,7 +294,13 @@ fn binary(
     } else {
         (l.expr, r.expr)
     };
-    let nullable = if op == Coalesce { r_nullable } else { nullable };
+    // Numeric arithmetic is null when its result does not fit (overflow, division by zero,
+    // NaN or infinity; docs/language.md "Arithmetic"), so its type says it may be null.
+    let nullable = match op {
+        Coalesce => r_nullable,
+        Add | Sub | Mul | Div | Rem if numeric => true,
+        _ => nullable,
+    };
     build(op, le, re, Some(ty), nullable)
 }
 

@@ -47,6 +47,50 @@ fn positive(
     }
 }
 
+/// Windows one record may fall in, at most: each is state and output, so `sliding 1d
+/// every 1ms` (86.4 million per record) would exhaust memory without emitting anything.
+pub(crate) const MAX_WINDOWS_PER_RECORD: i64 = 10_000;
+
+/// Reports a sliding window whose records would each fall in more than
+/// [`MAX_WINDOWS_PER_RECORD`] windows; true if it did.
+fn too_many_windows(size_ms: i64, period_ms: i64, spans: (Span, Span), cx: &mut Ctx<'_>) -> bool {
+    let per_record = ceil_div(size_ms, period_ms);
+    if per_record <= MAX_WINDOWS_PER_RECORD {
+        return false;
+    }
+    let (size_span, every_span) = spans;
+    let coarser = coarser_period(ceil_div(size_ms, MAX_WINDOWS_PER_RECORD));
+    cx.push(
+        Diagnostic::error(
+            codes::TOO_MANY_WINDOWS,
+            format!(
+                "each record would fall in {per_record} sliding windows; the limit is {MAX_WINDOWS_PER_RECORD}"
+            ),
+            every_span,
+            "this period is too fine for the window size",
+        )
+        .with_secondary(size_span, "the window size")
+        .with_help(format!(
+            "use a coarser period: `every {}` or more (size / every at most {MAX_WINDOWS_PER_RECORD})",
+            weir_engine::time::format_duration(coarser)
+        )),
+    );
+    true
+}
+
+/// `a / b` rounded up, for positive `a` and `b`.
+fn ceil_div(a: i64, b: i64) -> i64 {
+    a / b + i64::from(a % b != 0)
+}
+
+/// The shortest round period (whole seconds, minutes or hours) of at least `ms`.
+fn coarser_period(ms: i64) -> i64 {
+    [3_600_000, 60_000, 1_000]
+        .into_iter()
+        .find(|&unit| ms >= unit)
+        .map_or(ms, |unit| ceil_div(ms, unit) * unit)
+}
+
 /// Checks the window kind and its clauses; `Some` with every default filled in when valid.
 pub(crate) fn check_kind(w: &WindowAst, names: &Names, cx: &mut Ctx<'_>) -> Option<WindowSpec> {
     let kind = match &w.kind {
@@ -114,7 +158,9 @@ pub(crate) fn check_kind(w: &WindowAst, names: &Names, cx: &mut Ctx<'_>) -> Opti
                     None
                 }
                 (Some(size_ms), Some(period_ms)) => {
-                    Some(WindowKind::Sliding { size_ms, period_ms })
+                    let spans = (size.span, every.span);
+                    (!too_many_windows(size_ms, period_ms, spans, cx))
+                        .then_some(WindowKind::Sliding { size_ms, period_ms })
                 }
                 _ => None,
             }
@@ -286,9 +332,29 @@ fn hazards(
             ),
         );
     }
+    let fires_once = spec.trigger.fires_once();
+    if let (true, Some(t)) = (fires_once && spec.trigger.fires_early(), trigger_span) {
+        cx.push(
+            Diagnostic::note(
+                codes::WINDOW_HAZARD,
+                "this trigger fires once per window, then the window is closed",
+                t,
+                "fires once per window",
+            )
+            .with_note(
+                "the window's elements after that pane are dropped, and the summary counts them \
+                 as dropped after the window's trigger finished",
+            )
+            .with_help(format!(
+                "to fire again and again, write `emit repeat({})`",
+                spec.trigger
+            )),
+        );
+    }
     if spec.accumulation == Accumulation::Discard
         && mode_span.is_none()
         && spec.trigger.fires_early()
+        && !fires_once
     {
         if let Some(t) = trigger_span {
             cx.push(

@@ -21,8 +21,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         source_item | field_decl => "a field such as `temp: f64`",
         event_time_decl => "`event_time <field>`",
         watermark_decl => "`watermark bounded <duration>`",
-        watermark_part | wm_bounded | wm_idle | wm_per_key => {
-            "a watermark setting (`bounded 10s`, `idle 1m` or `per key`)"
+        watermark_part | wm_bounded | wm_idle | wm_per_key | wm_max_future => {
+            "a watermark setting (`bounded 10s`, `idle 1m`, `per key` or `max_future 1h`)"
         }
         type_ref | type_name => "a type such as `f64`",
         nullable_mark => "`?`",
@@ -71,6 +71,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         infer_inputs => "`{<field>, …}`",
         infer_outputs => "`{<output>, …}`",
         percent_lit => "a percentage such as `95%`",
+        negative_lit => "a negative number such as `-20.5`",
         window_stage | window_kind | tumbling_window | sliding_window | session_window
         | global_window | unknown_window => "a window kind such as `tumbling 1m`",
         window_clause | emit_clause | allow_late_clause | accumulation_mode | late_to_clause
@@ -115,6 +116,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_watermark => "`watermark`",
         kw_bounded => "`bounded`",
         kw_idle => "`idle`",
+        kw_max_future => "`max_future`",
         kw_per => "`per`",
         kw_key => "`key`",
         kw_by => "`by`",

@@ -7,6 +7,7 @@
 //! the checker can still report everything else in the file.
 
 mod errors;
+mod nesting;
 #[cfg(test)]
 mod tests;
 
@@ -43,6 +44,9 @@ pub struct Parsed {
 pub fn parse(text: &str) -> Result<Parsed, Box<Diagnostic>> {
     // Collect expected literal tokens (`)`, `}`, …) for better syntax errors.
     pest::set_error_detail(true);
+    if let Some(too_deep) = nesting::check_brackets(text) {
+        return Err(Box::new(too_deep));
+    }
     let mut pairs = PipeParser::parse(Rule::program, text)
         .map_err(|e| Box::new(errors::translate(&e, text)))?;
     let program = pairs
@@ -50,6 +54,7 @@ pub fn parse(text: &str) -> Result<Parsed, Box<Diagnostic>> {
         .expect("invariant: a successful parse yields the program pair");
     let mut builder = Builder {
         diagnostics: Vec::new(),
+        expr_depth: 0,
     };
     let program = builder.program(program);
     Ok(Parsed {
@@ -156,6 +161,8 @@ fn split_number(text: &str) -> (&str, &str) {
 
 struct Builder {
     diagnostics: Vec<Diagnostic>,
+    /// An upper bound of the depth of the expression being built, at the current pair.
+    expr_depth: usize,
 }
 
 impl Builder {
@@ -234,6 +241,9 @@ impl Builder {
                                 self.duration(significant(part).next().expect("invariant: d")),
                             ),
                             Rule::wm_idle => WatermarkPart::Idle(
+                                self.duration(significant(part).next().expect("invariant: d")),
+                            ),
+                            Rule::wm_max_future => WatermarkPart::MaxFuture(
                                 self.duration(significant(part).next().expect("invariant: d")),
                             ),
                             _ => WatermarkPart::PerKey(span_of(&part)),
@@ -781,6 +791,16 @@ impl Builder {
         let value = if v.as_rule() == Rule::percent_lit {
             let text = v.as_str().trim_end_matches('%').replace('_', "");
             ParamValue::Percent(text.parse::<f64>().unwrap_or(f64::NAN) / 100.0, span_of(&v))
+        } else if v.as_rule() == Rule::negative_lit {
+            let text = v.as_str().replace('_', "");
+            let kind = match text.parse::<i64>() {
+                Ok(i) => OptionValueKind::Int(i),
+                Err(_) => OptionValueKind::Float(text.parse::<f64>().unwrap_or(f64::NAN)),
+            };
+            ParamValue::Value(OptionValueAst {
+                kind,
+                span: span_of(&v),
+            })
         } else {
             ParamValue::Value(self.option_value(v))
         };
@@ -1146,7 +1166,21 @@ impl Builder {
 
     /// An `expression` or `bound_expr` pair.
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
-        self.pratt_expr(pair.into_inner())
+        // Each operator or operand of the sequence may add a level to the tree; stop
+        // before building a tree later passes could not walk without overflowing.
+        let parts = pair.clone().into_inner().count();
+        if self.expr_depth + parts > nesting::MAX_EXPR_DEPTH {
+            let span = span_of(&pair);
+            self.diagnostics.push(nesting::expression_too_deep(span));
+            return Expr {
+                kind: ExprKind::Invalid,
+                span,
+            };
+        }
+        self.expr_depth += parts;
+        let expr = self.pratt_expr(pair.into_inner());
+        self.expr_depth -= parts;
+        expr
     }
 
     fn pratt_expr(&mut self, pairs: Pairs<'_, Rule>) -> Expr {

@@ -370,7 +370,9 @@ fn source_bodies() {
 impl WatermarkDecl {
     fn parts_span(&self, i: usize) -> Span {
         match &self.parts[i] {
-            WatermarkPart::Bounded(d) | WatermarkPart::Idle(d) => d.span,
+            WatermarkPart::Bounded(d) | WatermarkPart::Idle(d) | WatermarkPart::MaxFuture(d) => {
+                d.span
+            }
             WatermarkPart::PerKey(s) => *s,
         }
     }

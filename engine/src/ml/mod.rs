@@ -2,6 +2,7 @@
 //! one value at a time, with a documented bounded state per key. The `detect` operator
 //! (`ops::detect`) keeps one detector per key.
 
+pub mod cad_ose;
 pub mod contextual;
 pub mod holt_winters;
 pub mod infer;
@@ -14,6 +15,7 @@ pub mod zscore;
 
 use serde::{Deserialize, Serialize};
 
+pub use cad_ose::{CadOse, CadOseParams};
 pub use contextual::{Contextual, ContextualParams};
 pub use holt_winters::{Forecast, HoltWinters, HoltWintersParams};
 pub use infer::{ElemType, Infer, InferError, ModelSignature, TensorSpec};
@@ -55,6 +57,8 @@ pub enum DetectorSpec {
     Rcf(RcfParams),
     /// `contextual(…)`
     Contextual(ContextualParams),
+    /// `cad_ose(…)`
+    CadOse(CadOseParams),
 }
 
 impl DetectorSpec {
@@ -65,6 +69,7 @@ impl DetectorSpec {
             DetectorSpec::SpikeDip(_) => "spike_dip",
             DetectorSpec::Rcf(_) => "rcf",
             DetectorSpec::Contextual(_) => "contextual",
+            DetectorSpec::CadOse(_) => "cad_ose",
         }
     }
 
@@ -75,6 +80,7 @@ impl DetectorSpec {
             DetectorSpec::SpikeDip(p) => Box::new(SpikeDip::new(p.clone())),
             DetectorSpec::Rcf(p) => Box::new(Rcf::new(p.clone())),
             DetectorSpec::Contextual(p) => Box::new(Contextual::new(p.clone())),
+            DetectorSpec::CadOse(p) => Box::new(CadOse::new(p.clone())),
         }
     }
 }
@@ -104,6 +110,18 @@ impl DetectorSpec {
                 "contextual(bins: {}, order: {}, learning: {}, short: {}, long: {}, table: {}, threshold: {}, quiet: {})",
                 p.bins, p.order, p.learning, p.short, p.long, p.table, p.threshold, p.quiet
             ),
+            DetectorSpec::CadOse(p) => {
+                let range = match (p.min, p.max) {
+                    (Some(lo), Some(hi)) => format!("min: {lo}, max: {hi}, "),
+                    (Some(lo), None) => format!("min: {lo}, "),
+                    (None, Some(hi)) => format!("max: {hi}, "),
+                    (None, None) => String::new(),
+                };
+                format!(
+                    "cad_ose({range}learning: {}, rest: {}, threshold: {}, bits: {}, neurons: {}, contexts: {})",
+                    p.learning, p.rest, p.threshold, p.bits, p.neurons, p.contexts
+                )
+            }
         }
     }
 }

@@ -85,7 +85,7 @@ pub fn build<'scope>(
     warmup: u64,
 ) -> EventStream<'scope> {
     let mut detectors = Detectors::new(spec.clone(), keys, field, warmup);
-    super::ordered::build(stream, keys, "Detect", move |event| {
+    super::ordered::build(stream, "Detect", move |event| {
         detectors.apply(&mut event.record)
     })
 }

@@ -69,7 +69,7 @@ pub fn build<'scope>(
     params: &HoltWintersParams,
 ) -> EventStream<'scope> {
     let mut models = Forecasters::new(params.clone(), keys, field);
-    super::ordered::build(stream, keys, "Forecast", move |event| {
+    super::ordered::build(stream, "Forecast", move |event| {
         models.apply(event.time, &mut event.record)
     })
 }

@@ -1,6 +1,6 @@
-//! `join`: pairs the records of two streams with equal keys. Both inputs are exchanged by
-//! a hash of their key fields (the same hash for equal values), so each key's records of
-//! both sides meet on one worker.
+//! `join`: pairs the records of two streams with equal keys. Both inputs arrive exchanged
+//! by a hash of their key fields (the exchanges in front of it, see `plan::physical`; the
+//! same hash for equal values), so each key's records of both sides meet on one worker.
 //!
 //! - Interval (incremental) join: each record probes the other side's kept records and
 //!   is then kept itself, so every pair is emitted exactly once, when its second record
@@ -24,7 +24,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use hashbrown::HashMap;
-use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::{Capability, InputCapability};
 use timely::progress::frontier::MutableAntichain;
@@ -33,10 +33,10 @@ use super::EventStream;
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
 use crate::plan::{JoinMode, JoinSpec};
-use crate::run::WorkerContext;
 use crate::time::EventTime;
 use crate::value::{Record, Value};
 use crate::window::assign::{Assigner, Window};
+use crate::worker::WorkerContext;
 
 /// Builds the join of `left` (this pipeline) with `right` for pipeline number `pipeline`
 /// (whose late counter it feeds).
@@ -49,19 +49,6 @@ pub fn build<'scope>(
 ) -> EventStream<'scope> {
     let left_keys: Arc<[usize]> = spec.left_keys.as_slice().into();
     let right_keys: Arc<[usize]> = spec.right_keys.as_slice().into();
-    let route = |keys: Arc<[usize]>| {
-        Exchange::new(move |e: &Event| {
-            KeyView {
-                record: &e.record,
-                slots: &keys,
-            }
-            .route()
-        })
-    };
-    let (left_pact, right_pact) = (
-        route(Arc::clone(&left_keys)),
-        route(Arc::clone(&right_keys)),
-    );
     let mut state = match &spec.mode {
         JoinMode::Interval { within_ms } => JoinState::Interval(IntervalJoin {
             within: within_ms.map(|d| d.max(0)),
@@ -73,7 +60,7 @@ pub fn build<'scope>(
         }),
     };
     let keys = [left_keys, right_keys];
-    left.binary_frontier(right, left_pact, right_pact, "Join", move |_cap, _info| {
+    left.binary_frontier(right, Pipeline, Pipeline, "Join", move |_cap, _info| {
         move |(left_in, left_frontier), (right_in, right_frontier), output| {
             let marks = [watermark(left_frontier), watermark(right_frontier)];
             let mut dropped = 0u64;

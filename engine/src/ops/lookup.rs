@@ -11,9 +11,9 @@ use super::EventStream;
 use crate::event::Event;
 use crate::io::{LookupTable, SinkWriter};
 use crate::plan::{LogicalPlan, LookupMiss};
-use crate::run::WorkerContext;
 use crate::schema::Schema;
 use crate::value::Value;
+use crate::worker::WorkerContext;
 
 /// What to do with a record whose key the table lacks, with its sink resolved.
 enum Miss {

@@ -1,6 +1,9 @@
 //! Timely operators, one family per file.
 
+pub mod combine;
 pub mod detect;
+pub mod exchange;
+pub mod flow;
 pub mod forecast;
 pub mod infer;
 pub mod join;

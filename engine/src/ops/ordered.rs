@@ -1,37 +1,27 @@
-//! A keyed operator that sees each key's records in event-time order: records are exchanged
-//! by key hash, buffered until the watermark (the input frontier) passes their event time,
-//! then handed to `apply` oldest first and sent on at that time. Records already behind the
-//! watermark on arrival are handed over with the next batch, in arrival order. Used by the
-//! stateful per-key models (`detect`, `forecast`), whose results depend on order.
+//! A keyed operator that sees each key's records in event-time order: records (exchanged
+//! by key in front of it, see `plan::physical`) are buffered until the watermark (the
+//! input frontier) passes their event time, then handed to `apply` oldest first and sent
+//! on at that time. Records already behind the watermark on arrival are handed over with
+//! the next batch, in arrival order. Used by the stateful per-key models (`detect`,
+//! `forecast`), whose results depend on order.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
 use super::EventStream;
 use crate::event::Event;
-use crate::key::KeyView;
 use crate::time::EventTime;
 
 /// Builds the operator; `apply` may change each record in place.
 pub fn build<'scope>(
     stream: EventStream<'scope>,
-    keys: &[usize],
     name: &str,
     mut apply: impl FnMut(&mut Event) + 'static,
 ) -> EventStream<'scope> {
-    let route_keys: Arc<[usize]> = keys.into();
-    let exchange = Exchange::new(move |e: &Event| {
-        KeyView {
-            record: &e.record,
-            slots: &route_keys,
-        }
-        .route()
-    });
-    stream.unary_frontier(exchange, name, move |_cap, _info| {
+    stream.unary_frontier(Pipeline, name, move |_cap, _info| {
         let mut pending: BTreeMap<EventTime, (Capability<EventTime>, Vec<Event>)> = BTreeMap::new();
         move |(input, frontier), output| {
             input.for_each_stamp(|cap, containers| {

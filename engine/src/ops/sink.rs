@@ -17,8 +17,8 @@ use super::EventStream;
 use crate::event::Event;
 use crate::io::SinkWriter;
 use crate::plan::error_record;
-use crate::run::WorkerContext;
 use crate::time::EventTime;
+use crate::worker::WorkerContext;
 
 /// An `on error to` route: the sink's index in the plan and its writer.
 pub type ErrorRoute = (usize, Arc<dyn SinkWriter>);

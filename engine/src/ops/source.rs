@@ -5,19 +5,24 @@
 //! input frontiers are watermarks; the capability is downgraded as the watermark rises
 //! and dropped when the source ends, which closes every window downstream.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
 use timely::dataflow::operators::generic::operator::source;
 use timely::dataflow::Scope;
 
+use super::flow::{self, Gate};
 use super::EventStream;
 use crate::event::Event;
 use crate::io::{BadRecord, SinkWriter, SourceReader, SourceStatus};
 use crate::plan::{error_record, SourceNode};
-use crate::run::WorkerContext;
-use crate::time::{EventTime, MIN_WATERMARK};
+use crate::time::{
+    format_duration, format_timestamp, in_timestamp_range, out_of_range_reason, EventTime,
+    MIN_WATERMARK,
+};
 use crate::value::{Record, Value};
+use crate::worker::WorkerContext;
 
 /// Records asked of a reader per poll; several polls make one activation.
 const POLL_BATCH: usize = 1024;
@@ -26,18 +31,22 @@ const POLLS_PER_ACTIVATION: usize = 16;
 /// Builds the source operator for `node` (the `index`-th source of the plan). Records it
 /// cannot read go to the `on error to` sinks in `error_routes` (sink index, writer) when
 /// its pipelines declare any, else to the run's bad-record handler; both are counted.
+/// The source reads only while [`flow::may_read`] lets it by `gate`.
 pub fn build<'scope>(
     scope: Scope<'scope, EventTime>,
     node: &SourceNode,
     index: usize,
     reader: Option<Box<dyn SourceReader>>,
     error_routes: Vec<(usize, Arc<dyn SinkWriter>)>,
+    gate: Gate,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let event_time = node.event_time;
     let bound = node.watermark.bounded_ms.max(0);
     let idle = node.watermark.idle_ms;
     let per_key = node.watermark.per_key;
+    let max_future = node.watermark.max_future_ms;
+    let event_field = event_time.map(|slot| node.schema.fields[slot].name.clone());
     let name = format!("Source({})", node.name);
     let source_name = node.name.clone();
     source(scope, &name, move |cap, info| {
@@ -57,40 +66,72 @@ pub fn build<'scope>(
                 return;
             };
             let Some(src) = reader.as_mut().filter(|_| !ctx.stop.is_requested()) else {
+                if let Some(src) = reader.as_mut() {
+                    let left = src.stop();
+                    ctx.metrics.unacknowledged[index].fetch_add(left, Relaxed);
+                }
                 ctx.metrics.set_watermark(index, worker, i64::MAX);
                 cap = None;
                 return;
             };
+            if !flow::may_read(watermark, gate.frontier()) {
+                // Woken by the exchange whose frontier moves; the timer only guards
+                // against a wake-up lost.
+                gate.pause(activator.clone());
+                activator.activate_after(Duration::from_millis(10));
+                return;
+            }
             let mut status = SourceStatus::Ready;
             let mut read = 0u64;
+            // Under --strict one record per poll: a bad line stops the run before any
+            // record read after it is sent on.
+            let strict = ctx.stop.is_strict();
+            let per_poll = if strict { 1 } else { POLL_BATCH };
             for _ in 0..POLLS_PER_ACTIVATION {
                 batch.clear();
-                status = match src.poll(&mut batch, &mut bad, POLL_BATCH) {
+                let rejected_before = bad.len();
+                let max = ctx.budget_left(index).map_or(per_poll, |n| n.min(per_poll));
+                if max == 0 {
+                    // Another worker spent the limit, or (a cluster process with no share)
+                    // another process may have: the input may be cut.
+                    ctx.stop.mark_cut(None);
+                    status = SourceStatus::Finished;
+                    break;
+                }
+                status = match src.poll(&mut batch, &mut bad, max) {
                     Ok(s) => s,
                     Err(e) => {
                         ctx.fail(format!("source `{source_name}`: {e}"));
                         SourceStatus::Finished
                     }
                 };
-                let (granted, spent) = ctx.take_budget(index, batch.len());
+                if strict && bad.len() > rejected_before {
+                    batch.clear();
+                    status = SourceStatus::Finished;
+                }
+                // Rejects count toward a limit as records read: a limit always ends.
+                let rejected = bad.len() - rejected_before;
+                let (granted, spent) = ctx.take_budget(index, batch.len() + rejected);
+                let cut = spent && status != SourceStatus::Finished;
                 if spent {
-                    batch.truncate(granted);
+                    batch.truncate(granted.saturating_sub(rejected));
                     status = SourceStatus::Finished;
                 }
                 read += batch.len() as u64;
                 if !batch.is_empty() {
                     let mut session = output.session(&*capability);
+                    let now = ctx.clock.now();
                     for record in batch.drain(..) {
                         let time = match event_time {
-                            None => ctx.clock.now(),
-                            Some(slot) => match record[slot] {
-                                Value::Time(t) => t,
-                                _ => {
+                            None => now,
+                            Some(slot) => match event_time_of(&record, slot, max_future, now) {
+                                Ok(t) => t,
+                                Err(reason) => {
                                     bad.push(BadRecord {
                                         source: source_name.clone(),
                                         location: String::new(),
-                                        field: None,
-                                        reason: "the event-time field is missing".into(),
+                                        field: event_field.clone(),
+                                        reason,
                                         raw: format!("{record:?}"),
                                     });
                                     continue;
@@ -102,6 +143,7 @@ pub fn build<'scope>(
                     }
                     last_data = ctx.clock.now();
                 }
+                src.commit();
                 // The watermark moves after every poll, so records of the next poll that
                 // are behind it are late, as they would be in a live stream.
                 let mut next = match (src.watermark(), event_time) {
@@ -130,14 +172,17 @@ pub fn build<'scope>(
                     capability.downgrade(&watermark);
                     ctx.metrics.set_watermark(index, worker, watermark);
                 }
+                if cut {
+                    // Downstream may never see this watermark before the source ends.
+                    ctx.stop.mark_cut(Some(watermark));
+                }
                 if status != SourceStatus::Ready {
                     break;
                 }
             }
-            ctx.metrics.source_records[index].fetch_add(read, std::sync::atomic::Ordering::Relaxed);
+            ctx.metrics.source_records[index].fetch_add(read, Relaxed);
             if !bad.is_empty() {
-                ctx.metrics.bad_records[index]
-                    .fetch_add(bad.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                ctx.metrics.bad_records[index].fetch_add(bad.len() as u64, Relaxed);
                 if error_routes.is_empty() {
                     for b in bad.drain(..) {
                         (ctx.on_bad_record)(&b);
@@ -153,10 +198,8 @@ pub fn build<'scope>(
                     for (sink, writer) in &error_routes {
                         match writer.write(&events) {
                             Ok(()) => {
-                                ctx.metrics.sink_records[*sink].fetch_add(
-                                    events.len() as u64,
-                                    std::sync::atomic::Ordering::Relaxed,
-                                );
+                                ctx.metrics.sink_records[*sink]
+                                    .fetch_add(events.len() as u64, Relaxed);
                                 super::sink::hand_back(writer.as_ref(), *sink, None, &ctx);
                             }
                             Err(e) => ctx.fail(format!("error route of `{source_name}`: {e}")),
@@ -169,10 +212,65 @@ pub fn build<'scope>(
                 SourceStatus::Idle => activator.activate_after(Duration::from_millis(1)),
                 SourceStatus::Waiting => {}
                 SourceStatus::Finished => {
+                    // Ended early (a limit, --strict, a failure): release the rest.
+                    let left = src.stop();
+                    ctx.metrics.unacknowledged[index].fetch_add(left, Relaxed);
                     ctx.metrics.set_watermark(index, worker, i64::MAX);
                     cap = None;
                 }
             }
         }
     })
+}
+
+/// The event time of `record`, or why it is refused: missing, outside the RFC 3339 range,
+/// or more than `max_future` ahead of processing time `now`. Such a record would carry the
+/// watermark past every real one and make them all late.
+fn event_time_of(
+    record: &Record,
+    slot: usize,
+    max_future: Option<i64>,
+    now: EventTime,
+) -> Result<EventTime, String> {
+    let Value::Time(t) = record[slot] else {
+        return Err("the event-time field is missing".into());
+    };
+    if !in_timestamp_range(t) {
+        return Err(out_of_range_reason(t));
+    }
+    match max_future {
+        Some(ahead) if t > now.saturating_add(ahead) => Err(format!(
+            "event time {} is more than {} ahead of processing time {} (`max_future`)",
+            format_timestamp(t),
+            format_duration(ahead),
+            format_timestamp(now)
+        )),
+        _ => Ok(t),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_times_outside_rfc_3339_or_too_far_ahead_are_refused() {
+        let now = 1_714_557_600_000;
+        let at = |t: i64| vec![Value::Time(t)];
+        assert_eq!(event_time_of(&at(now), 0, None, now), Ok(now));
+        let e = event_time_of(&at(i64::MAX), 0, None, now).expect_err("i64::MAX");
+        assert!(e.contains("outside the RFC 3339 range"), "{e}");
+        assert!(event_time_of(&at(i64::MIN), 0, None, now).is_err());
+        let hour = Some(3_600_000);
+        assert_eq!(
+            event_time_of(&at(now + 3_600_000), 0, hour, now),
+            Ok(now + 3_600_000)
+        );
+        let e = event_time_of(&at(now + 3_600_001), 0, hour, now).expect_err("ahead");
+        assert!(e.contains("more than 1h ahead of processing time"), "{e}");
+        // Records from the past are fine, however old.
+        assert_eq!(event_time_of(&at(0), 0, hour, now), Ok(0));
+        let missing = event_time_of(&vec![Value::Null], 0, None, now);
+        assert_eq!(missing, Err("the event-time field is missing".to_string()));
+    }
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hashbrown::HashMap;
-use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
@@ -27,16 +27,33 @@ use crate::event::Event;
 use crate::io::SinkWriter;
 use crate::key::{GroupKey, KeyView};
 use crate::plan::{Accumulation, Aggregate, TimestampCombiner, WindowKind, WindowSpec};
-use crate::run::WorkerContext;
 use crate::time::EventTime;
 use crate::trigger::{TriggerContext, TriggerMachine, TriggerState};
 use crate::value::{Record, Value};
 use crate::window::assign::{Assigner, Window};
 use crate::window::merge::merge_with;
+use crate::worker::WorkerContext;
 
-/// Why an element was not added to a window, as the late route reports it.
-const EXPIRED: &str = "window expired: the watermark passed its end plus the allowed lateness";
-const CLOSED: &str = "window closed: its trigger had finished";
+/// Why an element was not added to a window: counted apart in the summary, and named in
+/// the late route's `late.reason`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dropped {
+    /// Late: the watermark passed the window's end plus the allowed lateness.
+    Expired,
+    /// The window's trigger had finished: no more panes.
+    Closed,
+}
+
+impl Dropped {
+    fn reason(self) -> &'static str {
+        match self {
+            Dropped::Expired => {
+                "window expired: the watermark passed its end plus the allowed lateness"
+            }
+            Dropped::Closed => "window closed: its trigger had finished",
+        }
+    }
+}
 
 /// One window of one key: its contents and where its trigger stands.
 struct Pane {
@@ -174,8 +191,10 @@ struct Emitted {
     panes: Vec<Event>,
     /// Elements for the late route.
     late: Vec<Event>,
-    /// Late-dropped elements (routed or not).
+    /// Elements dropped as late, their window expired (routed or not).
     dropped: u64,
+    /// Elements dropped because their window's trigger had finished (routed or not).
+    closed: u64,
 }
 
 /// All windows of one worker.
@@ -209,7 +228,6 @@ pub fn build<'scope>(
         per_key,
     } = placement;
     let keys: Arc<[usize]> = keys.into();
-    let route_keys = Arc::clone(&keys);
     let rules = Rules {
         keys,
         assigner: Assigner::new(&window.kind),
@@ -231,15 +249,8 @@ pub fn build<'scope>(
         uses_processing_time: window.trigger.uses_processing_time(),
         retraction,
     };
-    let exchange = Exchange::new(move |e: &Event| {
-        KeyView {
-            record: &e.record,
-            slots: &route_keys,
-        }
-        .route()
-    });
     let scope = stream.scope();
-    stream.unary_frontier(exchange, "WindowAggregate", move |cap, info| {
+    stream.unary_frontier(Pipeline, "WindowAggregate", move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         if rules.uses_processing_time {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
@@ -258,18 +269,28 @@ pub fn build<'scope>(
                 marks: BTreeMap::new(),
             }),
         };
+        let mut last_watermark = EventTime::MIN;
         move |(input, frontier), output| {
             let Some(cap) = held.as_mut() else {
                 // The input ended and every window fired; drain anything left.
                 input.for_each_stamp(|_, _| {});
                 return;
             };
-            let watermark = frontier
-                .frontier()
-                .first()
-                .copied()
-                .unwrap_or(EventTime::MAX);
             let discard = frontier.is_empty() && ctx.stop.discards_open_windows();
+            // Input cut short: what is still open is incomplete, so it must not fire as
+            // if the watermark had passed its end.
+            let cut = frontier.is_empty() && !discard && ctx.stop.input_cut();
+            let watermark = match frontier.frontier().first() {
+                Some(&w) => {
+                    last_watermark = w;
+                    w
+                }
+                // The watermark the cut source had reached, which may not have arrived.
+                None if cut => {
+                    last_watermark.max(ctx.stop.cut_watermark().unwrap_or(EventTime::MIN))
+                }
+                None => EventTime::MAX,
+            };
             let mut out = Emitted::default();
 
             state.fire_timers(watermark, ctx.clock.now(), discard, &mut out);
@@ -293,7 +314,9 @@ pub fn build<'scope>(
                     }
                 }
             });
-            if frontier.is_empty() {
+            if cut {
+                state.cut_all(watermark, ctx.clock.now(), &mut out);
+            } else if frontier.is_empty() {
                 // Nothing more will arrive: every window has seen all it ever will.
                 state.finish_all(discard, &mut out);
             } else {
@@ -310,6 +333,9 @@ pub fn build<'scope>(
             }
             if out.dropped > 0 {
                 ctx.metrics.late_dropped[pipeline].fetch_add(out.dropped, Ordering::Relaxed);
+            }
+            if out.closed > 0 {
+                ctx.metrics.closed_dropped[pipeline].fetch_add(out.closed, Ordering::Relaxed);
             }
             if let Some((index, writer)) = &late_sink {
                 if !out.late.is_empty() {
@@ -466,7 +492,7 @@ impl WindowState {
         } = at;
         let rules = &self.rules;
         if rules.gc_time(&w) <= seen {
-            drop_late(self.late_route, event, &w, EXPIRED, seen, out);
+            drop_late(self.late_route, event, &w, Dropped::Expired, seen, out);
             return;
         }
         let view = KeyView {
@@ -485,7 +511,7 @@ impl WindowState {
             // sessions too and lose their unfired elements without a trace.
             if let Some(&c) = members.iter().find(|&&i| panes[i].closed) {
                 let closed = panes[c].window;
-                drop_late(self.late_route, event, &closed, CLOSED, seen, out);
+                drop_late(self.late_route, event, &closed, Dropped::Closed, seen, out);
                 return;
             }
             merge_panes(
@@ -508,7 +534,14 @@ impl WindowState {
         };
         let pane = &mut panes[index];
         if pane.closed {
-            drop_late(self.late_route, event, &pane.window, CLOSED, seen, out);
+            drop_late(
+                self.late_route,
+                event,
+                &pane.window,
+                Dropped::Closed,
+                seen,
+                out,
+            );
             return;
         }
         let withdraws = rules
@@ -579,6 +612,26 @@ impl WindowState {
         for (key, window) in keys {
             self.on_watermark(&key, window, EventTime::MAX, EventTime::MAX, discard, out);
         }
+        self.timers.clear();
+        self.deadlines.clear();
+    }
+
+    /// The input was cut short at `watermark`: every open window with elements no pane
+    /// has carried fires them as a pane that is not final (early, if the watermark had
+    /// not reached its end), and all state goes.
+    fn cut_all(&mut self, watermark: EventTime, now: EventTime, out: &mut Emitted) {
+        for (key, panes) in &mut self.panes {
+            for pane in panes.iter_mut().filter(|p| !p.closed && p.fresh > 0) {
+                let cx = TriggerContext {
+                    watermark,
+                    now,
+                    end: pane.window.end,
+                };
+                fire(pane, key, &self.rules, &mut self.holds, &cx, false, out);
+            }
+        }
+        self.panes.clear();
+        self.holds.clear();
         self.timers.clear();
         self.deadlines.clear();
     }
@@ -678,20 +731,24 @@ impl WindowState {
     }
 }
 
-/// Counts a late-dropped element and, with a late route, keeps it with the reason.
+/// Counts a dropped element by its reason and, with a late route, keeps it with the
+/// reason.
 fn drop_late(
     late_route: bool,
     event: &Event,
     w: &Window,
-    reason: &str,
+    reason: Dropped,
     watermark: EventTime,
     out: &mut Emitted,
 ) {
-    out.dropped += 1;
+    match reason {
+        Dropped::Closed => out.closed += 1,
+        Dropped::Expired => out.dropped += 1,
+    }
     if late_route {
         let mut record = event.record.clone();
         record.extend([
-            Value::str(reason),
+            Value::str(reason.reason()),
             Value::Time(w.start),
             Value::Time(w.end),
             Value::Time(watermark),

@@ -42,6 +42,9 @@ impl LogicalPlan {
                     if wm.per_key {
                         write!(out, ", per key")?;
                     }
+                    if let Some(ahead) = wm.max_future_ms {
+                        write!(out, ", max_future {}", format_duration(ahead))?;
+                    }
                     writeln!(out)?;
                 }
                 None => writeln!(out, "  processing time")?,
@@ -109,7 +112,7 @@ impl LogicalPlan {
     }
 }
 
-fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
+pub(super) fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
     match stage {
         Stage::Filter { predicate } => writeln!(out, "  filter {}", ExprDisplay(predicate)),
         Stage::Map {

@@ -191,6 +191,10 @@ pub struct WatermarkSpec {
     pub idle_ms: Option<i64>,
     /// `per key`: each key has its own timeline.
     pub per_key: bool,
+    /// `max_future d`: a record more than `d` (ms) ahead of processing time is refused (to
+    /// the error route) instead of moving the watermark.
+    #[serde(default)]
+    pub max_future_ms: Option<i64>,
 }
 
 /// A sink declaration.

@@ -8,8 +8,15 @@
 mod error_route;
 mod explain;
 mod expr;
+mod expr_slots;
 mod join;
 mod logical;
+pub mod optimize;
+pub mod physical;
+mod physical_explain;
+#[cfg(test)]
+pub(crate) mod sample;
+mod sink_schema;
 mod test_case;
 mod window;
 
@@ -21,6 +28,7 @@ pub use logical::{
     PipelineInput, PipelineNode, SinkNode, SourceNode, Stage, WatermarkSpec,
 };
 pub use logical::{LookupMiss, ModelNode, TableNode, TableRefresh};
+pub use sink_schema::sink_schemas;
 pub use test_case::{ExpectedField, TestAction, TestCase, TestStep};
 pub use window::{
     Accumulation, TimestampCombiner, Trigger, WindowKind, WindowSpec, LATE_FIELDS,

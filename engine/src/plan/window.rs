@@ -180,6 +180,21 @@ impl Trigger {
         }
     }
 
+    /// Whether the first pane this trigger fires is also its last (`count(n)`,
+    /// `processing(d)`, a watermark trigger without early or late firings): after it the
+    /// window is closed and its further elements are dropped.
+    pub fn fires_once(&self) -> bool {
+        match self {
+            Trigger::Watermark { early, late } => early.is_none() && late.is_none(),
+            Trigger::Count(_) | Trigger::Processing(_) | Trigger::Never => true,
+            Trigger::Repeat(_) => false,
+            // Any finishes when a child that fired finishes; All when every child has.
+            Trigger::Any(ts) | Trigger::All(ts) => ts.iter().all(Trigger::fires_once),
+            Trigger::Each(ts) => ts.len() <= 1 && ts.iter().all(Trigger::fires_once),
+            Trigger::Until(t, _) => t.fires_once(),
+        }
+    }
+
     /// Whether this trigger uses processing time.
     pub fn uses_processing_time(&self) -> bool {
         match self {

@@ -15,16 +15,19 @@ use crate::build::build_dataflow;
 use crate::clock::{ClockWaiters, TestClock};
 use crate::event::Event;
 use crate::io::{
-    BadRecord, ConnectorFactory, IoError, SinkWriter, SourceReader, SourceStatus, WorkerInfo,
+    BadRecord, ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, SourceStatus,
+    WorkerInfo,
 };
 use crate::metrics::Metrics;
 use crate::ml::Infer;
+use crate::plan::sink_schemas;
 use crate::plan::{LogicalPlan, SinkNode, SourceNode, TestAction, TestCase, TestStep};
-use crate::run::{open_sinks, sink_schemas, RunError, RunOptions, WorkerContext};
+use crate::run::{open_sinks, RunError};
 use crate::schema::Schema;
 use crate::stop::StopHandle;
 use crate::time::{EventTime, MIN_WATERMARK};
 use crate::value::Record;
+use crate::worker::{ProcessShared, WorkerContext};
 
 /// Steps a test may take to settle after one directive before it counts as stuck.
 const MAX_SETTLE_STEPS: usize = 100_000;
@@ -126,11 +129,25 @@ pub fn run_tests(plan: &Arc<LogicalPlan>) -> Result<Vec<TestReport>, RunError> {
 
 /// Runs one test block.
 pub fn run_test(plan: &Arc<LogicalPlan>, case: &TestCase) -> Result<TestReport, RunError> {
-    run_script(plan, case, Models::default()).map(|(report, _)| report)
+    run_script(plan, case, &Opened::default()).map(|(report, _)| report)
 }
 
 /// Loaded models by name, for plans with `infer` stages.
 pub type Models = Arc<HashMap<String, Arc<dyn Infer>>>;
+
+/// Open tables by name, for plans with `lookup` stages.
+pub type Tables = Arc<HashMap<String, Arc<dyn LookupTable>>>;
+
+/// What a test's `infer` and `lookup` stages read, opened by the caller once per file
+/// (e.g. with [`crate::run::open_models`] and [`crate::run::open_tables`]): a test block
+/// scripts the sources, not the reference data.
+#[derive(Clone, Default)]
+pub struct Opened {
+    /// Models by name.
+    pub models: Models,
+    /// Tables by name.
+    pub tables: Tables,
+}
 
 /// Runs one test block whose `infer` stages use `models` (loaded by the caller, e.g. with
 /// [`crate::run::open_models`]).
@@ -139,7 +156,20 @@ pub fn run_test_with_models(
     case: &TestCase,
     models: Models,
 ) -> Result<TestReport, RunError> {
-    run_script(plan, case, models).map(|(report, _)| report)
+    let opened = Opened {
+        models,
+        ..Opened::default()
+    };
+    run_script(plan, case, &opened).map(|(report, _)| report)
+}
+
+/// Runs one test block with the models and tables in `opened`.
+pub fn run_test_opened(
+    plan: &Arc<LogicalPlan>,
+    case: &TestCase,
+    opened: &Opened,
+) -> Result<TestReport, RunError> {
+    run_script(plan, case, opened).map(|(report, _)| report)
 }
 
 /// What the sinks received after one `given`, `watermark` or `clock` directive settled.
@@ -158,14 +188,15 @@ pub fn run_capture(
     plan: &Arc<LogicalPlan>,
     case: &TestCase,
 ) -> Result<(TestReport, Vec<StepOutput>), RunError> {
-    run_script(plan, case, Models::default())
+    run_script(plan, case, &Opened::default())
 }
 
 fn run_script(
     plan: &Arc<LogicalPlan>,
     case: &TestCase,
-    models: Models,
+    opened: &Opened,
 ) -> Result<(TestReport, Vec<StepOutput>), RunError> {
+    let Opened { models, tables } = opened.clone();
     let connectors = Arc::new(ScriptConnectors {
         feeds: plan
             .sources
@@ -183,14 +214,8 @@ fn run_script(
         sinks: Mutex::new(HashMap::new()),
     });
     let clock = Arc::new(TestClock::new(0));
-    let options = RunOptions {
-        workers: 1,
-        stop: Arc::new(StopHandle::new()),
-        clock: clock.clone(),
-        on_bad_record: Arc::new(|_| {}),
-        limit: None,
-        clock_waiters: Arc::new(ClockWaiters::default()),
-    };
+    let stop = Arc::new(StopHandle::new());
+    let clock_waiters = Arc::new(ClockWaiters::default());
     let sinks = Arc::new(open_sinks(plan, connectors.as_ref())?);
     let schemas: HashMap<String, Schema> = sink_schemas(plan).into_iter().collect();
     let plan = Arc::clone(plan);
@@ -199,19 +224,19 @@ fn run_script(
         let info = WorkerInfo { index: 0, peers: 1 };
         let metrics = Arc::new(Metrics::new(&plan, 1));
         let failure = Arc::new(Mutex::new(None));
-        let ctx = Arc::new(
-            WorkerContext::new(
-                info,
-                0,
-                metrics,
-                &options,
-                sinks,
-                Arc::new(HashMap::new()),
-                None,
-                Arc::clone(&failure),
-            )
-            .with_models(Arc::clone(&models)),
-        );
+        let shared = ProcessShared {
+            metrics,
+            stop: Arc::clone(&stop),
+            clock: clock.clone(),
+            on_bad_record: Arc::new(|_| {}),
+            sinks,
+            tables,
+            models: Arc::clone(&models),
+            budgets: None,
+            clock_waiters: Arc::clone(&clock_waiters),
+            failure: Arc::clone(&failure),
+        };
+        let ctx = Arc::new(WorkerContext::new(info, 0, shared));
         let readers = plan
             .sources
             .iter()
@@ -262,7 +287,7 @@ fn run_script(
                         TestAction::Clock { time } => clock.advance_to(*time),
                         TestAction::Expect { .. } => {}
                     }
-                    if !settle(worker, &connectors, &options.clock_waiters) {
+                    if !settle(worker, &connectors, &clock_waiters) {
                         run.failures.push(format!(
                             "line {}: the pipeline did not settle after this step",
                             step.line
@@ -278,13 +303,13 @@ fn run_script(
             run.failures.push(message);
         }
         // Let the dataflow shut down without firing what the test left open.
-        options.stop.request(false);
+        stop.request(false);
         for feed in connectors.feeds.values() {
             let mut f = feed.lock();
             f.closed = true;
             f.dirty = true;
         }
-        options.clock_waiters.wake_all();
+        clock_waiters.wake_all();
         (
             TestReport {
                 name: run.name,

@@ -6,6 +6,7 @@ mod check;
 mod explain;
 mod program;
 mod run;
+mod serve;
 mod test;
 
 use std::path::PathBuf;
@@ -60,13 +61,17 @@ pub enum Command {
     /// Benchmarks (`weir bench nab`, `weir bench nexmark`).
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Print the checked logical plan of a .pipe file.
+    /// Print the checked logical plan of a .pipe file (or, with --physical, what runs).
     Explain {
         /// The .pipe file.
         file: PathBuf,
         /// Print the plan as JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Print the physical plan: the optimised pipelines' operators, exchanges and
+        /// fused chains, as every worker builds them.
+        #[arg(long)]
+        physical: bool,
     },
 }
 
@@ -128,10 +133,30 @@ pub struct RunArgs {
         conflicts_with_all = ["processes", "process", "hostfile"]
     )]
     pub local_cluster: Option<usize>,
+    /// The HTTP server (metrics, state API): where, and who may use it.
+    #[command(flatten)]
+    pub http: HttpArgs,
+    /// Print a one-line status to stderr every DURATION (`10s`, `1m`) when stderr is not
+    /// a terminal (logs under systemd or in a container).
+    #[arg(long, value_name = "DURATION", value_parser = serve::parse_interval)]
+    pub status_every: Option<std::time::Duration>,
     /// Set by `--local-cluster` on its children: exit when standard input closes, which
     /// happens when the parent dies (even by SIGKILL), so no child outlives it.
     #[arg(long, hide = true)]
     pub exit_with_parent: bool,
+}
+
+/// The HTTP server options of `weir run` (docs/http.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpArgs {
+    /// Serve /metrics and /api on ADDR (`127.0.0.1:9464`, port 0 for a free one), or
+    /// `off`. Default: 127.0.0.1:9464, or a free loopback port if that one is taken.
+    #[arg(long, value_name = "ADDR", help_heading = "HTTP")]
+    pub http: Option<String>,
+    /// Require `Authorization: Bearer <token>` with the token in environment variable
+    /// VAR (needed to bind beyond loopback; the token is never printed).
+    #[arg(long, value_name = "VAR", help_heading = "HTTP")]
+    pub http_token_env: Option<String>,
 }
 
 /// Runs a parsed command line; the exit code is 0 on success, 1 on errors.
@@ -139,7 +164,11 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Check { file, error_format } => check::check(&file, error_format),
-        Command::Explain { file, json } => explain::explain(&file, json),
+        Command::Explain {
+            file,
+            json,
+            physical,
+        } => explain::explain(&file, json, physical),
         Command::Test {
             files,
             error_format,

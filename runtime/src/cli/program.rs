@@ -22,6 +22,8 @@ pub fn load_program(
         Err(diagnostics) => diagnostics.clone(),
     };
     if !diagnostics.is_empty() {
+        // Quoted lines show no credentials (same length, so the spans still fit).
+        let text = crate::connectors::secret::mask_source(&text);
         let rendered = match format {
             ErrorFormat::Human => {
                 weir_dsl::render(&diagnostics, &name, &text, std::io::stderr().is_terminal())

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::ValueEnum;
@@ -14,14 +14,18 @@ use parking_lot::Mutex;
 use weir_engine::clock::WallClock;
 use weir_engine::io::BadRecord;
 use weir_engine::metrics::Metrics;
-use weir_engine::run::{run_on, Layout, RunOptions};
+use weir_engine::run::{run_on, Layout, RunOptions, RunSummary};
 
-use super::{load_program, RunArgs};
+use super::{load_program, serve, RunArgs};
+use crate::connectors::chart::LiveFeeds;
+use crate::connectors::state::StateStores;
 use crate::connectors::Connectors;
+use crate::http::RunView;
 use crate::launch::cluster::{join, JoinSpec};
 use crate::launch::handshake::{plan_hash, Hello};
 use crate::launch::local_cluster::{self, LocalCluster};
-use crate::launch::{hostfile, progress::Progress, signals};
+use crate::launch::stopping::StopNotice;
+use crate::launch::{hostfile, progress::Progress, signals, status::StatusLine};
 
 /// How many malformed records are shown on stderr before only counting them.
 const SHOWN_BAD_RECORDS: u64 = 5;
@@ -48,6 +52,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let workers = args.workers.max(1);
     let metrics = Arc::new(Metrics::new(&plan, workers));
     let stop = signals::install(args.drain)?;
+    stop.set_strict(args.strict);
 
     let layout = if args.processes > 1 {
         let addresses = match &args.hostfile {
@@ -112,12 +117,40 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         limit: args.limit,
         clock_waiters: Default::default(),
     };
+    let stores = Arc::new(StateStores::default());
+    let feeds = Arc::new(LiveFeeds::default());
+    let view = RunView {
+        plan: Arc::clone(&plan),
+        metrics: Arc::clone(&metrics),
+        stores: Arc::clone(&stores),
+        feeds: Arc::clone(&feeds),
+        process: args.process,
+        started: Instant::now(),
+    };
+    // Dropped at the end of this function: the server stops with the run.
+    let _server = serve::start(&args.http, view, args.process, args.quiet)?;
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let progress = show_progress.then(|| Progress::start(Arc::clone(&metrics)));
-    let mut connectors = Connectors::default().for_process(args.process, args.processes);
-    if args.limit.is_some() {
+    let status = args
+        .status_every
+        .filter(|_| !std::io::stderr().is_terminal())
+        .map(|every| StatusLine::start(Arc::clone(&metrics), every));
+    let mut connectors = Connectors::default()
+        .for_process(args.process, args.processes)
+        .with_stop(Arc::clone(&stop))
+        .with_state_stores(stores)
+        .with_live_feeds(feeds)
+        .with_run_metrics(
+            Arc::clone(&metrics),
+            plan.sources.iter().map(|s| s.name.clone()).collect(),
+        );
+    if args.limit.is_some() || args.strict {
+        // The first records of a file, in order: --strict must stop right at a bad line.
         connectors = connectors.reading_whole_files();
     }
+    let watched = connectors.clone();
+    let notice = StopNotice::start(Arc::clone(&stop), move || watched.backlogs());
+    let started = Instant::now();
     let result = run_on(
         Arc::clone(&plan),
         Arc::new(connectors),
@@ -125,10 +158,34 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Arc::clone(&metrics),
         layout,
     );
+    notice.finish();
     if let Some(p) = progress {
         p.finish();
     }
-    let summary = result?;
+    if let Some(s) = status {
+        s.finish();
+    }
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => {
+            if !args.quiet {
+                // What was read, written and not delivered before the failure.
+                let summary = RunSummary {
+                    elapsed: started.elapsed(),
+                    records_in: metrics.records_in(),
+                    records_out: metrics.records_out(),
+                    bad_records: metrics.bad(),
+                    late_dropped: metrics.late(),
+                    closed_dropped: metrics.closed(),
+                    stopped: true,
+                };
+                let line =
+                    crate::launch::progress::summary_line(&summary, &plan, &metrics, workers);
+                eprintln!("{line}");
+            }
+            return Err(e.into());
+        }
+    };
     if let Some(bad) = first_bad.lock().take() {
         bail!(
             "{bad} (--strict stops at the first malformed or undelivered record; without \
@@ -251,6 +308,21 @@ fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCod
     }
     if let Some(n) = args.limit {
         child_args.extend(["--limit".into(), n.to_string().into()]);
+    }
+    // Each child serves its own metrics (process I on port + I when a port is given).
+    for (flag, value) in [
+        ("--http", args.http.http.clone()),
+        ("--http-token-env", args.http.http_token_env.clone()),
+    ] {
+        if let Some(v) = value {
+            child_args.extend([flag.into(), v.into()]);
+        }
+    }
+    if let Some(every) = args.status_every {
+        child_args.extend([
+            "--status-every".into(),
+            format!("{}ms", every.as_millis()).into(),
+        ]);
     }
     let cluster = LocalCluster {
         processes,

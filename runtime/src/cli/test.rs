@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use weir_engine::run::open_models;
-use weir_engine::testing::script::run_test_with_models;
+use weir_engine::run::{open_models, open_tables};
+use weir_engine::testing::script::{run_test_opened, Opened};
 
 use crate::connectors::Connectors;
 
@@ -23,13 +23,21 @@ pub(super) fn test(files: &[PathBuf], format: ErrorFormat) -> anyhow::Result<Exi
             println!("{}: no tests", file.display());
             continue;
         }
-        // Models of `infer` stages are loaded once per file, as `weir run` does.
-        let models = Arc::new(
-            open_models(&plan, &Connectors::default())
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
-        );
+        // Models of `infer` stages and tables of `lookup` stages are opened once per file,
+        // from their files, as `weir run` does: tests script the sources only.
+        let connectors = Connectors::default();
+        let opened = Opened {
+            models: Arc::new(
+                open_models(&plan, &connectors)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+            ),
+            tables: Arc::new(
+                open_tables(&plan, &connectors)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
+            ),
+        };
         for case in &plan.tests {
-            let report = run_test_with_models(&plan, case, Arc::clone(&models))
+            let report = run_test_opened(&plan, case, &opened)
                 .map_err(|e| anyhow::anyhow!("{}: test \"{}\": {e}", file.display(), case.name))?;
             if report.passed() {
                 passed += 1;

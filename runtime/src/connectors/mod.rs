@@ -5,12 +5,15 @@
 //!
 //! | connector | role | |
 //! | --- | --- | --- |
+//! | [`metrics`] | source | the run's own counters, one record per interval |
 //! | [`sensors`] | source | deterministic plant-sensor simulator |
 //! | [`nexmark`] | source | deterministic Nexmark auction stream (persons, auctions, bids) |
 //! | [`file`] | source, sink | JSON lines or CSV file |
 //! | [`stdout`] | sink | JSON lines (or CSV) on standard output |
 //! | [`mqtt`] | source, sink | MQTT broker: subscribe to topics, publish records |
 //! | [`webhook`] | sink | HTTP POST of JSON, with retries |
+//! | [`chart`] | sink | live chart points for the dashboard and `/api/stream/<sink>` |
+//! | [`state`] | sink | latest record per key, served by `/api/state/<sink>` |
 //! | [`csv`] | table | reference data for `lookup`, refreshed while running |
 //! | `parquet` | sink | Hive-partitioned Parquet lake (cargo feature `parquet`, on by default) |
 //!
@@ -18,8 +21,11 @@
 //! opens the same calls at run time and reports the same problems as
 //! [`IoError::Config`].
 
+mod byte_size;
+pub mod chart;
 pub mod csv;
 pub mod file;
+pub mod metrics;
 pub mod mqtt;
 pub mod nexmark;
 mod options;
@@ -27,14 +33,19 @@ mod options;
 pub mod parquet;
 pub mod per_process;
 mod problem;
+mod raw_excerpt;
+pub mod registry;
+pub mod secret;
 pub mod sensors;
 pub mod sink_fields;
+pub mod state;
 pub mod stdout;
 mod suggest;
 pub mod webhook;
 
 use std::sync::Arc;
 
+use parking_lot::Mutex;
 use weir_engine::clock::{Clock, WallClock};
 use weir_engine::io::{
     ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, WorkerInfo,
@@ -42,6 +53,7 @@ use weir_engine::io::{
 use weir_engine::ml::Infer;
 use weir_engine::plan::{ConnectorCall, ModelNode, SinkNode, SourceNode, TableNode};
 use weir_engine::schema::Schema;
+use weir_engine::stop::StopHandle;
 
 pub use options::{OptionKind, OptionSpec};
 pub use problem::{ConfigProblem, Role};
@@ -78,6 +90,12 @@ pub const CATALOG: &[ConnectorInfo] = &[
         doc: "A deterministic simulator of a plant's machine sensors.",
     },
     ConnectorInfo {
+        kind: metrics::KIND,
+        roles: &[Role::Source],
+        options: metrics::OPTIONS,
+        doc: "The run's own health (records, rates, lag, errors) every interval.",
+    },
+    ConnectorInfo {
         kind: nexmark::KIND,
         roles: &[Role::Source],
         options: nexmark::OPTIONS,
@@ -106,6 +124,18 @@ pub const CATALOG: &[ConnectorInfo] = &[
         roles: &[Role::Sink],
         options: webhook::OPTIONS,
         doc: "HTTP POST of records as JSON, with retries and backoff.",
+    },
+    ConnectorInfo {
+        kind: chart::KIND,
+        roles: &[Role::Sink],
+        options: chart::OPTIONS,
+        doc: "A live chart on the run's dashboard (x, y, one line per series).",
+    },
+    ConnectorInfo {
+        kind: state::KIND,
+        roles: &[Role::Sink],
+        options: state::OPTIONS,
+        doc: "The latest record per key (by event time), for the HTTP API; kept on disk.",
     },
     ConnectorInfo {
         kind: csv::KIND,
@@ -153,6 +183,19 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             Some(schema) => SensorsConfig::with_schema(call, schema).err(),
             None => SensorsConfig::from_call(call).err(),
         },
+        metrics::KIND => {
+            let mut problems = metrics::MetricsConfig::from_call(call)
+                .err()
+                .unwrap_or_default();
+            if let Some(schema) = schema {
+                problems.extend(
+                    metrics::MetricsField::for_schema(schema)
+                        .err()
+                        .unwrap_or_default(),
+                );
+            }
+            (!problems.is_empty()).then_some(problems)
+        }
         nexmark::KIND => match schema {
             Some(schema) => NexmarkSourceConfig::with_schema(call, schema).err(),
             None => NexmarkSourceConfig::from_call(call).err(),
@@ -163,7 +206,7 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
                 for (name, _) in call
                     .options
                     .iter()
-                    .filter(|(n, _)| n == "replay" || n == "follow")
+                    .filter(|(n, _)| ["replay", "follow", "max_line"].contains(&n.as_str()))
                 {
                     problems.push(
                         ConfigProblem::option(
@@ -185,6 +228,8 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             Err(problems) => Some(problems),
         },
         webhook::KIND => WebhookConfig::from_call(call).err(),
+        state::KIND => state::StateConfig::from_call(call).err(),
+        chart::KIND => chart::ChartConfig::from_call(call).err(),
         csv::KIND => csv::CsvTableConfig::from_call(call).err(),
         #[cfg(feature = "parquet")]
         parquet::KIND => parquet::ParquetConfig::from_call(call).err(),
@@ -206,6 +251,9 @@ fn unknown_connector(kind: &str, role: Role) -> ConfigProblem {
     ConfigProblem::call(format!("unknown connector `{kind}`")).with_help(help)
 }
 
+/// A sink opened by the factory, by name.
+type OpenedSink = (String, Arc<dyn SinkWriter>);
+
 /// Opens the built-in connectors for the engine.
 #[derive(Clone)]
 pub struct Connectors {
@@ -220,6 +268,16 @@ pub struct Connectors {
     /// Worker 0 reads each file whole instead of workers sharing it by byte range: a
     /// `--limit` means the first records of the file.
     whole_files: bool,
+    /// The run's stop requests, for sinks that bound their waits after a stop.
+    stop: Option<Arc<StopHandle>>,
+    /// Every sink opened, by name, so a stop can say what is still being flushed.
+    opened: Arc<Mutex<Vec<OpenedSink>>>,
+    /// Where `state` sinks register their stores for the HTTP server.
+    states: Arc<state::StateStores>,
+    /// Where `chart` sinks register their feeds for the HTTP server.
+    feeds: Arc<chart::LiveFeeds>,
+    /// The run's counters and its source names, for `metrics` sources.
+    run_metrics: Option<(Arc<weir_engine::metrics::Metrics>, Vec<String>)>,
 }
 
 impl Default for Connectors {
@@ -230,6 +288,11 @@ impl Default for Connectors {
             clock: Arc::new(WallClock),
             warn: Arc::new(|message: &str| eprintln!("warning: {message}")),
             whole_files: false,
+            stop: None,
+            opened: Arc::default(),
+            states: Arc::default(),
+            feeds: Arc::default(),
+            run_metrics: None,
         }
     }
 }
@@ -273,97 +336,56 @@ impl Connectors {
         self
     }
 
+    /// The same connectors telling sinks about the run's stop requests (an MQTT sink then
+    /// bounds its wait for an absent broker by `flush_timeout`).
+    pub fn with_stop(mut self, stop: Arc<StopHandle>) -> Connectors {
+        self.stop = Some(stop);
+        self
+    }
+
+    /// The sinks opened so far with the records each has not delivered yet.
+    pub fn backlogs(&self) -> Vec<(String, u64)> {
+        self.opened
+            .lock()
+            .iter()
+            .map(|(name, sink)| (name.clone(), sink.backlog()))
+            .collect()
+    }
+
+    /// The same connectors registering `state` sinks in `states` (the HTTP server's).
+    pub fn with_state_stores(mut self, states: Arc<state::StateStores>) -> Connectors {
+        self.states = states;
+        self
+    }
+
+    /// The same connectors registering `chart` sinks in `feeds` (the HTTP server's).
+    pub fn with_live_feeds(mut self, feeds: Arc<chart::LiveFeeds>) -> Connectors {
+        self.feeds = feeds;
+        self
+    }
+
+    /// The same connectors with `metrics` sources reading `metrics`, the counters of a
+    /// run whose sources are named `sources` (in plan order).
+    pub fn with_run_metrics(
+        mut self,
+        metrics: Arc<weir_engine::metrics::Metrics>,
+        sources: Vec<String>,
+    ) -> Connectors {
+        self.run_metrics = Some((metrics, sources));
+        self
+    }
+
     /// The same connectors reading processing time from `clock` (tests drive it).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Connectors {
         self.clock = clock;
         self
     }
 
-    fn resolve(&self, mut config: FileConfig) -> FileConfig {
-        config.path = self.resolve_path(config.path);
-        config
-    }
-
-    fn resolve_path(&self, path: std::path::PathBuf) -> std::path::PathBuf {
-        match &self.base_dir {
-            Some(base) if path.is_relative() => base.join(path),
-            _ => path,
-        }
-    }
-}
-
-impl ConnectorFactory for Connectors {
-    fn read_by_every_worker(&self, source: &SourceNode) -> bool {
-        // An MQTT subscription is held by the first worker, and so is a file unless its
-        // workers share it by byte range.
-        match source.connector.kind.as_str() {
-            mqtt::KIND => false,
-            file::KIND => {
-                !self.whole_files
-                    && FileConfig::from_call(&source.connector).is_ok_and(|c| c.shareable())
-            }
-            _ => true,
-        }
-    }
-
-    fn open_source(
+    fn open_sink_writer(
         &self,
-        source: &SourceNode,
-        worker: WorkerInfo,
-    ) -> Result<Box<dyn SourceReader>, IoError> {
-        let call = &source.connector;
-        let problems = validate(call, Role::Source, Some(&source.schema));
-        if !problems.is_empty() {
-            return Err(config_error(&call.kind, &problems));
-        }
-        let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
-        match call.kind.as_str() {
-            sensors::KIND => {
-                let config = SensorsConfig::from_call(call).map_err(fail)?;
-                let measures = Measure::for_schema(&source.schema).map_err(fail)?;
-                Ok(Box::new(SensorsSource::new(config, measures, worker)))
-            }
-            nexmark::KIND => {
-                let (config, columns) =
-                    NexmarkSourceConfig::with_schema(call, &source.schema).map_err(fail)?;
-                Ok(Box::new(NexmarkSource::new(&config, columns, worker)))
-            }
-            file::KIND => {
-                let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
-                let reader = Box::new(FileSource::open_share(
-                    &source.name,
-                    &config,
-                    &source.schema,
-                    worker,
-                    !self.whole_files,
-                )?);
-                match (config.replay, source.event_time) {
-                    (file::Replay::Max, _) => Ok(reader),
-                    (file::Replay::Speed(speed), Some(slot)) => Ok(Box::new(
-                        file::replay::PacedReader::new(reader, slot, speed, Arc::clone(&self.clock)),
-                    )),
-                    (file::Replay::Speed(_), None) => Err(IoError::Config(format!(
-                        "source `{}`: `replay` paces records by event time, but the source has no `event_time`; add e.g. `event_time ts`",
-                        source.name
-                    ))),
-                }
-            }
-            mqtt::KIND => {
-                let config = MqttConfig::from_call(call, Role::Source).map_err(fail)?;
-                Ok(Box::new(MqttSource::open(
-                    &source.name,
-                    &config,
-                    &source.schema,
-                    worker,
-                )?))
-            }
-            other => Err(IoError::Config(format!(
-                "unknown source connector `{other}`"
-            ))),
-        }
-    }
-
-    fn open_sink(&self, sink: &SinkNode, schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError> {
+        sink: &SinkNode,
+        schema: &Schema,
+    ) -> Result<Arc<dyn SinkWriter>, IoError> {
         let call = &sink.connector;
         let problems = validate(call, Role::Sink, Some(schema));
         if !problems.is_empty() {
@@ -384,11 +406,34 @@ impl ConnectorFactory for Connectors {
             }
             mqtt::KIND => {
                 let config = MqttConfig::from_call(call, Role::Sink).map_err(fail)?;
-                Ok(Arc::new(MqttSink::open(&sink.name, &config, schema)?))
+                Ok(Arc::new(MqttSink::open(
+                    &sink.name,
+                    &config,
+                    schema,
+                    self.stop.clone(),
+                )?))
             }
             webhook::KIND => {
                 let config = WebhookConfig::from_call(call).map_err(fail)?;
-                Ok(Arc::new(WebhookSink::new(&sink.name, &config, schema)))
+                Ok(Arc::new(WebhookSink::open(&sink.name, &config, schema)?))
+            }
+            chart::KIND => {
+                let config = chart::ChartConfig::from_call(call).map_err(fail)?;
+                let (sink_writer, feed) = chart::ChartSink::new(&config, schema)?;
+                self.feeds.insert(&sink.name, feed);
+                Ok(Arc::new(sink_writer))
+            }
+            state::KIND => {
+                let config = state::StateConfig::from_call(call).map_err(fail)?;
+                let mut path = self.resolve_path(config.path_for(&sink.name));
+                if let Some(shard) = self.shard {
+                    path = per_process::per_process_path(&path, shard.index);
+                }
+                let store = state::LatestStore::open(&config, &path, schema)
+                    .map_err(|e| IoError::Config(e.to_string()))?;
+                let store = Arc::new(store);
+                self.states.insert(&sink.name, Arc::clone(&store));
+                Ok(store)
             }
             #[cfg(feature = "parquet")]
             parquet::KIND => {
@@ -404,6 +449,58 @@ impl ConnectorFactory for Connectors {
             }
             other => Err(IoError::Config(format!("unknown sink connector `{other}`"))),
         }
+    }
+
+    fn resolve(&self, mut config: FileConfig) -> FileConfig {
+        config.path = self.resolve_path(config.path);
+        config
+    }
+
+    fn resolve_path(&self, path: std::path::PathBuf) -> std::path::PathBuf {
+        match &self.base_dir {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path,
+        }
+    }
+}
+
+impl ConnectorFactory for Connectors {
+    fn read_by_every_worker(&self, source: &SourceNode) -> bool {
+        // An MQTT subscription is held by the first worker, and so is a file unless its
+        // workers share it by byte range.
+        match source.connector.kind.as_str() {
+            mqtt::KIND | metrics::KIND => false,
+            file::KIND => {
+                !self.whole_files
+                    && FileConfig::from_call(&source.connector).is_ok_and(|c| c.shareable())
+            }
+            _ => true,
+        }
+    }
+
+    fn open_source(
+        &self,
+        source: &SourceNode,
+        worker: WorkerInfo,
+    ) -> Result<Box<dyn SourceReader>, IoError> {
+        self.open_reading(source, worker, None)
+    }
+
+    fn open_source_reading(
+        &self,
+        source: &SourceNode,
+        worker: WorkerInfo,
+        read: &[bool],
+    ) -> Result<Box<dyn SourceReader>, IoError> {
+        self.open_reading(source, worker, Some(read))
+    }
+
+    fn open_sink(&self, sink: &SinkNode, schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError> {
+        let writer = self.open_sink_writer(sink, schema)?;
+        self.opened
+            .lock()
+            .push((sink.name.clone(), Arc::clone(&writer)));
+        Ok(writer)
     }
 
     fn open_table(&self, table: &TableNode) -> Result<Arc<dyn LookupTable>, IoError> {
@@ -433,6 +530,91 @@ impl ConnectorFactory for Connectors {
     fn open_model(&self, model: &ModelNode) -> Result<Arc<dyn Infer>, IoError> {
         let path = self.resolve_path(std::path::PathBuf::from(&model.path));
         crate::model::load(model, &path)
+    }
+}
+
+impl Connectors {
+    /// Opens `worker`'s share of `source`; with `read`, JSON lines build only the marked
+    /// fields.
+    fn open_reading(
+        &self,
+        source: &SourceNode,
+        worker: WorkerInfo,
+        read: Option<&[bool]>,
+    ) -> Result<Box<dyn SourceReader>, IoError> {
+        let call = &source.connector;
+        let problems = validate(call, Role::Source, Some(&source.schema));
+        if !problems.is_empty() {
+            return Err(config_error(&call.kind, &problems));
+        }
+        let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
+        match call.kind.as_str() {
+            sensors::KIND => {
+                let config = SensorsConfig::from_call(call).map_err(fail)?;
+                let measures = Measure::for_schema(&source.schema).map_err(fail)?;
+                Ok(Box::new(SensorsSource::new(config, measures, worker)))
+            }
+            metrics::KIND => {
+                let config = metrics::MetricsConfig::from_call(call).map_err(fail)?;
+                let fields = metrics::MetricsField::for_schema(&source.schema).map_err(fail)?;
+                let Some((counters, names)) = &self.run_metrics else {
+                    return Err(IoError::Config(
+                        "`metrics` sources read a run's counters, and this run has none".into(),
+                    ));
+                };
+                let own = names
+                    .iter()
+                    .position(|n| *n == source.name)
+                    .unwrap_or(usize::MAX);
+                Ok(Box::new(metrics::MetricsSource::new(
+                    config,
+                    fields,
+                    Arc::clone(counters),
+                    own,
+                )))
+            }
+            nexmark::KIND => {
+                let (config, columns) =
+                    NexmarkSourceConfig::with_schema(call, &source.schema).map_err(fail)?;
+                Ok(Box::new(NexmarkSource::new(&config, columns, worker)))
+            }
+            file::KIND => {
+                let config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
+                let mut file = FileSource::open_share(
+                    &source.name,
+                    &config,
+                    &source.schema,
+                    worker,
+                    !self.whole_files,
+                )?;
+                if let Some(read) = read {
+                    file.read_only(read);
+                }
+                let reader = Box::new(file);
+                match (config.replay, source.event_time) {
+                    (file::Replay::Max, _) => Ok(reader),
+                    (file::Replay::Speed(speed), Some(slot)) => Ok(Box::new(
+                        file::replay::PacedReader::new(reader, slot, speed, Arc::clone(&self.clock)),
+                    )),
+                    (file::Replay::Speed(_), None) => Err(IoError::Config(format!(
+                        "source `{}`: `replay` paces records by event time, but the source has no `event_time`; add e.g. `event_time ts`",
+                        source.name
+                    ))),
+                }
+            }
+            mqtt::KIND => {
+                let config = MqttConfig::from_call(call, Role::Source).map_err(fail)?;
+                Ok(Box::new(MqttSource::open(
+                    &source.name,
+                    &config,
+                    &source.schema,
+                    worker,
+                )?))
+            }
+            other => Err(IoError::Config(format!(
+                "unknown source connector `{other}`"
+            ))),
+        }
     }
 }
 

@@ -181,12 +181,38 @@ impl<'a> OptionReader<'a> {
                     problem.with_help(format!("durations carry a unit: write `{n}s` or `{n}ms`"));
             }
         }
+        if let (OptionKind::Int | OptionKind::Number, OptionValue::Duration(ms)) =
+            (spec.kind, value)
+        {
+            problem = problem.with_help(self.count_not_duration(*ms));
+        }
         if let (OptionKind::Word | OptionKind::Text | OptionKind::TextList, OptionValue::Ident(w)) =
             (spec.kind, value)
         {
             problem = problem.with_help(format!("quote it: `{name}: \"{w}\"`"));
         }
         self.problems.push(problem);
+    }
+
+    /// Help for a count given a duration: `10m` is ten minutes, `10M` ten million; and the
+    /// connector's `duration` option, if it has one, for a run length.
+    fn count_not_duration(&self, ms: i64) -> String {
+        let written = format_duration(ms);
+        let mut help = match written
+            .strip_suffix('m')
+            .filter(|n| n.parse::<u64>().is_ok())
+        {
+            Some(n) => format!("did you mean `{n}M` ({n} million)? `{written}` is {n} minutes"),
+            None => {
+                format!("a count takes no time unit: write e.g. `10k` or `10M`, not `{written}`")
+            }
+        };
+        if self.specs.iter().any(|s| s.name == "duration") {
+            help.push_str(&format!(
+                "; for a run of {written} write `duration: {written}`"
+            ));
+        }
+        help
     }
 
     fn read<T>(

@@ -1,5 +1,6 @@
 //! Sink options that name record fields, checked against the records that reach the
-//! sink: an MQTT topic template (`alerts/{device_id}`) and Parquet `partition_by` keys.
+//! sink: an MQTT topic template (`alerts/{device_id}`), Parquet `partition_by` keys and
+//! the `key` of a `state` hot store and the fields a `chart` plots.
 //! `weir check` reports these (P0502, P0503) through the catalog; the sinks check the
 //! same again when they open.
 
@@ -37,6 +38,24 @@ pub fn check_sink_fields(
         #[cfg(feature = "parquet")]
         super::parquet::KIND => super::parquet::ParquetConfig::from_call(call)
             .map(|config| super::parquet::partition::field_problems(&config.partition_by, schema))
+            .unwrap_or_default(),
+        super::chart::KIND => super::chart::ChartConfig::from_call(call)
+            .map(|config| {
+                config
+                    .field_problems(schema)
+                    .into_iter()
+                    .map(|p| (FieldIssue::Unknown, p))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        super::state::KIND => super::state::StateConfig::from_call(call)
+            .map(|config| {
+                config
+                    .field_problems(schema)
+                    .into_iter()
+                    .map(|p| (FieldIssue::Unknown, p))
+                    .collect()
+            })
             .unwrap_or_default(),
         _ => Vec::new(),
     }

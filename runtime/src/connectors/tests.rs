@@ -109,10 +109,44 @@ fn wrong_types_missing_arguments_and_roles_are_reported() {
     assert_eq!(problems[0].message, "`stdout` cannot be used as a source");
     assert_eq!(
         problems[0].help.as_deref(),
-        Some("sources can use: `sensors`, `nexmark`, `file`, `mqtt`")
+        Some("sources can use: `sensors`, `metrics`, `nexmark`, `file`, `mqtt`")
     );
     let problems = validate(&call("sensors", vec![], &[]), Role::Sink, None);
     assert_eq!(problems[0].message, "`sensors` cannot be used as a sink");
+}
+
+/// `events: 10m` is ten minutes given to a count: the help offers `10M` (ten million),
+/// and `duration:` for a run length.
+#[test]
+fn a_count_given_a_duration_suggests_a_count_and_the_duration_option() {
+    let c = call(
+        "sensors",
+        vec![],
+        &[("events", OptionValue::Duration(600_000))],
+    );
+    let problems = validate(&c, Role::Source, None);
+    assert_eq!(
+        problems[0].message,
+        "option `events` expects an integer, found `10m`"
+    );
+    assert_eq!(
+        problems[0].help.as_deref(),
+        Some(
+            "did you mean `10M` (10 million)? `10m` is 10 minutes; \
+             for a run of 10m write `duration: 10m`"
+        )
+    );
+    // Not minutes: no `M` to offer; webhook has no `duration` option.
+    let c = call(
+        "webhook",
+        vec![OptionValue::Str("http://localhost:9/x".into())],
+        &[("retries", OptionValue::Duration(5_000))],
+    );
+    let problems = validate(&c, Role::Sink, None);
+    assert_eq!(
+        problems[0].help.as_deref(),
+        Some("a count takes no time unit: write e.g. `10k` or `10M`, not `5s`")
+    );
 }
 
 #[test]

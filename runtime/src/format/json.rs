@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use weir_engine::schema::{Field, Schema, Type};
-use weir_engine::time::{format_duration, format_timestamp, parse_timestamp};
+use weir_engine::time::{
+    format_duration, format_timestamp, in_timestamp_range, out_of_range_reason, parse_timestamp,
+};
 use weir_engine::value::{Record, Value};
 
 use super::layout::{FieldTree, Node};
@@ -29,7 +31,14 @@ use super::DecodeError;
 pub struct JsonDecoder {
     schema: Schema,
     tree: FieldTree,
+    /// Slots whose values are checked but not built (nothing downstream reads them).
+    skipped: Vec<usize>,
+    /// Per slot: whether its value is built.
+    built: Vec<bool>,
 }
+
+/// What a skipped field holds while a line is decoded: present, not null, never read.
+const PRESENT: Value = Value::Bool(true);
 
 impl JsonDecoder {
     /// A decoder for records of `schema`.
@@ -37,6 +46,22 @@ impl JsonDecoder {
         JsonDecoder {
             schema: schema.clone(),
             tree: FieldTree::new(schema),
+            skipped: Vec::new(),
+            built: vec![true; schema.len()],
+        }
+    }
+
+    /// A decoder that builds only the fields marked in `read` (by slot) and leaves the
+    /// others null; it still checks every field's type and presence, so it rejects
+    /// exactly the lines [`JsonDecoder::new`]'s decoder rejects.
+    pub fn reading(schema: &Schema, read: &[bool]) -> JsonDecoder {
+        let built: Vec<bool> = (0..schema.len())
+            .map(|slot| read.get(slot).copied().unwrap_or(true))
+            .collect();
+        JsonDecoder {
+            skipped: (0..schema.len()).filter(|&s| !built[s]).collect(),
+            built,
+            ..JsonDecoder::new(schema)
         }
     }
 
@@ -53,6 +78,7 @@ impl JsonDecoder {
         let seed = ObjectSeed {
             schema: &self.schema,
             tree: &self.tree,
+            built: &self.built,
             group: None,
             record: &mut record,
             problem: &mut problem,
@@ -68,6 +94,9 @@ impl JsonDecoder {
                     format!("missing field `{}`", field.name),
                 ));
             }
+        }
+        for &slot in &self.skipped {
+            record[slot] = Value::Null;
         }
         Ok(record)
     }
@@ -87,6 +116,7 @@ fn invalid_json(e: &serde_json::Error) -> String {
 struct ObjectSeed<'a> {
     schema: &'a Schema,
     tree: &'a FieldTree,
+    built: &'a [bool],
     /// The dotted name of this group; `None` at the top level.
     group: Option<&'a str>,
     record: &'a mut Record,
@@ -124,6 +154,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
         let ObjectSeed {
             schema,
             tree,
+            built,
             group,
             record,
             problem,
@@ -133,12 +164,14 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
             match target {
                 Target::Leaf(slot) => map.next_value_seed(ValueSeed {
                     field: &schema.fields[slot],
+                    build: built[slot],
                     slot: &mut record[slot],
                     problem: &mut *problem,
                 })?,
                 Target::Group(children, name) => map.next_value_seed(ObjectSeed {
                     schema,
                     tree: children,
+                    built,
                     group: Some(name),
                     record: &mut *record,
                     problem: &mut *problem,
@@ -220,13 +253,19 @@ impl<'de, 'a> Visitor<'de> for KeySeed<'a> {
 /// Reads one field's value, checking it against the field's type.
 struct ValueSeed<'a> {
     field: &'a Field,
+    /// False: check the value, mark the slot present, build nothing.
+    build: bool,
     slot: &'a mut Value,
     problem: &'a mut Option<DecodeError>,
 }
 
 impl ValueSeed<'_> {
     fn set<E>(self, value: Value) -> Result<(), E> {
-        *self.slot = value;
+        *self.slot = if self.build || value.is_null() {
+            value
+        } else {
+            PRESENT
+        };
         Ok(())
     }
 
@@ -292,7 +331,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         match self.field.ty {
             Type::Int => self.set(Value::Int(v)),
             Type::Float => self.set(Value::Float(v as f64)),
-            Type::Timestamp => self.set(Value::Time(v)),
+            Type::Timestamp if in_timestamp_range(v) => self.set(Value::Time(v)),
+            Type::Timestamp => self.reject(out_of_range_reason(v)),
             Type::Duration => self.set(Value::Duration(v)),
             _ => self.mismatch(&v.to_string()),
         }
@@ -322,9 +362,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         match self.field.ty {
+            Type::String if !self.build => self.set(PRESENT),
             Type::String => self.set(Value::Str(Arc::from(v))),
             Type::Timestamp => match parse_timestamp(v) {
-                Some(ms) => self.set(Value::Time(ms)),
+                Some(ms) if in_timestamp_range(ms) => self.set(Value::Time(ms)),
+                Some(ms) => self.reject(out_of_range_reason(ms)),
                 None => self.reject(format!(
                     "expected an RFC 3339 timestamp such as \"2024-05-01T10:00:00Z\", found {v:?}"
                 )),
@@ -442,6 +484,38 @@ mod tests {
     }
 
     #[test]
+    fn a_projected_decoder_skips_unread_fields_but_rejects_the_same_lines() {
+        let full = JsonDecoder::new(&readings());
+        // Reads temp and ts only.
+        let projected = JsonDecoder::reading(&readings(), &[false, true, false, true, false]);
+        let good = r#"{"ts":1714557605000,"temp":70,"device_id":"a","count":3,"note":"n"}"#;
+        assert_eq!(
+            projected.decode(good).expect("good line"),
+            vec![
+                Value::Null,
+                Value::Float(70.0),
+                Value::Null,
+                Value::Time(1_714_557_605_000),
+                Value::Null,
+            ]
+        );
+        for bad in [
+            r#"{"ts":1714557605000,"temp":70,"count":3}"#,
+            r#"{"ts":1714557605000,"temp":70,"device_id":7,"count":3}"#,
+            r#"{"ts":1714557605000,"temp":70,"device_id":"a","count":null}"#,
+            r#"{"ts":1714557605000,"temp":70,"device_id":"a","count":1.5}"#,
+        ] {
+            let (a, b) = (full.decode(bad), projected.decode(bad));
+            assert!(a.is_err(), "{bad}");
+            assert_eq!(
+                a.map_err(|e| e.to_string()),
+                b.map_err(|e| e.to_string()),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn good_lines_decode_into_slots() {
         let d = JsonDecoder::new(&readings());
         let r = d
@@ -488,6 +562,28 @@ mod tests {
         let e = bad(r#"{"device_id":null,"temp":1,"count":1,"ts":1}"#);
         assert_eq!(e.field.as_deref(), Some("device_id"));
         assert!(e.reason.contains("non-nullable"), "{}", e.reason);
+
+        // Times outside the years 0000-9999 would move the watermark past every record.
+        for ts in [
+            "9223372036854775807",
+            "253402300800000",
+            "\"+10000-01-01T00:00:00Z\"",
+        ] {
+            let e = bad(&format!(
+                r#"{{"device_id":"a","temp":1,"count":1,"ts":{ts}}}"#
+            ));
+            assert_eq!(e.field.as_deref(), Some("ts"), "{ts}");
+        }
+        let e = bad(r#"{"device_id":"a","temp":1,"count":1,"ts":253402300800000}"#);
+        assert!(
+            e.reason.contains("outside the RFC 3339 range"),
+            "{}",
+            e.reason
+        );
+        // Numbers beyond f64 are refused, not read as infinity.
+        assert!(JsonDecoder::new(&readings())
+            .decode(r#"{"device_id":"a","temp":1e400,"count":1,"ts":1}"#)
+            .is_err());
 
         let e = bad(r#"{"device_id":"a","temp":1,"count":1,"ts":"noon"}"#);
         assert_eq!(e.field.as_deref(), Some("ts"));

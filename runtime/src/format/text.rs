@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use weir_engine::schema::Type;
-use weir_engine::time::parse_timestamp;
+use weir_engine::time::{in_timestamp_range, out_of_range_reason, parse_timestamp};
 use weir_engine::value::Value;
 
 /// Parses `text` as a value of type `ty`; the error says what was expected.
@@ -29,22 +29,31 @@ pub fn parse_scalar(ty: Type, text: &str) -> Result<Value, String> {
             .parse::<i64>()
             .map(Value::Int)
             .map_err(|_| format!("expected i64, found {text:?}")),
-        Type::Float => trimmed
-            .parse::<f64>()
-            .map(Value::Float)
-            .map_err(|_| format!("expected f64, found {text:?}")),
-        Type::Timestamp => parse_timestamp_text(trimmed)
-            .map(Value::Time)
-            .ok_or_else(|| {
-                format!(
-                    "expected timestamp (RFC 3339 such as \"2024-05-01T10:00:00Z\", \
-                     \"2024-05-01 10:00:00\" taken as UTC, or epoch milliseconds), found {text:?}"
-                )
-            }),
+        Type::Float => match trimmed.parse::<f64>() {
+            // `NaN`, `inf` and `1e400` parse, but JSON cannot carry them and aggregates
+            // would turn to NaN: refused, as the JSON reader refuses them.
+            Ok(x) if x.is_finite() => Ok(Value::Float(x)),
+            Ok(_) => Err(format!(
+                "expected a finite f64, found {text:?} (NaN and infinite values are refused)"
+            )),
+            Err(_) => Err(format!("expected f64, found {text:?}")),
+        },
+        Type::Timestamp => match parse_timestamp_text(trimmed) {
+            Some(ms) if in_timestamp_range(ms) => Ok(Value::Time(ms)),
+            Some(ms) => Err(out_of_range_reason(ms)),
+            None => Err(timestamp_expected(text)),
+        },
         Type::Duration => parse_duration_text(trimmed)
             .map(Value::Duration)
             .ok_or_else(|| format!("expected duration such as \"10s\", found {text:?}")),
     }
+}
+
+fn timestamp_expected(text: &str) -> String {
+    format!(
+        "expected timestamp (RFC 3339 such as \"2024-05-01T10:00:00Z\", \
+         \"2024-05-01 10:00:00\" taken as UTC, or epoch milliseconds), found {text:?}"
+    )
 }
 
 /// A timestamp as RFC 3339 text, a zone-less date and time (UTC), or integer epoch
@@ -143,6 +152,21 @@ mod tests {
         );
         assert!(parse_scalar(Type::Timestamp, "2024-05-01 25:00:00").is_err());
         assert!(parse_scalar(Type::Timestamp, "noon").is_err());
+        // Outside the years 0000-9999 (year 10000 in epoch ms, i64::MAX) is refused.
+        for t in ["253402300800000", "9223372036854775807", "-62167219200001"] {
+            let e = parse_scalar(Type::Timestamp, t).expect_err(t);
+            assert!(e.contains("outside the RFC 3339 range"), "{e}");
+        }
+        assert_eq!(
+            parse_scalar(Type::Timestamp, "253402300799999"),
+            Ok(Value::Time(253_402_300_799_999))
+        );
+        // NaN, infinities and overflowing literals are not numbers a record can carry.
+        for x in ["NaN", "nan", "inf", "-inf", "infinity", "1e400", "-1e400"] {
+            let e = parse_scalar(Type::Float, x).expect_err(x);
+            assert!(e.contains("finite"), "{e}");
+        }
+        assert_eq!(parse_scalar(Type::Float, "1e300"), Ok(Value::Float(1e300)));
         assert_eq!(
             parse_scalar(Type::Duration, "10s"),
             Ok(Value::Duration(10_000))

@@ -1,4 +1,4 @@
-//! Launching runs: signals and progress reporting, joining a cluster, local clusters.
+//! Launching runs: signals, progress and status reporting, joining a cluster, local clusters.
 
 pub mod cluster;
 pub mod handshake;
@@ -6,3 +6,5 @@ pub mod hostfile;
 pub mod local_cluster;
 pub mod progress;
 pub mod signals;
+pub mod status;
+pub mod stopping;

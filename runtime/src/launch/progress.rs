@@ -93,6 +93,15 @@ pub fn summary_line(
         summary.records_out,
     );
     line.push_str(&format!(", {} malformed", summary.bad_records));
+    for (i, s) in plan.sources.iter().enumerate() {
+        let left = metrics.unacknowledged[i].load(Ordering::Relaxed);
+        if left > 0 {
+            line.push_str(&format!(
+                ", {left} received but not acknowledged by `{}`",
+                s.name
+            ));
+        }
+    }
     for (i, s) in plan.sinks.iter().enumerate() {
         let undelivered = metrics.undelivered[i].load(Ordering::Relaxed);
         if undelivered > 0 {
@@ -103,6 +112,13 @@ pub fn summary_line(
         let late = metrics.late_dropped[i].load(Ordering::Relaxed);
         if late > 0 {
             line.push_str(&format!(", {late} late dropped in `{}`", p.name));
+        }
+        let closed = metrics.closed_dropped[i].load(Ordering::Relaxed);
+        if closed > 0 {
+            line.push_str(&format!(
+                ", {closed} dropped after the window's trigger finished in `{}`",
+                p.name
+            ));
         }
     }
     line

@@ -12,7 +12,10 @@ pub fn install(drain: bool) -> anyhow::Result<Arc<StopHandle>> {
     let seen = AtomicBool::new(false);
     ctrlc::set_handler(move || {
         if seen.swap(true, Ordering::SeqCst) {
-            eprintln!("\nweir: second interrupt, exiting now");
+            eprintln!(
+                "\nweir: second interrupt, exiting now (exit 130): records still in the \
+                 pipeline or queued in sinks are not delivered"
+            );
             std::process::exit(130);
         }
         let what = if drain {

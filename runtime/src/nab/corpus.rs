@@ -119,3 +119,15 @@ fn read_series(path: &Path) -> Result<(Vec<i64>, Vec<f64>), NabError> {
     }
     Ok((timestamps, values))
 }
+
+/// Where the shared NAB data is, seen from a checkout at `repo`: `../shared/data/nab`
+/// beside the main checkout, or `../../shared/data/nab` from a worktree one level deeper.
+pub fn default_root(repo: &Path) -> PathBuf {
+    let near = repo.join("../shared/data/nab");
+    let far = repo.join("../../shared/data/nab");
+    if !near.is_dir() && far.is_dir() {
+        far
+    } else {
+        near
+    }
+}

@@ -9,8 +9,13 @@
 //! threshold per detector and profile is chosen to maximise the corpus score, and the raw
 //! score is normalised so that the null detector scores 0 and a perfect one 100 (`normalise`).
 
+mod agreement;
 mod corpus;
+mod cross_validation;
+mod direct;
 mod error;
+mod forecast_accuracy;
+mod harness;
 mod normalise;
 mod official;
 mod pipeline;
@@ -21,8 +26,16 @@ mod sweep;
 mod threshold;
 mod time;
 
-pub use corpus::{Corpus, DataFile};
+pub use agreement::{agreement, agreement_markdown, official_name, Agreement, FileAgreement};
+pub use corpus::{default_root, Corpus, DataFile};
+pub use cross_validation::{
+    cross_validate, fixed_folds, folds_markdown, halves, most_transferable, official_halves, Fold,
+    FoldScore,
+};
+pub use direct::direct_scores;
 pub use error::NabError;
+pub use forecast_accuracy::{accuracy, accuracy_markdown, Accuracy};
+pub use harness::{harness_call, uses_harness};
 pub use normalise::normalised;
 pub use official::{OfficialRow, OfficialScores};
 pub use pipeline::{pipeline_text, run_detector};

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use super::*;
 
+/// `$WEIR_NAB_DIR`, or the corpus beside the repository (a git worktree elsewhere names it).
 fn nab_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/nab")
+    super::default_root(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
 /// `timestamp,value,anomaly_score,…` rows of an official detector output file.
@@ -197,4 +198,130 @@ fn pipeline_scores_equal_direct_scores_on_any_worker_count() {
         .expect("pipeline runs");
         assert_eq!(piped, direct, "{workers} workers");
     }
+}
+
+/// CAD OSE fed every file in file order with NAB's harness values (the file's range and
+/// rest = probation / 5), as NAB's runner fed the reference.
+fn cad_ose_scores(corpus: &Corpus) -> Vec<Vec<f64>> {
+    use weir_engine::ml::{CadOse, CadOseParams, Detector};
+    corpus
+        .files
+        .iter()
+        .map(|f| {
+            let lo = f.values.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = f.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let mut d = CadOse::new(CadOseParams {
+                min: Some(lo),
+                max: Some(hi),
+                rest: (sweep::probation_length(f.values.len()) / 5.0) as usize,
+                ..CadOseParams::default()
+            });
+            f.values.iter().map(|&v| d.update(v).score).collect()
+        })
+        .collect()
+}
+
+/// Per-file raw scores of the port at contextOSE's official thresholds. Standard and low
+/// FP: every file to 1e-6. Low FN (θ = 0.7048): the official table differs from what the
+/// same scores give in 4 files (load balancer, ambient temperature, CPU, EC2 latency; up
+/// to 0.17 raw), only through scores between 0.7048 and 0.7655 — the official low-FN table
+/// has detections there (e.g. 4 false positives on ambient temperature where its own
+/// standard table has 2) that no score above the standard threshold explains, so it looks
+/// like the output of a different run; the sum stays within 0.15.
+#[test]
+fn cad_ose_reproduces_the_official_contextose_scores() {
+    let corpus = Corpus::load(&nab_root()).expect("NAB corpus present");
+    assert_eq!(corpus.files.len(), 12);
+    let scores = cad_ose_scores(&corpus);
+    for profile in Profile::builtin() {
+        let a = agreement(&corpus, &scores, &profile, "contextOSE").expect("official results");
+        let table = agreement_markdown("cad_ose", &a);
+        if profile.name == "reward_low_FN_rate" {
+            assert!(a.outside(1e-6).len() <= 4, "{table}");
+            let total: f64 = a.files.iter().map(|f| f.ours - f.official).sum();
+            assert!(total.abs() < 0.15, "{table}");
+        } else {
+            assert!(a.max_difference() < 1e-6, "{table}");
+        }
+    }
+}
+
+#[test]
+fn halves_split_each_category_evenly() {
+    let corpus = Corpus::load(&nab_root()).expect("NAB corpus present");
+    let [a, b] = halves(&corpus);
+    assert_eq!((a.len(), b.len()), (6, 6));
+    let artificial = |h: &[usize]| {
+        h.iter()
+            .filter(|&&i| corpus.files[i].key.starts_with("artificial"))
+            .count()
+    };
+    assert_eq!((artificial(&a), artificial(&b)), (3, 3));
+}
+
+#[test]
+fn cross_validation_scores_the_held_out_half_at_the_tuned_threshold() {
+    let corpus = Corpus::load(&nab_root()).expect("NAB corpus present");
+    // A perfect detector (1 at each window's first row) and a null one.
+    let perfect: Vec<Vec<f64>> = corpus
+        .files
+        .iter()
+        .map(|f| {
+            f.timestamps
+                .iter()
+                .map(|t| f64::from(u8::from(f.windows.iter().any(|w| w.0 == *t))))
+                .collect()
+        })
+        .collect();
+    let null: Vec<Vec<f64>> = corpus
+        .files
+        .iter()
+        .map(|f| vec![0.0; f.values.len()])
+        .collect();
+    let candidates = vec![("null".to_string(), null), ("perfect".to_string(), perfect)];
+    let folds = cross_validate(&corpus, &candidates, &Profile::builtin()).expect("folds");
+    for f in &folds {
+        assert_eq!(f.chosen, "perfect");
+        for p in &f.scores {
+            assert!((p.in_sample - 100.0).abs() < 1e-9, "{p:?}");
+            assert!((p.held_out - 100.0).abs() < 1e-9, "{p:?}");
+        }
+    }
+}
+
+#[test]
+fn holt_winters_beats_seasonal_naive_on_a_trending_daily_cycle() {
+    use weir_engine::ml::HoltWintersParams;
+    // Five days of a 5-minute daily sine on a rising trend, with a little deterministic
+    // noise: yesterday's value misses a day of trend, the model does not.
+    let step = 300_000;
+    let n = 5 * 288;
+    let file = DataFile {
+        key: "synthetic/daily.csv".into(),
+        path: "daily.csv".into(),
+        timestamps: (0..n).map(|i| i as i64 * step).collect(),
+        values: (0..n)
+            .map(|i| {
+                let phase = i as f64 / 288.0 * std::f64::consts::TAU;
+                10.0 * phase.sin() + 0.01 * i as f64 + ((i * 7919) % 13) as f64 * 0.02
+            })
+            .collect(),
+        windows: Vec::new(),
+    };
+    let params = HoltWintersParams {
+        season_ms: 0,
+        every_ms: 0,
+        horizon_ms: 0,
+        alpha: 0.3,
+        beta: 0.01,
+        gamma: 0.3,
+        confidence: 0.9,
+    };
+    let a = accuracy(&file, &params);
+    assert_eq!(a.step_ms, step);
+    assert!(a.targets > 3 * 288, "{a:?}");
+    assert!(a.mase < 1.0, "{a:?}");
+    // The interval under-covers (65% here for a nominal 90%, as on the NAB series: one
+    // σ² for every step; BENCHMARKS.md): pinned loosely so an improvement shows.
+    assert!(a.coverage > 0.6 && a.coverage <= 1.0, "{a:?}");
 }

@@ -62,6 +62,15 @@ impl<F: ConnectorFactory> ConnectorFactory for DiscardSinks<F> {
         self.inner.open_source(source, worker)
     }
 
+    fn open_source_reading(
+        &self,
+        source: &SourceNode,
+        worker: WorkerInfo,
+        read: &[bool],
+    ) -> Result<Box<dyn SourceReader>, IoError> {
+        self.inner.open_source_reading(source, worker, read)
+    }
+
     fn read_by_every_worker(&self, source: &SourceNode) -> bool {
         self.inner.read_by_every_worker(source)
     }

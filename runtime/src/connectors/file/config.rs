@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use weir_engine::plan::{ConnectorCall, OptionValue};
 
 use super::KIND;
+use crate::connectors::byte_size::parse_size;
 use crate::connectors::options::{describe, OptionKind, OptionReader, OptionSpec};
 use crate::connectors::problem::ConfigProblem;
 use crate::connectors::suggest::did_you_mean;
@@ -40,7 +41,18 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: Some("false"),
         doc: "Source only: at the end of the file, wait for more lines (like `tail -f`) until the run is stopped.",
     },
+    OptionSpec {
+        name: "max_line",
+        kind: OptionKind::Custom("a size such as `1MiB`"),
+        positional: false,
+        default: Some("1MiB"),
+        doc: "Source only: the longest line (a CSV record, quoted line breaks included) read; a longer one goes to the error route, only its first 4 KiB kept in `raw`.",
+    },
 ];
+
+/// `max_line` when not given: longer than any sane record, small enough that a file
+/// without newlines cannot exhaust memory.
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
 
 /// How fast a file source plays its records.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -73,6 +85,8 @@ pub struct FileConfig {
     pub replay: Replay,
     /// Whether a source waits for the file to grow at its end.
     pub follow: bool,
+    /// Bytes of one line (CSV: one record) a source reads, at most.
+    pub max_line: usize,
 }
 
 impl FileConfig {
@@ -149,12 +163,14 @@ impl FileConfig {
             }
         };
         let follow = r.boolean("follow").unwrap_or(false);
+        let max_line = max_line(&mut r);
         let config = match (path, format) {
             (Some(path), Some(format)) => Some(FileConfig {
                 path,
                 format,
                 replay,
                 follow,
+                max_line,
             }),
             _ => None,
         };
@@ -164,6 +180,33 @@ impl FileConfig {
                 "`file` needs a path and a format",
             )]),
             Err(problems) => Err(problems),
+        }
+    }
+}
+
+/// Reads `max_line`: a size such as `1MiB` or `64KB` (KB/MB powers of 1000, KiB/MiB of 1024).
+fn max_line(r: &mut OptionReader<'_>) -> usize {
+    let Some(value) = r.raw("max_line") else {
+        return DEFAULT_MAX_LINE;
+    };
+    let size = match value {
+        OptionValue::Ident(w) | OptionValue::Str(w) => parse_size(w),
+        _ => None,
+    };
+    match size.and_then(|s| usize::try_from(s).ok()) {
+        Some(bytes) => bytes,
+        None => {
+            r.problem(
+                ConfigProblem::option(
+                    "max_line",
+                    format!(
+                        "`max_line` takes a size such as `1MiB`, found {}",
+                        describe(value)
+                    ),
+                )
+                .with_help("write e.g. `max_line: 1MiB` or `max_line: 64KB`"),
+            );
+            DEFAULT_MAX_LINE
         }
     }
 }

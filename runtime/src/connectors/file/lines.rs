@@ -1,7 +1,9 @@
 //! Complete lines of a file, one at a time; when following a growing file, a last line
 //! without its newline is held back until the writer finishes it, and a file that is
 //! truncated or replaced (log rotation) is read again from its start. A reader may own
-//! only the lines that start inside a byte range, so workers can share one file.
+//! only the lines that start inside a byte range, so workers can share one file. A line
+//! longer than the reader's `max_line` keeps only its first `max_line` bytes in memory (the
+//! rest is skipped and counted), so a file without newlines cannot exhaust memory.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
@@ -47,6 +49,10 @@ pub(crate) struct LineReader {
     end: Option<u64>,
     /// Whether line 1 is the file's first line (where a byte order mark may sit).
     from_file_start: bool,
+    /// Bytes of a line kept, at most.
+    max_line: usize,
+    /// Bytes of the current line beyond `max_line`, skipped.
+    dropped: u64,
 }
 
 impl LineReader {
@@ -62,7 +68,22 @@ impl LineReader {
             draining: false,
             end: None,
             from_file_start: true,
+            max_line: usize::MAX,
+            dropped: 0,
         }
+    }
+
+    /// Keeps at most `max` bytes of each line (see [`LineReader::too_long`]).
+    pub(crate) fn with_max_line(mut self, max: usize) -> LineReader {
+        self.max_line = max.max(1);
+        self
+    }
+
+    /// The full length in bytes of the last line read, if it was longer than `max_line`
+    /// (its text then holds only the first `max_line` bytes).
+    pub(crate) fn too_long(&self) -> Option<u64> {
+        let ending = u64::from(self.line.last() == Some(&b'\n'));
+        (self.dropped > 0).then(|| self.line.len() as u64 - ending + self.dropped)
     }
 
     /// Reads only the lines that start in `start..end` (byte offsets) of `file`: a line
@@ -79,9 +100,12 @@ impl LineReader {
         };
         if start > 0 {
             // Skip the rest of the line holding byte `start - 1` (just its `\n` if the
-            // share starts on a line boundary).
-            let mut skipped = Vec::new();
-            reader.offset += reader.input.read_until(b'\n', &mut skipped)? as u64;
+            // share starts on a line boundary), without holding it in memory.
+            reader.max_line = 1;
+            reader.offset += reader.read_line()?.0 as u64;
+            reader.max_line = usize::MAX;
+            reader.line.clear();
+            reader.dropped = 0;
         }
         Ok(reader)
     }
@@ -120,13 +144,13 @@ impl LineReader {
     pub(crate) fn next(&mut self) -> io::Result<NextLine> {
         if !self.partial {
             self.line.clear();
+            self.dropped = 0;
             if self.end.is_some_and(|end| self.offset >= end) {
                 return Ok(NextLine::End);
             }
         }
-        let read = self.input.read_until(b'\n', &mut self.line)?;
+        let (read, complete) = self.read_line()?;
         self.offset += read as u64;
-        let complete = self.line.last() == Some(&b'\n');
         if !complete && self.follow.is_some() {
             return self.at_end_of_followed_file();
         }
@@ -136,6 +160,36 @@ impl LineReader {
         }
         self.line_no += 1;
         Ok(NextLine::Line(self.line_no))
+    }
+
+    /// Appends the rest of the current line to `line`, keeping at most `max_line` bytes
+    /// and counting the others in `dropped`. Returns the bytes consumed and whether the
+    /// line ended (with `\n`).
+    fn read_line(&mut self) -> io::Result<(usize, bool)> {
+        let mut read = 0;
+        loop {
+            let chunk = self.input.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok((read, false));
+            }
+            let (used, ended) = match memchr::memchr(b'\n', chunk) {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            // `max_line` counts the text, not the line end, which is always kept.
+            let text = used - usize::from(ended);
+            let keep = text.min(self.max_line.saturating_sub(self.line.len()));
+            self.line.extend_from_slice(&chunk[..keep]);
+            if ended {
+                self.line.push(b'\n');
+            }
+            self.dropped += (text - keep) as u64;
+            self.input.consume(used);
+            read += used;
+            if ended {
+                return Ok((read, true));
+            }
+        }
     }
 
     /// At the current end of a followed file: wait for more, or start again when the
@@ -179,6 +233,7 @@ impl LineReader {
 
     fn restart(&mut self) {
         self.line.clear();
+        self.dropped = 0;
         self.partial = false;
         self.line_no = 0;
         self.offset = 0;

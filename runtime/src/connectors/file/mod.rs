@@ -9,7 +9,10 @@
 //! ```
 
 pub mod config;
+mod csv_records;
 mod lines;
+#[cfg(test)]
+mod refusal_tests;
 pub mod replay;
 #[cfg(test)]
 mod share_tests;

@@ -54,6 +54,14 @@ impl PacedReader {
 }
 
 impl SourceReader for PacedReader {
+    fn commit(&mut self) {
+        self.inner.commit();
+    }
+
+    fn stop(&mut self) -> u64 {
+        self.inner.stop()
+    }
+
     fn poll(
         &mut self,
         out: &mut Vec<Record>,

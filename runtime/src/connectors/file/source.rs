@@ -9,7 +9,9 @@ use weir_engine::schema::Schema;
 use weir_engine::value::Record;
 
 use super::config::FileConfig;
+use super::csv_records::{CsvRecords, CsvStep};
 use super::lines::{LineReader, NextLine, Restart};
+use crate::connectors::raw_excerpt::raw_excerpt;
 use crate::format::csv::{row_text, CsvDecoder};
 use crate::format::json::JsonDecoder;
 use crate::format::{DecodeError, Format};
@@ -35,6 +37,8 @@ pub struct FileSource {
     share_start: u64,
     /// Lines of the file before the share, counted when a bad line first needs its number.
     lines_before: Option<u64>,
+    /// Bytes of a line kept, at most (`max_line`).
+    max_line: usize,
 }
 
 enum Reader {
@@ -43,23 +47,25 @@ enum Reader {
         lines: LineReader,
         decoder: JsonDecoder,
     },
+    /// CSV records, cut from lines (a quoted field may span lines unless following).
     Csv {
-        input: ::csv::Reader<File>,
-        decoder: CsvDecoder,
-        row: ByteRecord,
-    },
-    /// CSV read line by line, for following a growing file (the `csv` reader stops for
-    /// good at the first end of file). Records are one per line.
-    CsvLines {
-        lines: LineReader,
+        records: CsvRecords,
         schema: Schema,
-        /// Known once the header line has been read.
+        /// Known once the header has been read.
         decoder: Option<CsvDecoder>,
         row: ByteRecord,
     },
 }
 
 impl FileSource {
+    /// Builds only the fields marked in `read` (by slot) of each JSON line; the others
+    /// stay null (they are still checked, so the same lines are rejected).
+    pub fn read_only(&mut self, read: &[bool]) {
+        if let Reader::Json { decoder, .. } = &mut self.reader {
+            *decoder = JsonDecoder::reading(decoder.schema(), read);
+        }
+    }
+
     /// Opens the file of `config` for source `source` with `schema`: worker 0 reads it
     /// all, other workers nothing.
     ///
@@ -91,6 +97,7 @@ impl FileSource {
             reader: Reader::Done,
             share_start: 0,
             lines_before: Some(0),
+            max_line: config.max_line,
         };
         let shared = shared && worker.peers > 1 && config.shareable();
         if !shared && worker.index != 0 {
@@ -102,7 +109,9 @@ impl FileSource {
             let len = file.metadata().map_err(open_error)?.len();
             let bound = |i: usize| (u128::from(len) * i as u128 / worker.peers as u128) as u64;
             let (start, end) = (bound(worker.index), bound(worker.index + 1));
-            let lines = LineReader::share(file, start, end).map_err(open_error)?;
+            let lines = LineReader::share(file, start, end)
+                .map_err(open_error)?
+                .with_max_line(config.max_line);
             this.share_start = lines.position();
             this.lines_before = (start == 0).then_some(0);
             this.reader = Reader::Json {
@@ -111,39 +120,44 @@ impl FileSource {
             };
             return Ok(this);
         }
-        this.reader = match (config.format, config.follow) {
-            (Format::Jsonl, follow) => Reader::Json {
-                lines: if follow {
-                    LineReader::following(file, config.path.clone())
-                } else {
-                    LineReader::new(file)
-                },
+        let lines = if config.follow {
+            LineReader::following(file, config.path.clone())
+        } else {
+            LineReader::new(file)
+        };
+        let lines = lines.with_max_line(config.max_line);
+        this.reader = match config.format {
+            Format::Jsonl => Reader::Json {
+                lines,
                 decoder: JsonDecoder::new(schema),
             },
-            (Format::Csv, true) => Reader::CsvLines {
-                lines: LineReader::following(file, config.path.clone()),
-                schema: schema.clone(),
-                decoder: None,
-                row: ByteRecord::new(),
-            },
-            (Format::Csv, false) => {
-                let mut input = ::csv::ReaderBuilder::new()
-                    .has_headers(true)
-                    .flexible(true)
-                    .from_reader(file);
-                let header = input
-                    .byte_headers()
-                    .map_err(|e| csv_error(&path, e))?
-                    .clone();
-                if header.is_empty() {
-                    // An empty file: no header, no rows.
-                    Reader::Done
+            Format::Csv => {
+                let mut records = CsvRecords::new(lines, !config.follow, config.max_line);
+                let mut row = ByteRecord::new();
+                // A file read once has its header now, so a missing column fails the
+                // open; a followed file's header may be written after the run starts.
+                let decoder = if config.follow {
+                    None
                 } else {
-                    Reader::Csv {
-                        decoder: csv_decoder(&path, schema, &header)?,
-                        input,
-                        row: ByteRecord::new(),
+                    match records.next(&mut row).map_err(open_error)? {
+                        CsvStep::Record(_) => {
+                            records.set_columns(Some(row.len()));
+                            Some(csv_decoder(&path, schema, &row)?)
+                        }
+                        CsvStep::Bad(line, error, _) => {
+                            return Err(IoError::Other(format!(
+                                "source file `{path}`: cannot read the CSV header on line {line}: {error}"
+                            )))
+                        }
+                        // An empty file: no header, no rows.
+                        _ => return Ok(this),
                     }
+                };
+                Reader::Csv {
+                    records,
+                    schema: schema.clone(),
+                    decoder,
+                    row,
                 }
             }
         };
@@ -184,24 +198,6 @@ fn csv_decoder(path: &str, schema: &Schema, header: &ByteRecord) -> Result<CsvDe
         .collect();
     CsvDecoder::new(schema, names.iter().map(String::as_str))
         .map_err(|e| IoError::Other(format!("source file `{path}`: {e}")))
-}
-
-/// Splits one CSV line into cells.
-fn csv_cells(line: &[u8], row: &mut ByteRecord) -> Result<bool, ::csv::Error> {
-    ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(line.len().max(64))
-        .from_reader(line)
-        .read_byte_record(row)
-}
-
-fn csv_error(path: &str, e: ::csv::Error) -> IoError {
-    let context = format!("cannot read source file `{path}`");
-    match e.into_kind() {
-        ::csv::ErrorKind::Io(io) => IoError::os(context, io),
-        other => IoError::Other(format!("{context}: {other:?}")),
-    }
 }
 
 /// Says on stderr that a followed file is read again from its start, and why.
@@ -248,67 +244,52 @@ impl SourceReader for FileSource {
                     }
                     NextLine::Line(line_no) => {
                         let text = lines.text();
-                        if text.iter().all(u8::is_ascii_whitespace) {
+                        if let Some(len) = lines.too_long() {
+                            let error = DecodeError::record(format!(
+                                "the line is {len} bytes, longer than `max_line` ({} bytes); \
+                                 only its start is kept in `raw`",
+                                self.max_line
+                            ));
+                            Step::Record(line_no, Err((error, raw_excerpt(text))))
+                        } else if text.iter().all(u8::is_ascii_whitespace) {
                             Step::Skip
                         } else {
                             let result = match std::str::from_utf8(text) {
                                 Ok(s) => decoder.decode(s),
                                 Err(_) => Err(DecodeError::record("the line is not valid UTF-8")),
                             };
-                            let raw = || String::from_utf8_lossy(text).into_owned();
-                            Step::Record(line_no, result.map_err(|e| (e, raw())))
+                            Step::Record(line_no, result.map_err(|e| (e, raw_excerpt(text))))
                         }
                     }
                 },
                 Reader::Csv {
-                    input,
-                    decoder,
-                    row,
-                } => {
-                    let more = input
-                        .read_byte_record(row)
-                        .map_err(|e| csv_error(&self.path, e))?;
-                    if !more {
-                        Step::End
-                    } else {
-                        let line_no = row.position().map_or(0, |p| p.line());
-                        Step::Record(line_no, decoder.decode(row).map_err(|e| (e, row_text(row))))
-                    }
-                }
-                Reader::CsvLines {
-                    lines,
+                    records,
                     schema,
                     decoder,
                     row,
-                } => match lines.next().map_err(read_error)? {
-                    NextLine::End => Step::End,
-                    NextLine::Pending => Step::Pending,
-                    NextLine::Restarted(why) => {
+                } => match records.next(row).map_err(read_error)? {
+                    CsvStep::End => Step::End,
+                    CsvStep::Pending => Step::Pending,
+                    CsvStep::Restarted(why) => {
                         log_restart(&self.source, &self.path, why);
                         // The file starts again with its header.
                         *decoder = None;
                         Step::Skip
                     }
-                    NextLine::Line(line_no) => {
-                        let text = lines.text();
-                        if text.is_empty() {
+                    CsvStep::Bad(line_no, error, raw) => Step::Record(line_no, Err((error, raw))),
+                    CsvStep::Record(line_no) => match decoder {
+                        None => {
+                            records.set_columns(Some(row.len()));
+                            *decoder = Some(csv_decoder(&self.path, schema, row)?);
                             Step::Skip
-                        } else {
-                            let cells =
-                                csv_cells(text, row).map_err(|e| csv_error(&self.path, e))?;
-                            match decoder {
-                                _ if !cells => Step::Skip,
-                                None => {
-                                    *decoder = Some(csv_decoder(&self.path, schema, row)?);
-                                    Step::Skip
-                                }
-                                Some(decoder) => Step::Record(
-                                    line_no,
-                                    decoder.decode(row).map_err(|e| (e, row_text(row))),
-                                ),
-                            }
                         }
-                    }
+                        Some(decoder) => Step::Record(
+                            line_no,
+                            decoder
+                                .decode(row)
+                                .map_err(|e| (e, raw_excerpt(row_text(row).as_bytes()))),
+                        ),
+                    },
                 },
             };
             match step {

@@ -633,10 +633,13 @@ fn replay_releases_records_at_their_event_time_scaled() {
     );
 }
 
-/// The NAB corpus, beside the repository (`../shared/data/nab`).
+/// The NAB corpus: `$WEIR_NAB_DIR`, or beside the repository (`../shared/data/nab`).
 fn nab(file: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/nab")
+    std::env::var_os("WEIR_NAB_DIR")
+        .map_or_else(
+            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/nab"),
+            std::path::PathBuf::from,
+        )
         .join(file)
 }
 

@@ -10,6 +10,7 @@ use super::topic::{TopicFilter, TopicTemplate};
 use super::KIND;
 use crate::connectors::options::{names, OptionKind, OptionReader, OptionSpec};
 use crate::connectors::problem::{ConfigProblem, Role};
+use crate::connectors::secret::{redact_url, Secret};
 use crate::connectors::suggest::did_you_mean;
 
 /// The options of `mqtt(…)`.
@@ -151,6 +152,8 @@ pub struct BrokerUrl {
 impl BrokerUrl {
     /// Parses `mqtt://host[:port]`, `mqtts://…`, `tcp://…`, `ssl://…` or `host[:port]`.
     pub fn parse(text: &str) -> Result<BrokerUrl, String> {
+        // Messages quote the url without its credentials.
+        let shown = redact_url(text);
         let (tls, rest) = match text.split_once("://") {
             Some(("mqtt" | "tcp", rest)) => (false, rest),
             Some(("mqtts" | "ssl", rest)) => (true, rest),
@@ -162,13 +165,18 @@ impl BrokerUrl {
             None => (false, text),
         };
         let rest = rest.trim_end_matches('/');
-        if rest.is_empty() || rest.contains('/') || rest.contains('@') {
+        if rest.contains('@') {
             return Err(format!(
-                "`{text}` is not a broker address such as `mqtt://localhost:1883`"
+                "`{shown}` has credentials in it: give them as `username` and `password_env`"
+            ));
+        }
+        if rest.is_empty() || rest.contains('/') {
+            return Err(format!(
+                "`{shown}` is not a broker address such as `mqtt://localhost:1883`"
             ));
         }
         let default_port = if tls { 8883 } else { 1883 };
-        let bad_port = |port: &str| format!("bad port `{port}` in `{text}`");
+        let bad_port = |port: &str| format!("bad port `{port}` in `{shown}`");
         let parse_port = |port: &str| match port.parse::<u16>() {
             Ok(p) if p > 0 => Ok(p),
             _ => Err(bad_port(port)),
@@ -176,7 +184,7 @@ impl BrokerUrl {
         let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
             let (addr, after) = v6
                 .split_once(']')
-                .ok_or_else(|| format!("unclosed `[` in `{text}`"))?;
+                .ok_or_else(|| format!("unclosed `[` in `{shown}`"))?;
             match after.strip_prefix(':') {
                 Some(port) => (addr.to_string(), parse_port(port)?),
                 None if after.is_empty() => (addr.to_string(), default_port),
@@ -189,28 +197,19 @@ impl BrokerUrl {
             }
         };
         if host.is_empty() {
-            return Err(format!("no host in `{text}`"));
+            return Err(format!("no host in `{shown}`"));
         }
         Ok(BrokerUrl { host, port, tls })
     }
 }
 
 /// Where the password comes from.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Password {
-    /// Written in the pipeline.
-    Given(String),
+    /// Written in the pipeline (never printed).
+    Given(Secret),
     /// Read from this environment variable when connecting.
     Env(String),
-}
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Password::Given(_) => f.write_str("Given(***)"),
-            Password::Env(v) => write!(f, "Env({v:?})"),
-        }
-    }
 }
 
 /// TLS settings; present when the connection uses TLS.
@@ -375,7 +374,7 @@ impl MqttConfig {
                 ));
                 None
             }
-            (Some(p), None) => Some(Password::Given(p.to_string())),
+            (Some(p), None) => Some(Password::Given(Secret::new(p))),
             (None, Some(v)) => Some(Password::Env(v.to_string())),
             (None, None) => None,
         };

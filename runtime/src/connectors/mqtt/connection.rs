@@ -1,12 +1,14 @@
 //! One MQTT client connection, kept alive on its own thread: connects, reconnects with
-//! exponential backoff after any failure (logging each one on stderr), and hands every
-//! event to the source or sink that owns it.
+//! exponential backoff after a failure that may heal (logging each one on stderr), gives
+//! up for good on one that will not (a wrong password, an untrusted certificate), and
+//! hands every event to the source or sink that owns it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use rumqttc::{
     Client, Event, MqttOptions, Outgoing, Packet, RecvTimeoutError, TlsConfiguration, Transport,
 };
@@ -16,6 +18,7 @@ use rustls::{ClientConfig, RootCertStore};
 use weir_engine::io::IoError;
 
 use super::config::{MqttConfig, Password, TlsFiles};
+use super::failure::{classify, Failure};
 
 /// The first wait before reconnecting; it doubles after each failure up to `backoff_max`.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -32,7 +35,7 @@ pub(super) fn mqtt_options(config: &MqttConfig, client_id: &str) -> Result<MqttO
     if let Some(user) = &config.username {
         let password = match &config.password {
             None => String::new(),
-            Some(Password::Given(p)) => p.clone(),
+            Some(Password::Given(p)) => p.expose().to_string(),
             Some(Password::Env(var)) => std::env::var(var).map_err(|_| {
                 IoError::Config(format!(
                     "`mqtt`: the environment variable `{var}` (password_env) is not set"
@@ -101,11 +104,28 @@ fn read_certs(path: &str, option: &str) -> Result<Vec<CertificateDer<'static>>, 
     Ok(certs)
 }
 
+/// What the connection thread and its owner tell each other.
+#[derive(Default)]
+pub(super) struct Signals {
+    /// Set by the owner: give up any blocking hand-over and end the thread.
+    pub stop: AtomicBool,
+    /// Set once a failure that retrying cannot heal ended the connection.
+    fatal: Mutex<Option<String>>,
+}
+
+impl Signals {
+    /// Ends the connection for good with `message` (the owner's run then fails with it).
+    pub fn give_up(&self, message: String) {
+        self.fatal.lock().get_or_insert(message);
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
 /// A client and the thread that drives its connection; dropping it disconnects.
 pub(super) struct Connection {
     /// Sends requests (publish, subscribe) to the connection.
     pub client: Client,
-    stop: Arc<AtomicBool>,
+    signals: Arc<Signals>,
     /// Set when we disconnect on purpose, so the broker closing the socket is no news.
     closing: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -113,19 +133,22 @@ pub(super) struct Connection {
 
 impl Connection {
     /// Starts connecting with `options`; `label` names the owner in log lines
-    /// (`mqtt source \`telemetry\``); `on_event` sees every event, on the network thread,
-    /// and is told (by the stop flag) when to give up a blocking hand-over.
+    /// (`mqtt source \`telemetry\``), `tls` the files a TLS failure should point at;
+    /// `on_event` sees every event, on the network thread, and is told (by the stop flag)
+    /// when to give up a blocking hand-over.
     pub(super) fn start(
         label: String,
         options: MqttOptions,
+        tls: Option<TlsFiles>,
         backoff_max: Duration,
         capacity: usize,
-        mut on_event: impl FnMut(&Client, Event, &AtomicBool) + Send + 'static,
+        mut on_event: impl FnMut(&Client, Event, &Signals) + Send + 'static,
     ) -> Result<Connection, IoError> {
         let (host, port) = options.broker_address();
         let (client, mut connection) = Client::new(options, capacity);
-        let stop = Arc::new(AtomicBool::new(false));
-        let thread_stop = Arc::clone(&stop);
+        let signals = Arc::new(Signals::default());
+        let thread_signals = Arc::clone(&signals);
+        let thread_stop = Arc::clone(&signals);
         let closing = Arc::new(AtomicBool::new(false));
         let thread_closing = Arc::clone(&closing);
         let thread_client = client.clone();
@@ -136,7 +159,7 @@ impl Connection {
                 let mut failures = 0u32;
                 let mut connected_once = false;
                 let mut connected = false;
-                while !thread_stop.load(Ordering::Relaxed) {
+                while !thread_stop.stop.load(Ordering::Relaxed) {
                     match connection.recv_timeout(TICK) {
                         Err(RecvTimeoutError::Timeout) => continue,
                         Err(RecvTimeoutError::Disconnected) => break,
@@ -155,9 +178,14 @@ impl Connection {
                                 connected_once = true;
                                 connected = true;
                             }
-                            on_event(&thread_client, event, &thread_stop);
+                            on_event(&thread_client, event, &thread_signals);
                         }
                         Ok(Err(e)) => {
+                            if let Failure::Permanent(why) = classify(&e, tls.as_ref()) {
+                                // The owner fails the run with this (one message, not two).
+                                thread_signals.give_up(format!("broker {host}:{port}: {why}"));
+                                break;
+                            }
                             failures += 1;
                             let what = if connected {
                                 "lost the connection to"
@@ -171,7 +199,7 @@ impl Connection {
                                 "weir: {label}: {what} broker {host}:{port} ({e}); retrying in {}",
                                 show(backoff)
                             );
-                            sleep_unless(&thread_stop, backoff);
+                            sleep_unless(&thread_stop.stop, backoff);
                             backoff = (backoff * 2).min(backoff_max);
                         }
                     }
@@ -180,10 +208,17 @@ impl Connection {
             .map_err(|e| IoError::os("cannot start the MQTT connection thread", e))?;
         Ok(Connection {
             client,
-            stop,
+            signals,
             closing,
             thread: Some(thread),
         })
+    }
+}
+
+impl Connection {
+    /// Why the connection gave up for good, if it did.
+    pub(super) fn fatal(&self) -> Option<String> {
+        self.signals.fatal.lock().clone()
     }
 }
 
@@ -197,7 +232,7 @@ impl Drop for Connection {
         while self.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
-        self.stop.store(true, Ordering::Relaxed);
+        self.signals.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

@@ -17,6 +17,9 @@
 
 pub mod config;
 mod connection;
+mod failure;
+#[cfg(test)]
+mod failure_tests;
 #[cfg(test)]
 #[path = "../../../tests/support/mosquitto.rs"]
 mod mosquitto;

@@ -4,18 +4,27 @@
 //! the socket for QoS 0), so a bounded run ends only once its output is delivered.
 //! Records whose topic cannot be built are not published; they are counted and shown on
 //! stderr, and the run goes on.
+//!
+//! After a stop, `flush_timeout` bounds the wait for a broker that takes nothing: records
+//! still waiting to be published are then handed back as undelivered (to `on error to`,
+//! or counted), and the flush fails with the count of messages the broker never took.
+//! A failure that will not heal (a wrong password) fails the run at the next write.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use rumqttc::{ClientError, Event, Outgoing, Packet, QoS};
 use weir_engine::event::Event as Item;
-use weir_engine::io::{IoError, SinkWriter};
+use weir_engine::io::{BadRecord, IoError, SinkWriter};
 use weir_engine::schema::Schema;
+use weir_engine::stop::StopHandle;
 
 use super::config::MqttConfig;
-use super::connection::{mqtt_options, show, Connection};
+use super::connection::{mqtt_options, show, Connection, Signals};
 use super::payload::PayloadEncoder;
 use super::topic::BoundTemplate;
 
@@ -24,6 +33,7 @@ const SHOWN_FAILURES: u64 = 5;
 
 /// An MQTT sink, shared by the workers of a process.
 pub struct MqttSink {
+    name: String,
     label: String,
     template: BoundTemplate,
     encoder: PayloadEncoder,
@@ -36,12 +46,33 @@ pub struct MqttSink {
     confirmed: Arc<AtomicU64>,
     /// Records that could not be published (no topic).
     failed: AtomicU64,
+    /// The run's stop requests; `None` outside a run (tests of the sink alone).
+    stop: Option<Arc<StopHandle>>,
+    /// When a write first saw the stop while the broker took nothing.
+    stop_seen: Mutex<Option<Instant>>,
+    /// Set once `flush_timeout` after a stop ran out: later records are handed back.
+    gave_up: AtomicBool,
+    /// Records given up on, by the worker thread that wrote them.
+    undelivered: Mutex<HashMap<ThreadId, Vec<BadRecord>>>,
     connection: Connection,
 }
 
+/// What became of one record.
+enum Outcome {
+    Published,
+    /// Not published: the broker took nothing until `flush_timeout` after a stop.
+    GivenUp(String, Vec<u8>),
+}
+
 impl MqttSink {
-    /// Connects (in the background) for sink `sink` taking records of `schema`.
-    pub fn open(sink: &str, config: &MqttConfig, schema: &Schema) -> Result<MqttSink, IoError> {
+    /// Connects (in the background) for sink `sink` taking records of `schema`; after a
+    /// stop is requested on `stop`, waiting for the broker is bounded by `flush_timeout`.
+    pub fn open(
+        sink: &str,
+        config: &MqttConfig,
+        schema: &Schema,
+        stop: Option<Arc<StopHandle>>,
+    ) -> Result<MqttSink, IoError> {
         let template = config
             .template
             .as_ref()
@@ -69,9 +100,10 @@ impl MqttSink {
         let connection = Connection::start(
             label.clone(),
             options,
+            config.tls.clone(),
             Duration::from_millis(config.backoff_max_ms as u64),
             1024,
-            move |_, event, _: &AtomicBool| match event {
+            move |_, event, _: &Signals| match event {
                 Event::Incoming(Packet::PubAck(_)) if qos == QoS::AtLeastOnce => {
                     counter.fetch_add(1, Ordering::SeqCst);
                 }
@@ -82,6 +114,7 @@ impl MqttSink {
             },
         )?;
         Ok(MqttSink {
+            name: sink.to_string(),
             label,
             template,
             encoder: PayloadEncoder::new(config.format, schema),
@@ -91,6 +124,10 @@ impl MqttSink {
             published: AtomicU64::new(0),
             confirmed,
             failed: AtomicU64::new(0),
+            stop,
+            stop_seen: Mutex::new(None),
+            gave_up: AtomicBool::new(false),
+            undelivered: Mutex::new(HashMap::new()),
             connection,
         })
     }
@@ -100,10 +137,31 @@ impl MqttSink {
         self.failed.load(Ordering::SeqCst)
     }
 
-    fn publish(&self, topic: String, payload: Vec<u8>) -> Result<(), IoError> {
+    /// A failure that retrying cannot heal, as the error that ends the run.
+    fn fatal(&self) -> Result<(), IoError> {
+        match self.connection.fatal() {
+            Some(why) => Err(IoError::Other(format!("{}: {why}", self.label))),
+            None => Ok(()),
+        }
+    }
+
+    /// After a stop: when this sink started waiting on a broker that takes nothing.
+    fn stopped_waiting_since(&self) -> Option<Instant> {
+        let stop = self.stop.as_ref()?;
+        if !stop.is_requested() {
+            return None;
+        }
+        Some(*self.stop_seen.lock().get_or_insert_with(Instant::now))
+    }
+
+    fn publish(&self, topic: String, payload: Vec<u8>) -> Result<Outcome, IoError> {
         let mut request = (topic, payload);
         let mut waiting_since: Option<Instant> = None;
         loop {
+            self.fatal()?;
+            if self.gave_up.load(Ordering::SeqCst) {
+                return Ok(Outcome::GivenUp(request.0, request.1));
+            }
             match self
                 .connection
                 .client
@@ -111,9 +169,16 @@ impl MqttSink {
             {
                 Ok(()) => {
                     self.published.fetch_add(1, Ordering::SeqCst);
-                    return Ok(());
+                    return Ok(Outcome::Published);
                 }
                 Err(ClientError::TryRequest(rumqttc::Request::Publish(p))) => {
+                    request = (p.topic, p.payload.to_vec());
+                    if let Some(since) = self.stopped_waiting_since() {
+                        if since.elapsed() >= self.flush_timeout {
+                            self.give_up();
+                            continue;
+                        }
+                    }
                     // The client's queue is full: the broker is slow or away. Wait (the
                     // pipeline slows down with it), and say so now and then.
                     let since = *waiting_since.get_or_insert_with(Instant::now);
@@ -126,7 +191,6 @@ impl MqttSink {
                         waiting_since = Some(Instant::now());
                     }
                     std::thread::sleep(Duration::from_millis(5));
-                    request = (p.topic, p.payload.to_vec());
                 }
                 Err(e) => {
                     return Err(IoError::Other(format!(
@@ -137,13 +201,48 @@ impl MqttSink {
             }
         }
     }
+
+    fn give_up(&self) {
+        if !self.gave_up.swap(true, Ordering::SeqCst) {
+            eprintln!(
+                "weir: {}: the broker took nothing for {} (flush_timeout) after the stop; \
+                 the records left are not published (counted as undelivered)",
+                self.label,
+                show(self.flush_timeout)
+            );
+        }
+    }
+
+    /// Messages handed to the client that the broker has not taken yet.
+    fn unconfirmed(&self) -> u64 {
+        let published = self.published.load(Ordering::SeqCst);
+        published.saturating_sub(self.confirmed.load(Ordering::SeqCst))
+    }
 }
 
 impl SinkWriter for MqttSink {
     fn write(&self, events: &[Item]) -> Result<(), IoError> {
         for event in events {
             match self.template.render(&event.record) {
-                Ok(topic) => self.publish(topic, self.encoder.encode(&event.record))?,
+                Ok(topic) => {
+                    let payload = self.encoder.encode(&event.record);
+                    if let Outcome::GivenUp(topic, payload) = self.publish(topic, payload)? {
+                        self.undelivered
+                            .lock()
+                            .entry(std::thread::current().id())
+                            .or_default()
+                            .push(BadRecord {
+                                source: self.name.clone(),
+                                location: format!("topic {topic}"),
+                                field: None,
+                                reason: format!(
+                                    "the broker took nothing within {} (flush_timeout) after the stop",
+                                    show(self.flush_timeout)
+                                ),
+                                raw: String::from_utf8_lossy(&payload).into_owned(),
+                            });
+                    }
+                }
                 Err(reason) => {
                     let n = self.failed.fetch_add(1, Ordering::SeqCst);
                     if n < SHOWN_FAILURES {
@@ -160,19 +259,34 @@ impl SinkWriter for MqttSink {
         Ok(())
     }
 
+    fn take_undelivered(&self) -> Vec<BadRecord> {
+        self.undelivered
+            .lock()
+            .remove(&std::thread::current().id())
+            .unwrap_or_default()
+    }
+
+    fn backlog(&self) -> u64 {
+        self.unconfirmed()
+    }
+
     fn flush(&self) -> Result<(), IoError> {
-        let deadline = Instant::now() + self.flush_timeout;
+        let mut deadline = Instant::now() + self.flush_timeout;
+        if let Some(since) = self.stopped_waiting_since() {
+            // After a stop the wait is bounded from the stop on, not from each flush.
+            deadline = deadline.min(since + self.flush_timeout);
+        }
         loop {
-            let published = self.published.load(Ordering::SeqCst);
-            let confirmed = self.confirmed.load(Ordering::SeqCst);
-            if confirmed >= published {
+            self.fatal()?;
+            let unconfirmed = self.unconfirmed();
+            if unconfirmed == 0 {
                 break;
             }
             if Instant::now() >= deadline {
                 return Err(IoError::Other(format!(
-                    "{}: the broker did not take {} of {published} messages within {} (flush_timeout)",
+                    "{}: the broker did not take {unconfirmed} of {} messages within {} (flush_timeout); they are not delivered",
                     self.label,
-                    published - confirmed,
+                    self.published.load(Ordering::SeqCst),
                     show(self.flush_timeout)
                 )));
             }

@@ -1,19 +1,25 @@
 //! Subscribing to MQTT topics as an unbounded source: messages arrive on the connection
 //! thread and wait in a bounded channel (so a slow pipeline slows the broker's delivery,
 //! it does not grow memory) until the source operator polls them.
+//!
+//! QoS 1 messages are acknowledged by hand, only once their records are in the dataflow
+//! ([`SourceReader::commit`]): a stop leaves what was received but not read
+//! unacknowledged, so a persistent session gets it again, and the summary counts it.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, SendTimeoutError, TryRecvError};
-use rumqttc::{Event, Packet, QoS, SubscribeFilter};
+use rumqttc::{Client, Event, Packet, Publish, QoS, SubscribeFilter};
 use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
 use weir_engine::schema::Schema;
 use weir_engine::value::Record;
 
 use super::config::MqttConfig;
-use super::connection::{mqtt_options, Connection};
+use super::connection::{mqtt_options, Connection, Signals};
+use super::failure::refused_subscription;
 use super::payload::PayloadDecoder;
 use super::topic::TopicFilter;
 
@@ -22,10 +28,11 @@ const CHANNEL_CAPACITY: usize = 4096;
 /// Raw payloads kept in a bad-record report, at most.
 const RAW_LIMIT: usize = 4096;
 
-/// One received message.
-struct Message {
-    topic: String,
-    payload: Vec<u8>,
+/// What waits to be handed out: a decoded record, or the acknowledgement a message is
+/// owed once every record before it has gone.
+enum Pending {
+    Record(Record),
+    Ack(Box<Publish>),
 }
 
 /// An MQTT source: worker 0 holds the subscription, other workers read nothing (one
@@ -36,12 +43,19 @@ pub struct MqttSource {
 }
 
 struct Live {
-    messages: Receiver<Message>,
+    messages: Receiver<Publish>,
     decoder: PayloadDecoder,
     filters: Vec<TopicFilter>,
-    pending: VecDeque<Record>,
+    pending: VecDeque<Pending>,
+    /// Messages whose records have all been handed out, to acknowledge at `commit`.
+    handed: Vec<Publish>,
+    /// Set at a stop: the connection thread drops new messages (unacknowledged) instead
+    /// of waiting to hand them over, and counts them in `dropped`.
+    closed: Arc<AtomicBool>,
+    dropped: Arc<AtomicU64>,
+    clean_session: bool,
     // Dropped last: disconnects and stops the connection thread.
-    _connection: Connection,
+    connection: Connection,
 }
 
 impl MqttSource {
@@ -78,49 +92,47 @@ impl MqttSource {
             .iter()
             .map(|f| SubscribeFilter::new(f.mqtt.clone(), qos))
             .collect();
-        let (tx, rx) = crossbeam_channel::bounded::<Message>(CHANNEL_CAPACITY);
+        let mut options = options;
+        // Acknowledge by hand, once the records are in the pipeline (QoS 0 has no acks).
+        options.set_manual_acks(qos == QoS::AtLeastOnce);
+        let (tx, rx) = crossbeam_channel::bounded::<Publish>(CHANNEL_CAPACITY);
+        let closed = Arc::new(AtomicBool::new(false));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let hand_over = Handover {
+            tx,
+            closed: Arc::clone(&closed),
+            dropped: Arc::clone(&dropped),
+        };
         let mut subscribed = false;
         let label = format!("mqtt source `{source}`");
+        let filters: Vec<String> = config.filters.iter().map(|f| f.mqtt.clone()).collect();
         let connection = Connection::start(
             label.clone(),
             options,
+            config.tls.clone(),
             Duration::from_millis(config.backoff_max_ms as u64),
             64,
-            move |client, event, stop: &AtomicBool| match event {
+            move |client, event, signals: &Signals| match event {
                 // A new session has no subscriptions; a resumed one keeps them, but
                 // subscribe once per run anyway in case the filters changed.
                 Event::Incoming(Packet::ConnAck(ack)) if !subscribed || !ack.session_present => {
-                    if let Err(e) = client.try_subscribe_many(subscriptions.clone()) {
-                        eprintln!("weir: {label}: cannot subscribe: {e}");
-                    }
+                    subscribe(client, &subscriptions, &label);
                     subscribed = true;
                 }
                 Event::Incoming(Packet::SubAck(ack)) => {
-                    let refused = ack
+                    let refused: Vec<String> = ack
                         .return_codes
                         .iter()
-                        .filter(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure))
-                        .count();
-                    if refused > 0 {
-                        eprintln!(
-                            "weir: {label}: the broker refused {refused} of the topic subscriptions"
-                        );
+                        .zip(&filters)
+                        .filter(|(c, _)| matches!(c, rumqttc::SubscribeReasonCode::Failure))
+                        .map(|(_, f)| f.clone())
+                        .collect();
+                    if !refused.is_empty() {
+                        // An ACL does not change by retrying: end the run.
+                        signals.give_up(refused_subscription(&refused));
                     }
                 }
-                Event::Incoming(Packet::Publish(p)) => {
-                    let mut message = Message {
-                        topic: p.topic,
-                        payload: p.payload.to_vec(),
-                    };
-                    // Block while the pipeline is behind, but give up on a stop.
-                    while !stop.load(Ordering::Relaxed) {
-                        match tx.send_timeout(message, Duration::from_millis(100)) {
-                            Ok(()) => break,
-                            Err(SendTimeoutError::Timeout(m)) => message = m,
-                            Err(SendTimeoutError::Disconnected(_)) => break,
-                        }
-                    }
-                }
+                Event::Incoming(Packet::Publish(p)) => hand_over.give(p, &signals.stop),
                 _ => {}
             },
         )?;
@@ -131,10 +143,82 @@ impl MqttSource {
                 decoder,
                 filters: config.filters.clone(),
                 pending: VecDeque::new(),
-                _connection: connection,
+                handed: Vec::new(),
+                closed,
+                dropped,
+                clean_session: config.clean_session,
+                connection,
             }),
         })
     }
+}
+
+fn subscribe(client: &Client, subscriptions: &[SubscribeFilter], label: &str) {
+    if let Err(e) = client.try_subscribe_many(subscriptions.to_vec()) {
+        eprintln!("weir: {label}: cannot subscribe: {e}");
+    }
+}
+
+/// The connection thread's end of the channel to the source.
+struct Handover {
+    tx: crossbeam_channel::Sender<Publish>,
+    closed: Arc<AtomicBool>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Handover {
+    /// Blocks while the pipeline is behind; after a stop, drops the message unacknowledged.
+    fn give(&self, mut message: Publish, stop: &AtomicBool) {
+        while !stop.load(Ordering::Relaxed) && !self.closed.load(Ordering::Relaxed) {
+            match self.tx.send_timeout(message, Duration::from_millis(100)) {
+                Ok(()) => return,
+                Err(SendTimeoutError::Timeout(m)) => message = m,
+                Err(SendTimeoutError::Disconnected(_)) => break,
+            }
+        }
+        self.dropped.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Live {
+    /// Decodes `message` into `pending` (its rejects into `bad`), then its ack.
+    fn decode(&mut self, source: &str, message: Publish, bad: &mut Vec<BadRecord>) {
+        let captured = self
+            .filters
+            .iter()
+            .find_map(|f| f.matches(&message.topic))
+            .unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        for result in self.decoder.decode(&captured, &message.payload, now) {
+            match result {
+                Ok(record) => self.pending.push_back(Pending::Record(record)),
+                Err(e) => bad.push(BadRecord {
+                    source: source.to_string(),
+                    location: format!("topic {}", message.topic),
+                    field: e.field,
+                    reason: e.reason,
+                    raw: raw_text(&message.payload),
+                }),
+            }
+        }
+        self.pending.push_back(Pending::Ack(Box::new(message)));
+    }
+}
+
+/// The payload as text for a bad-record report, cut at `RAW_LIMIT` bytes.
+fn raw_text(payload: &[u8]) -> String {
+    let mut raw = String::from_utf8_lossy(payload).into_owned();
+    if raw.len() > RAW_LIMIT {
+        let mut cut = RAW_LIMIT;
+        while !raw.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        raw.truncate(cut);
+        raw.push('…');
+    }
+    raw
 }
 
 impl SourceReader for MqttSource {
@@ -147,16 +231,27 @@ impl SourceReader for MqttSource {
         let Some(live) = self.live.as_mut() else {
             return Ok(SourceStatus::Finished);
         };
+        if let Some(why) = live.connection.fatal() {
+            return Err(IoError::Other(format!(
+                "mqtt source `{}`: {why}",
+                self.source
+            )));
+        }
+        // Rejects count toward `max` as records read, as a file's bad lines do.
+        let rejected_before = bad.len();
         let mut taken = 0;
         loop {
-            while taken < max {
-                let Some(record) = live.pending.pop_front() else {
-                    break;
-                };
-                out.push(record);
-                taken += 1;
+            while taken + (bad.len() - rejected_before) < max {
+                match live.pending.pop_front() {
+                    Some(Pending::Record(record)) => {
+                        out.push(record);
+                        taken += 1;
+                    }
+                    Some(Pending::Ack(message)) => live.handed.push(*message),
+                    None => break,
+                }
             }
-            if taken >= max {
+            if taken + (bad.len() - rejected_before) >= max {
                 return Ok(SourceStatus::Ready);
             }
             let message = match live.messages.try_recv() {
@@ -170,37 +265,64 @@ impl SourceReader for MqttSource {
                     )))
                 }
             };
-            let captured = live
-                .filters
-                .iter()
-                .find_map(|f| f.matches(&message.topic))
-                .unwrap_or_default();
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64);
-            for result in live.decoder.decode(&captured, &message.payload, now) {
-                match result {
-                    Ok(record) => live.pending.push_back(record),
-                    Err(e) => {
-                        let mut raw = String::from_utf8_lossy(&message.payload).into_owned();
-                        if raw.len() > RAW_LIMIT {
-                            let mut cut = RAW_LIMIT;
-                            while !raw.is_char_boundary(cut) {
-                                cut -= 1;
-                            }
-                            raw.truncate(cut);
-                            raw.push('…');
-                        }
-                        bad.push(BadRecord {
-                            source: self.source.clone(),
-                            location: format!("topic {}", message.topic),
-                            field: e.field,
-                            reason: e.reason,
-                            raw,
-                        });
-                    }
-                }
-            }
+            live.decode(&self.source, message, bad);
         }
+    }
+
+    fn commit(&mut self) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        // An ack that cannot be queued now is retried at the next commit; the broker
+        // holds the message meanwhile (at worst it sends it again: at least once).
+        let mut sent = 0;
+        for message in &live.handed {
+            if message.qos != QoS::AtLeastOnce {
+                sent += 1;
+                continue;
+            }
+            if live.connection.client.try_ack(message).is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        live.handed.drain(..sent);
+    }
+
+    fn stop(&mut self) -> u64 {
+        self.commit();
+        let Some(live) = self.live.take() else {
+            return 0;
+        };
+        live.closed.store(true, Ordering::SeqCst);
+        let mut left = live
+            .pending
+            .iter()
+            .filter(|p| matches!(p, Pending::Ack(_)))
+            .count();
+        left += live.handed.len();
+        let messages = live.messages.clone();
+        let dropped = Arc::clone(&live.dropped);
+        let clean_session = live.clean_session;
+        // Disconnects after sending the queued acks; the thread is joined.
+        drop(live);
+        left += messages.try_iter().count();
+        let left = left as u64 + dropped.load(Ordering::SeqCst);
+        if left > 0 {
+            let fate = if clean_session {
+                "the broker drops them with the session (a fixed `client_id` and \
+                 `clean_session: false` keep them for the next run)"
+            } else {
+                "the broker keeps them for the next run (persistent session)"
+            };
+            eprintln!(
+                "weir: mqtt source `{}`: {left} message{} received but not read when the \
+                 source stopped {} not acknowledged; {fate}",
+                self.source,
+                if left == 1 { "" } else { "s" },
+                if left == 1 { "was" } else { "were" },
+            );
+        }
+        left
     }
 }

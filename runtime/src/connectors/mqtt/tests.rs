@@ -18,9 +18,9 @@ use super::*;
 use crate::connectors::problem::Role;
 use crate::connectors::validate;
 
-const ONE: WorkerInfo = WorkerInfo { index: 0, peers: 1 };
+pub(super) const ONE: WorkerInfo = WorkerInfo { index: 0, peers: 1 };
 
-fn call(url: &str, options: Vec<(&str, OptionValue)>) -> ConnectorCall {
+pub(super) fn call(url: &str, options: Vec<(&str, OptionValue)>) -> ConnectorCall {
     ConnectorCall {
         kind: "mqtt".into(),
         args: vec![OptionValue::Str(url.into())],
@@ -31,11 +31,11 @@ fn call(url: &str, options: Vec<(&str, OptionValue)>) -> ConnectorCall {
     }
 }
 
-fn s(text: &str) -> OptionValue {
+pub(super) fn s(text: &str) -> OptionValue {
     OptionValue::Str(text.into())
 }
 
-fn telemetry() -> Schema {
+pub(super) fn telemetry() -> Schema {
     Schema::new(vec![
         Field::new("device_id", Type::String),
         Field::new("temp", Type::Float),
@@ -710,7 +710,7 @@ fn a_sink_publishes_to_templated_topics_and_flush_waits_for_the_broker() {
         Role::Sink,
     )
     .expect("config");
-    let sink = MqttSink::open("alerts", &config, &telemetry()).expect("open");
+    let sink = MqttSink::open("alerts", &config, &telemetry(), None).expect("open");
     let events: Vec<Event> = (0..20)
         .map(|i| {
             Event::new(
@@ -775,7 +775,7 @@ fn a_sink_flush_fails_clearly_when_the_broker_never_answers() {
         Role::Sink,
     )
     .expect("config");
-    let sink = MqttSink::open("out", &config, &telemetry()).expect("open");
+    let sink = MqttSink::open("out", &config, &telemetry(), None).expect("open");
     sink.write(&[Event::new(
         0,
         vec![Value::str("a"), Value::Float(1.0), Value::Time(0)],
@@ -784,7 +784,7 @@ fn a_sink_flush_fails_clearly_when_the_broker_never_answers() {
     let err = sink.flush().expect_err("nobody listening");
     assert_eq!(
         err.to_string(),
-        "mqtt sink `out`: the broker did not take 1 of 1 messages within 1s (flush_timeout)"
+        "mqtt sink `out`: the broker did not take 1 of 1 messages within 1s (flush_timeout); they are not delivered"
     );
 }
 
@@ -880,7 +880,7 @@ fn mosquitto_carries_sink_output_to_a_subscriber() {
         Role::Sink,
     )
     .expect("config");
-    let sink = MqttSink::open("out", &config, &telemetry()).expect("open");
+    let sink = MqttSink::open("out", &config, &telemetry(), None).expect("open");
     let events: Vec<Event> = (0..10)
         .map(|i| {
             Event::new(
@@ -918,7 +918,7 @@ fn docs_describe_every_option() {
 }
 
 /// Runs openssl (part of Debian's base system) in `dir`.
-fn openssl(dir: &std::path::Path, args: &[&str]) {
+pub(super) fn openssl(dir: &std::path::Path, args: &[&str]) {
     let out = std::process::Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -1062,7 +1062,7 @@ fn mosquitto_restart_loses_no_sink_message_with_a_persistent_session() {
         Role::Sink,
     )
     .expect("config");
-    let sink = MqttSink::open("out", &config, &telemetry()).expect("open");
+    let sink = MqttSink::open("out", &config, &telemetry(), None).expect("open");
     let event = |i: i64| Event::new(i, vec![Value::str("m1"), Value::Float(0.0), Value::Time(i)]);
     let first: Vec<Event> = (0..100).map(event).collect();
     sink.write(&first).expect("write");

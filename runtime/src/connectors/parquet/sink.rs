@@ -2,6 +2,8 @@
 //! process: one open file per partition, rotated by age and size, renamed into place
 //! when complete.
 
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::ErrorKind;
@@ -45,6 +47,8 @@ pub struct ParquetSink {
     writer_id: usize,
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
+    /// Held while open: see [`lock_writer`].
+    _lock: Flock<fs::File>,
 }
 
 struct State {
@@ -79,10 +83,12 @@ impl ParquetSink {
             "cannot create the lake directory `{}`",
             config.path.display()
         )))?;
+        let lock = lock_writer(&config.path, writer_id)?;
         let next_seq = next_sequence(&config.path, writer_id).map_err(os(format!(
             "cannot list the lake directory `{}`",
             config.path.display()
         )))?;
+        reclaim_unfinished(&config.path, writer_id);
         let properties = WriterProperties::builder()
             .set_max_row_group_size(config.row_group_size)
             .set_compression(match config.compression {
@@ -105,6 +111,7 @@ impl ParquetSink {
                 open: HashMap::new(),
                 next_seq,
             }),
+            _lock: lock,
         })
     }
 
@@ -222,6 +229,71 @@ fn close(file: OpenFile) -> Result<PathBuf, IoError> {
         target.display()
     )))?;
     Ok(target)
+}
+
+/// Takes the lake's lock file for `writer` (`.weir-writer-<n>.lock`, held while the sink
+/// is open), so no other live run writes files under the same writer number: its
+/// `.inprogress` files are then orphans of an earlier run that did not finish.
+fn lock_writer(root: &Path, writer: usize) -> Result<Flock<fs::File>, IoError> {
+    let path = root.join(format!(".weir-writer-{writer}.lock"));
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(os(format!(
+            "cannot open the lock file `{}`",
+            path.display()
+        )))?;
+    // flock(2), released when the file closes (also when the process dies).
+    match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+        Ok(lock) => Ok(lock),
+        Err((_, Errno::EWOULDBLOCK)) => Err(IoError::Config(format!(
+            "the lake `{}` is being written by another running weir as writer {writer}; \
+             give this sink another folder",
+            root.display()
+        ))),
+        Err((_, errno)) => Err(IoError::os(
+            format!("cannot lock `{}`", path.display()),
+            std::io::Error::from(errno),
+        )),
+    }
+}
+
+/// Removes `writer`'s `.inprogress` files under `root`, left by a run that crashed or
+/// was killed (the caller holds the writer's lock, so none is being written), saying so.
+fn reclaim_unfinished(root: &Path, writer: usize) {
+    let prefix = format!(".part-{writer}-");
+    let mut removed = 0u64;
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                dirs.push(path);
+                continue;
+            }
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix)
+                && name.ends_with(IN_PROGRESS)
+                && fs::remove_file(&path).is_ok()
+            {
+                removed += 1;
+            }
+        }
+    }
+    if removed > 0 {
+        eprintln!(
+            "weir: parquet lake `{}`: removed {removed} unfinished file{} (`.inprogress`) \
+             left by an earlier run that did not finish",
+            root.display(),
+            if removed == 1 { "" } else { "s" }
+        );
+    }
 }
 
 /// One more than the largest sequence number of `writer`'s files anywhere under `root`.

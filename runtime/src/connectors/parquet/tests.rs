@@ -95,7 +95,7 @@ fn files(dir: &Path) -> Vec<String> {
             let p = e.expect("entry").path();
             if p.is_dir() {
                 stack.push(p);
-            } else {
+            } else if !is_lock(&p) {
                 out.push(
                     p.strip_prefix(dir)
                         .expect("under dir")
@@ -107,6 +107,12 @@ fn files(dir: &Path) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+/// The writer's lock file (`.weir-writer-0.lock`), which stays in the lake.
+fn is_lock(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(".weir-writer-"))
 }
 
 /// The records of one Parquet file, decoded back into Weir values.
@@ -566,7 +572,36 @@ fn an_unfinished_file_never_has_a_final_name() {
     );
     sink.write(&events(&[rec(1, T0)])).expect("write");
     sink.flush().expect("flush");
-    assert!(files(tmp.path()).contains(&"date=2024-05-01/hour=10/part-0-1.parquet".to_string()));
+    // The leftover of the crashed run is reclaimed when the lake is opened again.
+    assert_eq!(
+        files(tmp.path()),
+        vec!["date=2024-05-01/hour=10/part-0-1.parquet"]
+    );
+}
+
+#[test]
+fn a_lake_writer_number_is_held_by_one_live_sink() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let first = open(tmp.path(), vec![], Arc::new(TestClock::new(0)));
+    first.write(&events(&[rec(1, T0)])).expect("write");
+    // A second live writer would take the first's `.inprogress` file for an orphan.
+    let config = ParquetConfig::from_call(&ConnectorCall {
+        kind: "parquet".into(),
+        args: vec![OptionValue::Str(tmp.path().display().to_string())],
+        options: vec![],
+    })
+    .expect("config");
+    let second = ParquetSink::open(&config, &schema(), 0, Arc::new(TestClock::new(0)));
+    let err = second.err().expect("refused").to_string();
+    assert!(
+        err.contains("is being written by another running weir"),
+        "{err}"
+    );
+    assert_eq!(files(tmp.path()), vec![".part-0-0.parquet.inprogress"]);
+    first.flush().expect("flush");
+    drop(first);
+    // Once it is closed, the lake can be opened again.
+    ParquetSink::open(&config, &schema(), 0, Arc::new(TestClock::new(0))).expect("open");
 }
 
 #[test]

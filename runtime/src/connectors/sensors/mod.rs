@@ -1,9 +1,10 @@
 //! `sensors(…)`: a built-in, deterministic simulator of a plant's machine sensors.
 //!
 //! Event `n` (0 ≤ n < events) comes from device `n % devices` at event time
-//! `start + n·1000/rate` ms minus an arrival jitter in `[0, jitter]`; every random value is
-//! a pure function of `(seed, n)` (a counter-based generator, no shared state), so the
-//! records do not depend on how many workers share the work. Worker `w` of `peers`
+//! `start + n·1000/rate` ms minus an arrival jitter in `[0, jitter]`, but never before
+//! `start`; every random value is a pure function of `(seed, n)` (a counter-based
+//! generator, no shared state), so the records do not depend on how many workers share
+//! the work. Worker `w` of `peers`
 //! produces the events of the devices `d` with `d % peers == w`, in increasing `n`.
 //!
 //! ```text

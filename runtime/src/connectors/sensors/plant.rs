@@ -71,7 +71,7 @@ pub(crate) struct Device {
 pub(crate) struct Event {
     pub(crate) n: u64,
     pub(crate) device: usize,
-    /// Event time (in-order time minus jitter), epoch ms.
+    /// Event time (in-order time minus jitter, never before `start`), epoch ms.
     pub(crate) time: i64,
     pub(crate) anomaly: bool,
     draws: Draws,
@@ -141,6 +141,7 @@ impl Plant {
     pub(crate) fn event_of(&self, n: u64, device: usize) -> Event {
         debug_assert_eq!(n % u64::from(self.config.devices), device as u64);
         let draws = Draws::new(self.event_key, n);
+        let in_order = self.clock.time(n);
         let jitter = match self.config.jitter_ms {
             0 => 0,
             j => draws.up_to(stream::JITTER, j as u64) as i64,
@@ -148,7 +149,11 @@ impl Plant {
         Event {
             n,
             device,
-            time: self.clock.time(n).saturating_sub(jitter),
+            // A reading is never older than the run's `start`: the first readings can
+            // only arrive as late as the time elapsed since then.
+            time: in_order
+                .saturating_sub(jitter)
+                .max(self.config.start_ms.min(in_order)),
             anomaly: self.config.anomaly_rate > 0.0
                 && draws.unit(stream::ANOMALY) < self.config.anomaly_rate,
             draws,

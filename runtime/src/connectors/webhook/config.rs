@@ -5,6 +5,7 @@ use weir_engine::plan::ConnectorCall;
 use super::KIND;
 use crate::connectors::options::{OptionKind, OptionReader, OptionSpec};
 use crate::connectors::problem::ConfigProblem;
+use crate::connectors::secret::{redact_header, redact_url, Secret};
 
 /// The options of `webhook(…)`.
 pub const OPTIONS: &[OptionSpec] = &[
@@ -27,7 +28,21 @@ pub const OPTIONS: &[OptionSpec] = &[
         kind: OptionKind::TextList,
         positional: false,
         default: None,
-        doc: "Extra request headers, each `\"Name: value\"`.",
+        doc: "Extra request headers, each `\"Name: value\"` (values are shown as `***`).",
+    },
+    OptionSpec {
+        name: "headers_env",
+        kind: OptionKind::TextList,
+        positional: false,
+        default: None,
+        doc: "Headers whose values come from environment variables, each `\"Name: VARIABLE\"`, read when the sink opens.",
+    },
+    OptionSpec {
+        name: "ca_file",
+        kind: OptionKind::Text,
+        positional: false,
+        default: None,
+        doc: "PEM file of the certificate authorities trusted for `https://` (instead of the built-in Mozilla roots).",
     },
     OptionSpec {
         name: "timeout",
@@ -60,7 +75,11 @@ pub struct WebhookConfig {
     /// Records per request (1: a JSON object, more: an array).
     pub batch: usize,
     /// Extra headers, (name, value).
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(String, Secret)>,
+    /// Headers read from the environment when the sink opens, (name, variable).
+    pub headers_env: Vec<(String, String)>,
+    /// Trusted certificate authorities (PEM) for `https://`; built-in roots when `None`.
+    pub ca_file: Option<String>,
     /// Per-request timeout, in milliseconds.
     pub timeout_ms: u64,
     /// Retries after the first attempt.
@@ -79,8 +98,11 @@ impl WebhookConfig {
             let scheme_ok = u.starts_with("http://") || u.starts_with("https://");
             if !scheme_ok || u.len() <= "https://".len() {
                 r.problem(
-                    ConfigProblem::option("url", format!("`{u}` is not an http(s) URL"))
-                        .with_help("write it as `\"http://host:port/path\"` or `\"https://…\"`"),
+                    ConfigProblem::option(
+                        "url",
+                        format!("`{}` is not an http(s) URL", redact_url(u)),
+                    )
+                    .with_help("write it as `\"http://host:port/path\"` or `\"https://…\"`"),
                 );
             }
         }
@@ -95,19 +117,18 @@ impl WebhookConfig {
                 1
             }
         };
-        let mut headers = Vec::new();
-        for h in r.texts("headers").unwrap_or_default() {
-            match h.split_once(':') {
-                Some((name, value))
-                    if !name.trim().is_empty()
-                        && name.trim().bytes().all(|b| b.is_ascii_graphic()) =>
-                {
-                    headers.push((name.trim().to_string(), value.trim().to_string()));
-                }
-                _ => r.problem(
-                    ConfigProblem::option("headers", format!("`{h}` is not a header"))
-                        .with_help("write each header as `\"Name: value\"`"),
-                ),
+        let headers = read_headers(&mut r, "headers", "value")
+            .into_iter()
+            .map(|(name, value)| (name, Secret::new(value)))
+            .collect();
+        let headers_env = read_headers(&mut r, "headers_env", "VARIABLE");
+        let ca_file = r.text("ca_file").map(str::to_string);
+        if let (Some(_), Some(u)) = (&ca_file, &url) {
+            if !u.starts_with("https://") {
+                r.problem(
+                    ConfigProblem::option("ca_file", "`ca_file` needs an `https://` url")
+                        .with_help("write the url as `\"https://…\"`, or leave `ca_file` out"),
+                );
             }
         }
         let timeout_ms = r.duration("timeout").unwrap_or(10_000);
@@ -139,6 +160,8 @@ impl WebhookConfig {
             url,
             batch,
             headers,
+            headers_env,
+            ca_file,
             timeout_ms: timeout_ms.max(1) as u64,
             retries,
             backoff_ms: backoff_ms.max(0) as u64,
@@ -149,4 +172,24 @@ impl WebhookConfig {
             Err(problems) => Err(problems),
         }
     }
+}
+
+/// The `"Name: …"` entries of list option `option`, as (name, rest); a bad one is
+/// reported without echoing what follows its name (it may be a secret).
+fn read_headers(r: &mut OptionReader<'_>, option: &str, what: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for h in r.texts(option).unwrap_or_default() {
+        match h.split_once(':') {
+            Some((name, value))
+                if !name.trim().is_empty() && name.trim().bytes().all(|b| b.is_ascii_graphic()) =>
+            {
+                out.push((name.trim().to_string(), value.trim().to_string()));
+            }
+            _ => r.problem(
+                ConfigProblem::option(option, format!("`{}` is not a header", redact_header(h)))
+                    .with_help(format!("write each header as `\"Name: {what}\"`")),
+            ),
+        }
+    }
+    out
 }

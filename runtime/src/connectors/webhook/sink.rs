@@ -12,6 +12,7 @@ use weir_engine::io::{BadRecord, IoError, SinkWriter};
 use weir_engine::schema::Schema;
 
 use super::config::WebhookConfig;
+use crate::connectors::secret::{redact_url, Scrubber, Secret};
 use crate::format::json::JsonEncoder;
 
 /// How much of an error answer's body is quoted.
@@ -22,6 +23,12 @@ const BODY_QUOTE: usize = 200;
 pub struct WebhookSink {
     sink: String,
     config: WebhookConfig,
+    /// Every header sent: the written ones and those read from the environment.
+    headers: Vec<(String, Secret)>,
+    /// The url as reports show it (`error.location`, warnings), credentials masked.
+    shown_url: String,
+    /// Masks the url's credentials and the header values in failure reasons.
+    scrubber: Scrubber,
     encoder: JsonEncoder,
     agent: Agent,
     delivered: AtomicU64,
@@ -38,24 +45,47 @@ struct Failure {
 }
 
 impl WebhookSink {
-    /// A sink for sink `sink` taking records of `schema`.
-    pub fn new(sink: &str, config: &WebhookConfig, schema: &Schema) -> WebhookSink {
-        let agent: Agent = Agent::config_builder()
+    /// Opens sink `sink` taking records of `schema`: reads the `headers_env` variables
+    /// and the `ca_file`.
+    pub fn open(
+        sink: &str,
+        config: &WebhookConfig,
+        schema: &Schema,
+    ) -> Result<WebhookSink, IoError> {
+        let mut headers = config.headers.clone();
+        for (name, variable) in &config.headers_env {
+            let value = std::env::var(variable).map_err(|_| {
+                IoError::Config(format!(
+                    "`webhook`: environment variable `{variable}` (for header `{name}`) is not set"
+                ))
+            })?;
+            headers.push((name.clone(), Secret::new(value)));
+        }
+        let mut scrubber = Scrubber::for_url(&config.url);
+        for (_, value) in &headers {
+            scrubber.add(value.expose());
+        }
+        let mut builder = Agent::config_builder()
             .timeout_global(Some(Duration::from_millis(config.timeout_ms)))
             .http_status_as_error(false)
             // A redirected POST would silently become a GET: report it instead.
-            .max_redirects(0)
-            .build()
-            .into();
-        WebhookSink {
+            .max_redirects(0);
+        if let Some(path) = &config.ca_file {
+            builder = builder.tls_config(trusting(path)?);
+        }
+        let agent: Agent = builder.build().into();
+        Ok(WebhookSink {
             sink: sink.to_string(),
             config: config.clone(),
+            headers,
+            shown_url: redact_url(&config.url),
+            scrubber,
             encoder: JsonEncoder::new(schema),
             agent,
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             undelivered: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// Records the endpoint accepted.
@@ -95,8 +125,8 @@ impl WebhookSink {
             .agent
             .post(&self.config.url)
             .content_type("application/json");
-        for (name, value) in &self.config.headers {
-            request = request.header(name, value);
+        for (name, value) in &self.headers {
+            request = request.header(name, value.expose());
         }
         match request.send(body) {
             Ok(mut response) => {
@@ -166,7 +196,8 @@ impl SinkWriter for WebhookSink {
                     // whole whatever the batch size.
                     self.failed.fetch_add(chunk.len() as u64, Ordering::SeqCst);
                     let reason = format!(
-                        "{reason} (after {attempts} attempt{})",
+                        "{} (after {attempts} attempt{})",
+                        self.scrubber.scrub(&reason),
                         if attempts == 1 { "" } else { "s" }
                     );
                     let mut undelivered = self.undelivered.lock();
@@ -179,7 +210,7 @@ impl SinkWriter for WebhookSink {
                         }
                         back.push(BadRecord {
                             source: self.sink.clone(),
-                            location: self.config.url.clone(),
+                            location: self.shown_url.clone(),
                             field: None,
                             reason: reason.clone(),
                             raw: String::from_utf8_lossy(&raw).into_owned(),
@@ -201,4 +232,24 @@ impl SinkWriter for WebhookSink {
             .remove(&std::thread::current().id())
             .unwrap_or_default()
     }
+}
+
+/// TLS trusting only the certificate authorities in the PEM file at `path`.
+fn trusting(path: &str) -> Result<ureq::tls::TlsConfig, IoError> {
+    let pem = std::fs::read(path)
+        .map_err(|e| IoError::Config(format!("`webhook`: cannot read ca_file `{path}`: {e}")))?;
+    let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(IoError::Config(format!(
+            "`webhook`: ca_file `{path}` holds no PEM certificate"
+        )));
+    }
+    Ok(ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+        .build())
 }

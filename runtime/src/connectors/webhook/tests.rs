@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use weir_engine::event::Event;
-use weir_engine::io::SinkWriter;
+use weir_engine::io::{IoError, SinkWriter};
 use weir_engine::plan::{ConnectorCall, OptionValue};
 use weir_engine::schema::{Field, Schema, Type};
 use weir_engine::value::Value;
@@ -79,7 +79,7 @@ fn events(n: usize) -> Vec<Event> {
 
 fn sink(url: &str, options: Vec<(&str, OptionValue)>) -> WebhookSink {
     let config = WebhookConfig::from_call(&call(url, options)).expect("config");
-    WebhookSink::new("notify", &config, &schema())
+    WebhookSink::open("notify", &config, &schema()).expect("open")
 }
 
 #[test]
@@ -263,7 +263,7 @@ fn options_are_checked() {
             "unknown option `header` for `webhook` (help: did you mean `headers`?)",
             "`ftp://x` is not an http(s) URL (help: write it as `\"http://host:port/path\"` or `\"https://…\"`)",
             "`batch` must be between 1 and 100000, found 0",
-            "`nocolon` is not a header (help: write each header as `\"Name: value\"`)",
+            "`***` is not a header (help: write each header as `\"Name: value\"`)",
             "option `timeout` expects a duration such as `10s`, found `5` (help: durations carry a unit: write `5s` or `5ms`)",
             "`retries` must be between 0 and 100, found -1",
         ]
@@ -297,4 +297,76 @@ fn docs_describe_every_option() {
             option.name
         );
     }
+}
+
+/// `headers_env` sends the variable's value (kept out of the pipeline file); an unset
+/// variable stops the sink from opening, naming the variable and the header.
+#[test]
+fn headers_env_reads_values_from_the_environment() {
+    let (url, seen) = server(vec![200], Duration::ZERO);
+    let variable = "WEIR_WEBHOOK_TEST_AUTH";
+    std::env::set_var(variable, "Bearer from-env");
+    let headers_env = |v: &str| {
+        vec![(
+            "headers_env",
+            OptionValue::List(vec![OptionValue::Str(format!("Authorization: {v}"))]),
+        )]
+    };
+    let sink = sink(&url, headers_env(variable));
+    sink.write(&events(1)).expect("write");
+    assert_eq!(sink.delivered(), 1);
+    let seen = seen.lock().expect("lock").clone();
+    let auth = seen[0]
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("Authorization"))
+        .map(|(_, v)| v.as_str());
+    assert_eq!(auth, Some("Bearer from-env"));
+
+    let config = WebhookConfig::from_call(&call(&url, headers_env("WEIR_WEBHOOK_TEST_UNSET")))
+        .expect("config");
+    let err = WebhookSink::open("notify", &config, &schema())
+        .err()
+        .expect("an unset variable is an error");
+    assert_eq!(
+        err.to_string(),
+        IoError::Config(
+            "`webhook`: environment variable `WEIR_WEBHOOK_TEST_UNSET` (for header \
+             `Authorization`) is not set"
+                .into()
+        )
+        .to_string()
+    );
+}
+
+/// `ca_file` is read when the sink opens; it needs an `https://` url.
+#[test]
+fn ca_file_must_be_a_pem_file_for_an_https_url() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let not_pem = dir.path().join("ca.txt");
+    std::fs::write(&not_pem, "no certificate here\n").expect("write");
+    let ca =
+        |path: &std::path::Path| vec![("ca_file", OptionValue::Str(path.display().to_string()))];
+    let problems =
+        WebhookConfig::from_call(&call("http://h/x", ca(&not_pem))).expect_err("http with ca_file");
+    assert_eq!(problems[0].message, "`ca_file` needs an `https://` url");
+
+    let open = |path: &std::path::Path| {
+        let config = WebhookConfig::from_call(&call("https://h/x", ca(path))).expect("config");
+        WebhookSink::open("notify", &config, &schema())
+            .err()
+            .expect("a bad ca_file is an error")
+            .to_string()
+    };
+    assert!(
+        open(&not_pem).contains("holds no PEM certificate"),
+        "{}",
+        open(&not_pem)
+    );
+    let missing = dir.path().join("missing.pem");
+    assert!(
+        open(&missing).contains("cannot read ca_file"),
+        "{}",
+        open(&missing)
+    );
 }

@@ -1,0 +1,114 @@
+// The dashboard in a real browser: Debian's Chromium driven by playwright-core opens the
+// dashboard of a live `weir run`, checks that the job graph names every operator and
+// that each chart's last drawn point equals the chart sink's last record, and saves a
+// screenshot.
+//
+//   node runtime/dashboard/test/browser.mjs WEIR_BINARY EXAMPLE.pipe SCREENSHOT.png
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const [weirBin, example, screenshot] = process.argv.slice(2);
+if (!weirBin || !example || !screenshot) {
+  console.error("usage: browser.mjs WEIR_BINARY EXAMPLE.pipe SCREENSHOT.png");
+  process.exit(2);
+}
+
+function fail(message) {
+  throw new Error(message);
+}
+
+/** Starts the run on a free loopback port; resolves with its address. */
+function startRun() {
+  // In a fresh folder, so `state` sinks start empty rather than from an earlier run.
+  const cwd = mkdtempSync(join(tmpdir(), "weir-run-"));
+  const run = spawn(resolve(weirBin), ["run", resolve(example), "--http", "127.0.0.1:0"],
+    { cwd, stdio: ["ignore", "ignore", "pipe"] });
+  const address = new Promise((resolve, reject) => {
+    let seen = "";
+    run.stderr.on("data", (chunk) => {
+      seen += chunk;
+      const m = seen.match(/weir: serving http:\/\/([0-9.]+:[0-9]+)\//);
+      if (m) resolve(m[1]);
+    });
+    run.on("exit", (code) => reject(new Error(`weir exited (${code}) before serving:\n${seen}`)));
+    setTimeout(() => reject(new Error(`weir never said where it serves:\n${seen}`)), 60000).unref();
+  });
+  return { run, address };
+}
+
+async function json(url) {
+  const response = await fetch(url);
+  if (!response.ok) fail(`${url}: ${response.status}`);
+  return response.json();
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  const { run, address } = startRun();
+  const profile = mkdtempSync(join(tmpdir(), "weir-chromium-"));
+  let browser;
+  try {
+    const base = `http://${await address}`;
+    // A fresh profile folder each time (playwright's way of passing --user-data-dir).
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      viewport: { width: 1280, height: 1000 },
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${base}/`);
+
+    // The graph names every operator of the job.
+    const job = await json(`${base}/api/job`);
+    const operators = [
+      ...job.sources.map((s) => s.name),
+      ...job.pipelines.flatMap((p) => p.stages.map((s) => (s.startsWith("to ") ? s.slice(3) : s))),
+      ...job.sinks.map((s) => s.name),
+    ];
+    await page.waitForSelector("#graph .pipeline");
+    const named = await page.$$eval("#graph [data-operator]", (nodes) => nodes.map((n) => n.dataset.operator));
+    for (const op of operators) if (!named.includes(op)) fail(`the graph does not name \`${op}\` (it has ${named})`);
+    if (job.charts.length === 0) fail("the example has no chart sink");
+
+    // Each chart's last drawn point is the sink's last record for that series.
+    for (const chart of job.charts) {
+      // Three points of one series, so the chart (and the screenshot) shows a line.
+      await page.waitForFunction((sink) => {
+        const c = window.weir.charts[sink];
+        return c && [...c.series.values()].some((points) => points.length >= 3);
+      }, chart.sink, { timeout: 90000 });
+      await page.waitForSelector(`[data-sink="${chart.sink}"] canvas`, { timeout: 10000 });
+      let agreed = false;
+      for (let attempt = 0; attempt < 20 && !agreed; attempt++) {
+        const { points } = await json(`${base}/api/chart/${chart.sink}`);
+        const lastPoint = points[points.length - 1];
+        const drawn = await page.evaluate(([sink, series]) => window.weir.last(sink, series), [chart.sink, lastPoint.series]);
+        agreed = drawn !== null && drawn[0] === lastPoint.x && drawn[1] === lastPoint.y;
+        if (!agreed) await sleep(250); // a point in flight between the sink and the page
+        else console.log(`chart ${chart.sink}: last point of ${lastPoint.series} = (${lastPoint.x}, ${lastPoint.y}) on the page and in the sink`);
+      }
+      if (!agreed) fail(`chart ${chart.sink}: the page's last point never matched the sink's`);
+    }
+    await sleep(600); // one redraw after the last check, for the screenshot
+    await page.screenshot({ path: screenshot, fullPage: true });
+    if (errors.length) fail(`the page raised: ${errors.join("; ")}`);
+    console.log(`dashboard ok: ${operators.length} operators named, ${job.charts.length} chart(s); screenshot ${screenshot}`);
+  } finally {
+    if (browser) await browser.close();
+    run.kill();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(`browser test failed: ${e.message}`);
+  process.exit(1);
+});

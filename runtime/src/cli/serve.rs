@@ -1,0 +1,107 @@
+//! `weir run --http`: choosing the address, starting the server and saying where it is.
+
+use std::io::IsTerminal;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+use super::HttpArgs;
+use crate::http::{HttpAccess, HttpError, HttpServer, RunView};
+
+/// The port served when `--http` is not given (Prometheus's exporter range).
+pub const DEFAULT_PORT: u16 = 9464;
+
+/// Starts the server of a run, unless `--http off`. With no `--http` it takes the
+/// default port, or a free one if that is taken (several runs on one machine).
+pub fn start(
+    args: &HttpArgs,
+    view: RunView,
+    process: usize,
+    quiet: bool,
+) -> anyhow::Result<Option<HttpServer>> {
+    let token = args.http_token_env.as_deref();
+    let server = match args.http.as_deref() {
+        Some("off") => return Ok(None),
+        Some(text) => {
+            let addr = parse_addr(text, process)?;
+            HttpServer::start(HttpAccess::new(addr, token)?, view)?
+        }
+        None => {
+            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT));
+            match HttpServer::start(HttpAccess::new(addr, token)?, view.clone()) {
+                Ok(server) => server,
+                Err(HttpError::Bind { .. }) => {
+                    let free = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+                    HttpServer::start(HttpAccess::new(free, token)?, view)?
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    // A default server is announced on a terminal only, so logs and tests stay as they were.
+    if !quiet && (args.http.is_some() || std::io::stderr().is_terminal()) {
+        eprintln!(
+            "weir: serving http://{0}/metrics and http://{0}/api (docs/http.md)",
+            server.addr()
+        );
+    }
+    Ok(Some(server))
+}
+
+/// `host:port`; in a cluster, process I serves port + I (unless the port is 0).
+fn parse_addr(text: &str, process: usize) -> anyhow::Result<SocketAddr> {
+    let mut addr: SocketAddr = text.parse().with_context(|| {
+        format!("--http `{text}` is not an address such as 127.0.0.1:9464 (or `off`)")
+    })?;
+    if addr.port() != 0 && process > 0 {
+        let Some(port) = u16::try_from(process)
+            .ok()
+            .and_then(|p| addr.port().checked_add(p))
+        else {
+            bail!("--http {text}: no port left for process {process}");
+        };
+        addr.set_port(port);
+    }
+    Ok(addr)
+}
+
+/// `10s`, `500ms`, `2m`, `1h` → a duration (at least 100 ms).
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 10s"))?;
+    let ms = match unit {
+        "ms" => n,
+        "s" => n.saturating_mul(1000),
+        "m" => n.saturating_mul(60_000),
+        "h" => n.saturating_mul(3_600_000),
+        _ => return Err(format!("`{text}`: the unit must be ms, s, m or h")),
+    };
+    if ms < 100 {
+        return Err(format!("`{text}` is too short: use at least 100ms"));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_and_cluster_ports() {
+        assert_eq!(parse_interval("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_interval("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_interval("10").is_err());
+        assert!(parse_interval("5ms").is_err());
+        let a = parse_addr("127.0.0.1:9500", 2).expect("addr");
+        assert_eq!(a.port(), 9502);
+        let free = parse_addr("127.0.0.1:0", 2).expect("addr");
+        assert_eq!(free.port(), 0);
+        assert!(parse_addr("localhost", 0).is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! Which path answers what; anything else is a 404 or 405 with a JSON reason.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use tiny_http::{Method, Request};
+
+use super::exposition::{encode_metrics, CONTENT_TYPE};
+use super::server::RunView;
+use super::{dashboard, job_graph, live_stream, reply, state_api};
+
+/// The OpenAPI description of the JSON API, served at `/api/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Answers `request` (consuming it).
+pub fn answer(request: Request, view: &RunView, stopping: &Arc<AtomicBool>) {
+    let url = request.url().to_string();
+    let (path, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
+    if !matches!(request.method(), Method::Get | Method::Head) {
+        let reply = reply::error(
+            405,
+            format!("{} is not allowed here: use GET", request.method()),
+        )
+        .with_header(reply::header("Allow", "GET, HEAD"));
+        let _ = request.respond(reply);
+        return;
+    }
+    if let Some(sink) = path.strip_prefix("/api/stream/") {
+        match view.feeds.get(sink) {
+            Some(feed) => live_stream::stream(request, feed, Arc::clone(stopping)),
+            None => {
+                let reply =
+                    reply::error(404, format!("no `chart` sink named `{sink}` in this run"));
+                let _ = request.respond(reply);
+            }
+        }
+        return;
+    }
+    let reply = match path {
+        "/" | "/index.html" => dashboard::page(),
+        "/dashboard.js" | "/dashboard.css" | "/uPlot.js" | "/uPlot.css" => dashboard::asset(path),
+        "/metrics" => reply::with_type(200, CONTENT_TYPE, encode_metrics(view).into_bytes()),
+        "/api/openapi.json" => {
+            reply::with_type(200, "application/json", OPENAPI.as_bytes().to_vec())
+        }
+        "/api/job" => reply::json(200, &job_graph::job(view)),
+        _ => prefixed(path, query, view),
+    };
+    let _ = request.respond(reply);
+}
+
+/// The routes with a sink name in the path.
+fn prefixed(path: &str, query: &str, view: &RunView) -> reply::Reply {
+    if let Some(sink) = path.strip_prefix("/api/state/") {
+        return state_api::state(view, sink, query);
+    }
+    if let Some(sink) = path.strip_prefix("/api/chart/") {
+        return match view.feeds.get(sink) {
+            Some(feed) => reply::json(200, &job_graph::chart(sink, &feed, true)),
+            None => reply::error(404, format!("no `chart` sink named `{sink}` in this run")),
+        };
+    }
+    reply::error(
+        404,
+        format!("no such endpoint `{path}` (see /api/openapi.json)"),
+    )
+}
