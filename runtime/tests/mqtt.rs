@@ -386,6 +386,12 @@ pipeline all {{ from load | to console }}
         all.insert(record["n"].as_u64().expect("n"));
     }
     let missing: Vec<u64> = (0..SENT).filter(|n| !all.contains(n)).collect();
+    println!(
+        "sent {SENT}, printed {}, left on the broker {}, missing {}",
+        printed.len(),
+        left.len(),
+        missing.len()
+    );
     assert!(
         missing.is_empty(),
         "{} messages lost ({} printed, {} left on the broker), first {:?}:\n{stderr}",
