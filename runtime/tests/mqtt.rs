@@ -295,16 +295,15 @@ fn session_messages(port: u16, client_id: &str, filter: &str, quiet: Duration) -
         .expect("subscribe");
     let mut got = Vec::new();
     let mut last = Instant::now();
-    for event in connection.iter() {
-        if let Ok(Event::Incoming(Packet::Publish(p))) = &event {
-            got.push(String::from_utf8_lossy(&p.payload).into_owned());
-            last = Instant::now();
-        }
-        if last.elapsed() >= quiet {
-            break;
-        }
-        if event.is_err() {
-            std::thread::sleep(Duration::from_millis(50));
+    // Not `iter()`: it would block until the next keep-alive when nothing comes.
+    while last.elapsed() < quiet {
+        match connection.recv_timeout(Duration::from_millis(100)) {
+            Ok(Ok(Event::Incoming(Packet::Publish(p)))) => {
+                got.push(String::from_utf8_lossy(&p.payload).into_owned());
+                last = Instant::now();
+            }
+            Ok(Err(_)) => std::thread::sleep(Duration::from_millis(50)),
+            _ => {}
         }
     }
     let _ = client.disconnect();
@@ -386,6 +385,12 @@ pipeline all {{ from load | to console }}
         all.insert(record["n"].as_u64().expect("n"));
     }
     let missing: Vec<u64> = (0..SENT).filter(|n| !all.contains(n)).collect();
+    println!(
+        "sent {SENT}, printed {}, left on the broker {}, missing {}",
+        printed.len(),
+        left.len(),
+        missing.len()
+    );
     assert!(
         missing.is_empty(),
         "{} messages lost ({} printed, {} left on the broker), first {:?}:\n{stderr}",
