@@ -103,6 +103,9 @@ pub fn build_dataflow<'scope>(
                 } => {
                     stream = ops::forecast::build(stream, keys, *field, params);
                 }
+                Stage::Alert { spec, .. } => {
+                    stream = ops::alert::build(stream, spec, Arc::clone(ctx));
+                }
                 Stage::Infer {
                     model,
                     inputs,
