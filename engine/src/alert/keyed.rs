@@ -128,7 +128,7 @@ impl KeyedAlerts {
                 &mut notices,
                 &mut self.suppressed,
             );
-            self.finish(at, notices, out);
+            self.finish_after(at, notices, Some(t), out);
         }
     }
 
@@ -144,15 +144,29 @@ impl KeyedAlerts {
         }
     }
 
-    /// Turns notices into records, reschedules the key's timer, forgets a quiet key.
     fn finish(&mut self, at: usize, notices: Vec<Notice>, out: &mut Vec<Event>) {
+        self.finish_after(at, notices, None, out);
+    }
+
+    /// Turns notices into records, reschedules the key's timer (after `fired`, the time of
+    /// a timer just handled, so a timer can never spin), forgets a quiet key.
+    fn finish_after(
+        &mut self,
+        at: usize,
+        notices: Vec<Notice>,
+        fired: Option<EventTime>,
+        out: &mut Vec<Event>,
+    ) {
         let Some(slot) = self.slots[at].as_mut() else {
             return;
         };
         for n in &notices {
             out.push(alert_event(&self.spec, &slot.last, n));
         }
-        let next = slot.state.next_timer(&self.rules);
+        let next = slot
+            .state
+            .next_timer(&self.rules)
+            .map(|n| fired.map_or(n, |f| n.max(f + 1)));
         if next != slot.timer {
             if let Some(old) = slot.timer {
                 self.timers.remove(&(old, at));

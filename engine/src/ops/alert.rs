@@ -1,15 +1,19 @@
 //! `alert …`: records are exchanged by key, buffered until the watermark passes them and
 //! fed to each key's state machine in event-time order, interleaved with the machines'
-//! event-time timers (a timer at `t` acts after the records at `t`). With `deadman`, an
-//! input silent for the deadman period of processing time starts every key's deadman
-//! episode (a whole source gone quiet, where the watermark cannot move).
+//! event-time timers (a timer at `t` acts after the records at `t`). When a bounded input
+//! ends, event time stops at the largest event time read by any worker (each worker
+//! broadcasts the largest time of every batch), so what fires at the end does not depend
+//! on how keys are spread over workers. With `deadman`, an input silent for the deadman
+//! period of processing time starts every key's deadman episode (a whole source gone
+//! quiet, where the watermark cannot move).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::channels::pact::{Exchange, Pipeline};
 use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::operators::Capability;
 
 use super::EventStream;
@@ -36,7 +40,20 @@ pub fn build<'scope>(
     });
     let spec = spec.clone();
     let scope = stream.scope();
-    stream.unary_frontier(exchange, "Alert", move |cap, info| {
+    let horizons = stream
+        .clone()
+        .unary(Pipeline, "AlertHorizon", |_cap, _info| {
+            move |input, output| {
+                input.for_each_stamp(|cap, containers| {
+                    let latest = containers.flat_map(|c| c.iter().map(|e| e.time)).max();
+                    if let Some(t) = latest {
+                        output.session(&cap).give(t);
+                    }
+                });
+            }
+        })
+        .broadcast();
+    stream.binary_frontier(horizons, exchange, Pipeline, "Alert", move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         if spec.deadman_ms.is_some() {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
@@ -46,7 +63,15 @@ pub fn build<'scope>(
         let mut alerts = KeyedAlerts::new(&spec);
         let mut last_arrival = ctx.clock.now();
         let mut silent = false;
-        move |(input, frontier), output| {
+        let mut horizon = EventTime::MIN;
+        move |(input, frontier), (marks, marks_frontier), output| {
+            marks.for_each_stamp(|_, containers| {
+                for container in containers {
+                    let container: &mut Vec<EventTime> = container;
+                    let latest = container.drain(..).max();
+                    horizon = horizon.max(latest.unwrap_or(EventTime::MIN));
+                }
+            });
             let Some(cap) = held.as_mut() else {
                 input.for_each_stamp(|_, _| {});
                 return;
@@ -64,8 +89,14 @@ pub fn build<'scope>(
                 last_arrival = ctx.clock.now();
                 silent = false;
             });
-            let ended = frontier.is_empty();
-            let watermark = frontier.frontier().first().copied().unwrap_or(EventTime::MAX);
+            let ended = frontier.is_empty() && marks_frontier.is_empty();
+            // The horizon marks travel behind the records, so both frontiers bound time.
+            let watermark = [frontier.frontier().first(), marks_frontier.frontier().first()]
+                .into_iter()
+                .flatten()
+                .copied()
+                .min()
+                .unwrap_or(EventTime::MAX);
             let mut out = Vec::new();
             while let Some(entry) = pending.first_entry() {
                 let t = *entry.key();
@@ -79,10 +110,8 @@ pub fn build<'scope>(
                     alerts.on_record(event, &mut out);
                 }
             }
-            if !ended {
-                // At the end of the input nothing is known about later time: timers wait.
-                alerts.fire_timers(watermark, &mut out);
-            }
+            // At the end, time stops at the last event time read: later timers never fire.
+            alerts.fire_timers(if ended { horizon } else { watermark }, &mut out);
             let mut wake = None;
             if let (Some(d), false) = (spec.deadman_ms, ended) {
                 let quiet = ctx.clock.now().saturating_sub(last_arrival);
