@@ -121,7 +121,7 @@ pub const SINK_FIELD_TYPE: &str = "P0503";
 
 /// An `alert` condition (`critical when …`, `resolve when …`) that is not a `bool`.
 pub const ALERT_CONDITION_NOT_BOOL: &str = "P0220";
-/// A template (`id "…"`, `message "…"`, a webhook `body`) that does not parse: a `{field`
+/// An alert template (`id "…"`, `message "…"`) that does not parse: a `{field`
 /// without its `}`, or a format other than `:.N`.
 pub const BAD_TEMPLATE: &str = "P0221";
 /// An `alert` stage that cannot work as written: no level and no `deadman`, a level or

@@ -9,7 +9,7 @@ use thiserror::Error;
 use crate::value::Value;
 
 /// One part of a template.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Piece {
     /// Text kept as written.
     Text(String),
@@ -27,7 +27,7 @@ pub enum Piece {
 }
 
 /// A parsed template.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Template {
     /// The parts in order.
     pub pieces: Vec<Piece>,

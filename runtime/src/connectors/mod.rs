@@ -388,7 +388,7 @@ impl ConnectorFactory for Connectors {
             }
             webhook::KIND => {
                 let config = WebhookConfig::from_call(call).map_err(fail)?;
-                Ok(Arc::new(WebhookSink::new(&sink.name, &config, schema)))
+                Ok(Arc::new(WebhookSink::open(&sink.name, config, schema)?))
             }
             #[cfg(feature = "parquet")]
             parquet::KIND => {

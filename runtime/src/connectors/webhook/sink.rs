@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::ThreadId;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use ureq::Agent;
@@ -11,7 +11,7 @@ use weir_engine::event::Event;
 use weir_engine::io::{BadRecord, IoError, SinkWriter};
 use weir_engine::schema::Schema;
 
-use super::config::WebhookConfig;
+use super::config::{BodyEscape, WebhookConfig};
 use crate::format::json::JsonEncoder;
 
 /// How much of an error answer's body is quoted.
@@ -29,6 +29,12 @@ pub struct WebhookSink {
     /// Records given up on, by the thread whose write gave up, until that thread's sink
     /// operator takes them (so each goes to the route of the pipeline that wrote it).
     undelivered: Mutex<HashMap<ThreadId, Vec<BadRecord>>>,
+    /// `Authorization: Bearer …` from `bearer_env`; never printed.
+    bearer: Option<String>,
+    /// Requests sent in the current `limit` period, and when it began.
+    window: Mutex<(Instant, u64)>,
+    /// Records not sent because of `limit`.
+    throttled: AtomicU64,
 }
 
 /// Why one attempt failed, and whether another may succeed.
@@ -38,6 +44,27 @@ struct Failure {
 }
 
 impl WebhookSink {
+    /// Opens the sink: resolves the body template against `schema` and reads the
+    /// `bearer_env` token.
+    pub fn open(sink: &str, mut config: WebhookConfig, schema: &Schema) -> Result<WebhookSink, IoError> {
+        if let Some(name) = config.resolve_body(schema).first() {
+            return Err(IoError::Config(format!(
+                "sink `{sink}`: the body template names `{name}`, which the records do not have"
+            )));
+        }
+        let bearer = match &config.bearer_env {
+            Some(var) => Some(std::env::var(var).map_err(|_| {
+                IoError::Config(format!(
+                    "`webhook`: the environment variable `{var}` (bearer_env) is not set"
+                ))
+            })?),
+            None => None,
+        };
+        let mut sink = WebhookSink::new(sink, &config, schema);
+        sink.bearer = bearer;
+        Ok(sink)
+    }
+
     /// A sink for sink `sink` taking records of `schema`.
     pub fn new(sink: &str, config: &WebhookConfig, schema: &Schema) -> WebhookSink {
         let agent: Agent = Agent::config_builder()
@@ -55,6 +82,31 @@ impl WebhookSink {
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             undelivered: Mutex::new(HashMap::new()),
+            bearer: None,
+            window: Mutex::new((Instant::now(), 0)),
+            throttled: AtomicU64::new(0),
+        }
+    }
+
+    /// Records not sent because they were over `limit`.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::SeqCst)
+    }
+
+    /// Takes one request from the rate limit; false when the period's budget is spent.
+    fn admit(&self) -> bool {
+        let Some(limit) = self.config.limit else {
+            return true;
+        };
+        let mut window = self.window.lock();
+        if window.0.elapsed() >= Duration::from_millis(limit.per_ms) {
+            *window = (Instant::now(), 0);
+        }
+        if window.1 < limit.requests {
+            window.1 += 1;
+            true
+        } else {
+            false
         }
     }
 
@@ -69,6 +121,12 @@ impl WebhookSink {
     }
 
     fn body(&self, events: &[Event]) -> Vec<u8> {
+        if let (Some(template), [event]) = (&self.config.body, events) {
+            let escape = BodyEscape::for_content_type(&self.config.content_type);
+            let mut text = String::new();
+            template.render_into(&event.record, &mut text, |v, out| escape.push(v, out));
+            return text.into_bytes();
+        }
         let mut body = Vec::with_capacity(events.len() * 128 + 2);
         let batched = self.config.batch > 1;
         if batched {
@@ -94,9 +152,12 @@ impl WebhookSink {
         let mut request = self
             .agent
             .post(&self.config.url)
-            .content_type("application/json");
+            .content_type(&self.config.content_type);
         for (name, value) in &self.config.headers {
             request = request.header(name, value);
+        }
+        if let Some(token) = &self.bearer {
+            request = request.header("Authorization", &format!("Bearer {token}"));
         }
         match request.send(body) {
             Ok(mut response) => {
@@ -155,8 +216,21 @@ impl WebhookSink {
 impl SinkWriter for WebhookSink {
     fn write(&self, events: &[Event]) -> Result<(), IoError> {
         for chunk in events.chunks(self.config.batch) {
-            let body = self.body(chunk);
-            match self.send(&body) {
+            let sent = if self.admit() {
+                self.send(&self.body(chunk))
+            } else {
+                self.throttled.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                let limit = self.config.limit.unwrap_or(super::config::RateLimit { requests: 0, per_ms: 0 });
+                Err((
+                    format!(
+                        "over the rate limit of {} per {}: not sent",
+                        limit.requests,
+                        weir_engine::time::format_duration(limit.per_ms as i64)
+                    ),
+                    0,
+                ))
+            };
+            match sent {
                 Ok(()) => {
                     self.delivered
                         .fetch_add(chunk.len() as u64, Ordering::SeqCst);
@@ -165,10 +239,11 @@ impl SinkWriter for WebhookSink {
                     // Handed back one record each, so the error route gets every record
                     // whole whatever the batch size.
                     self.failed.fetch_add(chunk.len() as u64, Ordering::SeqCst);
-                    let reason = format!(
-                        "{reason} (after {attempts} attempt{})",
-                        if attempts == 1 { "" } else { "s" }
-                    );
+                    let reason = match attempts {
+                        0 => reason,
+                        1 => format!("{reason} (after 1 attempt)"),
+                        n => format!("{reason} (after {n} attempts)"),
+                    };
                     let mut undelivered = self.undelivered.lock();
                     let back = undelivered.entry(std::thread::current().id()).or_default();
                     for event in chunk {
