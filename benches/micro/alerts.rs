@@ -66,10 +66,18 @@ fn events() -> Vec<Event> {
     for round in 0..ROUNDS {
         for k in 0..KEYS {
             let t = 1_714_521_600_000 + round * 1_000 + k / 1_000;
-            let temp = if k % 10 == 0 && round < 2 { 85.0 } else { 60.0 + (k % 7) as f64 };
+            let temp = if k % 10 == 0 && round < 2 {
+                85.0
+            } else {
+                60.0 + (k % 7) as f64
+            };
             out.push(Event::new(
                 t,
-                vec![Value::str(&format!("dev-{k}")), Value::Float(temp), Value::Time(t)],
+                vec![
+                    Value::str(&format!("dev-{k}")),
+                    Value::Float(temp),
+                    Value::Time(t),
+                ],
             ));
         }
     }

@@ -224,7 +224,15 @@ impl Naive<'_> {
         if let Some(start) = self.dead.take() {
             if self.c.recoveries {
                 let id = format!("{}/deadman", self.id());
-                out.push(self.emit(t, &id, "deadman", "resolved", Level::Ok, Level::Critical, start));
+                out.push(self.emit(
+                    t,
+                    &id,
+                    "deadman",
+                    "resolved",
+                    Level::Ok,
+                    Level::Critical,
+                    start,
+                ));
             }
         }
         let v = value(r);
@@ -273,12 +281,24 @@ impl Naive<'_> {
                 self.told = now;
                 match &self.firing {
                     Some(f) => {
-                        let ev = if prev == Level::Ok { "fired" } else { "changed" };
+                        let ev = if prev == Level::Ok {
+                            "fired"
+                        } else {
+                            "changed"
+                        };
                         out.push(self.emit(t, &f.4, "condition", ev, now, prev, f.1));
                     }
                     None if self.c.recoveries => {
                         let (id, start) = self.episode.clone();
-                        out.push(self.emit(t, &id, "condition", "resolved", Level::Ok, prev, start));
+                        out.push(self.emit(
+                            t,
+                            &id,
+                            "condition",
+                            "resolved",
+                            Level::Ok,
+                            prev,
+                            start,
+                        ));
                     }
                     None => {}
                 }
@@ -311,7 +331,15 @@ impl Naive<'_> {
             if self.dead.is_none() && t >= self.last_seen + d {
                 self.dead = Some(self.last_seen);
                 let id = format!("{}/deadman", self.id());
-                out.push(self.emit(t, &id, "deadman", "fired", Level::Critical, Level::Ok, self.last_seen));
+                out.push(self.emit(
+                    t,
+                    &id,
+                    "deadman",
+                    "fired",
+                    Level::Critical,
+                    Level::Ok,
+                    self.last_seen,
+                ));
             }
         }
     }
@@ -352,9 +380,22 @@ impl Naive<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn emit(&self, t: i64, id: &str, kind: &str, ev: &str, level: Level, prev: Level, start: i64) -> (i64, Record) {
+    fn emit(
+        &self,
+        t: i64,
+        id: &str,
+        kind: &str,
+        ev: &str,
+        level: Level,
+        prev: Level,
+        start: i64,
+    ) -> (i64, Record) {
         let mut r = self.last.clone();
-        let state = if ev == "resolved" { "resolved" } else { "firing" };
+        let state = if ev == "resolved" {
+            "resolved"
+        } else {
+            "firing"
+        };
         r.extend([
             Value::str(id),
             Value::str(kind),
@@ -383,7 +424,11 @@ fn flapping_now(levels: &[Level], f: &FlappingSpec, was: bool) -> bool {
     let mut changes = 0.0;
     for i in 0..n - 1 {
         if window[i] != window[i + 1] {
-            changes += if n > 2 { 0.8 + 0.4 * i as f64 / (n - 2) as f64 } else { 1.0 };
+            changes += if n > 2 {
+                0.8 + 0.4 * i as f64 / (n - 2) as f64
+            } else {
+                1.0
+            };
         }
     }
     let share = changes / (n - 1) as f64;
@@ -448,7 +493,11 @@ fn cmp(a: &(i64, Record), b: &(i64, Record)) -> std::cmp::Ordering {
 
 /// Where two sorted alert streams part, for a readable failure.
 fn first_difference(got: &[(i64, Record)], expected: &[(i64, Record)]) -> String {
-    let at = got.iter().zip(expected).position(|(a, b)| a != b).unwrap_or(got.len().min(expected.len()));
+    let at = got
+        .iter()
+        .zip(expected)
+        .position(|(a, b)| a != b)
+        .unwrap_or(got.len().min(expected.len()));
     format!(
         "{} alerts, expected {}; first difference at {at}:\n  got      {:?}\n  expected {:?}",
         got.len(),
@@ -489,21 +538,36 @@ fn case() -> impl Strategy<Value = Case> {
         prop::sample::select(vec![0i64, 10, 60]),
         prop::option::of(prop::sample::select(vec![25i64, 200])),
         any::<bool>(),
-        prop::option::of(prop::sample::select(vec![(0.2, 0.5, 6usize), (0.25, 0.6, 21)])),
+        prop::option::of(prop::sample::select(vec![
+            (0.2, 0.5, 6usize),
+            (0.25, 0.6, 21),
+        ])),
         prop::option::of(prop::sample::select(vec![80i64, 400])),
     )
-        .prop_map(|((critical, warning), resolve, cr, for_ms, keep_ms, repeat_ms, recoveries, flap, deadman_ms)| Case {
-            critical,
-            warning,
-            resolve,
-            critical_resolve: cr,
-            for_ms,
-            keep_ms,
-            repeat_ms,
-            recoveries,
-            flapping: flap.map(|(low, high, history)| FlappingSpec { low, high, history }),
-            deadman_ms,
-        })
+        .prop_map(
+            |(
+                (critical, warning),
+                resolve,
+                cr,
+                for_ms,
+                keep_ms,
+                repeat_ms,
+                recoveries,
+                flap,
+                deadman_ms,
+            )| Case {
+                critical,
+                warning,
+                resolve,
+                critical_resolve: cr,
+                for_ms,
+                keep_ms,
+                repeat_ms,
+                recoveries,
+                flapping: flap.map(|(low, high, history)| FlappingSpec { low, high, history }),
+                deadman_ms,
+            },
+        )
 }
 
 proptest! {

@@ -81,8 +81,15 @@ fn cold_chain_replays_to_identical_alerts_once_per_episode_on_1_and_4_workers() 
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("p.pipe"), cold_chain()).expect("program");
         let out = weir(&["run", "p.pipe", "--workers", workers], dir.path(), &[]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let mut lines: Vec<String> = alert_lines(dir.path()).iter().map(|v| v.to_string()).collect();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut lines: Vec<String> = alert_lines(dir.path())
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
         lines.sort();
         runs.push((alert_lines(dir.path()), lines));
     }
@@ -114,8 +121,7 @@ fn cold_chain_replays_to_identical_alerts_once_per_episode_on_1_and_4_workers() 
 #[test]
 fn cold_chain_sms_reaches_a_local_gateway_once_per_alert_with_the_secret_from_the_env() {
     let (url, seen) = server();
-    let text = cold_chain()
-        .replace("http://localhost:8099", &url)
+    let text = cold_chain().replace("http://localhost:8099", &url)
         + "\npipeline sms_out {\n  from cold_chain\n  | to sms\n}\n";
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("p.pipe"), text).expect("program");
@@ -126,10 +132,17 @@ fn cold_chain_sms_reaches_a_local_gateway_once_per_alert_with_the_secret_from_th
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "{stderr}");
-    assert!(!stdout.contains(token) && !stderr.contains(token), "the token is never printed");
+    assert!(
+        !stdout.contains(token) && !stderr.contains(token),
+        "the token is never printed"
+    );
     let alerts = alert_lines(dir.path());
     let requests = seen.lock().expect("lock").clone();
-    assert_eq!(requests.len(), alerts.len(), "one SMS per alert: {requests:?}");
+    assert_eq!(
+        requests.len(),
+        alerts.len(),
+        "one SMS per alert: {requests:?}"
+    );
     let mut messages: Vec<String> = alerts
         .iter()
         .map(|a| a["alert"]["message"].as_str().expect("message").to_string())
@@ -139,7 +152,10 @@ fn cold_chain_sms_reaches_a_local_gateway_once_per_alert_with_the_secret_from_th
         .map(|r| {
             assert_eq!(r.content_type, "application/x-www-form-urlencoded");
             assert_eq!(r.authorization, format!("Bearer {token}"));
-            let text = r.body.strip_prefix("to=%2B4915100000000&text=").expect("form body");
+            let text = r
+                .body
+                .strip_prefix("to=%2B4915100000000&text=")
+                .expect("form body");
             form_decode(text)
         })
         .collect();
@@ -204,14 +220,21 @@ fn a_json_body_template_stays_json_and_alerts_over_the_rate_limit_go_to_the_erro
     std::fs::write(dir.path().join("in.jsonl"), input).expect("input");
     std::fs::write(dir.path().join("p.pipe"), limited_program(&url)).expect("program");
     let out = weir(&["run", "p.pipe"], dir.path(), &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let requests = seen.lock().expect("lock").clone();
     assert_eq!(requests.len(), 2, "{requests:?}");
     for r in &requests {
         assert_eq!(r.content_type, "application/json");
         let body: serde_json::Value = serde_json::from_str(&r.body).expect("valid JSON");
         let text = body["text"].as_str().expect("text");
-        assert!(text.contains("is \"hot\": 9") && text.ends_with(" °C"), "{text}");
+        assert!(
+            text.contains("is \"hot\": 9") && text.ends_with(" °C"),
+            "{text}"
+        );
     }
     let rejects: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("rejects.jsonl"))
         .expect("rejects")
@@ -221,6 +244,9 @@ fn a_json_body_template_stays_json_and_alerts_over_the_rate_limit_go_to_the_erro
     assert_eq!(rejects.len(), 3, "{rejects:?}");
     for r in &rejects {
         assert_eq!(r["error"]["source"], "slack");
-        assert_eq!(r["error"]["reason"], "over the rate limit of 2 per 1h: not sent");
+        assert_eq!(
+            r["error"]["reason"],
+            "over the rate limit of 2 per 1h: not sent"
+        );
     }
 }

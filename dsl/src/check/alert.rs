@@ -9,7 +9,7 @@ use weir_engine::schema::Type;
 use super::scope::{EventTime, Scope, ScopeField, Ty};
 use super::types::check_expr;
 use super::{durations, Ctx, Op};
-use crate::ast::{AlertAst, AlertClauseKind, DurationAst, TemplateText};
+use crate::ast::{AlertAst, AlertClause, AlertClauseKind, DurationAst, TemplateText};
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 
@@ -43,75 +43,122 @@ pub(crate) fn check_alert(
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
             ok = false;
             cx.push(
-                Diagnostic::error(codes::BAD_ALERT, format!("`{name}` is given twice"), clause.span, "given again")
-                    .with_secondary(*first, "first given here")
-                    .with_help("keep one of them"),
+                Diagnostic::error(
+                    codes::BAD_ALERT,
+                    format!("`{name}` is given twice"),
+                    clause.span,
+                    "given again",
+                )
+                .with_secondary(*first, "first given here")
+                .with_help("keep one of them"),
             );
             continue;
         }
         seen.push((name, clause.span));
-        match &clause.kind {
-            AlertClauseKind::Level { level, when } => match condition(when, scope, cx) {
-                Some(when) => spec.levels.push(rule(&level.name, when)),
-                None => ok = false,
-            },
-            AlertClauseKind::Resolve(e) => match condition(e, scope, cx) {
-                Some(e) => spec.resolve = Some(e),
-                None => ok = false,
-            },
-            AlertClauseKind::For(d) => {
-                timed.get_or_insert(clause.span);
-                spec.for_ms = duration(d, "`for` duration", true, cx).unwrap_or_else(|| { ok = false; 0 });
-            }
-            AlertClauseKind::KeepFiring(d) => {
-                timed.get_or_insert(clause.span);
-                spec.keep_firing_ms = duration(d, "`keep firing for` duration", true, cx).unwrap_or_else(|| { ok = false; 0 });
-            }
-            AlertClauseKind::Repeat(d) => {
-                timed.get_or_insert(clause.span);
-                spec.repeat_ms = duration(d, "`repeat every` period", false, cx);
-                ok &= spec.repeat_ms.is_some();
-            }
-            AlertClauseKind::Deadman(d) => {
-                timed.get_or_insert(clause.span);
-                spec.deadman_ms = duration(d, "`deadman` period", false, cx);
-                ok &= spec.deadman_ms.is_some();
-            }
-            AlertClauseKind::NoRecoveries => spec.recoveries = false,
-            AlertClauseKind::Flapping { low, high, history } => {
-                spec.flapping = flapping(*low, *high, *history, clause.span, cx);
-                ok &= spec.flapping.is_some();
-            }
-            AlertClauseKind::Id(t) => match template(t, scope, cx) {
-                Some(id) => spec.id = id,
-                None => ok = false,
-            },
-            AlertClauseKind::Message(t) => message = Some(t),
-        }
+        ok &= apply_clause(clause, &mut spec, scope, &mut message, &mut timed, cx);
     }
-    spec.levels.sort_by(|a, b| b.level.cmp(&a.level));
+    spec.levels.sort_by_key(|l| std::cmp::Reverse(l.level));
     if spec.levels.is_empty() && spec.deadman_ms.is_none() && ok {
         ok = false;
         cx.push(
-            Diagnostic::error(codes::BAD_ALERT, format!("alert `{}` has no level", a.name.name), a.name.span, "nothing can raise this alert")
-                .with_help("add a condition such as `critical when temp > 80.0` (or `deadman 5m`)"),
+            Diagnostic::error(
+                codes::BAD_ALERT,
+                format!("alert `{}` has no level", a.name.name),
+                a.name.span,
+                "nothing can raise this alert",
+            )
+            .with_help("add a condition such as `critical when temp > 80.0` (or `deadman 5m`)"),
         );
     }
-    if let (Some(span), EventTime::Missing { source, span: declared }) = (timed, &scope.event_time) {
+    if let (
+        Some(span),
+        EventTime::Missing {
+            source,
+            span: declared,
+        },
+    ) = (timed, &scope.event_time)
+    {
         ok = false;
         cx.push(
-            Diagnostic::error(codes::ALERT_WITHOUT_EVENT_TIME, "this alert clause needs event time", span, "measured in event time")
-                .with_secondary(*declared, format!("`{source}` has no `event_time`"))
-                .with_help(format!("add `event_time <field>` to source `{source}`")),
+            Diagnostic::error(
+                codes::ALERT_WITHOUT_EVENT_TIME,
+                "this alert clause needs event time",
+                span,
+                "measured in event time",
+            )
+            .with_secondary(*declared, format!("`{source}` has no `event_time`"))
+            .with_help(format!("add `event_time <field>` to source `{source}`")),
         );
     }
     let out = output_scope(scope);
     spec.message = match message {
-        Some(t) => template(t, &out, cx).unwrap_or_else(|| { ok = false; Template::default() }),
+        Some(t) => template(t, &out, cx).unwrap_or_else(|| {
+            ok = false;
+            Template::default()
+        }),
         None => default_message(&out),
     };
     let op = (ok && !scope.poisoned).then_some(Op::Alert(spec));
     (op, out)
+}
+
+/// Applies one clause to `spec`; false when it was reported as an error. Keeps the
+/// `message` for after the output scope is known and the first timing clause's span.
+fn apply_clause<'a>(
+    clause: &'a AlertClause,
+    spec: &mut AlertSpec,
+    scope: &Scope,
+    message: &mut Option<&'a TemplateText>,
+    timed: &mut Option<Span>,
+    cx: &mut Ctx<'_>,
+) -> bool {
+    let mut ok = true;
+    match &clause.kind {
+        AlertClauseKind::Level { level, when } => match condition(when, scope, cx) {
+            Some(when) => spec.levels.push(rule(&level.name, when)),
+            None => ok = false,
+        },
+        AlertClauseKind::Resolve(e) => match condition(e, scope, cx) {
+            Some(e) => spec.resolve = Some(e),
+            None => ok = false,
+        },
+        AlertClauseKind::For(d) => {
+            timed.get_or_insert(clause.span);
+            spec.for_ms = duration(d, "`for` duration", true, cx).unwrap_or_else(|| {
+                ok = false;
+                0
+            });
+        }
+        AlertClauseKind::KeepFiring(d) => {
+            timed.get_or_insert(clause.span);
+            spec.keep_firing_ms = duration(d, "`keep firing for` duration", true, cx)
+                .unwrap_or_else(|| {
+                    ok = false;
+                    0
+                });
+        }
+        AlertClauseKind::Repeat(d) => {
+            timed.get_or_insert(clause.span);
+            spec.repeat_ms = duration(d, "`repeat every` period", false, cx);
+            ok &= spec.repeat_ms.is_some();
+        }
+        AlertClauseKind::Deadman(d) => {
+            timed.get_or_insert(clause.span);
+            spec.deadman_ms = duration(d, "`deadman` period", false, cx);
+            ok &= spec.deadman_ms.is_some();
+        }
+        AlertClauseKind::NoRecoveries => spec.recoveries = false,
+        AlertClauseKind::Flapping { low, high, history } => {
+            spec.flapping = flapping(*low, *high, *history, clause.span, cx);
+            ok &= spec.flapping.is_some();
+        }
+        AlertClauseKind::Id(t) => match template(t, scope, cx) {
+            Some(id) => spec.id = id,
+            None => ok = false,
+        },
+        AlertClauseKind::Message(t) => *message = Some(t),
+    }
+    ok
 }
 
 fn clause_name(kind: &AlertClauseKind) -> &'static str {
@@ -159,7 +206,10 @@ fn condition(e: &crate::ast::Expr, scope: &Scope, cx: &mut Ctx<'_>) -> Option<Ex
                     e.span,
                     format!("this is {ty}"),
                 )
-                .with_help(format!("compare it, e.g. `{} > 30.0`", e.span.text(cx.text))),
+                .with_help(format!(
+                    "compare it, e.g. `{} > 30.0`",
+                    e.span.text(cx.text)
+                )),
             );
             None
         }
@@ -171,8 +221,13 @@ fn duration(d: &DurationAst, what: &str, zero_ok: bool, cx: &mut Ctx<'_>) -> Opt
     let ms = durations::require(d, what, cx)?;
     if ms < 0 || (ms == 0 && !zero_ok) {
         cx.push(
-            Diagnostic::error(codes::BAD_ALERT_DURATION, format!("the {what} must be positive"), d.span, "not positive")
-                .with_help("write a duration such as `5m`"),
+            Diagnostic::error(
+                codes::BAD_ALERT_DURATION,
+                format!("the {what} must be positive"),
+                d.span,
+                "not positive",
+            )
+            .with_help("write a duration such as `5m`"),
         );
         return None;
     }
@@ -187,25 +242,44 @@ fn flapping(
     cx: &mut Ctx<'_>,
 ) -> Option<FlappingSpec> {
     let mut bad = |at: Span, msg: &str, help: &str| {
-        cx.push(Diagnostic::error(codes::BAD_ALERT, msg.to_string(), at, "out of range").with_help(help.to_string()));
+        cx.push(
+            Diagnostic::error(codes::BAD_ALERT, msg.to_string(), at, "out of range")
+                .with_help(help.to_string()),
+        );
         None::<FlappingSpec>
     };
     for (x, at) in [low, high] {
         if !(0.0..=1.0).contains(&x) {
-            return bad(at, "a flapping threshold is a share between 0 and 1", "write e.g. `flapping low 0.25 high 0.5` (or `25%`)");
+            return bad(
+                at,
+                "a flapping threshold is a share between 0 and 1",
+                "write e.g. `flapping low 0.25 high 0.5` (or `25%`)",
+            );
         }
     }
     if low.0 >= high.0 {
-        return bad(span, "`flapping` needs `low` below `high`", "flapping starts above `high` and ends below `low`, e.g. `low 0.25 high 0.5`");
+        return bad(
+            span,
+            "`flapping` needs `low` below `high`",
+            "flapping starts above `high` and ends below `low`, e.g. `low 0.25 high 0.5`",
+        );
     }
     let history = match history {
         Some((n, at)) if !(2..=64).contains(&n) => {
-            return bad(at, "`history` keeps 2 to 64 levels", "write e.g. `history 21` (Kapacitor's default)")
+            return bad(
+                at,
+                "`history` keeps 2 to 64 levels",
+                "write e.g. `history 21` (Kapacitor's default)",
+            )
         }
         Some((n, _)) => n as usize,
         None => 21,
     };
-    Some(FlappingSpec { low: low.0, high: high.0, history })
+    Some(FlappingSpec {
+        low: low.0,
+        high: high.0,
+        history,
+    })
 }
 
 /// Parses a template and resolves its fields against `scope` (P0221, P0203).
@@ -218,8 +292,15 @@ pub(crate) fn template(t: &TemplateText, scope: &Scope, cx: &mut Ctx<'_>) -> Opt
         Ok(p) => p,
         Err(e) => {
             cx.push(
-                Diagnostic::error(codes::BAD_TEMPLATE, format!("bad template: {e}"), at(e.offset(), 1), "here")
-                    .with_help("placeholders are `{field}` or `{field:.1}`; write `{{` for a literal `{`"),
+                Diagnostic::error(
+                    codes::BAD_TEMPLATE,
+                    format!("bad template: {e}"),
+                    at(e.offset(), 1),
+                    "here",
+                )
+                .with_help(
+                    "placeholders are `{field}` or `{field:.1}`; write `{{` for a literal `{`",
+                ),
             );
             return None;
         }
@@ -242,7 +323,12 @@ fn default_id(name: &str, keys: &[(usize, String)]) -> Template {
     let mut pieces = vec![Piece::Text(name.to_string())];
     for (i, (slot, key)) in keys.iter().enumerate() {
         pieces.push(Piece::Text(if i == 0 { ":" } else { "," }.to_string()));
-        pieces.push(Piece::Field { name: key.clone(), slot: *slot, precision: None, offset: 0 });
+        pieces.push(Piece::Field {
+            name: key.clone(),
+            slot: *slot,
+            precision: None,
+            offset: 0,
+        });
     }
     Template { pieces }
 }
@@ -259,10 +345,17 @@ fn default_message(out: &Scope) -> Template {
 /// is the alert's time.
 fn output_scope(scope: &Scope) -> Scope {
     let mut fields = scope.fields.clone();
-    fields.extend(weir_engine::alert::ALERT_FIELDS.iter().map(|(n, t)| ScopeField {
-        name: (*n).to_string(),
-        ty: Some(Ty { ty: *t, nullable: false }),
-    }));
+    fields.extend(
+        weir_engine::alert::ALERT_FIELDS
+            .iter()
+            .map(|(n, t)| ScopeField {
+                name: (*n).to_string(),
+                ty: Some(Ty {
+                    ty: *t,
+                    nullable: false,
+                }),
+            }),
+    );
     Scope {
         fields,
         origin: "the output of `alert`".to_string(),

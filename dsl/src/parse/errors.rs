@@ -66,8 +66,12 @@ fn describe(rule: Rule) -> Option<&'static str> {
         model_inputs => "`inputs { <name>: <type>, … }`",
         model_outputs => "`outputs { <name>: <type>, … }`",
         model_fields => "`{ <name>: <type>, … }`",
-        alert_stage | alert_clause => "`alert <name>` followed by clauses such as `critical when <condition>`",
-        alert_level | alert_level_kw => "`critical when <condition>`, `warning when …` or `info when …`",
+        alert_stage | alert_clause => {
+            "`alert <name>` followed by clauses such as `critical when <condition>`"
+        }
+        alert_level | alert_level_kw => {
+            "`critical when <condition>`, `warning when …` or `info when …`"
+        }
         alert_resolve => "`resolve when <condition>`",
         alert_for => "`for <duration>`",
         alert_keep => "`keep firing for <duration>`",

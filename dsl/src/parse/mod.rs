@@ -813,7 +813,10 @@ impl Builder {
                 let high = self.share(part(&mut inner));
                 let history = inner.next().map(|n| {
                     let span = span_of(&n);
-                    (n.as_str().replace('_', "").parse::<i64>().unwrap_or(-1), span)
+                    (
+                        n.as_str().replace('_', "").parse::<i64>().unwrap_or(-1),
+                        span,
+                    )
                 });
                 AlertClauseKind::Flapping { low, high, history }
             }

@@ -76,7 +76,13 @@ mod tests {
         };
         let mut h = FlapHistory::new(6);
         let mut seen = Vec::new();
-        for l in [Level::Critical, Level::Ok, Level::Critical, Level::Ok, Level::Critical] {
+        for l in [
+            Level::Critical,
+            Level::Ok,
+            Level::Critical,
+            Level::Ok,
+            Level::Critical,
+        ] {
             seen.push(h.push(l, &spec));
         }
         // ok…ok→crit→ok→crit: the three newest pairs change (1.0 + 1.1 + 1.2) / 5 = 0.66.

@@ -187,7 +187,14 @@ impl KeyState {
         self.last_seen = t;
         if let Some(d) = self.deadman.take() {
             if rules.recoveries {
-                out.push(notice(&d, NoticeKind::Deadman, Change::Resolved, Level::Ok, d.level, t));
+                out.push(notice(
+                    &d,
+                    NoticeKind::Deadman,
+                    Change::Resolved,
+                    Level::Ok,
+                    d.level,
+                    t,
+                ));
             }
         }
         let level = rules.level(self.level, record);
@@ -206,7 +213,14 @@ impl KeyState {
                         let previous = f.level;
                         f.level = level;
                         f.last_sent = t;
-                        notices.push(notice(f, NoticeKind::Condition, Change::Changed, level, previous, t));
+                        notices.push(notice(
+                            f,
+                            NoticeKind::Condition,
+                            Change::Changed,
+                            level,
+                            previous,
+                            t,
+                        ));
                     }
                 }
                 None if t - since >= rules.for_ms => self.fire(t, id(), &mut notices),
@@ -229,7 +243,14 @@ impl KeyState {
     }
 
     /// Acts on event time `t` having passed (timers due at or before `t`).
-    pub fn on_time(&mut self, t: EventTime, rules: &Rules, id: impl FnOnce() -> std::sync::Arc<str>, out: &mut Vec<Notice>, suppressed: &mut u64) {
+    pub fn on_time(
+        &mut self,
+        t: EventTime,
+        rules: &Rules,
+        id: impl FnOnce() -> std::sync::Arc<str>,
+        out: &mut Vec<Notice>,
+        suppressed: &mut u64,
+    ) {
         let mut notices = Vec::new();
         if let Some(cleared) = self.firing.as_ref().and_then(|f| f.cleared_at) {
             if t >= cleared + rules.keep_ms {
@@ -244,7 +265,14 @@ impl KeyState {
         if let (Some(f), Some(every)) = (self.firing.as_mut(), rules.repeat_ms) {
             if t >= f.last_sent + every {
                 f.last_sent = t;
-                notices.push(notice(f, NoticeKind::Condition, Change::Repeated, f.level, f.level, t));
+                notices.push(notice(
+                    f,
+                    NoticeKind::Condition,
+                    Change::Repeated,
+                    f.level,
+                    f.level,
+                    t,
+                ));
             }
         }
         self.tell(notices, rules, out, suppressed);
@@ -271,7 +299,14 @@ impl KeyState {
             cleared_at: None,
             id: std::sync::Arc::from(""),
         };
-        out.push(notice(&d, NoticeKind::Deadman, Change::Fired, Level::Critical, Level::Ok, t));
+        out.push(notice(
+            &d,
+            NoticeKind::Deadman,
+            Change::Fired,
+            Level::Critical,
+            Level::Ok,
+            t,
+        ));
         self.deadman = Some(d);
     }
 
@@ -319,19 +354,39 @@ impl KeyState {
             id,
         };
         self.episode = (f.id.clone(), f.started_at);
-        out.push(notice(&f, NoticeKind::Condition, Change::Fired, f.level, Level::Ok, t));
+        out.push(notice(
+            &f,
+            NoticeKind::Condition,
+            Change::Fired,
+            f.level,
+            Level::Ok,
+            t,
+        ));
         self.firing = Some(f);
     }
 
     fn resolve(&mut self, t: EventTime, out: &mut Vec<Notice>) {
         self.since = None;
         if let Some(f) = self.firing.take() {
-            out.push(notice(&f, NoticeKind::Condition, Change::Resolved, Level::Ok, f.level, t));
+            out.push(notice(
+                &f,
+                NoticeKind::Condition,
+                Change::Resolved,
+                Level::Ok,
+                f.level,
+                t,
+            ));
         }
     }
 
     /// Sends `notices` unless the key flaps; resolved ones only with recoveries.
-    fn tell(&mut self, notices: Vec<Notice>, rules: &Rules, out: &mut Vec<Notice>, suppressed: &mut u64) {
+    fn tell(
+        &mut self,
+        notices: Vec<Notice>,
+        rules: &Rules,
+        out: &mut Vec<Notice>,
+        suppressed: &mut u64,
+    ) {
         let flapping = self.flap.as_ref().is_some_and(FlapHistory::is_flapping);
         for n in notices {
             if flapping {
@@ -360,7 +415,11 @@ impl KeyState {
         self.told = now;
         match &self.firing {
             Some(f) => {
-                let change = if previous == Level::Ok { Change::Fired } else { Change::Changed };
+                let change = if previous == Level::Ok {
+                    Change::Fired
+                } else {
+                    Change::Changed
+                };
                 out.push(notice(f, NoticeKind::Condition, change, now, previous, t));
             }
             None if rules.recoveries => out.push(Notice {
@@ -377,7 +436,14 @@ impl KeyState {
     }
 }
 
-fn notice(f: &Firing, kind: NoticeKind, change: Change, level: Level, previous: Level, time: EventTime) -> Notice {
+fn notice(
+    f: &Firing,
+    kind: NoticeKind,
+    change: Change,
+    level: Level,
+    previous: Level,
+    time: EventTime,
+) -> Notice {
     Notice {
         kind,
         change,

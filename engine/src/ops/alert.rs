@@ -91,27 +91,19 @@ pub fn build<'scope>(
             });
             let ended = frontier.is_empty() && marks_frontier.is_empty();
             // The horizon marks travel behind the records, so both frontiers bound time.
-            let watermark = [frontier.frontier().first(), marks_frontier.frontier().first()]
-                .into_iter()
-                .flatten()
-                .copied()
-                .min()
-                .unwrap_or(EventTime::MAX);
+            let watermark = [
+                frontier.frontier().first(),
+                marks_frontier.frontier().first(),
+            ]
+            .into_iter()
+            .flatten()
+            .copied()
+            .min()
+            .unwrap_or(EventTime::MAX);
             let mut out = Vec::new();
-            while let Some(entry) = pending.first_entry() {
-                let t = *entry.key();
-                if t >= watermark {
-                    break;
-                }
-                alerts.fire_timers(t, &mut out);
-                let mut events = entry.remove();
-                sort_ties(&mut events);
-                for event in events {
-                    alerts.on_record(event, &mut out);
-                }
-            }
             // At the end, time stops at the last event time read: later timers never fire.
-            alerts.fire_timers(if ended { horizon } else { watermark }, &mut out);
+            let until = if ended { horizon } else { watermark };
+            advance(&mut pending, &mut alerts, watermark, until, &mut out);
             let mut wake = None;
             if let (Some(d), false) = (spec.deadman_ms, ended) {
                 let quiet = ctx.clock.now().saturating_sub(last_arrival);
@@ -139,6 +131,30 @@ pub fn build<'scope>(
             }
         }
     })
+}
+
+/// Feeds the records the watermark has passed, oldest first, each time after the timers
+/// due before it; then fires the timers due before `until`.
+fn advance(
+    pending: &mut BTreeMap<EventTime, Vec<Event>>,
+    alerts: &mut KeyedAlerts,
+    watermark: EventTime,
+    until: EventTime,
+    out: &mut Vec<Event>,
+) {
+    while let Some(entry) = pending.first_entry() {
+        let t = *entry.key();
+        if t >= watermark {
+            break;
+        }
+        alerts.fire_timers(t, out);
+        let mut events = entry.remove();
+        sort_ties(&mut events);
+        for event in events {
+            alerts.on_record(event, out);
+        }
+    }
+    alerts.fire_timers(until, out);
 }
 
 /// Records of one time may arrive in any order; order them by content so every layout

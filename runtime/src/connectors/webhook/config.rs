@@ -240,8 +240,9 @@ impl WebhookConfig {
             Ok(t) => Some(t),
             Err(e) => {
                 r.problem(
-                    ConfigProblem::option("body", format!("bad body template: {e}"))
-                        .with_help("placeholders are `{field}` or `{field:.1}`; `{{` is a literal `{`"),
+                    ConfigProblem::option("body", format!("bad body template: {e}")).with_help(
+                        "placeholders are `{field}` or `{field:.1}`; `{{` is a literal `{`",
+                    ),
                 );
                 None
             }

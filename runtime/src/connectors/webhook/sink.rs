@@ -46,7 +46,11 @@ struct Failure {
 impl WebhookSink {
     /// Opens the sink: resolves the body template against `schema` and reads the
     /// `bearer_env` token.
-    pub fn open(sink: &str, mut config: WebhookConfig, schema: &Schema) -> Result<WebhookSink, IoError> {
+    pub fn open(
+        sink: &str,
+        mut config: WebhookConfig,
+        schema: &Schema,
+    ) -> Result<WebhookSink, IoError> {
         if let Some(name) = config.resolve_body(schema).first() {
             return Err(IoError::Config(format!(
                 "sink `{sink}`: the body template names `{name}`, which the records do not have"
@@ -219,8 +223,12 @@ impl SinkWriter for WebhookSink {
             let sent = if self.admit() {
                 self.send(&self.body(chunk))
             } else {
-                self.throttled.fetch_add(chunk.len() as u64, Ordering::SeqCst);
-                let limit = self.config.limit.unwrap_or(super::config::RateLimit { requests: 0, per_ms: 0 });
+                self.throttled
+                    .fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                let limit = self.config.limit.unwrap_or(super::config::RateLimit {
+                    requests: 0,
+                    per_ms: 0,
+                });
                 Err((
                     format!(
                         "over the rate limit of {} per {}: not sent",
