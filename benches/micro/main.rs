@@ -1,7 +1,8 @@
 //! Criterion micro-benchmarks of the engine's and the language's hot paths, one module per
-//! concept. Run them with `cargo bench --bench micro` (add a filter such as `-- windows`);
+//! concept. Run them with `cargo bench --bench micro` (add a filter such as `-- windows` or `-- alerts`);
 //! `cargo test --all-targets` runs each once as a smoke test, at the small sizes here.
 
+mod alerts;
 mod compile;
 mod exchange;
 mod expressions;
@@ -13,5 +14,6 @@ criterion::criterion_main!(
     triggers::benches,
     expressions::benches,
     exchange::benches,
-    compile::benches
+    compile::benches,
+    alerts::benches
 );

@@ -293,6 +293,8 @@ pub enum StageKind {
     Forecast(ForecastAst),
     /// `infer <model> with {<field>, …} -> {<output>, …}`
     Infer(InferAst),
+    /// `alert <name> <clauses>`
+    Alert(AlertAst),
     /// A stage of a later version (`lookup`, `join`, …).
     Unsupported(Ident),
     /// A word that is no stage.
@@ -363,6 +365,70 @@ pub enum MissKind {
     KeepNull,
     /// `on miss to <sink>`
     To(Ident),
+}
+
+/// `alert <name>` and its clauses, in the order written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertAst {
+    /// The alert's name.
+    pub name: Ident,
+    /// The clauses.
+    pub clauses: Vec<AlertClause>,
+}
+
+/// One clause of an `alert` stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertClause {
+    /// What it says.
+    pub kind: AlertClauseKind,
+    /// The whole clause.
+    pub span: Span,
+}
+
+/// The clauses of an `alert` stage.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AlertClauseKind {
+    /// `critical|warning|info when <expr>`
+    Level {
+        /// The level word.
+        level: Ident,
+        /// The condition.
+        when: Expr,
+    },
+    /// `resolve when <expr>`
+    Resolve(Expr),
+    /// `for <d>`
+    For(DurationAst),
+    /// `keep firing for <d>`
+    KeepFiring(DurationAst),
+    /// `repeat every <d>`
+    Repeat(DurationAst),
+    /// `no recoveries`
+    NoRecoveries,
+    /// `deadman <d>`
+    Deadman(DurationAst),
+    /// `flapping low <x> high <y> [history <n>]`
+    Flapping {
+        /// Lower share and its span.
+        low: (f64, Span),
+        /// Upper share and its span.
+        high: (f64, Span),
+        /// Levels remembered.
+        history: Option<(i64, Span)>,
+    },
+    /// `id "<template>"`
+    Id(TemplateText),
+    /// `message "<template>"`
+    Message(TemplateText),
+}
+
+/// A template string: its text (escapes resolved) and the literal's span.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateText {
+    /// The text.
+    pub text: String,
+    /// The string literal, quotes included.
+    pub span: Span,
 }
 
 /// The parts of a `detect` stage.

@@ -143,3 +143,17 @@ pub const SINK_FIELD_TYPE: &str = "P0503";
 pub const SINK_OVERWRITES_INPUT: &str = "P0504";
 /// Two sinks write the same file (their records would interleave).
 pub const SINKS_SHARE_A_FILE: &str = "P0505";
+
+/// An `alert` condition (`critical when …`, `resolve when …`) that is not a `bool`.
+pub const ALERT_CONDITION_NOT_BOOL: &str = "P0220";
+/// An alert template (`id "…"`, `message "…"`) that does not parse: a `{field`
+/// without its `}`, or a format other than `:.N`.
+pub const BAD_TEMPLATE: &str = "P0221";
+/// An `alert` stage that cannot work as written: no level and no `deadman`, a level or
+/// clause given twice, `flapping` thresholds outside 0…1 or not `low < high`.
+pub const BAD_ALERT: &str = "P0222";
+/// An `alert` duration that is not positive (`repeat every 0s`, `deadman 0s`; `for` and
+/// `keep firing for` may be `0s`).
+pub const BAD_ALERT_DURATION: &str = "P0320";
+/// `for`, `keep firing for`, `repeat every` or `deadman` on records without event time.
+pub const ALERT_WITHOUT_EVENT_TIME: &str = "P0321";

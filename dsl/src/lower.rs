@@ -101,6 +101,13 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
             });
         }
         Op::Sink(sink) => stages.push(Stage::Sink { sink }),
+        Op::Alert(spec) => {
+            *schema = weir_engine::alert::alert_output_schema(schema);
+            stages.push(Stage::Alert {
+                spec,
+                schema: schema.clone(),
+            });
+        }
         Op::Join(join) => {
             *schema = join.output_schema(schema);
             stages.push(Stage::Join {

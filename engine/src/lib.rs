@@ -13,6 +13,7 @@
 #![forbid(missing_docs)]
 
 pub mod aggregate;
+pub mod alert;
 pub mod build;
 pub mod clock;
 pub mod cluster;

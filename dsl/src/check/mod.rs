@@ -4,6 +4,7 @@
 //! The result is a [`CheckedProgram`]: names resolved to slots, expressions typed and
 //! converted to the engine's [`Expr`]; [`crate::lower`] lays it out as a logical plan.
 
+mod alert;
 mod choice;
 pub mod connectors;
 mod detect;
@@ -103,6 +104,8 @@ pub(crate) enum Op {
         params: weir_engine::ml::HoltWintersParams,
         name: String,
     },
+    /// `alert`: levels, timing and notification policy.
+    Alert(weir_engine::alert::AlertSpec),
     Sink(String),
     /// `join`: the other input, the keys and the time bound.
     Join(weir_engine::plan::JoinSpec),

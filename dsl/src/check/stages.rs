@@ -12,7 +12,7 @@ use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
-const STAGES: [&str; 12] = [
+const STAGES: [&str; 13] = [
     "where",
     "map",
     "select",
@@ -25,6 +25,7 @@ const STAGES: [&str; 12] = [
     "detect",
     "forecast",
     "infer",
+    "alert",
 ];
 
 /// Checks the stages of `p` reading records described by `scope`; returns the checked
@@ -237,6 +238,15 @@ pub(crate) fn check_pipeline(
                 ops.extend(op);
                 scope = out;
             }
+            StageKind::Alert(a) => {
+                let slots: Vec<(usize, String)> = keys
+                    .iter()
+                    .filter_map(|k| Some((scope.slot(&k.name)?, k.name.clone())))
+                    .collect();
+                let (op, out) = super::alert::check_alert(a, &slots, &scope, cx);
+                ops.extend(op);
+                scope = out;
+            }
             StageKind::To(sink) => {
                 if names.resolve_sink(sink, cx) {
                     ops.push(Op::Sink(sink.name.clone()));
@@ -261,7 +271,7 @@ pub(crate) fn check_pipeline(
                         kw.span,
                         "not supported yet",
                     )
-                    .with_help("this version knows `where`, `map`, `select`, `key by`, `window`, `aggregate`, `lookup`, `join`, `detect`, `forecast` and `to`"),
+                    .with_help("this version knows `where`, `map`, `select`, `key by`, `window`, `aggregate`, `lookup`, `join`, `detect`, `forecast`, `alert` and `to`"),
                 );
                 scope = Scope::poisoned();
             }

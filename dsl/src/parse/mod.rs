@@ -115,6 +115,11 @@ fn significant<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>>
     pair.into_inner().filter(|p| !is_keyword(p.as_rule()))
 }
 
+/// The next part of a clause the grammar guarantees.
+fn part<'i>(inner: &mut impl Iterator<Item = Pair<'i, Rule>>) -> Pair<'i, Rule> {
+    inner.next().expect("invariant: clause part")
+}
+
 fn pratt() -> &'static PrattParser<Rule> {
     static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
     PRATT.get_or_init(|| {
@@ -710,6 +715,7 @@ impl Builder {
                     outputs,
                 })
             }
+            Rule::alert_stage => StageKind::Alert(self.alert(children)),
             Rule::future_stage => {
                 let kw = children.next().expect("invariant: future stage keyword");
                 keyword = span_of(&kw);
@@ -782,6 +788,73 @@ impl Builder {
             params,
             name: name.expect("invariant: forecast ends with `as <name>`"),
         }
+    }
+
+    fn alert<'i>(&mut self, children: impl Iterator<Item = Pair<'i, Rule>>) -> AlertAst {
+        let mut parts = children.filter(|p| !is_keyword(p.as_rule()));
+        let name = ident_of(&parts.next().expect("invariant: alert name"));
+        let clauses = parts
+            .filter_map(|p| {
+                let span = span_of(&p);
+                let kind = self.alert_clause(p)?;
+                Some(AlertClause { kind, span })
+            })
+            .collect();
+        AlertAst { name, clauses }
+    }
+
+    fn alert_clause(&mut self, p: Pair<'_, Rule>) -> Option<AlertClauseKind> {
+        let rule = p.as_rule();
+        let mut inner = significant(p);
+        Some(match rule {
+            Rule::alert_level => {
+                let level = ident_of(&part(&mut inner));
+                let when = self.expr(part(&mut inner));
+                AlertClauseKind::Level { level, when }
+            }
+            Rule::alert_resolve => AlertClauseKind::Resolve(self.expr(part(&mut inner))),
+            Rule::alert_for => AlertClauseKind::For(self.duration(part(&mut inner))),
+            Rule::alert_keep => AlertClauseKind::KeepFiring(self.duration(part(&mut inner))),
+            Rule::alert_repeat => AlertClauseKind::Repeat(self.duration(part(&mut inner))),
+            Rule::alert_no_recoveries => AlertClauseKind::NoRecoveries,
+            Rule::alert_deadman => AlertClauseKind::Deadman(self.duration(part(&mut inner))),
+            Rule::alert_flapping => {
+                let low = self.share(part(&mut inner));
+                let high = self.share(part(&mut inner));
+                let history = inner.next().map(|n| {
+                    let span = span_of(&n);
+                    (
+                        n.as_str().replace('_', "").parse::<i64>().unwrap_or(-1),
+                        span,
+                    )
+                });
+                AlertClauseKind::Flapping { low, high, history }
+            }
+            Rule::alert_id | Rule::alert_message => {
+                let lit = part(&mut inner);
+                let span = span_of(&lit);
+                let text = self.string(lit.as_str(), span)?;
+                let t = TemplateText { text, span };
+                if rule == Rule::alert_id {
+                    AlertClauseKind::Id(t)
+                } else {
+                    AlertClauseKind::Message(t)
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// A `flap_value`: `25%`, `0.25` or `1`, as a fraction.
+    fn share(&mut self, p: Pair<'_, Rule>) -> (f64, Span) {
+        let span = span_of(&p);
+        let v = p.into_inner().next().expect("invariant: flap value");
+        let text = v.as_str().replace('_', "");
+        let value = match v.as_rule() {
+            Rule::percent_lit => text.trim_end_matches('%').parse::<f64>().map(|x| x / 100.0),
+            _ => text.parse::<f64>(),
+        };
+        (value.unwrap_or(f64::NAN), span)
     }
 
     fn param(&mut self, p: Pair<'_, Rule>) -> (Ident, ParamValue) {

@@ -1,5 +1,6 @@
 //! Timely operators, one family per file.
 
+pub mod alert;
 pub mod combine;
 pub mod detect;
 pub mod exchange;

@@ -203,6 +203,10 @@ pub(super) fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
             )?;
             writeln!(out, "    -> {schema}")
         }
+        Stage::Alert { spec, schema } => {
+            writeln!(out, "  {} (exchange by key hash)", crate::alert::describe(spec))?;
+            writeln!(out, "    -> {schema}")
+        }
         Stage::Infer {
             model,
             inputs,

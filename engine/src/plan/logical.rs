@@ -337,6 +337,14 @@ pub enum Stage {
         /// Output schema: the input fields, then one field per chosen output.
         schema: Schema,
     },
+    /// `alert <name> …`: one alert state machine per key (see [`crate::alert`]); the
+    /// records become alert events: the record that caused each, then `alert.*` fields.
+    Alert {
+        /// Levels, timing and notification policy.
+        spec: crate::alert::AlertSpec,
+        /// Output schema (see [`crate::alert::alert_output_schema`]).
+        schema: Schema,
+    },
     /// `to <sink>`: write the records; they also continue to the next stage.
     Sink {
         /// Sink name.
@@ -374,6 +382,7 @@ impl Stage {
             | Stage::Join { schema, .. }
             | Stage::Detect { schema, .. }
             | Stage::Forecast { schema, .. }
+            | Stage::Alert { schema, .. }
             | Stage::Infer { schema, .. } => Some(schema),
             _ => None,
         }

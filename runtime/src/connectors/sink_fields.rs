@@ -57,6 +57,24 @@ pub fn check_sink_fields(
                     .collect()
             })
             .unwrap_or_default(),
+        super::webhook::KIND => super::webhook::WebhookConfig::from_call(call)
+            .map(|config| {
+                config
+                    .body_fields()
+                    .into_iter()
+                    .filter(|name| !schema.fields.iter().any(|f| f.name == *name))
+                    .map(|name| {
+                        (
+                            FieldIssue::Unknown,
+                            ConfigProblem::option(
+                                "body",
+                                format!("the body template names `{name}`, which the records do not have"),
+                            ),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }

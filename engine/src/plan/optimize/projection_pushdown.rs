@@ -97,7 +97,8 @@ fn mark(stages: &[Stage], consumed: bool, read: &mut [bool]) {
                 }
                 slots(&[*key], read);
             }
-            Stage::Sink { .. } | Stage::Join { .. } => {
+            // An alert event carries its whole record (message templates read any field).
+            Stage::Sink { .. } | Stage::Join { .. } | Stage::Alert { .. } => {
                 read.fill(true);
                 return;
             }

@@ -1,6 +1,8 @@
 //! The typed configuration of `webhook(…)`, read strictly from a connector call.
 
+use weir_engine::alert::template::{Piece, Template};
 use weir_engine::plan::ConnectorCall;
+use weir_engine::schema::Schema;
 
 use super::KIND;
 use crate::connectors::options::{OptionKind, OptionReader, OptionSpec};
@@ -65,7 +67,62 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: Some("500ms"),
         doc: "Wait before the first retry; it doubles for each further one.",
     },
+    OptionSpec {
+        name: "body",
+        kind: OptionKind::Text,
+        positional: false,
+        default: None,
+        doc: "A body template such as `{\"text\": \"{alert.message}\"}`: `{field}` is replaced by the record's value, escaped for the content type. Needs `batch: 1`.",
+    },
+    OptionSpec {
+        name: "content_type",
+        kind: OptionKind::Text,
+        positional: false,
+        default: Some("\"application/json\""),
+        doc: "The request's Content-Type. With `body`, values are JSON-escaped for JSON types, percent-encoded for `application/x-www-form-urlencoded`, and inserted as they are otherwise.",
+    },
+    OptionSpec {
+        name: "bearer_env",
+        kind: OptionKind::Text,
+        positional: false,
+        default: None,
+        doc: "Name of an environment variable holding a token, sent as `Authorization: Bearer <token>` (read when the sink opens, never printed).",
+    },
+    OptionSpec {
+        name: "limit",
+        kind: OptionKind::Int,
+        positional: false,
+        default: None,
+        doc: "At most this many requests per `per` (processing time); records over the limit are not sent, counted, and handed to the `on error to` route.",
+    },
+    OptionSpec {
+        name: "per",
+        kind: OptionKind::Duration,
+        positional: false,
+        default: Some("1m"),
+        doc: "The period of `limit`.",
+    },
 ];
+
+/// How a body template escapes values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyEscape {
+    /// JSON string escaping (`application/json`, `…+json`).
+    Json,
+    /// Percent-encoding (`application/x-www-form-urlencoded`).
+    Form,
+    /// As they are.
+    Raw,
+}
+
+/// `limit: n, per: d`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed per period.
+    pub requests: u64,
+    /// The period, in milliseconds.
+    pub per_ms: u64,
+}
 
 /// A checked `webhook(…)` configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +143,50 @@ pub struct WebhookConfig {
     pub retries: u32,
     /// First retry wait, in milliseconds.
     pub backoff_ms: u64,
+    /// `body`: a template rendered per record (slots resolved by [`WebhookConfig::resolve_body`]).
+    pub body: Option<Template>,
+    /// `content_type`.
+    pub content_type: String,
+    /// `bearer_env`: the variable's name (the token is read when the sink opens).
+    pub bearer_env: Option<String>,
+    /// `limit` / `per`.
+    pub limit: Option<RateLimit>,
+}
+
+impl BodyEscape {
+    /// The escaping for a content type.
+    pub fn for_content_type(content_type: &str) -> BodyEscape {
+        let ct = content_type.to_ascii_lowercase();
+        if ct.contains("json") {
+            BodyEscape::Json
+        } else if ct.starts_with("application/x-www-form-urlencoded") {
+            BodyEscape::Form
+        } else {
+            BodyEscape::Raw
+        }
+    }
+
+    /// Appends `text` to `out`, escaped.
+    pub fn push(self, text: &str, out: &mut String) {
+        match self {
+            BodyEscape::Raw => out.push_str(text),
+            BodyEscape::Json => {
+                let quoted = serde_json::Value::String(text.to_string()).to_string();
+                out.push_str(&quoted[1..quoted.len() - 1]);
+            }
+            BodyEscape::Form => {
+                for b in text.bytes() {
+                    match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                            out.push(b as char)
+                        }
+                        b' ' => out.push('+'),
+                        _ => out.push_str(&format!("%{b:02X}")),
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl WebhookConfig {
@@ -156,6 +257,42 @@ impl WebhookConfig {
                 "`backoff` cannot be negative",
             ));
         }
+        let body = r.text("body").and_then(|text| match Template::parse(text) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                r.problem(
+                    ConfigProblem::option("body", format!("bad body template: {e}")).with_help(
+                        "placeholders are `{field}` or `{field:.1}`; `{{` is a literal `{`",
+                    ),
+                );
+                None
+            }
+        });
+        if body.is_some() && batch > 1 {
+            r.problem(ConfigProblem::option(
+                "body",
+                "a `body` template renders one record per request: drop `batch`",
+            ));
+        }
+        let content_type = r
+            .text("content_type")
+            .unwrap_or("application/json")
+            .to_string();
+        let bearer_env = r.text("bearer_env").map(str::to_string);
+        let limit = match (r.int("limit"), r.duration("per")) {
+            (None, _) => None,
+            (Some(n), per) if n >= 1 && per.unwrap_or(60_000) > 0 => Some(RateLimit {
+                requests: n as u64,
+                per_ms: per.unwrap_or(60_000) as u64,
+            }),
+            (Some(_), _) => {
+                r.problem(
+                    ConfigProblem::option("limit", "`limit` and `per` must be positive")
+                        .with_help("write e.g. `limit: 10, per: 1m`"),
+                );
+                None
+            }
+        };
         let config = url.map(|url| WebhookConfig {
             url,
             batch,
@@ -165,6 +302,10 @@ impl WebhookConfig {
             timeout_ms: timeout_ms.max(1) as u64,
             retries,
             backoff_ms: backoff_ms.max(0) as u64,
+            body,
+            content_type,
+            bearer_env,
+            limit,
         });
         match r.finish(config) {
             Ok(Some(config)) => Ok(config),
@@ -192,4 +333,33 @@ fn read_headers(r: &mut OptionReader<'_>, option: &str, what: &str) -> Vec<(Stri
         }
     }
     out
+}
+
+impl WebhookConfig {
+    /// Resolves the body template's fields against the records written; the names of
+    /// fields the records lack.
+    pub fn resolve_body(&mut self, schema: &Schema) -> Vec<String> {
+        let mut missing = Vec::new();
+        if let Some(t) = self.body.as_mut() {
+            for (name, slot, _) in t.fields_mut() {
+                match schema.fields.iter().position(|f| f.name == name) {
+                    Some(s) => *slot = s,
+                    None => missing.push(name.to_string()),
+                }
+            }
+        }
+        missing
+    }
+
+    /// The fields the body template names (for `weir check`).
+    pub fn body_fields(&self) -> Vec<&str> {
+        self.body
+            .iter()
+            .flat_map(|t| t.pieces.iter())
+            .filter_map(|p| match p {
+                Piece::Field { name, .. } => Some(name.as_str()),
+                Piece::Text(_) => None,
+            })
+            .collect()
+    }
 }

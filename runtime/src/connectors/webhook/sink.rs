@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::ThreadId;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use ureq::Agent;
@@ -11,7 +11,7 @@ use weir_engine::event::Event;
 use weir_engine::io::{BadRecord, IoError, SinkWriter};
 use weir_engine::schema::Schema;
 
-use super::config::WebhookConfig;
+use super::config::{BodyEscape, WebhookConfig};
 use crate::connectors::secret::{redact_url, Scrubber, Secret};
 use crate::format::json::JsonEncoder;
 
@@ -36,6 +36,12 @@ pub struct WebhookSink {
     /// Records given up on, by the thread whose write gave up, until that thread's sink
     /// operator takes them (so each goes to the route of the pipeline that wrote it).
     undelivered: Mutex<HashMap<ThreadId, Vec<BadRecord>>>,
+    /// `Authorization: Bearer …` from `bearer_env`; never printed.
+    bearer: Option<Secret>,
+    /// Requests sent in the current `limit` period, and when it began.
+    window: Mutex<(Instant, u64)>,
+    /// Records not sent because of `limit`.
+    throttled: AtomicU64,
 }
 
 /// Why one attempt failed, and whether another may succeed.
@@ -45,13 +51,27 @@ struct Failure {
 }
 
 impl WebhookSink {
-    /// Opens sink `sink` taking records of `schema`: reads the `headers_env` variables
-    /// and the `ca_file`.
+    /// Opens sink `sink` taking records of `schema`: resolves the body template against
+    /// `schema`, reads the `headers_env` variables, the `bearer_env` token and the `ca_file`.
     pub fn open(
         sink: &str,
         config: &WebhookConfig,
         schema: &Schema,
     ) -> Result<WebhookSink, IoError> {
+        let mut config = config.clone();
+        if let Some(name) = config.resolve_body(schema).first() {
+            return Err(IoError::Config(format!(
+                "sink `{sink}`: the body template names `{name}`, which the records do not have"
+            )));
+        }
+        let bearer = match &config.bearer_env {
+            Some(var) => Some(Secret::new(std::env::var(var).map_err(|_| {
+                IoError::Config(format!(
+                    "`webhook`: the environment variable `{var}` (bearer_env) is not set"
+                ))
+            })?)),
+            None => None,
+        };
         let mut headers = config.headers.clone();
         for (name, variable) in &config.headers_env {
             let value = std::env::var(variable).map_err(|_| {
@@ -64,6 +84,9 @@ impl WebhookSink {
         let mut scrubber = Scrubber::for_url(&config.url);
         for (_, value) in &headers {
             scrubber.add(value.expose());
+        }
+        if let Some(token) = &bearer {
+            scrubber.add(token.expose());
         }
         let mut builder = Agent::config_builder()
             .timeout_global(Some(Duration::from_millis(config.timeout_ms)))
@@ -85,7 +108,32 @@ impl WebhookSink {
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             undelivered: Mutex::new(HashMap::new()),
+            bearer,
+            window: Mutex::new((Instant::now(), 0)),
+            throttled: AtomicU64::new(0),
         })
+    }
+
+    /// Records not sent because they were over `limit`.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::SeqCst)
+    }
+
+    /// Takes one request from the rate limit; false when the period's budget is spent.
+    fn admit(&self) -> bool {
+        let Some(limit) = self.config.limit else {
+            return true;
+        };
+        let mut window = self.window.lock();
+        if window.0.elapsed() >= Duration::from_millis(limit.per_ms) {
+            *window = (Instant::now(), 0);
+        }
+        if window.1 < limit.requests {
+            window.1 += 1;
+            true
+        } else {
+            false
+        }
     }
 
     /// Records the endpoint accepted.
@@ -99,6 +147,12 @@ impl WebhookSink {
     }
 
     fn body(&self, events: &[Event]) -> Vec<u8> {
+        if let (Some(template), [event]) = (&self.config.body, events) {
+            let escape = BodyEscape::for_content_type(&self.config.content_type);
+            let mut text = String::new();
+            template.render_into(&event.record, &mut text, |v, out| escape.push(v, out));
+            return text.into_bytes();
+        }
         let mut body = Vec::with_capacity(events.len() * 128 + 2);
         let batched = self.config.batch > 1;
         if batched {
@@ -124,9 +178,12 @@ impl WebhookSink {
         let mut request = self
             .agent
             .post(&self.config.url)
-            .content_type("application/json");
+            .content_type(&self.config.content_type);
         for (name, value) in &self.headers {
             request = request.header(name, value.expose());
+        }
+        if let Some(token) = &self.bearer {
+            request = request.header("Authorization", &format!("Bearer {}", token.expose()));
         }
         match request.send(body) {
             Ok(mut response) => {
@@ -185,8 +242,25 @@ impl WebhookSink {
 impl SinkWriter for WebhookSink {
     fn write(&self, events: &[Event]) -> Result<(), IoError> {
         for chunk in events.chunks(self.config.batch) {
-            let body = self.body(chunk);
-            match self.send(&body) {
+            let sent = if self.admit() {
+                self.send(&self.body(chunk))
+            } else {
+                self.throttled
+                    .fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                let limit = self.config.limit.unwrap_or(super::config::RateLimit {
+                    requests: 0,
+                    per_ms: 0,
+                });
+                Err((
+                    format!(
+                        "over the rate limit of {} per {}: not sent",
+                        limit.requests,
+                        weir_engine::time::format_duration(limit.per_ms as i64)
+                    ),
+                    0,
+                ))
+            };
+            match sent {
                 Ok(()) => {
                     self.delivered
                         .fetch_add(chunk.len() as u64, Ordering::SeqCst);
@@ -195,11 +269,12 @@ impl SinkWriter for WebhookSink {
                     // Handed back one record each, so the error route gets every record
                     // whole whatever the batch size.
                     self.failed.fetch_add(chunk.len() as u64, Ordering::SeqCst);
-                    let reason = format!(
-                        "{} (after {attempts} attempt{})",
-                        self.scrubber.scrub(&reason),
-                        if attempts == 1 { "" } else { "s" }
-                    );
+                    let reason = self.scrubber.scrub(&reason);
+                    let reason = match attempts {
+                        0 => reason,
+                        1 => format!("{reason} (after 1 attempt)"),
+                        n => format!("{reason} (after {n} attempts)"),
+                    };
                     let mut undelivered = self.undelivered.lock();
                     let back = undelivered.entry(std::thread::current().id()).or_default();
                     for event in chunk {

@@ -1,0 +1,219 @@
+//! The alert states of one operator instance: one [`KeyState`] per key, a timer queue in
+//! event time, and the alert records built from notices (the key's last record, then the
+//! `alert.*` fields).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+
+use super::machine::{Change, KeyState, Notice, NoticeKind, Rules};
+use super::AlertSpec;
+use crate::event::Event;
+use crate::key::{GroupKey, KeyView};
+use crate::time::EventTime;
+use crate::value::{Record, Value};
+
+struct Slot {
+    key: GroupKey,
+    state: KeyState,
+    last: Record,
+    timer: Option<EventTime>,
+}
+
+/// Every key's alert state on one worker.
+pub struct KeyedAlerts {
+    spec: AlertSpec,
+    rules: Rules,
+    keys: Arc<[usize]>,
+    index: HashMap<GroupKey, usize>,
+    slots: Vec<Option<Slot>>,
+    free: Vec<usize>,
+    timers: BTreeSet<(EventTime, usize)>,
+    /// Notices held back because their key was flapping.
+    pub suppressed: u64,
+}
+
+impl KeyedAlerts {
+    /// No keys yet.
+    pub fn new(spec: &AlertSpec) -> KeyedAlerts {
+        KeyedAlerts {
+            rules: Rules::compile(spec),
+            keys: spec.keys.as_slice().into(),
+            spec: spec.clone(),
+            index: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            timers: BTreeSet::new(),
+            suppressed: 0,
+        }
+    }
+
+    /// Keys with state.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when no key has state.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Applies one record (in event-time order per key); alert records go to `out`.
+    pub fn on_record(&mut self, event: Event, out: &mut Vec<Event>) {
+        let view = KeyView {
+            record: &event.record,
+            slots: &self.keys,
+        };
+        let at = match self.index.get(&view) {
+            Some(&at) => at,
+            None => {
+                let key = view.to_owned();
+                let slot = Slot {
+                    key: key.clone(),
+                    state: KeyState::new(event.time, &self.rules),
+                    last: Vec::new(),
+                    timer: None,
+                };
+                let at = match self.free.pop() {
+                    Some(at) => {
+                        self.slots[at] = Some(slot);
+                        at
+                    }
+                    None => {
+                        self.slots.push(Some(slot));
+                        self.slots.len() - 1
+                    }
+                };
+                self.index.insert(key, at);
+                at
+            }
+        };
+        let mut notices = Vec::new();
+        let Some(slot) = self.slots[at].as_mut() else {
+            return;
+        };
+        let spec = &self.spec;
+        let record = &event.record;
+        slot.state.on_record(
+            event.time,
+            record,
+            &self.rules,
+            || Arc::from(spec.id.render(record)),
+            &mut notices,
+            &mut self.suppressed,
+        );
+        slot.last = event.record;
+        self.finish(at, notices, out);
+    }
+
+    /// Fires every timer due before `before` (timers at `t` act once records at `t` are in).
+    pub fn fire_timers(&mut self, before: EventTime, out: &mut Vec<Event>) {
+        while let Some(&(t, at)) = self.timers.first() {
+            if t >= before {
+                break;
+            }
+            self.timers.pop_first();
+            let mut notices = Vec::new();
+            let Some(slot) = self.slots[at].as_mut() else {
+                continue;
+            };
+            slot.timer = None;
+            let spec = &self.spec;
+            let last = &slot.last;
+            slot.state.on_time(
+                t,
+                &self.rules,
+                || Arc::from(spec.id.render(last)),
+                &mut notices,
+                &mut self.suppressed,
+            );
+            self.finish_after(at, notices, Some(t), out);
+        }
+    }
+
+    /// The operator's input has been silent on processing time for the deadman period:
+    /// every key starts a deadman episode at event time `t`.
+    pub fn on_silence(&mut self, t: EventTime, out: &mut Vec<Event>) {
+        for at in 0..self.slots.len() {
+            let mut notices = Vec::new();
+            if let Some(slot) = self.slots[at].as_mut() {
+                slot.state.on_silence(t, &mut notices);
+            }
+            self.finish(at, notices, out);
+        }
+    }
+
+    fn finish(&mut self, at: usize, notices: Vec<Notice>, out: &mut Vec<Event>) {
+        self.finish_after(at, notices, None, out);
+    }
+
+    /// Turns notices into records, reschedules the key's timer (after `fired`, the time of
+    /// a timer just handled, so a timer can never spin), forgets a quiet key.
+    fn finish_after(
+        &mut self,
+        at: usize,
+        notices: Vec<Notice>,
+        fired: Option<EventTime>,
+        out: &mut Vec<Event>,
+    ) {
+        let Some(slot) = self.slots[at].as_mut() else {
+            return;
+        };
+        for n in &notices {
+            out.push(alert_event(&self.spec, &slot.last, n));
+        }
+        let next = slot
+            .state
+            .next_timer(&self.rules)
+            .map(|n| fired.map_or(n, |f| n.max(f + 1)));
+        if next != slot.timer {
+            if let Some(old) = slot.timer {
+                self.timers.remove(&(old, at));
+            }
+            if let Some(t) = next {
+                self.timers.insert((t, at));
+            }
+            slot.timer = next;
+        }
+        if next.is_none() && slot.state.is_quiet(&self.rules) {
+            if let Some(slot) = self.slots[at].take() {
+                self.index.remove(&slot.key);
+                self.free.push(at);
+            }
+        }
+    }
+}
+
+/// The alert record of notice `n`: `last`, then the `alert.*` fields.
+fn alert_event(spec: &AlertSpec, last: &Record, n: &Notice) -> Event {
+    let id: Arc<str> = match n.kind {
+        NoticeKind::Condition => n.id.clone(),
+        NoticeKind::Deadman => Arc::from(format!("{}/deadman", spec.id.render(last))),
+    };
+    let kind = match n.kind {
+        NoticeKind::Condition => "condition",
+        NoticeKind::Deadman => "deadman",
+    };
+    let state = if n.change == Change::Resolved {
+        "resolved"
+    } else {
+        "firing"
+    };
+    let mut record = Vec::with_capacity(last.len() + super::ALERT_FIELDS.len());
+    record.extend_from_slice(last);
+    record.extend([
+        Value::Str(id),
+        Value::str(kind),
+        Value::str(n.change.name()),
+        Value::str(n.level.name()),
+        Value::str(n.previous.name()),
+        Value::str(state),
+        Value::Time(n.started_at),
+        Value::Time(n.time),
+        Value::Duration(n.time - n.started_at),
+    ]);
+    let message = spec.message.render(&record);
+    record.push(Value::str(&message));
+    Event::new(n.time, record)
+}

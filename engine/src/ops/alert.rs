@@ -1,0 +1,171 @@
+//! `alert …`: records are exchanged by key, buffered until the watermark passes them and
+//! fed to each key's state machine in event-time order, interleaved with the machines'
+//! event-time timers (a timer at `t` acts after the records at `t`). When a bounded input
+//! ends, event time stops at the largest event time read by any worker (each worker
+//! broadcasts the largest time of every batch), so what fires at the end does not depend
+//! on how keys are spread over workers. With `deadman`, an input silent for the deadman
+//! period of processing time starts every key's deadman episode (a whole source gone
+//! quiet, where the watermark cannot move).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use timely::dataflow::channels::pact::{Exchange, Pipeline};
+use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::operators::vec::Broadcast;
+use timely::dataflow::operators::Capability;
+
+use super::EventStream;
+use crate::alert::keyed::KeyedAlerts;
+use crate::alert::AlertSpec;
+use crate::event::Event;
+use crate::key::KeyView;
+use crate::run::WorkerContext;
+use crate::time::EventTime;
+
+/// Builds the alert operator.
+pub fn build<'scope>(
+    stream: EventStream<'scope>,
+    spec: &AlertSpec,
+    ctx: Arc<WorkerContext>,
+) -> EventStream<'scope> {
+    let route_keys: Arc<[usize]> = spec.keys.as_slice().into();
+    let exchange = Exchange::new(move |e: &Event| {
+        KeyView {
+            record: &e.record,
+            slots: &route_keys,
+        }
+        .route()
+    });
+    let spec = spec.clone();
+    let scope = stream.scope();
+    let horizons = stream
+        .clone()
+        .unary(Pipeline, "AlertHorizon", |_cap, _info| {
+            move |input, output| {
+                input.for_each_stamp(|cap, containers| {
+                    let latest = containers.flat_map(|c| c.iter().map(|e| e.time)).max();
+                    if let Some(t) = latest {
+                        output.session(&cap).give(t);
+                    }
+                });
+            }
+        })
+        .broadcast();
+    stream.binary_frontier(horizons, exchange, Pipeline, "Alert", move |cap, info| {
+        let activator = scope.activator_for(info.address.clone());
+        if spec.deadman_ms.is_some() {
+            ctx.wake_on_clock(scope.activations(), info.address.to_vec());
+        }
+        let mut held: Option<Capability<EventTime>> = Some(cap);
+        let mut pending: BTreeMap<EventTime, Vec<Event>> = BTreeMap::new();
+        let mut alerts = KeyedAlerts::new(&spec);
+        let mut last_arrival = ctx.clock.now();
+        let mut silent = false;
+        let mut horizon = EventTime::MIN;
+        move |(input, frontier), (marks, marks_frontier), output| {
+            marks.for_each_stamp(|_, containers| {
+                for container in containers {
+                    let container: &mut Vec<EventTime> = container;
+                    let latest = container.drain(..).max();
+                    horizon = horizon.max(latest.unwrap_or(EventTime::MIN));
+                }
+            });
+            let Some(cap) = held.as_mut() else {
+                input.for_each_stamp(|_, _| {});
+                return;
+            };
+            input.for_each_stamp(|stamp, containers| {
+                let Some(&now) = stamp.least() else { return };
+                for container in containers {
+                    for mut event in container.drain(..) {
+                        // A record behind the watermark acts at the watermark, so each
+                        // key's machine sees time move forward only.
+                        event.time = event.time.max(now);
+                        pending.entry(event.time).or_default().push(event);
+                    }
+                }
+                last_arrival = ctx.clock.now();
+                silent = false;
+            });
+            let ended = frontier.is_empty() && marks_frontier.is_empty();
+            // The horizon marks travel behind the records, so both frontiers bound time.
+            let watermark = [
+                frontier.frontier().first(),
+                marks_frontier.frontier().first(),
+            ]
+            .into_iter()
+            .flatten()
+            .copied()
+            .min()
+            .unwrap_or(EventTime::MAX);
+            let mut out = Vec::new();
+            // At the end, time stops at the last event time read: later timers never fire.
+            let until = if ended { horizon } else { watermark };
+            advance(&mut pending, &mut alerts, watermark, until, &mut out);
+            let mut wake = None;
+            if let (Some(d), false) = (spec.deadman_ms, ended) {
+                let quiet = ctx.clock.now().saturating_sub(last_arrival);
+                if !silent && quiet >= d {
+                    alerts.on_silence(*cap.time(), &mut out);
+                    silent = true;
+                } else if !silent {
+                    wake = Some(d - quiet);
+                }
+            }
+            out.sort_by_key(|e| e.time);
+            for run in out.chunk_by(|a, b| a.time.max(*cap.time()) == b.time.max(*cap.time())) {
+                let send_at = run[0].time.max(*cap.time());
+                output
+                    .session(&cap.delayed(&send_at))
+                    .give_iterator(run.iter().cloned());
+            }
+            if ended {
+                held = None;
+            } else if watermark > *cap.time() {
+                cap.downgrade(&watermark);
+            }
+            if let Some(wait) = wake {
+                activator.activate_after(Duration::from_millis(wait.max(1) as u64));
+            }
+        }
+    })
+}
+
+/// Feeds the records the watermark has passed, oldest first, each time after the timers
+/// due before it; then fires the timers due before `until`.
+fn advance(
+    pending: &mut BTreeMap<EventTime, Vec<Event>>,
+    alerts: &mut KeyedAlerts,
+    watermark: EventTime,
+    until: EventTime,
+    out: &mut Vec<Event>,
+) {
+    while let Some(entry) = pending.first_entry() {
+        let t = *entry.key();
+        if t >= watermark {
+            break;
+        }
+        alerts.fire_timers(t, out);
+        let mut events = entry.remove();
+        sort_ties(&mut events);
+        for event in events {
+            alerts.on_record(event, out);
+        }
+    }
+    alerts.fire_timers(until, out);
+}
+
+/// Records of one time may arrive in any order; order them by content so every layout
+/// of workers and batches feeds the machines alike.
+fn sort_ties(events: &mut [Event]) {
+    events.sort_by(|a, b| {
+        a.record
+            .iter()
+            .zip(&b.record)
+            .map(|(x, y)| x.total_cmp(y))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+}
