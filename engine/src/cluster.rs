@@ -110,8 +110,13 @@ impl PeerWatch {
         !self.lost.lock().is_empty() || self.worker_panic.lock().is_some()
     }
 
-    /// Stops watching; later panics print as usual.
+    /// Stops watching; later panics print as usual. After a lost peer the watch stays
+    /// on: the detached network threads of the other peers still end in panics of their
+    /// own while the process prints its summary and exits, and those are consequences.
     pub(crate) fn stop(&self) {
+        if !self.lost.lock().is_empty() {
+            return;
+        }
         let mut active = ACTIVE.lock();
         if active.as_ref().is_some_and(|a| std::ptr::eq(&**a, self)) {
             *active = None;
