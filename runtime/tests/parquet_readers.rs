@@ -14,7 +14,7 @@ source telemetry = sensors(devices: 5, rate: 50, events: 3000, seed: 3, jitter: 
   event_time ts
   watermark  bounded 2s
 }
-sink lake = parquet("lake/telemetry", partition_by: [date(ts), hour(ts)], row_group_size: 500, rotate: 64KiB)
+sink lake = parquet("lake/telemetry", partition_by: [date(ts), hour(ts)], row_group_size: 500, rotate: 24KiB)
 sink copy = file("copy.jsonl")
 pipeline raw {
   from telemetry

@@ -20,7 +20,15 @@ def main() -> int:
     if not files:
         print(f"no parquet files under {lake}", file=sys.stderr)
         return 1
-    leftovers = [p for p in lake.rglob("*") if p.is_file() and p.suffix != ".parquet"]
+    # A live writer holds `.weir-writer-<n>.lock` (hidden, so readers skip it, as
+    # pyarrow's dataset discovery does below); anything else is a leftover.
+    leftovers = [
+        p
+        for p in lake.rglob("*")
+        if p.is_file()
+        and p.suffix != ".parquet"
+        and not (p.name.startswith(".weir-writer-") and p.suffix == ".lock")
+    ]
     if leftovers:
         print(f"unexpected files in the lake: {leftovers}", file=sys.stderr)
         return 1
