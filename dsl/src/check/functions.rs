@@ -15,11 +15,20 @@ use crate::suggest::did_you_mean;
 
 /// The call of a built-in function that turns `arg`, a `from` value, into a `to` value,
 /// if one exists. Help texts that suggest a conversion ask here, so they only name
-/// functions there are (`to_string` is the only conversion: nothing turns a string into
-/// a number, nor an `f64` into an `i64`).
+/// functions there are: `to_string`, and the conversions `int`, `float` and `timestamp`
+/// (which give null where the value does not convert, as `"abc"` into an `i64`).
 pub(crate) fn conversion(from: Type, to: Type, arg: &str) -> Option<String> {
-    (to == Type::String && from != Type::String)
-        .then(|| format!("{}({arg})", Function::ToString.name()))
+    let func = match (from, to) {
+        (f, t) if f == t => return None,
+        (_, Type::String) => Function::ToString,
+        (Type::String | Type::Float | Type::Bool | Type::Timestamp | Type::Duration, Type::Int) => {
+            Function::Int
+        }
+        (Type::String | Type::Int | Type::Bool, Type::Float) => Function::Float,
+        (Type::String | Type::Int, Type::Timestamp) => Function::Timestamp,
+        _ => return None,
+    };
+    Some(format!("{}({arg})", func.name()))
 }
 
 /// What a parameter accepts.

@@ -187,9 +187,10 @@ fn the_looked_up_field_must_have_the_key_type() {
     );
 }
 
-/// No function turns a string into an `i64`, so no conversion is suggested.
+/// `int(x)` turns a string into an `i64`, so the help suggests it (the suggested
+/// program checks: `int` gives `i64?`, and a null key is a miss).
 #[test]
-fn a_lookup_key_without_a_conversion_suggests_none() {
+fn a_string_lookup_key_for_an_i64_table_suggests_int() {
     let body = "table lines = csv(\"lines.csv\") {\n  key id\n  id: i64\n  name: string\n}\n";
     let d = expect_one(
         &format!("{body}{}", pipe("| lookup lines on device_id")),
@@ -198,7 +199,20 @@ fn a_lookup_key_without_a_conversion_suggests_none() {
     );
     assert_eq!(
         d.help.as_deref(),
-        Some("look up a field of type i64 (no function turns string into i64)")
+        Some(
+            "convert it first: `| map device_id_key = int(device_id) | lookup lines on device_id_key`"
+        )
+    );
+    // A bool key has no conversion from a timestamp: nothing is suggested.
+    let body = "table flags = csv(\"flags.csv\") {\n  key on\n  on: bool\n  name: string\n}\n";
+    let d = expect_one(
+        &format!("{body}{}", pipe("| lookup flags on ts")),
+        "P0206",
+        "ts",
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("look up a field of type bool (no function turns timestamp into bool)")
     );
 }
 
