@@ -1,7 +1,7 @@
 //! The raw input an error report keeps of a bad record: at most [`RAW_LIMIT`] bytes, so one
 //! absurd line cannot fill the error route (or memory) with copies of itself.
 
-/// Bytes of a bad record's input kept in `error.raw` (as the MQTT source keeps).
+/// Bytes of a bad record's input kept in `error.raw`, by file and MQTT sources alike.
 pub(crate) const RAW_LIMIT: usize = 4096;
 
 /// `bytes` as text (invalid UTF-8 replaced), cut at a character boundary to at most

@@ -22,11 +22,10 @@ use super::connection::{mqtt_options, Connection, Signals};
 use super::failure::refused_subscription;
 use super::payload::PayloadDecoder;
 use super::topic::TopicFilter;
+use crate::connectors::raw_excerpt::raw_excerpt;
 
 /// Messages buffered between the connection thread and the source operator.
 const CHANNEL_CAPACITY: usize = 4096;
-/// Raw payloads kept in a bad-record report, at most.
-const RAW_LIMIT: usize = 4096;
 
 /// What waits to be handed out: a decoded record, or the acknowledgement a message is
 /// owed once every record before it has gone.
@@ -199,26 +198,12 @@ impl Live {
                     location: format!("topic {}", message.topic),
                     field: e.field,
                     reason: e.reason,
-                    raw: raw_text(&message.payload),
+                    raw: raw_excerpt(&message.payload),
                 }),
             }
         }
         self.pending.push_back(Pending::Ack(Box::new(message)));
     }
-}
-
-/// The payload as text for a bad-record report, cut at `RAW_LIMIT` bytes.
-fn raw_text(payload: &[u8]) -> String {
-    let mut raw = String::from_utf8_lossy(payload).into_owned();
-    if raw.len() > RAW_LIMIT {
-        let mut cut = RAW_LIMIT;
-        while !raw.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        raw.truncate(cut);
-        raw.push('…');
-    }
-    raw
 }
 
 impl SourceReader for MqttSource {
