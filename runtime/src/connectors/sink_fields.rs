@@ -27,54 +27,44 @@ pub fn check_sink_fields(
 ) -> Vec<(FieldIssue, ConfigProblem)> {
     match call.kind.as_str() {
         mqtt::KIND => MqttConfig::from_call(call, Role::Sink)
-            .map(|config| {
-                config
-                    .template_problems(schema)
-                    .into_iter()
-                    .map(|p| (FieldIssue::Unknown, p))
-                    .collect()
-            })
+            .map(|config| unknown_fields(config.template_problems(schema)))
             .unwrap_or_default(),
         #[cfg(feature = "parquet")]
         super::parquet::KIND => super::parquet::ParquetConfig::from_call(call)
             .map(|config| super::parquet::partition::field_problems(&config.partition_by, schema))
             .unwrap_or_default(),
         super::chart::KIND => super::chart::ChartConfig::from_call(call)
-            .map(|config| {
-                config
-                    .field_problems(schema)
-                    .into_iter()
-                    .map(|p| (FieldIssue::Unknown, p))
-                    .collect()
-            })
+            .map(|config| unknown_fields(config.field_problems(schema)))
             .unwrap_or_default(),
         super::state::KIND => super::state::StateConfig::from_call(call)
-            .map(|config| {
-                config
-                    .field_problems(schema)
-                    .into_iter()
-                    .map(|p| (FieldIssue::Unknown, p))
-                    .collect()
-            })
+            .map(|config| unknown_fields(config.field_problems(schema)))
             .unwrap_or_default(),
         super::webhook::KIND => super::webhook::WebhookConfig::from_call(call)
             .map(|config| {
-                config
+                let missing = config
                     .body_fields()
                     .into_iter()
                     .filter(|name| !schema.fields.iter().any(|f| f.name == *name))
                     .map(|name| {
-                        (
-                            FieldIssue::Unknown,
-                            ConfigProblem::option(
-                                "body",
-                                format!("the body template names `{name}`, which the records do not have"),
+                        ConfigProblem::option(
+                            "body",
+                            format!(
+                                "the body template names `{name}`, which the records do not have"
                             ),
                         )
                     })
-                    .collect()
+                    .collect();
+                unknown_fields(missing)
             })
             .unwrap_or_default(),
         _ => Vec::new(),
     }
+}
+
+/// Problems that each name a field the records do not have.
+fn unknown_fields(problems: Vec<ConfigProblem>) -> Vec<(FieldIssue, ConfigProblem)> {
+    problems
+        .into_iter()
+        .map(|p| (FieldIssue::Unknown, p))
+        .collect()
 }
