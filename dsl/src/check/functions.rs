@@ -191,36 +191,7 @@ pub(crate) fn check_call(
             && (args.len() >= 2 || !matches!(f, Function::Least | Function::Greatest))
     };
     let Some(f) = Function::ALL.iter().copied().find(scalar) else {
-        if let Some(agg) = AggFunc::ALL.iter().find(|a| a.name() == func.name) {
-            cx.push(
-                Diagnostic::error(
-                    codes::MISPLACED_AGGREGATE,
-                    format!("`{}` is an aggregate function", agg.name()),
-                    func.span,
-                    "aggregates only work in `aggregate`",
-                )
-                .with_help("aggregates are computed per window: `| window tumbling 1m | aggregate x = avg(…)`"),
-            );
-            return None;
-        }
-        let names = Function::ALL.iter().map(|f| f.name());
-        cx.push(
-            Diagnostic::error(
-                codes::UNKNOWN_FUNCTION,
-                format!("unknown function `{}`", func.name),
-                func.span,
-                "no such function",
-            )
-            .with_help_opt(did_you_mean(&func.name, names).map(|s| format!("did you mean `{s}`?")))
-            .with_note(format!(
-                "functions: {}",
-                Function::ALL
-                    .iter()
-                    .map(|f| f.name())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-        );
+        report_unknown(func, cx);
         return None;
     };
     let sig = signature(f);
@@ -229,28 +200,7 @@ pub(crate) fn check_call(
     }
     let spans: Vec<Span> = args.iter().map(|(_, s)| *s).collect();
     let n = args.len();
-    let too_many = !sig.variadic && n > sig.params.len();
-    if n < sig.required || too_many {
-        let expected = if sig.variadic {
-            format!("at least {}", sig.required)
-        } else if sig.required == sig.params.len() {
-            sig.required.to_string()
-        } else {
-            format!("{} or {}", sig.required, sig.params.len())
-        };
-        let plural = if expected == "1" { "" } else { "s" };
-        cx.push(
-            Diagnostic::error(
-                codes::BAD_ARGUMENTS,
-                format!(
-                    "`{}` takes {expected} argument{plural}, found {n}",
-                    f.name()
-                ),
-                call_span,
-                format!("{n} argument{}", if n == 1 { "" } else { "s" }),
-            )
-            .with_help(format!("write `{}`", sig.usage)),
-        );
+    if !arity_fits(f, &sig, n, call_span, cx) {
         return None;
     }
     let mut exprs = Vec::with_capacity(n);
@@ -315,6 +265,69 @@ pub(crate) fn check_call(
         ty,
         nullable,
     })
+}
+
+/// Reports a call of no scalar function: an aggregate out of place, or an unknown name.
+fn report_unknown(func: &Ident, cx: &mut Ctx<'_>) {
+    if let Some(agg) = AggFunc::ALL.iter().find(|a| a.name() == func.name) {
+        cx.push(
+            Diagnostic::error(
+                codes::MISPLACED_AGGREGATE,
+                format!("`{}` is an aggregate function", agg.name()),
+                func.span,
+                "aggregates only work in `aggregate`",
+            )
+            .with_help(
+                "aggregates are computed per window: `| window tumbling 1m | aggregate x = avg(…)`",
+            ),
+        );
+        return;
+    }
+    let names = Function::ALL.iter().map(|f| f.name());
+    cx.push(
+        Diagnostic::error(
+            codes::UNKNOWN_FUNCTION,
+            format!("unknown function `{}`", func.name),
+            func.span,
+            "no such function",
+        )
+        .with_help_opt(
+            did_you_mean(&func.name, names.clone()).map(|s| format!("did you mean `{s}`?")),
+        )
+        .with_note(format!(
+            "functions: {}",
+            names.collect::<Vec<_>>().join(", ")
+        )),
+    );
+}
+
+/// Whether `n` arguments fit `f`'s signature; reports P0205 when they do not.
+fn arity_fits(f: Function, sig: &Signature, n: usize, call_span: Span, cx: &mut Ctx<'_>) -> bool {
+    let too_many = !sig.variadic && n > sig.params.len();
+    if n >= sig.required && !too_many {
+        return true;
+    }
+    let expected = if sig.variadic {
+        format!("at least {}", sig.required)
+    } else if sig.required == sig.params.len() {
+        sig.required.to_string()
+    } else {
+        format!("{} or {}", sig.required, sig.params.len())
+    };
+    let plural = if expected == "1" { "" } else { "s" };
+    cx.push(
+        Diagnostic::error(
+            codes::BAD_ARGUMENTS,
+            format!(
+                "`{}` takes {expected} argument{plural}, found {n}",
+                f.name()
+            ),
+            call_span,
+            format!("{n} argument{}", if n == 1 { "" } else { "s" }),
+        )
+        .with_help(format!("write `{}`", sig.usage)),
+    );
+    false
 }
 
 /// The constant a pattern or format argument must be, or a diagnostic.
