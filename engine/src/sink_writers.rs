@@ -11,10 +11,13 @@ use std::sync::Arc;
 use crate::io::SinkWriter;
 use crate::schema::Schema;
 
+/// A writer and the record shape it writes.
+type ShapedWriter = (Schema, Arc<dyn SinkWriter>);
+
 /// Open sinks by name, each with one writer per shape written to it.
 #[derive(Default)]
 pub struct SinkWriters {
-    by_name: HashMap<String, Vec<(Schema, Arc<dyn SinkWriter>)>>,
+    by_name: HashMap<String, Vec<ShapedWriter>>,
 }
 
 impl SinkWriters {
