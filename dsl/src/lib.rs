@@ -76,7 +76,7 @@ pub fn compile_with(
     // Test blocks, sink shapes and the fields sink options name are checked against the
     // lowered plan: a sink's record layout is known only now.
     let (tests, mut late_diagnostics) = check::test_blocks::check(&parsed.program, &plan, text);
-    late_diagnostics.extend(check::check_sink_shapes(&parsed.program, &plan));
+    late_diagnostics.extend(check::check_sink_shapes(&parsed.program, &plan, catalog));
     late_diagnostics.extend(check::check_shared_files(&parsed.program, &plan, catalog));
     late_diagnostics.extend(check::check_sink_fields(&parsed.program, &plan, catalog));
     if !late_diagnostics.is_empty() {

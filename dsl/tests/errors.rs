@@ -41,6 +41,11 @@ impl ConnectorCatalog for SensorsOptions {
             .collect()
     }
 
+    /// As the runtime's catalog: `stdout()` writes JSON lines, which take any shape.
+    fn writes_any_shape(&self, call: &ConnectorCall) -> bool {
+        call.kind == "stdout" && call.option("format").is_none()
+    }
+
     /// As the runtime's catalog: a broker's records may arrive out of order.
     fn may_arrive_out_of_order(&self, call: &ConnectorCall) -> bool {
         call.kind == "mqtt"

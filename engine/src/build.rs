@@ -158,10 +158,11 @@ struct Site<'a> {
 }
 
 impl Site<'_> {
-    /// The sink `name` of the plan with its index, if it is open.
-    fn sink(&self, name: &str) -> Option<(usize, Arc<dyn SinkWriter>)> {
+    /// The sink `name` of the plan with its index and its writer for records of
+    /// `shape`, if it is open.
+    fn sink(&self, name: &str, shape: &Schema) -> Option<(usize, Arc<dyn SinkWriter>)> {
         let at = self.plan.sinks.iter().position(|s| s.name == name)?;
-        Some((at, Arc::clone(self.ctx.sinks.get(name)?)))
+        Some((at, Arc::clone(self.ctx.sinks.get(name, shape)?)))
     }
 
     /// The window operator of a `window … aggregate …` stage.
@@ -172,7 +173,11 @@ impl Site<'_> {
         window: &crate::plan::WindowSpec,
         aggregates: &[crate::plan::Aggregate],
     ) -> EventStream<'scope> {
-        let late_sink = window.late_to.as_ref().and_then(|s| self.sink(s));
+        let late_shape = crate::plan::WindowSpec::late_schema(self.input_schema);
+        let late_sink = window
+            .late_to
+            .as_ref()
+            .and_then(|s| self.sink(s, &late_shape));
         // Records of a retracting window upstream withdraw earlier ones.
         let retraction = self.input_schema.fields.iter().position(|f| {
             f.name == crate::retraction::RETRACTION_FIELD_NAME && f.ty == crate::schema::Type::Bool
@@ -227,11 +232,12 @@ impl Site<'_> {
                 Some(stage) => ops::infer::build(stream, stage, Arc::clone(ctx)),
                 None => stream,
             },
-            Stage::Sink { sink } => match self.sink(sink) {
+            Stage::Sink { sink } => match self.sink(sink, self.input_schema) {
                 Some((sink_index, writer)) => {
                     // Records the sink cannot deliver go where this pipeline's
                     // unreadable records go.
-                    let route = self.pipeline.error_to.as_ref().and_then(|s| self.sink(s));
+                    let route = (self.pipeline.error_to.as_ref())
+                        .and_then(|s| self.sink(s, &crate::plan::error_schema()));
                     let ctx = Arc::clone(ctx);
                     ops::sink::build(stream, writer, sink_index, sink, route, ctx)
                 }
@@ -286,7 +292,7 @@ fn error_routes(
         };
         let (Some(at), Some(writer)) = (
             plan.sinks.iter().position(|s| &s.name == name),
-            ctx.sinks.get(name),
+            ctx.sinks.get(name, &crate::plan::error_schema()),
         ) else {
             continue;
         };

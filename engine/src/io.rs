@@ -155,6 +155,17 @@ pub trait ConnectorFactory: Send + Sync {
     }
     /// Opens `sink` for records of `schema`, once per process.
     fn open_sink(&self, sink: &SinkNode, schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError>;
+    /// Opens `sink` for records of each of `shapes` (more than one only for a sink whose
+    /// format holds any shape, which the checker allows), once per process: one writer
+    /// per shape, in order. By default each shape gets a sink of its own; a factory
+    /// overrides this when such writers must share one output (a file).
+    fn open_sink_shapes(
+        &self,
+        sink: &SinkNode,
+        shapes: &[Schema],
+    ) -> Result<Vec<Arc<dyn SinkWriter>>, IoError> {
+        shapes.iter().map(|s| self.open_sink(sink, s)).collect()
+    }
     /// Opens reference table `table`, once per process. Factories without tables refuse.
     fn open_table(&self, table: &TableNode) -> Result<Arc<dyn LookupTable>, IoError> {
         Err(IoError::Config(format!(

@@ -32,6 +32,7 @@ pub mod plan;
 pub mod retraction;
 pub mod run;
 pub mod schema;
+pub mod sink_writers;
 pub mod stop;
 pub mod testing;
 pub mod time;

@@ -11,12 +11,13 @@ use crate::build::build_dataflow;
 use crate::clock::{Clock, ClockWaiters};
 use crate::cluster::{self, ClusterLink, PeerWatch};
 use crate::io::{
-    BadRecord, ConnectorFactory, IoError, LookupTable, SinkWriter, SourceReader, SourceStatus,
-    WorkerInfo,
+    BadRecord, ConnectorFactory, IoError, LookupTable, SourceReader, SourceStatus, WorkerInfo,
 };
 use crate::metrics::Metrics;
 use crate::ml::Infer;
 use crate::plan::{LogicalPlan, PipelineInput, Stage};
+use crate::schema::Schema;
+use crate::sink_writers::SinkWriters;
 use crate::stop::StopHandle;
 use crate::time::EventTime;
 use crate::value::Record;
@@ -247,7 +248,7 @@ pub fn run_on(
         // Records a sink gave up on while flushing (on this thread): no worker is left
         // to route them.
         let back = writer.take_undelivered();
-        if let Some(i) = plan.sinks.iter().position(|s| &s.name == name) {
+        if let Some(i) = plan.sinks.iter().position(|s| s.name == name) {
             metrics.undelivered[i].fetch_add(back.len() as u64, Ordering::Relaxed);
         }
         for bad in &back {
@@ -294,23 +295,31 @@ pub fn open_models(
     Ok(models)
 }
 
-/// Opens every sink the plan writes to, once, with the schema of the stream written to it.
+/// Opens every sink the plan writes to, once, with a writer for each shape of record
+/// written to it (one shape, unless the sink's format holds any).
 pub fn open_sinks(
     plan: &LogicalPlan,
     connectors: &dyn ConnectorFactory,
-) -> Result<HashMap<String, Arc<dyn SinkWriter>>, RunError> {
-    let mut sinks: HashMap<String, Arc<dyn SinkWriter>> = HashMap::new();
+) -> Result<SinkWriters, RunError> {
+    let mut shapes: Vec<(String, Vec<Schema>)> = Vec::new();
     for (sink_name, schema) in sink_schemas(plan) {
-        if sinks.contains_key(&sink_name) {
-            continue;
+        match shapes.iter_mut().find(|(n, _)| *n == sink_name) {
+            Some((_, seen)) if seen.contains(&schema) => {}
+            Some((_, seen)) => seen.push(schema),
+            None => shapes.push((sink_name, vec![schema])),
         }
+    }
+    let mut sinks = SinkWriters::default();
+    for (sink_name, schemas) in shapes {
         let node = plan
             .sink(&sink_name)
             .ok_or_else(|| RunError::Connector(format!("unknown sink `{sink_name}`")))?;
-        let writer = connectors
-            .open_sink(node, &schema)
+        let writers = connectors
+            .open_sink_shapes(node, &schemas)
             .map_err(|e| RunError::Connector(format!("sink `{sink_name}`: {e}")))?;
-        sinks.insert(sink_name, writer);
+        for (schema, writer) in schemas.into_iter().zip(writers) {
+            sinks.insert(&sink_name, schema, writer);
+        }
     }
     Ok(sinks)
 }
@@ -326,7 +335,7 @@ fn run_cluster(
     logic: impl Fn(&mut timely::worker::Worker) + Send + Sync + 'static,
     watch: &PeerWatch,
     failure: &Mutex<Option<String>>,
-    sinks: &HashMap<String, Arc<dyn SinkWriter>>,
+    sinks: &SinkWriters,
 ) -> Result<(), RunError> {
     let addresses = link.addresses.clone();
     let (builders, comms) = cluster::allocators(link, workers)
@@ -371,7 +380,7 @@ fn run_cluster(
             // The peers see this process go and stop with an error naming it.
             std::mem::forget(guards);
             cluster::release(comms, true);
-            for writer in sinks.values() {
+            for (_, writer) in sinks.iter() {
                 let _ = writer.flush();
             }
             return Err(RunError::Connector(message));

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::clock::{Clock, ClockWaiters};
-use crate::io::{BadRecord, LookupTable, SinkWriter, WorkerInfo};
+use crate::io::{BadRecord, LookupTable, WorkerInfo};
 use crate::metrics::Metrics;
 use crate::ml::Infer;
+use crate::sink_writers::SinkWriters;
 use crate::stop::StopHandle;
 
 /// Called for every malformed record a source rejects, and every record a sink could
@@ -30,8 +31,8 @@ pub struct ProcessShared {
     pub clock: Arc<dyn Clock>,
     /// Malformed-record reporting.
     pub on_bad_record: BadRecordHandler,
-    /// Open sinks by name.
-    pub sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
+    /// Open sinks by name and shape.
+    pub sinks: Arc<SinkWriters>,
     /// Open reference tables by name.
     pub tables: Arc<HashMap<String, Arc<dyn LookupTable>>>,
     /// Loaded models by name.
@@ -58,8 +59,8 @@ pub struct WorkerContext {
     pub clock: Arc<dyn Clock>,
     /// Malformed-record reporting.
     pub on_bad_record: BadRecordHandler,
-    /// Open sinks by name.
-    pub sinks: Arc<HashMap<String, Arc<dyn SinkWriter>>>,
+    /// Open sinks by name and shape.
+    pub sinks: Arc<SinkWriters>,
     /// Open reference tables by name.
     pub tables: Arc<HashMap<String, Arc<dyn LookupTable>>>,
     /// Loaded models by name (set with [`WorkerContext::with_models`]).

@@ -61,6 +61,21 @@ impl ConnectorCatalog for Catalog {
         Some(path.display().to_string())
     }
 
+    /// JSON lines write each record with its own field names: `stdout()` and `file`
+    /// sinks in that format take records of any shape. CSV (a header) does not.
+    fn writes_any_shape(&self, call: &ConnectorCall) -> bool {
+        let format = match call.kind.as_str() {
+            connectors::stdout::KIND => connectors::stdout::StdoutConfig::from_call(call)
+                .map(|c| c.format)
+                .ok(),
+            connectors::file::KIND => connectors::file::FileConfig::from_call(call)
+                .map(|c| c.format)
+                .ok(),
+            _ => None,
+        };
+        format == Some(crate::format::Format::Jsonl)
+    }
+
     fn hands_back_undelivered(&self, call: &ConnectorCall) -> bool {
         // An MQTT sink hands back what a stop left unpublished (its broker away).
         call.kind == connectors::webhook::KIND || call.kind == connectors::mqtt::KIND

@@ -276,3 +276,94 @@ test "nothing before the watermark" {
     );
     assert!(stdout.contains("2 passed, 1 failed"), "{stdout}");
 }
+
+/// Two pipelines of different record shapes share one `stdout()` and one `.jsonl` file:
+/// every line carries exactly its own pipeline's fields, and every record of each
+/// appears, on 1 and 4 workers. A CSV file (one header) still refuses a second shape.
+#[test]
+fn two_record_shapes_share_a_json_lines_sink() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let program = "source t = sensors(devices: 4, rate: 40, duration: 3m) {
+  device_id: string
+  temp:      f64
+  ts:        timestamp
+  event_time ts
+}
+sink console = stdout()
+sink both = file(\"both.jsonl\")
+pipeline raw { from t | select device_id, temp | to console | to both }
+pipeline counts {
+  from t
+  | key by device_id
+  | window tumbling 1m
+  | aggregate readings = count()
+  | to console
+  | to both
+}
+";
+    std::fs::write(dir.path().join("shapes.pipe"), program).expect("write");
+    let check = weir(&["check", "shapes.pipe"], dir.path());
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for workers in ["1", "4"] {
+        let out = weir(
+            &[
+                "run",
+                "shapes.pipe",
+                "--workers",
+                workers,
+                "--quiet",
+                "--http",
+                "off",
+            ],
+            dir.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let file = std::fs::read(dir.path().join("both.jsonl")).expect("both.jsonl");
+        for (what, bytes) in [("stdout", &out.stdout), ("both.jsonl", &file)] {
+            let (mut raw, mut counts) = (0, 0);
+            for line in String::from_utf8_lossy(bytes).lines() {
+                let record: serde_json::Value = serde_json::from_str(line).expect("JSON line");
+                let mut keys: Vec<&str> = record
+                    .as_object()
+                    .expect("an object")
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                keys.sort_unstable();
+                if keys == ["device_id", "temp"] {
+                    assert!(record["temp"].is_f64(), "{line}");
+                    raw += 1;
+                } else {
+                    assert!(
+                        keys.contains(&"readings") && keys.contains(&"window"),
+                        "{line}"
+                    );
+                    assert!(!keys.contains(&"temp"), "{line}");
+                    assert_eq!(record["readings"], 600, "{line}");
+                    counts += 1;
+                }
+            }
+            // 40 readings/s for 3 minutes; 4 devices × 3 one-minute windows.
+            assert_eq!((raw, counts), (7_200, 12), "{what} on {workers} workers");
+        }
+    }
+    // A CSV header fixes one shape: the same program with a CSV file is refused.
+    let csv = program.replace("both.jsonl", "both.csv");
+    std::fs::write(dir.path().join("csv.pipe"), csv).expect("write");
+    let check = weir(&["check", "csv.pipe"], dir.path());
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(!check.status.success());
+    assert!(
+        stderr.contains("P0107") && stderr.contains("sink `both`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("a `file` sink's format"), "{stderr}");
+}

@@ -251,3 +251,43 @@ fn every_example_passes_its_own_tests() {
     }
     assert!(with_tests >= 3, "the Beam-model examples carry tests");
 }
+
+/// The README's tour, run as printed: every device's first one-minute window holds
+/// exactly devices × rate × 60 s / devices = 200 × 60 / 20 = 600 readings, although
+/// `jitter: 2s` delivers them out of order, and nothing is late.
+#[test]
+fn the_readme_tours_first_minute_holds_600_readings_per_device() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README");
+    let tour = readme
+        .split("## A short tour")
+        .nth(1)
+        .and_then(|rest| rest.split("```").nth(1))
+        .expect("the tour's code block");
+    assert!(tour.contains("jitter: 2s"), "{tour}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("tour.pipe");
+    std::fs::write(&file, tour).expect("write tour");
+    let out = weir(&["run", file.to_str().expect("utf-8"), "--http", "off"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let first_start = rows
+        .iter()
+        .filter_map(|r| r["window"]["start"].as_str())
+        .min()
+        .expect("windows")
+        .to_string();
+    assert_eq!(first_start, "2024-05-01T00:00:00.000Z");
+    let first: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|r| r["window"]["start"].as_str() == Some(first_start.as_str()))
+        .collect();
+    assert_eq!(first.len(), 20, "one first window per device");
+    for r in &first {
+        assert_eq!(r["readings"], 600, "{r}");
+    }
+    assert!(!stderr.contains("late"), "{stderr}");
+}

@@ -310,30 +310,39 @@ fn session_messages(port: u16, client_id: &str, filter: &str, quiet: Duration) -
     got
 }
 
-#[test]
-fn a_stop_with_a_slow_sink_loses_no_acknowledged_message() {
-    const SENT: u64 = 20_000;
-    let dir = tempfile::tempdir().expect("tempdir");
-    // The broker queues every message for the persistent session (not just 1 000).
-    let broker = Mosquitto::start_with(dir.path(), free_port(), "max_queued_messages 0\n");
-    let port = broker.port;
+/// A broker queueing every message (not just 1 000) for the persistent session of
+/// `client_id` on `load/+`, holding `sent` QoS 1 messages `{"n": 0…sent}` for it.
+fn loaded_broker(dir: &Path, client_id: &str, sent: u64) -> Mosquitto {
+    let broker = Mosquitto::start_with(dir, free_port(), "max_queued_messages 0\n");
     drop(session_messages(
-        port,
-        "weir-slow",
+        broker.port,
+        client_id,
         "load/+",
         Duration::from_millis(300),
     ));
-    let sent = publish_all(
-        port,
-        (0..SENT).map(|n| (format!("load/m{}", n % 4), format!("{{\"n\": {n}}}"))),
+    let published = publish_all(
+        broker.port,
+        (0..sent).map(|n| (format!("load/m{}", n % 4), format!("{{\"n\": {n}}}"))),
     );
-    assert_eq!(sent as u64, SENT);
-    let file = dir.path().join("slow.pipe");
+    assert_eq!(published as u64, sent);
+    broker
+}
+
+/// Runs a pipeline printing `load` (client `client_id`, persistent session) to a slow
+/// standard output — read at about 1 000 lines a second — interrupts it after `stop_after`
+/// and returns the `n` of every printed record and the run's output.
+fn run_slowly_and_stop(
+    dir: &Path,
+    port: u16,
+    client_id: &str,
+    stop_after: Duration,
+) -> (Vec<u64>, Output) {
+    let file = dir.join(format!("{client_id}.pipe"));
     std::fs::write(
         &file,
         format!(
             r#"source load = mqtt("mqtt://127.0.0.1:{port}", topic: "load/{{device_id}}", qos: 1,
-                     client_id: "weir-slow", clean_session: false) {{
+                     client_id: "{client_id}", clean_session: false) {{
   device_id: string
   n:         i64
 }}
@@ -349,7 +358,6 @@ pipeline all {{ from load | to console }}
         .stderr(Stdio::piped())
         .spawn()
         .expect("weir starts");
-    // A slow sink: standard output read at about 1 000 lines a second until the stop.
     let fast = Arc::new(AtomicBool::new(false));
     let reader_fast = Arc::clone(&fast);
     let stdout = child.stdout.take().expect("stdout");
@@ -366,13 +374,33 @@ pipeline all {{ from load | to console }}
         }
         seen
     });
-    std::thread::sleep(Duration::from_secs(4));
+    std::thread::sleep(stop_after);
     interrupt(&child);
     fast.store(true, Ordering::Relaxed);
     let out = wait_output(child, Duration::from_secs(60));
+    (reading.join().expect("reader"), out)
+}
+
+/// The `n` of each payload.
+fn numbers(payloads: &[String]) -> Vec<u64> {
+    payloads
+        .iter()
+        .map(|p| {
+            let record: serde_json::Value = serde_json::from_str(p).expect("JSON");
+            record["n"].as_u64().expect("n")
+        })
+        .collect()
+}
+
+#[test]
+fn a_stop_with_a_slow_sink_loses_no_acknowledged_message() {
+    const SENT: u64 = 20_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = loaded_broker(dir.path(), "weir-slow", SENT);
+    let port = broker.port;
+    let (printed, out) = run_slowly_and_stop(dir.path(), port, "weir-slow", Duration::from_secs(4));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let printed = reading.join().expect("reader");
     assert!(
         (printed.len() as u64) < SENT,
         "the stop came after everything was read; the test proves nothing"
@@ -380,10 +408,7 @@ pipeline all {{ from load | to console }}
     // What the run did not process is still the broker's, for the next run.
     let left = session_messages(port, "weir-slow", "load/+", Duration::from_secs(3));
     let mut all: std::collections::BTreeSet<u64> = printed.iter().copied().collect();
-    for payload in &left {
-        let record: serde_json::Value = serde_json::from_str(payload).expect("JSON");
-        all.insert(record["n"].as_u64().expect("n"));
-    }
+    all.extend(numbers(&left));
     let missing: Vec<u64> = (0..SENT).filter(|n| !all.contains(n)).collect();
     println!(
         "sent {SENT}, printed {}, left on the broker {}, missing {}",
@@ -399,6 +424,64 @@ pipeline all {{ from load | to console }}
         left.len(),
         &missing[..missing.len().min(10)]
     );
+}
+
+/// A graceful stop acknowledges everything the run processed before it disconnects: the
+/// next session of the same client gets none of it again, only what was not processed,
+/// and nothing is lost.
+#[test]
+fn a_graceful_stop_leaves_no_processed_message_for_redelivery() {
+    const SENT: u64 = 20_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = loaded_broker(dir.path(), "weir-again", SENT);
+    let port = broker.port;
+    let (printed, out) =
+        run_slowly_and_stop(dir.path(), port, "weir-again", Duration::from_secs(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !printed.is_empty() && (printed.len() as u64) < SENT,
+        "printed {} of {SENT}: the stop must come mid-stream",
+        printed.len()
+    );
+    let processed: std::collections::BTreeSet<u64> = printed.iter().copied().collect();
+    assert_eq!(
+        processed.len(),
+        printed.len(),
+        "a record printed twice in one run"
+    );
+    // The next session of the same client id.
+    let again = numbers(&session_messages(
+        port,
+        "weir-again",
+        "load/+",
+        Duration::from_secs(3),
+    ));
+    let came_back: Vec<u64> = again
+        .iter()
+        .copied()
+        .filter(|n| processed.contains(n))
+        .collect();
+    let redelivered = came_back.len();
+    let mut all = processed.clone();
+    all.extend(&again);
+    let missing = (0..SENT).filter(|n| !all.contains(n)).count();
+    println!(
+        "sent {SENT}, processed {}, next session got {} ({} of them processed before), \
+         missing {missing}",
+        processed.len(),
+        again.len(),
+        redelivered
+    );
+    let last = printed.iter().rev().take(5).collect::<Vec<_>>();
+    assert_eq!(
+        redelivered,
+        0,
+        "processed messages came back: {:?} (the last printed: {last:?})\n{stderr}",
+        &came_back[..redelivered.min(10)]
+    );
+    assert_eq!(missing, 0, "messages lost:\n{stderr}");
+    assert_eq!(again.len() + processed.len(), SENT as usize);
 }
 
 #[test]

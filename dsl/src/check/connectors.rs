@@ -62,6 +62,13 @@ pub trait ConnectorCatalog {
         Vec::new()
     }
 
+    /// Whether a sink made by `call` writes every record with its own field names (JSON
+    /// lines), so writers of different record shapes may share it; a sink whose format
+    /// is fixed when it opens (a CSV header, a Parquet schema) holds one shape (P0107).
+    fn writes_any_shape(&self, _call: &ConnectorCall) -> bool {
+        false
+    }
+
     /// Whether a sink made by `call` can hand records it could not deliver back to the
     /// pipeline's `on error to` route (a webhook that gave up after its retries).
     fn hands_back_undelivered(&self, _call: &ConnectorCall) -> bool {

@@ -20,7 +20,8 @@ pub(crate) fn check(
     let mut diagnostics = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
     let uses = sink_schemas(plan);
-    // A sink receiving two shapes is P0107's to report; its first shape is checked here.
+    // A sink receiving two shapes is P0107's to report (a JSON lines sink, which may
+    // take several, names no fields in its options); its first shape is checked here.
     for (name, records) in &uses {
         if seen.contains(&name.as_str()) {
             continue;

@@ -406,6 +406,44 @@ fn p0107_a_sink_receives_one_shape() {
     assert!(diags.is_empty(), "{}", render(&diags, "t", &text, false));
 }
 
+/// A sink whose format holds any shape (JSON lines, as the catalog says) takes records of
+/// several shapes; one of a fixed format still gets P0107, with a help saying why.
+#[test]
+fn p0107_spares_a_sink_that_writes_any_shape() {
+    struct JsonLines;
+    impl crate::ConnectorCatalog for JsonLines {
+        fn check(
+            &self,
+            _call: &weir_engine::plan::ConnectorCall,
+            _role: crate::Role,
+            _schema: Option<&weir_engine::schema::Schema>,
+        ) -> Vec<crate::ConnectorProblem> {
+            Vec::new()
+        }
+        fn writes_any_shape(&self, call: &weir_engine::plan::ConnectorCall) -> bool {
+            call.kind == "stdout"
+        }
+    }
+    let body = "sink table = file(\"t.csv\")\n\
+                pipeline a { from telemetry | select device_id | to out }\n\
+                pipeline b { from telemetry | select temp | to out }\n\
+                pipeline c { from telemetry | select device_id | to table }\n\
+                pipeline d { from telemetry | select temp | to table }";
+    let text = format!("{BASE}{body}\n");
+    let diags = compile_with("t.pipe", &text, &JsonLines).expect_err("`table` holds one shape");
+    let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["P0107"], "{}", render(&diags, "t", &text, false));
+    assert!(diags[0].message.contains("`table`"), "{}", diags[0].message);
+    let help = diags[0].help.as_deref().unwrap_or_default();
+    assert!(
+        help.contains("a `file` sink's format") && help.contains("JSON lines"),
+        "{help}"
+    );
+    let shared_stdout = text.replace("to table", "to out");
+    let compiled = compile_with("t.pipe", &shared_stdout, &JsonLines).expect("stdout takes both");
+    assert!(compiled.warnings.is_empty(), "{:?}", compiled.warnings);
+}
+
 #[test]
 fn on_error_to_routes_a_sources_rejects_to_a_sink() {
     let body = "sink rejects = file(\"r.jsonl\")\n\

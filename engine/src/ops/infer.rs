@@ -27,7 +27,10 @@ fn error_route(plan: &LogicalPlan, name: &str, ctx: &WorkerContext) -> Option<Er
         .error_to
         .as_ref()?;
     let at = plan.sinks.iter().position(|s| &s.name == sink)?;
-    Some((at, Arc::clone(ctx.sinks.get(sink)?)))
+    Some((
+        at,
+        Arc::clone(ctx.sinks.get(sink, &crate::plan::error_schema())?),
+    ))
 }
 
 /// An `infer` stage with its model opened.

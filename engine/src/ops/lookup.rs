@@ -63,9 +63,12 @@ impl Lookup {
             LookupMiss::KeepNull => Miss::KeepNull,
             LookupMiss::Drop => Miss::Drop,
             LookupMiss::ToSink(sink) => {
+                // Missed records go out as they came in: without the table's fields.
+                let input =
+                    Schema::new(schema.fields[..schema.len().saturating_sub(width)].to_vec());
                 let (Some(index), Some(writer)) = (
                     plan.sinks.iter().position(|s| &s.name == sink),
-                    ctx.sinks.get(sink),
+                    ctx.sinks.get(sink, &input),
                 ) else {
                     ctx.fail(format!("pipeline `{pipeline}`: sink `{sink}` is not open"));
                     return None;

@@ -145,10 +145,8 @@ impl ConnectorFactory for MemoryConnectors {
     }
 
     fn open_sink(&self, sink: &SinkNode, _schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError> {
-        let collect = Arc::new(CollectSink::default());
-        self.sinks
-            .lock()
-            .insert(sink.name.clone(), Arc::clone(&collect));
+        // A sink written in several shapes collects them all, in arrival order.
+        let collect = Arc::clone(self.sinks.lock().entry(sink.name.clone()).or_default());
         Ok(collect)
     }
 

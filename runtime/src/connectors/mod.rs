@@ -393,13 +393,10 @@ impl Connectors {
         }
         let fail = |p: Vec<ConfigProblem>| config_error(&call.kind, &p);
         match call.kind.as_str() {
-            file::KIND => {
-                let mut config = self.resolve(FileConfig::from_call(call).map_err(fail)?);
-                if let Some(shard) = self.shard {
-                    config.path = per_process::per_process_path(&config.path, shard.index);
-                }
-                Ok(Arc::new(FileSink::open(&config, schema)?))
-            }
+            file::KIND => Ok(Arc::new(FileSink::open(
+                &self.file_sink_config(call)?,
+                schema,
+            )?)),
             stdout::KIND => {
                 let config = StdoutConfig::from_call(call).map_err(fail)?;
                 Ok(Arc::new(StdoutSink::new(&config, schema)))
@@ -449,6 +446,43 @@ impl Connectors {
             }
             other => Err(IoError::Config(format!("unknown sink connector `{other}`"))),
         }
+    }
+
+    /// The configuration of file sink `call`, its path resolved (per process in a cluster).
+    fn file_sink_config(&self, call: &ConnectorCall) -> Result<FileConfig, IoError> {
+        let config = FileConfig::from_call(call).map_err(|p| config_error(&call.kind, &p))?;
+        let mut config = self.resolve(config);
+        if let Some(shard) = self.shard {
+            config.path = per_process::per_process_path(&config.path, shard.index);
+        }
+        Ok(config)
+    }
+
+    /// Opens a JSON lines file sink written in several shapes: one file, a writer per
+    /// shape (opening it once per shape would truncate it each time).
+    fn open_file_shapes(
+        &self,
+        sink: &SinkNode,
+        shapes: &[Schema],
+    ) -> Result<Vec<Arc<dyn SinkWriter>>, IoError> {
+        let call = &sink.connector;
+        for shape in shapes {
+            let problems = validate(call, Role::Sink, Some(shape));
+            if !problems.is_empty() {
+                return Err(config_error(&call.kind, &problems));
+            }
+        }
+        let writers = FileSink::open_shapes(&self.file_sink_config(call)?, shapes)?;
+        let writers: Vec<Arc<dyn SinkWriter>> = writers
+            .into_iter()
+            .map(|w| Arc::new(w) as Arc<dyn SinkWriter>)
+            .collect();
+        if let Some(first) = writers.first() {
+            self.opened
+                .lock()
+                .push((sink.name.clone(), Arc::clone(first)));
+        }
+        Ok(writers)
     }
 
     fn resolve(&self, mut config: FileConfig) -> FileConfig {
@@ -501,6 +535,19 @@ impl ConnectorFactory for Connectors {
             .lock()
             .push((sink.name.clone(), Arc::clone(&writer)));
         Ok(writer)
+    }
+
+    /// A JSON lines file written in several shapes is opened once; other sinks of several
+    /// shapes (`stdout()`) get a writer per shape, each writing whole batches.
+    fn open_sink_shapes(
+        &self,
+        sink: &SinkNode,
+        shapes: &[Schema],
+    ) -> Result<Vec<Arc<dyn SinkWriter>>, IoError> {
+        if sink.connector.kind == file::KIND && shapes.len() > 1 {
+            return self.open_file_shapes(sink, shapes);
+        }
+        shapes.iter().map(|s| self.open_sink(sink, s)).collect()
     }
 
     fn open_table(&self, table: &TableNode) -> Result<Arc<dyn LookupTable>, IoError> {

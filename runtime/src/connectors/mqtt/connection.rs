@@ -222,14 +222,51 @@ impl Connection {
     }
 }
 
+/// How long a close waits for room in the request channel, where the DISCONNECT queues
+/// behind the acknowledgements still waiting to go out.
+const DISCONNECT_QUEUE_WAIT: Duration = Duration::from_secs(2);
+/// How long a close then waits for the DISCONNECT to be sent (a broker that is away
+/// never takes it).
+const DISCONNECT_SEND_WAIT: Duration = Duration::from_millis(500);
+
+impl Connection {
+    /// Whether the connection thread still runs.
+    fn running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Retries `request` (a `try_…` call on the client) while the request channel is full
+    /// and the thread runs, until `deadline`; whether it was queued.
+    pub(super) fn queue(
+        &self,
+        deadline: Instant,
+        mut request: impl FnMut(&Client) -> Result<(), rumqttc::ClientError>,
+    ) -> bool {
+        loop {
+            if request(&self.client).is_ok() {
+                return true;
+            }
+            if !self.running() || Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
 impl Drop for Connection {
     fn drop(&mut self) {
         self.closing.store(true, Ordering::Relaxed);
-        let _ = self.client.try_disconnect();
+        // The channel is first in, first out: the DISCONNECT goes out after every ack
+        // queued before it, so the broker does not send acknowledged messages again.
+        let queued = self.queue(
+            Instant::now() + DISCONNECT_QUEUE_WAIT,
+            Client::try_disconnect,
+        );
         // The thread ends once the DISCONNECT is out; do not wait long for a broker that
         // is away.
-        let deadline = Instant::now() + Duration::from_millis(500);
-        while self.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < deadline {
+        let deadline = Instant::now() + DISCONNECT_SEND_WAIT;
+        while queued && self.running() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
         self.signals.stop.store(true, Ordering::Relaxed);

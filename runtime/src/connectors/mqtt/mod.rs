@@ -15,6 +15,8 @@
 //! QoS 1 and a persistent session the broker keeps messages for Weir while it is away.
 //! Payloads that do not fit the schema become bad records naming their topic.
 
+#[cfg(test)]
+mod ack_tests;
 pub mod config;
 mod connection;
 mod failure;

@@ -5,11 +5,14 @@
 //! QoS 1 messages are acknowledged by hand, only once their records are in the dataflow
 //! ([`SourceReader::commit`]): a stop leaves what was received but not read
 //! unacknowledged, so a persistent session gets it again, and the summary counts it.
+//! While the pipeline pushes back, acks lag behind (the connection thread waits to hand
+//! messages over, so the small request channel fills); a stop therefore waits until
+//! every ack of a processed message is queued, ahead of the DISCONNECT.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, SendTimeoutError, TryRecvError};
 use rumqttc::{Client, Event, Packet, Publish, QoS, SubscribeFilter};
@@ -26,6 +29,8 @@ use crate::connectors::raw_excerpt::raw_excerpt;
 
 /// Messages buffered between the connection thread and the source operator.
 const CHANNEL_CAPACITY: usize = 4096;
+/// How long a stop waits for the acks of processed messages to be queued.
+const ACK_FLUSH_WAIT: Duration = Duration::from_secs(5);
 
 /// What waits to be handed out: a decoded record, or the acknowledgement a message is
 /// owed once every record before it has gone.
@@ -180,6 +185,39 @@ impl Handover {
 }
 
 impl Live {
+    /// Queues the acks of the messages handed out, in order. Without a deadline, an ack
+    /// that finds the request channel full waits for the next commit (the broker holds
+    /// the message meanwhile); with one, it waits for room until then.
+    fn acknowledge(&mut self, deadline: Option<Instant>) {
+        let mut sent = 0;
+        for message in &self.handed {
+            let queued = match deadline {
+                _ if message.qos != QoS::AtLeastOnce => true,
+                None => self.connection.client.try_ack(message).is_ok(),
+                Some(deadline) => self
+                    .connection
+                    .queue(deadline, |client| client.try_ack(message)),
+            };
+            if !queued {
+                break;
+            }
+            sent += 1;
+        }
+        self.handed.drain(..sent);
+    }
+
+    /// Moves the acks at the front of `pending` to `handed`: those messages' records
+    /// have all gone out. A poll that stops at its `max` right after a message's last
+    /// record would otherwise leave that ack behind for the next poll, and a stop in
+    /// between would leave a processed message unacknowledged.
+    fn take_owed_acks(&mut self) {
+        while let Some(Pending::Ack(_)) = self.pending.front() {
+            if let Some(Pending::Ack(message)) = self.pending.pop_front() {
+                self.handed.push(*message);
+            }
+        }
+    }
+
     /// Decodes `message` into `pending` (its rejects into `bad`), then its ack.
     fn decode(&mut self, source: &str, message: Publish, bad: &mut Vec<BadRecord>) {
         let captured = self
@@ -237,6 +275,7 @@ impl SourceReader for MqttSource {
                 }
             }
             if taken + (bad.len() - rejected_before) >= max {
+                live.take_owed_acks();
                 return Ok(SourceStatus::Ready);
             }
             let message = match live.messages.try_recv() {
@@ -255,37 +294,36 @@ impl SourceReader for MqttSource {
     }
 
     fn commit(&mut self) {
-        let Some(live) = self.live.as_mut() else {
-            return;
-        };
-        // An ack that cannot be queued now is retried at the next commit; the broker
-        // holds the message meanwhile (at worst it sends it again: at least once).
-        let mut sent = 0;
-        for message in &live.handed {
-            if message.qos != QoS::AtLeastOnce {
-                sent += 1;
-                continue;
-            }
-            if live.connection.client.try_ack(message).is_err() {
-                break;
-            }
-            sent += 1;
+        if let Some(live) = self.live.as_mut() {
+            live.acknowledge(None);
         }
-        live.handed.drain(..sent);
     }
 
     fn stop(&mut self) -> u64 {
-        self.commit();
-        let Some(live) = self.live.take() else {
+        let Some(mut live) = self.live.take() else {
             return 0;
         };
         live.closed.store(true, Ordering::SeqCst);
+        // Every message whose records went into the dataflow is acknowledged before the
+        // DISCONNECT, waiting for room in the small request channel: an ack left behind
+        // would make the broker send a processed message again in the next session.
+        live.acknowledge(Some(Instant::now() + ACK_FLUSH_WAIT));
+        let unacknowledged = live.handed.len();
+        if unacknowledged > 0 {
+            eprintln!(
+                "weir: mqtt source `{}`: {unacknowledged} processed message{} could not be \
+                 acknowledged before the stop (the connection did not take the acks in \
+                 time); the broker may send {} again",
+                self.source,
+                if unacknowledged == 1 { "" } else { "s" },
+                if unacknowledged == 1 { "it" } else { "them" },
+            );
+        }
         let mut left = live
             .pending
             .iter()
             .filter(|p| matches!(p, Pending::Ack(_)))
             .count();
-        left += live.handed.len();
         let messages = live.messages.clone();
         let dropped = Arc::clone(&live.dropped);
         let clean_session = live.clean_session;
@@ -308,6 +346,6 @@ impl SourceReader for MqttSource {
                 if left == 1 { "was" } else { "were" },
             );
         }
-        left
+        left + unacknowledged as u64
     }
 }

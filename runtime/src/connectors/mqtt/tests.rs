@@ -471,7 +471,12 @@ fn read(source: &mut MqttSource, n: usize, timeout: Duration) -> (Vec<Record>, V
 }
 
 /// Publishes `probe` until the source, once subscribed, reads it; returns its records.
-fn until_subscribed(source: &mut MqttSource, client: &TestClient, topic: &str, probe: &str) {
+pub(super) fn until_subscribed(
+    source: &mut MqttSource,
+    client: &TestClient,
+    topic: &str,
+    probe: &str,
+) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         assert!(Instant::now() < deadline, "the source never subscribed");

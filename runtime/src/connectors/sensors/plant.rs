@@ -71,7 +71,8 @@ pub(crate) struct Device {
 pub(crate) struct Event {
     pub(crate) n: u64,
     pub(crate) device: usize,
-    /// Event time (in-order time minus jitter, never before `start`), epoch ms.
+    /// Event time, epoch ms: always on the grid `start + n·1000/rate` (jitter delays
+    /// the arrival, never the event time).
     pub(crate) time: i64,
     pub(crate) anomaly: bool,
     draws: Draws,
@@ -141,23 +142,32 @@ impl Plant {
     pub(crate) fn event_of(&self, n: u64, device: usize) -> Event {
         debug_assert_eq!(n % u64::from(self.config.devices), device as u64);
         let draws = Draws::new(self.event_key, n);
-        let in_order = self.clock.time(n);
-        let jitter = match self.config.jitter_ms {
-            0 => 0,
-            j => draws.up_to(stream::JITTER, j as u64) as i64,
-        };
         Event {
             n,
             device,
-            // A reading is never older than the run's `start`: the first readings can
-            // only arrive as late as the time elapsed since then.
-            time: in_order
-                .saturating_sub(jitter)
-                .max(self.config.start_ms.min(in_order)),
+            time: self.clock.time(n),
             anomaly: self.config.anomaly_rate > 0.0
                 && draws.unit(stream::ANOMALY) < self.config.anomaly_rate,
             draws,
         }
+    }
+
+    /// Event time of event `n`, epoch ms.
+    #[inline]
+    pub(crate) fn time_of(&self, n: u64) -> i64 {
+        self.clock.time(n)
+    }
+
+    /// When event `n` arrives, epoch ms on the same clock: its event time plus a delay
+    /// in `[0, jitter]` drawn from `(seed, n)`. Records are emitted in arrival order, so
+    /// a window's count is exact while the stream is out of event-time order.
+    #[inline]
+    pub(crate) fn arrival_of(&self, n: u64) -> i64 {
+        let delay = match self.config.jitter_ms {
+            0 => 0,
+            j => Draws::new(self.event_key, n).up_to(stream::JITTER, j as u64) as i64,
+        };
+        self.clock.time(n).saturating_add(delay)
     }
 
     /// Temperature in °C: device base, a daily cycle peaking mid-afternoon, a slow drift,

@@ -1,5 +1,7 @@
 //! The reader of one worker's share of the simulated plant.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::time::Instant;
 
 use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
@@ -9,8 +11,9 @@ use super::config::SensorsConfig;
 use super::fields::Measure;
 use super::plant::Plant;
 
-/// Produces the events of the devices `d` with `d % peers == worker`, in increasing
-/// event number, filling the declared fields.
+/// Produces the events of the devices `d` with `d % peers == worker`, filling the
+/// declared fields: in increasing event number without jitter, else in arrival order
+/// (arrival, then event number).
 #[derive(Debug)]
 pub struct SensorsSource {
     plant: Plant,
@@ -24,6 +27,9 @@ pub struct SensorsSource {
     started: Option<Instant>,
     /// Which costly quantities the schema asks for.
     needs: Needs,
+    /// With jitter: generated events waiting for their arrival, as `(arrival, n,
+    /// device)`; at most `jitter × rate` of them.
+    arriving: BinaryHeap<Reverse<(i64, u64, usize)>>,
 }
 
 /// The computed quantities a schema uses, so a record computes each at most once and
@@ -56,6 +62,7 @@ impl SensorsSource {
             round: 0,
             position: 0,
             started: None,
+            arriving: BinaryHeap::new(),
         }
     }
 
@@ -127,6 +134,52 @@ impl SensorsSource {
     }
 }
 
+impl SensorsSource {
+    /// Arrival times up to this may be emitted now (all of them unless pacing).
+    fn pace_clock(&mut self) -> i64 {
+        if !self.plant.config.realtime {
+            return i64::MAX;
+        }
+        let started = *self.started.get_or_insert_with(Instant::now);
+        let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.plant.config.start_ms.saturating_add(elapsed)
+    }
+
+    /// Emits up to `max` events in arrival order. An event waits in `arriving` until no
+    /// event still to be generated can arrive before it: every later event arrives at or
+    /// after its own event time, which is at least the next event's.
+    fn poll_arrivals(&mut self, out: &mut Vec<Record>, max: usize) -> SourceStatus {
+        let now = self.pace_clock();
+        let mut emitted = 0;
+        while emitted < max {
+            let next = self.next_n();
+            let horizon = next.map_or(i64::MAX, |(n, _)| self.plant.time_of(n));
+            match self.arriving.peek() {
+                Some(&Reverse((arrival, n, device))) if arrival <= horizon.min(now) => {
+                    self.arriving.pop();
+                    out.push(self.record(n, device));
+                    emitted += 1;
+                }
+                _ => match next {
+                    Some((n, device)) if horizon <= now => {
+                        let arrival = self.plant.arrival_of(n);
+                        self.arriving.push(Reverse((arrival, n, device)));
+                        self.advance();
+                    }
+                    Some(_) => return SourceStatus::Idle,
+                    None if self.arriving.is_empty() => return SourceStatus::Finished,
+                    None => return SourceStatus::Idle,
+                },
+            }
+        }
+        if self.next_n().is_none() && self.arriving.is_empty() {
+            SourceStatus::Finished
+        } else {
+            SourceStatus::Ready
+        }
+    }
+}
+
 impl SourceReader for SensorsSource {
     fn poll(
         &mut self,
@@ -134,6 +187,9 @@ impl SourceReader for SensorsSource {
         _bad: &mut Vec<BadRecord>,
         max: usize,
     ) -> Result<SourceStatus, IoError> {
+        if self.plant.config.jitter_ms > 0 {
+            return Ok(self.poll_arrivals(out, max));
+        }
         let limit = self.pace_limit();
         out.reserve(max.min(4096));
         for _ in 0..max {

@@ -7,7 +7,7 @@ use weir_engine::plan::{ConnectorCall, OptionValue};
 use weir_engine::schema::{Field, Schema, Type};
 use weir_engine::value::{Record, Value};
 
-use super::plant::{TEMP_BASE, TEMP_DAILY, TEMP_DRIFT, TEMP_NOISE, VIB_BASE};
+use super::plant::{Plant, TEMP_BASE, TEMP_DAILY, TEMP_DRIFT, TEMP_NOISE, VIB_BASE};
 use super::random::NORMALISH_BOUND;
 use super::*;
 
@@ -153,15 +153,18 @@ fn splitting_across_workers_keeps_every_record() {
         ("jitter", OptionValue::Duration(2_000)),
         ("anomaly_rate", OptionValue::Float(0.01)),
     ];
+    let (config, _) = SensorsConfig::with_schema(&call(&opts), &full_schema()).expect("valid");
+    let plant = Plant::new(config);
     let mut single = read(&opts, &full_schema(), ONE);
     let mut split = Vec::new();
     for index in 0..3 {
         let part = read(&opts, &full_schema(), WorkerInfo { index, peers: 3 });
-        let mut last = -1;
+        let mut last = (i64::MIN, -1);
         for r in &part {
             let n = r[0].as_i64().expect("seq");
-            assert!(n > last, "increasing event numbers within a worker");
-            last = n;
+            let arrived = (plant.arrival_of(n as u64), n);
+            assert!(arrived > last, "arrival order within a worker");
+            last = arrived;
             assert_eq!((n % 10) % 3, index as i64, "devices d % peers == worker");
         }
         split.extend(part);
@@ -182,8 +185,11 @@ fn more_workers_than_devices_leaves_some_idle() {
     assert!(read(&opts, &schema, WorkerInfo { index: 3, peers: 4 }).is_empty());
 }
 
+/// Jitter delays a record's arrival, never its event time: every event time is on the
+/// grid `start + n·1000/rate`, records come in arrival order (arrival = event time plus
+/// at most `jitter`), and so out of event-time order.
 #[test]
-fn jitter_is_bounded_and_reorders() {
+fn jitter_delays_arrival_and_keeps_event_times_on_the_grid() {
     let jitter = 5_000;
     let opts = [
         ("events", int(20_000)),
@@ -191,21 +197,35 @@ fn jitter_is_bounded_and_reorders() {
         ("jitter", OptionValue::Duration(jitter)),
     ];
     let (config, _) = SensorsConfig::with_schema(&call(&opts), &full_schema()).expect("valid");
+    let plant = Plant::new(config.clone());
     let records = read(&opts, &full_schema(), ONE);
+    assert_eq!(records.len(), 20_000);
     let mut out_of_order = 0;
     let mut max_seen = i64::MIN;
+    let mut last_arrival = i64::MIN;
     let mut max_delay = 0;
     for r in &records {
         let n = r[0].as_i64().expect("seq") as u64;
         let ts = r[4].as_i64().expect("ts");
-        let in_order = config.in_order_time(n);
-        assert_eq!(in_order, 1_714_521_600_000 + n as i64 * 10);
-        assert!(ts <= in_order, "never later than in-order time");
-        assert!(
-            ts >= in_order - jitter,
-            "never earlier than in-order time minus jitter"
+        assert_eq!(
+            ts,
+            1_714_521_600_000 + n as i64 * 10,
+            "event time on the grid"
         );
-        max_delay = max_delay.max(in_order - ts);
+        assert_eq!(ts, config.in_order_time(n));
+        let arrival = plant.arrival_of(n);
+        assert!(arrival >= last_arrival, "emitted in arrival order");
+        last_arrival = arrival;
+        assert!(
+            (0..=jitter).contains(&(arrival - ts)),
+            "delay within jitter"
+        );
+        // What a `watermark bounded <jitter>` would have passed already.
+        assert!(
+            ts >= max_seen.saturating_sub(jitter),
+            "never later than the jitter bound"
+        );
+        max_delay = max_delay.max(arrival - ts);
         if ts < max_seen {
             out_of_order += 1;
         }
@@ -360,32 +380,34 @@ fn options_are_checked() {
     );
 }
 
-/// The README's tour source: jitter moves readings earlier, but never before `start`
-/// (27 of the first 4,000 readings used to precede it).
+/// The README's tour source: no reading precedes `start` (27 of the first 4,000 once
+/// did), and the first minute holds exactly devices × rate × 60 s = 20 × 10 × 60
+/// readings, 600 per device (598 when jitter moved event times, then 607–613 when it
+/// clamped them at `start`), although they arrive out of order.
 #[test]
-fn jitter_never_moves_a_reading_before_start() {
+fn jitter_keeps_the_first_minute_exact_and_nothing_before_start() {
     let opts = [
         ("devices", int(20)),
         ("rate", int(200)),
-        ("events", int(4_000)),
+        ("events", int(200 * 120)),
         ("seed", int(7)),
         ("jitter", OptionValue::Duration(2_000)),
     ];
     let (config, _) = SensorsConfig::with_schema(&call(&opts), &full_schema()).expect("valid");
     let records = read(&opts, &full_schema(), ONE);
-    assert_eq!(records.len(), 4_000);
-    let before: Vec<i64> = records
-        .iter()
-        .map(|r| r[4].as_i64().expect("ts"))
-        .filter(|ts| *ts < config.start_ms)
-        .collect();
-    assert!(before.is_empty(), "{} readings before start", before.len());
-    let at_start = records
-        .iter()
-        .filter(|r| r[4].as_i64() == Some(config.start_ms))
-        .count();
-    assert!(
-        at_start > 20,
-        "the early readings arrive at start: {at_start}"
-    );
+    assert_eq!(records.len(), 24_000);
+    let times: Vec<i64> = records.iter().map(|r| r[4].as_i64().expect("ts")).collect();
+    let before = times.iter().filter(|ts| **ts < config.start_ms).count();
+    assert_eq!(before, 0, "readings before start");
+    let mut first_minute = std::collections::BTreeMap::new();
+    for (r, ts) in records.iter().zip(&times) {
+        if *ts < config.start_ms + 60_000 {
+            let device = r[1].as_str().expect("device").to_string();
+            *first_minute.entry(device).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(first_minute.len(), 20);
+    assert!(first_minute.values().all(|c| *c == 600), "{first_minute:?}");
+    let out_of_order = times.windows(2).filter(|w| w[1] < w[0]).count();
+    assert!(out_of_order > 1_000, "{out_of_order} out of order");
 }
