@@ -57,6 +57,7 @@ fn spec() -> AlertSpec {
         recoveries: true,
         flapping: None,
         deadman_ms: None,
+        group: None,
     }
 }
 

@@ -34,6 +34,7 @@ pub(crate) fn check_alert(
         recoveries: true,
         flapping: None,
         deadman_ms: None,
+        group: None,
     };
     let mut seen: Vec<(&'static str, Span)> = Vec::new();
     let mut message: Option<&TemplateText> = None;
@@ -98,6 +99,10 @@ pub(crate) fn check_alert(
         }),
         None => default_message(&out),
     };
+    let out = match &spec.group {
+        Some(g) => super::alert_group::group_scope(g, &out),
+        None => out,
+    };
     let op = (ok && !scope.poisoned).then_some(Op::Alert(spec));
     (op, out)
 }
@@ -157,6 +162,11 @@ fn apply_clause<'a>(
             None => ok = false,
         },
         AlertClauseKind::Message(t) => *message = Some(t),
+        AlertClauseKind::Group { by, wait, interval } => {
+            let (w, i) = (wait.as_ref(), interval.as_ref());
+            spec.group = super::alert_group::check_group(&spec.name, by, w, i, scope, cx);
+            ok &= spec.group.is_some();
+        }
     }
     ok
 }
@@ -177,6 +187,7 @@ fn clause_name(kind: &AlertClauseKind) -> &'static str {
         AlertClauseKind::Flapping { .. } => "flapping",
         AlertClauseKind::Id(_) => "id",
         AlertClauseKind::Message(_) => "message",
+        AlertClauseKind::Group { .. } => "group by",
     }
 }
 
@@ -217,7 +228,7 @@ fn condition(e: &crate::ast::Expr, scope: &Scope, cx: &mut Ctx<'_>) -> Option<Ex
 }
 
 /// A duration in ms; `zero_ok` allows `0s`.
-fn duration(d: &DurationAst, what: &str, zero_ok: bool, cx: &mut Ctx<'_>) -> Option<i64> {
+pub(super) fn duration(d: &DurationAst, what: &str, zero_ok: bool, cx: &mut Ctx<'_>) -> Option<i64> {
     let ms = durations::require(d, what, cx)?;
     if ms < 0 || (ms == 0 && !zero_ok) {
         cx.push(

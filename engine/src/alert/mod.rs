@@ -4,6 +4,7 @@
 //! timely operator is `ops::alert`.
 
 pub mod flapping;
+pub mod group;
 pub mod keyed;
 pub mod machine;
 pub mod template;
@@ -97,6 +98,9 @@ pub struct AlertSpec {
     pub flapping: Option<FlappingSpec>,
     /// `deadman <d>`: alert when a key has sent nothing for this long.
     pub deadman_ms: Option<i64>,
+    /// `group by …`: one notification per group instead of one event per alert.
+    #[serde(default)]
+    pub group: Option<group::GroupSpec>,
 }
 
 /// Names of the fields the stage appends, in order, with their types.
@@ -157,4 +161,16 @@ pub fn describe(spec: &AlertSpec) -> String {
         text.push_str(&format!(" deadman {}", format_duration(d)));
     }
     text
+}
+
+/// One line for `weir explain` of a grouping stage.
+pub fn describe_group(spec: &group::GroupSpec) -> String {
+    use crate::time::format_duration;
+    format!(
+        "alert {} group by {:?} wait {} interval {}",
+        spec.name,
+        spec.by,
+        format_duration(spec.wait_ms),
+        format_duration(spec.interval_ms)
+    )
 }

@@ -1,4 +1,5 @@
-//! `alert …`: records are exchanged by key, buffered until the watermark passes them and
+//! `alert …`: records, exchanged by key in front of this operator (an explicit
+//! [`Exchange`](crate::plan::physical::Exchange) of the physical plan), are buffered until the watermark passes them and
 //! fed to each key's state machine in event-time order, interleaved with the machines'
 //! event-time timers (a timer at `t` acts after the records at `t`). When a bounded input
 //! ends, event time stops at the largest event time read by any worker (each worker
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use timely::dataflow::channels::pact::{Exchange, Pipeline};
+use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::operators::Capability;
@@ -20,7 +21,6 @@ use super::EventStream;
 use crate::alert::keyed::KeyedAlerts;
 use crate::alert::AlertSpec;
 use crate::event::Event;
-use crate::key::KeyView;
 use crate::run::WorkerContext;
 use crate::time::EventTime;
 
@@ -30,14 +30,6 @@ pub fn build<'scope>(
     spec: &AlertSpec,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
-    let route_keys: Arc<[usize]> = spec.keys.as_slice().into();
-    let exchange = Exchange::new(move |e: &Event| {
-        KeyView {
-            record: &e.record,
-            slots: &route_keys,
-        }
-        .route()
-    });
     let spec = spec.clone();
     let scope = stream.scope();
     let horizons = stream
@@ -53,7 +45,7 @@ pub fn build<'scope>(
             }
         })
         .broadcast();
-    stream.binary_frontier(horizons, exchange, Pipeline, "Alert", move |cap, info| {
+    stream.binary_frontier(horizons, Pipeline, Pipeline, "Alert", move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         if spec.deadman_ms.is_some() {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
@@ -159,7 +151,7 @@ fn advance(
 
 /// Records of one time may arrive in any order; order them by content so every layout
 /// of workers and batches feeds the machines alike.
-fn sort_ties(events: &mut [Event]) {
+pub(crate) fn sort_ties(events: &mut [Event]) {
     events.sort_by(|a, b| {
         a.record
             .iter()
