@@ -58,6 +58,7 @@ fn spec() -> AlertSpec {
         flapping: None,
         deadman_ms: None,
         group: None,
+        silences: None,
     }
 }
 

@@ -418,6 +418,8 @@ pub enum AlertClauseKind {
     },
     /// `id "<template>"`
     Id(TemplateText),
+    /// `silenced by <table>`
+    Silenced(Ident),
     /// `group by <fields> [wait <d>] [interval <d>]`
     Group {
         /// The fields alerts are grouped by.

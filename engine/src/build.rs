@@ -216,7 +216,9 @@ impl Site<'_> {
                 params,
                 ..
             } => ops::forecast::build(stream, keys, *field, params),
-            Stage::Alert { spec, .. } => ops::alert::build(stream, spec, Arc::clone(ctx)),
+            Stage::Alert { spec, .. } => {
+                ops::alert::build(stream, spec, self.index, Arc::clone(ctx))
+            }
             Stage::AlertGroup { spec, .. } => ops::alert_group::build(stream, spec),
             Stage::Infer {
                 model,

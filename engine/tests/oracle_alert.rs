@@ -116,6 +116,7 @@ fn spec(c: &Case) -> AlertSpec {
         flapping: c.flapping,
         deadman_ms: c.deadman_ms,
         group: None,
+        silences: None,
     }
 }
 

@@ -82,6 +82,7 @@ fn spec(wait_ms: i64, interval_ms: i64) -> AlertSpec {
         recoveries: true,
         flapping: None,
         deadman_ms: None,
+        silences: None,
         group: Some(GroupSpec {
             name: "hot".into(),
             by: vec![1],

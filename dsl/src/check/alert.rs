@@ -8,6 +8,7 @@ use weir_engine::schema::Type;
 
 use super::scope::{EventTime, Scope, ScopeField, Ty};
 use super::types::check_expr;
+use super::names::Names;
 use super::{durations, Ctx, Op};
 use crate::ast::{AlertAst, AlertClause, AlertClauseKind, DurationAst, TemplateText};
 use crate::codes;
@@ -18,6 +19,7 @@ pub(crate) fn check_alert(
     a: &AlertAst,
     keys: &[(usize, String)],
     scope: &Scope,
+    names: &Names,
     cx: &mut Ctx<'_>,
 ) -> (Option<Op>, Scope) {
     let mut ok = true;
@@ -35,6 +37,7 @@ pub(crate) fn check_alert(
         flapping: None,
         deadman_ms: None,
         group: None,
+        silences: None,
     };
     let mut seen: Vec<(&'static str, Span)> = Vec::new();
     let mut message: Option<&TemplateText> = None;
@@ -56,7 +59,7 @@ pub(crate) fn check_alert(
             continue;
         }
         seen.push((name, clause.span));
-        ok &= apply_clause(clause, &mut spec, scope, &mut message, &mut timed, cx);
+        ok &= apply_clause(clause, &mut spec, (scope, names), &mut message, &mut timed, cx);
     }
     spec.levels.sort_by_key(|l| std::cmp::Reverse(l.level));
     if spec.levels.is_empty() && spec.deadman_ms.is_none() && ok {
@@ -100,7 +103,7 @@ pub(crate) fn check_alert(
         None => default_message(&out),
     };
     let out = match &spec.group {
-        Some(g) => super::alert_group::group_scope(g, &out),
+        Some(g) => super::alert_routing::group_scope(g, &out),
         None => out,
     };
     let op = (ok && !scope.poisoned).then_some(Op::Alert(spec));
@@ -112,7 +115,7 @@ pub(crate) fn check_alert(
 fn apply_clause<'a>(
     clause: &'a AlertClause,
     spec: &mut AlertSpec,
-    scope: &Scope,
+    (scope, names): (&Scope, &Names),
     message: &mut Option<&'a TemplateText>,
     timed: &mut Option<Span>,
     cx: &mut Ctx<'_>,
@@ -162,9 +165,13 @@ fn apply_clause<'a>(
             None => ok = false,
         },
         AlertClauseKind::Message(t) => *message = Some(t),
+        AlertClauseKind::Silenced(table) => {
+            spec.silences = super::alert_routing::check_silences(table, names, cx);
+            ok &= spec.silences.is_some();
+        }
         AlertClauseKind::Group { by, wait, interval } => {
             let (w, i) = (wait.as_ref(), interval.as_ref());
-            spec.group = super::alert_group::check_group(&spec.name, by, w, i, scope, cx);
+            spec.group = super::alert_routing::check_group(&spec.name, by, w, i, scope, cx);
             ok &= spec.group.is_some();
         }
     }
@@ -188,6 +195,7 @@ fn clause_name(kind: &AlertClauseKind) -> &'static str {
         AlertClauseKind::Id(_) => "id",
         AlertClauseKind::Message(_) => "message",
         AlertClauseKind::Group { .. } => "group by",
+        AlertClauseKind::Silenced(_) => "silenced by",
     }
 }
 

@@ -830,6 +830,7 @@ impl Builder {
                 });
                 AlertClauseKind::Flapping { low, high, history }
             }
+            Rule::alert_silenced => AlertClauseKind::Silenced(ident_of(&part(&mut inner))),
             Rule::alert_group => {
                 let (mut by, mut wait, mut interval) = (Vec::new(), None, None);
                 for p in inner {

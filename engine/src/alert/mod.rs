@@ -7,6 +7,7 @@ pub mod flapping;
 pub mod group;
 pub mod keyed;
 pub mod machine;
+pub mod silence;
 pub mod template;
 
 use std::fmt;
@@ -101,6 +102,9 @@ pub struct AlertSpec {
     /// `group by …`: one notification per group instead of one event per alert.
     #[serde(default)]
     pub group: Option<group::GroupSpec>,
+    /// `silenced by <table>`: events matching a silence of the table are counted, not sent.
+    #[serde(default)]
+    pub silences: Option<silence::SilenceSpec>,
 }
 
 /// Names of the fields the stage appends, in order, with their types.

@@ -6,9 +6,11 @@
 //! broadcasts the largest time of every batch), so what fires at the end does not depend
 //! on how keys are spread over workers. With `deadman`, an input silent for the deadman
 //! period of processing time starts every key's deadman episode (a whole source gone
-//! quiet, where the watermark cannot move).
+//! quiet, where the watermark cannot move). Events a `silenced by` table covers are
+//! dropped and counted, as are those held back while a key flaps.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,17 +21,29 @@ use timely::dataflow::operators::Capability;
 
 use super::EventStream;
 use crate::alert::keyed::KeyedAlerts;
+use crate::alert::silence::Silences;
 use crate::alert::AlertSpec;
 use crate::event::Event;
 use crate::run::WorkerContext;
 use crate::time::EventTime;
 
-/// Builds the alert operator.
+/// Builds the alert operator of pipeline `pipeline` (its index, for the counters).
 pub fn build<'scope>(
     stream: EventStream<'scope>,
     spec: &AlertSpec,
+    pipeline: usize,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
+    let mut silences = match &spec.silences {
+        Some(s) => match ctx.tables.get(&s.table) {
+            Some(table) => Some(Silences::new(s, Arc::clone(table))),
+            None => {
+                ctx.fail(format!("alert `{}`: table `{}` is not open", spec.name, s.table));
+                return stream;
+            }
+        },
+        None => None,
+    };
     let spec = spec.clone();
     let scope = stream.scope();
     let horizons = stream
@@ -56,6 +70,7 @@ pub fn build<'scope>(
         let mut last_arrival = ctx.clock.now();
         let mut silent = false;
         let mut horizon = EventTime::MIN;
+        let mut counted_flapping = 0;
         move |(input, frontier), (marks, marks_frontier), output| {
             marks.for_each_stamp(|_, containers| {
                 for container in containers {
@@ -106,6 +121,13 @@ pub fn build<'scope>(
                     wake = Some(d - quiet);
                 }
             }
+            let metrics = &ctx.metrics;
+            if let Some(silences) = silences.as_mut() {
+                let silenced = silences.filter(&mut out);
+                add(&metrics.alert_silenced, pipeline, silenced);
+            }
+            add(&metrics.alert_flapping, pipeline, alerts.suppressed - counted_flapping);
+            counted_flapping = alerts.suppressed;
             out.sort_by_key(|e| e.time);
             for run in out.chunk_by(|a, b| a.time.max(*cap.time()) == b.time.max(*cap.time())) {
                 let send_at = run[0].time.max(*cap.time());
@@ -123,6 +145,12 @@ pub fn build<'scope>(
             }
         }
     })
+}
+
+fn add(counters: &[AtomicU64], at: usize, n: u64) {
+    if let (Some(c), true) = (counters.get(at), n > 0) {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 /// Feeds the records the watermark has passed, oldest first, each time after the timers
