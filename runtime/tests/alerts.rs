@@ -282,17 +282,23 @@ fn silenced_alerts_are_counted_in_the_summary_not_sent_and_throttled_ones_named(
     let out = weir(&["run", "p.pipe", "--workers", "2"], dir.path(), &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let ids: std::collections::BTreeSet<String> = std::fs::read_to_string(dir.path().join("alerts.jsonl"))
-        .expect("alerts")
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
-            v["alert"]["id"].as_str().expect("id").to_string()
-        })
+    let ids: std::collections::BTreeSet<String> =
+        std::fs::read_to_string(dir.path().join("alerts.jsonl"))
+            .expect("alerts")
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+                v["alert"]["id"].as_str().expect("id").to_string()
+            })
+            .collect();
+    let want: std::collections::BTreeSet<String> = ["hot:d0", "hot:d2", "hot:d4"]
+        .iter()
+        .map(|s| s.to_string())
         .collect();
-    let want: std::collections::BTreeSet<String> =
-        ["hot:d0", "hot:d2", "hot:d4"].iter().map(|s| s.to_string()).collect();
     assert_eq!(ids, want);
     assert!(stderr.contains("2 alerts silenced in `hot`"), "{stderr}");
-    assert!(stderr.contains("(1 of them over the rate limit)"), "{stderr}");
+    assert!(
+        stderr.contains("(1 of them over the rate limit)"),
+        "{stderr}"
+    );
 }

@@ -6,9 +6,9 @@ use weir_engine::alert::{AlertSpec, FlappingSpec, Level, LevelRule, Piece, Templ
 use weir_engine::plan::Expr;
 use weir_engine::schema::Type;
 
+use super::names::Names;
 use super::scope::{EventTime, Scope, ScopeField, Ty};
 use super::types::check_expr;
-use super::names::Names;
 use super::{durations, Ctx, Op};
 use crate::ast::{AlertAst, AlertClause, AlertClauseKind, DurationAst, TemplateText};
 use crate::codes;
@@ -59,7 +59,14 @@ pub(crate) fn check_alert(
             continue;
         }
         seen.push((name, clause.span));
-        ok &= apply_clause(clause, &mut spec, (scope, names), &mut message, &mut timed, cx);
+        ok &= apply_clause(
+            clause,
+            &mut spec,
+            (scope, names),
+            &mut message,
+            &mut timed,
+            cx,
+        );
     }
     spec.levels.sort_by_key(|l| std::cmp::Reverse(l.level));
     if spec.levels.is_empty() && spec.deadman_ms.is_none() && ok {
@@ -236,7 +243,12 @@ fn condition(e: &crate::ast::Expr, scope: &Scope, cx: &mut Ctx<'_>) -> Option<Ex
 }
 
 /// A duration in ms; `zero_ok` allows `0s`.
-pub(super) fn duration(d: &DurationAst, what: &str, zero_ok: bool, cx: &mut Ctx<'_>) -> Option<i64> {
+pub(super) fn duration(
+    d: &DurationAst,
+    what: &str,
+    zero_ok: bool,
+    cx: &mut Ctx<'_>,
+) -> Option<i64> {
     let ms = durations::require(d, what, cx)?;
     if ms < 0 || (ms == 0 && !zero_ok) {
         cx.push(

@@ -228,7 +228,11 @@ fn notification(spec: &GroupSpec, group: &Group, t: EventTime) -> Event {
         group.members.iter().filter(|(_, m)| m.firing).collect();
     let resolved: Vec<(&Arc<str>, &Member)> =
         group.members.iter().filter(|(_, m)| !m.firing).collect();
-    let level = firing.iter().map(|(_, m)| m.level).max().unwrap_or(Level::Ok);
+    let level = firing
+        .iter()
+        .map(|(_, m)| m.level)
+        .max()
+        .unwrap_or(Level::Ok);
     let listed = || firing.iter().chain(&resolved);
     let ids: Vec<&str> = listed().map(|(id, _)| &***id).collect();
     let messages: Vec<&str> = listed().map(|(_, m)| &*m.message).collect();
@@ -244,7 +248,11 @@ fn notification(spec: &GroupSpec, group: &Group, t: EventTime) -> Event {
     let mut record: Vec<Value> = group.key.0.to_vec();
     record.extend([
         Value::str(&format!("{}:{}", spec.name, values.join(","))),
-        Value::str(if firing.is_empty() { "resolved" } else { "firing" }),
+        Value::str(if firing.is_empty() {
+            "resolved"
+        } else {
+            "firing"
+        }),
         Value::str(level.name()),
         Value::Int(firing.len() as i64),
         Value::Int(resolved.len() as i64),

@@ -38,7 +38,10 @@ pub fn build<'scope>(
         Some(s) => match ctx.tables.get(&s.table) {
             Some(table) => Some(Silences::new(s, Arc::clone(table))),
             None => {
-                ctx.fail(format!("alert `{}`: table `{}` is not open", spec.name, s.table));
+                ctx.fail(format!(
+                    "alert `{}`: table `{}` is not open",
+                    spec.name, s.table
+                ));
                 return stream;
             }
         },
@@ -46,19 +49,7 @@ pub fn build<'scope>(
     };
     let spec = spec.clone();
     let scope = stream.scope();
-    let horizons = stream
-        .clone()
-        .unary(Pipeline, "AlertHorizon", |_cap, _info| {
-            move |input, output| {
-                input.for_each_stamp(|cap, containers| {
-                    let latest = containers.flat_map(|c| c.iter().map(|e| e.time)).max();
-                    if let Some(t) = latest {
-                        output.session(&cap).give(t);
-                    }
-                });
-            }
-        })
-        .broadcast();
+    let horizons = horizons(&stream);
     stream.binary_frontier(horizons, Pipeline, Pipeline, "Alert", move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         if spec.deadman_ms.is_some() {
@@ -126,7 +117,11 @@ pub fn build<'scope>(
                 let silenced = silences.filter(&mut out);
                 add(&metrics.alert_silenced, pipeline, silenced);
             }
-            add(&metrics.alert_flapping, pipeline, alerts.suppressed - counted_flapping);
+            add(
+                &metrics.alert_flapping,
+                pipeline,
+                alerts.suppressed - counted_flapping,
+            );
             counted_flapping = alerts.suppressed;
             out.sort_by_key(|e| e.time);
             for run in out.chunk_by(|a, b| a.time.max(*cap.time()) == b.time.max(*cap.time())) {
@@ -145,6 +140,25 @@ pub fn build<'scope>(
             }
         }
     })
+}
+
+/// The largest event time of every batch, sent to every worker.
+fn horizons<'scope>(
+    stream: &EventStream<'scope>,
+) -> timely::dataflow::Stream<'scope, EventTime, Vec<EventTime>> {
+    stream
+        .clone()
+        .unary(Pipeline, "AlertHorizon", |_cap, _info| {
+            move |input, output| {
+                input.for_each_stamp(|cap, containers| {
+                    let latest = containers.flat_map(|c| c.iter().map(|e| e.time)).max();
+                    if let Some(t) = latest {
+                        output.session(&cap).give(t);
+                    }
+                });
+            }
+        })
+        .broadcast()
 }
 
 fn add(counters: &[AtomicU64], at: usize, n: u64) {

@@ -37,7 +37,11 @@ pub fn build<'scope>(stream: EventStream<'scope>, spec: &GroupSpec) -> EventStre
                 }
             });
             let ended = frontier.is_empty();
-            let watermark = frontier.frontier().first().copied().unwrap_or(EventTime::MAX);
+            let watermark = frontier
+                .frontier()
+                .first()
+                .copied()
+                .unwrap_or(EventTime::MAX);
             let mut out = Vec::new();
             while let Some(entry) = pending.first_entry() {
                 let t = *entry.key();

@@ -109,9 +109,7 @@ pub fn summary_line(
         }
         let throttled = metrics.sink_throttled[i].load(Ordering::Relaxed);
         if throttled > 0 {
-            line.push_str(&format!(
-                " ({throttled} of them over the rate limit)"
-            ));
+            line.push_str(&format!(" ({throttled} of them over the rate limit)"));
         }
     }
     for (i, p) in plan.pipelines.iter().enumerate() {
