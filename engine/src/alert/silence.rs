@@ -135,8 +135,9 @@ impl Silences {
                 }
                 return false;
             }
-            // Heard of now, or resolved without receivers having heard it fire.
-            !(self.unheard.remove(&id) && !firing)
+            // Firing again: heard of from now on. Resolved: sent only if heard of.
+            let unheard = self.unheard.remove(&id);
+            firing || !unheard
         });
         (before - events.len()) as u64
     }
