@@ -57,6 +57,8 @@ fn spec() -> AlertSpec {
         recoveries: true,
         flapping: None,
         deadman_ms: None,
+        group: None,
+        silences: None,
     }
 }
 

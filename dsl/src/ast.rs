@@ -418,6 +418,17 @@ pub enum AlertClauseKind {
     },
     /// `id "<template>"`
     Id(TemplateText),
+    /// `silenced by <table>`
+    Silenced(Ident),
+    /// `group by <fields> [wait <d>] [interval <d>]`
+    Group {
+        /// The fields alerts are grouped by.
+        by: Vec<Ident>,
+        /// `wait <d>` (Alertmanager's group_wait).
+        wait: Option<DurationAst>,
+        /// `interval <d>` (Alertmanager's group_interval).
+        interval: Option<DurationAst>,
+    },
     /// `message "<template>"`
     Message(TemplateText),
 }

@@ -152,6 +152,9 @@ pub const BAD_TEMPLATE: &str = "P0221";
 /// An `alert` stage that cannot work as written: no level and no `deadman`, a level or
 /// clause given twice, `flapping` thresholds outside 0…1 or not `low < high`.
 pub const BAD_ALERT: &str = "P0222";
+/// `silenced by <table>` names a table without the silence columns: `pattern` (string),
+/// `starts` and `ends` (timestamps).
+pub const BAD_SILENCE_TABLE: &str = "P0223";
 /// An `alert` duration that is not positive (`repeat every 0s`, `deadman 0s`; `for` and
 /// `keep firing for` may be `0s`).
 pub const BAD_ALERT_DURATION: &str = "P0320";

@@ -103,10 +103,18 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
         Op::Sink(sink) => stages.push(Stage::Sink { sink }),
         Op::Alert(spec) => {
             *schema = weir_engine::alert::alert_output_schema(schema);
+            let group = spec.group.clone();
             stages.push(Stage::Alert {
                 spec,
                 schema: schema.clone(),
             });
+            if let Some(spec) = group {
+                *schema = weir_engine::alert::group::group_output_schema(&spec, schema);
+                stages.push(Stage::AlertGroup {
+                    spec,
+                    schema: schema.clone(),
+                });
+            }
         }
         Op::Join(join) => {
             *schema = join.output_schema(schema);

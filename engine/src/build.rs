@@ -221,8 +221,10 @@ impl Site<'_> {
                 params,
                 ..
             } => ops::forecast::build(stream, keys, *field, params),
-            // The alert operator exchanges by its key itself and broadcasts batch times.
-            Stage::Alert { spec, .. } => ops::alert::build(stream, spec, Arc::clone(ctx)),
+            Stage::Alert { spec, .. } => {
+                ops::alert::build(stream, spec, self.index, Arc::clone(ctx))
+            }
+            Stage::AlertGroup { spec, .. } => ops::alert_group::build(stream, spec),
             Stage::Infer {
                 model,
                 inputs,

@@ -103,6 +103,12 @@ pub trait SinkWriter: Send + Sync {
     fn tick(&self) -> Result<Option<EventTime>, IoError> {
         Ok(None)
     }
+
+    /// Records this sink did not send because of its rate limit, since it opened (the
+    /// writer is shared by the workers of a process, so this is the process's count).
+    fn throttled(&self) -> u64 {
+        0
+    }
 }
 
 /// The rows of a reference table at one moment: for each key, the values `lookup`

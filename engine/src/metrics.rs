@@ -20,12 +20,18 @@ pub struct Metrics {
     pub sink_records: Vec<AtomicU64>,
     /// Records each sink handed back as undeliverable (routed or reported).
     pub undelivered: Vec<AtomicU64>,
+    /// Records a sink's rate limit kept from being sent (also undelivered), per sink.
+    pub sink_throttled: Vec<AtomicU64>,
     /// Late elements, per pipeline: their window had expired (the watermark passed its
     /// end plus the allowed lateness), or a `join` had forgotten their time.
     pub late_dropped: Vec<AtomicU64>,
     /// Elements of a window whose trigger had finished (`count(n)`, `until`, a watermark
     /// trigger without late firings), per pipeline: not late, just after the last pane.
     pub closed_dropped: Vec<AtomicU64>,
+    /// Alert events held back while their key was flapping, per pipeline.
+    pub alert_flapping: Vec<AtomicU64>,
+    /// Alert events matching a silence (`silenced by`), per pipeline: counted, not sent.
+    pub alert_silenced: Vec<AtomicU64>,
     /// Current watermark per (source, worker); `i64::MAX` once that share has ended.
     watermarks: Vec<AtomicI64>,
     workers: usize,
@@ -41,8 +47,11 @@ impl Metrics {
             unacknowledged: counters(plan.sources.len()),
             sink_records: counters(plan.sinks.len()),
             undelivered: counters(plan.sinks.len()),
+            sink_throttled: counters(plan.sinks.len()),
             late_dropped: counters(plan.pipelines.len()),
             closed_dropped: counters(plan.pipelines.len()),
+            alert_flapping: counters(plan.pipelines.len()),
+            alert_silenced: counters(plan.pipelines.len()),
             watermarks: (0..plan.sources.len() * workers)
                 .map(|_| AtomicI64::new(MIN_WATERMARK))
                 .collect(),

@@ -415,7 +415,7 @@ impl SourceReader for Ended {
     }
 }
 
-/// Opens every table a `lookup` reads, once per process.
+/// Opens every table a `lookup` or an alert's `silenced by` reads, once per process.
 pub fn open_tables(
     plan: &LogicalPlan,
     connectors: &dyn ConnectorFactory,
@@ -423,8 +423,13 @@ pub fn open_tables(
     let mut tables = HashMap::new();
     for pipeline in &plan.pipelines {
         for stage in &pipeline.stages {
-            let Stage::Lookup { table, .. } = stage else {
-                continue;
+            let table = match stage {
+                Stage::Lookup { table, .. } => table,
+                Stage::Alert { spec, .. } => match &spec.silences {
+                    Some(s) => &s.table,
+                    None => continue,
+                },
+                _ => continue,
             };
             if tables.contains_key(table) {
                 continue;

@@ -115,6 +115,8 @@ fn spec(c: &Case) -> AlertSpec {
         recoveries: c.recoveries,
         flapping: c.flapping,
         deadman_ms: c.deadman_ms,
+        group: None,
+        silences: None,
     }
 }
 

@@ -250,3 +250,55 @@ fn a_json_body_template_stays_json_and_alerts_over_the_rate_limit_go_to_the_erro
         );
     }
 }
+
+#[test]
+fn silenced_alerts_are_counted_in_the_summary_not_sent_and_throttled_ones_named() {
+    let (url, _seen) = server();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input: String = (0..5)
+        .map(|d| format!("{{\"device_id\": \"d{d}\", \"temp\": 9{d}.0, \"ts\": \"2024-05-01T10:00:0{d}Z\"}}\n"))
+        .collect();
+    std::fs::write(dir.path().join("in.jsonl"), input).expect("input");
+    // d1 and d3 are in maintenance during the run's event time; d4's window is over.
+    std::fs::write(
+        dir.path().join("silences.csv"),
+        "id,pattern,starts,ends\n\
+         m1,hot:d1,2024-05-01T09:00:00Z,2024-05-01T11:00:00Z\n\
+         m2,hot:d3*,2024-05-01T10:00:00Z,2024-05-01T10:00:04Z\n\
+         m3,hot:d4,2024-05-01T09:00:00Z,2024-05-01T10:00:00Z\n",
+    )
+    .expect("silences");
+    let program = limited_program(&url)
+        .replace(
+            "sink rejects",
+            "table maintenance = csv(\"silences.csv\") {\n  key id\n  id: string\n  pattern: string\n  starts: timestamp\n  ends: timestamp\n}\nsink all = file(\"alerts.jsonl\")\nsink rejects",
+        )
+        .replace(
+            "      message \"{device_id}",
+            "      silenced by maintenance\n      message \"{device_id}",
+        )
+        .replace("  | to slack", "  | to all\n  | to slack");
+    std::fs::write(dir.path().join("p.pipe"), program).expect("program");
+    let out = weir(&["run", "p.pipe", "--workers", "2"], dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let ids: std::collections::BTreeSet<String> =
+        std::fs::read_to_string(dir.path().join("alerts.jsonl"))
+            .expect("alerts")
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+                v["alert"]["id"].as_str().expect("id").to_string()
+            })
+            .collect();
+    let want: std::collections::BTreeSet<String> = ["hot:d0", "hot:d2", "hot:d4"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(ids, want);
+    assert!(stderr.contains("2 alerts silenced in `hot`"), "{stderr}");
+    assert!(
+        stderr.contains("(1 of them over the rate limit)"),
+        "{stderr}"
+    );
+}

@@ -6,6 +6,7 @@ use weir_engine::alert::{AlertSpec, FlappingSpec, Level, LevelRule, Piece, Templ
 use weir_engine::plan::Expr;
 use weir_engine::schema::Type;
 
+use super::names::Names;
 use super::scope::{EventTime, Scope, ScopeField, Ty};
 use super::types::check_expr;
 use super::{durations, Ctx, Op};
@@ -18,6 +19,7 @@ pub(crate) fn check_alert(
     a: &AlertAst,
     keys: &[(usize, String)],
     scope: &Scope,
+    names: &Names,
     cx: &mut Ctx<'_>,
 ) -> (Option<Op>, Scope) {
     let mut ok = true;
@@ -34,6 +36,8 @@ pub(crate) fn check_alert(
         recoveries: true,
         flapping: None,
         deadman_ms: None,
+        group: None,
+        silences: None,
     };
     let mut seen: Vec<(&'static str, Span)> = Vec::new();
     let mut message: Option<&TemplateText> = None;
@@ -55,7 +59,14 @@ pub(crate) fn check_alert(
             continue;
         }
         seen.push((name, clause.span));
-        ok &= apply_clause(clause, &mut spec, scope, &mut message, &mut timed, cx);
+        ok &= apply_clause(
+            clause,
+            &mut spec,
+            (scope, names),
+            &mut message,
+            &mut timed,
+            cx,
+        );
     }
     spec.levels.sort_by_key(|l| std::cmp::Reverse(l.level));
     if spec.levels.is_empty() && spec.deadman_ms.is_none() && ok {
@@ -98,6 +109,10 @@ pub(crate) fn check_alert(
         }),
         None => default_message(&out),
     };
+    let out = match &spec.group {
+        Some(g) => super::alert_routing::group_scope(g, &out),
+        None => out,
+    };
     let op = (ok && !scope.poisoned).then_some(Op::Alert(spec));
     (op, out)
 }
@@ -107,7 +122,7 @@ pub(crate) fn check_alert(
 fn apply_clause<'a>(
     clause: &'a AlertClause,
     spec: &mut AlertSpec,
-    scope: &Scope,
+    (scope, names): (&Scope, &Names),
     message: &mut Option<&'a TemplateText>,
     timed: &mut Option<Span>,
     cx: &mut Ctx<'_>,
@@ -157,6 +172,15 @@ fn apply_clause<'a>(
             None => ok = false,
         },
         AlertClauseKind::Message(t) => *message = Some(t),
+        AlertClauseKind::Silenced(table) => {
+            spec.silences = super::alert_routing::check_silences(table, names, cx);
+            ok &= spec.silences.is_some();
+        }
+        AlertClauseKind::Group { by, wait, interval } => {
+            let (w, i) = (wait.as_ref(), interval.as_ref());
+            spec.group = super::alert_routing::check_group(&spec.name, by, w, i, scope, cx);
+            ok &= spec.group.is_some();
+        }
     }
     ok
 }
@@ -177,6 +201,8 @@ fn clause_name(kind: &AlertClauseKind) -> &'static str {
         AlertClauseKind::Flapping { .. } => "flapping",
         AlertClauseKind::Id(_) => "id",
         AlertClauseKind::Message(_) => "message",
+        AlertClauseKind::Group { .. } => "group by",
+        AlertClauseKind::Silenced(_) => "silenced by",
     }
 }
 
@@ -217,7 +243,12 @@ fn condition(e: &crate::ast::Expr, scope: &Scope, cx: &mut Ctx<'_>) -> Option<Ex
 }
 
 /// A duration in ms; `zero_ok` allows `0s`.
-fn duration(d: &DurationAst, what: &str, zero_ok: bool, cx: &mut Ctx<'_>) -> Option<i64> {
+pub(super) fn duration(
+    d: &DurationAst,
+    what: &str,
+    zero_ok: bool,
+    cx: &mut Ctx<'_>,
+) -> Option<i64> {
     let ms = durations::require(d, what, cx)?;
     if ms < 0 || (ms == 0 && !zero_ok) {
         cx.push(

@@ -5,6 +5,7 @@
 //! converted to the engine's [`Expr`]; [`crate::lower`] lays it out as a logical plan.
 
 mod alert;
+mod alert_routing;
 mod choice;
 pub mod connectors;
 mod detect;

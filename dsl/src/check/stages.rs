@@ -243,7 +243,7 @@ pub(crate) fn check_pipeline(
                     .iter()
                     .filter_map(|k| Some((scope.slot(&k.name)?, k.name.clone())))
                     .collect();
-                let (op, out) = super::alert::check_alert(a, &slots, &scope, cx);
+                let (op, out) = super::alert::check_alert(a, &slots, &scope, names, cx);
                 ops.extend(op);
                 scope = out;
             }

@@ -830,6 +830,20 @@ impl Builder {
                 });
                 AlertClauseKind::Flapping { low, high, history }
             }
+            Rule::alert_silenced => AlertClauseKind::Silenced(ident_of(&part(&mut inner))),
+            Rule::alert_group => {
+                let (mut by, mut wait, mut interval) = (Vec::new(), None, None);
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::group_wait => wait = Some(self.duration(part(&mut significant(p)))),
+                        Rule::group_interval => {
+                            interval = Some(self.duration(part(&mut significant(p))))
+                        }
+                        _ => by.push(ident_of(&p)),
+                    }
+                }
+                AlertClauseKind::Group { by, wait, interval }
+            }
             Rule::alert_id | Rule::alert_message => {
                 let lit = part(&mut inner);
                 let span = span_of(&lit);

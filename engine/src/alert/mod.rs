@@ -4,8 +4,10 @@
 //! timely operator is `ops::alert`.
 
 pub mod flapping;
+pub mod group;
 pub mod keyed;
 pub mod machine;
+pub mod silence;
 pub mod template;
 
 use std::fmt;
@@ -97,6 +99,12 @@ pub struct AlertSpec {
     pub flapping: Option<FlappingSpec>,
     /// `deadman <d>`: alert when a key has sent nothing for this long.
     pub deadman_ms: Option<i64>,
+    /// `group by …`: one notification per group instead of one event per alert.
+    #[serde(default)]
+    pub group: Option<group::GroupSpec>,
+    /// `silenced by <table>`: events matching a silence of the table are counted, not sent.
+    #[serde(default)]
+    pub silences: Option<silence::SilenceSpec>,
 }
 
 /// Names of the fields the stage appends, in order, with their types.
@@ -157,4 +165,16 @@ pub fn describe(spec: &AlertSpec) -> String {
         text.push_str(&format!(" deadman {}", format_duration(d)));
     }
     text
+}
+
+/// One line for `weir explain` of a grouping stage.
+pub fn describe_group(spec: &group::GroupSpec) -> String {
+    use crate::time::format_duration;
+    format!(
+        "alert {} group by {:?} wait {} interval {}",
+        spec.name,
+        spec.by,
+        format_duration(spec.wait_ms),
+        format_duration(spec.interval_ms)
+    )
 }

@@ -1,59 +1,56 @@
-//! `alert …`: records are exchanged by key, buffered until the watermark passes them and
+//! `alert …`: records, exchanged by key in front of this operator (an explicit
+//! [`Exchange`](crate::plan::physical::Exchange) of the physical plan), are buffered until the watermark passes them and
 //! fed to each key's state machine in event-time order, interleaved with the machines'
 //! event-time timers (a timer at `t` acts after the records at `t`). When a bounded input
 //! ends, event time stops at the largest event time read by any worker (each worker
 //! broadcasts the largest time of every batch), so what fires at the end does not depend
 //! on how keys are spread over workers. With `deadman`, an input silent for the deadman
 //! period of processing time starts every key's deadman episode (a whole source gone
-//! quiet, where the watermark cannot move).
+//! quiet, where the watermark cannot move). Events a `silenced by` table covers are
+//! dropped and counted, as are those held back while a key flaps.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use timely::dataflow::channels::pact::{Exchange, Pipeline};
+use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::operators::Capability;
 
 use super::EventStream;
 use crate::alert::keyed::KeyedAlerts;
+use crate::alert::silence::Silences;
 use crate::alert::AlertSpec;
 use crate::event::Event;
-use crate::key::KeyView;
 use crate::run::WorkerContext;
 use crate::time::EventTime;
 
-/// Builds the alert operator.
+/// Builds the alert operator of pipeline `pipeline` (its index, for the counters).
 pub fn build<'scope>(
     stream: EventStream<'scope>,
     spec: &AlertSpec,
+    pipeline: usize,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
-    let route_keys: Arc<[usize]> = spec.keys.as_slice().into();
-    let exchange = Exchange::new(move |e: &Event| {
-        KeyView {
-            record: &e.record,
-            slots: &route_keys,
-        }
-        .route()
-    });
+    let mut silences = match &spec.silences {
+        Some(s) => match ctx.tables.get(&s.table) {
+            Some(table) => Some(Silences::new(s, Arc::clone(table))),
+            None => {
+                ctx.fail(format!(
+                    "alert `{}`: table `{}` is not open",
+                    spec.name, s.table
+                ));
+                return stream;
+            }
+        },
+        None => None,
+    };
     let spec = spec.clone();
     let scope = stream.scope();
-    let horizons = stream
-        .clone()
-        .unary(Pipeline, "AlertHorizon", |_cap, _info| {
-            move |input, output| {
-                input.for_each_stamp(|cap, containers| {
-                    let latest = containers.flat_map(|c| c.iter().map(|e| e.time)).max();
-                    if let Some(t) = latest {
-                        output.session(&cap).give(t);
-                    }
-                });
-            }
-        })
-        .broadcast();
-    stream.binary_frontier(horizons, exchange, Pipeline, "Alert", move |cap, info| {
+    let horizons = horizons(&stream);
+    stream.binary_frontier(horizons, Pipeline, Pipeline, "Alert", move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         if spec.deadman_ms.is_some() {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
@@ -64,6 +61,7 @@ pub fn build<'scope>(
         let mut last_arrival = ctx.clock.now();
         let mut silent = false;
         let mut horizon = EventTime::MIN;
+        let mut counted_flapping = 0;
         move |(input, frontier), (marks, marks_frontier), output| {
             marks.for_each_stamp(|_, containers| {
                 for container in containers {
@@ -114,6 +112,17 @@ pub fn build<'scope>(
                     wake = Some(d - quiet);
                 }
             }
+            let metrics = &ctx.metrics;
+            if let Some(silences) = silences.as_mut() {
+                let silenced = silences.filter(&mut out);
+                add(&metrics.alert_silenced, pipeline, silenced);
+            }
+            add(
+                &metrics.alert_flapping,
+                pipeline,
+                alerts.suppressed - counted_flapping,
+            );
+            counted_flapping = alerts.suppressed;
             out.sort_by_key(|e| e.time);
             for run in out.chunk_by(|a, b| a.time.max(*cap.time()) == b.time.max(*cap.time())) {
                 let send_at = run[0].time.max(*cap.time());
@@ -131,6 +140,31 @@ pub fn build<'scope>(
             }
         }
     })
+}
+
+/// The largest event time of every batch, sent to every worker.
+fn horizons<'scope>(
+    stream: &EventStream<'scope>,
+) -> timely::dataflow::Stream<'scope, EventTime, Vec<EventTime>> {
+    stream
+        .clone()
+        .unary(Pipeline, "AlertHorizon", |_cap, _info| {
+            move |input, output| {
+                input.for_each_stamp(|cap, containers| {
+                    let latest = containers.flat_map(|c| c.iter().map(|e| e.time)).max();
+                    if let Some(t) = latest {
+                        output.session(&cap).give(t);
+                    }
+                });
+            }
+        })
+        .broadcast()
+}
+
+fn add(counters: &[AtomicU64], at: usize, n: u64) {
+    if let (Some(c), true) = (counters.get(at), n > 0) {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 /// Feeds the records the watermark has passed, oldest first, each time after the timers
@@ -159,7 +193,7 @@ fn advance(
 
 /// Records of one time may arrive in any order; order them by content so every layout
 /// of workers and batches feeds the machines alike.
-fn sort_ties(events: &mut [Event]) {
+pub(crate) fn sort_ties(events: &mut [Event]) {
     events.sort_by(|a, b| {
         a.record
             .iter()

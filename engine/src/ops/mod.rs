@@ -1,6 +1,7 @@
 //! Timely operators, one family per file.
 
 pub mod alert;
+pub mod alert_group;
 pub mod combine;
 pub mod detect;
 pub mod exchange;

@@ -100,6 +100,10 @@ pub(crate) fn hand_back(
     route: Option<&ErrorRoute>,
     ctx: &WorkerContext,
 ) {
+    let throttled = writer.throttled();
+    if throttled > 0 {
+        ctx.metrics.sink_throttled[index].fetch_max(throttled, Ordering::Relaxed);
+    }
     let back = writer.take_undelivered();
     if back.is_empty() {
         return;

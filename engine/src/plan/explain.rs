@@ -207,6 +207,14 @@ pub(super) fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
             writeln!(out, "  {} (exchange by key hash)", crate::alert::describe(spec))?;
             writeln!(out, "    -> {schema}")
         }
+        Stage::AlertGroup { spec, schema } => {
+            writeln!(
+                out,
+                "  {} (exchange by group hash)",
+                crate::alert::describe_group(spec)
+            )?;
+            writeln!(out, "    -> {schema}")
+        }
         Stage::Infer {
             model,
             inputs,

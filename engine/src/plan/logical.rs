@@ -345,6 +345,14 @@ pub enum Stage {
         /// Output schema (see [`crate::alert::alert_output_schema`]).
         schema: Schema,
     },
+    /// `alert … group by …`: the alert events of each group become one notification
+    /// (see [`crate::alert::group`]); it follows its `Alert` stage.
+    AlertGroup {
+        /// Group fields and timing.
+        spec: crate::alert::group::GroupSpec,
+        /// Output schema (see [`crate::alert::group::group_output_schema`]).
+        schema: Schema,
+    },
     /// `to <sink>`: write the records; they also continue to the next stage.
     Sink {
         /// Sink name.
@@ -383,6 +391,7 @@ impl Stage {
             | Stage::Detect { schema, .. }
             | Stage::Forecast { schema, .. }
             | Stage::Alert { schema, .. }
+            | Stage::AlertGroup { schema, .. }
             | Stage::Infer { schema, .. } => Some(schema),
             _ => None,
         }

@@ -144,6 +144,8 @@ pub fn partition_keys(stage: &Stage) -> Option<&[usize]> {
         Stage::Window { keys, .. } | Stage::Detect { keys, .. } | Stage::Forecast { keys, .. } => {
             Some(keys)
         }
+        Stage::Alert { spec, .. } => Some(&spec.keys),
+        Stage::AlertGroup { spec, .. } => Some(&spec.by),
         _ => None,
     }
 }

@@ -61,7 +61,7 @@ impl Collector for RunCollector {
                 .map(|(n, v)| (n.to_string(), v.load(Ordering::Relaxed)))
                 .collect()
         };
-        let families: [CounterFamily; 5] = [
+        let families: [CounterFamily; 8] = [
             (
                 "weir_source_records",
                 "Records read from a source.",
@@ -87,10 +87,28 @@ impl Collector for RunCollector {
                 by(&sinks, &m.undelivered),
             ),
             (
+                "weir_sink_throttled_records",
+                "Records a sink's rate limit kept from being sent (also counted as undelivered).",
+                "sink",
+                by(&sinks, &m.sink_throttled),
+            ),
+            (
                 "weir_pipeline_late_dropped",
                 "Elements dropped because their window had already closed.",
                 "pipeline",
                 by(&pipelines, &m.late_dropped),
+            ),
+            (
+                "weir_pipeline_alerts_silenced",
+                "Alert events a silence (`silenced by`) covered: counted, not sent.",
+                "pipeline",
+                by(&pipelines, &m.alert_silenced),
+            ),
+            (
+                "weir_pipeline_alerts_flapping_suppressed",
+                "Alert events held back while their key was flapping.",
+                "pipeline",
+                by(&pipelines, &m.alert_flapping),
             ),
         ];
         for (name, help, label, values) in &families {

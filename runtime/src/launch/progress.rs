@@ -107,11 +107,26 @@ pub fn summary_line(
         if undelivered > 0 {
             line.push_str(&format!(", {undelivered} undelivered by `{}`", s.name));
         }
+        let throttled = metrics.sink_throttled[i].load(Ordering::Relaxed);
+        if throttled > 0 {
+            line.push_str(&format!(" ({throttled} of them over the rate limit)"));
+        }
     }
     for (i, p) in plan.pipelines.iter().enumerate() {
         let late = metrics.late_dropped[i].load(Ordering::Relaxed);
         if late > 0 {
             line.push_str(&format!(", {late} late dropped in `{}`", p.name));
+        }
+        let silenced = metrics.alert_silenced[i].load(Ordering::Relaxed);
+        if silenced > 0 {
+            line.push_str(&format!(", {silenced} alerts silenced in `{}`", p.name));
+        }
+        let flapping = metrics.alert_flapping[i].load(Ordering::Relaxed);
+        if flapping > 0 {
+            line.push_str(&format!(
+                ", {flapping} alerts held back while flapping in `{}`",
+                p.name
+            ));
         }
         let closed = metrics.closed_dropped[i].load(Ordering::Relaxed);
         if closed > 0 {

@@ -98,7 +98,10 @@ fn mark(stages: &[Stage], consumed: bool, read: &mut [bool]) {
                 slots(&[*key], read);
             }
             // An alert event carries its whole record (message templates read any field).
-            Stage::Sink { .. } | Stage::Join { .. } | Stage::Alert { .. } => {
+            Stage::Sink { .. }
+            | Stage::Join { .. }
+            | Stage::Alert { .. }
+            | Stage::AlertGroup { .. } => {
                 read.fill(true);
                 return;
             }

@@ -114,11 +114,6 @@ impl WebhookSink {
         })
     }
 
-    /// Records not sent because they were over `limit`.
-    pub fn throttled(&self) -> u64 {
-        self.throttled.load(Ordering::SeqCst)
-    }
-
     /// Takes one request from the rate limit; false when the period's budget is spent.
     fn admit(&self) -> bool {
         let Some(limit) = self.config.limit else {
@@ -240,6 +235,11 @@ impl WebhookSink {
 }
 
 impl SinkWriter for WebhookSink {
+    /// Records not sent because they were over `limit`.
+    fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::SeqCst)
+    }
+
     fn write(&self, events: &[Event]) -> Result<(), IoError> {
         for chunk in events.chunks(self.config.batch) {
             let sent = if self.admit() {

@@ -1,0 +1,73 @@
+//! `alert … group by …`: alert events, exchanged by the group fields in front of this
+//! operator, are buffered until the watermark passes them and fed to their group in
+//! event-time order; a group's notification timer at `t` acts after the alerts at `t`.
+//! When the input ends, every pending notification is sent at its own time (there are
+//! only finitely many: a group schedules one only when something changed).
+
+use std::collections::BTreeMap;
+
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::operators::Capability;
+
+use super::EventStream;
+use crate::alert::group::{GroupSpec, Groups};
+use crate::event::Event;
+use crate::time::EventTime;
+
+/// Builds the grouping operator.
+pub fn build<'scope>(stream: EventStream<'scope>, spec: &GroupSpec) -> EventStream<'scope> {
+    let spec = spec.clone();
+    stream.unary_frontier(Pipeline, "AlertGroup", move |cap, _info| {
+        let mut held: Option<Capability<EventTime>> = Some(cap);
+        let mut pending: BTreeMap<EventTime, Vec<Event>> = BTreeMap::new();
+        let mut groups = Groups::new(&spec);
+        move |(input, frontier), output| {
+            let Some(cap) = held.as_mut() else {
+                input.for_each_stamp(|_, _| {});
+                return;
+            };
+            input.for_each_stamp(|stamp, containers| {
+                let Some(&now) = stamp.least() else { return };
+                for container in containers {
+                    for mut event in container.drain(..) {
+                        event.time = event.time.max(now);
+                        pending.entry(event.time).or_default().push(event);
+                    }
+                }
+            });
+            let ended = frontier.is_empty();
+            let watermark = frontier
+                .frontier()
+                .first()
+                .copied()
+                .unwrap_or(EventTime::MAX);
+            let mut out = Vec::new();
+            while let Some(entry) = pending.first_entry() {
+                let t = *entry.key();
+                if t >= watermark {
+                    break;
+                }
+                groups.fire_timers(t, &mut out);
+                let mut events = entry.remove();
+                super::alert::sort_ties(&mut events);
+                for event in &events {
+                    groups.on_alert(event);
+                }
+            }
+            groups.fire_timers(if ended { EventTime::MAX } else { watermark }, &mut out);
+            out.sort_by_key(|e| e.time);
+            for run in out.chunk_by(|a, b| a.time.max(*cap.time()) == b.time.max(*cap.time())) {
+                let send_at = run[0].time.max(*cap.time());
+                output
+                    .session(&cap.delayed(&send_at))
+                    .give_iterator(run.iter().cloned());
+            }
+            if ended {
+                held = None;
+            } else if watermark > *cap.time() {
+                cap.downgrade(&watermark);
+            }
+        }
+    })
+}
