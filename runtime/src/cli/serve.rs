@@ -125,24 +125,6 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(ms))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn intervals_and_cluster_ports() {
-        assert_eq!(parse_interval("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_interval("250ms"), Ok(Duration::from_millis(250)));
-        assert!(parse_interval("10").is_err());
-        assert!(parse_interval("5ms").is_err());
-        let a = parse_addr("127.0.0.1:9500", 2).expect("addr");
-        assert_eq!(a.port(), 9502);
-        let free = parse_addr("127.0.0.1:0", 2).expect("addr");
-        assert_eq!(free.port(), 0);
-        assert!(parse_addr("localhost", 0).is_err());
-    }
-}
-
 /// The `--http` a `--local-cluster` gives its children: the one asked for, or (with
 /// none, or port 0) loopback ports `base…base+P−1` found free, so that process 0 knows
 /// where every other process serves. `None` for `--http off`.
@@ -173,4 +155,22 @@ pub fn local_cluster_http(asked: Option<&str>, processes: usize) -> anyhow::Resu
         }
     }
     bail!("no {processes} consecutive free ports for the local cluster's HTTP servers: pass --http host:port")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_and_cluster_ports() {
+        assert_eq!(parse_interval("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_interval("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_interval("10").is_err());
+        assert!(parse_interval("5ms").is_err());
+        let a = parse_addr("127.0.0.1:9500", 2).expect("addr");
+        assert_eq!(a.port(), 9502);
+        let free = parse_addr("127.0.0.1:0", 2).expect("addr");
+        assert_eq!(free.port(), 0);
+        assert!(parse_addr("localhost", 0).is_err());
+    }
 }
