@@ -90,25 +90,37 @@ pub fn build_physical<'scope>(
         let mut joined: Option<EventStream<'scope>> = None;
         // Exchanges pace the source until a stateful stage comes between them.
         let mut paced = streams.gate(&pipeline.input);
-        for op in &physical.operators {
+        let meters = &ctx.metrics.operators;
+        // The operator the pipeline's stream last left (for its records-out counter).
+        let mut from: Option<usize> = None;
+        for (at, op) in physical.operators.iter().enumerate() {
+            let me = meters.index(&pipeline.name, at);
+            if let Operator::Exchange(exchange) = op {
+                if let ExchangeInput::Joined(input) = &exchange.input {
+                    // The joined input's exchange sits beside the stream, not on it.
+                    let join = (at + 1..physical.operators.len())
+                        .find(|&j| is_join(&physical.operators[j], pipeline))
+                        .and_then(|j| meters.index(&pipeline.name, j));
+                    let slot = streams.gate(input).as_ref().map(Gate::slot);
+                    joined = streams.get(input).map(|s| {
+                        let s = ops::meter::build(s, edge(None, me), ctx);
+                        let s = ops::exchange::build(s, exchange, slot);
+                        ops::meter::build(s, edge(me, join), ctx)
+                    });
+                    continue;
+                }
+            }
+            stream = ops::meter::build(stream, edge(from, me), ctx);
+            from = me;
             stream = match op {
                 Operator::Fused { stages } => {
                     let stages: Vec<&Stage> = stages.iter().map(|&i| &pipeline.stages[i]).collect();
                     let chain = ops::stateless::Chain::compile(&stages);
                     ops::stateless::build(stream, chain, &format!("Stateless({})", pipeline.name))
                 }
-                Operator::Exchange(exchange) => match &exchange.input {
-                    ExchangeInput::Stream => {
-                        ops::exchange::build(stream, exchange, paced.as_ref().map(Gate::slot))
-                    }
-                    ExchangeInput::Joined(input) => {
-                        let slot = streams.gate(input).as_ref().map(Gate::slot);
-                        joined = streams
-                            .get(input)
-                            .map(|s| ops::exchange::build(s, exchange, slot));
-                        stream
-                    }
-                },
+                Operator::Exchange(exchange) => {
+                    ops::exchange::build(stream, exchange, paced.as_ref().map(Gate::slot))
+                }
                 Operator::Combine { stage } => match &pipeline.stages[*stage] {
                     Stage::Window {
                         keys,
@@ -126,13 +138,28 @@ pub fn build_physical<'scope>(
                         index: physical.index,
                         input_schema: schemas[*stage],
                         ctx,
+                        operator: me,
                     };
                     site.build(stream, &pipeline.stages[*stage], &mut joined)
                 }
             };
         }
+        stream = ops::meter::build(stream, edge(from, None), ctx);
         streams.pipelines.insert(&pipeline.name, stream);
     }
+}
+
+/// The counters an edge between operators `from` and `into` feeds.
+fn edge(from: Option<usize>, into: Option<usize>) -> ops::meter::Edge {
+    ops::meter::Edge {
+        from,
+        into: into.into_iter().collect(),
+    }
+}
+
+/// Whether `op` is the `join` stage of `pipeline`.
+fn is_join(op: &Operator, pipeline: &PipelineNode) -> bool {
+    matches!(op, Operator::Stage { stage } if matches!(pipeline.stages.get(*stage), Some(Stage::Join { .. })))
 }
 
 /// The schema each stage of `pipeline` reads.
@@ -155,6 +182,8 @@ struct Site<'a> {
     index: usize,
     input_schema: &'a Schema,
     ctx: &'a Arc<WorkerContext>,
+    /// The stage's operator index in the per-operator metrics.
+    operator: Option<usize>,
 }
 
 impl Site<'_> {
@@ -187,6 +216,7 @@ impl Site<'_> {
             late_sink,
             retraction,
             per_key: per_key_clock(self.plan, &self.pipeline.input),
+            operator: self.operator,
         };
         let ctx = Arc::clone(self.ctx);
         ops::window_agg::build(stream, keys, window, aggregates, placement, ctx)

@@ -219,6 +219,7 @@ pub fn run_on(
         worker.dataflow::<EventTime, _, _>(|scope| {
             build_dataflow(scope, &worker_plan, readers, &ctx)
         });
+        drive(worker, &ctx);
     };
     match layout {
         Layout::Local => {
@@ -322,6 +323,23 @@ pub fn open_sinks(
         }
     }
     Ok(sinks)
+}
+
+/// Steps `worker` until its dataflow completes (what timely would do after `logic`),
+/// timing the rounds that run operators as busy: a round that finds no work parks,
+/// and that wait (and anything done within the same call when a message wakes it) is
+/// idle. `rate(weir_worker_busy_seconds_total[1m])` is then the busy ratio.
+fn drive(worker: &mut timely::worker::Worker, ctx: &WorkerContext) {
+    while worker.has_dataflows() {
+        let started = Instant::now();
+        worker.step();
+        let busy = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        ctx.metrics.add_busy(ctx.local_index, busy);
+        let pending = worker.activations().borrow().empty_for() == Some(Duration::ZERO);
+        if !pending {
+            worker.step_or_park(None);
+        }
+    }
 }
 
 /// How long to keep collecting lost peers after the first, before reporting them.

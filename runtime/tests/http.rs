@@ -477,3 +477,43 @@ fn a_chart_sink_streams_its_points_and_the_dashboard_is_served() {
     let (status, body) = get(&run.url("/api/stream/nope"), &[]);
     assert_eq!(status, 404, "{body}");
 }
+
+#[test]
+fn every_endpoint_answers_bad_requests_with_a_4xx_and_a_json_reason() {
+    let dir = setup(&input());
+    let run = LiveRun::start(dir.path(), &[], &[]);
+    wait_for_keys(&run, 3);
+    let (_, api) = get_json(&run.url("/api/openapi.json"));
+    let mut paths: Vec<String> = api["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .cloned()
+        .collect();
+    paths.extend(["/".to_string(), "/dashboard.js".to_string()]);
+    assert!(paths.len() >= 8, "{paths:?}");
+    let expect_json_4xx = |method: &str, path: &str, want: u16| {
+        let (status, body) = request(method, &run.url(path), &[]);
+        assert_eq!(status, want, "{method} {path}: {body}");
+        let json: Json = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {body}"));
+        let reason = json["error"].as_str().unwrap_or_default();
+        assert!(!reason.is_empty(), "{method} {path}: {body}");
+        reason.to_string()
+    };
+    for path in &paths {
+        // `latest` is the run's state sink; it is no chart, so chart paths 404 on it.
+        let real = path.replace("{sink}", "latest");
+        for method in ["POST", "PUT", "DELETE", "PATCH"] {
+            expect_json_4xx(method, &real, 405);
+        }
+        let reason = expect_json_4xx("GET", &format!("{real}?bogus=1"), 400);
+        assert!(reason.contains("bogus"), "{real}: {reason}");
+        if path.contains("{sink}") {
+            let reason = expect_json_4xx("GET", &path.replace("{sink}", "nope"), 404);
+            assert!(reason.contains("nope"), "{path}: {reason}");
+        } else if path != "/" {
+            expect_json_4xx("GET", &format!("{real}/extra"), 404);
+        }
+    }
+}

@@ -10,9 +10,11 @@ pub mod forecast;
 pub mod infer;
 pub mod join;
 pub mod lookup;
+pub mod meter;
 pub mod ordered;
 pub mod sink;
 pub mod source;
+pub mod state_report;
 pub mod stateless;
 pub mod window_agg;
 

@@ -47,8 +47,12 @@ pub fn build<'scope>(
             let mut wrote = false;
             // In arrival order, not grouped by time: a window's panes (and a withdrawal
             // and the pane it withdraws) may go backwards in time and must stay in order.
+            let now = ctx.clock.now();
             input.for_each(|cap, container| {
                 if !failed && !container.is_empty() {
+                    ctx.metrics
+                        .latency
+                        .observe(index, ctx.local_index, now, container);
                     match writer.write(container) {
                         Ok(()) => {
                             wrote = true;

@@ -26,6 +26,7 @@ use crate::aggregate::{Acc, AggregateFn};
 use crate::event::Event;
 use crate::io::SinkWriter;
 use crate::key::{GroupKey, KeyView};
+use crate::metrics::operators::StateSize;
 use crate::plan::{Accumulation, Aggregate, TimestampCombiner, WindowKind, WindowSpec};
 use crate::time::EventTime;
 use crate::trigger::{TriggerContext, TriggerMachine, TriggerState};
@@ -104,6 +105,8 @@ pub struct Placement {
     pub retraction: Option<usize>,
     /// The source's `watermark … per key` settings, for a window right on such a source.
     pub per_key: Option<PerKey>,
+    /// Its index in the per-operator metrics (for the keys and bytes it holds).
+    pub operator: Option<usize>,
 }
 
 /// `watermark bounded <d>, per key [, idle <d>]`: each key has its own watermark, the
@@ -226,6 +229,7 @@ pub fn build<'scope>(
         late_sink,
         retraction,
         per_key,
+        operator,
     } = placement;
     let keys: Arc<[usize]> = keys.into();
     let rules = Rules {
@@ -270,6 +274,7 @@ pub fn build<'scope>(
             }),
         };
         let mut last_watermark = EventTime::MIN;
+        let mut report = super::state_report::StateReport::new(operator);
         move |(input, frontier), output| {
             let Some(cap) = held.as_mut() else {
                 // The input ended and every window fired; drain anything left.
@@ -378,11 +383,38 @@ pub fn build<'scope>(
                 // Look again when a silent key may have become idle.
                 activator.activate_after(Duration::from_millis(idle.max(1) as u64));
             }
+            if let Some(later) = report.report(&ctx, held.is_none(), || state.size()) {
+                activator.activate_after(later);
+            }
         }
     })
 }
 
 impl WindowState {
+    /// The keys with open panes and an estimate of their bytes: each key's map entry
+    /// and pane list, each pane and its accumulators, by their in-line sizes (heap
+    /// behind strings and exact-percentile or distinct buffers is not counted).
+    fn size(&self) -> StateSize {
+        let entry = std::mem::size_of::<GroupKey>() + std::mem::size_of::<Vec<Pane>>();
+        let pane = std::mem::size_of::<Pane>();
+        let acc = std::mem::size_of::<Acc>();
+        let bytes: usize = self
+            .panes
+            .values()
+            .map(|panes| {
+                entry
+                    + panes
+                        .iter()
+                        .map(|p| pane + p.accs.len() * acc)
+                        .sum::<usize>()
+            })
+            .sum();
+        StateSize {
+            keys: self.panes.len() as u64,
+            bytes: bytes as u64,
+        }
+    }
+
     /// Adds one element to its windows, dropping it to the late route where a window has
     /// expired or closed, and fires panes whose trigger is ready.
     fn add(&mut self, event: Event, at: Arrival, out: &mut Emitted) {

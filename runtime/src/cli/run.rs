@@ -54,14 +54,15 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let stop = signals::install(args.drain)?;
     stop.set_strict(args.strict);
 
+    let hosts = match &args.hostfile {
+        Some(path) if args.processes > 1 => hostfile::read(path, args.processes)?,
+        _ => hostfile::default_addresses(args.processes),
+    };
+    let peers = serve::peers(&args.http, args.process, &hosts)?;
     let layout = if args.processes > 1 {
-        let addresses = match &args.hostfile {
-            Some(path) => hostfile::read(path, args.processes)?,
-            None => hostfile::default_addresses(args.processes),
-        };
         let spec = JoinSpec {
             process: args.process,
-            addresses,
+            addresses: hosts,
             hello: Hello {
                 process: args.process as u64,
                 processes: args.processes as u64,
@@ -126,6 +127,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         feeds: Arc::clone(&feeds),
         process: args.process,
         started: Instant::now(),
+        peers,
     };
     // Dropped at the end of this function: the server stops with the run.
     let _server = serve::start(&args.http, view, args.process, args.quiet)?;
@@ -309,9 +311,11 @@ fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCod
     if let Some(n) = args.limit {
         child_args.extend(["--limit".into(), n.to_string().into()]);
     }
-    // Each child serves its own metrics (process I on port + I when a port is given).
+    // Each child serves its own metrics, process I on port + I, so process 0 can ask
+    // the others for the job-wide view.
+    let http = serve::local_cluster_http(args.http.http.as_deref(), processes)?;
     for (flag, value) in [
-        ("--http", args.http.http.clone()),
+        ("--http", http.or_else(|| args.http.http.clone())),
         ("--http-token-env", args.http.http_token_env.clone()),
     ] {
         if let Some(v) = value {

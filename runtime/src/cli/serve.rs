@@ -1,13 +1,13 @@
 //! `weir run --http`: choosing the address, starting the server and saying where it is.
 
 use std::io::IsTerminal;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, ToSocketAddrs};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 
 use super::HttpArgs;
-use crate::http::{HttpAccess, HttpError, HttpServer, RunView};
+use crate::http::{HttpAccess, HttpError, HttpServer, Peers, RunView};
 
 /// The port served when `--http` is not given (Prometheus's exporter range).
 pub const DEFAULT_PORT: u16 = 9464;
@@ -49,6 +49,43 @@ pub fn start(
     Ok(Some(server))
 }
 
+/// Process 0's way to the other processes' servers, when it can know where they are:
+/// with `--http host:port` (port not 0) process I serves port + I, on loopback when
+/// process 0 binds loopback, else on the host its hostfile line names. Other
+/// processes, and servers on free ports, get none (each then shows its own share).
+pub fn peers(args: &HttpArgs, process: usize, hosts: &[String]) -> anyhow::Result<Peers> {
+    let Some(text) = args.http.as_deref().filter(|t| *t != "off") else {
+        return Ok(Peers::default());
+    };
+    let base = parse_addr(text, 0)?;
+    if process != 0 || hosts.len() < 2 || base.port() == 0 {
+        return Ok(Peers::default());
+    }
+    let mut addrs = Vec::new();
+    for (i, host) in hosts.iter().enumerate().skip(1) {
+        let ip = if base.ip().is_loopback() {
+            base.ip()
+        } else {
+            let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+            (name, 0)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .map_or(base.ip(), |a| a.ip())
+        };
+        let port = parse_addr(text, i)?.port();
+        addrs.push((i, SocketAddr::new(ip, port)));
+    }
+    let token = match &args.http_token_env {
+        Some(var) => Some(
+            std::env::var(var)
+                .with_context(|| format!("--http-token-env {var}: `{var}` is not set"))?,
+        ),
+        None => None,
+    };
+    Ok(Peers { addrs, token })
+}
+
 /// `host:port`; in a cluster, process I serves port + I (unless the port is 0).
 fn parse_addr(text: &str, process: usize) -> anyhow::Result<SocketAddr> {
     let mut addr: SocketAddr = text.parse().with_context(|| {
@@ -86,6 +123,38 @@ pub fn parse_interval(text: &str) -> Result<Duration, String> {
         return Err(format!("`{text}` is too short: use at least 100ms"));
     }
     Ok(Duration::from_millis(ms))
+}
+
+/// The `--http` a `--local-cluster` gives its children: the one asked for, or (with
+/// none, or port 0) loopback ports `base…base+P−1` found free, so that process 0 knows
+/// where every other process serves. `None` for `--http off`.
+pub fn local_cluster_http(asked: Option<&str>, processes: usize) -> anyhow::Result<Option<String>> {
+    let ip = match asked {
+        Some("off") => return Ok(None),
+        Some(text) => {
+            let addr = parse_addr(text, 0)?;
+            if addr.port() != 0 {
+                return Ok(Some(text.to_string()));
+            }
+            addr.ip()
+        }
+        None => Ipv4Addr::LOCALHOST.into(),
+    };
+    // A run of free ports: try a few bases the system hands out.
+    for _ in 0..50 {
+        let first = TcpListener::bind((ip, 0))?;
+        let base = first.local_addr()?.port();
+        let rest: Option<Vec<TcpListener>> = (1..processes)
+            .map(|i| {
+                let port = base.checked_add(u16::try_from(i).ok()?)?;
+                TcpListener::bind((ip, port)).ok()
+            })
+            .collect();
+        if rest.is_some() {
+            return Ok(Some(SocketAddr::new(ip, base).to_string()));
+        }
+    }
+    bail!("no {processes} consecutive free ports for the local cluster's HTTP servers: pass --http host:port")
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ mod byte_size;
 pub mod chart;
 pub mod csv;
 pub mod file;
+pub mod link_health;
 pub mod metrics;
 pub mod mqtt;
 pub mod nexmark;

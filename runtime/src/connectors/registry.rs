@@ -26,6 +26,17 @@ impl<T> Registry<T> {
         self.entries.write().insert(name.to_string(), entry);
     }
 
+    /// Entry `name`, made by `make` if there is none yet (one entry even when several
+    /// threads ask at once).
+    pub fn get_or_insert_with(&self, name: &str, make: impl FnOnce() -> T) -> Arc<T> {
+        Arc::clone(
+            self.entries
+                .write()
+                .entry(name.to_string())
+                .or_insert_with(|| Arc::new(make())),
+        )
+    }
+
     /// Sink `name`, once opened.
     pub fn get(&self, name: &str) -> Option<Arc<T>> {
         self.entries.read().get(name).cloned()

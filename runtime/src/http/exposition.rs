@@ -15,6 +15,7 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
+use super::operator_exposition;
 use super::server::RunView;
 
 /// The content type of [`encode_metrics`]'s text.
@@ -119,6 +120,10 @@ impl Collector for RunCollector {
             }
         }
         encode_watermarks(view, &sources, &process, &mut out)?;
+        operator_exposition::encode_operators(view, &process, &mut out)?;
+        operator_exposition::encode_workers(view, &process, &mut out)?;
+        operator_exposition::encode_latency(view, &process, &mut out)?;
+        operator_exposition::encode_links(view, &process, &mut out)?;
         encode_process(view, &process, &mut out)
     }
 }

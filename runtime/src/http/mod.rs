@@ -7,15 +7,18 @@
 //! atomic counters and the state stores, so scraping never touches the hot path.
 
 mod access;
+mod cluster_view;
 mod dashboard;
 mod exposition;
 mod job_graph;
 mod live_stream;
+mod operator_exposition;
 mod reply;
 mod routes;
 mod server;
 mod state_api;
 
 pub use access::{HttpAccess, HttpError};
+pub use cluster_view::Peers;
 pub use exposition::encode_metrics;
 pub use server::{HttpServer, RunView};

@@ -7,7 +7,7 @@ use tiny_http::{Method, Request};
 
 use super::exposition::{encode_metrics, CONTENT_TYPE};
 use super::server::RunView;
-use super::{dashboard, job_graph, live_stream, reply, state_api};
+use super::{cluster_view, dashboard, job_graph, live_stream, reply, state_api};
 
 /// The OpenAPI description of the JSON API, served at `/api/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -22,6 +22,17 @@ pub fn answer(request: Request, view: &RunView, stopping: &Arc<AtomicBool>) {
             format!("{} is not allowed here: use GET", request.method()),
         )
         .with_header(reply::header("Allow", "GET, HEAD"));
+        let _ = request.respond(reply);
+        return;
+    }
+    // Only the state API takes parameters: elsewhere one is a mistake worth naming.
+    if !query.is_empty() && !path.starts_with("/api/state/") {
+        let first = query.split('&').next().unwrap_or(query);
+        let name = first.split('=').next().unwrap_or(first);
+        let reply = reply::error(
+            400,
+            format!("`{path}` takes no query parameters (got `{name}`)"),
+        );
         let _ = request.respond(reply);
         return;
     }
@@ -43,10 +54,19 @@ pub fn answer(request: Request, view: &RunView, stopping: &Arc<AtomicBool>) {
         "/api/openapi.json" => {
             reply::with_type(200, "application/json", OPENAPI.as_bytes().to_vec())
         }
-        "/api/job" => reply::json(200, &job_graph::job(view)),
+        "/api/job" => reply::json(200, &job(view)),
         _ => prefixed(path, query, view),
     };
     let _ = request.respond(reply);
+}
+
+/// The job graph; on process 0 of a cluster, with every process's counters.
+fn job(view: &RunView) -> serde_json::Value {
+    let local = job_graph::job(view);
+    if view.peers.is_empty() {
+        return local;
+    }
+    cluster_view::merge_job(local, &view.peers.get("/api/job"))
 }
 
 /// The routes with a sink name in the path.

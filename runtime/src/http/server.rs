@@ -10,6 +10,7 @@ use weir_engine::metrics::Metrics;
 use weir_engine::plan::LogicalPlan;
 
 use super::access::{HttpAccess, HttpError};
+use super::cluster_view::Peers;
 use super::{reply, routes};
 use crate::connectors::chart::LiveFeeds;
 use crate::connectors::state::StateStores;
@@ -29,6 +30,8 @@ pub struct RunView {
     pub process: usize,
     /// When the run started.
     pub started: Instant,
+    /// In a cluster, process 0's way to the other processes' servers (else empty).
+    pub peers: Peers,
 }
 
 /// A running server; stopped (and its thread joined) when dropped.

@@ -3,6 +3,7 @@
 use serde_json::{json, Value as Json};
 use weir_engine::time::format_timestamp;
 
+use super::cluster_view;
 use super::reply::{self, Reply};
 use super::server::RunView;
 use crate::connectors::state::Entry;
@@ -64,9 +65,17 @@ pub fn state(view: &RunView, sink: &str, query: &str) -> Reply {
             }
         }
     }
+    // On process 0 of a cluster the other processes are asked the same question.
+    let peers = || view.peers.get(&format!("/api/state/{sink}?{query}"));
     if let Some(key) = key {
-        return match store.get(&key) {
-            Some(entry) => reply::json(200, &record(&key, &entry)),
+        let local = store.get(&key).map(|entry| record(&key, &entry));
+        let found = if view.peers.is_empty() {
+            local
+        } else {
+            cluster_view::latest_record(local, &peers())
+        };
+        return match found {
+            Some(one) => reply::json(200, &one),
             None => reply::error(
                 404,
                 format!("no record with {key_field} = `{key}` in `{sink}`"),
@@ -75,7 +84,11 @@ pub fn state(view: &RunView, sink: &str, query: &str) -> Reply {
     }
     let page = store.page(&prefix, after.as_deref(), limit);
     let records: Vec<Json> = page.entries.iter().map(|(k, e)| record(k, e)).collect();
-    reply::json(200, &json!({ "records": records, "next": page.next }))
+    let local = json!({ "records": records, "next": page.next });
+    if view.peers.is_empty() {
+        return reply::json(200, &local);
+    }
+    reply::json(200, &cluster_view::merge_pages(local, &peers(), limit))
 }
 
 /// One key's record as the API shows it.

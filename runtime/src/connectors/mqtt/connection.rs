@@ -19,6 +19,7 @@ use weir_engine::io::IoError;
 
 use super::config::{MqttConfig, Password, TlsFiles};
 use super::failure::{classify, Failure};
+use crate::connectors::link_health::LinkHealth;
 
 /// The first wait before reconnecting; it doubles after each failure up to `backoff_max`.
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -142,6 +143,7 @@ impl Connection {
         tls: Option<TlsFiles>,
         backoff_max: Duration,
         capacity: usize,
+        health: Arc<LinkHealth>,
         mut on_event: impl FnMut(&Client, Event, &Signals) + Send + 'static,
     ) -> Result<Connection, IoError> {
         let (host, port) = options.broker_address();
@@ -175,6 +177,9 @@ impl Connection {
                                 }
                                 failures = 0;
                                 backoff = FIRST_BACKOFF;
+                                if !connected {
+                                    health.connected(connected_once);
+                                }
                                 connected_once = true;
                                 connected = true;
                             }
@@ -194,6 +199,9 @@ impl Connection {
                             } else {
                                 "cannot connect to"
                             };
+                            if connected {
+                                health.disconnected();
+                            }
                             connected = false;
                             eprintln!(
                                 "weir: {label}: {what} broker {host}:{port} ({e}); retrying in {}",
@@ -203,6 +211,9 @@ impl Connection {
                             backoff = (backoff * 2).min(backoff_max);
                         }
                     }
+                }
+                if connected {
+                    health.disconnected();
                 }
             })
             .map_err(|e| IoError::os("cannot start the MQTT connection thread", e))?;

@@ -103,6 +103,7 @@ impl MqttSink {
             config.tls.clone(),
             Duration::from_millis(config.backoff_max_ms as u64),
             1024,
+            crate::connectors::link_health::register("mqtt", "sink", sink),
             move |_, event, _: &Signals| match event {
                 Event::Incoming(Packet::PubAck(_)) if qos == QoS::AtLeastOnce => {
                     counter.fetch_add(1, Ordering::SeqCst);

@@ -116,6 +116,7 @@ impl MqttSource {
             config.tls.clone(),
             Duration::from_millis(config.backoff_max_ms as u64),
             64,
+            crate::connectors::link_health::register("mqtt", "source", source),
             move |client, event, signals: &Signals| match event {
                 // A new session has no subscriptions; a resumed one keeps them, but
                 // subscribe once per run anyway in case the filters changed.

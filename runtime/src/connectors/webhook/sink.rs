@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use weir_engine::io::{BadRecord, IoError, SinkWriter};
 use weir_engine::schema::Schema;
 
 use super::config::{BodyEscape, WebhookConfig};
+use crate::connectors::link_health::LinkHealth;
 use crate::connectors::secret::{redact_url, Scrubber, Secret};
 use crate::format::json::JsonEncoder;
 
@@ -42,6 +44,8 @@ pub struct WebhookSink {
     window: Mutex<(Instant, u64)>,
     /// Records not sent because of `limit`.
     throttled: AtomicU64,
+    /// Retries, for `/metrics`.
+    health: Arc<LinkHealth>,
 }
 
 /// Why one attempt failed, and whether another may succeed.
@@ -108,6 +112,7 @@ impl WebhookSink {
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             undelivered: Mutex::new(HashMap::new()),
+            health: crate::connectors::link_health::register("webhook", "sink", sink),
             bearer,
             window: Mutex::new((Instant::now(), 0)),
             throttled: AtomicU64::new(0),
@@ -225,6 +230,7 @@ impl WebhookSink {
             match self.attempt(body) {
                 Ok(()) => return Ok(()),
                 Err(f) if f.retry && attempts <= self.config.retries => {
+                    self.health.retried();
                     std::thread::sleep(wait);
                     wait = wait.saturating_mul(2);
                 }

@@ -1,10 +1,16 @@
 //! Counters a run publishes while it goes: read by the progress line, the summary, the
 //! periodic status line and the HTTP server's `/metrics`.
 
+pub mod latency;
+pub mod operators;
+
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use crate::plan::LogicalPlan;
 use crate::time::{EventTime, MIN_WATERMARK};
+
+use latency::LatencyHistograms;
+use operators::OperatorMetrics;
 
 /// Live counters of one run, shared by all workers of a process.
 #[derive(Debug)]
@@ -34,6 +40,12 @@ pub struct Metrics {
     pub alert_silenced: Vec<AtomicU64>,
     /// Current watermark per (source, worker); `i64::MAX` once that share has ended.
     watermarks: Vec<AtomicI64>,
+    /// Records in and out of every physical operator, and keyed operators' state.
+    pub operators: OperatorMetrics,
+    /// Event-to-output latency per sink.
+    pub latency: LatencyHistograms,
+    /// Per worker: nanoseconds spent in scheduling rounds that had work to do.
+    busy_nanos: Vec<AtomicU64>,
     workers: usize,
 }
 
@@ -55,8 +67,25 @@ impl Metrics {
             watermarks: (0..plan.sources.len() * workers)
                 .map(|_| AtomicI64::new(MIN_WATERMARK))
                 .collect(),
+            operators: OperatorMetrics::new(plan, workers),
+            latency: LatencyHistograms::new(plan.sinks.len(), workers),
+            busy_nanos: counters(workers),
             workers,
         }
+    }
+
+    /// Adds `nanos` of busy time to `worker` (its index in this process).
+    pub fn add_busy(&self, worker: usize, nanos: u64) {
+        if let Some(b) = self.busy_nanos.get(worker) {
+            b.fetch_add(nanos, Ordering::Relaxed);
+        }
+    }
+
+    /// Seconds `worker` has spent busy since the run started.
+    pub fn busy_seconds(&self, worker: usize) -> f64 {
+        self.busy_nanos
+            .get(worker)
+            .map_or(0.0, |b| b.load(Ordering::Relaxed) as f64 / 1e9)
     }
 
     pub(crate) fn set_watermark(&self, source: usize, worker: usize, wm: EventTime) {
