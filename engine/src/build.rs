@@ -172,6 +172,9 @@ impl Site<'_> {
         window: &crate::plan::WindowSpec,
         aggregates: &[crate::plan::Aggregate],
     ) -> EventStream<'scope> {
+        if let crate::plan::WindowKind::Count { size, every } = window.kind {
+            return ops::count_window::build(stream, keys, size, every, aggregates);
+        }
         let late_sink = window.late_to.as_ref().and_then(|s| self.sink(s));
         // Records of a retracting window upstream withdraw earlier ones.
         let retraction = self.input_schema.fields.iter().position(|f| {
@@ -216,6 +219,9 @@ impl Site<'_> {
                 params,
                 ..
             } => ops::forecast::build(stream, keys, *field, params),
+            Stage::Dedupe {
+                keys, within_ms, ..
+            } => ops::dedupe::build(stream, keys, *within_ms),
             // The alert operator exchanges by its key itself and broadcasts batch times.
             Stage::Alert { spec, .. } => ops::alert::build(stream, spec, Arc::clone(ctx)),
             Stage::Infer {

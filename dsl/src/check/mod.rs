@@ -7,6 +7,7 @@
 mod alert;
 mod choice;
 pub mod connectors;
+mod dedupe;
 mod detect;
 mod durations;
 mod forecast;
@@ -85,6 +86,11 @@ pub(crate) enum Op {
     KeyBy {
         keys: Vec<usize>,
         names: Vec<String>,
+    },
+    Dedupe {
+        keys: Vec<usize>,
+        names: Vec<String>,
+        within_ms: i64,
     },
     Window {
         keys: Vec<usize>,

@@ -49,5 +49,8 @@ pub fn windows_of(kind: &WindowKind, t: i64) -> Vec<(i64, i64)> {
         }
         WindowKind::Global => vec![(i64::MIN, i64::MAX)],
         WindowKind::Session { .. } => unreachable!("sessions are grouped per key"),
+        WindowKind::Until { .. } | WindowKind::Count { .. } => {
+            unreachable!("`until` and `count` windows are not functions of time")
+        }
     }
 }
