@@ -91,6 +91,25 @@ fn coarser_period(ms: i64) -> i64 {
         .map_or(ms, |unit| ceil_div(ms, unit) * unit)
 }
 
+/// `until <end> [from <start>]`: both bounds resolve to non-null timestamps.
+fn until_kind(
+    end: &Ident,
+    start: Option<&Ident>,
+    scope: &Scope,
+    cx: &mut Ctx<'_>,
+) -> Option<WindowKind> {
+    let end = bound(end, "ends", scope, cx);
+    let start = start.map(|s| bound(s, "starts", scope, cx));
+    match (end, start) {
+        (Some(end), None) => Some(WindowKind::Until { end, start: None }),
+        (Some(end), Some(Some(start))) => Some(WindowKind::Until {
+            end,
+            start: Some(start),
+        }),
+        _ => None,
+    }
+}
+
 /// A field bounding an `until` window: it must be a non-null timestamp of `scope`.
 fn bound(field: &Ident, what: &str, scope: &Scope, cx: &mut Ctx<'_>) -> Option<FieldRef> {
     if scope.poisoned {
@@ -292,18 +311,7 @@ pub(crate) fn check_kind(
             }
         }
         WindowKindAst::Global => Some(WindowKind::Global),
-        WindowKindAst::Until { end, start } => {
-            let end_ref = bound(end, "ends", scope, cx);
-            let start_ref = start.as_ref().map(|s| bound(s, "starts", scope, cx));
-            match (end_ref, start_ref) {
-                (Some(end), None) => Some(WindowKind::Until { end, start: None }),
-                (Some(end), Some(Some(start))) => Some(WindowKind::Until {
-                    end,
-                    start: Some(start),
-                }),
-                _ => None,
-            }
-        }
+        WindowKindAst::Until { end, start } => until_kind(end, start.as_ref(), scope, cx),
         WindowKindAst::Count { size, every } => count_kind(w, *size, *every, cx),
         WindowKindAst::Unknown(word) => {
             cx.push(
