@@ -500,7 +500,7 @@ fn q4_averages_the_winning_prices_per_category_and_window() {
                 )
             })
             .collect();
-        got.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        got.sort_by_key(|a| (a.0, a.1));
         assert_eq!(got.len(), expected.len(), "q4 on {workers} workers");
         for (g, w) in got.iter().zip(&expected) {
             assert_eq!((g.0, g.1, g.3), (w.category, w.start, w.auctions as i64));
@@ -532,12 +532,12 @@ fn q6_averages_each_sellers_last_ten_winning_prices() {
                 (int(r, "seller"), time(r, "closed"), int(r, "auctions"), avg)
             })
             .collect();
-        got.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        got.sort_by_key(|a| (a.0, a.1, a.2));
         let mut want: Vec<(i64, i64, i64, f64)> = expected
             .iter()
             .map(|a| (a.seller, a.closed, a.auctions as i64, a.avg_price))
             .collect();
-        want.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        want.sort_by_key(|a| (a.0, a.1, a.2));
         assert_eq!(got.len(), want.len(), "q6 on {workers} workers");
         for (g, w) in got.iter().zip(&want) {
             assert_eq!((g.0, g.1, g.2), (w.0, w.1, w.2), "q6 on {workers} workers");
