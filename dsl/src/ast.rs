@@ -277,6 +277,8 @@ pub enum StageKind {
     Select(Vec<NamedExpr>),
     /// `key by a, b`
     KeyBy(Vec<Ident>),
+    /// `dedupe by a, b within <d>`
+    Dedupe(DedupeAst),
     /// `window <kind> <clauses>`
     Window(WindowAst),
     /// `aggregate n = f(x), …`
@@ -515,6 +517,15 @@ pub struct NamedExpr {
     pub span: Span,
 }
 
+/// `dedupe by a, b within <d>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DedupeAst {
+    /// The fields that make records duplicates of each other.
+    pub keys: Vec<Ident>,
+    /// How long a key stays seen.
+    pub within: DurationAst,
+}
+
 /// `window <kind> <clauses>`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WindowAst {
@@ -552,6 +563,22 @@ pub enum WindowKindAst {
     },
     /// `global`
     Global,
+    /// `until <field> [from <field>]`: per key, one window per end time read from the
+    /// record (an auction's `expires`), starting at the `from` field.
+    Until {
+        /// The timestamp field the window ends at (exclusive).
+        end: Ident,
+        /// The timestamp field it starts at; the beginning of time without it.
+        start: Option<Ident>,
+    },
+    /// `count <n> [every <m>]`: per key, in event-time order, every `m`-th record closes
+    /// a window over the key's last `n` records (`None`: not a whole number, reported).
+    Count {
+        /// Records per window.
+        size: Option<i64>,
+        /// Records between windows (`size` without it).
+        every: Option<Option<i64>>,
+    },
     /// Any other word.
     Unknown(Ident),
 }

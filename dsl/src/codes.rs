@@ -112,6 +112,15 @@ pub const BAD_JOIN_TIME: &str = "P0310";
 /// A sliding window so fine that one record would fall in more than 10,000 windows
 /// (`window sliding 1d every 1ms`).
 pub const TOO_MANY_WINDOWS: &str = "P0311";
+/// `window until <field> [from <field>]` names a field that is not a `timestamp`, or a
+/// nullable one: the window's bounds come from it.
+pub const BAD_WINDOW_BOUND: &str = "P0312";
+/// A `window count <n>` with a clause (`emit`, `allow late`, …): count windows are
+/// emitted once each, when their last record arrives in event-time order.
+pub const COUNT_WINDOW_CLAUSE: &str = "P0313";
+/// `dedupe by … within <d>` with an interval that is not positive, or on an input
+/// without event time.
+pub const BAD_DEDUPE: &str = "P0314";
 
 /// Warning or note: window settings that are legal but probably not what was meant
 /// (lateness a finishing trigger ignores, repeated panes in `discard` mode, no late route).

@@ -55,6 +55,15 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
             });
         }
         Op::KeyBy { keys, names } => stages.push(Stage::KeyBy { keys, names }),
+        Op::Dedupe {
+            keys,
+            names,
+            within_ms,
+        } => stages.push(Stage::Dedupe {
+            keys,
+            names,
+            within_ms,
+        }),
         Op::Window {
             keys,
             spec,

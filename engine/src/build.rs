@@ -202,6 +202,9 @@ impl Site<'_> {
         window: &crate::plan::WindowSpec,
         aggregates: &[crate::plan::Aggregate],
     ) -> EventStream<'scope> {
+        if let crate::plan::WindowKind::Count { size, every } = window.kind {
+            return ops::count_window::build(stream, keys, size, every, aggregates);
+        }
         let late_shape = crate::plan::WindowSpec::late_schema(self.input_schema);
         let late_sink = window
             .late_to
@@ -251,6 +254,9 @@ impl Site<'_> {
                 params,
                 ..
             } => ops::forecast::build(stream, keys, *field, params),
+            Stage::Dedupe {
+                keys, within_ms, ..
+            } => ops::dedupe::build(stream, keys, *within_ms),
             Stage::Alert { spec, .. } => {
                 ops::alert::build(stream, spec, self.index, Arc::clone(ctx))
             }

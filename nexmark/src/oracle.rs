@@ -294,3 +294,45 @@ mod tests {
 
 mod joins;
 pub use joins::{q3, q8, LocalItem, NewSeller, Q3_CATEGORY, Q3_STATES};
+mod flink;
+pub use flink::{
+    price_rank, q14, q15, q16, q17, q20, q21, q22, AuctionDay, Calculated, ChannelDay, RankCounts,
+    DAY_MS,
+};
+mod winning;
+pub use winning::{q4, q6, q9, CategoryAverage, SellerAverage, WinningBid, Q6_LAST};
+
+/// One answer of q18: the latest bid of a bidder on an auction.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LastBid {
+    /// The bidder.
+    pub bidder: i64,
+    /// The auction.
+    pub auction: i64,
+    /// When, epoch ms.
+    pub date_time: i64,
+    /// Its price; bids of one pair at the same instant go to the least price.
+    pub price: i64,
+}
+
+/// q18, find last bid (the final state of Flink's updating query): per (bidder, auction),
+/// the bid with the latest `date_time`, ties to the least price. Sorted.
+pub fn q18(events: &[Event]) -> Vec<LastBid> {
+    let mut last: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
+    for b in bids(events) {
+        let e = last
+            .entry((b.bidder, b.auction))
+            .or_insert((b.date_time, b.price));
+        if (b.date_time, -b.price) > (e.0, -e.1) {
+            *e = (b.date_time, b.price);
+        }
+    }
+    last.into_iter()
+        .map(|((bidder, auction), (date_time, price))| LastBid {
+            bidder,
+            auction,
+            date_time,
+            price,
+        })
+        .collect()
+}

@@ -58,10 +58,14 @@ fn run(query: &str, workers: usize, sinks: &[&str]) -> Vec<Vec<Json>> {
         "{query}.pipe reads `{AS_WRITTEN}`"
     );
     let dir = tempfile::tempdir().expect("tempdir");
-    let small = text.replace(
-        AS_WRITTEN,
-        &format!("events: {EVENTS}, rate: {RATE}, seed: {SEED}"),
-    );
+    // Files the query reads (q13's table) are named from the repository's root.
+    let root = repo_root();
+    let small = text
+        .replace(
+            AS_WRITTEN,
+            &format!("events: {EVENTS}, rate: {RATE}, seed: {SEED}"),
+        )
+        .replace("\"benches/", &format!("\"{}/benches/", root.display()));
     std::fs::write(dir.path().join("q.pipe"), small).expect("write query");
     let out = weir(
         &["run", "q.pipe", "--workers", &workers.to_string()],
@@ -429,5 +433,410 @@ fn q8_finds_new_persons_who_sell_in_their_first_window() {
                 .collect(),
         );
         assert_eq!(got, expected, "q8 on {workers} workers");
+    }
+}
+
+#[test]
+fn q9_finds_each_closed_auctions_winning_bid() {
+    let expected: Vec<_> = oracle::q9(&events())
+        .into_iter()
+        .map(|w| {
+            (
+                w.auction,
+                w.seller,
+                w.category,
+                w.expires,
+                w.price,
+                w.bidder,
+                w.date_time,
+            )
+        })
+        .collect();
+    assert!(
+        expected.len() > 100,
+        "the test stream exercises q9: {}",
+        expected.len()
+    );
+    for workers in WORKERS {
+        let [out] = &run("q9", workers, &["nexmark_q9.jsonl"])[..] else {
+            unreachable!()
+        };
+        let got = sorted(
+            out.iter()
+                .map(|r| {
+                    (
+                        int(r, "auction"),
+                        int(r, "seller"),
+                        int(r, "category"),
+                        time(r, "expires"),
+                        int(r, "price"),
+                        int(r, "bidder"),
+                        time(r, "bid_time"),
+                    )
+                })
+                .collect(),
+        );
+        assert_eq!(got, expected, "q9 on {workers} workers");
+    }
+}
+
+#[test]
+fn q4_averages_the_winning_prices_per_category_and_window() {
+    let expected = oracle::q4(&events());
+    assert!(expected.len() > 20, "{} windows", expected.len());
+    for workers in WORKERS {
+        let [out] = &run("q4", workers, &["nexmark_q4.jsonl"])[..] else {
+            unreachable!()
+        };
+        let mut got: Vec<(i64, i64, f64, i64)> = out
+            .iter()
+            .map(|r| {
+                let avg = r["avg_price"].as_f64().expect("avg_price is a number");
+                (
+                    int(r, "category"),
+                    time(r, "starts"),
+                    avg,
+                    int(r, "auctions"),
+                )
+            })
+            .collect();
+        got.sort_by_key(|a| (a.0, a.1));
+        assert_eq!(got.len(), expected.len(), "q4 on {workers} workers");
+        for (g, w) in got.iter().zip(&expected) {
+            assert_eq!((g.0, g.1, g.3), (w.category, w.start, w.auctions as i64));
+            assert!(
+                (g.2 - w.avg_price).abs() <= 1e-9 * w.avg_price.abs(),
+                "q4 on {workers} workers: {g:?} vs {w:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn q6_averages_each_sellers_last_ten_winning_prices() {
+    let expected = oracle::q6(&events());
+    assert!(
+        expected
+            .iter()
+            .any(|a| a.auctions == oracle::Q6_LAST as u64),
+        "some seller sells 10 times: the window slides"
+    );
+    for workers in WORKERS {
+        let [out] = &run("q6", workers, &["nexmark_q6.jsonl"])[..] else {
+            unreachable!()
+        };
+        let mut got: Vec<(i64, i64, i64, f64)> = out
+            .iter()
+            .map(|r| {
+                let avg = r["avg_price"].as_f64().expect("avg_price is a number");
+                (int(r, "seller"), time(r, "closed"), int(r, "auctions"), avg)
+            })
+            .collect();
+        got.sort_by_key(|a| (a.0, a.1, a.2));
+        let mut want: Vec<(i64, i64, i64, f64)> = expected
+            .iter()
+            .map(|a| (a.seller, a.closed, a.auctions as i64, a.avg_price))
+            .collect();
+        want.sort_by_key(|a| (a.0, a.1, a.2));
+        assert_eq!(got.len(), want.len(), "q6 on {workers} workers");
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!((g.0, g.1, g.2), (w.0, w.1, w.2), "q6 on {workers} workers");
+            assert!(
+                (g.3 - w.3).abs() <= 1e-9 * w.3.abs(),
+                "q6 on {workers} workers: {g:?} vs {w:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn q18_keeps_the_latest_bid_of_each_bidder_on_each_auction() {
+    let expected: Vec<_> = oracle::q18(&events())
+        .into_iter()
+        .map(|b| (b.bidder, b.auction, b.date_time, b.price))
+        .collect();
+    for workers in WORKERS {
+        let [out] = &run("q18", workers, &["nexmark_q18.jsonl"])[..] else {
+            unreachable!()
+        };
+        let got = sorted(
+            out.iter()
+                .map(|r| {
+                    (
+                        int(r, "bidder"),
+                        int(r, "auction"),
+                        time(r, "date_time"),
+                        int(r, "price"),
+                    )
+                })
+                .collect(),
+        );
+        assert_eq!(got, expected, "q18 on {workers} workers");
+    }
+}
+
+fn opt_text(record: &Json, field: &str) -> Option<String> {
+    match &record[field] {
+        Json::Null => None,
+        v => Some(
+            v.as_str()
+                .unwrap_or_else(|| panic!("`{field}` is text in {record}"))
+                .to_string(),
+        ),
+    }
+}
+
+/// A `day` field (`YYYY-MM-DD`) as the day's start, epoch ms.
+fn day(record: &Json) -> i64 {
+    parse_timestamp(&format!("{}T00:00:00Z", text(record, "day")))
+        .unwrap_or_else(|| panic!("`day` is a date in {record}"))
+}
+
+fn float(record: &Json, field: &str) -> f64 {
+    record[field]
+        .as_f64()
+        .unwrap_or_else(|| panic!("`{field}` is a number in {record}"))
+}
+
+#[test]
+fn q14_converts_large_bids_and_classes_their_hour() {
+    let expected = oracle::q14(&events());
+    assert!(expected.len() > 100, "{}", expected.len());
+    for workers in WORKERS {
+        let [out] = &run("q14", workers, &["nexmark_q14.jsonl"])[..] else {
+            unreachable!()
+        };
+        let mut got: Vec<_> = out
+            .iter()
+            .map(|r| {
+                (
+                    time(r, "date_time"),
+                    int(r, "auction"),
+                    int(r, "bidder"),
+                    float(r, "price"),
+                    text(r, "bid_time_type"),
+                )
+            })
+            .collect();
+        got.sort_by(|a, b| {
+            (a.0, a.1, a.2)
+                .cmp(&(b.0, b.1, b.2))
+                .then(a.3.total_cmp(&b.3))
+        });
+        let want: Vec<_> = expected
+            .iter()
+            .map(|c| {
+                let class = c.bid_time_type.to_string();
+                (c.date_time, c.auction, c.bidder, c.price, class)
+            })
+            .collect();
+        assert_eq!(got, want, "q14 on {workers} workers");
+    }
+}
+
+fn rank_counts(r: &Json) -> oracle::RankCounts {
+    let four = |what: &str| {
+        ["total", "rank1", "rank2", "rank3"].map(|p| int(r, &format!("{p}_{what}")) as u64)
+    };
+    oracle::RankCounts {
+        bids: four("bids"),
+        bidders: four("bidders"),
+        auctions: four("auctions"),
+    }
+}
+
+#[test]
+fn q15_counts_bids_bidders_and_auctions_per_day_and_rank() {
+    let expected = oracle::q15(&events());
+    // Delayed first bids fall on the day before the stream's first midnight.
+    assert_eq!(expected.len(), 2, "{expected:?}");
+    for workers in WORKERS {
+        let [out] = &run("q15", workers, &["nexmark_q15.jsonl"])[..] else {
+            unreachable!()
+        };
+        let mut got: Vec<_> = out.iter().map(|r| (day(r), rank_counts(r))).collect();
+        got.sort_by_key(|g| g.0);
+        assert_eq!(got, expected, "q15 on {workers} workers");
+    }
+}
+
+#[test]
+fn q16_counts_per_channel_and_day() {
+    let expected = oracle::q16(&events());
+    assert!(expected.len() > 1000, "{}", expected.len());
+    for workers in WORKERS {
+        let [out] = &run("q16", workers, &["nexmark_q16.jsonl"])[..] else {
+            unreachable!()
+        };
+        let mut got: Vec<_> = out
+            .iter()
+            .map(|r| oracle::ChannelDay {
+                channel: text(r, "channel"),
+                day: day(r),
+                last_bid: time(r, "last_bid"),
+                counts: rank_counts(r),
+            })
+            .collect();
+        got.sort_by(|a, b| (&a.channel, a.day).cmp(&(&b.channel, b.day)));
+        assert!(
+            got == expected,
+            "q16 on {workers} workers differs from the oracle"
+        );
+    }
+}
+
+#[test]
+fn q17_summarises_each_auctions_day() {
+    let expected = oracle::q17(&events());
+    assert!(expected.len() > 1000, "{}", expected.len());
+    for workers in WORKERS {
+        let [out] = &run("q17", workers, &["nexmark_q17.jsonl"])[..] else {
+            unreachable!()
+        };
+        let mut got: Vec<_> = out
+            .iter()
+            .map(|r| oracle::AuctionDay {
+                auction: int(r, "auction"),
+                day: day(r),
+                bids: ["total_bids", "rank1_bids", "rank2_bids", "rank3_bids"]
+                    .map(|f| int(r, f) as u64),
+                min_price: int(r, "min_price"),
+                max_price: int(r, "max_price"),
+                avg_price: float(r, "avg_price"),
+                sum_price: int(r, "sum_price"),
+            })
+            .collect();
+        got.sort_by_key(|a| (a.auction, a.day));
+        assert_eq!(got.len(), expected.len(), "q17 on {workers} workers");
+        for (g, w) in got.iter().zip(&expected) {
+            let close = (g.avg_price - w.avg_price).abs() <= 1e-9 * w.avg_price.abs();
+            let same = oracle::AuctionDay {
+                avg_price: w.avg_price,
+                ..g.clone()
+            };
+            assert!(
+                close && same == *w,
+                "q17 on {workers} workers: {g:?} vs {w:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn q20_expands_bids_with_their_category_10_auction() {
+    let expected = oracle::q20(&events());
+    assert!(expected.len() > 1000, "{}", expected.len());
+    for workers in WORKERS {
+        let [out] = &run("q20", workers, &["nexmark_q20.jsonl"])[..] else {
+            unreachable!()
+        };
+        let got = sorted(
+            out.iter()
+                .map(|r| {
+                    assert_eq!(int(r, "category"), 10, "{r}");
+                    (
+                        int(r, "auction"),
+                        int(r, "bidder"),
+                        int(r, "price"),
+                        time(r, "date_time"),
+                        int(r, "seller"),
+                    )
+                })
+                .collect(),
+        );
+        assert_eq!(got, expected, "q20 on {workers} workers");
+    }
+}
+
+#[test]
+fn q21_finds_each_bids_channel_id() {
+    let expected = oracle::q21(&events());
+    assert!(expected.iter().any(|b| b.4 == "1") && expected.iter().any(|b| b.4.len() > 2));
+    for workers in WORKERS {
+        let [out] = &run("q21", workers, &["nexmark_q21.jsonl"])[..] else {
+            unreachable!()
+        };
+        let got = sorted(
+            out.iter()
+                .map(|r| {
+                    (
+                        int(r, "auction"),
+                        int(r, "bidder"),
+                        int(r, "price"),
+                        text(r, "channel"),
+                        text(r, "channel_id"),
+                    )
+                })
+                .collect(),
+        );
+        assert!(
+            got == expected,
+            "q21 on {workers} workers differs from the oracle"
+        );
+    }
+}
+
+#[test]
+fn q22_splits_each_bids_url() {
+    let expected = oracle::q22(&events());
+    assert!(expected.iter().any(|b| b.6.is_none()) && expected.iter().any(|b| b.6.is_some()));
+    for workers in WORKERS {
+        let [out] = &run("q22", workers, &["nexmark_q22.jsonl"])[..] else {
+            unreachable!()
+        };
+        let got = sorted(
+            out.iter()
+                .map(|r| {
+                    (
+                        int(r, "auction"),
+                        int(r, "bidder"),
+                        int(r, "price"),
+                        text(r, "channel"),
+                        opt_text(r, "dir1"),
+                        opt_text(r, "dir2"),
+                        opt_text(r, "dir3"),
+                    )
+                })
+                .collect(),
+        );
+        assert!(
+            got == expected,
+            "q22 on {workers} workers differs from the oracle"
+        );
+    }
+}
+
+#[test]
+fn q13_joins_each_bid_with_its_side_input_row() {
+    let expected = sorted(
+        oracle::q0(&events())
+            .into_iter()
+            .map(|b| {
+                let value = (b.auction % 10_000).to_string();
+                (b.auction, b.bidder, b.price, b.date_time, value)
+            })
+            .collect(),
+    );
+    for workers in WORKERS {
+        let [out] = &run("q13", workers, &["nexmark_q13.jsonl"])[..] else {
+            unreachable!()
+        };
+        let got = sorted(
+            out.iter()
+                .map(|r| {
+                    (
+                        int(r, "auction"),
+                        int(r, "bidder"),
+                        int(r, "price"),
+                        time(r, "date_time"),
+                        text(r, "value"),
+                    )
+                })
+                .collect(),
+        );
+        assert!(
+            got == expected,
+            "q13 on {workers} workers differs from the oracle"
+        );
     }
 }

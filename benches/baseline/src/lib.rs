@@ -19,6 +19,7 @@ pub mod q3;
 pub mod q5;
 pub mod q7;
 pub mod q8;
+pub mod q9;
 pub mod stream;
 
 use std::fmt;
@@ -27,7 +28,7 @@ use std::hint::black_box;
 use weir_nexmark::NexmarkConfig;
 
 /// The queries with a baseline, in query-number order.
-pub const QUERIES: [&str; 9] = ["q0", "q1", "q2", "q3", "q5", "q7", "q8", "q11", "q12"];
+pub const QUERIES: [&str; 10] = ["q0", "q1", "q2", "q3", "q5", "q7", "q8", "q9", "q11", "q12"];
 
 /// What a baseline run did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +89,10 @@ pub fn run(query: &str, config: &NexmarkConfig) -> Result<BaselineResult, Unknow
             outputs += 1
         }),
         "q8" => q8::run(config, |r| {
+            black_box(r);
+            outputs += 1
+        }),
+        "q9" => q9::run(config, |r| {
             black_box(r);
             outputs += 1
         }),

@@ -201,3 +201,23 @@ mod joins {
         assert_eq!(got, want);
     }
 }
+
+#[test]
+fn q9_matches_the_oracle() {
+    let mut got = collect(|e| crate::q9::run(&config(), e));
+    got.sort_unstable();
+    let want: Vec<crate::q9::WinningBid> = oracle::q9(&events())
+        .into_iter()
+        .map(|w| crate::q9::WinningBid {
+            auction: w.auction,
+            seller: w.seller,
+            category: w.category,
+            expires: w.expires,
+            price: w.price,
+            bidder: w.bidder,
+            date_time: w.date_time,
+        })
+        .collect();
+    assert!(want.len() > 50, "{}", want.len());
+    assert_eq!(got, want);
+}

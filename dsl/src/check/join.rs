@@ -88,7 +88,7 @@ pub(crate) fn check_join(
         Some(JoinTimeAst::Window(w)) => {
             needs_event_time(scope, w.kind_span, cx, &mut ok);
             needs_event_time(&right_scope, w.kind_span, cx, &mut ok);
-            match windows::check_kind(w, names, cx).map(|spec| spec.kind) {
+            match windows::check_kind(w, &*scope, names, cx).map(|spec| spec.kind) {
                 Some(kind @ (WindowKind::Tumbling { .. } | WindowKind::Sliding { .. })) => {
                     Some(JoinMode::Window { kind })
                 }
@@ -179,6 +179,8 @@ fn kind_word(kind: &WindowKind) -> &'static str {
         WindowKind::Sliding { .. } => "sliding",
         WindowKind::Session { .. } => "session",
         WindowKind::Global => "global",
+        WindowKind::Until { .. } => "until",
+        WindowKind::Count { .. } => "count",
     }
 }
 

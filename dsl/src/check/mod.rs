@@ -8,6 +8,7 @@ mod alert;
 mod alert_routing;
 mod choice;
 pub mod connectors;
+mod dedupe;
 mod detect;
 mod durations;
 mod forecast;
@@ -86,6 +87,11 @@ pub(crate) enum Op {
     KeyBy {
         keys: Vec<usize>,
         names: Vec<String>,
+    },
+    Dedupe {
+        keys: Vec<usize>,
+        names: Vec<String>,
+        within_ms: i64,
     },
     Window {
         keys: Vec<usize>,

@@ -12,11 +12,12 @@ use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
-const STAGES: [&str; 13] = [
+const STAGES: [&str; 14] = [
     "where",
     "map",
     "select",
     "key",
+    "dedupe",
     "window",
     "aggregate",
     "to",
@@ -183,6 +184,7 @@ pub(crate) fn check_pipeline(
                     });
                 }
             }
+            StageKind::Dedupe(d) => ops.extend(super::dedupe::check_dedupe(d, stage, &scope, cx)),
             StageKind::Window(window) => match p.stages.get(i + 1) {
                 Some(crate::ast::Stage {
                     kind: StageKind::Aggregate(items),
@@ -195,7 +197,7 @@ pub(crate) fn check_pipeline(
                     i += 1;
                 }
                 next => {
-                    windows::check_kind(window, names, cx);
+                    windows::check_kind(window, &scope, names, cx);
                     let mut d = Diagnostic::error(
                         codes::WINDOW_WITHOUT_AGGREGATE,
                         "`window` must be followed by `aggregate`",

@@ -2,8 +2,8 @@
 //! aggregates with their types. The pair becomes one windowed aggregate.
 
 use weir_engine::plan::{
-    Accumulation, AggFunc, Aggregate, Function, KeptField, TimestampCombiner, Trigger, WindowKind,
-    WindowSpec, RETRACTION_FIELD, WINDOW_FIELDS,
+    Accumulation, AggFunc, Aggregate, FieldRef, Function, KeptField, TimestampCombiner, Trigger,
+    WindowKind, WindowSpec, RETRACTION_FIELD, WINDOW_FIELDS,
 };
 use weir_engine::schema::{Field, Type};
 
@@ -21,7 +21,7 @@ use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
-const KINDS: [&str; 4] = ["tumbling", "sliding", "session", "global"];
+const KINDS: [&str; 6] = ["tumbling", "sliding", "session", "global", "until", "count"];
 
 fn positive(
     ms: Option<i64>,
@@ -91,8 +91,131 @@ fn coarser_period(ms: i64) -> i64 {
         .map_or(ms, |unit| ceil_div(ms, unit) * unit)
 }
 
+/// `until <end> [from <start>]`: both bounds resolve to non-null timestamps.
+fn until_kind(
+    end: &Ident,
+    start: Option<&Ident>,
+    scope: &Scope,
+    cx: &mut Ctx<'_>,
+) -> Option<WindowKind> {
+    let end = bound(end, "ends", scope, cx);
+    let start = start.map(|s| bound(s, "starts", scope, cx));
+    match (end, start) {
+        (Some(end), None) => Some(WindowKind::Until { end, start: None }),
+        (Some(end), Some(Some(start))) => Some(WindowKind::Until {
+            end,
+            start: Some(start),
+        }),
+        _ => None,
+    }
+}
+
+/// A field bounding an `until` window: it must be a non-null timestamp of `scope`.
+fn bound(field: &Ident, what: &str, scope: &Scope, cx: &mut Ctx<'_>) -> Option<FieldRef> {
+    if scope.poisoned {
+        return None;
+    }
+    let Some(slot) = scope.slot(&field.name) else {
+        cx.push(scope.unknown_field(&field.name, field.span));
+        return None;
+    };
+    let ty = scope.fields[slot].ty?;
+    if ty.ty == Type::Timestamp && !ty.nullable {
+        return Some(FieldRef {
+            slot,
+            name: field.name.clone(),
+        });
+    }
+    let found = if ty.ty == Type::Timestamp {
+        "a nullable timestamp".to_string()
+    } else {
+        format!("`{}`", ty.display())
+    };
+    cx.push(
+        Diagnostic::error(
+            codes::BAD_WINDOW_BOUND,
+            format!(
+                "the window {what} at `{}`, which is {found}, not a timestamp",
+                field.name
+            ),
+            field.span,
+            "not a timestamp",
+        )
+        .with_help(if ty.ty == Type::Timestamp {
+            format!(
+                "give it a value where it is null first, e.g. `| where {} != null`",
+                field.name
+            )
+        } else {
+            format!(
+                "convert it first, e.g. `| map {0} = timestamp({0})`",
+                field.name
+            )
+        }),
+    );
+    None
+}
+
+/// `count <size> [every <every>]`: positive counts, a period no longer than the window,
+/// and no clauses (each count window is emitted once, when its last record arrives).
+fn count_kind(
+    w: &WindowAst,
+    size: Option<i64>,
+    every: Option<Option<i64>>,
+    cx: &mut Ctx<'_>,
+) -> Option<WindowKind> {
+    let size = size?;
+    let every = every.unwrap_or(Some(size))?;
+    let bad_size = |message: &str, label: &str, cx: &mut Ctx<'_>| {
+        cx.push(
+            Diagnostic::error(codes::BAD_WINDOW_SIZE, message, w.kind_span, label)
+                .with_help("write e.g. `window count 10` (tumbling) or `window count 10 every 1` (the last 10 records, after each record)"),
+        );
+    };
+    if size <= 0 || every <= 0 {
+        bad_size(
+            "a count window's sizes must be positive",
+            "zero records",
+            cx,
+        );
+        return None;
+    }
+    if every > size {
+        bad_size(
+            "a count window's period must not exceed its size",
+            "records between windows would belong to none",
+            cx,
+        );
+        return None;
+    }
+    if let Some(clause) = w.clauses.first() {
+        cx.push(
+            Diagnostic::error(
+                codes::COUNT_WINDOW_CLAUSE,
+                "a count window takes no clauses",
+                clause.span,
+                "not for count windows",
+            )
+            .with_secondary(w.kind_span, "a count window")
+            .with_help("remove the clause: each count window is emitted once, when its last record arrives in event-time order")
+            .with_note("triggers, lateness and accumulation are about time windows"),
+        );
+        return None;
+    }
+    Some(WindowKind::Count {
+        size: size.unsigned_abs(),
+        every: every.unsigned_abs(),
+    })
+}
+
 /// Checks the window kind and its clauses; `Some` with every default filled in when valid.
-pub(crate) fn check_kind(w: &WindowAst, names: &Names, cx: &mut Ctx<'_>) -> Option<WindowSpec> {
+/// `scope` is the window's input (an `until` window reads its bounds from it).
+pub(crate) fn check_kind(
+    w: &WindowAst,
+    scope: &Scope,
+    names: &Names,
+    cx: &mut Ctx<'_>,
+) -> Option<WindowSpec> {
     let kind = match &w.kind {
         WindowKindAst::Tumbling { size, offset } => {
             let size_ms = durations::require(size, "window size", cx);
@@ -188,6 +311,8 @@ pub(crate) fn check_kind(w: &WindowAst, names: &Names, cx: &mut Ctx<'_>) -> Opti
             }
         }
         WindowKindAst::Global => Some(WindowKind::Global),
+        WindowKindAst::Until { end, start } => until_kind(end, start.as_ref(), scope, cx),
+        WindowKindAst::Count { size, every } => count_kind(w, *size, *every, cx),
         WindowKindAst::Unknown(word) => {
             cx.push(
                 Diagnostic::error(
@@ -470,7 +595,7 @@ pub(crate) fn check_window(
     names: &Names,
     cx: &mut Ctx<'_>,
 ) -> (Option<Op>, Scope) {
-    let spec = check_kind(window, names, cx);
+    let spec = check_kind(window, scope, names, cx);
     let mut ok = spec.is_some();
 
     // Event time.

@@ -54,6 +54,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         map_stage | map_assign => "an assignment such as `temp_f = temp * 1.8 + 32.0`",
         select_stage | named_expr => "a field or `name = <expression>`",
         key_by_stage => "`key by <field>`",
+        dedupe_stage => "`dedupe by <field> within <duration>`",
         aggregate_stage | agg_item => "an aggregate such as `n = count()`",
         agg_keep => "`keep {<field>, …}`",
         to_stage => "`to <sink>`",
@@ -93,7 +94,9 @@ fn describe(rule: Rule) -> Option<&'static str> {
         percent_lit => "a percentage such as `95%`",
         negative_lit => "a negative number such as `-20.5`",
         window_stage | window_kind | tumbling_window | sliding_window | session_window
-        | global_window | unknown_window => "a window kind such as `tumbling 1m`",
+        | global_window | until_window | count_window | unknown_window => {
+            "a window kind such as `tumbling 1m`"
+        }
         window_clause | emit_clause | allow_late_clause | accumulation_mode | late_to_clause
         | timestamp_clause | clause_stop => "a window clause such as `allow late 5m`",
         dur_value | duration_lit => "a duration such as `10s`",
@@ -139,6 +142,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_max_future => "`max_future`",
         kw_per => "`per`",
         kw_key => "`key`",
+        kw_dedupe => "`dedupe`",
         kw_by => "`by`",
         kw_on => "`on`",
         kw_error => "`error`",

@@ -668,6 +668,21 @@ impl Builder {
                 StageKind::Aggregate(children.map(|n| self.named(n)).collect())
             }
             Rule::key_by_stage => StageKind::KeyBy(children.map(|k| ident_of(&k)).collect()),
+            Rule::dedupe_stage => {
+                let mut keys = Vec::new();
+                let mut within = None;
+                for p in children {
+                    match p.as_rule() {
+                        Rule::field_name => keys.push(ident_of(&p)),
+                        Rule::dur_value => within = Some(self.duration(p)),
+                        _ => {}
+                    }
+                }
+                StageKind::Dedupe(DedupeAst {
+                    keys,
+                    within: within.expect("invariant: dedupe interval"),
+                })
+            }
             Rule::to_stage => StageKind::To(ident_of(&children.next().expect("invariant: sink"))),
             Rule::lookup_stage => {
                 // Keywords inside (`on`) are skipped; what is left is table, field, miss.
@@ -954,9 +969,13 @@ impl Builder {
         let rule = kind_pair.as_rule();
         let mut durations: Vec<DurationAst> = Vec::new();
         let mut word = None;
+        let mut fields: Vec<Ident> = Vec::new();
+        let mut counts: Vec<Option<i64>> = Vec::new();
         for p in kind_pair.into_inner() {
             match p.as_rule() {
+                Rule::int_value => counts.push(self.int_value(p)),
                 Rule::dur_value => durations.push(self.duration(p)),
+                Rule::field_name => fields.push(ident_of(&p)),
                 Rule::ident if word.is_none() => word = Some(ident_of(&p)),
                 _ => {}
             }
@@ -976,6 +995,17 @@ impl Builder {
                 max: durations.next(),
             },
             Rule::global_window => WindowKindAst::Global,
+            Rule::until_window => {
+                let mut fields = fields.into_iter();
+                WindowKindAst::Until {
+                    end: fields.next().expect("invariant: until field"),
+                    start: fields.next(),
+                }
+            }
+            Rule::count_window => WindowKindAst::Count {
+                size: counts.first().copied().flatten(),
+                every: counts.get(1).copied(),
+            },
             _ => WindowKindAst::Unknown(word.expect("invariant: unknown window word")),
         };
         let clauses = children

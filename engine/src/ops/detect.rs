@@ -86,7 +86,8 @@ pub fn build<'scope>(
 ) -> EventStream<'scope> {
     let mut detectors = Detectors::new(spec.clone(), keys, field, warmup);
     super::ordered::build(stream, "Detect", move |event| {
-        detectors.apply(&mut event.record)
+        detectors.apply(&mut event.record);
+        true
     })
 }
 

@@ -70,6 +70,7 @@ pub fn build<'scope>(
 ) -> EventStream<'scope> {
     let mut models = Forecasters::new(params.clone(), keys, field);
     super::ordered::build(stream, "Forecast", move |event| {
-        models.apply(event.time, &mut event.record)
+        models.apply(event.time, &mut event.record);
+        true
     })
 }

@@ -3,6 +3,8 @@
 pub mod alert;
 pub mod alert_group;
 pub mod combine;
+pub mod count_window;
+pub mod dedupe;
 pub mod detect;
 pub mod exchange;
 pub mod flow;

@@ -3,7 +3,7 @@
 //! input frontier) passes their event time, then handed to `apply` oldest first and sent
 //! on at that time. Records already behind the watermark on arrival are handed over with
 //! the next batch, in arrival order. Used by the stateful per-key models (`detect`,
-//! `forecast`), whose results depend on order.
+//! `forecast`), count windows and `dedupe`, whose results depend on order.
 
 use std::collections::BTreeMap;
 
@@ -15,11 +15,12 @@ use super::EventStream;
 use crate::event::Event;
 use crate::time::EventTime;
 
-/// Builds the operator; `apply` may change each record in place.
+/// Builds the operator; `apply` may change each record in place, and drops it by
+/// returning false.
 pub fn build<'scope>(
     stream: EventStream<'scope>,
     name: &str,
-    mut apply: impl FnMut(&mut Event) + 'static,
+    mut apply: impl FnMut(&mut Event) -> bool + 'static,
 ) -> EventStream<'scope> {
     stream.unary_frontier(Pipeline, name, move |_cap, _info| {
         let mut pending: BTreeMap<EventTime, (Capability<EventTime>, Vec<Event>)> = BTreeMap::new();
@@ -55,10 +56,10 @@ pub fn build<'scope>(
                             .unwrap_or(std::cmp::Ordering::Equal)
                     })
                 });
-                for event in &mut events {
-                    apply(event);
+                events.retain_mut(|event| apply(event));
+                if !events.is_empty() {
+                    output.session(&cap).give_container(&mut events);
                 }
-                output.session(&cap).give_container(&mut events);
             }
         }
     })

@@ -511,6 +511,12 @@ impl WindowState {
             for w in windows {
                 self.add_to(event, w, at, out);
             }
+        } else if let Assigner::Until { .. } = assigner {
+            // The checker lets only non-null timestamps bound the window, so `None` is
+            // a record that does not follow its schema: it belongs to no window.
+            if let Some(w) = assigner.bounded(&event.record) {
+                self.add_to(event, w, at, out);
+            }
         } else {
             self.add_to(event, assigner.tumbling(event.time), at, out);
         }

@@ -143,6 +143,23 @@ pub(super) fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
                 .collect();
             writeln!(out, "  key by {} (exchange by key hash)", parts.join(", "))
         }
+        Stage::Dedupe {
+            keys,
+            names,
+            within_ms,
+        } => {
+            let parts: Vec<String> = keys
+                .iter()
+                .zip(names)
+                .map(|(k, n)| format!("{n}@{k}"))
+                .collect();
+            writeln!(
+                out,
+                "  dedupe by {} within {} in event-time order (exchange by key hash)",
+                parts.join(", "),
+                format_duration(*within_ms)
+            )
+        }
         Stage::Window {
             keys,
             window,

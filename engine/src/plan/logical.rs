@@ -310,6 +310,16 @@ pub enum Stage {
         /// Output schema: the input fields, then the two added fields.
         schema: Schema,
     },
+    /// `dedupe by <fields> within <d>`: per key, in event-time order, a record passes
+    /// when none of its key passed in the `within_ms` before it. The schema is unchanged.
+    Dedupe {
+        /// Key slots.
+        keys: Vec<usize>,
+        /// Key field names, for `weir explain`.
+        names: Vec<String>,
+        /// The interval, ms (> 0).
+        within_ms: i64,
+    },
     /// `forecast <field> horizon <d> [every <d>] using holt_winters(…) as <name>`: one
     /// model per key; appends `<name>.value`, `<name>.lower`, `<name>.upper` (f64, null
     /// until a full season has been seen).

@@ -31,6 +31,6 @@ pub use logical::{LookupMiss, ModelNode, TableNode, TableRefresh};
 pub use sink_schema::sink_schemas;
 pub use test_case::{ExpectedField, TestAction, TestCase, TestStep};
 pub use window::{
-    Accumulation, TimestampCombiner, Trigger, WindowKind, WindowSpec, LATE_FIELDS,
+    Accumulation, FieldRef, TimestampCombiner, Trigger, WindowKind, WindowSpec, LATE_FIELDS,
     RETRACTION_FIELD, WINDOW_FIELDS,
 };

@@ -141,9 +141,10 @@ pub enum BatchLayout {
 /// in front of it routes by these slots. A new keyed stage is one arm here.
 pub fn partition_keys(stage: &Stage) -> Option<&[usize]> {
     match stage {
-        Stage::Window { keys, .. } | Stage::Detect { keys, .. } | Stage::Forecast { keys, .. } => {
-            Some(keys)
-        }
+        Stage::Window { keys, .. }
+        | Stage::Detect { keys, .. }
+        | Stage::Forecast { keys, .. }
+        | Stage::Dedupe { keys, .. } => Some(keys),
         Stage::Alert { spec, .. } => Some(&spec.keys),
         Stage::AlertGroup { spec, .. } => Some(&spec.by),
         _ => None,

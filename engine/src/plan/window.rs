@@ -68,12 +68,49 @@ pub enum WindowKind {
     },
     /// `global`: one window per key over all time; fires by its trigger and at the end.
     Global,
+    /// `until <field> [from <field>]`: per key, the window `[from, until)` whose bounds are
+    /// timestamp fields of each record (an auction's `expires`); records naming the same
+    /// bounds share a window.
+    Until {
+        /// The field the window ends at (exclusive).
+        end: FieldRef,
+        /// The field it starts at; the beginning of time without one.
+        start: Option<FieldRef>,
+    },
+    /// `count <size> [every <every>]`: per key, in event-time order, every `every`-th
+    /// record closes a window over the key's last `size` records. No triggers, lateness or
+    /// accumulation: each window is emitted once, at its last record's time.
+    Count {
+        /// Records per window (> 0).
+        size: u64,
+        /// Records between windows (> 0).
+        every: u64,
+    },
+}
+
+/// A field of the window's input named by the window kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldRef {
+    /// Its slot in the input record.
+    pub slot: usize,
+    /// Its name, for `weir explain`.
+    pub name: String,
 }
 
 impl WindowKind {
     /// Whether windows of this kind merge (sessions).
     pub fn is_merging(&self) -> bool {
         matches!(self, WindowKind::Session { .. })
+    }
+
+    /// The input slots the window kind reads (the bounds of `until` windows).
+    pub fn slots(&self) -> Vec<usize> {
+        match self {
+            WindowKind::Until { end, start } => std::iter::once(end.slot)
+                .chain(start.iter().map(|s| s.slot))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -289,6 +326,15 @@ impl fmt::Display for WindowKind {
                 Ok(())
             }
             WindowKind::Global => f.write_str("global"),
+            WindowKind::Count { size, every } if size == every => write!(f, "count {size}"),
+            WindowKind::Count { size, every } => write!(f, "count {size} every {every}"),
+            WindowKind::Until { end, start } => {
+                write!(f, "until {}", end.name)?;
+                if let Some(s) = start {
+                    write!(f, " from {}", s.name)?;
+                }
+                Ok(())
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::plan::WindowKind;
 use crate::time::EventTime;
+use crate::value::Value;
 
 /// A window `[start, end)` in event time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,6 +50,13 @@ pub enum Assigner {
     },
     /// The single global window.
     Global,
+    /// The window `[record[start], record[end])` named by each record's fields.
+    Until {
+        /// Slot of the end timestamp.
+        end: usize,
+        /// Slot of the start timestamp, if any.
+        start: Option<usize>,
+    },
 }
 
 impl Assigner {
@@ -66,8 +74,33 @@ impl Assigner {
             WindowKind::Session { gap_ms, .. } => Assigner::Session {
                 gap: (*gap_ms).max(1),
             },
-            WindowKind::Global => Assigner::Global,
+            // Count windows are built by `ops::count_window`, not from event times.
+            WindowKind::Global | WindowKind::Count { .. } => Assigner::Global,
+            WindowKind::Until { end, start } => Assigner::Until {
+                end: end.slot,
+                start: start.as_ref().map(|s| s.slot),
+            },
         }
+    }
+
+    /// The window an `until` assigner gives `record`: `None` when its end is not a
+    /// timestamp (the checker allows only non-null timestamp fields). A start at or after
+    /// the end is moved to the end's last instant, so the window is never empty.
+    pub fn bounded(&self, record: &[Value]) -> Option<Window> {
+        let Assigner::Until { end, start } = *self else {
+            return None;
+        };
+        let Some(Value::Time(end)) = record.get(end) else {
+            return None;
+        };
+        let start = match start.and_then(|s| record.get(s)) {
+            Some(Value::Time(s)) => *s,
+            _ => EventTime::MIN,
+        };
+        Some(Window {
+            start: start.min(end.saturating_sub(1)),
+            end: *end,
+        })
     }
 
     /// The single window containing `time` (tumbling windows).
@@ -80,7 +113,8 @@ impl Assigner {
                 start: time,
                 end: time.saturating_add(gap),
             },
-            Assigner::Global => GLOBAL,
+            // Not a function of time: `bounded` reads the record.
+            Assigner::Global | Assigner::Until { .. } => GLOBAL,
         }
     }
 

@@ -167,6 +167,8 @@ fn measure_in_child(
     events: Option<u64>,
     workers: usize,
 ) -> anyhow::Result<EngineRun> {
+    // Absolute, since the child runs elsewhere (below).
+    let file = &std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
     let mut cmd = Command::new(exe);
     cmd.args([
         "bench",
@@ -176,6 +178,12 @@ fn measure_in_child(
         "--measure",
     ])
     .arg(file);
+    // Query files name their data from the repository's root (q13's table is
+    // `benches/nexmark/side_input.csv`): run where `benches/` is. Sinks discard, so
+    // nothing is written there.
+    if let Some(root) = file.parent().and_then(Path::parent).and_then(Path::parent) {
+        cmd.current_dir(root);
+    }
     if let Some(n) = events {
         cmd.args(["--events", &n.to_string()]);
     }

@@ -65,7 +65,7 @@ fn mark(stages: &[Stage], consumed: bool, read: &mut [bool]) {
             Stage::Map { assignments, .. } => {
                 assignments.iter().for_each(|(_, e)| expr(e, read));
             }
-            Stage::KeyBy { keys, .. } => slots(keys, read),
+            Stage::KeyBy { keys, .. } | Stage::Dedupe { keys, .. } => slots(keys, read),
             Stage::Select { exprs, .. } => {
                 exprs.iter().for_each(|e| expr(e, read));
                 return;
@@ -80,10 +80,16 @@ fn mark(stages: &[Stage], consumed: bool, read: &mut [bool]) {
                     read.fill(true);
                 }
                 slots(keys, read);
+                slots(&window.kind.slots(), read);
                 aggregates
                     .iter()
                     .filter_map(|a| a.arg.as_ref())
                     .for_each(|e| expr(e, read));
+                // `arg_max … keep {bidder}` outputs the winner's kept fields.
+                aggregates
+                    .iter()
+                    .flat_map(|a| &a.keep)
+                    .for_each(|k| slots(&[k.slot], read));
                 return;
             }
             Stage::Detect { keys, field, .. } | Stage::Forecast { keys, field, .. } => {
