@@ -324,7 +324,10 @@ test "everything accounted for" {
     let out = weir(&["test", file.to_str().expect("utf-8")], dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("\"one window too many\" ... FAILED"), "{stdout}");
+    assert!(
+        stdout.contains("\"one window too many\" ... FAILED"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("unexpected output on `out` at the end of the test\n    received  {device_id: \"b\", n: 1,"),
         "{stdout}"
@@ -338,6 +341,9 @@ test "everything accounted for" {
         stdout.contains("unexpected output on `hot` before line 25 (the test has no `expect hot`)"),
         "{stdout}"
     );
-    assert!(stdout.contains("\"everything accounted for\" ... ok"), "{stdout}");
+    assert!(
+        stdout.contains("\"everything accounted for\" ... ok"),
+        "{stdout}"
+    );
     assert!(stdout.contains("1 passed, 2 failed"), "{stdout}");
 }

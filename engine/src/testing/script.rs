@@ -439,9 +439,7 @@ impl Script {
             let schema = self.schemas.get(&sink).cloned().unwrap_or_default();
             let mut msg = format!("unexpected output on `{sink}` {when}");
             if !self.expected_sinks.contains(&sink) {
-                msg.push_str(&format!(
-                    " (the test has no `expect {sink}`)"
-                ));
+                msg.push_str(&format!(" (the test has no `expect {sink}`)"));
             }
             for (r, line) in &records {
                 msg.push_str(&format!(
