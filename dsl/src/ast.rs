@@ -787,10 +787,20 @@ pub enum TestStepKind {
 /// `{name: value, …}` in a test.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordLit {
-    /// Fields in the order written.
-    pub fields: Vec<(Ident, Option<Literal>, Span)>,
+    /// Fields in the order written (`None`: a value that did not parse, already reported).
+    pub fields: Vec<(Ident, Option<TestValue>, Span)>,
     /// The whole record.
     pub span: Span,
+}
+
+/// A field's value in a test record: one literal, or a list (`[1, 2, 3]`) to compare with
+/// what `collect(x)` makes. An item that did not parse is `None` (already reported).
+#[derive(Clone, Debug, PartialEq)]
+pub enum TestValue {
+    /// `70.0`, `"a"`, `null`, …
+    Scalar(Literal),
+    /// `[70.0, 71.5]`
+    List(Vec<Option<Literal>>),
 }
 
 /// A time in a test: an RFC 3339 string or epoch milliseconds.

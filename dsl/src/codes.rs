@@ -85,6 +85,10 @@ pub const BAD_TIME_FORMAT: &str = "P0231";
 pub const BAD_CONDITIONAL: &str = "P0232";
 /// `keep {…}` after an aggregate other than `arg_max` / `arg_min`.
 pub const KEEP_WITHOUT_ARG: &str = "P0233";
+/// `collect(x)` of a list: lists do not nest.
+pub const NESTED_LIST: &str = "P0234";
+/// A list field (from `collect`) reaching a sink whose format has no lists (CSV).
+pub const SINK_CANNOT_HOLD_LIST: &str = "P0235";
 /// A bare number where a duration is needed (`window tumbling 60` → `60s`).
 pub const DURATION_WITHOUT_UNIT: &str = "P0301";
 /// A window on records without event time (the source has no `event_time`, or a stage

@@ -53,7 +53,25 @@ impl ConnectorCatalog for SensorsOptions {
 
     /// Parquet `partition_by` keys against the records (the real catalog's check lives in
     /// the runtime; this stand-in gives P0502 and P0503 their golden files).
+    /// Also a `.csv` file sink receiving a list (P0235), as the runtime's catalog says.
     fn check_sink_fields(&self, call: &ConnectorCall, records: &Schema) -> Vec<SinkFieldProblem> {
+        let csv = matches!(call.args.first(), Some(OptionValue::Str(p)) if p.ends_with(".csv"));
+        if call.kind == "file" && csv {
+            return records
+                .fields
+                .iter()
+                .filter(|f| matches!(f.ty, Type::List(_)))
+                .map(|f| SinkFieldProblem {
+                    option: "format".into(),
+                    issue: SinkFieldIssue::NoLists,
+                    message: format!(
+                        "a CSV sink cannot hold lists, and the records have `{}` ({})",
+                        f.name, f.ty
+                    ),
+                    help: None,
+                })
+                .collect();
+        }
         let Some(OptionValue::List(keys)) = call.option("partition_by") else {
             return Vec::new();
         };

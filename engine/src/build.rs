@@ -214,10 +214,17 @@ impl Site<'_> {
         let retraction = self.input_schema.fields.iter().position(|f| {
             f.name == crate::retraction::RETRACTION_FIELD_NAME && f.ty == crate::schema::Type::Bool
         });
+        let retracted_time = retraction.and_then(|_| {
+            self.input_schema
+                .fields
+                .iter()
+                .position(|f| f.name == "pane.timestamp" && f.ty == crate::schema::Type::Timestamp)
+        });
         let placement = ops::window_agg::Placement {
             pipeline: self.index,
             late_sink,
             retraction,
+            retracted_time,
             per_key: per_key_clock(self.plan, &self.pipeline.input),
             operator: self.operator,
         };

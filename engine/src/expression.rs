@@ -289,8 +289,14 @@ fn compile_call(func: Function, exprs: &[Expr]) -> Compiled {
         }),
         Function::Lower => string_map(args, |s| s.to_lowercase()),
         Function::Upper => string_map(args, |s| s.to_uppercase()),
+        Function::Trim => string_map(args, |s| s.trim().to_string()),
+        Function::Substr => Box::new(move |r| {
+            let len = args.get(2).map(|l| l(r));
+            expression_text::substring(&args[0](r), &args[1](r), len.as_ref())
+        }),
         Function::Len => Box::new(move |r| match args[0](r) {
             Value::Str(s) => Value::Int(s.chars().count() as i64),
+            Value::List(items) => Value::Int(items.len() as i64),
             _ => Value::Null,
         }),
         Function::Concat => Box::new(move |r| {

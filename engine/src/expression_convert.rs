@@ -25,7 +25,7 @@ pub fn to_int(v: Value) -> Value {
                 .or_else(|_| t.parse::<f64>().map(float_to_int))
                 .unwrap_or(Value::Null)
         }
-        Value::Null => Value::Null,
+        Value::Null | Value::List(_) => Value::Null,
     }
 }
 
@@ -49,7 +49,7 @@ pub fn to_float(v: Value) -> Value {
             Ok(f) if f.is_finite() => Value::Float(f),
             _ => Value::Null,
         },
-        Value::Null => Value::Null,
+        Value::Null | Value::List(_) => Value::Null,
     }
 }
 

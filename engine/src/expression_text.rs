@@ -54,9 +54,45 @@ pub fn split_part(s: &Value, sep: &Value, index: &Value) -> Value {
     part.map_or(Value::Null, |p| Value::Str(Arc::from(p)))
 }
 
+/// `substr(s, start[, len])`: `len` characters (default: the rest) from character
+/// `start` (from 0; negative counts from the end). A start past either end, or a negative
+/// length, gives the empty string; a null argument gives null.
+pub fn substring(s: &Value, start: &Value, len: Option<&Value>) -> Value {
+    let (Value::Str(s), Value::Int(start)) = (s, start) else {
+        return Value::Null;
+    };
+    let chars = s.chars().count() as i64;
+    let from = if *start < 0 {
+        (chars + start).max(0)
+    } else {
+        (*start).min(chars)
+    };
+    let take = match len {
+        None => chars - from,
+        Some(Value::Int(n)) => (*n).clamp(0, chars - from),
+        Some(_) => return Value::Null,
+    };
+    let text: String = s.chars().skip(from as usize).take(take as usize).collect();
+    Value::Str(Arc::from(text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn substrings_count_characters_from_either_end() {
+        let s = Value::str("héllo-42");
+        let sub =
+            |a: i64, n: Option<i64>| substring(&s, &Value::Int(a), n.map(Value::Int).as_ref());
+        assert_eq!(sub(0, Some(5)), Value::str("héllo"));
+        assert_eq!(sub(6, None), Value::str("42"));
+        assert_eq!(sub(-2, None), Value::str("42"));
+        assert_eq!(sub(-20, Some(1)), Value::str("h"));
+        assert_eq!(sub(20, Some(3)), Value::str(""));
+        assert_eq!(sub(1, Some(-1)), Value::str(""));
+        assert_eq!(substring(&Value::Null, &Value::Int(0), None), Value::Null);
+    }
 
     #[test]
     fn match_extract_and_split() {

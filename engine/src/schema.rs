@@ -19,6 +19,53 @@ pub enum Type {
     Timestamp,
     /// `duration` (milliseconds)
     Duration,
+    /// `list<T>`: what `collect(x)` makes, a list of non-null values of one scalar type
+    /// (lists do not nest).
+    List(ItemType),
+}
+
+/// The element type of a list: one of the scalar types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ItemType {
+    /// `bool`
+    Bool,
+    /// `i64`
+    Int,
+    /// `f64`
+    Float,
+    /// `string`
+    String,
+    /// `timestamp`
+    Timestamp,
+    /// `duration`
+    Duration,
+}
+
+impl ItemType {
+    /// The scalar type of the elements.
+    pub fn ty(self) -> Type {
+        match self {
+            ItemType::Bool => Type::Bool,
+            ItemType::Int => Type::Int,
+            ItemType::Float => Type::Float,
+            ItemType::String => Type::String,
+            ItemType::Timestamp => Type::Timestamp,
+            ItemType::Duration => Type::Duration,
+        }
+    }
+
+    /// The element type for a scalar type; `None` for a list (lists do not nest).
+    pub fn of(ty: Type) -> Option<ItemType> {
+        Some(match ty {
+            Type::Bool => ItemType::Bool,
+            Type::Int => ItemType::Int,
+            Type::Float => ItemType::Float,
+            Type::String => ItemType::String,
+            Type::Timestamp => ItemType::Timestamp,
+            Type::Duration => ItemType::Duration,
+            Type::List(_) => return None,
+        })
+    }
 }
 
 impl Type {
@@ -36,13 +83,17 @@ impl Type {
             Type::String => "string",
             Type::Timestamp => "timestamp",
             Type::Duration => "duration",
+            Type::List(_) => "list",
         }
     }
 }
 
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        match self {
+            Type::List(elem) => write!(f, "list<{}>", elem.ty().name()),
+            ty => f.write_str(ty.name()),
+        }
     }
 }
 

@@ -25,6 +25,8 @@ pub enum Value {
     Time(i64),
     /// `duration`, milliseconds.
     Duration(i64),
+    /// `list<T>`, made by `collect(x)`; shared so that copying a record does not copy it.
+    List(Arc<[Value]>),
 }
 
 impl Value {
@@ -92,6 +94,15 @@ impl Value {
             (Str(a), Str(b)) => a.cmp(b),
             (Time(a), Time(b)) => a.cmp(b),
             (Duration(a), Duration(b)) => a.cmp(b),
+            (List(a), List(b)) => {
+                for (x, y) in a.iter().zip(b.iter()) {
+                    let o = x.total_cmp(y);
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
             _ => self.rank().cmp(&other.rank()),
         }
     }
@@ -104,6 +115,7 @@ impl Value {
             Value::Str(_) => 3,
             Value::Time(_) => 4,
             Value::Duration(_) => 5,
+            Value::List(_) => 6,
         }
     }
 }
@@ -120,6 +132,7 @@ impl PartialEq for Value {
             (Str(a), Str(b)) => a == b,
             (Time(a), Time(b)) => a == b,
             (Duration(a), Duration(b)) => a == b,
+            (List(a), List(b)) => a == b,
             _ => false,
         }
     }
@@ -137,6 +150,10 @@ impl Hash for Value {
             Value::Str(s) => state.write(s.as_bytes()),
             Value::Time(t) => state.write_i64(*t),
             Value::Duration(d) => state.write_i64(*d),
+            Value::List(items) => {
+                state.write_usize(items.len());
+                items.iter().for_each(|v| v.hash(state));
+            }
         }
     }
 }
@@ -151,6 +168,16 @@ impl fmt::Display for Value {
             Value::Str(s) => write!(f, "{s:?}"),
             Value::Time(t) => f.write_str(&crate::time::format_timestamp(*t)),
             Value::Duration(d) => f.write_str(&crate::time::format_duration(*d)),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
         }
     }
 }

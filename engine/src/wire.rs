@@ -26,6 +26,7 @@ enum Named<'a> {
     Str(&'a str),
     Time(i64),
     Duration(i64),
+    List(&'a [Value]),
 }
 
 /// The readable form, owned for deserialising.
@@ -39,6 +40,7 @@ enum NamedOwned {
     Str(Arc<str>),
     Time(i64),
     Duration(i64),
+    List(Vec<Value>),
 }
 
 const NULL: u8 = 0;
@@ -48,6 +50,7 @@ const FLOAT: u8 = 3;
 const STR: u8 = 4;
 const TIME: u8 = 5;
 const DURATION: u8 = 6;
+const LIST: u8 = 7;
 
 impl Serialize for Value {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -60,6 +63,7 @@ impl Serialize for Value {
                 Value::Str(s) => Named::Str(s),
                 Value::Time(t) => Named::Time(*t),
                 Value::Duration(d) => Named::Duration(*d),
+                Value::List(items) => Named::List(items),
             };
             return named.serialize(serializer);
         }
@@ -94,6 +98,10 @@ impl Serialize for Value {
                 t.serialize_element(&DURATION)?;
                 t.serialize_element(x)?;
             }
+            Value::List(items) => {
+                t.serialize_element(&LIST)?;
+                t.serialize_element(&**items)?;
+            }
         }
         t.end()
     }
@@ -110,6 +118,7 @@ impl<'de> Deserialize<'de> for Value {
                 NamedOwned::Str(s) => Value::Str(s),
                 NamedOwned::Time(t) => Value::Time(t),
                 NamedOwned::Duration(d) => Value::Duration(d),
+                NamedOwned::List(items) => Value::List(items.into()),
             });
         }
         deserializer.deserialize_tuple(2, TaggedVisitor)
@@ -139,6 +148,11 @@ impl<'de> Visitor<'de> for TaggedVisitor {
             STR => Value::Str(seq.next_element::<SharedStr>()?.ok_or_else(missing)?.0),
             TIME => Value::Time(seq.next_element()?.ok_or_else(missing)?),
             DURATION => Value::Duration(seq.next_element()?.ok_or_else(missing)?),
+            LIST => Value::List(
+                seq.next_element::<Vec<Value>>()?
+                    .ok_or_else(missing)?
+                    .into(),
+            ),
             other => {
                 return Err(de::Error::custom(format!("unknown value tag {other}")));
             }
@@ -182,6 +196,8 @@ mod tests {
             Value::str(""),
             Value::Time(1_700_000_000_000),
             Value::Duration(60_000),
+            Value::List(vec![Value::Int(3), Value::Int(1)].into()),
+            Value::List(Vec::new().into()),
         ]
     }
 

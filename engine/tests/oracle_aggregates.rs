@@ -1,7 +1,9 @@
 //! Oracle tests of the statistical aggregates — `stddev`, `variance_pop`,
-//! `distinct_count`, `approx_distinct_count` and `percentile` — over random out-of-order
-//! events in tumbling, sliding, merging session and global windows: the engine's panes
-//! equal a naive batch recomputation, on 1 and on 4 workers, whatever the bundling.
+//! `distinct_count`, `approx_distinct_count` and `percentile` — and of the event-time
+//! ones — `first`, `last` and `collect` — over random out-of-order events in tumbling,
+//! sliding, merging session and global windows: the engine's panes equal a naive batch
+//! recomputation, on 1 and on 4 workers, whatever the bundling. Several events share an
+//! event time, so the tie rules (by value) are exercised.
 //!
 //! Values are multiples of 0.5 below 10, so Σx and Σx² are exact in plain f64 and the
 //! oracle's variance (same formula from those sums) is bitwise comparable. Groups have
@@ -47,6 +49,9 @@ fn aggregates() -> Vec<Aggregate> {
         agg("p50", AggFunc::Percentile(500_000)),
         agg("p90", AggFunc::Percentile(900_000)),
         agg("p100", AggFunc::Percentile(1_000_000)),
+        agg("first", AggFunc::First),
+        agg("last", AggFunc::Last),
+        agg("all", AggFunc::Collect),
     ]
 }
 
@@ -105,13 +110,13 @@ fn plan(window: WindowSpec) -> LogicalPlan {
     }
 }
 
-/// Distinct increasing timestamps shuffled within the watermark bound: nothing is late.
+/// Increasing timestamps (some equal) shuffled within the watermark bound: nothing is late.
 fn events(seed: u64, n: usize, max_step: i64) -> Vec<Record> {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
     let mut t = 1_000_000i64;
     let mut recs: Vec<Record> = (0..n)
         .map(|_| {
-            t += rng.gen_range(1..=max_step);
+            t += rng.gen_range(0..=max_step);
             vec![
                 Value::Int(rng.gen_range(0..4)),
                 Value::Float(rng.gen_range(-20..20) as f64 * 0.5),
@@ -123,9 +128,9 @@ fn events(seed: u64, n: usize, max_step: i64) -> Vec<Record> {
     recs
 }
 
-/// The groups (start, end, key) → values of a batch recomputation.
-fn groups(records: &[Record], kind: &WindowKind) -> BTreeMap<(i64, i64, i64), Vec<f64>> {
-    let mut groups: BTreeMap<(i64, i64, i64), Vec<f64>> = BTreeMap::new();
+/// The groups (start, end, key) → (event time, value) of a batch recomputation.
+fn groups(records: &[Record], kind: &WindowKind) -> BTreeMap<(i64, i64, i64), Vec<(i64, f64)>> {
+    let mut groups: BTreeMap<(i64, i64, i64), Vec<(i64, f64)>> = BTreeMap::new();
     let mut per_key: BTreeMap<i64, Vec<(i64, f64)>> = BTreeMap::new();
     for r in records {
         let (Value::Int(k), Value::Float(v), Value::Time(t)) = (&r[0], &r[1], &r[2]) else {
@@ -135,7 +140,7 @@ fn groups(records: &[Record], kind: &WindowKind) -> BTreeMap<(i64, i64, i64), Ve
             WindowKind::Session { .. } => per_key.entry(*k).or_default().push((*t, *v)),
             _ => {
                 for (s, e) in windows_of(kind, *t) {
-                    groups.entry((s, e, *k)).or_default().push(*v);
+                    groups.entry((s, e, *k)).or_default().push((*t, *v));
                 }
             }
         }
@@ -152,7 +157,7 @@ fn groups(records: &[Record], kind: &WindowKind) -> BTreeMap<(i64, i64, i64), Ve
                     start = t;
                 }
                 last = t;
-                current.push(v);
+                current.push((t, v));
             }
             groups.insert((start, last + gap_ms, k), current);
         }
@@ -170,7 +175,13 @@ fn nearest_rank(sorted: &[f64], p: f64) -> f64 {
 fn oracle(records: &[Record], kind: &WindowKind) -> Vec<Vec<Value>> {
     let mut out: Vec<Vec<Value>> = groups(records, kind)
         .into_iter()
-        .map(|((start, end, k), mut vs)| {
+        .map(|((start, end, k), mut timed)| {
+            // By event time, ties by value: first is the least, last the greatest.
+            timed.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            let first = Value::Float(timed[0].1);
+            let last = Value::Float(timed[timed.len() - 1].1);
+            let all = Value::List(timed.iter().map(|(_, v)| Value::Float(*v)).collect());
+            let mut vs: Vec<f64> = timed.iter().map(|(_, v)| *v).collect();
             let n = vs.len() as f64;
             let (sum, sum_sq): (f64, f64) = (vs.iter().sum(), vs.iter().map(|x| x * x).sum());
             let mean = sum / n;
@@ -195,6 +206,9 @@ fn oracle(records: &[Record], kind: &WindowKind) -> Vec<Vec<Value>> {
                 Value::Float(nearest_rank(&vs, 0.5)),
                 Value::Float(nearest_rank(&vs, 0.9)),
                 Value::Float(nearest_rank(&vs, 1.0)),
+                first,
+                last,
+                all,
                 Value::Time(start),
                 Value::Time(end),
                 Value::str("on_time"),
@@ -268,7 +282,7 @@ fn kind() -> impl Strategy<Value = WindowKind> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
     #[test]
-    fn statistical_aggregates_match_the_batch_oracle_on_1_and_4_workers(seed in 0u64..1_000_000, n in 1usize..1_500, max_step in prop::sample::select(vec![3i64, 13, 40]), kind in kind(), batch in 1usize..200) {
+    fn statistical_and_event_time_aggregates_match_the_batch_oracle_on_1_and_4_workers(seed in 0u64..1_000_000, n in 1usize..1_500, max_step in prop::sample::select(vec![3i64, 13, 40]), kind in kind(), batch in 1usize..200) {
         let records = events(seed, n, max_step);
         let expected = oracle(&records, &kind);
         let one = engine(records.clone(), &kind, 1, batch);

@@ -163,7 +163,8 @@ fn oracle(records: &[Record], kind: &WindowKind) -> Vec<Vec<Value>> {
     let mut out: Vec<Vec<Value>> = groups
         .into_iter()
         .map(|((start, end, k), mut vs)| {
-            vs.sort_by_key(|(t, _)| *t);
+            // `first`/`last` break event-time ties by value, never by arrival.
+            vs.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
             let values: Vec<f64> = vs.iter().map(|(_, v)| *v).collect();
             let sum: f64 = values.iter().sum();
             vec![

@@ -39,6 +39,7 @@ impl ConnectorCatalog for Catalog {
                 issue: match issue {
                     FieldIssue::Unknown => SinkFieldIssue::Unknown,
                     FieldIssue::WrongType => SinkFieldIssue::WrongType,
+                    FieldIssue::NoLists => SinkFieldIssue::NoLists,
                 },
                 message: p.message,
                 help: p.help,

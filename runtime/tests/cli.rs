@@ -367,3 +367,74 @@ pipeline counts {
     );
     assert!(stderr.contains("a `file` sink's format"), "{stderr}");
 }
+
+/// Beam's "Unexpected output": a record no `expect` consumed fails the test, on a sink the
+/// test names (left over after its `expect`) and on one it never names.
+#[test]
+fn weir_test_fails_on_output_no_expect_consumed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("t.pipe");
+    std::fs::write(
+        &file,
+        r#"source s = sensors() {
+  device_id: string
+  temp: f64
+  ts: timestamp
+  event_time ts
+}
+sink out = stdout()
+sink hot = stdout()
+pipeline p {
+  from s
+  | key by device_id
+  | window tumbling 1m
+  | aggregate n = count()
+  | to out
+}
+pipeline h { from s | where temp > 50.0 | to hot }
+test "one window too many" {
+  given s {device_id: "a", temp: 1.0, ts: 60000} {device_id: "b", temp: 1.0, ts: 60000}
+  watermark 120000
+  expect out [{device_id: "a", n: 1}]
+  expect hot []
+}
+test "the other pipeline's output is unexpected too" {
+  given s {device_id: "a", temp: 99.0, ts: 60000}
+  watermark 120000
+  expect out [{device_id: "a", n: 1}]
+}
+test "everything accounted for" {
+  given s {device_id: "a", temp: 99.0, ts: 60000}
+  expect hot [{device_id: "a", temp: 99.0}]
+  watermark 120000
+  expect out [{device_id: "a", n: 1}]
+}
+"#,
+    )
+    .expect("write");
+    let out = weir(&["test", file.to_str().expect("utf-8")], dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("\"one window too many\" ... FAILED"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("unexpected output on `out` at the end of the test\n    received  {device_id: \"b\", n: 1,"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(after line 19)"), "{stdout}");
+    assert!(
+        stdout.contains("\"the other pipeline's output is unexpected too\" ... FAILED"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("unexpected output on `hot` before line 25 (the test has no `expect hot`)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"everything accounted for\" ... ok"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 2 failed"), "{stdout}");
+}

@@ -107,6 +107,8 @@ pub enum SinkFieldIssue {
     Unknown,
     /// The field exists but has a type the option cannot use (`hour(n)` of an `i64`).
     WrongType,
+    /// The records hold a list (from `collect`) and the sink's format has no lists (CSV).
+    NoLists,
 }
 
 /// A sink option naming a field that does not fit the records written to the sink.

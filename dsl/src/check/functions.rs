@@ -37,9 +37,13 @@ enum Param {
     Numeric,
     Int,
     Str,
+    /// Text, or a list (`len`).
+    StrOrList,
     Timestamp,
     /// Text, epoch milliseconds or a timestamp (`timestamp(x)`).
     TimeSource,
+    /// Any value but a list (conversions).
+    Scalar,
     Any,
 }
 
@@ -49,6 +53,8 @@ impl Param {
             Param::Numeric => ty.is_numeric(),
             Param::Int => ty == Type::Int,
             Param::Str => ty == Type::String,
+            Param::StrOrList => matches!(ty, Type::String | Type::List(_)),
+            Param::Scalar => !matches!(ty, Type::List(_)),
             Param::Timestamp => ty == Type::Timestamp,
             Param::TimeSource => matches!(ty, Type::String | Type::Int | Type::Timestamp),
             Param::Any => true,
@@ -60,6 +66,8 @@ impl Param {
             Param::Numeric => "a number",
             Param::Int => "an i64",
             Param::Str => "a string",
+            Param::StrOrList => "a string or a list",
+            Param::Scalar => "a single value (not a list)",
             Param::Timestamp => "a timestamp",
             Param::TimeSource => "a string or epoch milliseconds (i64)",
             Param::Any => "a value",
@@ -143,7 +151,14 @@ fn signature(f: Function) -> Signature {
         Function::Coalesce => sig(&[Any], 2, Returns::SameAsFirst, "coalesce(a, b, …)"),
         Function::Lower => sig(&[Str], 1, text, "lower(s)"),
         Function::Upper => sig(&[Str], 1, text, "upper(s)"),
-        Function::Len => sig(&[Str], 1, Returns::Fixed(Type::Int), "len(s)"),
+        Function::Len => sig(&[StrOrList], 1, Returns::Fixed(Type::Int), "len(s)"),
+        Function::Trim => sig(&[Str], 1, text, "trim(s)"),
+        Function::Substr => sig(
+            &[Str, Int, Int],
+            2,
+            text,
+            "substr(s, start) or substr(s, start, len)",
+        ),
         Function::Concat => Signature {
             variadic: true,
             ..sig(&[Str], 1, text, "concat(a, b, …)")
@@ -152,8 +167,8 @@ fn signature(f: Function) -> Signature {
         Function::Hour => sig(&[Timestamp], 1, Returns::Fixed(Type::Int), "hour(ts)"),
         Function::ToString => sig(&[Any], 1, text, "to_string(x)"),
         Function::String => sig(&[Any], 1, text, "string(x)"),
-        Function::Int => parsed(sig(&[Any], 1, Returns::Fixed(Type::Int), "int(x)")),
-        Function::Float => parsed(sig(&[Any], 1, Returns::Fixed(Type::Float), "float(x)")),
+        Function::Int => parsed(sig(&[Scalar], 1, Returns::Fixed(Type::Int), "int(x)")),
+        Function::Float => parsed(sig(&[Scalar], 1, Returns::Fixed(Type::Float), "float(x)")),
         Function::Timestamp => parsed(sig(
             &[TimeSource, Str],
             1,

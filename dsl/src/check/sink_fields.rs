@@ -45,6 +45,9 @@ pub(crate) fn check(
             let (code, label) = match problem.issue {
                 SinkFieldIssue::Unknown => (codes::SINK_UNKNOWN_FIELD, "no such field here"),
                 SinkFieldIssue::WrongType => (codes::SINK_FIELD_TYPE, "wrong type of field"),
+                SinkFieldIssue::NoLists => {
+                    (codes::SINK_CANNOT_HOLD_LIST, "no lists in this format")
+                }
             };
             let span = decl
                 .connector

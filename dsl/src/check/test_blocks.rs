@@ -7,7 +7,7 @@ use weir_engine::schema::{Schema, Type};
 use weir_engine::time::parse_timestamp;
 use weir_engine::value::Value;
 
-use crate::ast::{Item, Literal, Program, RecordLit, TestStepKind};
+use crate::ast::{Item, Literal, Program, RecordLit, TestStepKind, TestValue};
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
@@ -212,6 +212,7 @@ fn typed_fields(
                 .with_help(match field.ty {
                     Type::Timestamp => "write an RFC 3339 string such as \"2024-05-01T10:00:00Z\", or epoch milliseconds".to_string(),
                     Type::Duration => "write a duration such as `10s`".to_string(),
+                    Type::List(item) => format!("write a list of {} values such as `[…]`", item.ty()),
                     t => format!("write a {t} value"),
                 }),
             ),
@@ -220,7 +221,24 @@ fn typed_fields(
     out
 }
 
-fn convert(literal: &Literal, ty: Type) -> Option<Value> {
+fn convert(value: &TestValue, ty: Type) -> Option<Value> {
+    match (value, ty) {
+        (TestValue::Scalar(literal), ty) => scalar(literal, ty),
+        // Items are never null (`collect` skips nulls); an item that did not parse was
+        // reported by the parser.
+        (TestValue::List(items), Type::List(item)) => items
+            .iter()
+            .map(|i| match i {
+                Some(Literal::Null) | None => None,
+                Some(l) => scalar(l, item.ty()),
+            })
+            .collect::<Option<Vec<Value>>>()
+            .map(|items| Value::List(items.into())),
+        (TestValue::List(_), _) => None,
+    }
+}
+
+fn scalar(literal: &Literal, ty: Type) -> Option<Value> {
     Some(match (literal, ty) {
         (Literal::Null, _) => Value::Null,
         (Literal::Int(i), Type::Int) => Value::Int(*i),

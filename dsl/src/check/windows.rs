@@ -896,6 +896,18 @@ fn check_aggregate(
     let Some(ty) = known_type(&typed, arg.span, cx) else {
         return (name, None);
     };
+    if f == AggFunc::Collect && matches!(ty.ty, Type::List(_)) {
+        cx.push(
+            Diagnostic::error(
+                codes::NESTED_LIST,
+                format!("`collect` of a list: lists do not nest (this is {})", ty.ty),
+                arg.span,
+                "already a list",
+            )
+            .with_help("collect the values themselves, in the `aggregate` that made this list"),
+        );
+        return (name, None);
+    }
     let accepted = match f {
         AggFunc::Sum
         | AggFunc::Avg

@@ -115,6 +115,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         record_lit => "a record such as `{temp: 70.0}`",
         record_field => "a field such as `temp: 70.0`",
         value_lit => "a value such as `70.0` or `\"a\"`",
+        list_value => "a list such as `[1, 2, 3]`",
         time_value => "a time such as `\"2024-05-01T10:00:00Z\"` or epoch milliseconds",
         full_expr | bound_expr | operand_seq | atom_expr | paren_expr | func_call | literal_tok
         | field_ref | bound_operand | prefix_op | op_neg | op_not => "an expression",

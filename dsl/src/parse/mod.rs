@@ -1234,7 +1234,13 @@ impl Builder {
                 let fspan = span_of(&field);
                 let mut parts = field.into_inner();
                 let name = ident_of(&parts.next().expect("invariant: field name"));
-                let value = self.value_lit(parts.next().expect("invariant: field value"));
+                let value = parts.next().expect("invariant: field value");
+                let value = if value.as_rule() == Rule::list_value {
+                    let items = value.into_inner().map(|v| self.value_lit(v)).collect();
+                    Some(TestValue::List(items))
+                } else {
+                    self.value_lit(value).map(TestValue::Scalar)
+                };
                 (name, value, fspan)
             })
             .collect();

@@ -2,10 +2,11 @@
 //!
 //! The simple ones live here; families with state of their own have a file each:
 //! [`moments`] (stddev, variance), [`distinct`] (exact and HyperLogLog counts),
-//! [`quantile`] (percentile). Every accumulator can withdraw what it added (over a
+//! [`quantile`] (percentile), [`collect`] (lists). Every accumulator can withdraw what it added (over a
 //! retracting input) and merge with another (sessions).
 
 pub mod arg_extreme;
+pub mod collect;
 pub mod distinct;
 pub mod moments;
 pub mod quantile;
@@ -13,6 +14,7 @@ pub mod quantile;
 pub use quantile::EXACT_PERCENTILE_LIMIT;
 
 use arg_extreme::ArgExtreme;
+use collect::Collected;
 use distinct::{DistinctSketch, ValueCounts};
 use moments::Moments;
 use quantile::Quantile;
@@ -102,6 +104,7 @@ impl AggregateFn {
                     self.retracting,
                 )))
             }
+            AggFunc::Collect => Acc::Collect(Box::default()),
             AggFunc::Count => Acc::Count(0),
             AggFunc::Sum if self.int_sum => Acc::SumInt(0),
             AggFunc::Sum => Acc::SumFloat(ExactSum::default()),
@@ -175,14 +178,15 @@ pub enum Acc {
     Min(Value),
     /// `max`
     Max(Value),
-    /// `first`: the value with the least event time (earliest arrival on ties).
+    /// `first`: the non-null value with the least event time (the least value on ties).
     First {
         /// Its event time.
         time: EventTime,
         /// The value.
         value: Value,
     },
-    /// `last`: the value with the greatest event time (latest arrival on ties).
+    /// `last`: the non-null value with the greatest event time (the greatest value on
+    /// ties).
     Last {
         /// Its event time.
         time: EventTime,
@@ -199,6 +203,8 @@ pub enum Acc {
     Percentile(u32, Box<Quantile>),
     /// `arg_max` / `arg_min` with the kept fields of the winner.
     Arg(Box<ArgExtreme>),
+    /// `collect`: the values in event-time order.
+    Collect(Box<Collected>),
     /// `min`, `max`, `first` or `last` over a retracting input: every live value.
     Live {
         /// Which of the four.
@@ -233,6 +239,7 @@ impl Acc {
             Acc::Moments(_, m) => m.apply(v, -1),
             Acc::Distinct(d) => d.apply(v, -1),
             Acc::Percentile(_, q) => q.apply(v, -1),
+            Acc::Collect(c) => c.apply(v, time, -1),
             // Built only for inputs that never retract.
             Acc::Min(_)
             | Acc::Max(_)
@@ -251,6 +258,7 @@ impl Acc {
             Acc::Distinct(d) => d.apply(v, 1),
             Acc::ApproxDistinct(s) => s.add(v),
             Acc::Percentile(_, q) => q.apply(v, 1),
+            Acc::Collect(c) => c.apply(v, time, 1),
             // Fed with its record by `AggregateFn::update`.
             Acc::Arg(_) => {}
             Acc::Count(n) => *n += 1,
@@ -280,14 +288,18 @@ impl Acc {
                     *m = v.clone()
                 }
             }
+            // Ties go by value, so the answer never depends on arrival order or workers
+            // (the same rule as `LiveValues` over a retracting input).
             Acc::First { time: t, value } => {
-                if time < *t {
+                let earlier = time < *t || (time == *t && v.total_cmp(value).is_lt());
+                if !v.is_null() && (value.is_null() || earlier) {
                     *t = time;
                     *value = v.clone();
                 }
             }
             Acc::Last { time: t, value } => {
-                if time >= *t {
+                let later = time > *t || (time == *t && v.total_cmp(value).is_gt());
+                if !v.is_null() && (value.is_null() || later) {
                     *t = time;
                     *value = v.clone();
                 }
@@ -304,6 +316,7 @@ impl Acc {
             (Acc::ApproxDistinct(a), Acc::ApproxDistinct(b)) => a.merge(b),
             (Acc::Percentile(_, a), Acc::Percentile(_, b)) => a.merge(b),
             (Acc::Arg(a), Acc::Arg(b)) => a.merge(b),
+            (Acc::Collect(a), Acc::Collect(b)) => a.merge(b),
             (Acc::Live { values: a, .. }, Acc::Live { values: b, .. }) => a.merge(b),
             (Acc::SumInt(a), Acc::SumInt(b)) => *a = a.wrapping_add(*b),
             (Acc::SumFloat(a), Acc::SumFloat(b)) => a.merge(b),
@@ -338,6 +351,7 @@ impl Acc {
             Acc::ApproxDistinct(s) => Value::Int(s.estimate()),
             Acc::Percentile(ppm, q) => q.finish(f64::from(*ppm) / 1e6),
             Acc::Arg(a) => a.value(),
+            Acc::Collect(c) => c.finish(),
             Acc::SumInt(s) => Value::Int(*s),
             Acc::SumFloat(s) => Value::Float(s.value()),
             Acc::Avg { n: 0, .. } => Value::Null,
@@ -390,6 +404,24 @@ mod tests {
                 f.update(&mut acc, &[Value::Float(v)], t);
             }
             assert_eq!(acc.finish(), expected, "{func:?}");
+        }
+    }
+
+    #[test]
+    fn first_and_last_break_ties_by_value_not_arrival() {
+        for order in [
+            [(7.0, 5), (2.0, 5), (9.0, 9), (4.0, 9)],
+            [(4.0, 9), (9.0, 9), (2.0, 5), (7.0, 5)],
+        ] {
+            for (func, expected) in [(AggFunc::First, 2.0), (AggFunc::Last, 9.0)] {
+                let f = agg(func, Type::Float);
+                let mut acc = f.init();
+                f.update(&mut acc, &[Value::Null], 0);
+                for (v, t) in order {
+                    f.update(&mut acc, &[Value::Float(v)], t);
+                }
+                assert_eq!(acc.finish(), Value::Float(expected), "{func:?} {order:?}");
+            }
         }
     }
 

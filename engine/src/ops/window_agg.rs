@@ -92,6 +92,10 @@ struct Rules {
     uses_processing_time: bool,
     /// Slot of `pane.retraction` when the input retracts earlier records.
     retraction: Option<usize>,
+    /// Slot of the input's `pane.timestamp`: the event time a retracted record was first
+    /// sent with, which `first`, `last` and `collect` must withdraw it at (the retraction
+    /// itself travels at the time of the pane that replaces it).
+    retracted_time: Option<usize>,
 }
 
 /// Where a window operator sits: its pipeline, its late route, and whether its input
@@ -103,6 +107,8 @@ pub struct Placement {
     pub late_sink: Option<(usize, Arc<dyn SinkWriter>)>,
     /// Slot of the input's `pane.retraction` field, when it has one.
     pub retraction: Option<usize>,
+    /// Slot of the input's `pane.timestamp` field, when it retracts.
+    pub retracted_time: Option<usize>,
     /// The source's `watermark … per key` settings, for a window right on such a source.
     pub per_key: Option<PerKey>,
     /// Its index in the per-operator metrics (for the keys and bytes it holds).
@@ -228,6 +234,7 @@ pub fn build<'scope>(
         pipeline,
         late_sink,
         retraction,
+        retracted_time,
         per_key,
         operator,
     } = placement;
@@ -252,6 +259,7 @@ pub fn build<'scope>(
         combiner: window.timestamp,
         uses_processing_time: window.trigger.uses_processing_time(),
         retraction,
+        retracted_time,
     };
     let scope = stream.scope();
     stream.unary_frontier(Pipeline, "WindowAggregate", move |cap, info| {
@@ -587,7 +595,14 @@ impl WindowState {
             .is_some_and(|slot| event.record.get(slot) == Some(&Value::Bool(true)));
         for (agg, acc) in rules.aggs.iter().zip(pane.accs.iter_mut()) {
             if withdraws {
-                agg.withdraw(acc, &event.record, event.time);
+                let first_sent = rules
+                    .retracted_time
+                    .and_then(|slot| match event.record.get(slot) {
+                        Some(Value::Time(t)) => Some(*t),
+                        _ => None,
+                    })
+                    .unwrap_or(event.time);
+                agg.withdraw(acc, &event.record, first_sent);
             } else {
                 agg.update(acc, &event.record, event.time);
             }

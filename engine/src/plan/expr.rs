@@ -153,6 +153,10 @@ pub enum Function {
     RegexExtract,
     /// `split(s, sep, i)`: the i-th (0-based) part of `s` split at `sep`, null if none
     Split,
+    /// `trim(s)`: without leading and trailing whitespace
+    Trim,
+    /// `substr(s, start[, len])`: characters from `start` (0-based; negative from the end)
+    Substr,
 }
 
 impl Function {
@@ -185,11 +189,13 @@ impl Function {
             Function::RegexMatch => "regex_match",
             Function::RegexExtract => "regex_extract",
             Function::Split => "split",
+            Function::Trim => "trim",
+            Function::Substr => "substr",
         }
     }
 
     /// Every function, for name resolution and "did you mean".
-    pub const ALL: [Function; 26] = [
+    pub const ALL: [Function; 28] = [
         Function::Abs,
         Function::Round,
         Function::Floor,
@@ -216,6 +222,8 @@ impl Function {
         Function::RegexMatch,
         Function::RegexExtract,
         Function::Split,
+        Function::Trim,
+        Function::Substr,
     ];
 }
 
@@ -232,9 +240,9 @@ pub enum AggFunc {
     Min,
     /// `max(x)`
     Max,
-    /// `first(x)`: value of the record with the earliest event time (ties: arrival order).
+    /// `first(x)`: the non-null value with the earliest event time (ties: the least value).
     First,
-    /// `last(x)`: value of the record with the latest event time (ties: arrival order).
+    /// `last(x)`: the non-null value with the latest event time (ties: the greatest value).
     Last,
     /// `stddev(x)`: sample standard deviation (n − 1); null below two values.
     Stddev,
@@ -260,6 +268,8 @@ pub enum AggFunc {
     ArgMax,
     /// `arg_min(x) [keep {a, b}]`: the least `x`; ties as `arg_max`.
     ArgMin,
+    /// `collect(x)`: the non-null values as a list in event-time order (ties: by value).
+    Collect,
 }
 
 impl AggFunc {
@@ -282,6 +292,7 @@ impl AggFunc {
             AggFunc::Percentile(_) => "percentile",
             AggFunc::ArgMax => "arg_max",
             AggFunc::ArgMin => "arg_min",
+            AggFunc::Collect => "collect",
         }
     }
 
@@ -304,12 +315,13 @@ impl AggFunc {
             | AggFunc::ApproxDistinctCount
             | AggFunc::Percentile(_)
             | AggFunc::ArgMax
-            | AggFunc::ArgMin => true,
+            | AggFunc::ArgMin
+            | AggFunc::Collect => true,
         }
     }
 
     /// Every aggregate, for name resolution and "did you mean" (`percentile` with p = 0).
-    pub const ALL: [AggFunc; 16] = [
+    pub const ALL: [AggFunc; 17] = [
         AggFunc::Count,
         AggFunc::Sum,
         AggFunc::Avg,
@@ -326,6 +338,7 @@ impl AggFunc {
         AggFunc::Percentile(0),
         AggFunc::ArgMax,
         AggFunc::ArgMin,
+        AggFunc::Collect,
     ];
 }
 

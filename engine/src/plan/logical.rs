@@ -7,7 +7,7 @@ use super::join::JoinSpec;
 use super::test_case::TestCase;
 use super::window::WindowSpec;
 use crate::ml::{DetectorSpec, ElemType, HoltWintersParams};
-use crate::schema::{Field, Schema, Type};
+use crate::schema::{Field, ItemType, Schema, Type};
 
 /// A whole program: its sources, sinks and pipelines, all names resolved.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -436,6 +436,10 @@ impl Aggregate {
             (Stddev | StddevPop | Variance | VariancePop, _) => {
                 Field::nullable(&self.name, Type::Float)
             }
+            (Collect, t) => Field::new(
+                &self.name,
+                Type::List(t.and_then(ItemType::of).unwrap_or(ItemType::Float)),
+            ),
             // The nearest-rank percentile is one of the values (a sketch's estimate is f64).
             (Percentile(_), _) => Field::nullable(&self.name, Type::Float),
         }

@@ -246,7 +246,7 @@ fn run_script(
             name: case.name.clone(),
             captured: connectors.sinks.lock().clone(),
             schemas,
-            watched: case
+            expected_sinks: case
                 .steps
                 .iter()
                 .filter_map(|s| match &s.action {
@@ -292,7 +292,7 @@ fn run_script(
                         ));
                         break;
                     }
-                    run.collect(index);
+                    run.collect(index, step.line);
                 }
             }
         }
@@ -344,16 +344,19 @@ struct Script {
     name: String,
     captured: HashMap<String, Arc<CollectSink>>,
     schemas: HashMap<String, Schema>,
-    /// Sinks the test makes expectations about; output to others is not checked.
-    watched: std::collections::HashSet<String>,
-    pending: HashMap<String, Vec<Record>>,
+    /// Sinks the test makes expectations about (every sink is checked; this only
+    /// words the failure for the others).
+    expected_sinks: std::collections::HashSet<String>,
+    /// Per sink, what arrived and no `expect` consumed yet, with the line of the
+    /// directive after which it arrived.
+    pending: HashMap<String, Vec<(Record, usize)>>,
     failures: Vec<String>,
     /// Everything received, step by step (for [`run_capture`]).
     log: Vec<StepOutput>,
 }
 
 impl Script {
-    fn collect(&mut self, step: usize) {
+    fn collect(&mut self, step: usize, line: usize) {
         let mut out = StepOutput {
             step,
             sinks: HashMap::new(),
@@ -364,7 +367,7 @@ impl Script {
                 self.pending
                     .entry(name.clone())
                     .or_default()
-                    .extend(events.iter().map(|e| e.record.clone()));
+                    .extend(events.iter().map(|e| (e.record.clone(), line)));
                 out.sinks.insert(name.clone(), events);
             }
         }
@@ -377,7 +380,8 @@ impl Script {
         sink: &str,
         expected: &[Vec<crate::plan::ExpectedField>],
     ) {
-        let received = self.pending.remove(sink).unwrap_or_default();
+        let arrived = self.pending.remove(sink).unwrap_or_default();
+        let received: Vec<Record> = arrived.iter().map(|(r, _)| r.clone()).collect();
         let matched = match_records(expected, &received);
         let schema = self.schemas.get(sink).cloned().unwrap_or_default();
         let used: std::collections::HashSet<usize> = matched.iter().flatten().copied().collect();
@@ -407,7 +411,7 @@ impl Script {
             return;
         }
         // What this `expect` did not consume stays for the next one on the same sink.
-        let rest: Vec<Record> = received
+        let rest: Vec<(Record, usize)> = arrived
             .into_iter()
             .enumerate()
             .filter(|(i, _)| !used.contains(i))
@@ -418,15 +422,12 @@ impl Script {
         }
     }
 
-    /// Fails with "unexpected output" for received records no `expect` consumed.
+    /// Fails with "unexpected output" for received records no `expect` consumed, on any
+    /// sink: a record nobody expected is a failure, as in Beam's TestStream harness.
     fn check_consumed(&mut self, when: &str) {
         let mut names: Vec<String> = self.pending.keys().cloned().collect();
         names.sort();
         for sink in names {
-            if !self.watched.contains(&sink) {
-                self.pending.remove(&sink);
-                continue;
-            }
             let Some(records) = self.pending.remove(&sink) else {
                 continue;
             };
@@ -435,8 +436,14 @@ impl Script {
             }
             let schema = self.schemas.get(&sink).cloned().unwrap_or_default();
             let mut msg = format!("unexpected output on `{sink}` {when}");
-            for r in &records {
-                msg.push_str(&format!("\n    received  {}", show_record(&schema, r)));
+            if !self.expected_sinks.contains(&sink) {
+                msg.push_str(&format!(" (the test has no `expect {sink}`)"));
+            }
+            for (r, line) in &records {
+                msg.push_str(&format!(
+                    "\n    received  {}  (after line {line})",
+                    show_record(&schema, r)
+                ));
             }
             self.failures.push(msg);
         }

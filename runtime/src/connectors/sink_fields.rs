@@ -17,11 +17,55 @@ pub enum FieldIssue {
     Unknown,
     /// The field has a type the option cannot use.
     WrongType,
+    /// The records hold a list (from `collect`) and the sink's format has no lists.
+    NoLists,
 }
 
 /// Problems with the fields sink `call` names, for records of `schema`. A call whose
 /// options are themselves wrong yields nothing here (those are reported as P0501).
 pub fn check_sink_fields(
+    call: &ConnectorCall,
+    schema: &Schema,
+) -> Vec<(FieldIssue, ConfigProblem)> {
+    let mut problems = list_problems(call, schema);
+    problems.extend(option_field_problems(call, schema));
+    problems
+}
+
+/// A CSV sink (a `file` in CSV, an MQTT sink with `format: csv`) receiving list fields:
+/// a cell holds one value, so `weir check` refuses it (P0235) rather than the run
+/// inventing a list syntax of its own.
+fn list_problems(call: &ConnectorCall, schema: &Schema) -> Vec<(FieldIssue, ConfigProblem)> {
+    let csv = match call.kind.as_str() {
+        super::file::KIND => super::file::FileConfig::from_call(call)
+            .is_ok_and(|c| c.format == crate::format::Format::Csv),
+        mqtt::KIND => MqttConfig::from_call(call, Role::Sink)
+            .is_ok_and(|c| c.format == mqtt::payload::PayloadFormat::Csv),
+        _ => false,
+    };
+    let lists: Vec<String> = schema
+        .fields
+        .iter()
+        .filter(|f| matches!(f.ty, weir_engine::schema::Type::List(_)))
+        .map(|f| format!("`{}` ({})", f.name, f.ty))
+        .collect();
+    if !csv || lists.is_empty() {
+        return Vec::new();
+    }
+    let problem = ConfigProblem::option(
+        "format",
+        format!(
+            "a CSV sink cannot hold lists, and the records have {}",
+            lists.join(", ")
+        ),
+    )
+    .with_help(
+        "write JSON lines (`format: jsonl`) or Parquet, which hold lists, or leave the list out with `select`",
+    );
+    vec![(FieldIssue::NoLists, problem)]
+}
+
+fn option_field_problems(
     call: &ConnectorCall,
     schema: &Schema,
 ) -> Vec<(FieldIssue, ConfigProblem)> {

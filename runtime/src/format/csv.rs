@@ -165,6 +165,9 @@ impl CsvEncoder {
                 Value::Str(s) => write_cell(s, out)?,
                 Value::Time(t) => out.write_all(format_timestamp(*t).as_bytes())?,
                 Value::Duration(d) => out.write_all(format_duration(*d).as_bytes())?,
+                // `weir check` refuses lists for CSV sinks (P0235); a run without the
+                // check still writes something readable.
+                Value::List(_) => write_cell(&value.to_string(), out)?,
             }
         }
         out.write_all(b"\n")

@@ -464,6 +464,16 @@ pub fn write_value<W: Write>(value: &Value, out: &mut W) -> io::Result<()> {
         Value::Str(s) => serde_json::to_writer(out, &**s).map_err(io::Error::from),
         Value::Time(t) => write!(out, "\"{}\"", format_timestamp(*t)),
         Value::Duration(d) => write!(out, "\"{}\"", format_duration(*d)),
+        Value::List(items) => {
+            out.write_all(b"[")?;
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                write_value(v, out)?;
+            }
+            out.write_all(b"]")
+        }
     }
 }
 
@@ -513,6 +523,27 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn lists_are_json_arrays() {
+        use weir_engine::schema::ItemType;
+        let schema = Schema::new(vec![
+            Field::new("temps", Type::List(ItemType::Float)),
+            Field::new("at", Type::List(ItemType::Timestamp)),
+        ]);
+        let record = vec![
+            Value::List(vec![Value::Float(70.0), Value::Float(71.5)].into()),
+            Value::List(vec![Value::Time(0)].into()),
+        ];
+        let mut out = Vec::new();
+        JsonEncoder::new(&schema)
+            .encode(&record, &mut out)
+            .expect("encodes");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "{\"temps\":[70.0,71.5],\"at\":[\"1970-01-01T00:00:00.000Z\"]}\n"
+        );
     }
 
     #[test]

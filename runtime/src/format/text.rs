@@ -46,6 +46,8 @@ pub fn parse_scalar(ty: Type, text: &str) -> Result<Value, String> {
         Type::Duration => parse_duration_text(trimmed)
             .map(Value::Duration)
             .ok_or_else(|| format!("expected duration such as \"10s\", found {text:?}")),
+        // No source declares a list field (lists are made by `collect`).
+        Type::List(_) => Err(format!("a list cannot be read from text, found {text:?}")),
     }
 }
 

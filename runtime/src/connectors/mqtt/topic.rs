@@ -246,6 +246,9 @@ impl BoundTemplate {
                         }
                         Some(Value::Time(t)) => topic.push_str(&format_timestamp(*t)),
                         Some(Value::Duration(d)) => topic.push_str(&format_duration(*d)),
+                        Some(list @ Value::List(_)) => {
+                            let _ = write!(topic, "{list}");
+                        }
                     }
                     let text = &topic[start..];
                     if text.is_empty() || text.contains(['+', '#']) {

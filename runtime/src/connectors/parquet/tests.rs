@@ -625,3 +625,56 @@ fn a_second_run_adds_files_instead_of_replacing_them() {
         vec![rec(1, T0)]
     );
 }
+
+/// `collect(x)` lists become Parquet LIST columns: written, read back with the parquet
+/// crate, the same items in the same order; a null list stays null and `[]` stays empty.
+#[test]
+fn lists_are_parquet_list_columns() {
+    use weir_engine::schema::ItemType;
+    let schema = Schema::new(vec![
+        Field::new("temps", Type::List(ItemType::Float)),
+        Field::nullable("ids", Type::List(ItemType::String)),
+    ]);
+    let list = |items: Vec<Value>| Value::List(items.into());
+    let records = [
+        vec![
+            list(vec![Value::Float(2.5), Value::Float(1.0)]),
+            list(vec![Value::str("a")]),
+        ],
+        vec![list(Vec::new()), Value::Null],
+    ];
+    let arrow = columns::arrow_schema(&schema);
+    let rows: Vec<&Record> = records.iter().collect();
+    let batch = columns::record_batch(&schema, &arrow, &rows).expect("a batch");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("lists.parquet");
+    let mut writer = parquet::arrow::ArrowWriter::try_new(
+        File::create(&path).expect("create"),
+        Arc::clone(&arrow),
+        None,
+    )
+    .expect("writer");
+    writer.write(&batch).expect("write");
+    writer.close().expect("close");
+    let back = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).expect("open"))
+        .expect("a valid Parquet file")
+        .build()
+        .expect("reader")
+        .next()
+        .expect("one batch")
+        .expect("readable");
+    assert_eq!(
+        back.schema().field(0).data_type(),
+        arrow.field(0).data_type()
+    );
+    let temps = back.column(0).as_list::<i32>();
+    let first = temps.value(0);
+    assert_eq!(
+        first.as_primitive::<Float64Type>().values().to_vec(),
+        vec![2.5, 1.0]
+    );
+    assert_eq!(temps.value(1).len(), 0);
+    let ids = back.column(1).as_list::<i32>();
+    assert_eq!(ids.value(0).as_string::<i32>().value(0), "a");
+    assert!(ids.is_null(1));
+}
