@@ -368,8 +368,9 @@ pipeline counts {
     assert!(stderr.contains("a `file` sink's format"), "{stderr}");
 }
 
-/// Beam's "Unexpected output": a record no `expect` consumed fails the test, on a sink the
-/// test names (left over after its `expect`) and on one it never names.
+/// Beam's "Unexpected output": a record no `expect` consumed fails the test on every sink
+/// the test names (left over after its `expect`, or under `expect <sink> []`); a sink the
+/// test never names is not under test.
 #[test]
 fn weir_test_fails_on_output_no_expect_consumed() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -400,6 +401,12 @@ test "one window too many" {
 }
 test "the other pipeline's output is unexpected too" {
   given s {device_id: "a", temp: 99.0, ts: 60000}
+  expect hot []
+  watermark 120000
+  expect out [{device_id: "a", n: 1}]
+}
+test "a sink the test never names is not under test" {
+  given s {device_id: "a", temp: 99.0, ts: 60000}
   watermark 120000
   expect out [{device_id: "a", n: 1}]
 }
@@ -429,12 +436,16 @@ test "everything accounted for" {
         "{stdout}"
     );
     assert!(
-        stdout.contains("unexpected output on `hot` before line 25 (the test has no `expect hot`)"),
+        stdout.contains("unexpected output on `hot` before line 26\n    received  {device_id: \"a\", temp: 99.0,"),
         "{stdout}"
     );
     assert!(
         stdout.contains("\"everything accounted for\" ... ok"),
         "{stdout}"
     );
-    assert!(stdout.contains("1 passed, 2 failed"), "{stdout}");
+    assert!(
+        stdout.contains("\"a sink the test never names is not under test\" ... ok"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 passed, 2 failed"), "{stdout}");
 }
