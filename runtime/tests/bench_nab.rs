@@ -101,7 +101,11 @@ fn bench_nab_shows_artime_beside_the_official_artime_scores() {
     let rows: Vec<f64> = stdout
         .split("artime vs official ARTime")
         .skip(1)
-        .flat_map(|table| table.lines().filter(|l| l.starts_with("| ") && l.ends_with(" |")))
+        .flat_map(|table| {
+            table
+                .lines()
+                .filter(|l| l.starts_with("| ") && l.ends_with(" |"))
+        })
         .filter_map(|l| l.trim_end_matches(" |").rsplit("| ").next()?.parse().ok())
         .collect();
     assert_eq!(rows.len(), 3 * 13, "{stdout}");

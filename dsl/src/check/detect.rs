@@ -4,8 +4,8 @@
 //! stage adds `<name>.score: f64` and `<name>.is_anomaly: bool` to the record.
 
 use weir_engine::ml::{
-    ArtimeParams, CadOseParams, ContextualParams, DetectorSpec, RcfParams, SpikeDipParams, SpikeMode,
-    ZscoreParams,
+    ArtimeParams, CadOseParams, ContextualParams, DetectorSpec, RcfParams, SpikeDipParams,
+    SpikeMode, ZscoreParams,
 };
 use weir_engine::schema::Type;
 

@@ -117,7 +117,7 @@ pub(super) fn nab(args: &NabArgs) -> anyhow::Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&scratch);
     print!("{}", markdown(&boards));
     println!(
-        "\nNormalised NAB scores on the {} files present (null = 0, perfect = 100); one threshold per detector and profile, optimised over these files. {{file_min}}, {{file_max}}, {{rest}}: per file, as NAB's runner gives them.",
+        "\nNormalised NAB scores on the {} files present (null = 0, perfect = 100); one threshold per detector and profile, optimised over these files. {{file_min}}, {{file_max}}, {{rest}}, {{probation}}: per file, as NAB's runner gives them.",
         corpus.files.len()
     );
     for a in agreements {

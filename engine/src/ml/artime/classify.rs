@@ -116,7 +116,11 @@ impl Classifier {
 
     /// Moves the vigilances after an anomaly's masking period or every half trend window.
     fn update_rho(&mut self, i: i64) {
-        let min_sim = self.sim_window.iter().copied().fold(f64::INFINITY, f64::min);
+        let min_sim = self
+            .sim_window
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
         let ub = self.sim_mean.min(0.97);
         let prev_lb = self.memory.rho_lb;
         let mut lb = if prev_lb <= min_sim {

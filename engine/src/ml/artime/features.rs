@@ -206,7 +206,10 @@ mod tests {
         assert!((c[1] - 4.0 / 8f64.sqrt()).abs() < 1e-12, "{c:?}");
         assert!(c[2..].iter().all(|d| d.abs() < 1e-12), "{c:?}");
         let up = haar(&[0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
-        assert!(up[4..].iter().all(|d| (d - 0.5f64.sqrt()).abs() < 1e-12), "{up:?}");
+        assert!(
+            up[4..].iter().all(|d| (d - 0.5f64.sqrt()).abs() < 1e-12),
+            "{up:?}"
+        );
     }
 
     #[test]
