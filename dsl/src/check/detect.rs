@@ -249,6 +249,11 @@ fn algorithm_spec(d: &DetectAst, cx: &mut Ctx<'_>) -> Option<DetectorSpec> {
     if !ok {
         return None;
     }
+    Some(spec_of(algorithm, &values))
+}
+
+/// The detector `algorithm` with the checked `values`, defaults for the rest.
+fn spec_of(algorithm: &str, values: &[(&str, Checked)]) -> DetectorSpec {
     let get = |n: &str| values.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
     let count = |n: &str, default: usize| match get(n) {
         Some(Checked::Int(i)) => i as usize,
@@ -264,7 +269,7 @@ fn algorithm_spec(d: &DetectAst, cx: &mut Ctx<'_>) -> Option<DetectorSpec> {
         Some(Checked::Int(i)) => Some(i as f64),
         _ => None,
     };
-    Some(match algorithm {
+    match algorithm {
         "zscore" => {
             let p = ZscoreParams::default();
             DetectorSpec::Zscore(ZscoreParams {
@@ -329,7 +334,7 @@ fn algorithm_spec(d: &DetectAst, cx: &mut Ctx<'_>) -> Option<DetectorSpec> {
                 quiet: count("quiet", p.quiet),
             })
         }
-    })
+    }
 }
 
 fn table_name(table: &'static [(&'static str, Kind)], name: &str) -> &'static str {

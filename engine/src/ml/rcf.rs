@@ -144,9 +144,9 @@ impl Tree {
             }
             // A random cut of the box spanned by the node's points and `point`.
             let at = node as usize * 2 * self.dims;
-            for d in 0..self.dims {
+            for (d, &p) in point.iter().enumerate() {
                 let (lo, hi) = (self.bounds[at + d], self.bounds[at + d + self.dims]);
-                self.spans[d] = hi.max(point[d]) - lo.min(point[d]);
+                self.spans[d] = hi.max(p) - lo.min(p);
             }
             let total: f64 = self.spans.iter().sum();
             let mut r = rng.gen::<f64>() * total;
@@ -191,9 +191,9 @@ impl Tree {
             node as usize * 2 * self.dims,
             branch as usize * 2 * self.dims,
         );
-        for d in 0..self.dims {
-            self.bounds[to + d] = self.bounds[from + d].min(point[d]);
-            self.bounds[to + d + self.dims] = self.bounds[from + d + self.dims].max(point[d]);
+        for (d, &p) in point.iter().enumerate() {
+            self.bounds[to + d] = self.bounds[from + d].min(p);
+            self.bounds[to + d + self.dims] = self.bounds[from + d + self.dims].max(p);
         }
         self.nodes[leaf as usize].parent = branch;
         self.nodes[node as usize].parent = branch;

@@ -60,7 +60,7 @@ impl Encoder {
         self.raw.rotate_left(1);
         self.raw[self.step - 1] = x;
         self.seen += 1;
-        if self.seen % self.step != 0 {
+        if !self.seen.is_multiple_of(self.step) {
             return None;
         }
         self.produced += 1;
