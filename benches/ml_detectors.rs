@@ -6,8 +6,8 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
 use weir_engine::ml::{
-    CadOseParams, ContextualParams, DetectorSpec, HoltWinters, HoltWintersParams, RcfParams,
-    SpikeDipParams, ZscoreParams,
+    ArtimeParams, CadOseParams, ContextualParams, DetectorSpec, HoltWinters, HoltWintersParams,
+    RcfParams, SpikeDipParams, ZscoreParams,
 };
 
 /// Values per measured iteration.
@@ -35,6 +35,7 @@ fn detectors(c: &mut Criterion) {
         DetectorSpec::Rcf(RcfParams::default()),
         DetectorSpec::Contextual(ContextualParams::default()),
         DetectorSpec::CadOse(CadOseParams::default()),
+        DetectorSpec::Artime(ArtimeParams::default()),
     ];
     for spec in specs {
         group.bench_with_input(

@@ -76,3 +76,38 @@ fn bench_nab_shows_cad_ose_beside_the_official_contextose_scores() {
         "{stdout}"
     );
 }
+
+#[test]
+fn bench_nab_shows_artime_beside_the_official_artime_scores() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("runtime/ has a parent");
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["bench", "nab", "--detector", "artime"])
+        .current_dir(root)
+        .output()
+        .expect("weir starts");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("artime vs official ARTime (standard, θ = 0.317486)"),
+        "{stdout}"
+    );
+    // Through the pipeline every file of every profile matches (12 files + total, × 3).
+    let rows: Vec<f64> = stdout
+        .split("artime vs official ARTime")
+        .skip(1)
+        .flat_map(|table| {
+            table
+                .lines()
+                .filter(|l| l.starts_with("| ") && l.ends_with(" |"))
+        })
+        .filter_map(|l| l.trim_end_matches(" |").rsplit("| ").next()?.parse().ok())
+        .collect();
+    assert_eq!(rows.len(), 3 * 13, "{stdout}");
+    assert!(rows.iter().all(|d: &f64| d.abs() < 1e-4), "{stdout}");
+}

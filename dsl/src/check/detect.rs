@@ -4,8 +4,8 @@
 //! stage adds `<name>.score: f64` and `<name>.is_anomaly: bool` to the record.
 
 use weir_engine::ml::{
-    CadOseParams, ContextualParams, DetectorSpec, RcfParams, SpikeDipParams, SpikeMode,
-    ZscoreParams,
+    ArtimeParams, CadOseParams, ContextualParams, DetectorSpec, RcfParams, SpikeDipParams,
+    SpikeMode, ZscoreParams,
 };
 use weir_engine::schema::Type;
 
@@ -43,7 +43,14 @@ impl Kind {
     }
 }
 
-const ALGORITHMS: [&str; 5] = ["zscore", "spike_dip", "rcf", "contextual", "cad_ose"];
+const ALGORITHMS: [&str; 6] = [
+    "zscore",
+    "spike_dip",
+    "rcf",
+    "contextual",
+    "cad_ose",
+    "artime",
+];
 
 fn params_of(algorithm: &str) -> &'static [(&'static str, Kind)] {
     match algorithm {
@@ -69,6 +76,13 @@ fn params_of(algorithm: &str) -> &'static [(&'static str, Kind)] {
             ("bits", Kind::Count(1)),
             ("neurons", Kind::Count(1)),
             ("contexts", Kind::Count(16)),
+        ],
+        "artime" => &[
+            ("min", Kind::Number),
+            ("max", Kind::Number),
+            ("probation", Kind::Count(32)),
+            ("categories", Kind::Count(2)),
+            ("threshold", Kind::Fraction),
         ],
         _ => &[
             ("bins", Kind::Count(2)),
@@ -235,6 +249,11 @@ fn algorithm_spec(d: &DetectAst, cx: &mut Ctx<'_>) -> Option<DetectorSpec> {
     if !ok {
         return None;
     }
+    Some(spec_of(algorithm, &values))
+}
+
+/// The detector `algorithm` with the checked `values`, defaults for the rest.
+fn spec_of(algorithm: &str, values: &[(&str, Checked)]) -> DetectorSpec {
     let get = |n: &str| values.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
     let count = |n: &str, default: usize| match get(n) {
         Some(Checked::Int(i)) => i as usize,
@@ -245,7 +264,12 @@ fn algorithm_spec(d: &DetectAst, cx: &mut Ctx<'_>) -> Option<DetectorSpec> {
         Some(Checked::Int(i)) => i as f64,
         _ => default,
     };
-    Some(match algorithm {
+    let number = |n: &str| match get(n) {
+        Some(Checked::Float(f)) => Some(f),
+        Some(Checked::Int(i)) => Some(i as f64),
+        _ => None,
+    };
+    match algorithm {
         "zscore" => {
             let p = ZscoreParams::default();
             DetectorSpec::Zscore(ZscoreParams {
@@ -276,11 +300,6 @@ fn algorithm_spec(d: &DetectAst, cx: &mut Ctx<'_>) -> Option<DetectorSpec> {
         }
         "cad_ose" => {
             let p = CadOseParams::default();
-            let number = |n: &str| match get(n) {
-                Some(Checked::Float(f)) => Some(f),
-                Some(Checked::Int(i)) => Some(i as f64),
-                _ => None,
-            };
             DetectorSpec::CadOse(CadOseParams {
                 min: number("min"),
                 max: number("max"),
@@ -290,6 +309,16 @@ fn algorithm_spec(d: &DetectAst, cx: &mut Ctx<'_>) -> Option<DetectorSpec> {
                 bits: count("bits", p.bits),
                 neurons: count("neurons", p.neurons),
                 contexts: count("contexts", p.contexts),
+            })
+        }
+        "artime" => {
+            let p = ArtimeParams::default();
+            DetectorSpec::Artime(ArtimeParams {
+                min: number("min"),
+                max: number("max"),
+                probation: count("probation", p.probation),
+                categories: count("categories", p.categories),
+                threshold: float("threshold", p.threshold),
             })
         }
         _ => {
@@ -305,7 +334,7 @@ fn algorithm_spec(d: &DetectAst, cx: &mut Ctx<'_>) -> Option<DetectorSpec> {
                 quiet: count("quiet", p.quiet),
             })
         }
-    })
+    }
 }
 
 fn table_name(table: &'static [(&'static str, Kind)], name: &str) -> &'static str {

@@ -72,7 +72,14 @@ fn a_detect_stage_lowers_to_a_keyed_detector_adding_two_fields() {
 
 #[test]
 fn defaults_fill_parameters_not_given() {
-    for algo in ["zscore", "spike_dip", "rcf", "contextual", "cad_ose"] {
+    for algo in [
+        "zscore",
+        "spike_dip",
+        "rcf",
+        "contextual",
+        "cad_ose",
+        "artime",
+    ] {
         let c = compiled(&format!("| detect anomaly in temp using {algo}() as a"))
             .unwrap_or_else(|(t, d)| panic!("{}", render(&d, "t", &t, false)));
         let Stage::Detect { detector, .. } = &c.plan.pipelines[0].stages[1] else {
@@ -243,5 +250,25 @@ fn cad_ose_takes_a_negative_range_and_checks_its_counts() {
         "| detect anomaly in temp using cad_ose(min: \"low\") as a",
         "P0213",
         "\"low\"",
+    );
+}
+
+#[test]
+fn artime_takes_a_range_and_checks_its_probation() {
+    let c =
+        compiled("| detect anomaly in temp using artime(min: -5, max: 40.5, probation: 600) as a")
+            .unwrap_or_else(|(t, d)| panic!("{}", render(&d, "t", &t, false)));
+    let Stage::Detect { detector, .. } = &c.plan.pipelines[0].stages[1] else {
+        panic!()
+    };
+    let DetectorSpec::Artime(p) = detector else {
+        panic!("{detector:?}")
+    };
+    assert_eq!((p.min, p.max, p.probation), (Some(-5.0), Some(40.5), 600));
+    // The warm-up must hold a few feature windows.
+    expect_one(
+        "| detect anomaly in temp using artime(probation: 16) as a",
+        "P0213",
+        "16",
     );
 }

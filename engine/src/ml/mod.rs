@@ -2,6 +2,7 @@
 //! one value at a time, with a documented bounded state per key. The `detect` operator
 //! (`ops::detect`) keeps one detector per key.
 
+pub mod artime;
 pub mod cad_ose;
 pub mod contextual;
 pub mod holt_winters;
@@ -15,6 +16,7 @@ pub mod zscore;
 
 use serde::{Deserialize, Serialize};
 
+pub use artime::{Artime, ArtimeParams};
 pub use cad_ose::{CadOse, CadOseParams};
 pub use contextual::{Contextual, ContextualParams};
 pub use holt_winters::{Forecast, HoltWinters, HoltWintersParams};
@@ -59,6 +61,8 @@ pub enum DetectorSpec {
     Contextual(ContextualParams),
     /// `cad_ose(…)`
     CadOse(CadOseParams),
+    /// `artime(…)`
+    Artime(ArtimeParams),
 }
 
 impl DetectorSpec {
@@ -70,6 +74,7 @@ impl DetectorSpec {
             DetectorSpec::Rcf(_) => "rcf",
             DetectorSpec::Contextual(_) => "contextual",
             DetectorSpec::CadOse(_) => "cad_ose",
+            DetectorSpec::Artime(_) => "artime",
         }
     }
 
@@ -81,6 +86,7 @@ impl DetectorSpec {
             DetectorSpec::Rcf(p) => Box::new(Rcf::new(p.clone())),
             DetectorSpec::Contextual(p) => Box::new(Contextual::new(p.clone())),
             DetectorSpec::CadOse(p) => Box::new(CadOse::new(p.clone())),
+            DetectorSpec::Artime(p) => Box::new(Artime::new(p.clone())),
         }
     }
 }
@@ -111,17 +117,29 @@ impl DetectorSpec {
                 p.bins, p.order, p.learning, p.short, p.long, p.table, p.threshold, p.quiet
             ),
             DetectorSpec::CadOse(p) => {
-                let range = match (p.min, p.max) {
-                    (Some(lo), Some(hi)) => format!("min: {lo}, max: {hi}, "),
-                    (Some(lo), None) => format!("min: {lo}, "),
-                    (None, Some(hi)) => format!("max: {hi}, "),
-                    (None, None) => String::new(),
-                };
+                let range = range_of(p.min, p.max);
                 format!(
                     "cad_ose({range}learning: {}, rest: {}, threshold: {}, bits: {}, neurons: {}, contexts: {})",
                     p.learning, p.rest, p.threshold, p.bits, p.neurons, p.contexts
                 )
             }
+            DetectorSpec::Artime(p) => format!(
+                "artime({}probation: {}, categories: {}, threshold: {})",
+                range_of(p.min, p.max),
+                p.probation,
+                p.categories,
+                p.threshold
+            ),
         }
+    }
+}
+
+/// `min: …, max: …, ` for the given ends of a range.
+fn range_of(min: Option<f64>, max: Option<f64>) -> String {
+    match (min, max) {
+        (Some(lo), Some(hi)) => format!("min: {lo}, max: {hi}, "),
+        (Some(lo), None) => format!("min: {lo}, "),
+        (None, Some(hi)) => format!("max: {hi}, "),
+        (None, None) => String::new(),
     }
 }

@@ -18,14 +18,17 @@ use crate::nab::{
 
 /// The detectors `weir bench nab` runs by default, with the parameters used for every file.
 /// `{file_min}`, `{file_max}` and `{rest}` are what NAB's runner gives every detector (the
-/// file's range and probation / 5; see `nab::harness`): the CAD OSE reproduction run.
-pub const DEFAULT_DETECTORS: [&str; 6] = [
+/// file's range and probation / 5; see `nab::harness`): the CAD OSE reproduction run;
+/// `{probation}` is the probationary period (the ARTime reproduction run).
+pub const DEFAULT_DETECTORS: [&str; 8] = [
     "zscore(window: 6400, threshold: 3.0)",
     "spike_dip(confidence: 99%, history: 120, mode: both)",
     "rcf(trees: 40, sample: 256, shingle: 4, seed: 1)",
     "contextual()",
     "cad_ose(min: {file_min}, max: {file_max}, rest: {rest})",
     "cad_ose()",
+    "artime(min: {file_min}, max: {file_max}, probation: {probation})",
+    "artime()",
 ];
 
 /// Arguments of `weir bench nab`.
@@ -114,7 +117,7 @@ pub(super) fn nab(args: &NabArgs) -> anyhow::Result<ExitCode> {
     let _ = std::fs::remove_dir_all(&scratch);
     print!("{}", markdown(&boards));
     println!(
-        "\nNormalised NAB scores on the {} files present (null = 0, perfect = 100); one threshold per detector and profile, optimised over these files. {{file_min}}, {{file_max}}, {{rest}}: per file, as NAB's runner gives them.",
+        "\nNormalised NAB scores on the {} files present (null = 0, perfect = 100); one threshold per detector and profile, optimised over these files. {{file_min}}, {{file_max}}, {{rest}}, {{probation}}: per file, as NAB's runner gives them.",
         corpus.files.len()
     );
     for a in agreements {
@@ -184,6 +187,11 @@ fn cross_validation_report(corpus: &Corpus, profiles: &[Profile]) -> anyhow::Res
     rows.push((
         "`cad_ose()`".to_string(),
         fixed_folds(corpus, "cad_ose()", &score_all(&cad), profiles)?,
+    ));
+    let art = DetectorSpec::Artime(Default::default());
+    rows.push((
+        "`artime()`".to_string(),
+        fixed_folds(corpus, "artime()", &score_all(&art), profiles)?,
     ));
     let mut s = format!(
         "Cross-validation ({:.1}s; detectors fed directly, in event-time order): parameters and threshold tuned on one half, scored unchanged on the other.\n\n",

@@ -1,7 +1,8 @@
 //! What NAB's own runner hands a detector besides the values, for reproducing published
 //! detectors: the file's value range (`inputMin`/`inputMax`) and its probationary period.
-//! A detector call may name them as `{file_min}`, `{file_max}` and `{rest}` (the
-//! probationary period / 5, CAD OSE's rest period in NAB); `weir bench nab` fills them in
+//! A detector call may name them as `{file_min}`, `{file_max}`, `{rest}` (the
+//! probationary period / 5, CAD OSE's rest period in NAB) and `{probation}` (the
+//! probationary period in rows, ARTime's warm-up); `weir bench nab` fills them in
 //! per file. This is look-ahead NAB grants every detector; a call without placeholders
 //! uses the same parameters for every file.
 
@@ -19,10 +20,12 @@ pub fn harness_call(call: &str, file: &DataFile) -> String {
         .iter()
         .copied()
         .fold(f64::NEG_INFINITY, f64::max);
-    let rest = (probation_length(file.values.len()) / 5.0) as usize;
+    let probation = probation_length(file.values.len());
+    let rest = (probation / 5.0) as usize;
     call.replace("{file_min}", &number(lo))
         .replace("{file_max}", &number(hi))
         .replace("{rest}", &rest.to_string())
+        .replace("{probation}", &(probation as usize).to_string())
 }
 
 /// A number as the language reads it back exactly (`{:?}` is the shortest round trip).
@@ -37,5 +40,7 @@ fn number(x: f64) -> String {
 
 /// Whether `call` uses the harness's per-file values.
 pub fn uses_harness(call: &str) -> bool {
-    call.contains("{file_min}") || call.contains("{file_max}") || call.contains("{rest}")
+    ["{file_min}", "{file_max}", "{rest}", "{probation}"]
+        .iter()
+        .any(|p| call.contains(p))
 }

@@ -246,6 +246,44 @@ fn cad_ose_reproduces_the_official_contextose_scores() {
     }
 }
 
+/// ARTime fed every file with NAB's harness values (the file's range and length), as
+/// NAB's runner fed the reference (`ARTime.init(inputMin, inputMax, rows)`).
+fn artime_scores(corpus: &Corpus) -> Vec<Vec<f64>> {
+    use weir_engine::ml::{Artime, ArtimeParams, Detector};
+    corpus
+        .files
+        .iter()
+        .map(|f| {
+            let lo = f.values.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = f.values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let mut d = Artime::new(ArtimeParams {
+                min: Some(lo),
+                max: Some(hi),
+                probation: sweep::probation_length(f.values.len()) as usize,
+                ..ArtimeParams::default()
+            });
+            let scores = f.values.iter().map(|&v| d.update(v).score).collect();
+            // The reference has no cap: the reproduction holds only below it.
+            assert!(d.category_count() < ArtimeParams::default().categories);
+            scores
+        })
+        .collect()
+}
+
+/// Per-file raw scores of the port at ARTime's official thresholds: every file, in all
+/// three profiles, to 1e-6.
+#[test]
+fn artime_reproduces_the_official_artime_scores() {
+    let corpus = Corpus::load(&nab_root()).expect("NAB corpus present");
+    assert_eq!(corpus.files.len(), 12);
+    let scores = artime_scores(&corpus);
+    for profile in Profile::builtin() {
+        let a = agreement(&corpus, &scores, &profile, "ARTime").expect("official results");
+        let table = agreement_markdown("artime", &a);
+        assert!(a.max_difference() < 1e-6, "{table}");
+    }
+}
+
 #[test]
 fn halves_split_each_category_evenly() {
     let corpus = Corpus::load(&nab_root()).expect("NAB corpus present");
