@@ -347,8 +347,7 @@ fn column_names_are_sql_friendly_unless_dotted_is_asked() {
         tmp.path(),
         vec![("column_names", OptionValue::Ident("doted".into()))],
     ))
-    .err()
-    .expect("refused");
+    .expect_err("refused");
     assert!(
         format!("{bad:?}").contains("did you mean `dotted`"),
         "{bad:?}"
