@@ -79,7 +79,10 @@ impl ConnectorCatalog for Catalog {
 
     fn hands_back_undelivered(&self, call: &ConnectorCall) -> bool {
         // An MQTT sink hands back what a stop left unpublished (its broker away).
-        call.kind == connectors::webhook::KIND || call.kind == connectors::mqtt::KIND
+        // A postgres sink hands back the rows the server refused.
+        call.kind == connectors::webhook::KIND
+            || call.kind == connectors::mqtt::KIND
+            || call.kind == connectors::postgres::KIND
     }
 
     /// Several publishers on a broker interleave; the simulator's `jitter` reorders on

@@ -9,3 +9,8 @@ pub mod launch;
 pub mod model;
 pub mod nab;
 pub mod nexmark_bench;
+#[cfg(feature = "sql")]
+pub mod query;
+
+/// Whether this build has `weir query` (the cargo feature `sql`, DataFusion).
+pub const SQL_ENABLED: bool = cfg!(feature = "sql");

@@ -449,3 +449,13 @@ test "everything accounted for" {
     );
     assert!(stdout.contains("2 passed, 2 failed"), "{stdout}");
 }
+
+/// A build without the `sql` feature says how to get `weir query`, as for ONNX models.
+#[cfg(not(feature = "sql"))]
+#[test]
+fn query_without_the_sql_feature_says_how_to_get_it() {
+    let out = weir(&["query", "SELECT 1"], &repo_root());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--features sql"), "{stderr}");
+}

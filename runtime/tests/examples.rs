@@ -2,7 +2,8 @@
 //!
 //! Examples that talk to an MQTT broker on `localhost:1883` run against a real Mosquitto
 //! started on a free port (the example is rewritten to use it), with a simulated plant
-//! publishing telemetry while `weir` runs.
+//! publishing telemetry while `weir` runs. Examples with a `postgres(…)` sink run
+//! against a real PostgreSQL server started on a free loopback port (`PG_URL`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,6 +13,8 @@ use std::time::Duration;
 
 #[path = "support/mosquitto.rs"]
 mod mosquitto;
+#[path = "support/postgres_server.rs"]
+mod postgres_server;
 
 /// The broker address MQTT examples are written for.
 const EXAMPLE_BROKER: &str = "mqtt://localhost:1883";
@@ -54,6 +57,7 @@ fn runnable_here(example: &Path) -> bool {
 fn weir(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_weir"))
         .args(args)
+        .envs(PG_URL.get().map(|url| ("PG_URL", url.as_str())))
         .current_dir(repo_root())
         .output()
         .expect("weir starts")
@@ -62,6 +66,7 @@ fn weir(args: &[&str]) -> std::process::Output {
 fn weir_in(args: &[&str], dir: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_weir"))
         .args(args)
+        .envs(PG_URL.get().map(|url| ("PG_URL", url.as_str())))
         .current_dir(dir)
         .output()
         .expect("weir starts")
@@ -173,10 +178,19 @@ fn plant(port: u16, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
     })
 }
 
+/// The URL of the PostgreSQL server the examples' `postgres` sinks write to, once one runs.
+static PG_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 #[test]
 fn every_example_runs() {
+    let mut _postgres = None;
     for file in examples() {
         let text = std::fs::read_to_string(&file).expect("read example");
+        if text.contains("postgres(") && _postgres.is_none() {
+            let server = postgres_server::PgServer::start();
+            let _ = PG_URL.set(server.url());
+            _postgres = Some(server);
+        }
         let mqtt = text
             .contains(EXAMPLE_BROKER)
             .then(|| MqttWorld::start(&file, &text));

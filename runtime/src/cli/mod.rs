@@ -5,6 +5,7 @@ mod bench_nexmark;
 mod check;
 mod explain;
 mod program;
+mod query;
 mod run;
 mod serve;
 mod test;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Benchmarks (`weir bench nab`, `weir bench nexmark`).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Answer SQL over the Parquet lake a .pipe file writes (or a lake folder); needs a
+    /// build with the `sql` feature.
+    Query(query::QueryArgs),
     /// Print the checked logical plan of a .pipe file (or, with --physical, what runs).
     Explain {
         /// The .pipe file.
@@ -173,6 +177,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             files,
             error_format,
         } => test::test(&files, error_format),
+        Command::Query(args) => query::query(&args),
         Command::Bench(BenchCommand::Nab(args)) => bench::nab(&args),
         Command::Bench(BenchCommand::Nexmark(args)) => bench_nexmark::nexmark(&args),
     }

@@ -12,6 +12,7 @@
 //! | [`stdout`] | sink | JSON lines (or CSV) on standard output |
 //! | [`mqtt`] | source, sink | MQTT broker: subscribe to topics, publish records |
 //! | [`webhook`] | sink | HTTP POST of JSON, with retries |
+//! | [`postgres`] | sink | rows of a PostgreSQL table, appended or upserted in batches |
 //! | [`chart`] | sink | live chart points for the dashboard and `/api/stream/<sink>` |
 //! | [`state`] | sink | latest record per key, served by `/api/state/<sink>` |
 //! | [`csv`] | table | reference data for `lookup`, refreshed while running |
@@ -33,6 +34,7 @@ mod options;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod per_process;
+pub mod postgres;
 mod problem;
 mod raw_excerpt;
 pub mod registry;
@@ -125,6 +127,12 @@ pub const CATALOG: &[ConnectorInfo] = &[
         roles: &[Role::Sink],
         options: webhook::OPTIONS,
         doc: "HTTP POST of records as JSON, with retries and backoff.",
+    },
+    ConnectorInfo {
+        kind: postgres::KIND,
+        roles: &[Role::Sink],
+        options: postgres::OPTIONS,
+        doc: "Rows of a PostgreSQL table: appended or upserted by key, in batches, with retries.",
     },
     ConnectorInfo {
         kind: chart::KIND,
@@ -229,6 +237,7 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             Err(problems) => Some(problems),
         },
         webhook::KIND => WebhookConfig::from_call(call).err(),
+        postgres::KIND => postgres::PostgresConfig::from_call(call).err(),
         state::KIND => state::StateConfig::from_call(call).err(),
         chart::KIND => chart::ChartConfig::from_call(call).err(),
         csv::KIND => csv::CsvTableConfig::from_call(call).err(),
@@ -414,6 +423,12 @@ impl Connectors {
             webhook::KIND => {
                 let config = WebhookConfig::from_call(call).map_err(fail)?;
                 Ok(Arc::new(WebhookSink::open(&sink.name, &config, schema)?))
+            }
+            postgres::KIND => {
+                let config = postgres::PostgresConfig::from_call(call).map_err(fail)?;
+                Ok(Arc::new(postgres::PostgresSink::open(
+                    &sink.name, &config, schema,
+                )?))
             }
             chart::KIND => {
                 let config = chart::ChartConfig::from_call(call).map_err(fail)?;

@@ -1,6 +1,6 @@
 //! Sink options that name record fields, checked against the records that reach the
 //! sink: an MQTT topic template (`alerts/{device_id}`), Parquet `partition_by` keys and
-//! the `key` of a `state` hot store and the fields a `chart` plots.
+//! the `key` of a `state` hot store or a `postgres` table and the fields a `chart` plots.
 //! `weir check` reports these (P0502, P0503) through the catalog; the sinks check the
 //! same again when they open.
 
@@ -79,6 +79,9 @@ fn option_field_problems(
             .unwrap_or_default(),
         super::chart::KIND => super::chart::ChartConfig::from_call(call)
             .map(|config| unknown_fields(config.field_problems(schema)))
+            .unwrap_or_default(),
+        super::postgres::KIND => super::postgres::PostgresConfig::from_call(call)
+            .map(|config| config.field_problems(schema))
             .unwrap_or_default(),
         super::state::KIND => super::state::StateConfig::from_call(call)
             .map(|config| unknown_fields(config.field_problems(schema)))

@@ -1,4 +1,4 @@
-//! The pipeline's types as Arrow columns: the Arrow schema of a stream, and records
+//! The pipeline's types as Arrow columns, named as the sink's `column_names` says: the Arrow schema of a stream, and records
 //! turned into a [`RecordBatch`].
 //!
 //! | Weir | Arrow (Parquet) |
@@ -23,6 +23,8 @@ use arrow_schema::{ArrowError, DataType, Field, Schema as ArrowSchema, SchemaRef
 use weir_engine::schema::{Schema, Type};
 use weir_engine::value::{Record, Value};
 
+use super::config::ColumnNames;
+
 /// The Arrow type of a Weir type.
 pub(crate) fn arrow_type(ty: Type) -> DataType {
     match ty {
@@ -41,15 +43,22 @@ fn item_field(ty: Type) -> Arc<Field> {
     Arc::new(Field::new_list_field(arrow_type(ty), false))
 }
 
-/// The Arrow schema of records of `schema` (same names, order and nullability).
-pub(crate) fn arrow_schema(schema: &Schema) -> SchemaRef {
-    Arc::new(ArrowSchema::new(
-        schema
-            .fields
-            .iter()
-            .map(|f| Field::new(&f.name, arrow_type(f.ty), f.nullable))
-            .collect::<Vec<_>>(),
-    ))
+/// The Arrow schema of records of `schema` (same order and nullability, names as
+/// `names` says); an error names two fields that would become one column.
+pub(crate) fn arrow_schema(schema: &Schema, names: ColumnNames) -> Result<SchemaRef, String> {
+    let mut fields: Vec<Field> = Vec::with_capacity(schema.fields.len());
+    for f in &schema.fields {
+        let name = names.column(&f.name);
+        if let Some(i) = fields.iter().position(|c| *c.name() == name) {
+            return Err(format!(
+                "fields `{}` and `{}` would both be the column `{name}`; rename one, or \
+                 write `column_names: dotted`",
+                schema.fields[i].name, f.name
+            ));
+        }
+        fields.push(Field::new(name, arrow_type(f.ty), f.nullable));
+    }
+    Ok(Arc::new(ArrowSchema::new(fields)))
 }
 
 /// Builds one batch from records of the schema it was made for.

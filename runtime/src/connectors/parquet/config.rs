@@ -47,7 +47,34 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: Some("snappy"),
         doc: "`snappy` or `none`.",
     },
+    OptionSpec {
+        name: "column_names",
+        kind: OptionKind::Word,
+        positional: false,
+        default: Some("underscore"),
+        doc: "`underscore`: nested fields become `window_start`, a name SQL takes without quotes; `dotted`: keep `window.start`.",
+    },
 ];
+
+/// How a nested field (`window.start`) is named as a Parquet column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnNames {
+    /// `window_start`: SQL engines read `window.start` as column `start` of table
+    /// `window`, so a dotted name would need quotes in every query.
+    Underscore,
+    /// `window.start`, exactly as in the pipeline.
+    Dotted,
+}
+
+impl ColumnNames {
+    /// The column name of pipeline field `field`.
+    pub fn column(self, field: &str) -> String {
+        match self {
+            ColumnNames::Underscore => field.replace('.', "_"),
+            ColumnNames::Dotted => field.to_string(),
+        }
+    }
+}
 
 /// Compression of the column chunks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +100,8 @@ pub struct ParquetConfig {
     pub rotate_bytes: Option<u64>,
     /// Column compression.
     pub compression: Compression,
+    /// How nested fields are named as columns.
+    pub column_names: ColumnNames,
 }
 
 impl ParquetConfig {
@@ -151,6 +180,24 @@ impl ParquetConfig {
                 Compression::Snappy
             }
         };
+        let column_names = match r.word("column_names") {
+            None | Some("underscore") => ColumnNames::Underscore,
+            Some("dotted") => ColumnNames::Dotted,
+            Some(other) => {
+                let help = match did_you_mean(other, ["underscore", "dotted"]) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "write `column_names: underscore` (`window_start`) or `column_names: dotted` (`window.start`)".to_string(),
+                };
+                r.problem(
+                    ConfigProblem::option(
+                        "column_names",
+                        format!("unknown column naming `{other}`"),
+                    )
+                    .with_help(help),
+                );
+                ColumnNames::Underscore
+            }
+        };
         let config = path.map(|path| ParquetConfig {
             path,
             partition_by,
@@ -158,6 +205,7 @@ impl ParquetConfig {
             rotate_after_ms,
             rotate_bytes,
             compression,
+            column_names,
         });
         match r.finish(config) {
             Ok(Some(config)) => Ok(config),

@@ -83,6 +83,9 @@ impl ParquetSink {
             "cannot create the lake directory `{}`",
             config.path.display()
         )))?;
+        let arrow = arrow_schema(schema, config.column_names).map_err(|e| {
+            IoError::Config(format!("`parquet` sink `{}`: {e}", config.path.display()))
+        })?;
         let lock = lock_writer(&config.path, writer_id)?;
         let next_seq = next_sequence(&config.path, writer_id).map_err(os(format!(
             "cannot list the lake directory `{}`",
@@ -100,7 +103,7 @@ impl ParquetSink {
         Ok(ParquetSink {
             root: config.path.clone(),
             schema: schema.clone(),
-            arrow: arrow_schema(schema),
+            arrow,
             properties,
             partitioner,
             rotate_after_ms: config.rotate_after_ms,

@@ -294,8 +294,63 @@ fn records_land_in_hive_partitions_and_read_back_equal() {
                 DataType::Duration(TimeUnit::Millisecond),
                 true
             ),
-            ("window.start".into(), utc, false),
+            ("window_start".into(), utc, false),
         ]
+    );
+}
+
+/// Column names of the first file under `dir`.
+fn column_names(dir: &Path) -> Vec<String> {
+    let name = files(dir).into_iter().next().expect("a file");
+    let file = File::open(dir.join(name)).expect("open");
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet");
+    builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
+}
+
+#[test]
+fn column_names_are_sql_friendly_unless_dotted_is_asked() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (option, expected) in [(None, "window_start"), (Some("dotted"), "window.start")] {
+        let dir = tmp.path().join(expected);
+        let options = option
+            .map(|w| vec![("column_names", OptionValue::Ident(w.into()))])
+            .unwrap_or_default();
+        let sink = open(&dir, options, Arc::new(TestClock::new(0)));
+        sink.write(&events(&[rec(1, T0)])).expect("write");
+        sink.flush().expect("flush");
+        assert_eq!(
+            column_names(&dir).last().map(String::as_str),
+            Some(expected)
+        );
+    }
+    // `window_start` beside `window.start` would be two columns of one name.
+    let clash = Schema::new(vec![
+        Field::new("window_start", Type::Timestamp),
+        Field::new("window.start", Type::Timestamp),
+    ]);
+    let config =
+        ParquetConfig::from_call(&parquet_call(&tmp.path().join("clash"), vec![])).expect("config");
+    let err = ParquetSink::open(&config, &clash, 0, Arc::new(TestClock::new(0)))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains("would both be the column `window_start`"),
+        "{err}"
+    );
+    let bad = ParquetConfig::from_call(&parquet_call(
+        tmp.path(),
+        vec![("column_names", OptionValue::Ident("doted".into()))],
+    ))
+    .expect_err("refused");
+    assert!(
+        format!("{bad:?}").contains("did you mean `dotted`"),
+        "{bad:?}"
     );
 }
 
@@ -643,7 +698,8 @@ fn lists_are_parquet_list_columns() {
         ],
         vec![list(Vec::new()), Value::Null],
     ];
-    let arrow = columns::arrow_schema(&schema);
+    let arrow = columns::arrow_schema(&schema, super::config::ColumnNames::Underscore)
+        .expect("distinct columns");
     let rows: Vec<&Record> = records.iter().collect();
     let batch = columns::record_batch(&schema, &arrow, &rows).expect("a batch");
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,0 +1,248 @@
+//! The `postgres(…)` sink against a real PostgreSQL server started by the test on
+//! loopback: what `weir run` writes is read back and compared with the same records the
+//! pipeline wrote to a JSON-lines file (upsert and append), refused rows reach the error
+//! route with the server's reason, and a refused login stops the run without printing
+//! the password.
+
+#[path = "support/postgres_server.rs"]
+mod postgres_server;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use postgres_server::{PgServer, PASSWORD};
+
+fn weir(dir: &Path, url: &str, workers: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["run", "p.pipe", "--workers", workers])
+        .env("PG_URL", url)
+        .current_dir(dir)
+        .output()
+        .expect("weir starts")
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "weir failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .expect("read output")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+fn millis(rfc3339: &serde_json::Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339.as_str().expect("a timestamp"))
+        .expect("RFC 3339")
+        .timestamp_millis()
+}
+
+fn epoch_ms(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as i64
+}
+
+const MINUTES: &str = r#"
+source telemetry = sensors(devices: 4, rate: 20, events: 2400, seed: 11) {
+  device_id: string
+  temp:      f64
+  ts:        timestamp
+  event_time ts
+  watermark  bounded 1s
+}
+sink db = postgres(url_env: "PG_URL", table: "device_minutes", key: [device_id, window.start], mode: upsert, create: true, batch: 7)
+sink copy = file("copy.jsonl")
+pipeline minutes {
+  from telemetry
+  | key by device_id
+  | window tumbling 1m
+  | aggregate n = count(), avg_temp = avg(temp)
+  | to db
+  | to copy
+}
+"#;
+
+type Minute = (String, i64, i64, u64);
+
+fn table_minutes(server: &PgServer) -> Vec<Minute> {
+    let mut rows: Vec<Minute> = server
+        .client()
+        .query(
+            "SELECT device_id, window_start, n, avg_temp FROM device_minutes",
+            &[],
+        )
+        .expect("read back")
+        .iter()
+        .map(|r| {
+            let avg: f64 = r.get(3);
+            (
+                r.get::<_, String>(0),
+                epoch_ms(r.get(1)),
+                r.get::<_, i64>(2),
+                avg.to_bits(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn upsert_keeps_one_row_per_key_equal_to_the_pipeline_output() {
+    let server = PgServer::start();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("p.pipe"), MINUTES).expect("pipe");
+    let mut expected: Vec<Minute> = Vec::new();
+    // Twice, on 1 and on 4 workers: the second run updates the rows of the first.
+    for workers in ["1", "4"] {
+        if workers == "4" {
+            assert!(table_minutes(&server).iter().all(|m| m.2 == -1));
+        }
+        ok(&weir(tmp.path(), &server.url(), workers));
+        let mut minutes: Vec<Minute> = jsonl(&tmp.path().join("copy.jsonl"))
+            .iter()
+            .map(|r| {
+                (
+                    r["device_id"].as_str().expect("device").to_string(),
+                    millis(&r["window"]["start"]),
+                    r["n"].as_i64().expect("n"),
+                    r["avg_temp"].as_f64().expect("avg").to_bits(),
+                )
+            })
+            .collect();
+        minutes.sort();
+        if !expected.is_empty() {
+            assert_eq!(minutes, expected, "1 and 4 workers differ");
+        }
+        expected = minutes;
+        assert!(expected.len() >= 8, "{expected:?}");
+        assert_eq!(table_minutes(&server), expected);
+        // Spoil every row: the next run's upserts must put them right.
+        server
+            .client()
+            .batch_execute("UPDATE device_minutes SET n = -1, avg_temp = 0")
+            .expect("spoil");
+    }
+    // Columns typed from the records, the key as primary key.
+    let types: BTreeMap<String, String> = server
+        .client()
+        .query(
+            "SELECT column_name, data_type FROM information_schema.columns \
+             WHERE table_name = 'device_minutes'",
+            &[],
+        )
+        .expect("columns")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(types["window_start"], "timestamp with time zone");
+    assert_eq!(types["n"], "bigint");
+    assert_eq!(types["avg_temp"], "double precision");
+    assert_eq!(types["device_id"], "text");
+}
+
+const READINGS: &str = r#"
+source telemetry = sensors(devices: 3, rate: 10, events: 900, seed: 5) {
+  device_id: string
+  temp:      f64
+  ts:        timestamp
+  event_time ts
+}
+sink db = postgres(url_env: "PG_URL", table: "readings", batch: 50)
+sink copy = file("copy.jsonl")
+sink rejects = file("rejects.jsonl")
+pipeline raw {
+  on error to rejects
+  from telemetry
+  | to db
+  | to copy
+}
+"#;
+
+#[test]
+fn append_writes_every_record_and_routes_refused_rows_with_the_reason() {
+    let server = PgServer::start();
+    // The table exists already, with a rule some readings break.
+    server
+        .client()
+        .batch_execute(
+            "CREATE TABLE readings (device_id text NOT NULL, temp double precision NOT NULL \
+             CONSTRAINT sane_temp CHECK (temp < 75), ts timestamptz NOT NULL)",
+        )
+        .expect("create");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("p.pipe"), READINGS).expect("pipe");
+    ok(&weir(tmp.path(), &server.url(), "2"));
+    let key = |device: &str, temp: f64, ts: i64| (device.to_string(), temp.to_bits(), ts);
+    let copy = jsonl(&tmp.path().join("copy.jsonl"));
+    assert_eq!(copy.len(), 900);
+    let (mut hot, mut fine): (Vec<_>, Vec<_>) = copy
+        .iter()
+        .map(|r| {
+            key(
+                r["device_id"].as_str().expect("device"),
+                r["temp"].as_f64().expect("temp"),
+                millis(&r["ts"]),
+            )
+        })
+        .partition(|(_, temp, _)| f64::from_bits(*temp) >= 75.0);
+    assert!(
+        !hot.is_empty() && !fine.is_empty(),
+        "the data must test both"
+    );
+    let mut table: Vec<_> = server
+        .client()
+        .query("SELECT device_id, temp, ts FROM readings", &[])
+        .expect("read back")
+        .iter()
+        .map(|r| key(r.get(0), r.get(1), epoch_ms(r.get(2))))
+        .collect();
+    table.sort();
+    fine.sort();
+    assert_eq!(table, fine);
+    // Each refused row is routed whole, with PostgreSQL's reason.
+    let mut routed = Vec::new();
+    for r in jsonl(&tmp.path().join("rejects.jsonl")) {
+        let error = &r["error"];
+        assert_eq!(error["source"], "db");
+        let reason = error["reason"].as_str().expect("reason");
+        assert!(
+            reason.contains("sane_temp") && reason.contains("23514"),
+            "{reason}"
+        );
+        let location = error["location"].as_str().expect("location");
+        assert!(!location.contains(PASSWORD), "{location}");
+        let raw: serde_json::Value =
+            serde_json::from_str(error["raw"].as_str().expect("raw")).expect("raw JSON");
+        routed.push(key(
+            raw["device_id"].as_str().expect("device"),
+            raw["temp"].as_f64().expect("temp"),
+            millis(&raw["ts"]),
+        ));
+    }
+    routed.sort();
+    hot.sort();
+    assert_eq!(routed, hot);
+}
+
+#[test]
+fn a_refused_login_stops_the_run_without_printing_the_password() {
+    let server = PgServer::start();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("p.pipe"), READINGS).expect("pipe");
+    let wrong = "not-the-password-42";
+    let out = weir(tmp.path(), &server.url_with(wrong), "1");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("refused the login"), "{stderr}");
+    assert!(stderr.contains("28P01"), "{stderr}");
+    assert!(!stderr.contains(wrong), "{stderr}");
+}
