@@ -238,15 +238,6 @@ fn every_example_runs() {
             );
             assert!(!stderr.contains("lost the connection"), "{stderr}");
         }
-        if kafka_example {
-            // The hot machine's minutes come out of the topic it was written to.
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                stdout.contains("\"m3\""),
-                "{}: {stdout}\n{stderr}",
-                file.display()
-            );
-        }
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| {
                 panic!("{}: stdout line is not JSON ({e}): {line}", file.display())
