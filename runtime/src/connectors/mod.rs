@@ -11,6 +11,7 @@
 //! | [`file`] | source, sink | JSON lines or CSV file |
 //! | [`stdout`] | sink | JSON lines (or CSV) on standard output |
 //! | [`mqtt`] | source, sink | MQTT broker: subscribe to topics, publish records |
+//! | [`kafka`] | source, sink | Kafka topics: partitions spread over workers, offsets committed (runtime needs cargo feature `kafka`) |
 //! | [`webhook`] | sink | HTTP POST of JSON, with retries |
 //! | [`postgres`] | sink | rows of a PostgreSQL table, appended or upserted in batches |
 //! | [`chart`] | sink | live chart points for the dashboard and `/api/stream/<sink>` |
@@ -27,6 +28,7 @@ pub mod chart;
 pub mod csv;
 pub mod file;
 pub mod link_health;
+pub mod kafka;
 pub mod metrics;
 pub mod mqtt;
 pub mod nexmark;
@@ -121,6 +123,12 @@ pub const CATALOG: &[ConnectorInfo] = &[
         roles: &[Role::Source, Role::Sink],
         options: mqtt::OPTIONS,
         doc: "An MQTT broker: subscribe to topics (live), or publish records.",
+    },
+    ConnectorInfo {
+        kind: kafka::KIND,
+        roles: &[Role::Source, Role::Sink],
+        options: kafka::OPTIONS,
+        doc: "Kafka topics: read partitions spread over the workers, or produce records.",
     },
     ConnectorInfo {
         kind: webhook::KIND,
@@ -230,6 +238,13 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
         }
         stdout::KIND => StdoutConfig::from_call(call).err(),
         mqtt::KIND => match MqttConfig::from_call(call, role) {
+            Ok(config) => {
+                let problems = schema.map(|s| config.check_schema(s)).unwrap_or_default();
+                (!problems.is_empty()).then_some(problems)
+            }
+            Err(problems) => Some(problems),
+        },
+        kafka::KIND => match kafka::KafkaConfig::from_call(call, role) {
             Ok(config) => {
                 let problems = schema.map(|s| config.check_schema(s)).unwrap_or_default();
                 (!problems.is_empty()).then_some(problems)
@@ -420,6 +435,15 @@ impl Connectors {
                     self.stop.clone(),
                 )?))
             }
+            #[cfg(feature = "kafka")]
+            kafka::KIND => {
+                let config = kafka::KafkaConfig::from_call(call, Role::Sink).map_err(fail)?;
+                Ok(Arc::new(kafka::KafkaSink::open(
+                    &sink.name, &config, schema,
+                )?))
+            }
+            #[cfg(not(feature = "kafka"))]
+            kafka::KIND => Err(kafka::not_built()),
             webhook::KIND => {
                 let config = WebhookConfig::from_call(call).map_err(fail)?;
                 Ok(Arc::new(WebhookSink::open(&sink.name, &config, schema)?))
@@ -674,6 +698,13 @@ impl Connectors {
                     worker,
                 )?))
             }
+            #[cfg(feature = "kafka")]
+            kafka::KIND => {
+                let config = kafka::KafkaConfig::from_call(call, Role::Source).map_err(fail)?;
+                Ok(Box::new(kafka::KafkaSource::open(source, &config, worker)?))
+            }
+            #[cfg(not(feature = "kafka"))]
+            kafka::KIND => Err(kafka::not_built()),
             other => Err(IoError::Config(format!(
                 "unknown source connector `{other}`"
             ))),

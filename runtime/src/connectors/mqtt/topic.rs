@@ -224,6 +224,16 @@ impl BoundTemplate {
     /// The topic for `record`; fails on a null field or one whose text holds `+`, `#` or
     /// is empty (the topic would be a wildcard or lose a level).
     pub fn render(&self, record: &Record) -> Result<String, String> {
+        self.render_checked(record, true)
+    }
+
+    /// The text for `record` with no check on what the fields hold but null (a Kafka
+    /// record key may contain anything).
+    pub fn render_text(&self, record: &Record) -> Result<String, String> {
+        self.render_checked(record, false)
+    }
+
+    fn render_checked(&self, record: &Record, as_level: bool) -> Result<String, String> {
         let mut topic = String::new();
         for part in &self.parts {
             match part {
@@ -251,7 +261,7 @@ impl BoundTemplate {
                         }
                     }
                     let text = &topic[start..];
-                    if text.is_empty() || text.contains(['+', '#']) {
+                    if as_level && (text.is_empty() || text.contains(['+', '#'])) {
                         return Err(format!(
                             "field `{name}` gives `{text}`, which cannot be a topic level"
                         ));

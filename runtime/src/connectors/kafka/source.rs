@@ -1,0 +1,495 @@
+//! Reading Kafka topics: the partitions of every topic read are spread over all workers
+//! of the run (partition `i` of the sorted list goes to worker `i mod workers`, so each
+//! is read by exactly one worker in any process), assigned directly rather than through
+//! group rebalancing, which could move a partition between workers mid-run.
+//!
+//! Offsets are committed to the group only at [`SourceReader::commit`], for records the
+//! dataflow holds; each partition keeps its own watermark (largest event time minus the
+//! `bounded` delay), the reader's is their minimum, and a partition silent for the
+//! source's `idle` time (or read to its end with `until: end`) stops holding it back.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Message, OwnedMessage};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
+use weir_engine::plan::SourceNode;
+use weir_engine::time::{format_timestamp, EventTime};
+use weir_engine::value::{Record, Value};
+
+use super::client::{client_config, describe, is_fatal};
+use super::config::{KafkaConfig, SourceSettings, Start};
+use crate::connectors::mqtt::payload::PayloadDecoder;
+use crate::connectors::raw_excerpt::raw_excerpt;
+
+/// The watermark before any record.
+const NO_WATERMARK: EventTime = EventTime::MIN;
+
+/// Keeps the first error that will not heal by retrying (a refused login).
+#[derive(Default)]
+struct Context {
+    fatal: Mutex<Option<String>>,
+}
+
+impl ClientContext for Context {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if is_fatal(&error) {
+            self.fatal
+                .lock()
+                .get_or_insert_with(|| format!("{} ({reason})", describe(&error)));
+        }
+    }
+}
+
+impl ConsumerContext for Context {}
+
+/// One partition this worker reads.
+struct Partition {
+    topic: String,
+    partition: i32,
+    /// The offset after the last record handed to the dataflow (what a commit stores).
+    handed: Option<i64>,
+    /// With `until: end`: the end at the start; reading stops there.
+    end: Option<i64>,
+    /// The offset after the last record received.
+    next: i64,
+    /// Largest event time seen.
+    max_time: Option<EventTime>,
+    /// When the last record arrived (processing time), for `idle`.
+    last_data: Instant,
+}
+
+impl Partition {
+    fn done(&self) -> bool {
+        self.end.is_some_and(|end| self.next >= end)
+    }
+}
+
+/// What waits to be handed out: a record, or the offset its message moves to once every
+/// record before it has gone.
+enum Pending {
+    Record(usize, Record),
+    Offset(usize, i64),
+}
+
+/// A Kafka source: this worker's share of the partitions.
+pub struct KafkaSource {
+    name: String,
+    label: String,
+    live: Option<Live>,
+}
+
+struct Live {
+    consumer: BaseConsumer<Context>,
+    decoder: PayloadDecoder,
+    partitions: Vec<Partition>,
+    index: HashMap<(String, i32), usize>,
+    pending: VecDeque<Pending>,
+    /// Whether some handed offset is not committed yet.
+    uncommitted: bool,
+    event_time: Option<usize>,
+    bound: i64,
+    idle: Option<Duration>,
+    key_field: Option<String>,
+    timestamp_field: Option<String>,
+}
+
+impl KafkaSource {
+    /// Opens `worker`'s share of `source`: waits up to `connect_timeout` for the brokers
+    /// to list the topics' partitions, then reads its partitions from where `start` says.
+    pub fn open(
+        source: &SourceNode,
+        config: &KafkaConfig,
+        worker: WorkerInfo,
+    ) -> Result<KafkaSource, IoError> {
+        let label = format!("kafka source `{}`", source.name);
+        let settings = config
+            .source()
+            .ok_or_else(|| IoError::Config(format!("{label}: not a source configuration")))?;
+        let group = settings
+            .group
+            .clone()
+            .unwrap_or_else(|| format!("weir-{}", source.name));
+        let mut client = client_config(config, &label)?;
+        client
+            .set("group.id", &group)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set(
+                "auto.offset.reset",
+                if settings.start == Start::Latest {
+                    "latest"
+                } else {
+                    "earliest"
+                },
+            );
+        let consumer: BaseConsumer<Context> = client
+            .create_with_context(Context::default())
+            .map_err(|e| IoError::Config(format!("{label}: {e}")))?;
+        let all = list_partitions(&consumer, settings, &label)?;
+        let mine: Vec<(String, i32)> = all
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % worker.peers.max(1) == worker.index)
+            .map(|(_, p)| p)
+            .collect();
+        if mine.is_empty() {
+            return Ok(KafkaSource {
+                name: source.name.clone(),
+                label,
+                live: None,
+            });
+        }
+        let partitions = starting_points(&consumer, settings, mine, &label)?;
+        let mut assignment = TopicPartitionList::new();
+        for p in &partitions {
+            assignment
+                .add_partition_offset(&p.topic, p.partition, Offset::Offset(p.next))
+                .map_err(|e| IoError::Other(format!("{label}: {e}")))?;
+        }
+        consumer
+            .assign(&assignment)
+            .map_err(|e| IoError::Other(format!("{label}: {}", describe(&e))))?;
+        let metadata = config.metadata_fields();
+        let decoder = PayloadDecoder::new(config.format, &source.schema, &metadata)
+            .map_err(|e| IoError::Config(format!("{label}: {e}")))?;
+        let index = partitions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.topic.clone(), p.partition), i))
+            .collect();
+        Ok(KafkaSource {
+            name: source.name.clone(),
+            label,
+            live: Some(Live {
+                consumer,
+                decoder,
+                partitions,
+                index,
+                pending: VecDeque::new(),
+                uncommitted: false,
+                event_time: source.event_time,
+                bound: source.watermark.bounded_ms,
+                idle: source
+                    .watermark
+                    .idle_ms
+                    .map(|ms| Duration::from_millis(ms.max(0) as u64)),
+                key_field: settings.key_field.clone(),
+                timestamp_field: settings.timestamp_field.clone(),
+            }),
+        })
+    }
+}
+
+/// Every (topic, partition) the source reads, sorted, so all workers see the same list.
+fn list_partitions(
+    consumer: &BaseConsumer<Context>,
+    settings: &SourceSettings,
+    label: &str,
+) -> Result<Vec<(String, i32)>, IoError> {
+    let deadline = Instant::now() + Duration::from_millis(settings.connect_timeout_ms as u64);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let failure = match consumer.fetch_metadata(None, left.max(Duration::from_millis(100))) {
+            Ok(metadata) => {
+                let mut out = Vec::new();
+                let mut missing = Vec::new();
+                for spec in &settings.topics {
+                    let found: Vec<_> = metadata
+                        .topics()
+                        .iter()
+                        .filter(|t| spec.matches(t.name()) && t.error().is_none())
+                        .collect();
+                    if found.is_empty() {
+                        missing.push(spec);
+                    }
+                    for t in found {
+                        for p in t.partitions() {
+                            out.push((t.name().to_string(), p.id()));
+                        }
+                    }
+                }
+                if missing.is_empty() {
+                    out.sort();
+                    out.dedup();
+                    return Ok(out);
+                }
+                let shown: Vec<String> = missing
+                    .iter()
+                    .map(|s| match s {
+                        super::config::TopicSpec::Name(n) => format!("`{n}`"),
+                        super::config::TopicSpec::Pattern(r) => format!("pattern `{}`", r.as_str()),
+                    })
+                    .collect();
+                format!("no topic {} on the brokers", shown.join(", "))
+            }
+            Err(e) if is_fatal(&e) => {
+                return Err(IoError::Other(format!("{label}: {}", describe(&e))))
+            }
+            Err(e) => format!("cannot reach the brokers: {}", describe(&e)),
+        };
+        if let Some(fatal) = consumer.context().fatal.lock().take() {
+            return Err(IoError::Other(format!("{label}: {fatal}")));
+        }
+        if Instant::now() >= deadline {
+            return Err(IoError::Other(format!(
+                "{label}: {failure} (waited `connect_timeout`)"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Where each partition starts, and with `until: end` where it stops.
+fn starting_points(
+    consumer: &BaseConsumer<Context>,
+    settings: &SourceSettings,
+    mine: Vec<(String, i32)>,
+    label: &str,
+) -> Result<Vec<Partition>, IoError> {
+    let timeout = Duration::from_millis(settings.connect_timeout_ms as u64);
+    let fail = |e: KafkaError| IoError::Other(format!("{label}: {}", describe(&e)));
+    let committed = if settings.start == Start::Committed {
+        let mut tpl = TopicPartitionList::new();
+        for (topic, partition) in &mine {
+            tpl.add_partition(topic, *partition);
+        }
+        Some(consumer.committed_offsets(tpl, timeout).map_err(fail)?)
+    } else {
+        None
+    };
+    let mut out = Vec::with_capacity(mine.len());
+    for (topic, partition) in mine {
+        let (low, high) = consumer
+            .fetch_watermarks(&topic, partition, timeout)
+            .map_err(fail)?;
+        let from_group = committed
+            .as_ref()
+            .and_then(|c| c.find_partition(&topic, partition))
+            .and_then(|e| match e.offset() {
+                Offset::Offset(n) => Some(n),
+                _ => None,
+            });
+        let next = match settings.start {
+            Start::Latest => high,
+            Start::Earliest => low,
+            // A committed offset the broker no longer keeps starts at the oldest it has.
+            Start::Committed => from_group.map_or(low, |n| n.clamp(low, high)),
+        };
+        out.push(Partition {
+            topic,
+            partition,
+            handed: None,
+            end: settings.until_end.then_some(high),
+            next,
+            max_time: None,
+            last_data: Instant::now(),
+        });
+    }
+    Ok(out)
+}
+
+impl Live {
+    /// Decodes `message` into `pending` (rejects into `bad`), then its offset.
+    fn decode(&mut self, source: &str, message: &OwnedMessage, bad: &mut Vec<BadRecord>) {
+        let key = message.key().map(String::from_utf8_lossy);
+        let timestamp = message.timestamp().to_millis();
+        let mut meta: Vec<(&str, String)> = Vec::new();
+        if let (Some(field), Some(key)) = (&self.key_field, &key) {
+            meta.push((field, key.to_string()));
+        }
+        if let (Some(field), Some(ts)) = (&self.timestamp_field, timestamp) {
+            meta.push((field, format_timestamp(ts)));
+        }
+        let captured: Vec<(&str, &str)> = meta.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let payload = message.payload().unwrap_or_default();
+        let Some(&slot) = self
+            .index
+            .get(&(message.topic().to_string(), message.partition()))
+        else {
+            return;
+        };
+        let now = timestamp.unwrap_or(0);
+        for result in self.decoder.decode(&captured, payload, now) {
+            match result {
+                Ok(record) => self.pending.push_back(Pending::Record(slot, record)),
+                Err(e) => bad.push(BadRecord {
+                    source: source.to_string(),
+                    location: format!(
+                        "topic {} partition {} offset {}",
+                        message.topic(),
+                        message.partition(),
+                        message.offset()
+                    ),
+                    field: e.field,
+                    reason: e.reason,
+                    raw: raw_excerpt(payload),
+                }),
+            }
+        }
+        let p = &mut self.partitions[slot];
+        p.next = message.offset() + 1;
+        p.last_data = Instant::now();
+        self.pending
+            .push_back(Pending::Offset(slot, message.offset() + 1));
+    }
+
+    /// Hands out pending records up to `room`; returns how many.
+    fn hand_out(&mut self, out: &mut Vec<Record>, room: usize) -> usize {
+        let mut taken = 0;
+        while taken < room {
+            match self.pending.pop_front() {
+                Some(Pending::Record(slot, record)) => {
+                    // The watermark follows records handed out, not ones still queued.
+                    if let Some(Value::Time(t)) = self.event_time.and_then(|s| record.get(s)) {
+                        let p = &mut self.partitions[slot];
+                        p.max_time = Some(p.max_time.map_or(*t, |m| m.max(*t)));
+                    }
+                    out.push(record);
+                    taken += 1;
+                }
+                Some(Pending::Offset(slot, offset)) => {
+                    self.partitions[slot].handed = Some(offset);
+                    self.uncommitted = true;
+                }
+                None => break,
+            }
+        }
+        // Offsets right behind the last record handed belong to it.
+        while let Some(Pending::Offset(slot, offset)) = self.pending.front() {
+            self.partitions[*slot].handed = Some(*offset);
+            self.uncommitted = true;
+            self.pending.pop_front();
+        }
+        taken
+    }
+
+    fn finished(&self) -> bool {
+        self.pending.is_empty() && self.partitions.iter().all(Partition::done)
+    }
+
+    fn commit(&mut self, mode: CommitMode) -> Result<(), KafkaError> {
+        if !self.uncommitted {
+            return Ok(());
+        }
+        let mut tpl = TopicPartitionList::new();
+        for p in &self.partitions {
+            if let Some(offset) = p.handed {
+                tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(offset))?;
+            }
+        }
+        self.consumer.commit(&tpl, mode)?;
+        self.uncommitted = false;
+        Ok(())
+    }
+}
+
+impl SourceReader for KafkaSource {
+    fn poll(
+        &mut self,
+        out: &mut Vec<Record>,
+        bad: &mut Vec<BadRecord>,
+        max: usize,
+    ) -> Result<SourceStatus, IoError> {
+        let Some(live) = self.live.as_mut() else {
+            return Ok(SourceStatus::Finished);
+        };
+        let rejected_before = bad.len();
+        let mut taken = 0;
+        loop {
+            // Rejects count toward `max` as records read, as a file's bad lines do.
+            let used = taken + (bad.len() - rejected_before);
+            taken += live.hand_out(out, max.saturating_sub(used));
+            if taken + (bad.len() - rejected_before) >= max {
+                return Ok(SourceStatus::Ready);
+            }
+            if live.finished() {
+                return Ok(if taken > 0 {
+                    SourceStatus::Ready
+                } else {
+                    SourceStatus::Finished
+                });
+            }
+            match live.consumer.poll(Duration::ZERO) {
+                None => {
+                    if let Some(fatal) = live.consumer.context().fatal.lock().take() {
+                        return Err(IoError::Other(format!("{}: {fatal}", self.label)));
+                    }
+                    return Ok(if taken > 0 {
+                        SourceStatus::Ready
+                    } else {
+                        SourceStatus::Idle
+                    });
+                }
+                Some(Ok(message)) => {
+                    let message = message.detach();
+                    live.decode(&self.name, &message, bad);
+                }
+                Some(Err(e)) if is_fatal(&e) => {
+                    return Err(IoError::Other(format!("{}: {}", self.label, describe(&e))))
+                }
+                // A broker restarting, a partition leader moving: librdkafka retries.
+                Some(Err(_)) => {}
+            }
+        }
+    }
+
+    fn watermark(&self) -> Option<EventTime> {
+        let live = self.live.as_ref()?;
+        live.event_time?;
+        let now = Instant::now();
+        let mut lowest: Option<EventTime> = None;
+        let mut highest = NO_WATERMARK;
+        for p in &live.partitions {
+            let mark = p
+                .max_time
+                .map_or(NO_WATERMARK, |t| t.saturating_sub(live.bound));
+            highest = highest.max(mark);
+            let idle = live
+                .idle
+                .is_some_and(|d| now.duration_since(p.last_data) >= d);
+            if !(p.done() || idle) {
+                lowest = Some(lowest.map_or(mark, |l| l.min(mark)));
+            }
+        }
+        // Every partition idle or read to its end: none holds the others back.
+        Some(lowest.unwrap_or(highest))
+    }
+
+    fn commit(&mut self) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        // A commit that fails now is retried at the next one: the offsets only grow.
+        if let Err(e) = live.commit(CommitMode::Async) {
+            eprintln!(
+                "weir: {}: cannot commit offsets yet: {}",
+                self.label,
+                describe(&e)
+            );
+        }
+    }
+
+    fn stop(&mut self) -> u64 {
+        let Some(mut live) = self.live.take() else {
+            return 0;
+        };
+        if let Err(e) = live.commit(CommitMode::Sync) {
+            eprintln!(
+                "weir: {}: cannot commit offsets: {}",
+                self.label,
+                describe(&e)
+            );
+        }
+        // Messages received but not handed out are not committed: the group reads them
+        // again next time.
+        live.pending
+            .iter()
+            .filter(|p| matches!(p, Pending::Offset(..)))
+            .count() as u64
+    }
+}
