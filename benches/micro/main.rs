@@ -4,10 +4,15 @@
 
 mod alerts;
 mod compile;
+mod decode;
 mod exchange;
 mod expressions;
 mod triggers;
 mod windows;
+
+/// The `weir` binary's allocator, so allocation costs here are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 criterion::criterion_main!(
     windows::benches,
@@ -15,5 +20,6 @@ criterion::criterion_main!(
     expressions::benches,
     exchange::benches,
     compile::benches,
-    alerts::benches
+    alerts::benches,
+    decode::benches
 );

@@ -30,6 +30,7 @@ pub mod ml;
 pub mod ops;
 pub mod plan;
 pub mod retraction;
+pub mod rfc3339;
 pub mod run;
 pub mod schema;
 pub mod sink_writers;

@@ -42,6 +42,9 @@ pub fn format_timestamp(ms: EventTime) -> String {
 /// A naive `2024-05-01 10:00:05[.fff]` (as in NAB and many CSV exports) is read as UTC.
 pub fn parse_timestamp(text: &str) -> Option<EventTime> {
     let text = text.trim();
+    if let Some(ms) = crate::rfc3339::parse_canonical(text) {
+        return Some(ms);
+    }
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.timestamp_millis())
         .or_else(|_| {
