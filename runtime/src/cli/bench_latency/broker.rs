@@ -28,8 +28,8 @@ fn mosquitto() -> anyhow::Result<PathBuf> {
 
 impl Broker {
     /// Starts a broker with its configuration in `dir` and waits until it accepts
-    /// connections.
-    pub fn start(dir: &Path) -> anyhow::Result<Broker> {
+    /// connections; `nodelay` turns Nagle's algorithm off on its connections.
+    pub fn start(dir: &Path, nodelay: bool) -> anyhow::Result<Broker> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let config = dir.join("mosquitto.conf");
         // No persistence and no per-client queue limit below the benchmark's bursts.
@@ -38,7 +38,7 @@ impl Broker {
             format!(
                 "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
                  max_queued_messages 0\nmax_inflight_messages 0\nlog_dest stderr\n\
-                 log_type error\nlog_type warning\n"
+                 log_type error\nlog_type warning\nset_tcp_nodelay {nodelay}\n"
             ),
         )?;
         let child = Command::new(mosquitto()?)

@@ -35,6 +35,10 @@ pub struct LatencyArgs {
     /// Worker threads of the pipeline.
     #[arg(long, short = 'w', default_value_t = 1)]
     pub workers: usize,
+    /// Turn Nagle's algorithm off on the MQTT hops the bench controls: the broker's
+    /// connections (`set_tcp_nodelay true`) and the publisher's socket.
+    #[arg(long)]
+    pub nodelay: bool,
     /// Print one JSON object per run instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -140,6 +144,7 @@ fn one_run(
             port,
             rate,
             seconds: args.seconds,
+            nodelay: args.nodelay,
         },
         // Far enough ahead for the child to start; the simulator waits for it.
         None => Feed::Sensors {
@@ -228,7 +233,7 @@ pub(super) fn latency(args: &LatencyArgs) -> anyhow::Result<ExitCode> {
         std::env::temp_dir().join(format!("weir-bench-latency-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let broker = if args.source.iter().any(|s| s == "mqtt") {
-        Some(broker::Broker::start(&dir)?)
+        Some(broker::Broker::start(&dir, args.nodelay)?)
     } else {
         None
     };

@@ -23,12 +23,21 @@ pub struct Published {
 
 /// Publishes `rate` events/s for `seconds` to the broker on 127.0.0.1:`port`, QoS 0.
 /// Event `n` is due at `n / rate` s; when the client cannot keep up it publishes late and
-/// stamps the real moment, so the achieved rate shows in [`Published`].
-pub fn spawn(port: u16, rate: u64, seconds: f64) -> JoinHandle<anyhow::Result<Published>> {
+/// stamps the real moment, so the achieved rate shows in [`Published`]. `nodelay` turns
+/// Nagle's algorithm off on its socket.
+pub fn spawn(
+    port: u16,
+    rate: u64,
+    seconds: f64,
+    nodelay: bool,
+) -> JoinHandle<anyhow::Result<Published>> {
     std::thread::spawn(move || {
         let mut options = MqttOptions::new("weir-bench-latency-publisher", "127.0.0.1", port);
         options.set_keep_alive(Duration::from_secs(30));
         let (client, mut connection) = Client::new(options, 65_536);
+        let mut network = connection.eventloop.network_options();
+        network.set_tcp_nodelay(nodelay);
+        connection.eventloop.set_network_options(network);
         let driver = std::thread::spawn(move || {
             for notification in connection.iter() {
                 if notification.is_err() {

@@ -21,7 +21,12 @@ pub type Arrival = (i64, i64);
 /// What feeds the pipeline.
 pub enum Feed {
     /// The publisher thread, to the broker on this port.
-    Mqtt { port: u16, rate: u64, seconds: f64 },
+    Mqtt {
+        port: u16,
+        rate: u64,
+        seconds: f64,
+        nodelay: bool,
+    },
     /// The pipeline's own `sensors` source, bounded, starting at `start_us`.
     Sensors { start_us: i64, seconds: f64 },
 }
@@ -54,11 +59,12 @@ pub fn measure(exe: &Path, pipe: &Path, workers: usize, feed: &Feed) -> anyhow::
             port,
             rate,
             seconds,
+            nodelay,
         } => {
             // Time to start and subscribe; events before it are lost, and the warm-up
             // leaves the first ones out anyway.
             std::thread::sleep(Duration::from_millis(1500));
-            let published = publisher::spawn(*port, *rate, *seconds)
+            let published = publisher::spawn(*port, *rate, *seconds, *nodelay)
                 .join()
                 .map_err(|_| anyhow::anyhow!("the publisher panicked"))??;
             std::thread::sleep(Duration::from_millis(1000));
