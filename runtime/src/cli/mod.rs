@@ -1,6 +1,7 @@
 //! The command line: `weir run | check | explain | test`.
 
 mod bench;
+mod bench_latency;
 mod bench_nexmark;
 mod check;
 mod explain;
@@ -59,7 +60,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         error_format: ErrorFormat,
     },
-    /// Benchmarks (`weir bench nab`, `weir bench nexmark`).
+    /// Benchmarks (`weir bench nab`, `weir bench nexmark`, `weir bench latency`).
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Answer SQL over the Parquet lake a .pipe file writes (or a lake folder); needs a
@@ -87,6 +88,10 @@ pub enum BenchCommand {
     /// Run the Nexmark queries of benches/nexmark (each in its own process) and print
     /// events/s, per worker, peak memory and outputs beside the single-threaded baseline.
     Nexmark(bench_nexmark::NexmarkArgs),
+    /// Event-to-output latency (p50/p99/p999) of a stateless pipeline and a 1-second
+    /// tumbling window, through MQTT (a Mosquitto it starts on 127.0.0.1) and the paced
+    /// `sensors` simulator.
+    Latency(bench_latency::LatencyArgs),
 }
 
 /// Arguments of `weir run`.
@@ -180,5 +185,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Query(args) => query::query(&args),
         Command::Bench(BenchCommand::Nab(args)) => bench::nab(&args),
         Command::Bench(BenchCommand::Nexmark(args)) => bench_nexmark::nexmark(&args),
+        Command::Bench(BenchCommand::Latency(args)) => bench_latency::latency(&args),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
 use weir_engine::value::{Record, Value};
@@ -23,7 +23,8 @@ pub struct SensorsSource {
     /// Current round (events `round·devices .. (round+1)·devices`) and position in `mine`.
     round: u64,
     position: usize,
-    /// Wall-clock start, when pacing to real time.
+    /// Wall-clock start, when pacing to real time: the moment of `start` if that lies
+    /// ahead of the wall clock, else the first poll.
     started: Option<Instant>,
     /// Which costly quantities the schema asks for.
     needs: Needs,
@@ -85,14 +86,24 @@ impl SensorsSource {
         }
     }
 
+    /// Microseconds of wall clock since pacing started; `None` before it starts.
+    fn paced_micros(&mut self) -> Option<u128> {
+        let start_ms = self.plant.config.start_ms;
+        let started = *self.started.get_or_insert_with(|| pacing_anchor(start_ms));
+        Instant::now()
+            .checked_duration_since(started)
+            .map(|d| d.as_micros())
+    }
+
     /// Events numbered below this may be emitted now (all of them unless pacing).
     fn pace_limit(&mut self) -> u64 {
         if !self.plant.config.realtime {
             return u64::MAX;
         }
-        let started = *self.started.get_or_insert_with(Instant::now);
-        let elapsed_ms = started.elapsed().as_millis();
-        let due = elapsed_ms * u128::from(self.plant.config.rate_milli) / 1_000_000 + 1;
+        let Some(elapsed_us) = self.paced_micros() else {
+            return 0;
+        };
+        let due = elapsed_us * u128::from(self.plant.config.rate_milli) / 1_000_000_000 + 1;
         u64::try_from(due).unwrap_or(u64::MAX)
     }
 
@@ -140,9 +151,11 @@ impl SensorsSource {
         if !self.plant.config.realtime {
             return i64::MAX;
         }
-        let started = *self.started.get_or_insert_with(Instant::now);
-        let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        self.plant.config.start_ms.saturating_add(elapsed)
+        let start_ms = self.plant.config.start_ms;
+        match self.paced_micros() {
+            None => start_ms.saturating_sub(1),
+            Some(us) => start_ms.saturating_add(i64::try_from(us / 1000).unwrap_or(i64::MAX)),
+        }
     }
 
     /// Emits up to `max` events in arrival order. An event waits in `arriving` until no
@@ -206,5 +219,20 @@ impl SourceReader for SensorsSource {
             None => SourceStatus::Finished,
             Some(_) => SourceStatus::Ready,
         })
+    }
+}
+
+/// Where real-time pacing starts: at the wall-clock moment of `start_ms` if it lies
+/// ahead, so that each event is emitted when the wall clock reaches its event time (a
+/// live plant's clock); else now.
+fn pacing_anchor(start_ms: i64) -> Instant {
+    let now = Instant::now();
+    let wall_us = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    let start_us = u128::try_from(start_ms).unwrap_or(0) * 1000;
+    match u64::try_from(start_us.saturating_sub(wall_us)) {
+        Ok(ahead) if ahead > 0 => now + Duration::from_micros(ahead),
+        _ => now,
     }
 }

@@ -311,6 +311,48 @@ fn realtime_paces_to_the_wall_clock() {
 }
 
 #[test]
+fn realtime_waits_for_a_start_ahead_of_the_wall_clock() {
+    let wall_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock after 1970")
+            .as_millis() as i64
+    };
+    let start = wall_ms() + 300;
+    let schema = Schema::new(vec![Field::new("ts", Type::Timestamp)]);
+    let opts = [
+        ("rate", int(1000)),
+        ("events", int(1_000_000)),
+        ("realtime", OptionValue::Bool(true)),
+        (
+            "start",
+            OptionValue::Str(weir_engine::time::format_timestamp(start)),
+        ),
+    ];
+    let (config, measures) = SensorsConfig::with_schema(&call(&opts), &schema).expect("valid");
+    let mut source = SensorsSource::new(config, measures, ONE);
+    let mut out = Vec::new();
+    let status = source.poll(&mut out, &mut Vec::new(), 1000).expect("poll");
+    assert_eq!((status, out.len()), (SourceStatus::Idle, 0));
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    source
+        .poll(&mut out, &mut Vec::new(), 100_000)
+        .expect("poll");
+    let polled = wall_ms();
+    assert!(out.len() >= 50, "{} emitted 100ms after start", out.len());
+    // Event time is the wall-clock moment of emission: nothing is emitted ahead of it.
+    for r in &out {
+        let Value::Time(ts) = r[0] else {
+            panic!("ts is a timestamp: {r:?}")
+        };
+        assert!(
+            ts >= start && ts <= polled,
+            "{ts} outside {start}..={polled}"
+        );
+    }
+}
+
+#[test]
 fn schema_fields_must_be_known_and_well_typed() {
     let schema = Schema::new(vec![
         Field::new("device_id", Type::String),
