@@ -39,18 +39,18 @@ pub fn build<'scope>(
     stream.unary(Pipeline, "Meter", move |_cap, _info| {
         move |input, output| {
             let (operators, worker) = (&ctx.metrics.operators, ctx.local_index);
-            input.for_each_stamp(|cap, containers| {
-                let mut session = output.session(&cap);
-                for container in containers {
-                    let n = container.len() as u64;
-                    if let Some(from) = edge.from {
-                        operators.add_out(from, worker, n);
-                    }
-                    for &into in &edge.into {
-                        operators.add_in(into, worker, n);
-                    }
-                    session.give_container(container);
+            // `for_each`, not `for_each_stamp`: grouping by stamp sorts the batches, and
+            // panes must leave in the order they fired even when their timestamps go
+            // backwards (oracle_beam's panes_leave_in_firing_order_whatever_their_timestamps).
+            input.for_each(|cap, container| {
+                let n = container.len() as u64;
+                if let Some(from) = edge.from {
+                    operators.add_out(from, worker, n);
                 }
+                for &into in &edge.into {
+                    operators.add_in(into, worker, n);
+                }
+                output.session(&cap).give_container(container);
             });
         }
     })
