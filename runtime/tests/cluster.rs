@@ -432,11 +432,10 @@ fn every_example_runs_on_a_local_cluster() {
         .expect("examples/")
         .map(|e| e.expect("entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "pipe"))
-        // Examples that need a broker run against one in tests/examples.rs.
+        // Examples that need a broker or a database run against one in tests/examples.rs.
         .filter(|p| {
-            !std::fs::read_to_string(p)
-                .expect("read example")
-                .contains("mqtt(")
+            let text = std::fs::read_to_string(p).expect("read example");
+            !text.contains("mqtt(") && !text.contains("postgres(")
         })
         // Real-time examples (paced to the wall clock, for live dashboards) run unpaced in
         // tests/examples.rs; here they would take the wall-clock time of their limit.

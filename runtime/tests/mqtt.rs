@@ -360,6 +360,8 @@ pipeline all {{ from load | to console }}
         .expect("weir starts");
     let fast = Arc::new(AtomicBool::new(false));
     let reader_fast = Arc::clone(&fast);
+    let lines_read = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let reader_count = Arc::clone(&lines_read);
     let stdout = child.stdout.take().expect("stdout");
     let reading = std::thread::spawn(move || {
         use std::io::BufRead;
@@ -368,13 +370,21 @@ pipeline all {{ from load | to console }}
             let record: serde_json::Value =
                 serde_json::from_str(&line.expect("line")).expect("JSON line");
             seen.push(record["n"].as_u64().expect("n"));
+            reader_count.fetch_add(1, Ordering::Relaxed);
             if !reader_fast.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
         seen
     });
-    std::thread::sleep(stop_after);
+    // The stop comes after `stop_after`, or sooner once the slow reader has taken
+    // STOP_AFTER_LINES lines: on a loaded machine a fixed wait alone let the whole load
+    // through before the stop, and the test needs the stop mid-stream.
+    const STOP_AFTER_LINES: usize = 1_000;
+    let began = Instant::now();
+    while began.elapsed() < stop_after && lines_read.load(Ordering::Relaxed) < STOP_AFTER_LINES {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     interrupt(&child);
     fast.store(true, Ordering::Relaxed);
     let out = wait_output(child, Duration::from_secs(60));
@@ -431,7 +441,7 @@ fn a_stop_with_a_slow_sink_loses_no_acknowledged_message() {
 /// and nothing is lost.
 #[test]
 fn a_graceful_stop_leaves_no_processed_message_for_redelivery() {
-    const SENT: u64 = 20_000;
+    const SENT: u64 = 50_000;
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = loaded_broker(dir.path(), "weir-again", SENT);
     let port = broker.port;

@@ -42,7 +42,7 @@ fn unknown_connectors_get_a_suggestion() {
     assert_eq!(problems[0].option, None);
     assert_eq!(problems[0].message, "unknown connector `sensor`");
     assert_eq!(problems[0].help.as_deref(), Some("did you mean `sensors`?"));
-    let problems = validate(&call("kafka", vec![], &[]), Role::Sink, None);
+    let problems = validate(&call("kinesis", vec![], &[]), Role::Sink, None);
     // Every sink connector is listed (the list grows with optional connectors).
     let help = problems[0].help.as_deref().unwrap_or_default();
     assert!(
@@ -109,7 +109,7 @@ fn wrong_types_missing_arguments_and_roles_are_reported() {
     assert_eq!(problems[0].message, "`stdout` cannot be used as a source");
     assert_eq!(
         problems[0].help.as_deref(),
-        Some("sources can use: `sensors`, `metrics`, `nexmark`, `file`, `mqtt`")
+        Some("sources can use: `sensors`, `metrics`, `nexmark`, `file`, `mqtt`, `kafka`")
     );
     let problems = validate(&call("sensors", vec![], &[]), Role::Sink, None);
     assert_eq!(problems[0].message, "`sensors` cannot be used as a sink");
