@@ -72,7 +72,10 @@ fn reading_lines() -> Vec<String> {
 fn line(encoder: &JsonEncoder, record: &[Value]) -> String {
     let mut out = Vec::new();
     encoder.encode(&record.to_vec(), &mut out).expect("encodes");
-    String::from_utf8(out).expect("utf-8").trim_end().to_string()
+    String::from_utf8(out)
+        .expect("utf-8")
+        .trim_end()
+        .to_string()
 }
 
 fn decoding(c: &mut Criterion) {
