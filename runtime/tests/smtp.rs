@@ -1,9 +1,10 @@
 //! The `smtp` sink end to end with the real `weir` binary and a real SMTP server
 //! (Python's aiosmtpd, installed by .ci/run) on loopback: one e-mail per alert event
 //! (fired and resolved) with the recipients, subject and body from the templates and a
-//! login from the environment that is never printed; a refused recipient, an
-//! unreachable server and the rate limit send the alerts to the error route with the
-//! reason; bad options fail `weir check` with P0501.
+//! login from the environment that is never printed; a refused recipient, an unreachable
+//! server, a server without STARTTLS and the rate limit send the alerts to the error
+//! route with the reason; the cold-chain example's `mail` sink mails each of its alert
+//! events; bad options fail `weir check` with P0501.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -72,13 +73,11 @@ fn mails(mailbox: &Path) -> Vec<Mail> {
             let v: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(p).expect("mail")).expect("JSON");
             assert_eq!(v["mail_from"], "weir@plant.example");
-            let data = v["data"].as_str().expect("data").replace("\r\n", "\n");
-            let (head, body) = data.split_once("\n\n").expect("headers, blank line, body");
-            let subject = head
-                .lines()
-                .find_map(|l| l.strip_prefix("Subject: "))
-                .expect("Subject header")
-                .to_string();
+            let data = v["data"].as_str().expect("data");
+            assert!(
+                data.contains("Content-Type: text/plain; charset=utf-8"),
+                "{data}"
+            );
             Mail {
                 rcpt_tos: v["rcpt_tos"]
                     .as_array()
@@ -87,8 +86,8 @@ fn mails(mailbox: &Path) -> Vec<Mail> {
                     .map(|r| r.as_str().expect("address").to_string())
                     .collect(),
                 login: v["login"].as_str().map(str::to_string),
-                subject,
-                body: body.trim_end().to_string(),
+                subject: v["subject"].as_str().expect("subject").to_string(),
+                body: v["body"].as_str().expect("body").trim_end().to_string(),
             }
         })
         .collect()
@@ -129,7 +128,7 @@ pipeline hot {{
   | key by device_id
   | alert hot
       critical when temp > 80.0
-      message "{{device_id}} is hot: {{temp:.1}} C"
+      message "{{device_id}} is hot: {{temp:.1}} °C"
 }}
 pipeline notify {{
   on error to rejects
@@ -206,7 +205,7 @@ fn one_mail_per_alert_event_with_templated_subject_and_body_and_a_login_from_the
     got.sort();
     assert_eq!(got, want);
     assert!(
-        got.iter().any(|m| m.body == "d1 is hot: 85.5 C"),
+        got.iter().any(|m| m.body == "d1 is hot: 85.5 °C"),
         "the body template rendered the record: {got:?}"
     );
     assert!(json_lines(&dir.path().join("rejects.jsonl")).is_empty());
@@ -227,13 +226,14 @@ fn refused_unreachable_and_over_limit_mails_go_to_the_error_route_with_the_reaso
     let sinks = format!(
         "sink refused = smtp(\"127.0.0.1:{p}\", {common}, to: \"refuse@plant.example\")\n\
          sink down = smtp(\"127.0.0.1:{dead}\", {common}, to: \"ops@plant.example\", retries: 1, backoff: 10ms, timeout: 2s)\n\
-         sink limited = smtp(\"127.0.0.1:{p}\", {common}, to: \"ops@plant.example\", limit: 1, per: 1h)",
+         sink limited = smtp(\"127.0.0.1:{p}\", {common}, to: \"ops@plant.example\", limit: 1, per: 1h)\n\
+         sink cleartext = smtp(\"127.0.0.1:{p}\", tls: starttls, from: \"weir@plant.example\", subject: \"{{alert.id}}\", to: \"ops@plant.example\", retries: 0)",
         p = server.port
     );
     let started = Instant::now();
     run(
         dir.path(),
-        &program(&sinks, &["refused", "down", "limited"]),
+        &program(&sinks, &["refused", "down", "limited", "cleartext"]),
         &[],
     );
     assert!(started.elapsed() < Duration::from_secs(60));
@@ -270,6 +270,13 @@ fn refused_unreachable_and_over_limit_mails_go_to_the_error_route_with_the_reaso
         limited,
         vec!["over the rate limit of 1 per 1h: not sent"; 3]
     );
+    // `starttls` never falls back to clear text on a server without STARTTLS.
+    let cleartext = reasons("cleartext");
+    assert_eq!(cleartext.len(), 4, "{rejects:?}");
+    assert!(
+        cleartext.iter().all(|r| r.contains("STARTTLS")),
+        "{cleartext:?}"
+    );
     let located = rejects
         .iter()
         .find(|r| r["error"]["source"] == "refused")
@@ -293,4 +300,50 @@ fn bad_smtp_options_fail_check_with_p0501() {
     assert!(stderr.contains("P0501"), "{stderr}");
     assert!(stderr.contains("unknown `tls` mode `ssl`"), "{stderr}");
     assert!(stderr.contains("is not an e-mail address"), "{stderr}");
+}
+
+#[test]
+fn the_cold_chain_example_mails_once_per_alert_event() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mailbox = dir.path().join("mailbox");
+    let server = SmtpServer::start(&mailbox);
+    let example = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/truck_cold_chain.pipe"),
+    )
+    .expect("example");
+    let text = example.replace("localhost:2525", &format!("127.0.0.1:{}", server.port))
+        + "\npipeline mail_out {\n  from cold_chain\n  | to mail\n}\n";
+    std::fs::write(dir.path().join("p.pipe"), text).expect("program");
+    let out = weir(&["run", "p.pipe"], dir.path(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alerts = json_lines(&dir.path().join("out/cold_chain_alerts.jsonl"));
+    assert!(alerts.len() >= 2, "the example has episodes: {alerts:?}");
+    let mut want: Vec<(String, String)> = alerts
+        .iter()
+        .map(|a| {
+            let a = &a["alert"];
+            let text = |k: &str| a[k].as_str().expect("text field").to_string();
+            (
+                format!("{}: {} {}", text("level"), text("id"), text("event")),
+                text("message"),
+            )
+        })
+        .collect();
+    let mut got: Vec<(String, String)> = mails(&mailbox)
+        .into_iter()
+        .map(|m| {
+            assert_eq!(
+                m.rcpt_tos,
+                ["dispatch@plant.example", "quality@plant.example"]
+            );
+            (m.subject, m.body)
+        })
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "one e-mail per alert event");
 }

@@ -1,9 +1,12 @@
 """A real SMTP server for runtime/tests/smtp.rs: aiosmtpd on 127.0.0.1 (free port printed
-on the first line of stdout), each accepted message written as JSON to the folder given.
+on the first line of stdout), each accepted message written as JSON to the folder given
+(envelope, login, raw data, and the decoded Subject and body).
 
 Recipients starting with `refuse` are answered 550; AUTH PLAIN/LOGIN is offered over the
 plain connection (loopback only) and accepts the login `weir` / `pw-s3cret`.
 """
+import email
+import email.policy
 import json
 import os
 import socket
@@ -26,6 +29,7 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         login = session.auth_data.login.decode() if session.authenticated else None
         n = len(os.listdir(OUT))
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with open(os.path.join(OUT, "%04d.json.tmp" % n), "w") as f:
             json.dump(
                 {
@@ -33,6 +37,8 @@ class Handler:
                     "rcpt_tos": envelope.rcpt_tos,
                     "login": login,
                     "data": envelope.content.decode("utf-8", "replace"),
+                    "subject": str(message["subject"]),
+                    "body": message.get_content(),
                 },
                 f,
             )
