@@ -96,3 +96,22 @@ fn bad_options_are_reported_at_check_time() {
     no_to.options.retain(|(n, _)| n != "to");
     assert!(!messages(&no_to).is_empty());
 }
+
+#[test]
+fn docs_describe_every_option() {
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/connectors.md"),
+    )
+    .expect("docs/connectors.md");
+    let start = docs.find("## `smtp`").expect("an smtp section");
+    let end = docs[start..]
+        .find("<!-- section:")
+        .map_or(docs.len(), |i| start + i);
+    for option in OPTIONS {
+        assert!(
+            docs[start..end].contains(&format!("| `{}`", option.name)),
+            "docs/connectors.md does not describe smtp option `{}`",
+            option.name
+        );
+    }
+}
