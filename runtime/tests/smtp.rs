@@ -4,7 +4,8 @@
 //! login from the environment that is never printed; a refused recipient, an unreachable
 //! server, a server without STARTTLS and the rate limit send the alerts to the error
 //! route with the reason; the cold-chain example's `mail` sink mails each of its alert
-//! events; bad options fail `weir check` with P0501.
+//! events; STARTTLS (rustls) delivers to a server whose certificate a `ca_file` vouches
+//! for and refuses it otherwise; bad options fail `weir check` with P0501.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -20,11 +21,17 @@ struct SmtpServer {
 impl SmtpServer {
     /// Starts the server writing each accepted message into `mailbox`.
     fn start(mailbox: &Path) -> SmtpServer {
+        SmtpServer::start_with(mailbox, &[])
+    }
+
+    /// As `start`, with `extra` arguments (a certificate and key: STARTTLS required).
+    fn start_with(mailbox: &Path, extra: &[&Path]) -> SmtpServer {
         std::fs::create_dir_all(mailbox).expect("mailbox dir");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
         let mut child = Command::new("python3")
             .arg(script)
             .arg(mailbox)
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 starts");
@@ -346,4 +353,120 @@ fn the_cold_chain_example_mails_once_per_alert_event() {
     want.sort();
     got.sort();
     assert_eq!(got, want, "one e-mail per alert event");
+}
+
+/// Runs openssl (installed by .ci/run for the MQTT tests) in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs (apt-get install -y openssl)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A private authority `ca.pem` and a certificate `server.pem`/`server.key` it signed
+/// for 127.0.0.1, in `dir`.
+fn private_ca(dir: &Path) {
+    let key = ["-newkey", "rsa:2048", "-nodes"];
+    openssl(
+        dir,
+        &[
+            &["req", "-x509"][..],
+            &key,
+            &[
+                "-days",
+                "2",
+                "-subj",
+                "/CN=weir test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        dir,
+        &[
+            &["req"][..],
+            &key,
+            &[
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("write");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.pem",
+        ],
+    );
+}
+
+#[test]
+fn starttls_with_a_private_ca_delivers_and_an_untrusted_certificate_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    private_ca(dir.path());
+    let mailbox = dir.path().join("mailbox");
+    let server = SmtpServer::start_with(
+        &mailbox,
+        &[
+            &dir.path().join("server.pem"),
+            &dir.path().join("server.key"),
+        ],
+    );
+    let common = format!(
+        "\"127.0.0.1:{}\", tls: starttls, from: \"weir@plant.example\", to: \"ops@plant.example\", \
+         subject: \"{{alert.id}} {{alert.event}}\", body: \"{{alert.message}}\", retries: 0",
+        server.port
+    );
+    let ca = dir.path().join("ca.pem");
+    let sinks = format!(
+        "sink secure = smtp({common}, ca_file: \"{}\", username_env: \"SMTP_USER\", password_env: \"SMTP_PASS\")\n\
+         sink untrusted = smtp({common})",
+        ca.display()
+    );
+    let (stdout, stderr) = run(
+        dir.path(),
+        &program(&sinks, &["secure", "untrusted"]),
+        &[("SMTP_USER", "weir"), ("SMTP_PASS", "pw-s3cret")],
+    );
+    assert!(!stdout.contains("pw-s3cret") && !stderr.contains("pw-s3cret"));
+    let got = mails(&mailbox);
+    assert_eq!(got.len(), 4, "every alert event over STARTTLS: {got:?}");
+    assert!(got.iter().all(|m| m.login.as_deref() == Some("weir")));
+    let rejects = json_lines(&dir.path().join("rejects.jsonl"));
+    assert_eq!(rejects.len(), 4, "{rejects:?}");
+    for r in &rejects {
+        assert_eq!(r["error"]["source"], "untrusted");
+        let reason = r["error"]["reason"].as_str().expect("reason");
+        assert!(reason.to_lowercase().contains("certificate"), "{reason}");
+    }
 }

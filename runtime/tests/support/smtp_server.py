@@ -2,6 +2,7 @@
 on the first line of stdout), each accepted message written as JSON to the folder given
 (envelope, login, raw data, and the decoded Subject and body).
 
+With a certificate and key as further arguments, STARTTLS is offered and required.
 Recipients starting with `refuse` are answered 550; AUTH PLAIN/LOGIN is offered over the
 plain connection (loopback only) and accepts the login `weir` / `pw-s3cret`.
 """
@@ -10,13 +11,17 @@ import email.policy
 import json
 import os
 import socket
+import ssl
 import sys
+import logging
 import time
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 OUT = sys.argv[1]
+# aiosmtpd logs a warning about its own deprecated attribute when a login succeeds.
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 
 class Handler:
@@ -55,8 +60,15 @@ probe = socket.socket()
 probe.bind(("127.0.0.1", 0))
 port = probe.getsockname()[1]
 probe.close()
+tls = {}
+if len(sys.argv) > 3:
+    # STARTTLS with this certificate and key, required before any mail.
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(sys.argv[2], sys.argv[3])
+    tls = {"tls_context": context, "require_starttls": True}
 controller = Controller(
     Handler(),
+    **tls,
     hostname="127.0.0.1",
     port=port,
     authenticator=authenticate,

@@ -55,6 +55,13 @@ pub const OPTIONS: &[OptionSpec] = &[
         doc: "`starttls` (required, not optional), `tls` (TLS from the first byte) or `none` (plain text: loopback or a trusted relay only).",
     },
     OptionSpec {
+        name: "ca_file",
+        kind: OptionKind::Text,
+        positional: false,
+        default: None,
+        doc: "PEM file of certificate authorities trusted besides the system's roots (a private CA); needs `tls: starttls` or `tls: tls`.",
+    },
+    OptionSpec {
         name: "username_env",
         kind: OptionKind::Text,
         positional: false,
@@ -133,6 +140,8 @@ pub struct SmtpConfig {
     pub body: Option<Template>,
     /// `tls`.
     pub tls: SmtpTls,
+    /// Extra trusted certificate authorities (PEM), read when the sink opens.
+    pub ca_file: Option<String>,
     /// `username_env` / `password_env`: the variables' names (values read at open).
     pub username_env: Option<String>,
     /// See `username_env`.
@@ -181,6 +190,13 @@ impl SmtpConfig {
         let body = r
             .text("body")
             .and_then(|t| read_template(&mut r, "body", t));
+        let ca_file = r.text("ca_file").map(str::to_string);
+        if ca_file.is_some() && tls == SmtpTls::None {
+            r.problem(
+                ConfigProblem::option("ca_file", "`ca_file` needs `tls: starttls` or `tls: tls`")
+                    .with_help("drop `tls: none`, or leave `ca_file` out"),
+            );
+        }
         let username_env = r.text("username_env").map(str::to_string);
         let password_env = r.text("password_env").map(str::to_string);
         if username_env.is_some() != password_env.is_some() {
@@ -231,6 +247,7 @@ impl SmtpConfig {
                 subject,
                 body,
                 tls,
+                ca_file,
                 username_env,
                 password_env,
                 timeout_ms: timeout_ms.max(1) as u64,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use lettre::message::header::ContentType;
 use lettre::message::Message;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{SmtpTransport, Transport};
 use parking_lot::Mutex;
 use weir_engine::event::Event;
@@ -75,8 +75,8 @@ impl SmtpSink {
         }
         let tls = match config.tls {
             SmtpTls::None => Tls::None,
-            SmtpTls::StartTls => Tls::Required(tls_parameters(&config.host)?),
-            SmtpTls::Tls => Tls::Wrapper(tls_parameters(&config.host)?),
+            SmtpTls::StartTls => Tls::Required(tls_parameters(&config)?),
+            SmtpTls::Tls => Tls::Wrapper(tls_parameters(&config)?),
         };
         Ok(SmtpSink {
             sink: sink.to_string(),
@@ -256,9 +256,21 @@ fn env_secret(variable: &str, option: &str) -> Result<Secret, IoError> {
     })
 }
 
-/// TLS checked against the system's roots for `host`, over rustls with ring.
-fn tls_parameters(host: &str) -> Result<TlsParameters, IoError> {
-    TlsParameters::builder(host.to_string())
+/// TLS checked against the system's roots and the `ca_file` ones, over rustls with ring.
+fn tls_parameters(config: &SmtpConfig) -> Result<TlsParameters, IoError> {
+    let host = &config.host;
+    let mut builder = TlsParameters::builder(host.clone());
+    if let Some(path) = &config.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| IoError::Config(format!("`smtp`: cannot read ca_file `{path}`: {e}")))?;
+        let ca = Certificate::from_pem(&pem).map_err(|e| {
+            IoError::Config(format!(
+                "`smtp`: ca_file `{path}` holds no PEM certificate: {e}"
+            ))
+        })?;
+        builder = builder.add_root_certificate(ca);
+    }
+    builder
         .build_rustls()
         .map_err(|e| IoError::Config(format!("`smtp`: cannot set up TLS for `{host}`: {e}")))
 }

@@ -87,6 +87,16 @@ fn bad_options_are_reported_at_check_time() {
             "must be positive",
         ),
         (call("h:25", vec![("passwd_env", text("P"))]), "passwd_env"),
+        (
+            call(
+                "h:25",
+                vec![
+                    ("tls", OptionValue::Ident("none".into())),
+                    ("ca_file", text("ca.pem")),
+                ],
+            ),
+            "`ca_file` needs",
+        ),
     ];
     for (c, want) in bad {
         let found = messages(&c);
