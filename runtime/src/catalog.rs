@@ -81,6 +81,7 @@ impl ConnectorCatalog for Catalog {
         // An MQTT sink hands back what a stop left unpublished (its broker away).
         // A postgres sink hands back the rows the server refused.
         call.kind == connectors::webhook::KIND
+            || call.kind == connectors::smtp::KIND
             || call.kind == connectors::mqtt::KIND
             || call.kind == connectors::postgres::KIND
     }

@@ -13,6 +13,7 @@
 //! | [`mqtt`] | source, sink | MQTT broker: subscribe to topics, publish records |
 //! | [`kafka`] | source, sink | Kafka topics: partitions spread over workers, offsets committed (runtime needs cargo feature `kafka`) |
 //! | [`webhook`] | sink | HTTP POST of JSON, with retries |
+//! | [`smtp`] | sink | one e-mail per record (alert notifications), with retries |
 //! | [`postgres`] | sink | rows of a PostgreSQL table, appended or upserted in batches |
 //! | [`chart`] | sink | live chart points for the dashboard and `/api/stream/<sink>` |
 //! | [`state`] | sink | latest record per key, served by `/api/state/<sink>` |
@@ -43,6 +44,7 @@ pub mod registry;
 pub mod secret;
 pub mod sensors;
 pub mod sink_fields;
+pub mod smtp;
 pub mod state;
 pub mod stdout;
 mod suggest;
@@ -135,6 +137,12 @@ pub const CATALOG: &[ConnectorInfo] = &[
         roles: &[Role::Sink],
         options: webhook::OPTIONS,
         doc: "HTTP POST of records as JSON, with retries and backoff.",
+    },
+    ConnectorInfo {
+        kind: smtp::KIND,
+        roles: &[Role::Sink],
+        options: smtp::OPTIONS,
+        doc: "One e-mail per record over SMTP, from subject and body templates.",
     },
     ConnectorInfo {
         kind: postgres::KIND,
@@ -252,6 +260,7 @@ pub fn validate(call: &ConnectorCall, role: Role, schema: Option<&Schema>) -> Ve
             Err(problems) => Some(problems),
         },
         webhook::KIND => WebhookConfig::from_call(call).err(),
+        smtp::KIND => smtp::SmtpConfig::from_call(call).err(),
         postgres::KIND => postgres::PostgresConfig::from_call(call).err(),
         state::KIND => state::StateConfig::from_call(call).err(),
         chart::KIND => chart::ChartConfig::from_call(call).err(),
@@ -447,6 +456,10 @@ impl Connectors {
             webhook::KIND => {
                 let config = WebhookConfig::from_call(call).map_err(fail)?;
                 Ok(Arc::new(WebhookSink::open(&sink.name, &config, schema)?))
+            }
+            smtp::KIND => {
+                let config = smtp::SmtpConfig::from_call(call).map_err(fail)?;
+                Ok(Arc::new(smtp::SmtpSink::open(&sink.name, &config, schema)?))
             }
             postgres::KIND => {
                 let config = postgres::PostgresConfig::from_call(call).map_err(fail)?;

@@ -104,6 +104,24 @@ fn option_field_problems(
                 unknown_fields(missing)
             })
             .unwrap_or_default(),
+        super::smtp::KIND => super::smtp::SmtpConfig::from_call(call)
+            .map(|config| {
+                let missing = config
+                    .template_fields()
+                    .into_iter()
+                    .filter(|(_, name)| !schema.fields.iter().any(|f| f.name == *name))
+                    .map(|(option, name)| {
+                        ConfigProblem::option(
+                            option,
+                            format!(
+                                "the {option} template names `{name}`, which the records do not have"
+                            ),
+                        )
+                    })
+                    .collect();
+                unknown_fields(missing)
+            })
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }
