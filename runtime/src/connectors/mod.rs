@@ -27,6 +27,7 @@
 mod byte_size;
 pub mod chart;
 pub mod csv;
+pub mod delivery;
 pub mod file;
 pub mod kafka;
 pub mod link_health;

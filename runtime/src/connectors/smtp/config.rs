@@ -6,9 +6,9 @@ use weir_engine::plan::ConnectorCall;
 use weir_engine::schema::Schema;
 
 use super::KIND;
+use crate::connectors::delivery::{read_delivery, read_limit, RateLimit};
 use crate::connectors::options::{OptionKind, OptionReader, OptionSpec};
 use crate::connectors::problem::ConfigProblem;
-use crate::connectors::webhook::config::RateLimit;
 
 /// The options of `smtp(…)`.
 pub const OPTIONS: &[OptionSpec] = &[
@@ -212,31 +212,7 @@ impl SmtpConfig {
                 .with_help("name both variables, or neither for a server without login"),
             );
         }
-        let timeout_ms = r.duration("timeout").unwrap_or(10_000);
-        if timeout_ms <= 0 {
-            r.problem(ConfigProblem::option(
-                "timeout",
-                "`timeout` must be positive",
-            ));
-        }
-        let retries = match r.int("retries") {
-            None => 3,
-            Some(n @ 0..=100) => n as u32,
-            Some(n) => {
-                r.problem(ConfigProblem::option(
-                    "retries",
-                    format!("`retries` must be between 0 and 100, found {n}"),
-                ));
-                0
-            }
-        };
-        let backoff_ms = r.duration("backoff").unwrap_or(500);
-        if backoff_ms < 0 {
-            r.problem(ConfigProblem::option(
-                "backoff",
-                "`backoff` cannot be negative",
-            ));
-        }
+        let delivery = read_delivery(&mut r);
         let limit = read_limit(&mut r);
         let config = match (server, from, subject) {
             (Some((host, port)), Some(from), Some(subject)) if !to.is_empty() => Some(SmtpConfig {
@@ -250,9 +226,9 @@ impl SmtpConfig {
                 ca_file,
                 username_env,
                 password_env,
-                timeout_ms: timeout_ms.max(1) as u64,
-                retries,
-                backoff_ms: backoff_ms.max(0) as u64,
+                timeout_ms: delivery.timeout_ms,
+                retries: delivery.retries,
+                backoff_ms: delivery.backoff_ms,
                 limit,
             }),
             _ => None,
@@ -352,24 +328,6 @@ fn read_template(r: &mut OptionReader<'_>, option: &str, text: &str) -> Option<T
             r.problem(
                 ConfigProblem::option(option, format!("bad {option} template: {e}"))
                     .with_help("placeholders are `{field}` or `{field:.1}`; `{{` is a literal `{`"),
-            );
-            None
-        }
-    }
-}
-
-/// `limit: n, per: d`, as the webhook reads it.
-fn read_limit(r: &mut OptionReader<'_>) -> Option<RateLimit> {
-    match (r.int("limit"), r.duration("per")) {
-        (None, _) => None,
-        (Some(n), per) if n >= 1 && per.unwrap_or(60_000) > 0 => Some(RateLimit {
-            requests: n as u64,
-            per_ms: per.unwrap_or(60_000) as u64,
-        }),
-        (Some(_), _) => {
-            r.problem(
-                ConfigProblem::option("limit", "`limit` and `per` must be positive")
-                    .with_help("write e.g. `limit: 10, per: 1m`"),
             );
             None
         }

@@ -5,6 +5,8 @@ use weir_engine::plan::ConnectorCall;
 use weir_engine::schema::Schema;
 
 use super::KIND;
+pub use crate::connectors::delivery::RateLimit;
+use crate::connectors::delivery::{read_delivery, read_limit};
 use crate::connectors::options::{OptionKind, OptionReader, OptionSpec};
 use crate::connectors::problem::ConfigProblem;
 use crate::connectors::secret::{redact_header, redact_url, Secret};
@@ -115,15 +117,6 @@ pub enum BodyEscape {
     Raw,
 }
 
-/// `limit: n, per: d`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RateLimit {
-    /// Requests allowed per period.
-    pub requests: u64,
-    /// The period, in milliseconds.
-    pub per_ms: u64,
-}
-
 /// A checked `webhook(…)` configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookConfig {
@@ -232,31 +225,7 @@ impl WebhookConfig {
                 );
             }
         }
-        let timeout_ms = r.duration("timeout").unwrap_or(10_000);
-        if timeout_ms <= 0 {
-            r.problem(ConfigProblem::option(
-                "timeout",
-                "`timeout` must be positive",
-            ));
-        }
-        let retries = match r.int("retries") {
-            None => 3,
-            Some(n @ 0..=100) => n as u32,
-            Some(n) => {
-                r.problem(ConfigProblem::option(
-                    "retries",
-                    format!("`retries` must be between 0 and 100, found {n}"),
-                ));
-                0
-            }
-        };
-        let backoff_ms = r.duration("backoff").unwrap_or(500);
-        if backoff_ms < 0 {
-            r.problem(ConfigProblem::option(
-                "backoff",
-                "`backoff` cannot be negative",
-            ));
-        }
+        let delivery = read_delivery(&mut r);
         let body = r.text("body").and_then(|text| match Template::parse(text) {
             Ok(t) => Some(t),
             Err(e) => {
@@ -279,29 +248,16 @@ impl WebhookConfig {
             .unwrap_or("application/json")
             .to_string();
         let bearer_env = r.text("bearer_env").map(str::to_string);
-        let limit = match (r.int("limit"), r.duration("per")) {
-            (None, _) => None,
-            (Some(n), per) if n >= 1 && per.unwrap_or(60_000) > 0 => Some(RateLimit {
-                requests: n as u64,
-                per_ms: per.unwrap_or(60_000) as u64,
-            }),
-            (Some(_), _) => {
-                r.problem(
-                    ConfigProblem::option("limit", "`limit` and `per` must be positive")
-                        .with_help("write e.g. `limit: 10, per: 1m`"),
-                );
-                None
-            }
-        };
+        let limit = read_limit(&mut r);
         let config = url.map(|url| WebhookConfig {
             url,
             batch,
             headers,
             headers_env,
             ca_file,
-            timeout_ms: timeout_ms.max(1) as u64,
-            retries,
-            backoff_ms: backoff_ms.max(0) as u64,
+            timeout_ms: delivery.timeout_ms,
+            retries: delivery.retries,
+            backoff_ms: delivery.backoff_ms,
             body,
             content_type,
             bearer_env,
