@@ -49,6 +49,7 @@ pub mod smtp;
 pub mod state;
 pub mod stdout;
 mod suggest;
+pub mod tls_files;
 pub mod webhook;
 
 use std::sync::Arc;

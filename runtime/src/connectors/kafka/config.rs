@@ -13,6 +13,7 @@ use crate::connectors::options::{names, OptionKind, OptionReader, OptionSpec};
 use crate::connectors::problem::{ConfigProblem, Role};
 use crate::connectors::secret::Secret;
 use crate::connectors::suggest::did_you_mean;
+use crate::connectors::tls_files::TlsFiles;
 
 /// The options of `kafka(…)`.
 pub const OPTIONS: &[OptionSpec] = &[
@@ -279,14 +280,8 @@ pub struct Sasl {
     pub password: Password,
 }
 
-/// TLS settings; present when the connection uses TLS.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct Tls {
-    /// Trusted certificate authorities (PEM); the system's roots when `None`.
-    pub ca_file: Option<String>,
-    /// Client certificate and key (PEM).
-    pub client_auth: Option<(String, String)>,
-}
+/// TLS settings (as MQTT's); present when the connection uses TLS.
+pub type Tls = TlsFiles;
 
 /// Source settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -558,28 +553,8 @@ fn read_format(r: &mut OptionReader<'_>) -> PayloadFormat {
 }
 
 fn read_tls(r: &mut OptionReader<'_>) -> Option<Tls> {
-    let ca_file = r.text("ca_file").map(str::to_string);
-    let client_cert = r.text("client_cert").map(str::to_string);
-    let client_key = r.text("client_key").map(str::to_string);
-    let client_auth = match (client_cert, client_key) {
-        (Some(c), Some(k)) => Some((c, k)),
-        (None, None) => None,
-        (Some(_), None) => {
-            r.problem(ConfigProblem::option(
-                "client_key",
-                "`client_cert` needs `client_key`",
-            ));
-            None
-        }
-        (None, Some(_)) => {
-            r.problem(ConfigProblem::option(
-                "client_cert",
-                "`client_key` needs `client_cert`",
-            ));
-            None
-        }
-    };
-    let implied = ca_file.is_some() || client_auth.is_some();
+    let files = TlsFiles::read(r);
+    let implied = files.any();
     match r.boolean("tls") {
         Some(false) if implied => {
             r.problem(ConfigProblem::option(
@@ -588,10 +563,7 @@ fn read_tls(r: &mut OptionReader<'_>) -> Option<Tls> {
             ));
             None
         }
-        flag => (flag.unwrap_or(false) || implied).then_some(Tls {
-            ca_file,
-            client_auth,
-        }),
+        flag => (flag.unwrap_or(false) || implied).then_some(files),
     }
 }
 

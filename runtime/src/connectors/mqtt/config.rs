@@ -212,14 +212,7 @@ pub enum Password {
     Env(String),
 }
 
-/// TLS settings; present when the connection uses TLS.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct TlsFiles {
-    /// Trusted certificate authorities (PEM); the system's roots when `None`.
-    pub ca_file: Option<String>,
-    /// Client certificate chain and key (PEM).
-    pub client_auth: Option<(String, String)>,
-}
+pub use crate::connectors::tls_files::TlsFiles;
 
 /// A checked `mqtt(…)` configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -384,28 +377,8 @@ impl MqttConfig {
                     .with_help("add `username: \"weir\"`"),
             );
         }
-        let ca_file = r.text("ca_file").map(str::to_string);
-        let client_cert = r.text("client_cert").map(str::to_string);
-        let client_key = r.text("client_key").map(str::to_string);
-        let client_auth = match (client_cert, client_key) {
-            (Some(c), Some(k)) => Some((c, k)),
-            (None, None) => None,
-            (Some(_), None) => {
-                r.problem(ConfigProblem::option(
-                    "client_key",
-                    "`client_cert` needs `client_key`",
-                ));
-                None
-            }
-            (None, Some(_)) => {
-                r.problem(ConfigProblem::option(
-                    "client_cert",
-                    "`client_key` needs `client_cert`",
-                ));
-                None
-            }
-        };
-        let wants_tls = ca_file.is_some() || client_auth.is_some();
+        let files = TlsFiles::read(&mut r);
+        let wants_tls = files.any();
         let tls_flag = r.boolean("tls");
         let scheme_tls = url.as_ref().is_some_and(|u| u.tls);
         if tls_flag == Some(false) && (wants_tls || scheme_tls) {
@@ -414,10 +387,7 @@ impl MqttConfig {
                 "`tls: false` contradicts `mqtts://`, `ca_file` or `client_cert`",
             ));
         }
-        let tls = (tls_flag.unwrap_or(false) || wants_tls || scheme_tls).then_some(TlsFiles {
-            ca_file,
-            client_auth,
-        });
+        let tls = (tls_flag.unwrap_or(false) || wants_tls || scheme_tls).then_some(files);
         let keep_alive_ms = r.duration("keep_alive").unwrap_or(30_000);
         if !(5_000..=65_535_000).contains(&keep_alive_ms) {
             r.problem(ConfigProblem::option(
