@@ -69,7 +69,35 @@ pub(crate) fn check_alert(
         );
     }
     spec.levels.sort_by_key(|l| std::cmp::Reverse(l.level));
-    if spec.levels.is_empty() && spec.deadman_ms.is_none() && ok {
+    ok &= can_fire(a, &spec, timed, scope, ok, cx);
+    let out = output_scope(scope);
+    spec.message = match message {
+        Some(t) => template(t, &out, cx).unwrap_or_else(|| {
+            ok = false;
+            Template::default()
+        }),
+        None => default_message(&out),
+    };
+    let out = match &spec.group {
+        Some(g) => super::alert_routing::group_scope(g, &out),
+        None => out,
+    };
+    let op = (ok && !scope.poisoned).then_some(Op::Alert(spec));
+    (op, out)
+}
+
+/// Whole-alert checks once every clause is read: something must raise the alert (unless
+/// a clause already failed), and clauses measured in event time need it from the source.
+fn can_fire(
+    a: &AlertAst,
+    spec: &AlertSpec,
+    timed: Option<Span>,
+    scope: &Scope,
+    clauses_ok: bool,
+    cx: &mut Ctx<'_>,
+) -> bool {
+    let mut ok = true;
+    if spec.levels.is_empty() && spec.deadman_ms.is_none() && clauses_ok {
         ok = false;
         cx.push(
             Diagnostic::error(
@@ -101,20 +129,7 @@ pub(crate) fn check_alert(
             .with_help(format!("add `event_time <field>` to source `{source}`")),
         );
     }
-    let out = output_scope(scope);
-    spec.message = match message {
-        Some(t) => template(t, &out, cx).unwrap_or_else(|| {
-            ok = false;
-            Template::default()
-        }),
-        None => default_message(&out),
-    };
-    let out = match &spec.group {
-        Some(g) => super::alert_routing::group_scope(g, &out),
-        None => out,
-    };
-    let op = (ok && !scope.poisoned).then_some(Op::Alert(spec));
-    (op, out)
+    ok
 }
 
 /// Applies one clause to `spec`; false when it was reported as an error. Keeps the
