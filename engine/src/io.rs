@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::checkpoint::{Epoch, SourcePosition};
 use crate::event::Event;
 use crate::ml::Infer;
 use crate::plan::{ModelNode, SinkNode, SourceNode, TableNode};
@@ -71,6 +72,30 @@ pub trait SourceReader {
     fn stop(&mut self) -> u64 {
         0
     }
+
+    /// Checkpointing: the cut of checkpoint `epoch` passes this reader now. Everything
+    /// polled so far belongs to epochs up to `epoch`; what is polled next to later ones.
+    /// Returns where the reader is, to be stored in the checkpoint and handed to
+    /// [`SourceReader::seek`] on restore; `None` if this source cannot resume (a restore
+    /// is then refused with a message naming it).
+    fn position(&mut self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
+        Ok(None)
+    }
+
+    /// Checkpointing: resume after the positions stored in a checkpoint, before the first
+    /// poll. `positions` holds every old worker's position for this source (with the old
+    /// worker index and count), so a run restored on another number of workers can take
+    /// over its share.
+    fn seek(&mut self, _positions: &[SourcePosition]) -> Result<(), IoError> {
+        Err(IoError::Config(
+            "this source cannot resume from a checkpoint".to_string(),
+        ))
+    }
+
+    /// Checkpointing: checkpoint `epoch` is complete and durable. A source that
+    /// acknowledges its input (MQTT QoS 1) acknowledges what it polled before the cut of
+    /// `epoch` now; with checkpoints on, this replaces [`SourceReader::commit`].
+    fn checkpoint_complete(&mut self, _epoch: Epoch) {}
 }
 
 /// Writes a sink; shared by all workers of a process, so implementations lock inside.
@@ -108,6 +133,29 @@ pub trait SinkWriter: Send + Sync {
     /// writer is shared by the workers of a process, so this is the process's count).
     fn throttled(&self) -> u64 {
         0
+    }
+
+    /// Checkpointing: every worker of this process has written all its records of epochs
+    /// up to `epoch`. The sink makes them durable but not yet visible (Flink's
+    /// pre-commit: flush and fsync, close the in-progress part as pending) and returns
+    /// what it must remember to commit or roll back, stored in the checkpoint.
+    fn prepare_commit(&self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
+        self.flush().map(|()| None)
+    }
+
+    /// Checkpointing: checkpoint `epoch` is complete: what was prepared for it (and any
+    /// earlier epoch) becomes visible (pending parts renamed to committed).
+    fn commit(&self, _epoch: Epoch) -> Result<(), IoError> {
+        Ok(())
+    }
+
+    /// Checkpointing: the run resumes from a checkpoint; `state` is what this sink's
+    /// `prepare_commit` returned for it (`None` if it returned nothing). Called once,
+    /// before any write: the sink commits what that checkpoint prepared and discards
+    /// anything written after it (truncates, deletes in-progress parts), so the
+    /// committed output equals a run that never stopped.
+    fn restore(&self, _state: Option<&[u8]>) -> Result<(), IoError> {
+        Ok(())
     }
 }
 

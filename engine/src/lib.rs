@@ -15,6 +15,7 @@
 pub mod aggregate;
 pub mod alert;
 pub mod build;
+pub mod checkpoint;
 pub mod clock;
 pub mod cluster;
 pub mod event;
