@@ -5,6 +5,7 @@
 //! [`quantile`] (percentile), [`collect`] (lists). Every accumulator can withdraw what it added (over a
 //! retracting input) and merge with another (sessions).
 
+use serde::{Deserialize, Serialize};
 pub mod arg_extreme;
 pub mod collect;
 pub mod distinct;
@@ -159,7 +160,7 @@ impl AggregateFn {
 }
 
 /// The running state of one aggregate.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Acc {
     /// `count()`
     Count(i64),

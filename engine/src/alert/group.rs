@@ -65,13 +65,14 @@ pub fn group_output_schema(spec: &GroupSpec, alerts: &Schema) -> Schema {
 }
 
 /// What a group last heard of one alert id.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Member {
     firing: bool,
     level: Level,
     message: Arc<str>,
 }
 
+#[derive(Serialize, Deserialize)]
 struct Group {
     key: GroupKey,
     members: BTreeMap<Arc<str>, Member>,

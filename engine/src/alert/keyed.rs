@@ -2,6 +2,7 @@
 //! event time, and the alert records built from notices (the key's last record, then the
 //! `alert.*` fields).
 
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use crate::key::{GroupKey, KeyView};
 use crate::time::EventTime;
 use crate::value::{Record, Value};
 
+#[derive(Serialize, Deserialize)]
 struct Slot {
     key: GroupKey,
     state: KeyState,

@@ -38,7 +38,7 @@ pub struct Forecast {
 }
 
 /// The running model of one key.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct HoltWinters {
     params: HoltWintersParams,
     period: usize,
