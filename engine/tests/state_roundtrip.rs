@@ -710,8 +710,7 @@ fn worker_of(e: &Event, keys: &[usize], workers: u64) -> usize {
 }
 
 /// Sorted for comparison across workers (order within one time is the workers').
-fn sorted(mut events: Vec<Event>) -> Vec<String> {
-    events.sort_by(|a, b| a.time.cmp(&b.time));
+fn sorted(events: Vec<Event>) -> Vec<String> {
     let mut lines: Vec<String> = events
         .iter()
         .map(|e| format!("{} {:?}", e.time, e.record))

@@ -6,6 +6,9 @@
 //! alerts leave the group once they were sent; an empty group is forgotten, so the next
 //! alert waits `wait` again. Everything is a function of event times, so replays and
 //! runs on any number of workers send the same notifications.
+//!
+//! Checkpoints save [`Groups::saved`] (every open group and the free places) and restore
+//! with [`Groups::restore`], keeping the groups whose key routes to the worker.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

@@ -1,6 +1,12 @@
 //! The alert states of one operator instance: one [`KeyState`] per key, a timer queue in
 //! event time, and the alert records built from notices (the key's last record, then the
 //! `alert.*` fields).
+//!
+//! Checkpoints save [`KeyedAlerts::saved`] (every key's machine, last record and timer,
+//! by place) and restore with [`KeyedAlerts::restore`]: on the same workers each key gets
+//! its place back, so timers due together fire in the same order; after rescaling a
+//! worker reads every old worker's snapshot and keeps the keys whose
+//! [`GroupKey::route`] leads to it.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;

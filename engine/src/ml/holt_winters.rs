@@ -4,6 +4,8 @@
 //!
 //! State per key: `season / every` f64 seasonal terms, level, trend, the residual variance
 //! and the open bucket's sum and count.
+//!
+//! A checkpoint saves the whole [`HoltWinters`] (serde), open bucket included.
 
 use serde::{Deserialize, Serialize};
 

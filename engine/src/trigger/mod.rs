@@ -6,6 +6,9 @@
 //! [`TriggerMachine::on_element`] for every element, asks [`TriggerMachine::should_fire`]
 //! after each element and on every timer, and calls [`TriggerMachine::on_fire`] when it
 //! emits a pane, which says whether the trigger is finished (the window then closes).
+//!
+//! Checkpoints save the [`TriggerState`] of each window (serde); the machine is compiled
+//! again from the plan, so the state must be restored under the same trigger.
 
 use crate::plan::Trigger;
 use crate::time::EventTime;
