@@ -4,8 +4,9 @@
 //! Shewchuk's non-overlapping partials, with the final round-half-even step of Python's
 //! `math.fsum`.
 
+use serde::{Deserialize, Serialize};
 /// An order-independent sum of `f64`s.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExactSum {
     /// Non-overlapping partial sums, increasing in magnitude.
     partials: Vec<f64>,

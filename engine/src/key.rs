@@ -5,12 +5,24 @@ use std::hash::{Hash, Hasher};
 
 use hashbrown::Equivalent;
 use rustc_hash::FxHasher;
+use serde::{Deserialize, Serialize};
 
 use crate::value::Value;
 
-/// An owned key: the key fields' values in key order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An owned key: the key fields' values in key order. Saved in checkpoints as its values.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupKey(pub Box<[Value]>);
+
+impl GroupKey {
+    /// The same hash as [`KeyView::route`] of the record the key came from: the exchange
+    /// sends that record to worker `route() % workers`, so a checkpoint restored on another
+    /// number of workers keeps, on each worker, the keys with `route() % workers == index`.
+    pub fn route(&self) -> u64 {
+        let mut h = FxHasher::default();
+        self.hash(&mut h);
+        h.finish()
+    }
+}
 
 impl Hash for GroupKey {
     fn hash<H: Hasher>(&self, state: &mut H) {

@@ -6,6 +6,7 @@
 //! the number of workers). Over a retracting input every live candidate is kept, so a
 //! withdrawn winner hands over to the next best.
 
+use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -13,12 +14,13 @@ use crate::time::EventTime;
 use crate::value::Value;
 
 /// A candidate record, ordered so that the best one is the greatest.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Candidate {
     value: Value,
     time: EventTime,
     kept: Vec<Value>,
     /// `Greater` for `arg_max`, `Less` for `arg_min`.
+    #[serde(with = "want")]
     want: Ordering,
 }
 
@@ -53,8 +55,9 @@ impl Ord for Candidate {
 }
 
 /// The running state of one group's `arg_max` / `arg_min`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ArgExtreme {
+    #[serde(with = "want")]
     want: Ordering,
     keep_len: usize,
     best: Option<Candidate>,
@@ -141,6 +144,26 @@ impl ArgExtreme {
     /// The winning value alone.
     pub fn value(&self) -> Value {
         self.winner().map_or(Value::Null, |c| c.value.clone())
+    }
+}
+
+/// `Ordering` as the `i8` it is (`-1`, `0`, `1`), which serde has no impl for.
+mod want {
+    use std::cmp::Ordering;
+
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(o: &Ordering, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i8(*o as i8)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Ordering, D::Error> {
+        match i8::deserialize(d)? {
+            -1 => Ok(Ordering::Less),
+            0 => Ok(Ordering::Equal),
+            1 => Ok(Ordering::Greater),
+            n => Err(de::Error::custom(format!("not an ordering: {n}"))),
+        }
     }
 }
 

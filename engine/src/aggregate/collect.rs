@@ -5,6 +5,7 @@
 //! same event time come in ascending value order. Withdrawing a value (a retraction)
 //! removes one occurrence; merging two sessions adds the multisets.
 
+use serde::{Deserialize, Serialize};
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use crate::time::EventTime;
 use crate::value::Value;
 
 /// The values of one group with their multiplicities, in (event time, value) order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Collected {
     by_time: BTreeMap<(EventTime, Ordered), i64>,
 }

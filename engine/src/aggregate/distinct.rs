@@ -8,9 +8,10 @@
 //! is the same on any number of workers. Over a retracting input, where a sketch cannot
 //! forget, the approximate count is computed exactly.
 
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::hash::{BuildHasher, DefaultHasher};
 
 use hyperloglogplus::{HyperLogLog, HyperLogLogPlus};
 
@@ -21,7 +22,7 @@ use crate::value::Value;
 pub const HLL_PRECISION: u8 = 14;
 
 /// Distinct values with their multiplicities.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValueCounts(BTreeMap<Ordered, i64>);
 
 impl ValueCounts {
@@ -68,16 +69,30 @@ impl ValueCounts {
     }
 }
 
-type Hasher = BuildHasherDefault<DefaultHasher>;
+/// SipHash with fixed keys (`DefaultHasher::new`): every worker and process hashes alike.
+/// A unit struct rather than `BuildHasherDefault` so that the sketch (which stores its
+/// hasher builder) can be saved in a checkpoint.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct Hasher;
 
-/// A HyperLogLog++ sketch of one group's values.
-#[derive(Clone)]
+impl BuildHasher for Hasher {
+    type Hasher = DefaultHasher;
+
+    // Inlined across crates into the sketch's insert, as `BuildHasherDefault`'s is.
+    #[inline]
+    fn build_hasher(&self) -> DefaultHasher {
+        DefaultHasher::new()
+    }
+}
+
+/// A HyperLogLog++ sketch of one group's values; saved whole (registers, sparse list and
+/// pending hash codes), so a restored sketch estimates exactly as the original.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct DistinctSketch(HyperLogLogPlus<Value, Hasher>);
 
 impl Default for DistinctSketch {
     fn default() -> DistinctSketch {
-        // `DefaultHasher` has fixed keys: every worker and process hashes alike.
-        let hll = HyperLogLogPlus::new(HLL_PRECISION, Hasher::default())
+        let hll = HyperLogLogPlus::new(HLL_PRECISION, Hasher)
             .unwrap_or_else(|_| unreachable!("invariant: precision 14 is in 4..=18"));
         DistinctSketch(hll)
     }

@@ -4,7 +4,14 @@
 //! [`moments`] (stddev, variance), [`distinct`] (exact and HyperLogLog counts),
 //! [`quantile`] (percentile), [`collect`] (lists). Every accumulator can withdraw what it added (over a
 //! retracting input) and merge with another (sessions).
+//!
+//! Checkpoints save each [`Acc`] with serde as it is, nothing rounded: float sums as
+//! their exact partials, `percentile` as its value counts or its DDSketch's bins,
+//! `approx_distinct_count` as the HyperLogLog++ registers, sparse list and pending hashes.
+//! A restored accumulator updates, merges (sessions) and finishes exactly as the saved
+//! one would have. [`AggregateFn`] is not state: it is compiled again from the plan.
 
+use serde::{Deserialize, Serialize};
 pub mod arg_extreme;
 pub mod collect;
 pub mod distinct;
@@ -159,7 +166,7 @@ impl AggregateFn {
 }
 
 /// The running state of one aggregate.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Acc {
     /// `count()`
     Count(i64),

@@ -7,9 +7,10 @@
 use crate::exact_sum::ExactSum;
 use crate::plan::AggFunc;
 use crate::value::Value;
+use serde::{Deserialize, Serialize};
 
 /// The running sums of one group.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Moments {
     n: i64,
     sum: ExactSum,

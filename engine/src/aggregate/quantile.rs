@@ -7,6 +7,7 @@
 //! Both forms depend only on the multiset of values, so the result is the same on any
 //! number of workers. A retracting input stays exact (a sketch cannot forget).
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use sketches_ddsketch::{Config, DDSketch};
@@ -21,7 +22,7 @@ pub const EXACT_PERCENTILE_LIMIT: i64 = 10_000;
 pub const SKETCH_RELATIVE_ERROR: f64 = 0.01;
 
 /// The running state of one group's `percentile`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Quantile {
     exact: ValueCounts,
     sketch: Option<QuantileSketch>,
@@ -103,7 +104,7 @@ impl Quantile {
 }
 
 /// A DDSketch; compared by count only (its bins are private to the crate).
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct QuantileSketch(DDSketch);
 
 impl Default for QuantileSketch {

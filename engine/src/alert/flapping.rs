@@ -4,9 +4,10 @@
 //! Flapping starts when the share rises above `high` and ends when it falls below `low`.
 
 use super::{FlappingSpec, Level};
+use serde::{Deserialize, Serialize};
 
 /// One key's level history: a ring of `history` levels, all OK at first.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FlapHistory {
     levels: Vec<Level>,
     next: usize,

@@ -6,6 +6,9 @@
 //! alerts leave the group once they were sent; an empty group is forgotten, so the next
 //! alert waits `wait` again. Everything is a function of event times, so replays and
 //! runs on any number of workers send the same notifications.
+//!
+//! Checkpoints save [`Groups::saved`] (every open group and the free places) and restore
+//! with [`Groups::restore`], keeping the groups whose key routes to the worker.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -65,13 +68,30 @@ pub fn group_output_schema(spec: &GroupSpec, alerts: &Schema) -> Schema {
 }
 
 /// What a group last heard of one alert id.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Member {
     firing: bool,
     level: Level,
     message: Arc<str>,
 }
 
+/// What a checkpoint holds of [`Groups`] (see [`Groups::saved`]).
+#[derive(Serialize)]
+#[serde(rename = "SavedGroups")]
+pub struct SavedGroupsRef<'a> {
+    slots: &'a [Option<Group>],
+    free: &'a [usize],
+}
+
+/// A [`Groups`] snapshot read back, for [`Groups::restore`].
+#[derive(Deserialize)]
+pub struct SavedGroups {
+    slots: Vec<Option<Group>>,
+    free: Vec<usize>,
+}
+
+/// One open group: its alerts by id and when it next notifies.
+#[derive(Serialize, Deserialize)]
 struct Group {
     key: GroupKey,
     members: BTreeMap<Arc<str>, Member>,
@@ -158,26 +178,66 @@ impl Groups {
         if let Some(&at) = self.index.get(&view) {
             return at;
         }
-        let key = view.to_owned();
         let group = Group {
-            key: key.clone(),
+            key: view.to_owned(),
             members: BTreeMap::new(),
             dirty: false,
             next: None,
             last_sent: None,
         };
-        let at = match self.free.pop() {
-            Some(at) => {
-                self.slots[at] = Some(group);
-                at
-            }
-            None => {
-                self.slots.push(Some(group));
-                self.slots.len() - 1
-            }
-        };
-        self.index.insert(key, at);
+        self.place(group)
+    }
+
+    /// Puts a group in a free place (or at the end); its notification joins the queue.
+    fn place(&mut self, group: Group) -> usize {
+        let at = self.free.pop().unwrap_or(self.slots.len());
+        self.index.insert(group.key.clone(), at);
+        if let Some(t) = group.next {
+            self.timers.insert((t, at));
+        }
+        if at == self.slots.len() {
+            self.slots.push(Some(group));
+        } else {
+            self.slots[at] = Some(group);
+        }
         at
+    }
+
+    /// The state a checkpoint saves, borrowed: every open group and the free places (the
+    /// timer queue is each group's `next`, rebuilt on restore).
+    pub fn saved(&self) -> SavedGroupsRef<'_> {
+        SavedGroupsRef {
+            slots: &self.slots,
+            free: &self.free,
+        }
+    }
+
+    /// Adds the groups of `saved` that `keep` accepts (after rescaling: the keys whose
+    /// [`GroupKey::route`] leads to this worker). Restored into a new instance, groups keep
+    /// their places, so notifications due at the same time go out in the same order.
+    pub fn restore(&mut self, saved: SavedGroups, mut keep: impl FnMut(&GroupKey) -> bool) {
+        let kept = saved.slots.into_iter().map(|g| g.filter(|g| keep(&g.key)));
+        if !self.slots.is_empty() {
+            kept.flatten().for_each(|group| {
+                self.place(group);
+            });
+            return;
+        }
+        self.free = saved.free;
+        for (at, group) in kept.enumerate() {
+            if let Some(group) = &group {
+                self.index.insert(group.key.clone(), at);
+                if let Some(t) = group.next {
+                    self.timers.insert((t, at));
+                }
+            }
+            self.slots.push(group);
+        }
+        // A place that was taken and is now dropped becomes free, after the saved ones.
+        let taken: Vec<usize> = (0..self.slots.len())
+            .filter(|&at| self.slots[at].is_none() && !self.free.contains(&at))
+            .collect();
+        self.free.extend(taken);
     }
 
     /// Sends every notification due before `before`.

@@ -1,7 +1,14 @@
 //! The alert states of one operator instance: one [`KeyState`] per key, a timer queue in
 //! event time, and the alert records built from notices (the key's last record, then the
 //! `alert.*` fields).
+//!
+//! Checkpoints save [`KeyedAlerts::saved`] (every key's machine, last record and timer,
+//! by place) and restore with [`KeyedAlerts::restore`]: on the same workers each key gets
+//! its place back, so timers due together fire in the same order; after rescaling a
+//! worker reads every old worker's snapshot and keeps the keys whose
+//! [`GroupKey::route`] leads to it.
 
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -14,6 +21,24 @@ use crate::key::{GroupKey, KeyView};
 use crate::time::EventTime;
 use crate::value::{Record, Value};
 
+/// What a checkpoint holds of a [`KeyedAlerts`] (see [`KeyedAlerts::saved`]). The flapping
+/// counter is a metric and starts again at 0, as every metric after a restart.
+#[derive(Serialize)]
+#[serde(rename = "SavedAlerts")]
+pub struct SavedAlertsRef<'a> {
+    slots: &'a [Option<Slot>],
+    free: &'a [usize],
+}
+
+/// A [`KeyedAlerts`] snapshot read back, for [`KeyedAlerts::restore`].
+#[derive(Deserialize)]
+pub struct SavedAlerts {
+    slots: Vec<Option<Slot>>,
+    free: Vec<usize>,
+}
+
+/// One key's place: its machine, the last record (alert records repeat it) and its timer.
+#[derive(Serialize, Deserialize)]
 struct Slot {
     key: GroupKey,
     state: KeyState,
@@ -68,25 +93,13 @@ impl KeyedAlerts {
         let at = match self.index.get(&view) {
             Some(&at) => at,
             None => {
-                let key = view.to_owned();
                 let slot = Slot {
-                    key: key.clone(),
+                    key: view.to_owned(),
                     state: KeyState::new(event.time, &self.rules),
                     last: Vec::new(),
                     timer: None,
                 };
-                let at = match self.free.pop() {
-                    Some(at) => {
-                        self.slots[at] = Some(slot);
-                        at
-                    }
-                    None => {
-                        self.slots.push(Some(slot));
-                        self.slots.len() - 1
-                    }
-                };
-                self.index.insert(key, at);
-                at
+                self.place(slot)
             }
         };
         let mut notices = Vec::new();
@@ -105,6 +118,59 @@ impl KeyedAlerts {
         );
         slot.last = event.record;
         self.finish(at, notices, out);
+    }
+
+    /// Puts a new key's slot in a free place (or at the end); its timer joins the queue.
+    fn place(&mut self, slot: Slot) -> usize {
+        let at = self.free.pop().unwrap_or(self.slots.len());
+        self.index.insert(slot.key.clone(), at);
+        if let Some(t) = slot.timer {
+            self.timers.insert((t, at));
+        }
+        if at == self.slots.len() {
+            self.slots.push(Some(slot));
+        } else {
+            self.slots[at] = Some(slot);
+        }
+        at
+    }
+
+    /// The state a checkpoint saves, borrowed: every key's slot and the free places.
+    /// The timer queue is not saved: it is each slot's `timer`, rebuilt on restore.
+    pub fn saved(&self) -> SavedAlertsRef<'_> {
+        SavedAlertsRef {
+            slots: &self.slots,
+            free: &self.free,
+        }
+    }
+
+    /// Adds the keys of `saved` that `keep` accepts (after rescaling: the keys whose
+    /// [`GroupKey::route`] leads to this worker). Restored into a new instance, the slots
+    /// keep their places, so timers due at the same time fire in the same order as before
+    /// the checkpoint; snapshots of further old workers are added after it.
+    pub fn restore(&mut self, saved: SavedAlerts, mut keep: impl FnMut(&GroupKey) -> bool) {
+        let kept = saved.slots.into_iter().map(|s| s.filter(|s| keep(&s.key)));
+        if !self.slots.is_empty() {
+            kept.flatten().for_each(|slot| {
+                self.place(slot);
+            });
+            return;
+        }
+        self.free = saved.free;
+        for (at, slot) in kept.enumerate() {
+            if let Some(slot) = &slot {
+                self.index.insert(slot.key.clone(), at);
+                if let Some(t) = slot.timer {
+                    self.timers.insert((t, at));
+                }
+            }
+            self.slots.push(slot);
+        }
+        // A place that was taken and is now dropped becomes free, after the saved ones.
+        let taken: Vec<usize> = (0..self.slots.len())
+            .filter(|&at| self.slots[at].is_none() && !self.free.contains(&at))
+            .collect();
+        self.free.extend(taken);
     }
 
     /// Fires every timer due before `before` (timers at `t` act once records at `t` are in).

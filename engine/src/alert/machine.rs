@@ -7,6 +7,7 @@ use super::{AlertSpec, FlappingSpec, Level};
 use crate::expression::{compile_predicate, Predicate};
 use crate::time::EventTime;
 use crate::value::Value;
+use serde::{Deserialize, Serialize};
 
 /// The compiled rules of one `alert` stage.
 pub struct Rules {
@@ -131,7 +132,7 @@ pub struct Notice {
     pub id: std::sync::Arc<str>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Firing {
     level: Level,
     started_at: EventTime,
@@ -141,7 +142,7 @@ struct Firing {
 }
 
 /// One key's state: a few words, a level history with `flapping`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct KeyState {
     level: Level,
     since: Option<EventTime>,

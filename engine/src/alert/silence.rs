@@ -98,6 +98,22 @@ impl Silences {
         self.seen = Some(rows);
     }
 
+    /// What a checkpoint saves: the ids of episodes receivers have not heard of, sorted
+    /// so that equal states save equal bytes. The compiled silences are not saved: they
+    /// are the table's rows, read again after a restart.
+    pub fn saved(&self) -> Vec<Arc<str>> {
+        let mut ids: Vec<Arc<str>> = self.unheard.iter().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// Adds saved ids. After rescaling every worker takes every old worker's ids: an id
+    /// names no key, so it cannot be routed, and one the worker never sees resolved again
+    /// only costs its bytes.
+    pub fn restore(&mut self, unheard: Vec<Arc<str>>) {
+        self.unheard.extend(unheard);
+    }
+
     /// Whether alert `id` at event time `t` is silenced.
     pub fn silences(&self, id: &str, t: EventTime) -> bool {
         self.windows

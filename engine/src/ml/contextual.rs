@@ -54,7 +54,7 @@ impl Default for ContextualParams {
 }
 
 /// The running detector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Contextual {
     params: ContextualParams,
     learning_values: Vec<f64>,
@@ -106,6 +106,10 @@ impl Contextual {
 }
 
 impl Detector for Contextual {
+    fn saved(&self) -> Option<super::SavedDetectorRef<'_>> {
+        Some(super::SavedDetectorRef::Contextual(self))
+    }
+
     fn update(&mut self, x: f64) -> Verdict {
         if self.resolution == 0.0 {
             self.learning_values.push(x);

@@ -4,6 +4,8 @@
 //!
 //! State per key: `season / every` f64 seasonal terms, level, trend, the residual variance
 //! and the open bucket's sum and count.
+//!
+//! A checkpoint saves the whole [`HoltWinters`] (serde), open bucket included.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +40,7 @@ pub struct Forecast {
 }
 
 /// The running model of one key.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct HoltWinters {
     params: HoltWintersParams,
     period: usize,

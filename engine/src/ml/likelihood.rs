@@ -4,6 +4,7 @@
 //!
 //! State: the last `short` raw scores and the last `long` averages (8 bytes each).
 
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 use super::normal::upper_tail;
@@ -15,7 +16,7 @@ const MIN_MEAN: f64 = 0.03;
 const MIN_VARIANCE: f64 = 0.0003;
 
 /// The running likelihood of one stream of raw scores.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AnomalyLikelihood {
     short: VecDeque<f64>,
     short_len: usize,

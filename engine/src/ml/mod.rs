@@ -43,9 +43,82 @@ impl Verdict {
 }
 
 /// A streaming detector: sees every value of one key once, in time order.
+///
+/// A `Box<dyn Detector>` is saved in a checkpoint with serde like any value: it
+/// serialises as [`SavedDetector`] (the concrete detector, tagged by kind, every field
+/// exactly) and deserialises back into a box. Updating stays a virtual call: saving asks
+/// the detector for [`Detector::saved`], a borrowed view, so nothing is copied.
 pub trait Detector: Send {
     /// Scores `x` against what came before, then learns it.
     fn update(&mut self, x: f64) -> Verdict;
+
+    /// The detector as a checkpoint saves it; `None` for a detector whose state cannot be
+    /// saved yet (saving it fails with an error naming it, rather than losing it).
+    fn saved(&self) -> Option<SavedDetectorRef<'_>> {
+        None
+    }
+}
+
+/// A detector's state by kind, borrowed for saving. Same variants, in the same order, as
+/// [`SavedDetector`], so the encodings agree.
+#[derive(Serialize)]
+#[serde(rename = "SavedDetector")]
+pub enum SavedDetectorRef<'a> {
+    /// `zscore(…)`
+    Zscore(&'a Zscore),
+    /// `spike_dip(…)`
+    SpikeDip(&'a SpikeDip),
+    /// `contextual(…)`
+    Contextual(&'a Contextual),
+    /// `cad_ose(…)`
+    CadOse(&'a CadOse),
+    /// `artime(…)`
+    Artime(&'a Artime),
+}
+
+/// A detector's state by kind, as read back from a checkpoint.
+#[derive(Deserialize)]
+pub enum SavedDetector {
+    /// `zscore(…)`
+    Zscore(Zscore),
+    /// `spike_dip(…)`
+    SpikeDip(SpikeDip),
+    /// `contextual(…)`
+    Contextual(Contextual),
+    /// `cad_ose(…)`
+    CadOse(CadOse),
+    /// `artime(…)`
+    Artime(Artime),
+}
+
+impl SavedDetector {
+    /// The restored detector, ready to go on where the saved one stopped.
+    pub fn into_detector(self) -> Box<dyn Detector> {
+        match self {
+            SavedDetector::Zscore(d) => Box::new(d),
+            SavedDetector::SpikeDip(d) => Box::new(d),
+            SavedDetector::Contextual(d) => Box::new(d),
+            SavedDetector::CadOse(d) => Box::new(d),
+            SavedDetector::Artime(d) => Box::new(d),
+        }
+    }
+}
+
+impl Serialize for dyn Detector {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.saved() {
+            Some(saved) => saved.serialize(serializer),
+            None => Err(serde::ser::Error::custom(
+                "this detector's state cannot be saved in a checkpoint",
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Box<dyn Detector> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        SavedDetector::deserialize(deserializer).map(SavedDetector::into_detector)
+    }
 }
 
 /// A detector and its parameters, as the plan carries it.

@@ -1,11 +1,12 @@
 //! Mean and variance of the last `n` values, in O(1) per update and O(n) memory.
 
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// A bounded window of recent values with running sums.
 ///
 /// Sums are re-computed from the window every `n` updates so rounding drift stays bounded.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Rolling {
     capacity: usize,
     values: VecDeque<f64>,

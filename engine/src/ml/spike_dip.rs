@@ -44,7 +44,7 @@ impl Default for SpikeDipParams {
 }
 
 /// The running detector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SpikeDip {
     params: SpikeDipParams,
     history: Rolling,
@@ -83,6 +83,10 @@ impl SpikeDip {
 }
 
 impl Detector for SpikeDip {
+    fn saved(&self) -> Option<super::SavedDetectorRef<'_>> {
+        Some(super::SavedDetectorRef::SpikeDip(self))
+    }
+
     fn update(&mut self, x: f64) -> Verdict {
         let verdict = if self.history.len() < 2 {
             Verdict::NORMAL

@@ -28,7 +28,7 @@ impl Default for ZscoreParams {
 }
 
 /// The running detector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Zscore {
     params: ZscoreParams,
     history: Rolling,
@@ -45,6 +45,10 @@ impl Zscore {
 }
 
 impl Detector for Zscore {
+    fn saved(&self) -> Option<super::SavedDetectorRef<'_>> {
+        Some(super::SavedDetectorRef::Zscore(self))
+    }
+
     fn update(&mut self, x: f64) -> Verdict {
         let verdict = if self.history.len() < 2 {
             Verdict::NORMAL

@@ -6,9 +6,13 @@
 //! [`TriggerMachine::on_element`] for every element, asks [`TriggerMachine::should_fire`]
 //! after each element and on every timer, and calls [`TriggerMachine::on_fire`] when it
 //! emits a pane, which says whether the trigger is finished (the window then closes).
+//!
+//! Checkpoints save the [`TriggerState`] of each window (serde); the machine is compiled
+//! again from the plan, so the state must be restored under the same trigger.
 
 use crate::plan::Trigger;
 use crate::time::EventTime;
+use serde::{Deserialize, Serialize};
 
 /// What a trigger may look at when deciding to fire.
 #[derive(Clone, Copy, Debug)]
@@ -54,7 +58,7 @@ pub struct TriggerMachine {
 
 /// One slot per node: whether it has finished, and a number whose meaning depends on the
 /// node (elements counted, processing deadline, position in a sequence, late phase).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Slot {
     finished: bool,
     value: i64,
@@ -64,7 +68,7 @@ struct Slot {
 const NO_DEADLINE: i64 = i64::MAX;
 
 /// The trigger state of one window.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TriggerState {
     slots: Box<[Slot]>,
 }

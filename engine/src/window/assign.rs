@@ -3,9 +3,10 @@
 use crate::plan::WindowKind;
 use crate::time::EventTime;
 use crate::value::Value;
+use serde::{Deserialize, Serialize};
 
 /// A window `[start, end)` in event time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Window {
     /// Inclusive start.
     pub start: EventTime,

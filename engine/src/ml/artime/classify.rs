@@ -6,6 +6,7 @@
 //! lowest recent one, down by the mean recent shortfall, never below the mean similarity
 //! of past anomalies.
 
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 use super::features::{FEATURES, WINDOW};
@@ -16,7 +17,7 @@ use super::resonance::Memory;
 const MASK: i64 = (WINDOW as i64 * 3) / 2;
 
 /// The classifier's state.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct Classifier {
     pub memory: Memory,
     trend: i64,

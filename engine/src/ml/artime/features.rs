@@ -5,6 +5,7 @@
 //! downsampled values, min-max scaled, and their Haar wavelet coefficients, min-max scaled,
 //! are the 16 features.
 
+use serde::{Deserialize, Serialize};
 /// Downsampled values per feature window (a power of two, for the wavelet transform).
 pub(super) const WINDOW: usize = 8;
 /// Features per sample: wavelet coefficients then the window itself.
@@ -15,7 +16,7 @@ const LEVELS: usize = 80;
 const CHOMP: f64 = 0.075;
 
 /// The encoder's state.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct Encoder {
     lo: f64,
     hi: f64,

@@ -57,7 +57,7 @@ impl Default for ArtimeParams {
 }
 
 /// The running detector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Artime {
     params: ArtimeParams,
     step: usize,
@@ -128,6 +128,10 @@ impl Artime {
 }
 
 impl Detector for Artime {
+    fn saved(&self) -> Option<super::SavedDetectorRef<'_>> {
+        Some(super::SavedDetectorRef::Artime(self))
+    }
+
     fn update(&mut self, x: f64) -> Verdict {
         if self.encoder.is_none() {
             self.held.push(x);

@@ -6,6 +6,7 @@
 //! the lower vigilance adds the sample as a new category of the same cluster, and anything
 //! below is a mismatch: a new cluster, which is what ARTime calls an anomaly candidate.
 
+use serde::{Deserialize, Serialize};
 /// What training on one sample gave.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct Resonance {
@@ -18,7 +19,7 @@ pub(super) struct Resonance {
 }
 
 /// The categories and the two vigilances.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct Memory {
     /// Complement-coded dimension (twice the feature count).
     dim: usize,

@@ -9,6 +9,7 @@
 //! teaches and stops at `capacity` contexts (see `ContextMemory::new`).
 
 use hashbrown::{HashMap, HashSet};
+use serde::{Deserialize, Serialize};
 
 use super::reference_order::{tuple_hash, IntDict};
 
@@ -17,7 +18,7 @@ pub type Facts = Vec<u64>;
 
 /// A left semi-context: its size, what the last crossing matched and its contexts, keyed
 /// by right semi-context.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct LeftSemi {
     size: usize,
     crossing: Facts,
@@ -25,14 +26,14 @@ struct LeftSemi {
 }
 
 /// A right semi-context: its facts and what the last crossing matched.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct RightSemi {
     facts: Facts,
     crossing: Facts,
 }
 
 /// One stored context and its statistics.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Context {
     /// Right facts expected while its left side fully matched.
     expected: u64,
@@ -58,7 +59,7 @@ pub struct Activation {
 }
 
 /// The context memory.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ContextMemory {
     max_left: usize,
     capacity: usize,

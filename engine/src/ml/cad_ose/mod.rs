@@ -70,7 +70,7 @@ impl Default for CadOseParams {
 }
 
 /// The running detector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CadOse {
     params: CadOseParams,
     /// `(min, step)` once the range is known.
@@ -191,6 +191,10 @@ impl CadOse {
 }
 
 impl Detector for CadOse {
+    fn saved(&self) -> Option<super::SavedDetectorRef<'_>> {
+        Some(super::SavedDetectorRef::CadOse(self))
+    }
+
     fn update(&mut self, x: f64) -> Verdict {
         let scale = match self.scale {
             Some(s) => s,

@@ -4,6 +4,7 @@
 //! integer keys (it decides the order in which new contexts get their ids, and ids become
 //! facts). Both are plain arithmetic, written from CPython 2.7's documented algorithms.
 
+use serde::{Deserialize, Serialize};
 /// Python 2.7's `hash(tuple_of_ints)` on a 64-bit build (an int hashes to itself).
 pub fn tuple_hash(items: &[u64]) -> i64 {
     let mut x: i64 = 0x0034_5678;
@@ -25,7 +26,7 @@ pub fn tuple_hash(items: &[u64]) -> i64 {
 /// A map from small integer keys to ids that iterates like a Python 2.7 dict: open
 /// addressing with CPython's perturbed probing, growing to 4× the used entries when two
 /// thirds full, entries never removed.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct IntDict {
     slots: Vec<Option<(u32, u32)>>,
     used: usize,
