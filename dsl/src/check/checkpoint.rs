@@ -128,9 +128,9 @@ mod tests {
 
     #[test]
     fn a_unitless_interval_asks_for_a_unit_and_checkpoint_stays_a_field_name() {
-        let err = compile("c.pipe", &format!("checkpoint every 10 to \"s\"\n{BASE}"))
-            .err()
-            .expect("refused");
+        let Err(err) = compile("c.pipe", &format!("checkpoint every 10 to \"s\"\n{BASE}")) else {
+            panic!("a unitless interval compiled");
+        };
         assert_eq!(err[0].code, crate::codes::DURATION_WITHOUT_UNIT);
         // A keyword only where a statement starts: a field may be called `checkpoint`.
         let text = "source s = sensors() {\n  checkpoint: f64\n}\nsink out = stdout()\npipeline p { from s | where checkpoint > 1.0 | to out }\n";
