@@ -64,4 +64,7 @@ fn a_source_that_drops_on_overload_counts_every_message_it_drops() {
     }
     let dropped = source.overload_dropped();
     assert_eq!(read + dropped, sent, "read {read}, dropped {dropped}");
+    // The count `/metrics` shows (`weir_source_overload_dropped_total`).
+    let health = crate::connectors::link_health::register("mqtt", "source", "load");
+    assert_eq!(health.overload_dropped(), dropped);
 }
