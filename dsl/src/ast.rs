@@ -4,7 +4,7 @@
 //! types are not known here; that is `check`'s job.
 
 pub use crate::diagnostic::Span;
-pub use weir_engine::plan::{BinaryOp, UnaryOp};
+pub use weir_engine::plan::{BinaryOp, OverloadPolicy, UnaryOp};
 
 /// A whole file.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +37,8 @@ pub enum Item {
     Table(TableDecl),
     /// `model name = onnx("path") { inputs { … } outputs { … } }`
     Model(ModelDecl),
+    /// `checkpoint every 10s to "state/"`
+    Checkpoint(CheckpointDecl),
     /// A declaration of a later version of the language (`table`, `test`, `run`, `model`).
     Unsupported {
         /// Its keyword.
@@ -59,6 +61,9 @@ pub struct SourceDecl {
     pub event_time: Vec<Ident>,
     /// `watermark …` lines (more than one is an error).
     pub watermark: Vec<WatermarkDecl>,
+    /// `on overload drop|backpressure` lines, with their places (more than one is an
+    /// error).
+    pub overload: Vec<(OverloadPolicy, Span)>,
     /// The whole declaration.
     pub span: Span,
 }
@@ -123,6 +128,21 @@ pub enum DurationValue {
     Unitless(String),
     /// Malformed; the parser already reported it.
     Invalid,
+}
+
+/// `checkpoint every 10s to "state/"`: how often the run takes checkpoints, and where.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckpointDecl {
+    /// The interval as written.
+    pub every: DurationAst,
+    /// Written with a minus sign (`every -5s`), which the checker refuses.
+    pub negative: bool,
+    /// The directory as written (after unescaping); `None` if the string was malformed.
+    pub dir: Option<String>,
+    /// Where the directory string was written.
+    pub dir_span: Span,
+    /// The whole statement.
+    pub span: Span,
 }
 
 /// `sink name = connector(…)`.

@@ -144,6 +144,18 @@ pub const UNBOUNDED_JOIN: &str = "P0405";
 /// late for its window.
 pub const EVENT_TIME_WITHOUT_WATERMARK: &str = "P0406";
 
+/// `checkpoint every d`: an interval that is not positive (`every 0s`, `every -5s`).
+pub const BAD_CHECKPOINT_INTERVAL: &str = "P0240";
+/// A second `checkpoint` statement: a run has one checkpoint interval and directory.
+pub const DUPLICATE_CHECKPOINT: &str = "P0241";
+/// `checkpoint … to ""`: an empty checkpoint directory.
+pub const EMPTY_CHECKPOINT_DIR: &str = "P0242";
+/// A source with more than one `on overload …` line.
+pub const DUPLICATE_OVERLOAD: &str = "P0243";
+/// `on overload drop` on a source that is read at the pipeline's pace (a file, a
+/// simulator): it has nothing to drop.
+pub const CANNOT_DROP_ON_OVERLOAD: &str = "P0244";
+
 /// The connector catalog rejected a connector call or one of its options.
 pub const CONNECTOR: &str = "P0501";
 /// A sink option names a field the records written to the sink do not have (a topic

@@ -39,6 +39,7 @@ pub(crate) fn lower(program: CheckedProgram) -> LogicalPlan {
         tests: Vec::new(),
         tables: program.tables,
         models: program.models,
+        checkpoint: program.checkpoint,
     }
 }
 

@@ -51,6 +51,11 @@ impl ConnectorCatalog for SensorsOptions {
         call.kind == "mqtt"
     }
 
+    /// As the runtime's catalog: a broker subscription can drop on overload.
+    fn may_drop_on_overload(&self, call: &ConnectorCall) -> bool {
+        call.kind == "mqtt"
+    }
+
     /// Parquet `partition_by` keys against the records (the real catalog's check lives in
     /// the runtime; this stand-in gives P0502 and P0503 their golden files).
     /// Also a `.csv` file sink receiving a list (P0235), as the runtime's catalog says.

@@ -74,6 +74,7 @@ fn plan(window: WindowSpec) -> LogicalPlan {
             connector: memory.clone(),
             schema: input.clone(),
             event_time: Some(2),
+            overload: Default::default(),
             watermark: WatermarkSpec {
                 bounded_ms: BOUND,
                 idle_ms: None,
@@ -107,6 +108,7 @@ fn plan(window: WindowSpec) -> LogicalPlan {
         tests: vec![],
         tables: Vec::new(),
         models: Vec::new(),
+        checkpoint: None,
     }
 }
 

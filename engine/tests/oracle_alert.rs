@@ -132,6 +132,7 @@ fn plan(c: &Case) -> LogicalPlan {
             connector: memory.clone(),
             schema: schema(),
             event_time: Some(2),
+            overload: Default::default(),
             watermark: WatermarkSpec {
                 bounded_ms: BOUND,
                 idle_ms: None,
@@ -159,6 +160,7 @@ fn plan(c: &Case) -> LogicalPlan {
         tests: vec![],
         tables: Vec::new(),
         models: Vec::new(),
+        checkpoint: None,
     }
 }
 

@@ -109,6 +109,7 @@ fn plan(wait_ms: i64, interval_ms: i64) -> LogicalPlan {
             connector: memory.clone(),
             schema: schema(),
             event_time: Some(2),
+            overload: Default::default(),
             watermark: WatermarkSpec {
                 bounded_ms: BOUND,
                 idle_ms: None,
@@ -144,6 +145,7 @@ fn plan(wait_ms: i64, interval_ms: i64) -> LogicalPlan {
         tests: vec![],
         tables: Vec::new(),
         models: Vec::new(),
+        checkpoint: None,
     }
 }
 

@@ -118,6 +118,7 @@ fn plan(spec: WindowSpec, second: Option<WindowSpec>) -> Arc<LogicalPlan> {
             connector: memory(),
             schema: input,
             event_time: Some(2),
+            overload: Default::default(),
             watermark: WatermarkSpec::default(),
         }],
         sinks: sinks
@@ -131,6 +132,7 @@ fn plan(spec: WindowSpec, second: Option<WindowSpec>) -> Arc<LogicalPlan> {
         tests: vec![],
         tables: Vec::new(),
         models: Vec::new(),
+        checkpoint: None,
     })
 }
 

@@ -41,6 +41,7 @@ fn plan(mode: JoinMode) -> LogicalPlan {
         connector: memory.clone(),
         schema: side_schema(value),
         event_time: Some(2),
+        overload: Default::default(),
         watermark: WatermarkSpec {
             bounded_ms: BOUND,
             idle_ms: None,
@@ -76,6 +77,7 @@ fn plan(mode: JoinMode) -> LogicalPlan {
         tests: vec![],
         tables: Vec::new(),
         models: Vec::new(),
+        checkpoint: None,
     }
 }
 

@@ -57,6 +57,7 @@ fn plan(stage: Stage) -> LogicalPlan {
             connector: memory.clone(),
             schema: input(),
             event_time: Some(2),
+            overload: Default::default(),
             watermark: WatermarkSpec {
                 bounded_ms: BOUND,
                 idle_ms: None,
@@ -78,6 +79,7 @@ fn plan(stage: Stage) -> LogicalPlan {
         tests: vec![],
         tables: Vec::new(),
         models: Vec::new(),
+        checkpoint: None,
     }
 }
 

@@ -78,6 +78,7 @@ fn plan(with_start: bool) -> LogicalPlan {
             connector: memory.clone(),
             schema: input.clone(),
             event_time: Some(2),
+            overload: Default::default(),
             watermark: WatermarkSpec {
                 bounded_ms: BOUND,
                 idle_ms: None,
@@ -111,6 +112,7 @@ fn plan(with_start: bool) -> LogicalPlan {
         tests: vec![],
         tables: Vec::new(),
         models: Vec::new(),
+        checkpoint: None,
     }
 }
 

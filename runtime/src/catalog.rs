@@ -88,6 +88,11 @@ impl ConnectorCatalog for Catalog {
 
     /// Several publishers on a broker interleave; the simulator's `jitter` reorders on
     /// purpose. Files are read in their own order.
+    /// A broker subscription is pushed to: MQTT can drop what the pipeline cannot take.
+    fn may_drop_on_overload(&self, call: &ConnectorCall) -> bool {
+        call.kind == connectors::mqtt::KIND
+    }
+
     fn may_arrive_out_of_order(&self, call: &ConnectorCall) -> bool {
         match call.kind.as_str() {
             connectors::mqtt::KIND => true,

@@ -88,6 +88,13 @@ pub trait ConnectorCatalog {
         false
     }
 
+    /// Whether a source made by `call` can drop input it cannot hand over
+    /// (`on overload drop`): a live source that is pushed to (a broker subscription). A
+    /// source that is read at the pipeline's pace (a file, a simulator) has no overload.
+    fn may_drop_on_overload(&self, _call: &ConnectorCall) -> bool {
+        false
+    }
+
     /// The inputs and outputs of the model file `path` in `format` (`onnx`), which the
     /// checker compares with the `model` declaration. `Ok(None)`: this catalog does not
     /// read models, and the declaration is trusted (the default).
@@ -136,6 +143,11 @@ impl ConnectorCatalog for AcceptAll {
         _schema: Option<&Schema>,
     ) -> Vec<ConnectorProblem> {
         Vec::new()
+    }
+
+    /// Accepts `on overload drop` on any source too.
+    fn may_drop_on_overload(&self, _call: &ConnectorCall) -> bool {
+        true
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod alert;
 mod alert_routing;
+mod checkpoint;
 mod choice;
 pub mod connectors;
 mod dedupe;
@@ -17,6 +18,7 @@ mod join;
 mod lints;
 mod models;
 mod names;
+mod overload;
 mod schema;
 mod scope;
 mod shared_files;
@@ -34,8 +36,8 @@ mod windows;
 use std::collections::HashMap;
 
 use weir_engine::plan::{
-    Aggregate, Expr, LookupMiss, ModelNode, PipelineInput, SinkNode, SourceNode, TableNode,
-    WindowSpec,
+    Aggregate, CheckpointSpec, Expr, LookupMiss, ModelNode, PipelineInput, SinkNode, SourceNode,
+    TableNode, WindowSpec,
 };
 use weir_engine::schema::{Field, Schema};
 
@@ -66,6 +68,8 @@ pub(crate) struct CheckedProgram {
     pub pipelines: Vec<CheckedPipeline>,
     pub tables: Vec<TableNode>,
     pub models: Vec<ModelNode>,
+    /// `checkpoint every … to "…"`, if written (and valid).
+    pub checkpoint: Option<CheckpointSpec>,
 }
 
 /// A checked pipeline.
@@ -163,7 +167,7 @@ pub(crate) fn check(
                 )
                 .with_secondary(*span, "this declaration is skipped")
                 .with_help(
-                    "this version knows `source`, `sink`, `table`, `model`, `test` and `pipeline`",
+                    "this version knows `source`, `sink`, `table`, `model`, `test`, `pipeline` and `checkpoint`",
                 ),
             );
         }
@@ -204,9 +208,10 @@ pub(crate) fn check(
                 names.models.entry(decl.name.name.clone()).or_insert(scope);
                 models.extend(node);
             }
-            Item::Unsupported { .. } | Item::Test(_) => {}
+            Item::Unsupported { .. } | Item::Test(_) | Item::Checkpoint(_) => {}
         }
     }
+    let checkpoint = checkpoint::check(program, cx);
 
     let (order, cyclic) = names::pipeline_order(&pipelines, &names, cx);
     let mut outputs: HashMap<usize, Scope> = HashMap::new();
@@ -290,6 +295,7 @@ pub(crate) fn check(
         pipelines: checked.into_iter().flatten().collect(),
         tables,
         models,
+        checkpoint,
     }
 }
 

@@ -297,6 +297,7 @@ pub(crate) fn check_source(
     if let Some(connector) = &connector {
         super::lints::event_time_without_watermark(decl, connector, catalog, cx);
     }
+    let overload = super::overload::check(decl, connector.as_ref(), catalog, cx);
 
     let errors_after = cx.diagnostics.iter().filter(|d| d.is_error()).count();
     let schema = scope.schema();
@@ -307,6 +308,7 @@ pub(crate) fn check_source(
             schema,
             event_time: event_slot,
             watermark,
+            overload,
         }),
         _ => None,
     };

@@ -65,6 +65,11 @@ fn describe(rule: Rule) -> Option<&'static str> {
         }
         detect_warmup => "`warmup <n> events`",
         model_decl => "`model <name> = onnx(\"<path>\") { inputs { … } outputs { … } }`",
+        checkpoint_decl => "`checkpoint every <duration> to \"<directory>\"`",
+        checkpoint_every => "a duration such as `10s`",
+        overload_decl | overload_policy => "`on overload drop` or `on overload backpressure`",
+        kw_overload => "`overload`",
+        kw_backpressure => "`backpressure`",
         model_inputs => "`inputs { <name>: <type>, … }`",
         model_outputs => "`outputs { <name>: <type>, … }`",
         model_fields => "`{ <name>: <type>, … }`",
@@ -136,6 +141,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_test => "`test`",
         kw_run => "`run`",
         kw_model => "`model`",
+        kw_checkpoint => "`checkpoint`",
         kw_event_time => "`event_time`",
         kw_watermark => "`watermark`",
         kw_bounded => "`bounded`",
@@ -254,6 +260,7 @@ fn is_container(rule: Rule) -> bool {
             | Rule::source_decl
             | Rule::sink_decl
             | Rule::table_decl
+            | Rule::checkpoint_decl
             | Rule::future_decl
             | Rule::connector_call
     )

@@ -186,6 +186,7 @@ impl Builder {
                 Rule::test_decl => items.push(Item::Test(self.test(p))),
                 Rule::table_decl => items.push(Item::Table(self.table(p))),
                 Rule::model_decl => items.push(Item::Model(self.model(p))),
+                Rule::checkpoint_decl => items.push(Item::Checkpoint(self.checkpoint(p))),
                 Rule::future_decl => {
                     let span = span_of(&p);
                     let keyword = p
@@ -212,6 +213,7 @@ impl Builder {
             fields: Vec::new(),
             event_time: Vec::new(),
             watermark: Vec::new(),
+            overload: Vec::new(),
             span,
         };
         for item in inner {
@@ -255,6 +257,20 @@ impl Builder {
                         })
                         .collect();
                     decl.watermark.push(WatermarkDecl { parts, span });
+                }
+                Rule::overload_decl => {
+                    let span = span_of(&item);
+                    let drop = item
+                        .into_inner()
+                        .filter(|p| p.as_rule() == Rule::overload_policy)
+                        .flat_map(|p| p.into_inner())
+                        .any(|w| w.as_rule() == Rule::kw_drop);
+                    let policy = if drop {
+                        OverloadPolicy::Drop
+                    } else {
+                        OverloadPolicy::Backpressure
+                    };
+                    decl.overload.push((policy, span));
                 }
                 _ => {}
             }
@@ -582,6 +598,29 @@ impl Builder {
             }
         }
         ok.then_some(out)
+    }
+
+    fn checkpoint(&mut self, pair: Pair<'_, Rule>) -> CheckpointDecl {
+        let span = span_of(&pair);
+        let mut inner = significant(pair);
+        let every = inner.next().expect("invariant: checkpoint interval");
+        let dir = inner.next().expect("invariant: checkpoint directory");
+        let mut negative = false;
+        let mut duration = None;
+        for part in every.into_inner() {
+            match part.as_rule() {
+                Rule::op_neg => negative = true,
+                _ => duration = Some(self.duration(part)),
+            }
+        }
+        let dir_span = span_of(&dir);
+        CheckpointDecl {
+            every: duration.expect("invariant: checkpoint_every has a dur_value"),
+            negative,
+            dir: self.string(dir.as_str(), dir_span),
+            dir_span,
+            span,
+        }
     }
 
     fn duration(&mut self, pair: Pair<'_, Rule>) -> DurationAst {

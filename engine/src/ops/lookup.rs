@@ -204,6 +204,7 @@ mod tests {
                 connector: call("memory"),
                 schema: input.clone(),
                 event_time: Some(1),
+                overload: Default::default(),
                 watermark: WatermarkSpec::default(),
             }],
             sinks: vec![
@@ -243,6 +244,7 @@ mod tests {
             }],
             tests: Vec::new(),
             models: Vec::new(),
+            checkpoint: None,
         }
     }
 

@@ -4,7 +4,8 @@ use std::fmt::{self, Write};
 
 use super::expr::{Aggregate, Expr, UnaryOp};
 use super::logical::{
-    ConnectorCall, LogicalPlan, LookupMiss, OptionValue, PipelineInput, Stage, TableRefresh,
+    ConnectorCall, LogicalPlan, LookupMiss, OptionValue, OverloadPolicy, PipelineInput, Stage,
+    TableRefresh,
 };
 use crate::time::format_duration;
 use crate::value::Value;
@@ -19,6 +20,14 @@ impl LogicalPlan {
     }
 
     fn write_explain(&self, out: &mut String) -> fmt::Result {
+        if let Some(checkpoint) = &self.checkpoint {
+            writeln!(
+                out,
+                "checkpoint every {} to {:?}",
+                format_duration(checkpoint.every_ms),
+                checkpoint.dir
+            )?;
+        }
         for source in &self.sources {
             writeln!(
                 out,
@@ -48,6 +57,9 @@ impl LogicalPlan {
                     writeln!(out)?;
                 }
                 None => writeln!(out, "  processing time")?,
+            }
+            if source.overload == OverloadPolicy::Drop {
+                writeln!(out, "  on overload drop")?;
             }
         }
         for sink in &self.sinks {

@@ -27,6 +27,20 @@ pub struct LogicalPlan {
     /// Models read by `infer` stages.
     #[serde(default)]
     pub models: Vec<ModelNode>,
+    /// `checkpoint every … to "…"`, if the program asks for checkpoints.
+    #[serde(default)]
+    pub checkpoint: Option<CheckpointSpec>,
+}
+
+/// `checkpoint every 10s to "state/"`: how often a run takes checkpoints, and where it
+/// keeps them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointSpec {
+    /// The interval between checkpoints, in milliseconds (positive).
+    pub every_ms: i64,
+    /// The directory as written (not empty); the runtime resolves it against the
+    /// directory the run starts in.
+    pub dir: String,
 }
 
 impl LogicalPlan {
@@ -180,6 +194,20 @@ pub struct SourceNode {
     pub event_time: Option<usize>,
     /// How the watermark follows event time.
     pub watermark: WatermarkSpec,
+    /// What the source does when the pipeline cannot keep up (`on overload …`).
+    #[serde(default)]
+    pub overload: OverloadPolicy,
+}
+
+/// What a live source does with input the pipeline cannot take now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OverloadPolicy {
+    /// Stop reading until the pipeline catches up; the upstream (an MQTT broker) keeps
+    /// the input meanwhile.
+    #[default]
+    Backpressure,
+    /// `on overload drop`: drop what cannot be taken now, counting it.
+    Drop,
 }
 
 /// The watermark strategy of a source.

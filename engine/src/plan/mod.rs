@@ -27,7 +27,7 @@ pub use logical::{
     detect_output_schema, forecast_output_schema, ConnectorCall, LogicalPlan, OptionValue,
     PipelineInput, PipelineNode, SinkNode, SourceNode, Stage, WatermarkSpec,
 };
-pub use logical::{LookupMiss, ModelNode, TableNode, TableRefresh};
+pub use logical::{CheckpointSpec, LookupMiss, ModelNode, OverloadPolicy, TableNode, TableRefresh};
 pub use sink_schema::sink_schemas;
 pub use test_case::{ExpectedField, TestAction, TestCase, TestStep};
 pub use window::{

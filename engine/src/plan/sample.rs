@@ -79,6 +79,7 @@ pub fn plan(stages: Vec<Stage>) -> LogicalPlan {
             connector: memory.clone(),
             schema: source_schema(),
             event_time: Some(2),
+            overload: Default::default(),
             watermark: WatermarkSpec::default(),
         }],
         sinks: vec![SinkNode {

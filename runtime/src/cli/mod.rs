@@ -4,6 +4,7 @@ mod bench;
 mod bench_latency;
 mod bench_nexmark;
 mod check;
+pub mod checkpoint_settings;
 mod explain;
 mod program;
 mod query;

@@ -20,6 +20,7 @@ pub struct LinkHealth {
     up: AtomicI64,
     reconnects: AtomicU64,
     retries: AtomicU64,
+    overload_dropped: AtomicU64,
 }
 
 impl LinkHealth {
@@ -39,6 +40,16 @@ impl LinkHealth {
     /// A request failed and is tried again.
     pub fn retried(&self) {
         self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A source dropped input it could not hand over (`on overload drop`).
+    pub fn dropped_on_overload(&self) {
+        self.overload_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Input dropped on overload.
+    pub fn overload_dropped(&self) -> u64 {
+        self.overload_dropped.load(Ordering::Relaxed)
     }
 
     /// Connections up now.
@@ -72,5 +83,6 @@ pub fn register(connector: &'static str, role: &'static str, name: &str) -> Arc<
         up: AtomicI64::new(0),
         reconnects: AtomicU64::new(0),
         retries: AtomicU64::new(0),
+        overload_dropped: AtomicU64::new(0),
     })
 }

@@ -29,6 +29,7 @@ pub mod chart;
 pub mod csv;
 pub mod delivery;
 pub mod file;
+pub mod idempotency;
 pub mod kafka;
 pub mod link_health;
 pub mod metrics;
@@ -706,12 +707,9 @@ impl Connectors {
             }
             mqtt::KIND => {
                 let config = MqttConfig::from_call(call, Role::Source).map_err(fail)?;
-                Ok(Box::new(MqttSource::open(
-                    &source.name,
-                    &config,
-                    &source.schema,
-                    worker,
-                )?))
+                let mut reader = MqttSource::open(&source.name, &config, &source.schema, worker)?;
+                reader.set_overload(source.overload);
+                Ok(Box::new(reader))
             }
             #[cfg(feature = "kafka")]
             kafka::KIND => {

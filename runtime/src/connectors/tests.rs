@@ -168,6 +168,7 @@ fn source(connector: ConnectorCall, schema: Schema) -> SourceNode {
         connector,
         schema,
         event_time: Some(2),
+        overload: Default::default(),
         watermark: WatermarkSpec::default(),
     }
 }

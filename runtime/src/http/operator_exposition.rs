@@ -219,5 +219,15 @@ pub fn encode_links(
         let labels = [(link.role, link.name.as_str()), ("process", process)];
         ConstCounter::new(link.reconnects()).encode(reconnects.encode_family(&labels)?)?;
     }
+    let mut dropped = out.encode_descriptor(
+        "weir_source_overload_dropped",
+        "Messages a source with `on overload drop` dropped because the pipeline could not take them.",
+        None,
+        MetricType::Counter,
+    )?;
+    for (_, link) in links.iter().filter(|(_, l)| l.role == "source") {
+        let labels = [("source", link.name.as_str()), ("process", process)];
+        ConstCounter::new(link.overload_dropped()).encode(dropped.encode_family(&labels)?)?;
+    }
     Ok(())
 }

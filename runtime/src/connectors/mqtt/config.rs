@@ -134,9 +134,16 @@ pub const OPTIONS: &[OptionSpec] = &[
         default: Some("30s"),
         doc: "Sink: how long the end of a run waits for the broker to take every message.",
     },
+    OptionSpec {
+        name: "id_field",
+        kind: OptionKind::Text,
+        positional: false,
+        default: None,
+        doc: "Sink, JSON: add a field of this name holding the message's idempotency key (the same when a restored run sends the message again).",
+    },
 ];
 
-const SINK_ONLY: &[&str] = &["retain", "flush_timeout"];
+const SINK_ONLY: &[&str] = &["retain", "flush_timeout", "id_field"];
 
 /// Where the broker is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -245,6 +252,8 @@ pub struct MqttConfig {
     pub retain: bool,
     /// Sink: how long a flush waits, in milliseconds.
     pub flush_timeout_ms: i64,
+    /// Sink: the JSON field that carries each message's idempotency key, if any.
+    pub id_field: Option<String>,
 }
 
 impl MqttConfig {
@@ -410,6 +419,15 @@ impl MqttConfig {
                 "`flush_timeout` must be positive",
             ));
         }
+        let id_field = r.text("id_field").map(str::to_string);
+        if id_field.as_deref().is_some_and(str::is_empty) {
+            r.problem(ConfigProblem::option("id_field", "the field name is empty"));
+        } else if id_field.is_some() && format != PayloadFormat::Json {
+            r.problem(
+                ConfigProblem::option("id_field", "`id_field` adds a JSON field")
+                    .with_help("use it with `format: json`"),
+            );
+        }
         let config = url.map(|url| MqttConfig {
             url,
             filters,
@@ -425,6 +443,7 @@ impl MqttConfig {
             backoff_max_ms,
             retain,
             flush_timeout_ms,
+            id_field,
         });
         match r.finish(config) {
             Ok(Some(config)) => Ok(config),

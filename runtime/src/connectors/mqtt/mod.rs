@@ -17,6 +17,8 @@
 
 #[cfg(test)]
 mod ack_tests;
+#[cfg(test)]
+mod checkpoint_tests;
 pub mod config;
 mod connection;
 mod failure;
@@ -25,6 +27,8 @@ mod failure_tests;
 #[cfg(test)]
 #[path = "../../../tests/support/mosquitto.rs"]
 mod mosquitto;
+#[cfg(test)]
+mod overload_tests;
 pub mod payload;
 pub mod senml;
 mod sink;

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use rumqttc::{ClientError, Event, Outgoing, Packet, QoS};
+use weir_engine::checkpoint::Epoch;
 use weir_engine::event::Event as Item;
 use weir_engine::io::{BadRecord, IoError, SinkWriter};
 use weir_engine::schema::Schema;
@@ -27,6 +28,7 @@ use super::config::MqttConfig;
 use super::connection::{mqtt_options, show, Connection, Signals};
 use super::payload::PayloadEncoder;
 use super::topic::BoundTemplate;
+use crate::connectors::idempotency::IdempotencyKeys;
 
 /// Records without a topic shown on stderr before only counting them.
 const SHOWN_FAILURES: u64 = 5;
@@ -54,6 +56,9 @@ pub struct MqttSink {
     gave_up: AtomicBool,
     /// Records given up on, by the worker thread that wrote them.
     undelivered: Mutex<HashMap<ThreadId, Vec<BadRecord>>>,
+    /// `id_field`: the JSON field that carries each message's idempotency key.
+    id_field: Option<String>,
+    keys: IdempotencyKeys,
     connection: Connection,
 }
 
@@ -129,6 +134,8 @@ impl MqttSink {
             stop_seen: Mutex::new(None),
             gave_up: AtomicBool::new(false),
             undelivered: Mutex::new(HashMap::new()),
+            id_field: config.id_field.clone(),
+            keys: IdempotencyKeys::new(sink),
             connection,
         })
     }
@@ -221,12 +228,40 @@ impl MqttSink {
     }
 }
 
+impl MqttSink {
+    /// With `id_field`, adds the message's idempotency key (of its topic and payload) to
+    /// the JSON object as the last field.
+    fn with_id(&self, topic: &str, mut payload: Vec<u8>) -> Vec<u8> {
+        let Some(field) = &self.id_field else {
+            return payload;
+        };
+        while payload.last().is_some_and(u8::is_ascii_whitespace) {
+            payload.pop();
+        }
+        if payload.last() != Some(&b'}') {
+            return payload;
+        }
+        let mut message = topic.as_bytes().to_vec();
+        message.push(0);
+        message.extend_from_slice(&payload);
+        let key = self.keys.key(&message);
+        payload.pop();
+        if payload.iter().rev().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            payload.push(b',');
+        }
+        // A field name is a JSON string like any other.
+        let name = serde_json::Value::String(field.clone()).to_string();
+        payload.extend_from_slice(format!("{name}:\"{key}\"}}").as_bytes());
+        payload
+    }
+}
+
 impl SinkWriter for MqttSink {
     fn write(&self, events: &[Item]) -> Result<(), IoError> {
         for event in events {
             match self.template.render(&event.record) {
                 Ok(topic) => {
-                    let payload = self.encoder.encode(&event.record);
+                    let payload = self.with_id(&topic, self.encoder.encode(&event.record));
                     if let Outcome::GivenUp(topic, payload) = self.publish(topic, payload)? {
                         self.undelivered
                             .lock()
@@ -269,6 +304,20 @@ impl SinkWriter for MqttSink {
 
     fn backlog(&self) -> u64 {
         self.unconfirmed()
+    }
+
+    /// At least once: the broker has taken every message of the checkpoint's epochs
+    /// (what a crash after it sends again carries the same `id_field` key, as the key
+    /// counting restarts at the cut, as the replay's does).
+    fn prepare_commit(&self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
+        self.flush()?;
+        self.keys.checkpoint();
+        Ok(None)
+    }
+
+    fn restore(&self, _state: Option<&[u8]>) -> Result<(), IoError> {
+        self.keys.checkpoint();
+        Ok(())
     }
 
     fn flush(&self) -> Result<(), IoError> {

@@ -8,15 +8,25 @@
 //! While the pipeline pushes back, acks lag behind (the connection thread waits to hand
 //! messages over, so the small request channel fills); a stop therefore waits until
 //! every ack of a processed message is queued, ahead of the DISCONNECT.
+//!
+//! Under checkpoints the acknowledgement point moves: [`SourceReader::position`] marks
+//! the messages handed out before a checkpoint's cut, and only
+//! [`SourceReader::checkpoint_complete`] of that checkpoint acknowledges them. A crash
+//! before then leaves them unacknowledged in the persistent session, so the broker sends
+//! them again to the resumed run, which replays from that checkpoint: each message
+//! counts once in the output. While checkpointing, a poll never ends inside a message's
+//! records (a SenML pack), so no cut splits one.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crossbeam_channel::{Receiver, SendTimeoutError, TryRecvError};
+use crossbeam_channel::{Receiver, SendTimeoutError, TryRecvError, TrySendError};
 use rumqttc::{Client, Event, Packet, Publish, QoS, SubscribeFilter};
+use weir_engine::checkpoint::{Epoch, SourcePosition};
 use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
+use weir_engine::plan::OverloadPolicy;
 use weir_engine::schema::Schema;
 use weir_engine::value::Record;
 
@@ -51,13 +61,31 @@ struct Live {
     decoder: PayloadDecoder,
     filters: Vec<TopicFilter>,
     pending: VecDeque<Pending>,
-    /// Messages whose records have all been handed out, to acknowledge at `commit`.
+    /// Messages whose records have all been handed out, to acknowledge at `commit` (or,
+    /// under checkpoints, once the next cut's checkpoint completes).
     handed: Vec<Publish>,
+    /// Messages whose acks are due but not queued yet (the request channel was full).
+    owed: Vec<Publish>,
+    /// Under checkpoints: the messages handed out before each cut not yet complete.
+    cuts: VecDeque<(Epoch, Vec<Publish>)>,
+    /// Checkpoints are on (a cut was taken or the run resumed): `commit` acknowledges
+    /// nothing, and a poll ends only between messages.
+    checkpointing: bool,
+    /// A message's first records went out and its ack is still in `pending`.
+    inside_message: bool,
+    /// Whether the broker keeps unacknowledged messages for the next run.
+    persistent: bool,
+    /// The warning that checkpoints cannot get messages back was printed.
+    warned: bool,
     /// Set at a stop: the connection thread drops new messages (unacknowledged) instead
     /// of waiting to hand them over, and counts them in `dropped`.
     closed: Arc<AtomicBool>,
     dropped: Arc<AtomicU64>,
     clean_session: bool,
+    /// `on overload drop`: the connection thread drops (and acknowledges) what the full
+    /// channel cannot take, counting it in `overloaded`.
+    drop_on_overload: Arc<AtomicBool>,
+    overloaded: Arc<AtomicU64>,
     // Dropped last: disconnects and stops the connection thread.
     connection: Connection,
 }
@@ -102,10 +130,16 @@ impl MqttSource {
         let (tx, rx) = crossbeam_channel::bounded::<Publish>(CHANNEL_CAPACITY);
         let closed = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicU64::new(0));
+        let drop_on_overload = Arc::new(AtomicBool::new(false));
+        let overloaded = Arc::new(AtomicU64::new(0));
+        let health = crate::connectors::link_health::register("mqtt", "source", source);
         let hand_over = Handover {
             tx,
             closed: Arc::clone(&closed),
             dropped: Arc::clone(&dropped),
+            drop_on_overload: Arc::clone(&drop_on_overload),
+            overloaded: Arc::clone(&overloaded),
+            health: Arc::clone(&health),
         };
         let mut subscribed = false;
         let label = format!("mqtt source `{source}`");
@@ -116,7 +150,7 @@ impl MqttSource {
             config.tls.clone(),
             Duration::from_millis(config.backoff_max_ms as u64),
             64,
-            crate::connectors::link_health::register("mqtt", "source", source),
+            health,
             move |client, event, signals: &Signals| match event {
                 // A new session has no subscriptions; a resumed one keeps them, but
                 // subscribe once per run anyway in case the filters changed.
@@ -137,7 +171,7 @@ impl MqttSource {
                         signals.give_up(refused_subscription(&refused));
                     }
                 }
-                Event::Incoming(Packet::Publish(p)) => hand_over.give(p, &signals.stop),
+                Event::Incoming(Packet::Publish(p)) => hand_over.give(client, p, &signals.stop),
                 _ => {}
             },
         )?;
@@ -149,12 +183,39 @@ impl MqttSource {
                 filters: config.filters.clone(),
                 pending: VecDeque::new(),
                 handed: Vec::new(),
+                owed: Vec::new(),
+                cuts: VecDeque::new(),
+                checkpointing: false,
+                inside_message: false,
+                persistent: qos == QoS::AtLeastOnce && !config.clean_session,
+                warned: false,
                 closed,
                 dropped,
                 clean_session: config.clean_session,
+                drop_on_overload,
+                overloaded,
                 connection,
             }),
         })
+    }
+}
+
+impl MqttSource {
+    /// Sets what happens when the pipeline cannot keep up: by default the connection
+    /// thread waits (the broker keeps the messages; TCP pushes back); with
+    /// [`OverloadPolicy::Drop`] it drops what the full channel cannot take.
+    pub fn set_overload(&mut self, policy: OverloadPolicy) {
+        if let Some(live) = &self.live {
+            live.drop_on_overload
+                .store(policy == OverloadPolicy::Drop, Ordering::SeqCst);
+        }
+    }
+
+    /// Messages dropped on overload so far.
+    pub fn overload_dropped(&self) -> u64 {
+        self.live
+            .as_ref()
+            .map_or(0, |l| l.overloaded.load(Ordering::SeqCst))
     }
 }
 
@@ -169,11 +230,30 @@ struct Handover {
     tx: crossbeam_channel::Sender<Publish>,
     closed: Arc<AtomicBool>,
     dropped: Arc<AtomicU64>,
+    drop_on_overload: Arc<AtomicBool>,
+    overloaded: Arc<AtomicU64>,
+    health: Arc<crate::connectors::link_health::LinkHealth>,
 }
 
 impl Handover {
-    /// Blocks while the pipeline is behind; after a stop, drops the message unacknowledged.
-    fn give(&self, mut message: Publish, stop: &AtomicBool) {
+    /// Blocks while the pipeline is behind (or, with `on overload drop`, drops the
+    /// message, acknowledged so the broker does not send it again); after a stop, drops
+    /// the message unacknowledged.
+    fn give(&self, client: &Client, mut message: Publish, stop: &AtomicBool) {
+        if self.drop_on_overload.load(Ordering::Relaxed) {
+            match self.tx.try_send(message) {
+                Ok(()) => return,
+                Err(TrySendError::Full(m)) => {
+                    if m.qos == QoS::AtLeastOnce {
+                        let _ = client.try_ack(&m);
+                    }
+                    self.overloaded.fetch_add(1, Ordering::SeqCst);
+                    self.health.dropped_on_overload();
+                    return;
+                }
+                Err(TrySendError::Disconnected(m)) => message = m,
+            }
+        }
         while !stop.load(Ordering::Relaxed) && !self.closed.load(Ordering::Relaxed) {
             match self.tx.send_timeout(message, Duration::from_millis(100)) {
                 Ok(()) => return,
@@ -186,12 +266,16 @@ impl Handover {
 }
 
 impl Live {
-    /// Queues the acks of the messages handed out, in order. Without a deadline, an ack
-    /// that finds the request channel full waits for the next commit (the broker holds
-    /// the message meanwhile); with one, it waits for room until then.
+    /// Queues the acks that are due, in order. Without a deadline, an ack that finds the
+    /// request channel full waits for the next commit (the broker holds the message
+    /// meanwhile); with one, it waits for room until then. Without checkpoints every
+    /// message handed out is due.
     fn acknowledge(&mut self, deadline: Option<Instant>) {
+        if !self.checkpointing {
+            self.owed.append(&mut self.handed);
+        }
         let mut sent = 0;
-        for message in &self.handed {
+        for message in &self.owed {
             let queued = match deadline {
                 _ if message.qos != QoS::AtLeastOnce => true,
                 None => self.connection.client.try_ack(message).is_ok(),
@@ -204,7 +288,21 @@ impl Live {
             }
             sent += 1;
         }
-        self.handed.drain(..sent);
+        self.owed.drain(..sent);
+    }
+
+    /// Checkpoints are on from now: say once if the broker will not keep what a
+    /// checkpoint has not acknowledged.
+    fn start_checkpointing(&mut self, source: &str) {
+        self.checkpointing = true;
+        if !self.persistent && !self.warned {
+            self.warned = true;
+            eprintln!(
+                "weir: mqtt source `{source}`: checkpoints cannot get back the messages \
+                 received after the last checkpoint when the run stops or crashes: they \
+                 need `qos: 1`, a fixed `client_id` and `clean_session: false`"
+            );
+        }
     }
 
     /// Moves the acks at the front of `pending` to `handed`: those messages' records
@@ -265,13 +363,20 @@ impl SourceReader for MqttSource {
         let rejected_before = bad.len();
         let mut taken = 0;
         loop {
-            while taken + (bad.len() - rejected_before) < max {
+            // Under checkpoints the rest of a message started goes out past `max`.
+            while taken + (bad.len() - rejected_before) < max
+                || (live.checkpointing && live.inside_message)
+            {
                 match live.pending.pop_front() {
                     Some(Pending::Record(record)) => {
                         out.push(record);
                         taken += 1;
+                        live.inside_message = true;
                     }
-                    Some(Pending::Ack(message)) => live.handed.push(*message),
+                    Some(Pending::Ack(message)) => {
+                        live.handed.push(*message);
+                        live.inside_message = false;
+                    }
                     None => break,
                 }
             }
@@ -296,8 +401,43 @@ impl SourceReader for MqttSource {
 
     fn commit(&mut self) {
         if let Some(live) = self.live.as_mut() {
-            live.acknowledge(None);
+            if !live.checkpointing {
+                live.acknowledge(None);
+            }
         }
+    }
+
+    /// Marks the messages handed out so far as belonging to checkpoint `epoch`; they are
+    /// acknowledged when it completes. The broker's session is the position, so there is
+    /// nothing to store.
+    fn position(&mut self, epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
+        if let Some(live) = self.live.as_mut() {
+            live.start_checkpointing(&self.source);
+            let before_cut = std::mem::take(&mut live.handed);
+            live.cuts.push_back((epoch, before_cut));
+        }
+        Ok(Some(Vec::new()))
+    }
+
+    /// Resuming needs nothing from the checkpoint: the broker sends the messages not
+    /// acknowledged (those after the checkpoint's cut) to the persistent session again.
+    fn seek(&mut self, _positions: &[SourcePosition]) -> Result<(), IoError> {
+        if let Some(live) = self.live.as_mut() {
+            live.start_checkpointing(&self.source);
+        }
+        Ok(())
+    }
+
+    fn checkpoint_complete(&mut self, epoch: Epoch) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        while live.cuts.front().is_some_and(|(e, _)| *e <= epoch) {
+            if let Some((_, messages)) = live.cuts.pop_front() {
+                live.owed.extend(messages);
+            }
+        }
+        live.acknowledge(None);
     }
 
     fn stop(&mut self) -> u64 {
@@ -309,7 +449,11 @@ impl SourceReader for MqttSource {
         // DISCONNECT, waiting for room in the small request channel: an ack left behind
         // would make the broker send a processed message again in the next session.
         live.acknowledge(Some(Instant::now() + ACK_FLUSH_WAIT));
-        let unacknowledged = live.handed.len();
+        let unacknowledged = live.owed.len();
+        // Under checkpoints, what no complete checkpoint holds stays with the broker:
+        // the run resumes from the last checkpoint and gets it again.
+        let after_checkpoint =
+            live.handed.len() + live.cuts.iter().map(|(_, m)| m.len()).sum::<usize>();
         if unacknowledged > 0 {
             eprintln!(
                 "weir: mqtt source `{}`: {unacknowledged} processed message{} could not be \
@@ -320,11 +464,30 @@ impl SourceReader for MqttSource {
                 if unacknowledged == 1 { "it" } else { "them" },
             );
         }
+        if after_checkpoint > 0 {
+            eprintln!(
+                "weir: mqtt source `{}`: {after_checkpoint} processed message{} after the \
+                 last complete checkpoint {} left unacknowledged, for the run that resumes \
+                 from that checkpoint",
+                self.source,
+                if after_checkpoint == 1 { "" } else { "s" },
+                if after_checkpoint == 1 { "is" } else { "are" },
+            );
+        }
         let mut left = live
             .pending
             .iter()
             .filter(|p| matches!(p, Pending::Ack(_)))
             .count();
+        let overloaded = live.overloaded.load(Ordering::SeqCst);
+        if overloaded > 0 {
+            eprintln!(
+                "weir: mqtt source `{}`: {overloaded} message{} dropped on overload \
+                 (`on overload drop`)",
+                self.source,
+                if overloaded == 1 { " was" } else { "s were" },
+            );
+        }
         let messages = live.messages.clone();
         let dropped = Arc::clone(&live.dropped);
         let clean_session = live.clean_session;
@@ -347,6 +510,6 @@ impl SourceReader for MqttSource {
                 if left == 1 { "was" } else { "were" },
             );
         }
-        left + unacknowledged as u64
+        left + (unacknowledged + after_checkpoint) as u64
     }
 }

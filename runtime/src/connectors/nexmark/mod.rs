@@ -17,6 +17,8 @@
 //! }
 //! ```
 
+#[cfg(test)]
+mod checkpoint_tests;
 pub mod config;
 mod fields;
 mod source;

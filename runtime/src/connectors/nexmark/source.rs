@@ -1,5 +1,11 @@
 //! The reader of one worker's share of a Nexmark stream.
+//!
+//! Every event is a pure function of its number, and worker `w` of `p` reads the numbers
+//! `≡ w (mod p)` in increasing order, so a worker's position is its next number. A run
+//! restored on another number of workers skips exactly the numbers the old workers had
+//! read: `n` was read iff `n < next[n mod p_old]`.
 
+use weir_engine::checkpoint::{Epoch, SourcePosition};
 use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
 use weir_engine::value::{Record, Value};
 use weir_nexmark::{EventKind, Generator, PROPORTION_DENOMINATOR};
@@ -18,6 +24,9 @@ pub struct NexmarkSource {
     next: u64,
     step: u64,
     events: u64,
+    /// After a restore: each old worker's next number (old worker `i` read the numbers
+    /// `≡ i` below it), for skipping what was read before the checkpoint.
+    read_before: Vec<u64>,
 }
 
 impl NexmarkSource {
@@ -35,7 +44,15 @@ impl NexmarkSource {
             next: worker.index as u64,
             step: worker.peers.max(1) as u64,
             events: config.generator.events,
+            read_before: Vec::new(),
         }
+    }
+
+    /// Whether event `n` was read before the checkpoint this run resumed from.
+    #[inline]
+    fn read_before_restore(&self, n: u64) -> bool {
+        let old = self.read_before.len() as u64;
+        old > 0 && n < self.read_before[(n % old) as usize]
     }
 
     /// The next event number of this worker and kind, if any is left; moves past it.
@@ -44,7 +61,7 @@ impl NexmarkSource {
         while self.next < self.events {
             let n = self.next;
             self.next += self.step;
-            if EventKind::of(n) == self.kind {
+            if EventKind::of(n) == self.kind && !self.read_before_restore(n) {
                 return Some(n);
             }
             // Persons are 1 in 50 events: jump whole blocks of other kinds when one
@@ -133,5 +150,46 @@ impl SourceReader for NexmarkSource {
         } else {
             SourceStatus::Finished
         })
+    }
+
+    fn position(&mut self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
+        Ok(Some(self.next.to_le_bytes().to_vec()))
+    }
+
+    /// Takes over this worker's share of what the old workers had not read yet, on any
+    /// number of workers.
+    fn seek(&mut self, positions: &[SourcePosition]) -> Result<(), IoError> {
+        let Some(first) = positions.first() else {
+            return Ok(());
+        };
+        let old = first.workers;
+        let mut next = vec![None; old];
+        for p in positions {
+            let bytes: Option<[u8; 8]> = p.bytes.as_slice().try_into().ok();
+            match (bytes, next.get_mut(p.worker)) {
+                (Some(bytes), Some(slot)) if p.workers == old => {
+                    *slot = Some(u64::from_le_bytes(bytes))
+                }
+                _ => {
+                    return Err(IoError::Config(format!(
+                        "the checkpoint's nexmark position of worker {} of {} is not one \
+                         this version wrote",
+                        p.worker, p.workers
+                    )))
+                }
+            }
+        }
+        let Some(read_before) = next.into_iter().collect::<Option<Vec<u64>>>() else {
+            return Err(IoError::Config(format!(
+                "the checkpoint lacks the nexmark position of some of its {old} workers"
+            )));
+        };
+        // Start at this worker's first number at or above the lowest old position.
+        let low = read_before.iter().copied().min().unwrap_or(0);
+        if self.next < low {
+            self.next += (low - self.next) / self.step * self.step;
+        }
+        self.read_before = read_before;
+        Ok(())
     }
 }

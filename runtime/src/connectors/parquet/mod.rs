@@ -7,9 +7,14 @@
 //! Records land in `dir/date=2024-05-01/hour=10/part-<writer>-<seq>.parquet`. A file is
 //! written under a hidden temporary name (`.part-….parquet.inprogress`, which Parquet
 //! readers skip) and renamed to its final name only once it is complete, so a crash never
-//! leaves a half-written file under a final name.
+//! leaves a half-written file under a final name. Under checkpoints a closed file stays
+//! hidden as pending until its checkpoint completes (see `commit`): readers see exactly
+//! the records of completed checkpoints.
 
+#[cfg(test)]
+mod checkpoint_tests;
 mod columns;
+mod commit;
 pub mod config;
 pub mod partition;
 mod sink;

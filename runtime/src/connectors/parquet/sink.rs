@@ -15,6 +15,7 @@ use parking_lot::Mutex;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression as ParquetCompression;
 use parquet::file::properties::WriterProperties;
+use weir_engine::checkpoint::Epoch;
 use weir_engine::clock::Clock;
 use weir_engine::event::Event;
 use weir_engine::io::{IoError, SinkWriter};
@@ -22,6 +23,7 @@ use weir_engine::schema::Schema;
 use weir_engine::value::Record;
 
 use super::columns::{arrow_schema, record_batch};
+use super::commit::{self, Part, Pending, PENDING};
 use super::config::{Compression, ParquetConfig};
 use super::partition::Partitioner;
 
@@ -36,6 +38,12 @@ const IN_PROGRESS: &str = ".inprogress";
 /// continue after the files already in the lake, so a second run adds files and never
 /// replaces one. Rotation by age is checked whenever records are written and, through
 /// [`SinkWriter::tick`], when the oldest file is due even if no records come.
+///
+/// Under checkpoints (from [`SinkWriter::restore`], which a checkpointed run calls before
+/// writing, with `None` when it starts fresh, or else from the first
+/// [`SinkWriter::prepare_commit`]) a closed file is not renamed to its final name but kept
+/// hidden as pending (`.part-….parquet.pending`) until [`SinkWriter::commit`] of the
+/// checkpoint that holds it: see [`super::commit`].
 pub struct ParquetSink {
     root: PathBuf,
     schema: Schema,
@@ -54,6 +62,22 @@ pub struct ParquetSink {
 struct State {
     open: HashMap<String, OpenFile>,
     next_seq: u64,
+    /// Checkpoints are on: closed files wait as pending for their checkpoint's commit.
+    checkpointed: bool,
+    pending: Pending,
+}
+
+impl State {
+    /// Closes `file`: renamed into place, or kept pending under checkpoints.
+    fn retire(&mut self, file: OpenFile) -> Result<(), IoError> {
+        if self.checkpointed {
+            let part = close_pending(file)?;
+            self.pending.closed(part);
+        } else {
+            close(file)?;
+        }
+        Ok(())
+    }
 }
 
 struct OpenFile {
@@ -113,6 +137,8 @@ impl ParquetSink {
             state: Mutex::new(State {
                 open: HashMap::new(),
                 next_seq,
+                checkpointed: false,
+                pending: Pending::default(),
             }),
             _lock: lock,
         })
@@ -201,7 +227,7 @@ impl ParquetSink {
             .collect();
         for partition in expired {
             if let Some(file) = state.open.remove(&partition) {
-                close(file)?;
+                state.retire(file)?;
             }
         }
         Ok(state
@@ -212,8 +238,8 @@ impl ParquetSink {
     }
 }
 
-/// Finishes `file` (footer, fsync) and renames it to its final name.
-fn close(file: OpenFile) -> Result<PathBuf, IoError> {
+/// Finishes `file` (footer, fsync); returns its temporary and final names.
+fn finish(file: OpenFile) -> Result<(PathBuf, PathBuf), IoError> {
     let OpenFile {
         temp,
         target,
@@ -225,13 +251,37 @@ fn close(file: OpenFile) -> Result<PathBuf, IoError> {
         .map_err(|e| IoError::Other(format!("cannot finish `{}`: {e}", temp.display())))?;
     out.sync_all()
         .map_err(os(format!("cannot sync `{}`", temp.display())))?;
-    drop(out);
+    Ok((temp, target))
+}
+
+/// Finishes `file` and renames it to its final name.
+fn close(file: OpenFile) -> Result<PathBuf, IoError> {
+    let (temp, target) = finish(file)?;
     fs::rename(&temp, &target).map_err(os(format!(
         "cannot rename `{}` to `{}`",
         temp.display(),
         target.display()
     )))?;
     Ok(target)
+}
+
+/// Finishes `file` and renames it to its hidden pending name, durably (the directory is
+/// synced too): a checkpoint that names it can commit it after a crash.
+fn close_pending(file: OpenFile) -> Result<Part, IoError> {
+    let (temp, target) = finish(file)?;
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned());
+    let pending = target.with_file_name(format!(".{}{PENDING}", name.unwrap_or_default()));
+    fs::rename(&temp, &pending).map_err(os(format!(
+        "cannot rename `{}` to `{}`",
+        temp.display(),
+        pending.display()
+    )))?;
+    if let Some(dir) = pending.parent() {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(os(format!("cannot sync the directory `{}`", dir.display())))?;
+    }
+    Ok(Part { pending, target })
 }
 
 /// Takes the lake's lock file for `writer` (`.weir-writer-<n>.lock`, held while the sink
@@ -313,7 +363,10 @@ fn next_sequence(root: &Path, writer: usize) -> std::io::Result<u64> {
             }
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            let name = name.trim_start_matches('.').trim_end_matches(IN_PROGRESS);
+            let name = name
+                .trim_start_matches('.')
+                .trim_end_matches(IN_PROGRESS)
+                .trim_end_matches(PENDING);
             if let Some(seq) = name
                 .strip_prefix(&prefix)
                 .and_then(|rest| rest.strip_suffix(".parquet"))
@@ -344,7 +397,7 @@ impl SinkWriter for ParquetSink {
             };
             self.write_rows(&mut file, &rows)?;
             if self.is_full(&file) {
-                close(file)?;
+                state.retire(file)?;
             } else {
                 state.open.insert(partition, file);
             }
@@ -358,6 +411,8 @@ impl SinkWriter for ParquetSink {
         self.close_expired(&mut self.state.lock())
     }
 
+    /// The end of a run: every file, open or pending, gets its final name (under
+    /// checkpoints the engine takes a last checkpoint first, so nothing is pending).
     fn flush(&self) -> Result<(), IoError> {
         let mut state = self.state.lock();
         let mut first_error = None;
@@ -366,6 +421,48 @@ impl SinkWriter for ParquetSink {
                 first_error.get_or_insert(e);
             }
         }
+        for part in state.pending.drain() {
+            if let Err(e) = part.commit() {
+                first_error.get_or_insert(e);
+            }
+        }
         first_error.map_or(Ok(()), Err)
+    }
+
+    /// Closes every open file as pending and hands the checkpoint the parts its commit
+    /// will rename.
+    fn prepare_commit(&self, epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
+        let mut state = self.state.lock();
+        state.checkpointed = true;
+        let open: Vec<OpenFile> = state.open.drain().map(|(_, f)| f).collect();
+        for file in open {
+            state.retire(file)?;
+        }
+        state.pending.prepare(epoch).map(Some)
+    }
+
+    fn commit(&self, epoch: Epoch) -> Result<(), IoError> {
+        self.state.lock().pending.commit(epoch)
+    }
+
+    /// Commits the parts the checkpoint prepared (its commit may not have happened
+    /// before the crash) and deletes this writer's pending parts written after it.
+    fn restore(&self, state: Option<&[u8]>) -> Result<(), IoError> {
+        let parts = state.map(commit::decode).transpose()?.unwrap_or_default();
+        let mut own = self.state.lock();
+        own.checkpointed = true;
+        for part in &parts {
+            part.commit()?;
+        }
+        let removed = commit::discard_uncommitted(&self.root, self.writer_id, &parts);
+        if removed > 0 {
+            eprintln!(
+                "weir: parquet lake `{}`: removed {removed} pending file{} written after \
+                 the checkpoint this run resumes from",
+                self.root.display(),
+                if removed == 1 { "" } else { "s" }
+            );
+        }
+        Ok(())
     }
 }

@@ -24,10 +24,10 @@ use super::*;
 use crate::connectors::{validate, Role};
 
 /// 2024-05-01T10:00:00Z
-const T0: i64 = 1_714_557_600_000;
+pub(super) const T0: i64 = 1_714_557_600_000;
 const HOUR: i64 = 3_600_000;
 
-fn schema() -> Schema {
+pub(super) fn schema() -> Schema {
     Schema::new(vec![
         Field::new("device_id", Type::String),
         Field::nullable("temp", Type::Float),
@@ -39,7 +39,7 @@ fn schema() -> Schema {
     ])
 }
 
-fn rec(i: i64, ts: i64) -> Record {
+pub(super) fn rec(i: i64, ts: i64) -> Record {
     vec![
         Value::str(&format!("d{}", i % 3)),
         if i % 5 == 0 {
@@ -70,7 +70,7 @@ fn parquet_call(dir: &Path, options: Vec<(&str, OptionValue)>) -> ConnectorCall 
     }
 }
 
-fn by_date_hour() -> (&'static str, OptionValue) {
+pub(super) fn by_date_hour() -> (&'static str, OptionValue) {
     let call = |f: &str| OptionValue::Call {
         func: f.into(),
         args: vec![OptionValue::Ident("ts".into())],
@@ -81,13 +81,17 @@ fn by_date_hour() -> (&'static str, OptionValue) {
     )
 }
 
-fn open(dir: &Path, options: Vec<(&str, OptionValue)>, clock: Arc<TestClock>) -> ParquetSink {
+pub(super) fn open(
+    dir: &Path,
+    options: Vec<(&str, OptionValue)>,
+    clock: Arc<TestClock>,
+) -> ParquetSink {
     let config = ParquetConfig::from_call(&parquet_call(dir, options)).expect("config");
     ParquetSink::open(&config, &schema(), 0, clock).expect("open")
 }
 
 /// Every file under `dir` (relative paths, sorted).
-fn files(dir: &Path) -> Vec<String> {
+pub(super) fn files(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -116,7 +120,7 @@ fn is_lock(path: &Path) -> bool {
 }
 
 /// The records of one Parquet file, decoded back into Weir values.
-fn read_back(path: &Path) -> Vec<Record> {
+pub(super) fn read_back(path: &Path) -> Vec<Record> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).expect("open"))
         .expect("a valid Parquet file")
         .build()
@@ -159,7 +163,7 @@ fn records_of(batch: &RecordBatch) -> Vec<Record> {
         .collect()
 }
 
-fn events(records: &[Record]) -> Vec<Event> {
+pub(super) fn events(records: &[Record]) -> Vec<Event> {
     records.iter().map(|r| Event::new(0, r.clone())).collect()
 }
 

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls};
+use weir_engine::checkpoint::Epoch;
 use weir_engine::event::Event;
 use weir_engine::io::{BadRecord, IoError, SinkWriter};
 use weir_engine::schema::{ItemType, Schema, Type};
@@ -385,5 +386,25 @@ impl SinkWriter for PostgresSink {
             .lock()
             .remove(&std::thread::current().id())
             .unwrap_or_default()
+    }
+
+    /// Every row is committed by its own statement, so a checkpoint has nothing to
+    /// prepare: exactly-once comes from `mode: upsert`, whose replay after a restore
+    /// writes each key's row again with the same values (idempotent).
+    fn prepare_commit(&self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
+        Ok(None)
+    }
+
+    /// Nothing to undo for an upsert; an append says that the replay adds its rows again.
+    fn restore(&self, _state: Option<&[u8]>) -> Result<(), IoError> {
+        if self.config.mode == Mode::Append {
+            eprintln!(
+                "weir: sink `{}`: `mode: append` inserts again the rows written after the \
+                 checkpoint this run resumes from (at-least-once); `mode: upsert` with a \
+                 `key` writes each row once",
+                self.sink
+            );
+        }
+        Ok(())
     }
 }

@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use ureq::Agent;
+use weir_engine::checkpoint::Epoch;
 use weir_engine::event::Event;
 use weir_engine::io::{BadRecord, IoError, SinkWriter};
 use weir_engine::schema::Schema;
 
 use super::config::{BodyEscape, WebhookConfig};
+use crate::connectors::idempotency::IdempotencyKeys;
 use crate::connectors::link_health::LinkHealth;
 use crate::connectors::secret::{redact_url, Scrubber, Secret};
 use crate::format::json::JsonEncoder;
@@ -46,7 +48,13 @@ pub struct WebhookSink {
     throttled: AtomicU64,
     /// Retries, for `/metrics`.
     health: Arc<LinkHealth>,
+    /// The `Idempotency-Key` header of each request, stable across a replay.
+    keys: IdempotencyKeys,
 }
+
+/// The header that carries a request's idempotency key (the IETF draft's name, as
+/// Stripe and others use it).
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
 /// Why one attempt failed, and whether another may succeed.
 struct Failure {
@@ -116,6 +124,7 @@ impl WebhookSink {
             bearer,
             window: Mutex::new((Instant::now(), 0)),
             throttled: AtomicU64::new(0),
+            keys: IdempotencyKeys::new(sink),
         })
     }
 
@@ -174,11 +183,12 @@ impl WebhookSink {
         body
     }
 
-    fn attempt(&self, body: &[u8]) -> Result<(), Failure> {
+    fn attempt(&self, body: &[u8], key: &str) -> Result<(), Failure> {
         let mut request = self
             .agent
             .post(&self.config.url)
-            .content_type(&self.config.content_type);
+            .content_type(&self.config.content_type)
+            .header(IDEMPOTENCY_HEADER, key);
         for (name, value) in &self.headers {
             request = request.header(name, value.expose());
         }
@@ -225,9 +235,11 @@ impl WebhookSink {
     fn send(&self, body: &[u8]) -> Result<(), (String, u32)> {
         let mut wait = Duration::from_millis(self.config.backoff_ms);
         let mut attempts = 0;
+        // Every retry carries the same key.
+        let key = self.keys.key(body);
         loop {
             attempts += 1;
-            match self.attempt(body) {
+            match self.attempt(body, &key) {
                 Ok(()) => return Ok(()),
                 Err(f) if f.retry && attempts <= self.config.retries => {
                     self.health.retried();
@@ -304,6 +316,18 @@ impl SinkWriter for WebhookSink {
     }
 
     fn flush(&self) -> Result<(), IoError> {
+        Ok(())
+    }
+
+    /// Requests are sent as records come (at least once under checkpoints); the cut
+    /// restarts the keys' counting, as the replay from it will.
+    fn prepare_commit(&self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
+        self.keys.checkpoint();
+        Ok(None)
+    }
+
+    fn restore(&self, _state: Option<&[u8]>) -> Result<(), IoError> {
+        self.keys.checkpoint();
         Ok(())
     }
 
