@@ -12,14 +12,15 @@ use std::collections::BTreeMap;
 use crate::time::EventTime;
 use crate::value::Value;
 
-/// A candidate record, ordered so that the best one is the greatest.
+/// A candidate record, ordered so that the best one is the greatest (also the ranking
+/// of `top` and `bottom`).
 #[derive(Clone, Debug, PartialEq)]
-struct Candidate {
-    value: Value,
-    time: EventTime,
-    kept: Vec<Value>,
+pub(crate) struct Candidate {
+    pub(crate) value: Value,
+    pub(crate) time: EventTime,
+    pub(crate) kept: Vec<Value>,
     /// `Greater` for `arg_max`, `Less` for `arg_min`.
-    want: Ordering,
+    pub(crate) want: Ordering,
 }
 
 impl Eq for Candidate {}
