@@ -582,10 +582,14 @@ fn q18_keeps_the_latest_bid_of_each_bidder_on_each_auction() {
     }
 }
 
-/// The rows of every Parquet file under `lake`: (partition directories, date_time,
-/// auction, bidder, price, extra, dt, hm).
+/// A row of q10's lake: (partition directories, date_time, auction, bidder, price, extra,
+/// dt, hm).
 #[cfg(feature = "parquet")]
-fn q10_rows(lake: &Path) -> Vec<(String, i64, i64, i64, i64, String, String, String)> {
+type LakeRow = (String, i64, i64, i64, i64, String, String, String);
+
+/// The rows of every Parquet file under `lake`.
+#[cfg(feature = "parquet")]
+fn q10_rows(lake: &Path) -> Vec<LakeRow> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Int64Type, TimestampMillisecondType};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
