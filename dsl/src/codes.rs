@@ -125,6 +125,12 @@ pub const COUNT_WINDOW_CLAUSE: &str = "P0313";
 /// `dedupe by … within <d>` with an interval that is not positive, or on an input
 /// without event time.
 pub const BAD_DEDUPE: &str = "P0314";
+/// `top(x, n)` / `bottom(x, n)` without a constant whole `n` from 1 to
+/// [`weir_engine::plan::MAX_TOP_N`] (or with the arguments the wrong way round).
+pub const BAD_TOP_COUNT: &str = "P0315";
+/// `top(x, n) keep {a}` where `a` is a list: the kept fields become lists, and lists do
+/// not nest.
+pub const TOP_KEEPS_LIST: &str = "P0316";
 
 /// Warning or note: window settings that are legal but probably not what was meant
 /// (lateness a finishing trigger ignores, repeated panes in `discard` mode, no late route).

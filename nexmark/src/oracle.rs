@@ -336,3 +336,36 @@ pub fn q18(events: &[Event]) -> Vec<LastBid> {
         })
         .collect()
 }
+
+/// How many bids q19 ranks per auction.
+pub const Q19_TOP: usize = 10;
+
+/// One answer of q19: an auction's highest bids, best first.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopBids {
+    /// The auction.
+    pub auction: i64,
+    /// (price, bidder, date_time) of its [`Q19_TOP`] highest bids: by price, highest
+    /// first; equal prices earliest first, then least bidder.
+    pub bids: Vec<(i64, i64, i64)>,
+}
+
+/// q19, auction top-10 price (the final state of Flink's updating query): per auction,
+/// its ten highest bids, ranked by sorting all of them. Sorted by auction.
+pub fn q19(events: &[Event]) -> Vec<TopBids> {
+    let mut per_auction: BTreeMap<i64, Vec<(i64, i64, i64)>> = BTreeMap::new();
+    for b in bids(events) {
+        per_auction
+            .entry(b.auction)
+            .or_default()
+            .push((b.price, b.bidder, b.date_time));
+    }
+    per_auction
+        .into_iter()
+        .map(|(auction, mut all)| {
+            all.sort_by_key(|&(price, bidder, t)| (std::cmp::Reverse(price), t, bidder));
+            all.truncate(Q19_TOP);
+            TopBids { auction, bids: all }
+        })
+        .collect()
+}

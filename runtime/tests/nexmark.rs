@@ -52,6 +52,22 @@ fn events() -> Vec<Event> {
 /// Runs `query` on `workers` workers over the test stream; the lines of each of its
 /// `sinks` (file names under `out/`).
 fn run(query: &str, workers: usize, sinks: &[&str]) -> Vec<Vec<Json>> {
+    let dir = run_in_dir(query, workers);
+    sinks
+        .iter()
+        .map(|sink| {
+            std::fs::read_to_string(dir.path().join("out").join(sink))
+                .unwrap_or_else(|e| panic!("{query}: {sink}: {e}"))
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("a JSON line"))
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs `query` on `workers` workers over the test stream in a fresh directory, which
+/// holds what its sinks wrote under `out/`.
+fn run_in_dir(query: &str, workers: usize) -> tempfile::TempDir {
     let text = std::fs::read_to_string(query_file(query)).expect("query file");
     assert!(
         text.contains(AS_WRITTEN),
@@ -77,16 +93,7 @@ fn run(query: &str, workers: usize, sinks: &[&str]) -> Vec<Vec<Json>> {
         !stderr.contains("late"),
         "{query} on {workers}: nothing is late: {stderr}"
     );
-    sinks
-        .iter()
-        .map(|sink| {
-            std::fs::read_to_string(dir.path().join("out").join(sink))
-                .unwrap_or_else(|e| panic!("{query}: {sink}: {e}"))
-                .lines()
-                .map(|l| serde_json::from_str(l).expect("a JSON line"))
-                .collect()
-        })
-        .collect()
+    dir
 }
 
 fn int(record: &Json, field: &str) -> i64 {
@@ -572,6 +579,149 @@ fn q18_keeps_the_latest_bid_of_each_bidder_on_each_auction() {
                 .collect(),
         );
         assert_eq!(got, expected, "q18 on {workers} workers");
+    }
+}
+
+/// A row of q10's lake: (partition directories, date_time, auction, bidder, price, extra,
+/// dt, hm).
+#[cfg(feature = "parquet")]
+type LakeRow = (String, i64, i64, i64, i64, String, String, String);
+
+/// The rows of every Parquet file under `lake`.
+#[cfg(feature = "parquet")]
+fn q10_rows(lake: &Path) -> Vec<LakeRow> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Int64Type, TimestampMillisecondType};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let mut files = Vec::new();
+    let mut dirs = vec![lake.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).expect("lake directory") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                files.push(path);
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for file in files {
+        let partition = file
+            .parent()
+            .and_then(|p| p.strip_prefix(lake).ok())
+            .expect("under the lake")
+            .display()
+            .to_string();
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).expect("open"))
+                .expect("a parquet file")
+                .build()
+                .expect("reader");
+        for batch in reader {
+            let batch = batch.expect("a batch");
+            let col = |name: &str| batch.column_by_name(name).expect(name).clone();
+            let (auction, bidder, price) = (col("auction"), col("bidder"), col("price"));
+            let (t, extra, dt, hm) = (col("date_time"), col("extra"), col("dt"), col("hm"));
+            for i in 0..batch.num_rows() {
+                rows.push((
+                    partition.clone(),
+                    t.as_primitive::<TimestampMillisecondType>().value(i),
+                    auction.as_primitive::<Int64Type>().value(i),
+                    bidder.as_primitive::<Int64Type>().value(i),
+                    price.as_primitive::<Int64Type>().value(i),
+                    extra.as_string::<i32>().value(i).to_string(),
+                    dt.as_string::<i32>().value(i).to_string(),
+                    hm.as_string::<i32>().value(i).to_string(),
+                ));
+            }
+        }
+    }
+    rows
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn q10_writes_every_bid_to_the_partition_of_its_day_and_minute() {
+    // Flink's `DATE_FORMAT(dateTime, 'yyyy-MM-dd')` and `'HH:mm'`, in UTC.
+    let expected = sorted(
+        oracle::q0(&events())
+            .into_iter()
+            .map(|b| {
+                let at = chrono::DateTime::from_timestamp_millis(b.date_time).expect("in range");
+                let (dt, hm) = (
+                    at.format("%Y-%m-%d").to_string(),
+                    at.format("%H:%M").to_string(),
+                );
+                let partition = format!("dt={dt}/hm={}", hm.replace(':', "%3A"));
+                (
+                    partition,
+                    b.date_time,
+                    b.auction,
+                    b.bidder,
+                    b.price,
+                    b.extra.to_string(),
+                    dt,
+                    hm,
+                )
+            })
+            .collect(),
+    );
+    for workers in WORKERS {
+        let dir = run_in_dir("q10", workers);
+        let got = sorted(q10_rows(&dir.path().join("out/nexmark_q10")));
+        assert!(
+            got == expected,
+            "q10 on {workers} workers differs from the oracle"
+        );
+    }
+}
+
+/// The items of list field `field` of `record`.
+fn items<'a>(record: &'a Json, field: &str) -> &'a Vec<Json> {
+    record[field]
+        .as_array()
+        .unwrap_or_else(|| panic!("`{field}` is a list in {record}"))
+}
+
+#[test]
+fn q19_ranks_the_ten_highest_bids_of_each_auction() {
+    let expected: Vec<_> = oracle::q19(&events())
+        .into_iter()
+        .map(|t| (t.auction, t.bids))
+        .collect();
+    assert!(expected.iter().any(|(_, b)| b.len() == oracle::Q19_TOP));
+    assert!(expected.iter().any(|(_, b)| b.len() < oracle::Q19_TOP));
+    for workers in WORKERS {
+        let [out] = &run("q19", workers, &["nexmark_q19.jsonl"])[..] else {
+            unreachable!()
+        };
+        let got = sorted(
+            out.iter()
+                .map(|r| {
+                    let (prices, bidders, times) = (
+                        items(r, "prices"),
+                        items(r, "bidders"),
+                        items(r, "date_times"),
+                    );
+                    assert!(prices.len() == bidders.len() && prices.len() == times.len());
+                    let ranked = (0..prices.len())
+                        .map(|i| {
+                            (
+                                prices[i].as_i64().expect("a price"),
+                                bidders[i].as_i64().expect("a bidder"),
+                                times[i]
+                                    .as_str()
+                                    .and_then(parse_timestamp)
+                                    .expect("a timestamp"),
+                            )
+                        })
+                        .collect::<Vec<_>>();
+                    (int(r, "auction"), ranked)
+                })
+                .collect(),
+        );
+        assert_eq!(got, expected, "q19 on {workers} workers");
     }
 }
 

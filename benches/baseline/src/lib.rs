@@ -12,9 +12,15 @@
 
 pub mod q0;
 pub mod q1;
+pub mod q10;
 pub mod q11;
 pub mod q12;
+pub mod q14;
+pub mod q18;
+pub mod q19;
 pub mod q2;
+pub mod q21;
+pub mod q22;
 pub mod q3;
 pub mod q5;
 pub mod q7;
@@ -28,7 +34,10 @@ use std::hint::black_box;
 use weir_nexmark::NexmarkConfig;
 
 /// The queries with a baseline, in query-number order.
-pub const QUERIES: [&str; 10] = ["q0", "q1", "q2", "q3", "q5", "q7", "q8", "q9", "q11", "q12"];
+pub const QUERIES: [&str; 16] = [
+    "q0", "q1", "q2", "q3", "q5", "q7", "q8", "q9", "q10", "q11", "q12", "q14", "q18", "q19",
+    "q21", "q22",
+];
 
 /// What a baseline run did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +116,30 @@ pub fn run(query: &str, config: &NexmarkConfig) -> Result<BaselineResult, Unknow
                 outputs += 1
             })
         }
+        "q10" => q10::run(config, |b, day, minute| {
+            black_box((b, day, minute));
+            outputs += 1
+        }),
+        "q14" => q14::run(config, |b, price, class| {
+            black_box((b, price, class));
+            outputs += 1
+        }),
+        "q18" => q18::run(config, |r| {
+            black_box(r);
+            outputs += 1
+        }),
+        "q19" => q19::run(config, |auction, ranked| {
+            black_box((auction, ranked));
+            outputs += 1
+        }),
+        "q21" => q21::run(config, |b, id| {
+            black_box((b, id));
+            outputs += 1
+        }),
+        "q22" => q22::run(config, |b, dirs| {
+            black_box((b, dirs));
+            outputs += 1
+        }),
         other => return Err(UnknownQuery(other.to_string())),
     }
     Ok(BaselineResult {

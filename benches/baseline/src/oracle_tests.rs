@@ -221,3 +221,105 @@ fn q9_matches_the_oracle() {
     assert!(want.len() > 50, "{}", want.len());
     assert_eq!(got, want);
 }
+
+#[test]
+fn q10_gives_every_bid_its_day_and_minute() {
+    let mut got = Vec::new();
+    crate::q10::run(&config(), |b, day, minute| {
+        got.push((b.to_bid(), day, minute))
+    });
+    let bids = by_time(got.iter().map(|(b, _, _)| b.clone()).collect());
+    assert_eq!(bids, oracle::q0(&events()));
+    for (b, day, minute) in &got {
+        let secs = b.date_time.div_euclid(1000);
+        let (of_day, days) = (secs.rem_euclid(86_400), secs.div_euclid(86_400));
+        // Days since 1970-01-01 for 2015-07-15 (the generator's base day) and the next.
+        let expected_day = match days {
+            16_630 => "2015-07-14",
+            16_631 => "2015-07-15",
+            16_632 => "2015-07-16",
+            d => panic!("day {d} outside the test stream"),
+        };
+        assert_eq!(day, expected_day);
+        assert_eq!(
+            *minute,
+            format!("{:02}:{:02}", of_day / 3600, of_day % 3600 / 60)
+        );
+    }
+}
+
+#[test]
+fn q14_q21_and_q22_match_the_oracles() {
+    let mut q14 = Vec::new();
+    crate::q14::run(&config(), |b, price, class| {
+        q14.push((b.date_time, b.auction, b.bidder, price.to_bits(), class))
+    });
+    q14.sort_unstable();
+    let want: Vec<_> = oracle::q14(&events())
+        .into_iter()
+        .map(|c| {
+            (
+                c.date_time,
+                c.auction,
+                c.bidder,
+                c.price.to_bits(),
+                c.bid_time_type,
+            )
+        })
+        .collect();
+    let mut want_sorted = want.clone();
+    want_sorted.sort_unstable();
+    assert!(!want.is_empty());
+    assert_eq!(q14, want_sorted);
+
+    let mut q21 = collect(|e| {
+        crate::q21::run(&config(), |b, id| {
+            e((
+                b.auction,
+                b.bidder,
+                b.price,
+                b.channel.to_string(),
+                id.to_string(),
+            ))
+        })
+    });
+    q21.sort_unstable();
+    assert_eq!(q21, oracle::q21(&events()));
+
+    let mut q22 = collect(|e| {
+        crate::q22::run(&config(), |b, [d1, d2, d3]| {
+            let own = |d: Option<&str>| d.map(str::to_string);
+            e((
+                b.auction,
+                b.bidder,
+                b.price,
+                b.channel.to_string(),
+                own(d1),
+                own(d2),
+                own(d3),
+            ))
+        })
+    });
+    q22.sort_unstable();
+    assert_eq!(q22, oracle::q22(&events()));
+}
+
+#[test]
+fn q18_and_q19_match_the_oracles() {
+    let mut q18 = collect(|e| crate::q18::run(&config(), e));
+    q18.sort_unstable();
+    let want: Vec<_> = oracle::q18(&events())
+        .into_iter()
+        .map(|l| (l.bidder, l.auction, l.date_time, l.price))
+        .collect();
+    assert_eq!(q18, want);
+
+    let mut q19 = collect(|e| crate::q19::run(&config(), |a, ranked| e((a, ranked))));
+    q19.sort_unstable();
+    let want: Vec<_> = oracle::q19(&events())
+        .into_iter()
+        .map(|t| (t.auction, t.bids))
+        .collect();
+    assert!(want.iter().any(|(_, b)| b.len() == crate::q19::TOP));
+    assert_eq!(q19, want);
+}

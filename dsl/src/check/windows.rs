@@ -3,7 +3,7 @@
 
 use weir_engine::plan::{
     Accumulation, AggFunc, Aggregate, FieldRef, Function, KeptField, TimestampCombiner, Trigger,
-    WindowKind, WindowSpec, RETRACTION_FIELD, WINDOW_FIELDS,
+    WindowKind, WindowSpec, MAX_TOP_N, RETRACTION_FIELD, WINDOW_FIELDS,
 };
 use weir_engine::schema::{Field, Type};
 
@@ -858,8 +858,19 @@ fn check_aggregate(
             }),
         );
     }
+    if f.ranked().is_some() && (args.len() != 2 || !rank_count_literal(&args[1])) {
+        cx.push(bad_top_count(f, args, item.value.span, cx.text));
+        return (name, None);
+    }
     let percentile = matches!(f, AggFunc::Percentile(_));
-    let arity = if percentile { 2 } else { 1 };
+    let arity = if matches!(
+        f,
+        AggFunc::Percentile(_) | AggFunc::Top(_) | AggFunc::Bottom(_)
+    ) {
+        2
+    } else {
+        1
+    };
     if args.len() != arity {
         let usage = if percentile {
             "write `percentile(<field>, 0.99)`".to_string()
@@ -886,6 +897,14 @@ fn check_aggregate(
         AggFunc::Percentile(_) => match percentile_fraction(&args[1], cx) {
             Some(ppm) => AggFunc::Percentile(ppm),
             None => return (name, None),
+        },
+        AggFunc::Top(_) | AggFunc::Bottom(_) => match rank_count(f, args, item.value.span, cx.text)
+        {
+            Ok(ranked) => ranked,
+            Err(d) => {
+                cx.push(*d);
+                return (name, None);
+            }
         },
         f => f,
     };
@@ -916,16 +935,24 @@ fn check_aggregate(
         | AggFunc::Variance
         | AggFunc::VariancePop
         | AggFunc::Percentile(_) => ty.ty.is_numeric(),
-        AggFunc::Min | AggFunc::Max | AggFunc::ArgMax | AggFunc::ArgMin => {
+        AggFunc::Min
+        | AggFunc::Max
+        | AggFunc::ArgMax
+        | AggFunc::ArgMin
+        | AggFunc::Top(_)
+        | AggFunc::Bottom(_) => {
             ty.ty.is_numeric() || matches!(ty.ty, Type::Timestamp | Type::String)
         }
         _ => true,
     };
     if !accepted {
         let needs = match f {
-            AggFunc::Min | AggFunc::Max | AggFunc::ArgMax | AggFunc::ArgMin => {
-                "a number, timestamp or string"
-            }
+            AggFunc::Min
+            | AggFunc::Max
+            | AggFunc::ArgMax
+            | AggFunc::ArgMin
+            | AggFunc::Top(_)
+            | AggFunc::Bottom(_) => "a number, timestamp or string",
             AggFunc::Sum | AggFunc::Avg => "a number",
             _ => "a number",
         };
@@ -948,7 +975,8 @@ fn check_aggregate(
     (name, agg)
 }
 
-/// The fields of `keep {a, b}`: only after `arg_max`/`arg_min`, each a field of the input.
+/// The fields of `keep {a, b}`: only after `arg_max`/`arg_min`/`top`/`bottom`, each a
+/// field of the input (for `top`/`bottom` not a list: its values become a list).
 fn check_keep(
     item: &NamedExpr,
     f: AggFunc,
@@ -958,11 +986,14 @@ fn check_keep(
     let Some(first) = item.keep.first() else {
         return Some(Vec::new());
     };
-    if !matches!(f, AggFunc::ArgMax | AggFunc::ArgMin) {
+    if !matches!(f, AggFunc::ArgMax | AggFunc::ArgMin) && f.ranked().is_none() {
         cx.push(
             Diagnostic::error(
                 codes::KEEP_WITHOUT_ARG,
-                format!("`keep` needs `arg_max` or `arg_min`, not `{}`", f.name()),
+                format!(
+                    "`keep` needs `arg_max`, `arg_min`, `top` or `bottom`, not `{}`",
+                    f.name()
+                ),
                 first.span,
                 "nothing to keep fields of",
             )
@@ -975,6 +1006,22 @@ fn check_keep(
     let mut kept = Vec::with_capacity(item.keep.len());
     for k in &item.keep {
         let (slot, ty) = scope.lookup(&k.name, k.span, cx)?;
+        if f.ranked().is_some() && matches!(ty.ty, Type::List(_)) {
+            cx.push(
+                Diagnostic::error(
+                    codes::TOP_KEEPS_LIST,
+                    format!(
+                        "`{}` cannot keep `{}`: it is a list, and its kept fields become lists (lists do not nest)",
+                        f.name(),
+                        k.name
+                    ),
+                    k.span,
+                    format!("this is {}", ty.ty),
+                )
+                .with_help("keep the fields of the ranked records, or compute the list after ranking (`collect` in the `aggregate` that made it)"),
+            );
+            return None;
+        }
         kept.push(KeptField {
             slot,
             field: Field {
@@ -985,6 +1032,72 @@ fn check_keep(
         });
     }
     Some(kept)
+}
+
+/// Whether the `n` of `top(x, n)` is an integer literal (its range is checked after).
+fn rank_count_literal(arg: &crate::ast::Expr) -> bool {
+    matches!(arg.kind, ExprKind::Literal(crate::ast::Literal::Int(_)))
+}
+
+/// `top(x, n)` / `bottom(x, n)` with `n` in range, or the diagnostic.
+fn rank_count(
+    f: AggFunc,
+    args: &[crate::ast::Expr],
+    span: Span,
+    text: &str,
+) -> Result<AggFunc, Box<Diagnostic>> {
+    match args[1].kind {
+        ExprKind::Literal(crate::ast::Literal::Int(n))
+            if (1..=i64::from(MAX_TOP_N)).contains(&n) =>
+        {
+            let n = n as u32;
+            Ok(if matches!(f, AggFunc::Top(_)) {
+                AggFunc::Top(n)
+            } else {
+                AggFunc::Bottom(n)
+            })
+        }
+        _ => Err(Box::new(bad_top_count(f, args, span, text))),
+    }
+}
+
+/// P0315: what `top`/`bottom` needs, with the likely fix.
+fn bad_top_count(f: AggFunc, args: &[crate::ast::Expr], span: Span, text: &str) -> Diagnostic {
+    let name = f.name();
+    let swapped = args.len() == 2 && rank_count_literal(&args[0]) && !rank_count_literal(&args[1]);
+    let (at, label) = match args.get(1) {
+        _ if swapped => (args[0].span, "the count goes second".to_string()),
+        Some(n) => (n.span, format!("not a whole number from 1 to {MAX_TOP_N}")),
+        None => (
+            span,
+            format!(
+                "{} argument{}",
+                args.len(),
+                if args.len() == 1 { "" } else { "s" }
+            ),
+        ),
+    };
+    let help = if swapped {
+        format!(
+            "the value comes first, then how many: `{name}({}, {})`",
+            args[1].span.text(text),
+            args[0].span.text(text)
+        )
+    } else {
+        format!(
+            "write `{name}(<field>, 10)` for the 10 records with the {} value",
+            if name == "top" { "greatest" } else { "least" }
+        )
+    };
+    Diagnostic::error(
+        codes::BAD_TOP_COUNT,
+        format!(
+            "`{name}` needs a value and a constant count from 1 to {MAX_TOP_N}: `{name}(x, n)`"
+        ),
+        at,
+        label,
+    )
+    .with_help(help)
 }
 
 /// The `p` of `percentile(x, p)`: a constant fraction 0 ≤ p ≤ 1, in parts per million.

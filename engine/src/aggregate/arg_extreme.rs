@@ -13,15 +13,16 @@ use std::collections::BTreeMap;
 use crate::time::EventTime;
 use crate::value::Value;
 
-/// A candidate record, ordered so that the best one is the greatest.
+/// A candidate record, ordered so that the best one is the greatest (also the ranking
+/// of `top` and `bottom`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Candidate {
-    value: Value,
-    time: EventTime,
-    kept: Vec<Value>,
+pub(crate) struct Candidate {
+    pub(crate) value: Value,
+    pub(crate) time: EventTime,
+    pub(crate) kept: Vec<Value>,
     /// `Greater` for `arg_max`, `Less` for `arg_min`.
     #[serde(with = "want")]
-    want: Ordering,
+    pub(crate) want: Ordering,
 }
 
 impl Eq for Candidate {}
@@ -148,7 +149,7 @@ impl ArgExtreme {
 }
 
 /// `Ordering` as the `i8` it is (`-1`, `0`, `1`), which serde has no impl for.
-mod want {
+pub(crate) mod want {
     use std::cmp::Ordering;
 
     use serde::{de, Deserialize, Deserializer, Serializer};

@@ -2,7 +2,8 @@
 //!
 //! The simple ones live here; families with state of their own have a file each:
 //! [`moments`] (stddev, variance), [`distinct`] (exact and HyperLogLog counts),
-//! [`quantile`] (percentile), [`collect`] (lists). Every accumulator can withdraw what it added (over a
+//! [`quantile`] (percentile), [`collect`] (lists), [`arg_extreme`] (`arg_max`),
+//! [`top`] (`top`/`bottom`, ranked lists). Every accumulator can withdraw what it added (over a
 //! retracting input) and merge with another (sessions).
 //!
 //! Checkpoints save each [`Acc`] with serde as it is, nothing rounded: float sums as
@@ -17,6 +18,7 @@ pub mod collect;
 pub mod distinct;
 pub mod moments;
 pub mod quantile;
+pub mod top;
 
 pub use quantile::EXACT_PERCENTILE_LIMIT;
 
@@ -25,6 +27,7 @@ use collect::Collected;
 use distinct::{DistinctSketch, ValueCounts};
 use moments::Moments;
 use quantile::Quantile;
+use top::TopN;
 
 use crate::exact_sum::ExactSum;
 use crate::expression::{self, Compiled};
@@ -112,6 +115,19 @@ impl AggregateFn {
                 )))
             }
             AggFunc::Collect => Acc::Collect(Box::default()),
+            AggFunc::Top(n) | AggFunc::Bottom(n) => {
+                let want = if matches!(self.func, AggFunc::Top(_)) {
+                    std::cmp::Ordering::Greater
+                } else {
+                    std::cmp::Ordering::Less
+                };
+                Acc::Top(Box::new(TopN::new(
+                    n,
+                    want,
+                    self.keep.len(),
+                    self.retracting,
+                )))
+            }
             AggFunc::Count => Acc::Count(0),
             AggFunc::Sum if self.int_sum => Acc::SumInt(0),
             AggFunc::Sum => Acc::SumFloat(ExactSum::default()),
@@ -135,9 +151,10 @@ impl AggregateFn {
     /// Adds one record (with its event time) to `acc`.
     #[inline]
     pub fn update(&self, acc: &mut Acc, record: &[Value], time: EventTime) {
-        if let Acc::Arg(a) = acc {
-            let kept = self.keep.iter().map(|&s| record[s].clone()).collect();
-            return a.apply(&self.value(record), time, kept, 1);
+        match acc {
+            Acc::Arg(a) => return a.apply(&self.value(record), time, self.kept(record), 1),
+            Acc::Top(t) => return t.apply(&self.value(record), time, self.kept(record), 1),
+            _ => {}
         }
         match &self.arg {
             Arg::None => acc.add(&Value::Null, time),
@@ -149,11 +166,16 @@ impl AggregateFn {
     /// Withdraws one record added before (a retraction).
     pub fn withdraw(&self, acc: &mut Acc, record: &[Value], time: EventTime) {
         let v = self.value(record);
-        if let Acc::Arg(a) = acc {
-            let kept = self.keep.iter().map(|&s| record[s].clone()).collect();
-            return a.apply(&v, time, kept, -1);
+        match acc {
+            Acc::Arg(a) => a.apply(&v, time, self.kept(record), -1),
+            Acc::Top(t) => t.apply(&v, time, self.kept(record), -1),
+            _ => acc.remove(&v, time),
         }
-        acc.remove(&v, time);
+    }
+
+    /// The `keep {…}` fields of `record`.
+    fn kept(&self, record: &[Value]) -> Vec<Value> {
+        self.keep.iter().map(|&s| record[s].clone()).collect()
     }
 
     fn value(&self, record: &[Value]) -> Value {
@@ -212,6 +234,8 @@ pub enum Acc {
     Arg(Box<ArgExtreme>),
     /// `collect`: the values in event-time order.
     Collect(Box<Collected>),
+    /// `top` / `bottom`: the best records, ranked.
+    Top(Box<TopN>),
     /// `min`, `max`, `first` or `last` over a retracting input: every live value.
     Live {
         /// Which of the four.
@@ -253,7 +277,8 @@ impl Acc {
             | Acc::First { .. }
             | Acc::Last { .. }
             | Acc::ApproxDistinct(_)
-            | Acc::Arg(_) => {}
+            | Acc::Arg(_)
+            | Acc::Top(_) => {}
         }
     }
 
@@ -266,8 +291,8 @@ impl Acc {
             Acc::ApproxDistinct(s) => s.add(v),
             Acc::Percentile(_, q) => q.apply(v, 1),
             Acc::Collect(c) => c.apply(v, time, 1),
-            // Fed with its record by `AggregateFn::update`.
-            Acc::Arg(_) => {}
+            // Fed with their record by `AggregateFn::update`.
+            Acc::Arg(_) | Acc::Top(_) => {}
             Acc::Count(n) => *n += 1,
             Acc::SumInt(s) => {
                 if let Value::Int(i) = v {
@@ -324,6 +349,7 @@ impl Acc {
             (Acc::Percentile(_, a), Acc::Percentile(_, b)) => a.merge(b),
             (Acc::Arg(a), Acc::Arg(b)) => a.merge(b),
             (Acc::Collect(a), Acc::Collect(b)) => a.merge(b),
+            (Acc::Top(a), Acc::Top(b)) => a.merge(b),
             (Acc::Live { values: a, .. }, Acc::Live { values: b, .. }) => a.merge(b),
             (Acc::SumInt(a), Acc::SumInt(b)) => *a = a.wrapping_add(*b),
             (Acc::SumFloat(a), Acc::SumFloat(b)) => a.merge(b),
@@ -345,6 +371,7 @@ impl Acc {
     pub fn finish_into(&self, out: &mut Vec<Value>) {
         match self {
             Acc::Arg(a) => a.finish_into(out),
+            Acc::Top(t) => t.finish_into(out),
             acc => out.push(acc.finish()),
         }
     }
@@ -359,6 +386,7 @@ impl Acc {
             Acc::Percentile(ppm, q) => q.finish(f64::from(*ppm) / 1e6),
             Acc::Arg(a) => a.value(),
             Acc::Collect(c) => c.finish(),
+            Acc::Top(t) => t.value(),
             Acc::SumInt(s) => Value::Int(*s),
             Acc::SumFloat(s) => Value::Float(s.value()),
             Acc::Avg { n: 0, .. } => Value::Null,

@@ -287,7 +287,15 @@ pub(super) fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
 
 fn agg_text(agg: &Aggregate) -> String {
     match &agg.arg {
-        Some(arg) => format!("{} = {}({})", agg.name, agg.func.name(), ExprDisplay(arg)),
+        Some(arg) => match agg.func.ranked() {
+            Some(n) => format!(
+                "{} = {}({}, {n})",
+                agg.name,
+                agg.func.name(),
+                ExprDisplay(arg)
+            ),
+            None => format!("{} = {}({})", agg.name, agg.func.name(), ExprDisplay(arg)),
+        },
         None => format!("{} = {}()", agg.name, agg.func.name()),
     }
 }

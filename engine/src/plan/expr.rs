@@ -227,6 +227,9 @@ impl Function {
     ];
 }
 
+/// The largest `n` of `top(x, n)` / `bottom(x, n)`: each group keeps up to `n` records.
+pub const MAX_TOP_N: u32 = 1000;
+
 /// Aggregate functions of the `aggregate` stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AggFunc {
@@ -270,6 +273,11 @@ pub enum AggFunc {
     ArgMin,
     /// `collect(x)`: the non-null values as a list in event-time order (ties: by value).
     Collect,
+    /// `top(x, n) [keep {a, b}]`: the `n` records with the greatest `x`, as a list of
+    /// their `x` (best first) and a list per kept field; ties as `arg_max`.
+    Top(u32),
+    /// `bottom(x, n) [keep {a, b}]`: the `n` records with the least `x`; ties as `arg_max`.
+    Bottom(u32),
 }
 
 impl AggFunc {
@@ -293,6 +301,8 @@ impl AggFunc {
             AggFunc::ArgMax => "arg_max",
             AggFunc::ArgMin => "arg_min",
             AggFunc::Collect => "collect",
+            AggFunc::Top(_) => "top",
+            AggFunc::Bottom(_) => "bottom",
         }
     }
 
@@ -316,12 +326,15 @@ impl AggFunc {
             | AggFunc::Percentile(_)
             | AggFunc::ArgMax
             | AggFunc::ArgMin
-            | AggFunc::Collect => true,
+            | AggFunc::Collect
+            | AggFunc::Top(_)
+            | AggFunc::Bottom(_) => true,
         }
     }
 
-    /// Every aggregate, for name resolution and "did you mean" (`percentile` with p = 0).
-    pub const ALL: [AggFunc; 17] = [
+    /// Every aggregate, for name resolution and "did you mean" (`percentile` with p = 0,
+    /// `top` and `bottom` with n = 0).
+    pub const ALL: [AggFunc; 19] = [
         AggFunc::Count,
         AggFunc::Sum,
         AggFunc::Avg,
@@ -339,7 +352,17 @@ impl AggFunc {
         AggFunc::ArgMax,
         AggFunc::ArgMin,
         AggFunc::Collect,
+        AggFunc::Top(0),
+        AggFunc::Bottom(0),
     ];
+
+    /// `n` of `top(x, n)` / `bottom(x, n)`.
+    pub fn ranked(self) -> Option<u32> {
+        match self {
+            AggFunc::Top(n) | AggFunc::Bottom(n) => Some(n),
+            _ => None,
+        }
+    }
 }
 
 /// One output field of `aggregate`: `name = func(arg)`.
@@ -354,7 +377,8 @@ pub struct Aggregate {
     /// The argument's type (output type follows from it and `func`).
     pub arg_type: Option<Type>,
     /// `arg_max`/`arg_min … keep {a, b}`: fields of the winning record, output as
-    /// `<name>.<field>` after the aggregate's own field.
+    /// `<name>.<field>` after the aggregate's own field (for `top`/`bottom`, a list of
+    /// each ranked record's field).
     #[serde(default)]
     pub keep: Vec<KeptField>,
 }

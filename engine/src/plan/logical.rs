@@ -440,11 +440,15 @@ impl Aggregate {
     /// Every output field: the aggregate's own, then `<name>.<field>` for each kept field.
     pub fn output_fields(&self) -> Vec<Field> {
         let mut fields = vec![self.output_field()];
-        fields.extend(
-            self.keep
-                .iter()
-                .map(|k| Field::nullable(format!("{}.{}", self.name, k.field.name), k.field.ty)),
-        );
+        let ranked = self.func.ranked().is_some();
+        fields.extend(self.keep.iter().map(|k| {
+            let name = format!("{}.{}", self.name, k.field.name);
+            match ItemType::of(k.field.ty) {
+                // `top … keep {a}`: one value of `a` per ranked record.
+                Some(item) if ranked => Field::new(name, Type::List(item)),
+                _ => Field::nullable(name, k.field.ty),
+            }
+        }));
         fields
     }
 
@@ -464,7 +468,7 @@ impl Aggregate {
             (Stddev | StddevPop | Variance | VariancePop, _) => {
                 Field::nullable(&self.name, Type::Float)
             }
-            (Collect, t) => Field::new(
+            (Collect | Top(_) | Bottom(_), t) => Field::new(
                 &self.name,
                 Type::List(t.and_then(ItemType::of).unwrap_or(ItemType::Float)),
             ),

@@ -21,7 +21,7 @@ mod test_case;
 mod window;
 
 pub use error_route::{error_record, error_schema, ERROR_FIELDS};
-pub use expr::{AggFunc, Aggregate, BinaryOp, Expr, Function, KeptField, UnaryOp};
+pub use expr::{AggFunc, Aggregate, BinaryOp, Expr, Function, KeptField, UnaryOp, MAX_TOP_N};
 pub use join::{JoinMode, JoinSpec, JOIN_WINDOW_FIELDS};
 pub use logical::{
     detect_output_schema, forecast_output_schema, ConnectorCall, LogicalPlan, OptionValue,
