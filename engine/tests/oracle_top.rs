@@ -72,6 +72,7 @@ fn plan(window: WindowSpec) -> LogicalPlan {
             connector: memory.clone(),
             schema: input(),
             event_time: Some(2),
+            overload: Default::default(),
             watermark: WatermarkSpec {
                 bounded_ms: BOUND,
                 idle_ms: None,
@@ -105,6 +106,7 @@ fn plan(window: WindowSpec) -> LogicalPlan {
         tests: vec![],
         tables: Vec::new(),
         models: Vec::new(),
+        checkpoint: None,
     }
 }
 
