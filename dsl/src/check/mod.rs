@@ -19,6 +19,7 @@ mod models;
 mod names;
 mod schema;
 mod scope;
+pub mod serve;
 mod shared_files;
 mod sink_fields;
 mod sink_shapes;
@@ -204,7 +205,7 @@ pub(crate) fn check(
                 names.models.entry(decl.name.name.clone()).or_insert(scope);
                 models.extend(node);
             }
-            Item::Unsupported { .. } | Item::Test(_) => {}
+            Item::Unsupported { .. } | Item::Test(_) | Item::Serve(_) => {}
         }
     }
 
