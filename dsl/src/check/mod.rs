@@ -164,7 +164,7 @@ pub(crate) fn check(
                 )
                 .with_secondary(*span, "this declaration is skipped")
                 .with_help(
-                    "this version knows `source`, `sink`, `table`, `model`, `test` and `pipeline`",
+                    "this version knows `source`, `sink`, `table`, `model`, `test`, `serve` and `pipeline`",
                 ),
             );
         }
