@@ -39,6 +39,8 @@ pub enum Item {
     Model(ModelDecl),
     /// `checkpoint every 10s to "state/"`
     Checkpoint(CheckpointDecl),
+    /// `serve on "addr" [token env "VAR"]` or `serve off`
+    Serve(ServeDecl),
     /// A declaration of a later version of the language (`table`, `test`, `run`, `model`).
     Unsupported {
         /// Its keyword.
@@ -152,6 +154,20 @@ pub struct SinkDecl {
     pub name: Ident,
     /// How to write it.
     pub connector: ConnectorCallAst,
+    /// Where `live` was written, if it was: its records are also streamed over HTTP.
+    pub live: Option<Span>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `serve on "127.0.0.1:9464" [token env "WEIR_TOKEN"]` or `serve off`: where the run's
+/// HTTP server listens.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServeDecl {
+    /// The address as written (quotes removed) and its span; `None` for `serve off`.
+    pub addr: Option<(String, Span)>,
+    /// `token env "VAR"`: the environment variable holding the bearer token.
+    pub token_env: Option<(String, Span)>,
     /// The whole declaration.
     pub span: Span,
 }

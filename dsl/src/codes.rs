@@ -149,6 +149,10 @@ pub const UNBOUNDED_JOIN: &str = "P0405";
 /// declares `event_time` but no `watermark`, so every reading overtaken by a newer one is
 /// late for its window.
 pub const EVENT_TIME_WITHOUT_WATERMARK: &str = "P0406";
+/// Warning: `live` on a `chart` sink, which is always streamed.
+pub const LIVE_CHART: &str = "P0407";
+/// Warning: a `live` or `chart` sink in a file that says `serve off`.
+pub const LIVE_BUT_NOT_SERVED: &str = "P0408";
 
 /// `checkpoint every d`: an interval that is not positive (`every 0s`, `every -5s`).
 pub const BAD_CHECKPOINT_INTERVAL: &str = "P0240";
@@ -174,6 +178,14 @@ pub const SINK_FIELD_TYPE: &str = "P0503";
 pub const SINK_OVERWRITES_INPUT: &str = "P0504";
 /// Two sinks write the same file (their records would interleave).
 pub const SINKS_SHARE_A_FILE: &str = "P0505";
+/// A `serve` address that is not `ip:port`.
+pub const BAD_SERVE_ADDRESS: &str = "P0506";
+/// `serve on` an address beyond loopback without `token env`.
+pub const SERVE_BEYOND_LOOPBACK_WITHOUT_TOKEN: &str = "P0507";
+/// Two `serve` declarations in one file.
+pub const SERVE_TWICE: &str = "P0508";
+/// `token env` naming something that is not an environment variable name.
+pub const BAD_TOKEN_VARIABLE: &str = "P0509";
 
 /// An `alert` condition (`critical when …`, `resolve when …`) that is not a `bool`.
 pub const ALERT_CONDITION_NOT_BOOL: &str = "P0220";

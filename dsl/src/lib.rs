@@ -34,6 +34,7 @@ pub use check::connectors::{
     AcceptAll, ConnectorCatalog, ConnectorProblem, ModelLoadError, Role, SinkFieldIssue,
     SinkFieldProblem,
 };
+pub use check::serve::{ServeSpec, Serving};
 pub use diagnostic::{render, render_json, Diagnostic, Label, Severity, Span};
 
 /// A program that compiled: its plan, and warnings worth showing.
@@ -43,6 +44,8 @@ pub struct Compiled {
     pub plan: weir_engine::plan::LogicalPlan,
     /// Warnings (the program compiled despite them).
     pub warnings: Vec<Diagnostic>,
+    /// Its `serve` declaration and `live` sinks.
+    pub serving: Serving,
 }
 
 /// Compiles `.pipe` text accepting every connector call. `path` is only used in
@@ -67,6 +70,7 @@ pub fn compile_with(
         diagnostics: parsed.diagnostics,
     };
     let checked = check::check(&parsed.program, catalog, &mut cx);
+    let serving = check::serve::check(&parsed.program, &mut cx);
     let mut diagnostics = cx.diagnostics;
     diagnostics.sort_by_key(|d| (d.primary.span.lo, d.primary.span.hi));
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -88,5 +92,6 @@ pub fn compile_with(
     Ok(Compiled {
         plan,
         warnings: diagnostics,
+        serving,
     })
 }

@@ -21,6 +21,7 @@ mod names;
 mod overload;
 mod schema;
 mod scope;
+pub mod serve;
 mod shared_files;
 mod sink_fields;
 mod sink_shapes;
@@ -167,7 +168,7 @@ pub(crate) fn check(
                 )
                 .with_secondary(*span, "this declaration is skipped")
                 .with_help(
-                    "this version knows `source`, `sink`, `table`, `model`, `test`, `pipeline` and `checkpoint`",
+                    "this version knows `source`, `sink`, `table`, `model`, `test`, `serve`, `pipeline` and `checkpoint`",
                 ),
             );
         }
@@ -208,7 +209,7 @@ pub(crate) fn check(
                 names.models.entry(decl.name.name.clone()).or_insert(scope);
                 models.extend(node);
             }
-            Item::Unsupported { .. } | Item::Test(_) | Item::Checkpoint(_) => {}
+            Item::Unsupported { .. } | Item::Test(_) | Item::Checkpoint(_) | Item::Serve(_) => {}
         }
     }
     let checkpoint = checkpoint::check(program, cx);

@@ -841,3 +841,28 @@ fn p0403_a_count_trigger_is_noted_as_firing_once() {
     assert!(shown.contains("fires more than once per window"), "{shown}");
     assert!(!shown.contains("fires once per window"), "{shown}");
 }
+
+#[test]
+fn serve_and_live_reach_the_compiled_program() {
+    let text = "source s = sensors() { v: f64  ts: timestamp  event_time ts }\n\
+                serve on \"0.0.0.0:9500\" token env \"WEIR_TOKEN\"\n\
+                live sink hot = stdout()\n\
+                sink quiet = stdout()\n\
+                pipeline p { from s | to hot }\n\
+                pipeline q { from s | to quiet }\n";
+    let compiled = compile("t.pipe", text).expect("compiles");
+    assert_eq!(compiled.serving.live_sinks, ["hot"]);
+    assert_eq!(
+        compiled.serving.serve,
+        Some(crate::ServeSpec::On {
+            addr: "0.0.0.0:9500".parse().expect("addr"),
+            token_env: Some("WEIR_TOKEN".into()),
+        })
+    );
+    // `live` and `serve` stay usable as names.
+    let names = "source live = sensors() { serve: f64  ts: timestamp  event_time ts }\n\
+                 sink out = stdout()\n\
+                 pipeline p { from live | where serve > 1.0 | to out }\n";
+    let compiled = compile("t.pipe", names).expect("compiles");
+    assert_eq!(compiled.serving, crate::Serving::default());
+}

@@ -241,6 +241,15 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_warmup => "`warmup`",
         kw_as => "`as`",
         kw_horizon => "`horizon`",
+        kw_live | live_mark => "`live`",
+        kw_serve => "`serve`",
+        kw_token => "`token`",
+        kw_env => "`env`",
+        kw_off => "`off`",
+        serve_decl | serve_on | serve_off => {
+            "`serve on \"<host:port>\"` (with `token env \"<VAR>\"` beyond loopback) or `serve off`"
+        }
+        serve_token => "`token env \"<VAR>\"`",
         kw_with => "`with`",
         kw_inputs => "`inputs`",
         kw_outputs => "`outputs`",

@@ -187,6 +187,7 @@ impl Builder {
                 Rule::table_decl => items.push(Item::Table(self.table(p))),
                 Rule::model_decl => items.push(Item::Model(self.model(p))),
                 Rule::checkpoint_decl => items.push(Item::Checkpoint(self.checkpoint(p))),
+                Rule::serve_decl => items.push(Item::Serve(self.serve(p))),
                 Rule::future_decl => {
                     let span = span_of(&p);
                     let keyword = p
@@ -363,14 +364,51 @@ impl Builder {
 
     fn sink(&mut self, pair: Pair<'_, Rule>) -> SinkDecl {
         let span = span_of(&pair);
-        let mut inner = significant(pair);
+        let mut inner = significant(pair).peekable();
+        let live = inner
+            .next_if(|p| p.as_rule() == Rule::live_mark)
+            .map(|p| span_of(&p));
         let name = ident_of(&inner.next().expect("invariant: sink name"));
         let connector = self.connector(inner.next().expect("invariant: sink connector"));
         SinkDecl {
             name,
             connector,
+            live,
             span,
         }
+    }
+
+    /// `serve on "addr" [token env "VAR"]` or `serve off`.
+    fn serve(&mut self, pair: Pair<'_, Rule>) -> ServeDecl {
+        let span = span_of(&pair);
+        let mut decl = ServeDecl {
+            addr: None,
+            token_env: None,
+            span,
+        };
+        let how = significant(pair)
+            .next()
+            .expect("invariant: serve on or off");
+        if how.as_rule() == Rule::serve_off {
+            return decl;
+        }
+        for part in significant(how) {
+            let (text, span) = match part.as_rule() {
+                Rule::serve_token => {
+                    let var = significant(part).next().expect("invariant: token variable");
+                    let span = span_of(&var);
+                    decl.token_env = self.string(var.as_str(), span).map(|v| (v, span));
+                    continue;
+                }
+                _ => (part.as_str(), span_of(&part)),
+            };
+            // An address with a bad escape was reported; the declaration is then ignored.
+            let addr = self
+                .string(text, span)
+                .unwrap_or_else(|| text[1..text.len() - 1].to_string());
+            decl.addr = Some((addr, span));
+        }
+        decl
     }
 
     fn connector(&mut self, pair: Pair<'_, Rule>) -> ConnectorCallAst {

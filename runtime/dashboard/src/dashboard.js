@@ -1,11 +1,15 @@
 // The Weir dashboard: the job graph with live rates, sources and sinks, the latest
-// records of `state` sinks, and a live chart (uPlot) per `chart` sink fed by
-// server-sent events. Everything comes from this run's own server.
+// records of `state` sinks, a live chart (uPlot) per `chart` sink and a table of the
+// latest records per `live` sink, both fed by server-sent events. Everything comes from
+// this run's own server.
 "use strict";
 
 const charts = {}; // sink → { config, series: Map(name → [[x, y], …]), plot, el }
+const tables = {}; // live sink → { records: [record, …] newest last, el, dirty }
+/** Rows a live table shows. */
+const TABLE_ROWS = 20;
 let previous = null; // the last /api/job answer and when, for rates
-window.weir = { charts, last };
+window.weir = { charts, last, tables };
 
 /** The last point [x, y] of `series` in chart `sink`, as drawn. */
 function last(sink, series) {
@@ -109,6 +113,33 @@ function openChart(config) {
   });
 }
 
+function openTable(live) {
+  const box = el("div", { class: "live", "data-live": live.sink });
+  document.getElementById("live").append(box);
+  const table = { records: [], el: box, dirty: true };
+  tables[live.sink] = table;
+  const stream = new EventSource(`/api/stream/${encodeURIComponent(live.sink)}`);
+  stream.addEventListener("record", (event) => {
+    table.records.push(JSON.parse(event.data));
+    if (table.records.length > TABLE_ROWS) table.records.shift();
+    table.dirty = true;
+  });
+}
+
+/** The latest records of a live sink, newest first, one column per top-level field. */
+function redrawTable(sink, table) {
+  if (!table.dirty) return;
+  table.dirty = false;
+  const columns = [...new Set(table.records.flatMap((r) => Object.keys(r)))];
+  const cell = (v) => (v !== null && typeof v === "object" ? JSON.stringify(v) : String(v));
+  const rows = table.records.slice().reverse().map((r) =>
+    el("tr", {}, ...columns.map((c) => el("td", {}, c in r ? cell(r[c]) : ""))));
+  const grid = el("table", {}, el("tr", {}, ...columns.map((c) => el("th", {}, c))), ...rows);
+  const newest = table.records[table.records.length - 1];
+  table.el.setAttribute("data-last", newest ? JSON.stringify(newest) : "");
+  table.el.replaceChildren(el("h3", {}, sink), table.records.length ? grid : el("p", {}, "(no records yet)"));
+}
+
 function redraw(chart) {
   if (!chart.dirty) return;
   chart.dirty = false;
@@ -154,6 +185,8 @@ async function tick() {
     drawTables(job, seconds);
     for (const c of job.charts) if (!charts[c.sink]) openChart(c);
     document.getElementById("no-charts").hidden = job.charts.length > 0;
+    for (const l of job.live || []) if (!tables[l.sink]) openTable(l);
+    document.getElementById("no-live").hidden = (job.live || []).length > 0;
     await drawLatest(job);
     previous = { job, at: now };
   } catch (e) {
@@ -163,4 +196,7 @@ async function tick() {
 
 tick();
 setInterval(tick, 1000);
-setInterval(() => Object.values(charts).forEach(redraw), 500);
+setInterval(() => {
+  Object.values(charts).forEach(redraw);
+  Object.entries(tables).forEach(([sink, table]) => redrawTable(sink, table));
+}, 500);

@@ -1,7 +1,7 @@
 // The dashboard in a real browser: Debian's Chromium driven by playwright-core opens the
-// dashboard of a live `weir run`, checks that the job graph names every operator and
-// that each chart's last drawn point equals the chart sink's last record, and saves a
-// screenshot.
+// dashboard of a live `weir run`, checks that the job graph names every operator, that
+// each chart's last drawn point equals the chart sink's last record and that each live
+// sink's table shows the newest record its stream carries, and saves a screenshot.
 //
 //   node runtime/dashboard/test/browser.mjs WEIR_BINARY EXAMPLE.pipe SCREENSHOT.png
 import { spawn } from "node:child_process";
@@ -46,6 +46,25 @@ async function json(url) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The records a live sink keeps for a new viewer: the `data:` of the events its stream
+ * sends at once (read until the stream is quiet for a moment). */
+async function keptRecords(url) {
+  const abort = new AbortController();
+  const response = await fetch(url, { signal: abort.signal });
+  if (!response.ok) fail(`${url}: ${response.status}`);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  for (;;) {
+    const quiet = sleep(300).then(() => null);
+    const chunk = await Promise.race([reader.read(), quiet]);
+    if (chunk === null || chunk.done) break;
+    text += decoder.decode(chunk.value, { stream: true });
+  }
+  abort.abort();
+  return text.split("\n").filter((l) => l.startsWith("data: ")).map((l) => JSON.parse(l.slice(6)));
+}
 
 async function main() {
   const { run, address } = startRun();
@@ -97,10 +116,27 @@ async function main() {
       }
       if (!agreed) fail(`chart ${chart.sink}: the page's last point never matched the sink's`);
     }
+    // Each live sink's table shows the newest record the sink's stream carries.
+    // Asked again: a sink's feed is listed once the sink has opened.
+    const live = (await json(`${base}/api/job`)).live || [];
+    if (live.length === 0) fail("the example has no live sink");
+    for (const { sink } of live) {
+      await page.waitForSelector(`[data-live="${sink}"] table`, { timeout: 90000 });
+      let agreed = false;
+      for (let attempt = 0; attempt < 20 && !agreed; attempt++) {
+        const kept = await keptRecords(`${base}/api/stream/${sink}`);
+        const newest = kept[kept.length - 1];
+        const shown = await page.$eval(`[data-live="${sink}"]`, (n) => n.dataset.last);
+        agreed = newest !== undefined && shown !== "" && JSON.stringify(JSON.parse(shown)) === JSON.stringify(newest);
+        if (!agreed) await sleep(250); // a record in flight between the sink and the page
+        else console.log(`live ${sink}: newest record ${JSON.stringify(newest)} on the page and in the stream`);
+      }
+      if (!agreed) fail(`live sink ${sink}: the page's newest record never matched the stream's`);
+    }
     await sleep(600); // one redraw after the last check, for the screenshot
     await page.screenshot({ path: screenshot, fullPage: true });
     if (errors.length) fail(`the page raised: ${errors.join("; ")}`);
-    console.log(`dashboard ok: ${operators.length} operators named, ${job.charts.length} chart(s); screenshot ${screenshot}`);
+    console.log(`dashboard ok: ${operators.length} operators named, ${job.charts.length} chart(s), ${live.length} live table(s); screenshot ${screenshot}`);
   } finally {
     if (browser) await browser.close();
     run.kill();

@@ -17,7 +17,7 @@ use weir_engine::metrics::Metrics;
 use weir_engine::run::{run_on, Layout, RunOptions, RunSummary};
 
 use super::{load_program, serve, RunArgs};
-use crate::connectors::chart::LiveFeeds;
+use crate::connectors::live::LiveFeeds;
 use crate::connectors::state::StateStores;
 use crate::connectors::Connectors;
 use crate::http::RunView;
@@ -41,6 +41,8 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let Some(compiled) = load_program(&args.file, args.error_format)? else {
         return Ok(ExitCode::from(1));
     };
+    let http = serve::effective(&args.http, compiled.serving.serve.as_ref());
+    let live_sinks = compiled.serving.live_sinks;
     let mut plan = compiled.plan;
     if args.strict {
         // Under --strict the first bad record ends the run instead of being routed.
@@ -58,7 +60,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Some(path) if args.processes > 1 => hostfile::read(path, args.processes)?,
         _ => hostfile::default_addresses(args.processes),
     };
-    let peers = serve::peers(&args.http, args.process, &hosts)?;
+    let peers = serve::peers(&http, args.process, &hosts)?;
     let layout = if args.processes > 1 {
         let spec = JoinSpec {
             process: args.process,
@@ -130,7 +132,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         peers,
     };
     // Dropped at the end of this function: the server stops with the run.
-    let _server = serve::start(&args.http, view, args.process, args.quiet)?;
+    let _server = serve::start(&http, view, args.process, args.quiet)?;
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let progress = show_progress.then(|| Progress::start(Arc::clone(&metrics)));
     let status = args
@@ -142,6 +144,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .with_stop(Arc::clone(&stop))
         .with_state_stores(stores)
         .with_live_feeds(feeds)
+        .with_live_sinks(live_sinks)
         .with_run_metrics(
             Arc::clone(&metrics),
             plan.sources.iter().map(|s| s.name.clone()).collect(),
@@ -283,9 +286,10 @@ fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCod
     }
     check_cluster_args(args)?;
     // Diagnostics once, here, rather than once per child.
-    if load_program(&args.file, args.error_format)?.is_none() {
+    let Some(compiled) = load_program(&args.file, args.error_format)? else {
         return Ok(ExitCode::from(1));
-    }
+    };
+    let http_args = serve::effective(&args.http, compiled.serving.serve.as_ref());
     let mut child_args: Vec<OsString> = vec![
         "run".into(),
         args.file.clone().into_os_string(),
@@ -313,10 +317,10 @@ fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCod
     }
     // Each child serves its own metrics, process I on port + I, so process 0 can ask
     // the others for the job-wide view.
-    let http = serve::local_cluster_http(args.http.http.as_deref(), processes)?;
+    let http = serve::local_cluster_http(http_args.http.as_deref(), processes)?;
     for (flag, value) in [
-        ("--http", http.or_else(|| args.http.http.clone())),
-        ("--http-token-env", args.http.http_token_env.clone()),
+        ("--http", http.or_else(|| http_args.http.clone())),
+        ("--http-token-env", http_args.http_token_env.clone()),
     ] {
         if let Some(v) = value {
             child_args.extend([flag.into(), v.into()]);

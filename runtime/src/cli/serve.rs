@@ -49,6 +49,22 @@ pub fn start(
     Ok(Some(server))
 }
 
+/// The HTTP options of a run: the command line's, each one given there overriding its
+/// counterpart in the file's `serve` declaration.
+pub fn effective(args: &HttpArgs, file: Option<&weir_dsl::ServeSpec>) -> HttpArgs {
+    let (addr, token_env) = match file {
+        Some(weir_dsl::ServeSpec::On { addr, token_env }) => {
+            (Some(addr.to_string()), token_env.clone())
+        }
+        Some(weir_dsl::ServeSpec::Off) => (Some("off".to_string()), None),
+        None => (None, None),
+    };
+    HttpArgs {
+        http: args.http.clone().or(addr),
+        http_token_env: args.http_token_env.clone().or(token_env),
+    }
+}
+
 /// Process 0's way to the other processes' servers, when it can know where they are:
 /// with `--http host:port` (port not 0) process I serves port + I, on loopback when
 /// process 0 binds loopback, else on the host its hostfile line names. Other
@@ -172,5 +188,30 @@ mod tests {
         let free = parse_addr("127.0.0.1:0", 2).expect("addr");
         assert_eq!(free.port(), 0);
         assert!(parse_addr("localhost", 0).is_err());
+    }
+
+    #[test]
+    fn the_command_line_overrides_the_files_serve_option_by_option() {
+        let file = weir_dsl::ServeSpec::On {
+            addr: "0.0.0.0:9500".parse().expect("addr"),
+            token_env: Some("WEIR_TOKEN".into()),
+        };
+        let none = HttpArgs {
+            http: None,
+            http_token_env: None,
+        };
+        let from_file = effective(&none, Some(&file));
+        assert_eq!(from_file.http.as_deref(), Some("0.0.0.0:9500"));
+        assert_eq!(from_file.http_token_env.as_deref(), Some("WEIR_TOKEN"));
+        let cli = HttpArgs {
+            http: Some("127.0.0.1:0".into()),
+            http_token_env: None,
+        };
+        let both = effective(&cli, Some(&file));
+        assert_eq!(both.http.as_deref(), Some("127.0.0.1:0"));
+        assert_eq!(both.http_token_env.as_deref(), Some("WEIR_TOKEN"));
+        let off = effective(&none, Some(&weir_dsl::ServeSpec::Off));
+        assert_eq!(off.http.as_deref(), Some("off"));
+        assert_eq!(effective(&none, None).http, None);
     }
 }

@@ -32,6 +32,7 @@ pub mod file;
 pub mod idempotency;
 pub mod kafka;
 pub mod link_health;
+pub mod live;
 pub mod metrics;
 pub mod mqtt;
 pub mod nexmark;
@@ -311,8 +312,10 @@ pub struct Connectors {
     opened: Arc<Mutex<Vec<OpenedSink>>>,
     /// Where `state` sinks register their stores for the HTTP server.
     states: Arc<state::StateStores>,
-    /// Where `chart` sinks register their feeds for the HTTP server.
-    feeds: Arc<chart::LiveFeeds>,
+    /// Where `chart` and `live` sinks register their feeds for the HTTP server.
+    feeds: Arc<live::LiveFeeds>,
+    /// The sinks declared `live`.
+    live: Arc<Vec<String>>,
     /// The run's counters and its source names, for `metrics` sources.
     run_metrics: Option<(Arc<weir_engine::metrics::Metrics>, Vec<String>)>,
 }
@@ -329,6 +332,7 @@ impl Default for Connectors {
             opened: Arc::default(),
             states: Arc::default(),
             feeds: Arc::default(),
+            live: Arc::default(),
             run_metrics: None,
         }
     }
@@ -396,9 +400,34 @@ impl Connectors {
     }
 
     /// The same connectors registering `chart` sinks in `feeds` (the HTTP server's).
-    pub fn with_live_feeds(mut self, feeds: Arc<chart::LiveFeeds>) -> Connectors {
+    pub fn with_live_feeds(mut self, feeds: Arc<live::LiveFeeds>) -> Connectors {
         self.feeds = feeds;
         self
+    }
+
+    /// The same connectors streaming the records of sinks `names` (declared `live`) to
+    /// their feeds in `with_live_feeds`'s registry.
+    pub fn with_live_sinks(mut self, names: Vec<String>) -> Connectors {
+        self.live = Arc::new(names);
+        self
+    }
+
+    /// `writer` of `sink`, publishing to the sink's live feed if it is declared `live`
+    /// (a chart publishes its points itself).
+    fn live_wrapped(
+        &self,
+        sink: &SinkNode,
+        schema: &Schema,
+        writer: Arc<dyn SinkWriter>,
+    ) -> Arc<dyn SinkWriter> {
+        if !self.live.contains(&sink.name) || sink.connector.kind == chart::KIND {
+            return writer;
+        }
+        // One feed per sink, whichever of its shapes (or workers) opens first.
+        let feed = self
+            .feeds
+            .get_or_insert_with(&sink.name, || live::LiveFeed::records(live::KEPT_RECORDS));
+        Arc::new(live::LiveSink::new(writer, schema, feed))
     }
 
     /// The same connectors with `metrics` sources reading `metrics`, the counters of a
@@ -531,7 +560,8 @@ impl Connectors {
         let writers = FileSink::open_shapes(&self.file_sink_config(call)?, shapes)?;
         let writers: Vec<Arc<dyn SinkWriter>> = writers
             .into_iter()
-            .map(|w| Arc::new(w) as Arc<dyn SinkWriter>)
+            .zip(shapes)
+            .map(|(w, shape)| self.live_wrapped(sink, shape, Arc::new(w)))
             .collect();
         if let Some(first) = writers.first() {
             self.opened
@@ -587,6 +617,7 @@ impl ConnectorFactory for Connectors {
 
     fn open_sink(&self, sink: &SinkNode, schema: &Schema) -> Result<Arc<dyn SinkWriter>, IoError> {
         let writer = self.open_sink_writer(sink, schema)?;
+        let writer = self.live_wrapped(sink, schema, writer);
         self.opened
             .lock()
             .push((sink.name.clone(), Arc::clone(&writer)));

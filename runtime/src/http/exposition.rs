@@ -124,7 +124,8 @@ impl Collector for RunCollector {
         operator_exposition::encode_workers(view, &process, &mut out)?;
         operator_exposition::encode_latency(view, &process, &mut out)?;
         operator_exposition::encode_links(view, &process, &mut out)?;
-        encode_process(view, &process, &mut out)
+        encode_process(view, &process, &mut out)?;
+        encode_live(view, &process, &mut out)
     }
 }
 
@@ -207,6 +208,37 @@ fn encode_process(
     for (sink, store) in view.stores.all() {
         let labels: Labels = [("sink", &sink), ("process", process)];
         ConstGauge::new(store.len() as i64).encode(keys.encode_family(&labels)?)?;
+    }
+    Ok(())
+}
+
+/// Per streamed sink (`chart` or `live`): viewers now, and viewers dropped for falling
+/// behind (the sink never waits for a viewer).
+fn encode_live(
+    view: &RunView,
+    process: &str,
+    out: &mut DescriptorEncoder,
+) -> Result<(), std::fmt::Error> {
+    let feeds = view.feeds.all();
+    let mut viewers = out.encode_descriptor(
+        "weir_live_viewers",
+        "Server-sent-event viewers of a `chart` or `live` sink connected now.",
+        None,
+        MetricType::Gauge,
+    )?;
+    for (sink, feed) in &feeds {
+        let labels: Labels = [("sink", sink), ("process", process)];
+        ConstGauge::new(feed.viewers() as i64).encode(viewers.encode_family(&labels)?)?;
+    }
+    let mut dropped = out.encode_descriptor(
+        "weir_live_viewers_dropped",
+        "Viewers of a `chart` or `live` sink disconnected for falling too far behind.",
+        None,
+        MetricType::Counter,
+    )?;
+    for (sink, feed) in &feeds {
+        let labels: Labels = [("sink", sink), ("process", process)];
+        ConstCounter::new(feed.dropped_viewers()).encode(dropped.encode_family(&labels)?)?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use weir_engine::plan::{PipelineInput, Stage};
 use weir_engine::time::format_timestamp;
 
 use super::server::RunView;
-use crate::connectors::chart::LiveFeed;
+use crate::connectors::live::LiveFeed;
 
 /// The job graph of `view` with counters as of now.
 pub fn job(view: &RunView) -> Json {
@@ -57,11 +57,23 @@ pub fn job(view: &RunView) -> Json {
             })
         })
         .collect();
-    let charts: Vec<Json> = view
-        .feeds
-        .all()
+    let feeds = view.feeds.all();
+    let charts: Vec<Json> = feeds
         .iter()
-        .map(|(name, feed)| chart(name, feed, false))
+        .filter_map(|(name, feed)| chart(name, feed, false))
+        .collect();
+    // `live` sinks: the dashboard streams their records into a table.
+    let live: Vec<Json> = feeds
+        .iter()
+        .filter(|(_, feed)| feed.chart.is_none())
+        .map(|(name, feed)| {
+            json!({
+                "sink": name,
+                "kept": feed.keep(),
+                "viewers": feed.viewers(),
+                "viewers_dropped": feed.dropped_viewers(),
+            })
+        })
         .collect();
     json!({
         "process": view.process,
@@ -71,12 +83,14 @@ pub fn job(view: &RunView) -> Json {
         "pipelines": pipelines,
         "sinks": sinks,
         "charts": charts,
+        "live": live,
     })
 }
 
-/// A chart sink: what it plots, and with `points` its kept points.
-pub fn chart(name: &str, feed: &LiveFeed, points: bool) -> Json {
-    let c = &feed.config;
+/// A chart sink: what it plots, and with `points` its kept points (`None` for a feed
+/// that is not a chart's).
+pub fn chart(name: &str, feed: &LiveFeed, points: bool) -> Option<Json> {
+    let c = feed.chart.as_ref()?;
     let mut chart = json!({
         "sink": name,
         "x": c.x,
@@ -92,7 +106,7 @@ pub fn chart(name: &str, feed: &LiveFeed, points: bool) -> Json {
             .collect();
         chart["points"] = Json::Array(kept);
     }
-    chart
+    Some(chart)
 }
 
 fn input_name(input: &PipelineInput) -> String {

@@ -1,6 +1,7 @@
-//! `GET /api/stream/<sink>`: a chart sink's points as server-sent events, the kept ones
-//! first, then each new one as it is written. One thread per viewer, so a slow viewer
-//! never holds up the server (and the feed drops a viewer that falls far behind).
+//! `GET /api/stream/<sink>`: a `chart` sink's points, or a `live` sink's records, as
+//! server-sent events: the kept ones first, then each new one as it is written. One
+//! thread per viewer, so a slow viewer never holds up the server (and the feed drops a
+//! viewer that falls far behind, counting it).
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,7 +11,7 @@ use std::time::Duration;
 use crossbeam_channel::RecvTimeoutError;
 use tiny_http::Request;
 
-use crate::connectors::chart::LiveFeed;
+use crate::connectors::live::LiveFeed;
 
 /// How often an idle stream sends a comment, so proxies and dead viewers are noticed.
 const KEEPALIVE: Duration = Duration::from_secs(5);
@@ -28,15 +29,16 @@ pub fn stream(request: Request, feed: Arc<LiveFeed>, stopping: Arc<AtomicBool>) 
             if out.write_all(head.as_bytes()).is_err() {
                 return;
             }
+            let event = feed.event();
             for point in kept {
-                if send(&mut out, &point).is_err() {
+                if send(&mut out, event, &point).is_err() {
                     return;
                 }
             }
             let _ = out.flush();
             while !stopping.load(Ordering::Relaxed) {
                 let sent = match live.recv_timeout(KEEPALIVE) {
-                    Ok(point) => send(&mut out, &point),
+                    Ok(point) => send(&mut out, event, &point),
                     Err(RecvTimeoutError::Timeout) => out.write_all(b": keepalive\n\n"),
                     Err(RecvTimeoutError::Disconnected) => return,
                 };
@@ -49,6 +51,6 @@ pub fn stream(request: Request, feed: Arc<LiveFeed>, stopping: Arc<AtomicBool>) 
     let _ = spawned;
 }
 
-fn send(out: &mut dyn Write, point: &str) -> std::io::Result<()> {
-    write!(out, "event: point\ndata: {point}\n\n")
+fn send(out: &mut dyn Write, event: &str, item: &str) -> std::io::Result<()> {
+    write!(out, "event: {event}\ndata: {item}\n\n")
 }

@@ -40,8 +40,10 @@ pub fn answer(request: Request, view: &RunView, stopping: &Arc<AtomicBool>) {
         match view.feeds.get(sink) {
             Some(feed) => live_stream::stream(request, feed, Arc::clone(stopping)),
             None => {
-                let reply =
-                    reply::error(404, format!("no `chart` sink named `{sink}` in this run"));
+                let reply = reply::error(
+                    404,
+                    format!("no `chart` or `live` sink named `{sink}` in this run"),
+                );
                 let _ = request.respond(reply);
             }
         }
@@ -75,8 +77,12 @@ fn prefixed(path: &str, query: &str, view: &RunView) -> reply::Reply {
         return state_api::state(view, sink, query);
     }
     if let Some(sink) = path.strip_prefix("/api/chart/") {
-        return match view.feeds.get(sink) {
-            Some(feed) => reply::json(200, &job_graph::chart(sink, &feed, true)),
+        return match view
+            .feeds
+            .get(sink)
+            .and_then(|f| job_graph::chart(sink, &f, true))
+        {
+            Some(chart) => reply::json(200, &chart),
             None => reply::error(404, format!("no `chart` sink named `{sink}` in this run")),
         };
     }

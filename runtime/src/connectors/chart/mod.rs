@@ -10,17 +10,13 @@
 //! point to the server-sent-event stream `/api/stream/<sink>` (docs/http.md).
 
 pub mod config;
-mod feed;
 mod sink;
 #[cfg(test)]
 mod tests;
 
+pub use crate::connectors::live::{LiveFeed, LiveFeeds};
 pub use config::{ChartConfig, ChartKind, OPTIONS};
-pub use feed::LiveFeed;
 pub use sink::ChartSink;
 
 /// The connector's name in `.pipe` files.
 pub const KIND: &str = "chart";
-
-/// The `chart` sinks of a process.
-pub type LiveFeeds = crate::connectors::registry::Registry<LiveFeed>;

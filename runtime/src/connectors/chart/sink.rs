@@ -31,7 +31,7 @@ impl ChartSink {
         let x = slot(&config.x)?;
         let y = slot(&config.y)?;
         let series = config.series.as_deref().map(slot).transpose()?;
-        let feed = Arc::new(LiveFeed::new(config.clone()));
+        let feed = Arc::new(LiveFeed::chart(config.clone()));
         let sink = ChartSink {
             x,
             y,
