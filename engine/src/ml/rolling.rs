@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 /// A bounded window of recent values with running sums.
 ///
 /// Sums are re-computed from the window every `n` updates so rounding drift stays bounded.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Rolling {
     capacity: usize,
     values: VecDeque<f64>,
