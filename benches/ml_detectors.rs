@@ -70,19 +70,26 @@ fn forecast(c: &mut Criterion) {
         beta: 0.05,
         gamma: 0.2,
         confidence: 0.95,
+        damping: 1.0,
     };
-    group.bench_function("holt_winters", |b| {
-        b.iter(|| {
-            let mut model = HoltWinters::new(params.clone());
-            let mut sum = 0.0;
-            for (i, &x) in values.iter().enumerate() {
-                if let Some(f) = model.update(i as i64 * 300_000, x) {
-                    sum += f.value;
+    for damping in [1.0, 0.98] {
+        let params = HoltWintersParams {
+            damping,
+            ..params.clone()
+        };
+        group.bench_function(params.model(), |b| {
+            b.iter(|| {
+                let mut model = HoltWinters::new(params.clone());
+                let mut sum = 0.0;
+                for (i, &x) in values.iter().enumerate() {
+                    if let Some(f) = model.update(i as i64 * 300_000, x) {
+                        sum += f.value;
+                    }
                 }
-            }
-            black_box(sum)
+                black_box(sum)
+            });
         });
-    });
+    }
     group.finish();
 }
 

@@ -499,20 +499,13 @@ fn detectors_resume_on_a_nab_series() {
 }
 
 #[test]
-fn rcf_state_is_saved_exactly_or_refused_never_lost() {
+fn rcf_state_round_trips_exactly() {
     let spec = DetectorSpec::Rcf(RcfParams::default());
     let series = nab_like(600);
-    let mut detector = spec.build();
-    for &x in &series[..300] {
-        detector.update(x);
-    }
-    match bincode::serialize(&*detector) {
-        Err(e) => assert!(e.to_string().contains("cannot be saved"), "{e}"),
-        Ok(_) => assert_eq!(
-            verdicts(&spec, &series, &[300]),
-            verdicts(&spec, &series, &[])
-        ),
-    }
+    assert_eq!(
+        verdicts(&spec, &series, &[300]),
+        verdicts(&spec, &series, &[])
+    );
 }
 
 #[test]
@@ -525,6 +518,7 @@ fn holt_winters_resumes_mid_bucket_and_mid_season() {
         beta: 0.05,
         gamma: 0.2,
         confidence: 0.95,
+        damping: 1.0,
     };
     let series = nab_like(3000);
     // Several values per step, so cuts fall inside a step's bucket.

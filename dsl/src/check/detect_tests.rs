@@ -196,6 +196,58 @@ fn a_forecast_stage_lowers_with_its_durations_and_three_nullable_fields() {
 }
 
 #[test]
+fn damped_trend_lowers_with_its_damping_and_holt_winters_is_undamped() {
+    let damping = |src: &str| {
+        let c = compiled(src).unwrap_or_else(|(t, d)| panic!("{}", render(&d, "t", &t, false)));
+        let Stage::Forecast { params, .. } = &c.plan.pipelines[0].stages[1] else {
+            panic!("expected forecast")
+        };
+        (params.model(), params.damping)
+    };
+    assert_eq!(
+        damping("| forecast temp horizon 1h using damped_trend(season: 1d) as n"),
+        ("damped_trend", 0.98)
+    );
+    assert_eq!(
+        damping("| forecast temp horizon 1h using damped_trend(season: 1d, damping: 90%) as n"),
+        ("damped_trend", 0.9)
+    );
+    assert_eq!(
+        damping("| forecast temp horizon 1h using holt_winters(season: 1d) as n"),
+        ("holt_winters", 1.0)
+    );
+}
+
+#[test]
+fn damping_diagnostics() {
+    let shown = expect_one(
+        "| forecast temp horizon 1h using holt_winters(season: 1d, damping: 0.9) as n",
+        "P0213",
+        "damping",
+    );
+    assert!(
+        shown.contains("damped_trend(season: …, damping: …)"),
+        "{shown}"
+    );
+    expect_one(
+        "| forecast temp horizon 1h using damped_trend(season: 1d, damping: 1.5) as n",
+        "P0213",
+        "1.5",
+    );
+    let shown = expect_one(
+        "| forecast temp horizon 1h using damped_trnd(season: 1d) as n",
+        "P0212",
+        "damped_trnd",
+    );
+    assert!(shown.contains("did you mean `damped_trend`?"), "{shown}");
+    expect_one(
+        "| forecast temp horizon 1h using damped_trend() as n",
+        "P0213",
+        "damped_trend",
+    );
+}
+
+#[test]
 fn forecast_diagnostics() {
     expect_one(
         "| forecast temp horizon 2h using holt_winter(season: 1d) as n",

@@ -1,5 +1,6 @@
-//! `forecast <field> horizon <d> [every <d>] using holt_winters(season: <d>, …) as <name>`:
-//! the field must be numeric, durations positive and the season a whole number of steps;
+//! `forecast <field> horizon <d> [every <d>] using holt_winters(season: <d>, …) as <name>`
+//! (or `damped_trend(season: <d>, damping: <φ>, …)`): the field must be numeric, durations
+//! positive and the season a whole number of steps;
 //! the stage adds `<name>.value`, `<name>.lower` and `<name>.upper` (`f64?`).
 
 use weir_engine::ml::HoltWintersParams;
@@ -12,7 +13,10 @@ use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
-const PARAMS: [&str; 5] = ["season", "alpha", "beta", "gamma", "confidence"];
+const PARAMS: [&str; 6] = ["season", "alpha", "beta", "gamma", "confidence", "damping"];
+
+/// The forecasting models: `holt_winters` takes every parameter but `damping`.
+const MODELS: [&str; 2] = ["holt_winters", "damped_trend"];
 
 /// Checks a `forecast` stage; returns the operation and the scope after it.
 pub(crate) fn check_forecast(
@@ -23,18 +27,28 @@ pub(crate) fn check_forecast(
 ) -> (Option<Op>, Scope) {
     let mut ok = true;
     let field = super::detect::numeric_field(&f.field, "`forecast` needs a number", scope, cx);
-    if f.algorithm.name != "holt_winters" {
+    let model = f.algorithm.name.as_str();
+    let known_model = MODELS.contains(&model);
+    if !known_model {
         ok = false;
         cx.push(
             Diagnostic::error(
                 codes::UNKNOWN_DETECTOR,
-                format!("unknown forecasting model `{}`", f.algorithm.name),
+                format!("unknown forecasting model `{model}`"),
                 f.algorithm.span,
                 "not a model",
             )
-            .with_help("the forecasting model is `holt_winters(season: <duration>)`"),
+            .with_help(match did_you_mean(model, MODELS) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "the forecasting models are `holt_winters(season: <duration>)` and `damped_trend(season: <duration>)`".into(),
+            }),
         );
     }
+    let params: &[&str] = if model == "damped_trend" {
+        &PARAMS
+    } else {
+        &PARAMS[..5]
+    };
     let horizon = durations::require(&f.horizon, "forecast horizon", cx);
     let every = match &f.every {
         Some(d) => durations::require(d, "forecast step", cx),
@@ -42,24 +56,27 @@ pub(crate) fn check_forecast(
     };
     let mut season = None;
     let (mut alpha, mut beta, mut gamma, mut confidence) = (0.3, 0.01, 0.3, 0.95);
+    let mut damping = if model == "damped_trend" { 0.98 } else { 1.0 };
     let mut seen: Vec<&str> = Vec::new();
     for (name, value) in &f.params {
-        let Some(&known) = PARAMS.iter().find(|p| **p == name.name) else {
+        let Some(&known) = params.iter().find(|p| **p == name.name) else {
             ok = false;
+            let help = if name.name == "damping" {
+                "a damped trend is `damped_trend(season: …, damping: …)`".to_string()
+            } else {
+                match did_you_mean(&name.name, params.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("`{model}` takes `{}`", params.join("`, `")),
+                }
+            };
             cx.push(
                 Diagnostic::error(
                     codes::BAD_DETECTOR_PARAMETER,
-                    format!("`holt_winters` has no parameter `{}`", name.name),
+                    format!("`{model}` has no parameter `{}`", name.name),
                     name.span,
                     "unknown parameter",
                 )
-                .with_help(match did_you_mean(&name.name, PARAMS) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => {
-                        "`holt_winters` takes `season`, `alpha`, `beta`, `gamma` and `confidence`"
-                            .into()
-                    }
-                }),
+                .with_help(help),
             );
             continue;
         };
@@ -97,6 +114,7 @@ pub(crate) fn check_forecast(
                 "alpha" => alpha = x,
                 "beta" => beta = x,
                 "gamma" => gamma = x,
+                "damping" => damping = x,
                 _ => confidence = x,
             },
             _ => {
@@ -110,16 +128,18 @@ pub(crate) fn check_forecast(
             }
         }
     }
-    if season.is_none() && ok && f.algorithm.name == "holt_winters" {
+    if season.is_none() && ok && known_model {
         ok = false;
         cx.push(
             Diagnostic::error(
                 codes::BAD_DETECTOR_PARAMETER,
-                "`holt_winters` needs a `season`",
+                format!("`{model}` needs a `season`"),
                 f.algorithm.span,
                 "no season given",
             )
-            .with_help("add the length of the cycle, e.g. `holt_winters(season: 1d)`"),
+            .with_help(format!(
+                "add the length of the cycle, e.g. `{model}(season: 1d)`"
+            )),
         );
     }
     for (d, span) in [
@@ -179,6 +199,7 @@ pub(crate) fn check_forecast(
                     beta,
                     gamma,
                     confidence,
+                    damping,
                 },
                 name: f.name.name.clone(),
             })

@@ -1,6 +1,9 @@
-//! `holt_winters`: additive Holt-Winters forecasting (level, trend, season) over event-time
-//! buckets of `every`, forecasting `horizon` ahead with a prediction interval from the
-//! one-step residuals.
+//! `holt_winters` and `damped_trend`: additive Holt-Winters forecasting (level, trend,
+//! season) over event-time buckets of `every`, forecasting `horizon` ahead with a
+//! prediction interval from the one-step residuals. `damped_trend` is the same model with
+//! Gardner and McKenzie's damped trend (ETS(A,Ad,A)): each step ahead adds `damping` times
+//! the trend of the step before, so a recent slope is not extrapolated for ever (with
+//! `damping: 1` the two are the same model).
 //!
 //! State per key: `season / every` f64 seasonal terms, level, trend, the residual variance
 //! and the open bucket's sum and count.
@@ -26,6 +29,33 @@ pub struct HoltWintersParams {
     pub gamma: f64,
     /// Coverage of the prediction interval in (0, 1).
     pub confidence: f64,
+    /// Trend damping φ in (0, 1]: 1 is `holt_winters`, below 1 `damped_trend`.
+    #[serde(default = "undamped")]
+    pub damping: f64,
+}
+
+fn undamped() -> f64 {
+    1.0
+}
+
+impl HoltWintersParams {
+    /// The model's name in the language.
+    pub fn model(&self) -> &'static str {
+        if self.damping < 1.0 {
+            "damped_trend"
+        } else {
+            "holt_winters"
+        }
+    }
+
+    /// φ + φ² + … + φʰ: how many trends `h` steps ahead adds (`h` when undamped).
+    fn trend_steps(&self, h: usize) -> f64 {
+        let phi = self.damping;
+        if phi >= 1.0 {
+            return h as f64;
+        }
+        phi * (1.0 - phi.powi(h.min(i32::MAX as usize) as i32)) / (1.0 - phi)
+    }
 }
 
 /// A forecast: the value and its prediction interval.
@@ -115,7 +145,7 @@ impl HoltWinters {
             return self.first.last().copied().unwrap_or(0.0);
         }
         let s = self.season[(self.step + h - 1) % self.period];
-        self.level + h as f64 * self.trend + s
+        self.level + self.params.trend_steps(h) * self.trend + s
     }
 
     fn learn(&mut self, y: f64) {
@@ -133,15 +163,17 @@ impl HoltWinters {
         }
         let p = &self.params;
         let i = self.step % self.period;
-        let forecast = self.level + self.trend + self.season[i];
+        // φ·b, exactly b when undamped (φ = 1), so `holt_winters` is unchanged.
+        let trend = p.damping * self.trend;
+        let forecast = self.level + trend + self.season[i];
         let error = y - forecast;
         self.residual_var = if self.step == 0 {
             error * error
         } else {
             0.9 * self.residual_var + 0.1 * error * error
         };
-        let level = p.alpha * (y - self.season[i]) + (1.0 - p.alpha) * (self.level + self.trend);
-        self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * self.trend;
+        let level = p.alpha * (y - self.season[i]) + (1.0 - p.alpha) * (self.level + trend);
+        self.trend = p.beta * (level - self.level) + (1.0 - p.beta) * trend;
         self.season[i] = p.gamma * (y - level) + (1.0 - p.gamma) * self.season[i];
         self.level = level;
         self.step += 1;
@@ -161,6 +193,7 @@ mod tests {
             beta: 0.05,
             gamma: 0.3,
             confidence: 0.95,
+            damping: 1.0,
         }
     }
 
@@ -185,6 +218,60 @@ mod tests {
         let expected = daily(target_hour_start);
         assert!((f.value - expected).abs() < 0.6, "{f:?} vs {expected}");
         assert!(f.lower <= f.value && f.value <= f.upper);
+    }
+
+    /// A daily cycle on a ramp that stops: after the stop `damped_trend` forecasts the flat
+    /// level better a day ahead than `holt_winters`, which keeps adding the learnt slope.
+    #[test]
+    fn damped_trend_stops_extrapolating_a_slope_that_ended() {
+        let hour = 3_600_000;
+        let run = |damping: f64| {
+            let mut model = HoltWinters::new(HoltWintersParams {
+                horizon_ms: 24 * hour,
+                beta: 0.2,
+                damping,
+                ..params()
+            });
+            let mut last = None;
+            // The ramp stops six hours before the last value.
+            let ramp = |h: i64| h.min(24 * 20 - 6) as f64 * 0.5;
+            for h in 0..24 * 20 {
+                last = model.update(h * hour, daily(h * hour) + ramp(h));
+            }
+            let f = last.expect("ready");
+            // The bucket a day after the last one.
+            let target = (24 * 20 - 1 + 24) * hour;
+            let truth = daily(target) + ramp(24 * 20);
+            (f.value - truth).abs()
+        };
+        let (undamped, damped) = (run(1.0), run(0.8));
+        assert!(
+            damped < undamped / 2.0,
+            "damped {damped} vs undamped {undamped}"
+        );
+    }
+
+    #[test]
+    fn damping_one_is_holt_winters_and_serde_keeps_the_state() {
+        let mut a = HoltWinters::new(params());
+        for h in 0..24 * 3 {
+            a.update(h * 3_600_000, daily(h * 3_600_000) + h as f64 * 0.1);
+        }
+        assert_eq!(a.params.model(), "holt_winters");
+        let mut b: HoltWinters =
+            bincode::deserialize(&bincode::serialize(&a).expect("ser")).expect("de");
+        for h in 24 * 3..24 * 5 {
+            let t = h * 3_600_000;
+            assert_eq!(a.update(t, daily(t)), b.update(t, daily(t)));
+        }
+        // h ahead adds h trends when undamped.
+        assert_eq!(a.params.trend_steps(7), 7.0);
+        let damped = HoltWintersParams {
+            damping: 0.5,
+            ..params()
+        };
+        assert_eq!(damped.model(), "damped_trend");
+        assert!((damped.trend_steps(2) - 0.75).abs() < 1e-12);
     }
 
     #[test]

@@ -74,6 +74,8 @@ pub enum SavedDetectorRef<'a> {
     CadOse(&'a CadOse),
     /// `artime(…)`
     Artime(&'a Artime),
+    /// `rcf(…)`
+    Rcf(&'a Rcf),
 }
 
 /// A detector's state by kind, as read back from a checkpoint.
@@ -89,6 +91,8 @@ pub enum SavedDetector {
     CadOse(CadOse),
     /// `artime(…)`
     Artime(Artime),
+    /// `rcf(…)`
+    Rcf(Rcf),
 }
 
 impl SavedDetector {
@@ -100,6 +104,7 @@ impl SavedDetector {
             SavedDetector::Contextual(d) => Box::new(d),
             SavedDetector::CadOse(d) => Box::new(d),
             SavedDetector::Artime(d) => Box::new(d),
+            SavedDetector::Rcf(d) => Box::new(d),
         }
     }
 }

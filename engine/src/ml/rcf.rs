@@ -47,7 +47,7 @@ impl Default for RcfParams {
 const NONE: u32 = u32::MAX;
 
 /// A node's links, cut and size; its bounding box lives in the tree's flat `bounds`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct Node {
     parent: u32,
     /// Children (`NONE` for a leaf).
@@ -55,7 +55,7 @@ struct Node {
     right: u32,
     dim: u32,
     cut: f64,
-    /// Number of points below (duplicates count).
+    /// Number of points below (duplicates count); a branch's is the sum of its children's.
     count: u32,
 }
 
@@ -67,36 +67,43 @@ impl Node {
 
 /// One tree over a FIFO sample of points. Boxes are stored flat in `bounds`, so an update
 /// allocates nothing once the tree is full.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Tree {
     dims: usize,
     nodes: Vec<Node>,
-    /// Per node, its box's `dims` lower then `dims` upper ends (one cache line for 4).
+    /// From `skew` on, per node, its box's `dims` lower then `dims` upper ends.
     bounds: Vec<f64>,
+    /// Unused values before the first box, so that boxes start on a cache line (a box of
+    /// shingle 4 is then one line, not two); only speed depends on it.
+    skew: usize,
     free: Vec<u32>,
     root: u32,
     /// Leaf of each held point, oldest first.
     leaves: VecDeque<u32>,
     /// Scratch: the spans of the box a cut is drawn in.
     spans: Vec<f64>,
+    /// Scratch: a box being computed, lower then upper ends.
+    grown: Vec<f64>,
 }
 
 impl Tree {
-    fn new(dims: usize) -> Tree {
+    fn new(dims: usize, sample: usize) -> Tree {
+        // A full tree has `sample` leaves and `sample - 1` branches; reserving them up front
+        // keeps the boxes where `skew` aligned them.
+        let mut bounds: Vec<f64> = Vec::with_capacity(2 * sample * 2 * dims + 8);
+        let skew = (64 - bounds.as_ptr() as usize % 64) % 64 / 8;
+        bounds.resize(skew, 0.0);
         Tree {
             dims,
-            nodes: Vec::new(),
-            bounds: Vec::new(),
+            nodes: Vec::with_capacity(2 * sample),
+            bounds,
+            skew,
             free: Vec::new(),
             root: NONE,
             leaves: VecDeque::new(),
             spans: vec![0.0; dims],
+            grown: vec![0.0; 2 * dims],
         }
-    }
-
-    fn lo(&self, node: u32) -> &[f64] {
-        let at = node as usize * 2 * self.dims;
-        &self.bounds[at..at + self.dims]
     }
 
     /// Stores `node`; its box is left for the caller to write.
@@ -114,87 +121,138 @@ impl Tree {
         }
     }
 
-    fn leaf(&mut self, point: &[f64]) -> u32 {
+    /// A new leaf holding `point` once.
+    #[inline(always)]
+    fn leaf<K: Dims>(&mut self, k: K, point: &[f64], parent: u32) -> u32 {
         let i = self.alloc(Node {
-            parent: NONE,
+            parent,
             left: NONE,
             right: NONE,
             dim: 0,
             cut: 0.0,
             count: 1,
         });
-        let at = i as usize * 2 * self.dims;
-        self.bounds[at..at + self.dims].copy_from_slice(point);
-        self.bounds[at + self.dims..at + 2 * self.dims].copy_from_slice(point);
+        let dims = k.get();
+        let at = self.skew + i as usize * 2 * dims;
+        let (lo, hi) = self.bounds[at..at + 2 * dims].split_at_mut(dims);
+        lo.copy_from_slice(&point[..dims]);
+        hi.copy_from_slice(&point[..dims]);
         i
     }
 
-    /// Inserts `point`, returning its leaf.
-    fn insert(&mut self, point: &[f64], rng: &mut Pcg64Mcg) -> u32 {
-        if self.root == NONE {
-            self.root = self.leaf(point);
-            return self.root;
+    /// Inserts `point` and returns its leaf and its collusive displacement (CoDisp).
+    fn insert(&mut self, point: &[f64], rng: &mut Pcg64Mcg) -> (u32, f64) {
+        match self.dims {
+            1 => self.insert_in(Fixed::<1>, point, rng),
+            2 => self.insert_in(Fixed::<2>, point, rng),
+            3 => self.insert_in(Fixed::<3>, point, rng),
+            4 => self.insert_in(Fixed::<4>, point, rng),
+            5 => self.insert_in(Fixed::<5>, point, rng),
+            6 => self.insert_in(Fixed::<6>, point, rng),
+            8 => self.insert_in(Fixed::<8>, point, rng),
+            d => self.insert_in(Any(d), point, rng),
         }
+    }
+
+    /// `insert` with `k` values per point. CoDisp is the largest ratio, over the leaf's
+    /// ancestors, of the sibling subtree's size to the size of the subtree holding the
+    /// leaf. One walk down does it all: each node passed gets the point counted and its box
+    /// grown, and each edge passed gives one CoDisp ratio (a branch's count is its
+    /// children's sum, so the sibling's is known without a visit).
+    #[inline(always)]
+    fn insert_in<K: Dims>(&mut self, k: K, point: &[f64], rng: &mut Pcg64Mcg) -> (u32, f64) {
+        if self.root == NONE {
+            self.root = self.leaf(k, point, NONE);
+            return (self.root, 0.0);
+        }
+        let dims = k.get();
+        let point = &point[..dims];
         let mut node = self.root;
-        loop {
-            let n = self.nodes[node as usize];
-            if n.is_leaf() && self.lo(node) == point {
-                self.bump(node, point);
-                return node;
+        let mut best: f64 = 0.0;
+        // The count of the node just passed, before this point (none above the root).
+        let mut above: Option<u32> = None;
+        let Tree {
+            nodes,
+            bounds,
+            spans,
+            grown,
+            skew,
+            ..
+        } = self;
+        let spans = &mut spans[..dims];
+        let (grown_lo, grown_hi) = grown[..2 * dims].split_at_mut(dims);
+        let (node, cut, dim, point_left) = loop {
+            let n = nodes[node as usize];
+            if let Some(total) = above {
+                best = best.max(f64::from(total - n.count) / f64::from(n.count + 1));
+            }
+            let at = *skew + node as usize * 2 * dims;
+            let (lo, hi) = bounds[at..at + 2 * dims].split_at_mut(dims);
+            if n.is_leaf() && &*lo == point {
+                nodes[node as usize].count += 1;
+                return (node, best);
             }
             // A random cut of the box spanned by the node's points and `point`.
-            let at = node as usize * 2 * self.dims;
-            for (d, &p) in point.iter().enumerate() {
-                let (lo, hi) = (self.bounds[at + d], self.bounds[at + d + self.dims]);
-                self.spans[d] = hi.max(p) - lo.min(p);
+            let mut total = 0.0;
+            for d in 0..dims {
+                grown_lo[d] = lower(lo[d], point[d]);
+                grown_hi[d] = upper(hi[d], point[d]);
+                spans[d] = grown_hi[d] - grown_lo[d];
+                total += spans[d];
             }
-            let total: f64 = self.spans.iter().sum();
             let mut r = rng.gen::<f64>() * total;
             let mut dim = 0;
-            while dim + 1 < self.dims && r > self.spans[dim] {
-                r -= self.spans[dim];
+            while dim + 1 < dims && r > spans[dim] {
+                r -= spans[dim];
                 dim += 1;
             }
-            let (lo, hi) = (self.bounds[at + dim], self.bounds[at + dim + self.dims]);
-            let cut = lo.min(point[dim]) + r;
-            if cut < lo || cut >= hi {
-                return self.split(node, point, dim, cut, cut < lo);
+            let cut = grown_lo[dim] + r;
+            if cut < lo[dim] || cut >= hi[dim] {
+                break (node, cut, dim, cut < lo[dim]);
             }
+            // No cut here: the point goes below, inside this node's grown box.
+            lo.copy_from_slice(grown_lo);
+            hi.copy_from_slice(grown_hi);
+            nodes[node as usize].count += 1;
+            above = Some(n.count);
             node = if point[n.dim as usize] <= n.cut {
                 n.left
             } else {
                 n.right
             };
-        }
+        };
+        best = best.max(f64::from(self.nodes[node as usize].count));
+        (self.split(k, node, point, (dim, cut, point_left)), best)
     }
 
-    /// Puts a new branch cutting `point`'s new leaf off from `node`'s subtree.
-    fn split(&mut self, node: u32, point: &[f64], dim: usize, cut: f64, point_left: bool) -> u32 {
+    /// Puts a new branch cutting `point`'s new leaf off from `node`'s subtree (whose
+    /// ancestors already count the point); the branch's box is the one in `grown`.
+    #[inline(always)]
+    fn split<K: Dims>(
+        &mut self,
+        k: K,
+        node: u32,
+        point: &[f64],
+        (dim, cut, point_left): (usize, f64, bool),
+    ) -> u32 {
         let n = self.nodes[node as usize];
-        let leaf = self.leaf(point);
+        let leaf = self.leaf(k, point, NONE);
         let (left, right) = if point_left {
             (leaf, node)
         } else {
             (node, leaf)
         };
-        let branch = Node {
+        let branch = self.alloc(Node {
             parent: n.parent,
             left,
             right,
             dim: dim as u32,
             cut,
             count: n.count + 1,
-        };
-        let branch = self.alloc(branch);
-        // The branch's box: the node's, grown to hold `point`.
-        let (from, to) = (
-            node as usize * 2 * self.dims,
-            branch as usize * 2 * self.dims,
-        );
-        for (d, &p) in point.iter().enumerate() {
-            self.bounds[to + d] = self.bounds[from + d].min(p);
-            self.bounds[to + d + self.dims] = self.bounds[from + d + self.dims].max(p);
-        }
+        });
+        let dims = k.get();
+        let at = self.skew + branch as usize * 2 * dims;
+        self.bounds[at..at + 2 * dims].copy_from_slice(&self.grown[..2 * dims]);
         self.nodes[leaf as usize].parent = branch;
         self.nodes[node as usize].parent = branch;
         let parent = n.parent;
@@ -207,33 +265,8 @@ impl Tree {
             } else {
                 p.right = branch;
             }
-            self.bump(parent, point);
         }
         leaf
-    }
-
-    /// Adds one point at `point` to `node` and its ancestors, growing their boxes (an
-    /// ancestor's box holds its descendants', so growth stops where a box holds `point`).
-    fn bump(&mut self, mut node: u32, point: &[f64]) {
-        let mut grow = true;
-        while node != NONE {
-            self.nodes[node as usize].count += 1;
-            if grow {
-                let at = node as usize * 2 * self.dims;
-                grow = false;
-                for (d, &p) in point.iter().enumerate() {
-                    if p < self.bounds[at + d] {
-                        self.bounds[at + d] = p;
-                        grow = true;
-                    }
-                    if p > self.bounds[at + d + self.dims] {
-                        self.bounds[at + d + self.dims] = p;
-                        grow = true;
-                    }
-                }
-            }
-            node = self.nodes[node as usize].parent;
-        }
     }
 
     /// Removes one point from `leaf`.
@@ -241,8 +274,9 @@ impl Tree {
         if self.nodes[leaf as usize].count > 1 {
             let mut node = leaf;
             while node != NONE {
-                self.nodes[node as usize].count -= 1;
-                node = self.nodes[node as usize].parent;
+                let n = &mut self.nodes[node as usize];
+                n.count -= 1;
+                node = n.parent;
             }
             return;
         }
@@ -271,48 +305,109 @@ impl Tree {
     }
 
     /// Recomputes boxes from `node` up while they change, and counts one point fewer.
-    fn shrink(&mut self, mut node: u32) {
-        let mut changed = true;
-        while node != NONE {
-            let n = self.nodes[node as usize];
-            if changed {
-                changed = false;
-                let (at, l, r) = (
-                    node as usize * 2 * self.dims,
-                    n.left as usize * 2 * self.dims,
-                    n.right as usize * 2 * self.dims,
-                );
-                for d in 0..self.dims {
-                    let lo = self.bounds[l + d].min(self.bounds[r + d]);
-                    let hi = self.bounds[l + d + self.dims].max(self.bounds[r + d + self.dims]);
-                    changed |= lo != self.bounds[at + d] || hi != self.bounds[at + d + self.dims];
-                    self.bounds[at + d] = lo;
-                    self.bounds[at + d + self.dims] = hi;
-                }
-            }
-            self.nodes[node as usize].count -= 1;
-            node = n.parent;
+    fn shrink(&mut self, node: u32) {
+        match self.dims {
+            1 => self.shrink_in(Fixed::<1>, node),
+            2 => self.shrink_in(Fixed::<2>, node),
+            3 => self.shrink_in(Fixed::<3>, node),
+            4 => self.shrink_in(Fixed::<4>, node),
+            5 => self.shrink_in(Fixed::<5>, node),
+            6 => self.shrink_in(Fixed::<6>, node),
+            8 => self.shrink_in(Fixed::<8>, node),
+            d => self.shrink_in(Any(d), node),
         }
     }
 
-    /// Collusive displacement of `leaf`: the largest ratio, over its ancestors, of the
-    /// sibling subtree's size to the size of the subtree holding the leaf.
-    fn codisp(&self, leaf: u32) -> f64 {
-        let mut node = leaf;
-        let mut best: f64 = 0.0;
-        while node != self.root {
-            let n = &self.nodes[node as usize];
-            let p = &self.nodes[n.parent as usize];
-            let sibling = if p.left == node { p.right } else { p.left };
-            best = best.max(f64::from(self.nodes[sibling as usize].count) / f64::from(n.count));
+    #[inline(always)]
+    fn shrink_in<K: Dims>(&mut self, k: K, mut node: u32) {
+        let dims = k.get();
+        let Tree {
+            nodes,
+            bounds,
+            grown,
+            skew,
+            ..
+        } = self;
+        let merged = &mut grown[..2 * dims];
+        while node != NONE {
+            let n = nodes[node as usize];
+            nodes[node as usize].count -= 1;
+            let (l, r) = (
+                *skew + n.left as usize * 2 * dims,
+                *skew + n.right as usize * 2 * dims,
+            );
+            let (left, right) = (&bounds[l..l + 2 * dims], &bounds[r..r + 2 * dims]);
+            for d in 0..dims {
+                merged[d] = lower(left[d], right[d]);
+                merged[dims + d] = upper(left[dims + d], right[dims + d]);
+            }
+            let at = *skew + node as usize * 2 * dims;
+            let own = &mut bounds[at..at + 2 * dims];
+            let changed = own != &*merged;
+            own.copy_from_slice(merged);
+            node = n.parent;
+            if !changed {
+                break;
+            }
+        }
+        // Above the last changed box only the counts change.
+        while node != NONE {
+            let n = &mut nodes[node as usize];
+            n.count -= 1;
             node = n.parent;
         }
-        best
+    }
+}
+
+/// `a.min(b)` without `f64::min`'s NaN handling: points are never NaN (`detect` passes
+/// finite values only), and for other values the two agree.
+#[inline(always)]
+fn lower(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+/// `a.max(b)` for values that are never NaN.
+#[inline(always)]
+fn upper(a: f64, b: f64) -> f64 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// How many values a point has: fixed at compile time for the common shingles, so box
+/// loops unroll and lose their bounds checks, or known at run time.
+trait Dims: Copy {
+    fn get(self) -> usize;
+}
+
+#[derive(Clone, Copy)]
+struct Fixed<const D: usize>;
+
+impl<const D: usize> Dims for Fixed<D> {
+    #[inline(always)]
+    fn get(self) -> usize {
+        D
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Any(usize);
+
+impl Dims for Any {
+    #[inline(always)]
+    fn get(self) -> usize {
+        self.0
     }
 }
 
 /// The running detector.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Rcf {
     params: RcfParams,
     trees: Vec<Tree>,
@@ -334,7 +429,7 @@ impl Rcf {
         };
         Rcf {
             trees: (0..params.trees)
-                .map(|_| Tree::new(params.shingle))
+                .map(|_| Tree::new(params.shingle, params.sample))
                 .collect(),
             rng: Pcg64Mcg::seed_from_u64(params.seed),
             recent: VecDeque::with_capacity(params.shingle),
@@ -346,6 +441,10 @@ impl Rcf {
 }
 
 impl Detector for Rcf {
+    fn saved(&self) -> Option<super::SavedDetectorRef<'_>> {
+        Some(super::SavedDetectorRef::Rcf(self))
+    }
+
     fn update(&mut self, x: f64) -> Verdict {
         if self.recent.len() == self.params.shingle {
             self.recent.pop_front();
@@ -365,9 +464,9 @@ impl Detector for Rcf {
                     tree.remove(old);
                 }
             }
-            let leaf = tree.insert(&point, &mut self.rng);
+            let (leaf, codisp) = tree.insert(&point, &mut self.rng);
             tree.leaves.push_back(leaf);
-            total += tree.codisp(leaf);
+            total += codisp;
         }
         self.point = point;
         let log_codisp = (1.0 + total / self.trees.len() as f64).ln();
@@ -439,10 +538,47 @@ mod tests {
     }
 
     /// The scores are those of the implementation before the flat-array rewrite
-    /// (commit 90ad435, per-node `Vec` boxes): the speed-up changed no result.
+    /// (commit 90ad435, per-node `Vec` boxes) and of the one before the single-walk insert
+    /// (52972d9): neither speed-up changed a result.
     #[test]
     fn scores_are_unchanged_by_the_speed_up() {
         assert_eq!(score_fingerprint(), 1_985_476_403_125_920_548);
+    }
+
+    /// A forest snapshotted mid-stream (as a checkpoint does) and restored scores the rest
+    /// of the stream exactly as the one that ran on, duplicates and outliers included.
+    #[test]
+    fn a_snapshot_restored_mid_stream_scores_the_rest_identically() {
+        let data: Vec<f64> = (0..1500u32)
+            .map(|i| match i {
+                600..=650 => 2.0,
+                _ if i % 211 == 0 => 75.0,
+                _ => (f64::from(i) * 0.07).sin() * 8.0,
+            })
+            .collect();
+        let mut running = Rcf::new(RcfParams {
+            trees: 12,
+            sample: 64,
+            seed: 3,
+            ..RcfParams::default()
+        });
+        for &x in &data[..700] {
+            running.update(x);
+        }
+        let bytes = bincode::serialize(&running).expect("serialise");
+        let mut restored: Rcf = bincode::deserialize(&bytes).expect("deserialise");
+        let scores = |d: &mut Rcf| -> Vec<u64> {
+            data[700..]
+                .iter()
+                .map(|&x| d.update(x).score.to_bits())
+                .collect()
+        };
+        let (a, b) = (scores(&mut running), scores(&mut restored));
+        assert_eq!(a, b);
+        assert!(
+            a.iter().any(|&s| f64::from_bits(s) > 0.99),
+            "outliers scored"
+        );
     }
 
     #[test]

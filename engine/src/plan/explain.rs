@@ -220,15 +220,21 @@ pub(super) fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
         } => {
             writeln!(
                 out,
-                "  forecast {}@{field} horizon {} every {} using holt_winters(season: {}, alpha: {}, beta: {}, gamma: {}, confidence: {}) as {name} per key {keys:?} (exchange by key hash)",
+                "  forecast {}@{field} horizon {} every {} using {}(season: {}, alpha: {}, beta: {}, gamma: {}, confidence: {}{}) as {name} per key {keys:?} (exchange by key hash)",
                 schema.fields.get(*field).map_or("?", |f| f.name.as_str()),
                 format_duration(params.horizon_ms),
                 format_duration(params.every_ms),
+                params.model(),
                 format_duration(params.season_ms),
                 params.alpha,
                 params.beta,
                 params.gamma,
-                params.confidence
+                params.confidence,
+                if params.damping < 1.0 {
+                    format!(", damping: {}", params.damping)
+                } else {
+                    String::new()
+                }
             )?;
             writeln!(out, "    -> {schema}")
         }

@@ -47,7 +47,8 @@ pub struct NabArgs {
     /// Also cross-validate `contextual`'s parameters over two halves of the files.
     #[arg(long)]
     pub cross_validate: bool,
-    /// Also score `holt_winters` one-step forecasts on every file (MASE, coverage).
+    /// Also score `holt_winters` and `damped_trend` one-step forecasts on every file (MASE,
+    /// coverage).
     #[arg(long)]
     pub forecast: bool,
 }
@@ -228,21 +229,32 @@ fn cross_validation_report(corpus: &Corpus, profiles: &[Profile]) -> anyhow::Res
     Ok(s)
 }
 
-/// `holt_winters` with the language's defaults (alpha 0.3, beta 0.01, gamma 0.3) and a 90%
-/// interval, one step ahead on every file.
+/// `holt_winters` and `damped_trend` with the language's defaults (alpha 0.3, beta 0.01,
+/// gamma 0.3; damping 0.98) and a 90% interval, one step ahead on every file.
 fn forecast_report(corpus: &Corpus) -> String {
-    let params = HoltWintersParams {
-        season_ms: 0,
-        every_ms: 0,
-        horizon_ms: 0,
-        alpha: 0.3,
-        beta: 0.01,
-        gamma: 0.3,
-        confidence: 0.9,
-    };
-    let rows: Vec<_> = corpus.files.iter().map(|f| accuracy(f, &params)).collect();
-    format!(
-        "Forecasts: `holt_winters(season: 1d, confidence: 90%)`, one step ahead at each file's sampling step.\n\n{}",
-        accuracy_markdown(&rows, params.confidence)
-    )
+    let mut s = String::new();
+    for damping in [1.0, 0.98] {
+        let params = HoltWintersParams {
+            season_ms: 0,
+            every_ms: 0,
+            horizon_ms: 0,
+            alpha: 0.3,
+            beta: 0.01,
+            gamma: 0.3,
+            confidence: 0.9,
+            damping,
+        };
+        let rows: Vec<_> = corpus.files.iter().map(|f| accuracy(f, &params)).collect();
+        let damping = if damping < 1.0 {
+            format!(", damping: {damping}")
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "Forecasts: `{}(season: 1d{damping}, confidence: 90%)`, one step ahead at each file's sampling step.\n\n{}\n",
+            params.model(),
+            accuracy_markdown(&rows, params.confidence)
+        ));
+    }
+    s
 }

@@ -1,8 +1,9 @@
-//! How good `holt_winters` forecasts are on the NAB series: one step ahead, at each file's
-//! own sampling step, with a one-day season. MASE here is the forecast's mean absolute error
-//! over the mean absolute error of the seasonal-naive forecast (the same step one season
-//! earlier) on the same targets: below 1 beats seasonal naive. Coverage is the share of
-//! targets inside the prediction interval, against its nominal level.
+//! How good `holt_winters` and `damped_trend` forecasts are on the NAB series: one step
+//! ahead, at each file's own sampling step, with a one-day season. MASE here is the
+//! forecast's mean absolute error over the mean absolute error of the seasonal-naive
+//! forecast (the same step one season earlier) on the same targets: below 1 beats seasonal
+//! naive. Coverage is the share of targets inside the prediction interval, against its
+//! nominal level.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

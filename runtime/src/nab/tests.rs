@@ -354,6 +354,7 @@ fn holt_winters_beats_seasonal_naive_on_a_trending_daily_cycle() {
         beta: 0.01,
         gamma: 0.3,
         confidence: 0.9,
+        damping: 1.0,
     };
     let a = accuracy(&file, &params);
     assert_eq!(a.step_ms, step);
