@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::build::build_dataflow;
+use crate::checkpoint::stamp;
 use crate::clock::{Clock, ClockWaiters};
 use crate::cluster::{self, ClusterLink, PeerWatch};
 use crate::io::{
@@ -216,8 +217,10 @@ pub fn run_on(
         }
         // Every worker builds the same dataflow, even after a failure, so that exchanges
         // between workers line up; failed sources simply end at once.
-        worker.dataflow::<EventTime, _, _>(|scope| {
-            build_dataflow(scope, &worker_plan, readers, &ctx)
+        worker.dataflow::<EventTime, _, _>(|root| {
+            stamp::scope(root, |scope| {
+                build_dataflow(scope, &worker_plan, readers, &ctx)
+            })
         });
         drive(worker, &ctx);
     };

@@ -20,3 +20,5 @@ pub struct SourcePosition {
     /// What [`crate::io::SourceReader::position`] returned.
     pub bytes: Vec<u8>,
 }
+
+pub mod stamp;

@@ -14,6 +14,7 @@ use timely::dataflow::Scope;
 
 use super::flow::{self, Gate};
 use super::EventStream;
+use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 use crate::io::{BadRecord, SinkWriter, SourceReader, SourceStatus};
 use crate::plan::{error_record, SourceNode};
@@ -33,7 +34,7 @@ const POLLS_PER_ACTIVATION: usize = 16;
 /// its pipelines declare any, else to the run's bad-record handler; both are counted.
 /// The source reads only while [`flow::may_read`] lets it by `gate`.
 pub fn build<'scope>(
-    scope: Scope<'scope, EventTime>,
+    scope: Scope<'scope, Stamp>,
     node: &SourceNode,
     index: usize,
     reader: Option<Box<dyn SourceReader>>,
@@ -169,7 +170,7 @@ pub fn build<'scope>(
                 }
                 if next > watermark {
                     watermark = next;
-                    capability.downgrade(&watermark);
+                    capability.downgrade(&stamp::stamp(watermark, capability.time().inner));
                     ctx.metrics.set_watermark(index, worker, watermark);
                 }
                 if cut {

@@ -23,6 +23,7 @@ use timely::dataflow::operators::Capability;
 
 use super::EventStream;
 use crate::aggregate::{Acc, AggregateFn};
+use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 use crate::io::SinkWriter;
 use crate::key::{GroupKey, KeyView};
@@ -267,7 +268,7 @@ pub fn build<'scope>(
         if rules.uses_processing_time {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         }
-        let mut held: Option<Capability<EventTime>> = Some(cap);
+        let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut state = WindowState {
             rules,
             panes: HashMap::new(),
@@ -293,8 +294,8 @@ pub fn build<'scope>(
             // Input cut short: what is still open is incomplete, so it must not fire as
             // if the watermark had passed its end.
             let cut = frontier.is_empty() && !discard && ctx.stop.input_cut();
-            let watermark = match frontier.frontier().first() {
-                Some(&w) => {
+            let watermark = match stamp::watermark(&frontier.frontier()) {
+                Some(w) => {
                     last_watermark = w;
                     w
                 }
@@ -307,12 +308,13 @@ pub fn build<'scope>(
             let mut out = Emitted::default();
 
             state.fire_timers(watermark, ctx.clock.now(), discard, &mut out);
-            input.for_each_stamp(|stamp, containers| {
+            input.for_each_stamp(|message, containers| {
                 let now = ctx.clock.now();
                 // An element is late against the watermark of its own channel (the time it
                 // travels at) when that is ahead of the operator's combined watermark: on
                 // one worker this makes lateness independent of how work is scheduled.
-                let seen = stamp.least().map_or(watermark, |t| watermark.max(*t));
+                let seen = stamp::least_time(message.stamp().elements())
+                    .map_or(watermark, |t| watermark.max(t));
                 for container in containers {
                     for event in container.drain(..) {
                         state.add(
@@ -338,10 +340,11 @@ pub fn build<'scope>(
             state.fire_deadlines(watermark, ctx.clock.now(), &mut out);
 
             let panes = std::mem::take(&mut out.panes);
-            for run in panes.chunk_by(|a, b| a.time.max(*cap.time()) == b.time.max(*cap.time())) {
-                let send_at = run[0].time.max(*cap.time());
+            let held_at = *cap.time();
+            let at = |e: &Event| stamp::send_at(&held_at, e.time);
+            for run in panes.chunk_by(|a, b| at(a) == at(b)) {
                 output
-                    .session(&cap.delayed(&send_at))
+                    .session(&cap.delayed(&at(&run[0])))
                     .give_iterator(run.iter().cloned());
             }
             if out.dropped > 0 {
@@ -379,8 +382,11 @@ pub fn build<'scope>(
                 (false, Some(h)) => Some(h.min(watermark)),
             };
             match target {
-                Some(t) if t > *cap.time() => cap.downgrade(&t),
-                Some(_) => {}
+                Some(t) => {
+                    if let Some(next) = stamp::advanced_to(cap.time(), t) {
+                        cap.downgrade(&next);
+                    }
+                }
                 None => held = None,
             }
             if let Some(&next) = state.deadlines.keys().next() {
