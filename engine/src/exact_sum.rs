@@ -5,7 +5,7 @@
 //! `math.fsum`.
 
 /// An order-independent sum of `f64`s.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ExactSum {
     /// Non-overlapping partial sums, increasing in magnitude.
     partials: Vec<f64>,

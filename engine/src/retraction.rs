@@ -13,7 +13,7 @@ use crate::value::Value;
 pub const RETRACTION_FIELD_NAME: &str = "pane.retraction";
 
 /// A value ordered by [`Value::total_cmp`], for multisets.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Ordered(pub Value);
 
 impl PartialEq for Ordered {
@@ -35,7 +35,7 @@ impl Ord for Ordered {
 
 /// Live values with their multiplicities, keyed by (event time, value) so it answers
 /// `min`/`max` by value and `first`/`last` by time.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LiveValues {
     by_value: BTreeMap<Ordered, i64>,
     by_time: BTreeMap<(EventTime, Ordered), i64>,

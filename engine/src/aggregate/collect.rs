@@ -13,7 +13,7 @@ use crate::time::EventTime;
 use crate::value::Value;
 
 /// The values of one group with their multiplicities, in (event time, value) order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Collected {
     by_time: BTreeMap<(EventTime, Ordered), i64>,
 }

@@ -21,7 +21,7 @@ use crate::value::Value;
 pub const HLL_PRECISION: u8 = 14;
 
 /// Distinct values with their multiplicities.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ValueCounts(BTreeMap<Ordered, i64>);
 
 impl ValueCounts {

@@ -9,7 +9,7 @@ use crate::plan::AggFunc;
 use crate::value::Value;
 
 /// The running sums of one group.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Moments {
     n: i64,
     sum: ExactSum,

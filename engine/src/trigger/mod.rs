@@ -54,7 +54,7 @@ pub struct TriggerMachine {
 
 /// One slot per node: whether it has finished, and a number whose meaning depends on the
 /// node (elements counted, processing deadline, position in a sequence, late phase).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Slot {
     finished: bool,
     value: i64,
@@ -64,7 +64,7 @@ struct Slot {
 const NO_DEADLINE: i64 = i64::MAX;
 
 /// The trigger state of one window.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TriggerState {
     slots: Box<[Slot]>,
 }
