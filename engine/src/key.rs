@@ -9,7 +9,7 @@ use rustc_hash::FxHasher;
 use crate::value::Value;
 
 /// An owned key: the key fields' values in key order.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GroupKey(pub Box<[Value]>);
 
 impl Hash for GroupKey {
@@ -17,6 +17,16 @@ impl Hash for GroupKey {
         for v in self.0.iter() {
             v.hash(state);
         }
+    }
+}
+
+impl GroupKey {
+    /// The route of the record this key was taken from ([`KeyView::route`]): the
+    /// exchange sends it to worker `route % workers`.
+    pub fn route(&self) -> u64 {
+        let mut h = FxHasher::default();
+        self.hash(&mut h);
+        h.finish()
     }
 }
 

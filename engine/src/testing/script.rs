@@ -234,6 +234,7 @@ fn run_script(
             budgets: None,
             clock_waiters: Arc::clone(&clock_waiters),
             failure: Arc::clone(&failure),
+            checkpoints: None,
         };
         let ctx = Arc::new(WorkerContext::new(info, 0, shared));
         let readers = plan

@@ -5,7 +5,9 @@ use crate::time::EventTime;
 use crate::value::Value;
 
 /// A window `[start, end)` in event time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Window {
     /// Inclusive start.
     pub start: EventTime,
