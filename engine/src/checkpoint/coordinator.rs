@@ -204,7 +204,8 @@ impl Checkpoints {
     /// newest complete one.
     fn complete_round(&self, writers: &SinkWriters) -> Result<(), CheckpointError> {
         let expected = self.expected_parts();
-        if expected.is_some() && self.sinks.none_registered() {
+        let all_built = self.built.load(Ordering::Acquire) >= self.place.workers;
+        if all_built && self.sinks.none_registered() {
             let name = sink_part(self.place.process);
             if !self.finished.lock().contains_key(&name) {
                 let empty: Vec<(String, usize, Option<Vec<u8>>)> = Vec::new();
@@ -215,7 +216,7 @@ impl Checkpoints {
         let done = self.completed.load(Ordering::Acquire);
         let mut newest = None;
         for epoch in self.store.epochs()?.into_iter().rev() {
-            if epoch < self.first_epoch || epoch + 1 <= done {
+            if epoch < self.first_epoch || epoch < done {
                 continue;
             }
             if !self.store.is_complete(epoch) {
@@ -234,7 +235,7 @@ impl Checkpoints {
                 newest = Some(epoch);
             }
         }
-        if let Some(epoch) = newest.filter(|&e| e + 1 > done) {
+        if let Some(epoch) = newest.filter(|&e| e >= done) {
             self.completed.store(epoch + 1, Ordering::Release);
             for (name, writer) in writers.iter() {
                 writer.commit(epoch).map_err(|e| CheckpointError::Io {

@@ -158,7 +158,7 @@ pub struct RunArgs {
     #[arg(
         long,
         value_name = "DURATION",
-        value_parser = serve::parse_interval,
+        value_parser = resume::parse_every,
         help_heading = "Checkpoints"
     )]
     pub checkpoint_every: Option<std::time::Duration>,

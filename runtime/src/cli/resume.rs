@@ -64,6 +64,28 @@ pub(super) fn checkpoint_config(
     }))
 }
 
+/// Reads `--checkpoint-every`: a whole number of `ms`, `s`, `m` or `h`, at least 1ms.
+pub(super) fn parse_every(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 10s"))?;
+    let ms = match unit {
+        "ms" => n,
+        "s" => n.saturating_mul(1000),
+        "m" => n.saturating_mul(60_000),
+        "h" => n.saturating_mul(3_600_000),
+        _ => return Err(format!("`{text}`: the unit is one of ms, s, m, h")),
+    };
+    if ms == 0 {
+        return Err("a checkpoint interval must be at least 1ms".into());
+    }
+    Ok(Duration::from_millis(ms))
+}
+
 /// The plan as stored in each manifest: its EXPLAIN tree (so a refusal names the node
 /// that changed), then the checked plan as JSON (what the hash covers).
 fn plan_text(plan: &LogicalPlan) -> String {
