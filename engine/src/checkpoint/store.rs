@@ -309,7 +309,7 @@ impl Store {
             .copied()
             .filter(|&e| self.epoch_dir(e).join(MANIFEST).is_file())
             .collect();
-        let Some(&oldest_kept) = complete.iter().take(keep).last() else {
+        let Some(&oldest_kept) = complete.get(keep.min(complete.len()).wrapping_sub(1)) else {
             return Ok(());
         };
         for epoch in epochs.into_iter().filter(|&e| e < oldest_kept) {

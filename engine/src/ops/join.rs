@@ -379,6 +379,13 @@ fn pair(left: &Event, right: &Event, time: EventTime) -> Event {
     Event::new(time, record)
 }
 
+/// Where a window's pairs are sent: at its last instant, in the epoch of the record that
+/// opened it.
+fn send_at(cap: &InputCapability<Stamp>, time: EventTime) -> Stamp {
+    let first = cap.stamp().elements().first().copied();
+    first.map_or(stamp::stamp(time, 0), |held| stamp::send_at(&held, time))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,11 +428,4 @@ mod tests {
         assert_eq!(kept(&join, Right), 0);
         assert!(pairs.is_empty());
     }
-}
-
-/// Where a window's pairs are sent: at its last instant, in the epoch of the record that
-/// opened it.
-fn send_at(cap: &InputCapability<Stamp>, time: EventTime) -> Stamp {
-    let first = cap.stamp().elements().first().copied();
-    first.map_or(stamp::stamp(time, 0), |held| stamp::send_at(&held, time))
 }
