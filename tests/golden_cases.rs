@@ -88,6 +88,7 @@ fn run_case(case: &Path, workers: usize) {
         on_bad_record: Arc::new(|b| panic!("unexpected bad record: {b:?}")),
         limit: None,
         clock_waiters: Default::default(),
+        checkpoint: None,
     };
     let connectors = Arc::new(Connectors::with_base_dir(dir.path()));
     run(plan, connectors, options, metrics).unwrap_or_else(|e| panic!("{name}: run failed: {e}"));

@@ -55,6 +55,7 @@ fn run_on(per_key: bool, workers: usize) -> (Vec<(String, i64, i64)>, u64) {
         on_bad_record: Arc::new(|b| panic!("bad record {b:?}")),
         limit: None,
         clock_waiters: Default::default(),
+        checkpoint: None,
     };
     let metrics = Arc::new(Metrics::new(&plan, workers));
     let summary = run(plan, connectors.clone(), options, metrics).expect("runs");

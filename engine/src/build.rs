@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use timely::dataflow::Scope;
 
+use crate::checkpoint::stamp::Stamp;
 use crate::io::{SinkWriter, SourceReader};
 use crate::ops::flow::Gate;
 use crate::ops::{self, EventStream};
@@ -13,7 +14,6 @@ use crate::plan::optimize;
 use crate::plan::physical::{ExchangeInput, Operator, PhysicalPlan};
 use crate::plan::{LogicalPlan, PipelineInput, PipelineNode, Stage};
 use crate::schema::Schema;
-use crate::time::EventTime;
 use crate::worker::WorkerContext;
 
 pub use crate::plan::physical::pipeline_order;
@@ -23,7 +23,7 @@ pub use crate::plan::physical::pipeline_order;
 /// `readers[i]` is this worker's share of source `i` (None if it is not read by any
 /// pipeline or could not be opened).
 pub fn build_dataflow<'scope>(
-    scope: Scope<'scope, EventTime>,
+    scope: Scope<'scope, Stamp>,
     plan: &LogicalPlan,
     readers: Vec<Option<Box<dyn SourceReader>>>,
     ctx: &Arc<WorkerContext>,
@@ -63,7 +63,7 @@ impl<'scope> Streams<'scope, '_> {
 
 /// Builds the operators of `physical`, the physical plan of `plan`, in its order.
 pub fn build_physical<'scope>(
-    scope: Scope<'scope, EventTime>,
+    scope: Scope<'scope, Stamp>,
     plan: &LogicalPlan,
     physical: &PhysicalPlan,
     mut readers: Vec<Option<Box<dyn SourceReader>>>,

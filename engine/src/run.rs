@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::build::build_dataflow;
+use crate::checkpoint::coordinator::Placement;
+use crate::checkpoint::stamp;
+use crate::checkpoint::{CheckpointConfig, Checkpoints};
 use crate::clock::{Clock, ClockWaiters};
 use crate::cluster::{self, ClusterLink, PeerWatch};
 use crate::io::{
@@ -41,6 +44,8 @@ pub struct RunOptions {
     pub limit: Option<u64>,
     /// Operators waiting on processing time (woken when a test clock moves).
     pub clock_waiters: Arc<ClockWaiters>,
+    /// Checkpoints to take (and the one to resume from), if any.
+    pub checkpoint: Option<CheckpointConfig>,
 }
 
 /// What a finished run did.
@@ -78,6 +83,9 @@ pub enum RunError {
     /// timely could not start its workers.
     #[error("cannot start workers: {0}")]
     Start(String),
+    /// Checkpoints could not be written or resumed from.
+    #[error("{0}")]
+    Checkpoint(String),
     /// A worker thread panicked (a bug in Weir).
     #[error("a worker stopped unexpectedly: {0}")]
     Worker(String),
@@ -136,6 +144,19 @@ pub fn run_on(
     let started = Instant::now();
 
     let sinks = Arc::new(open_sinks(&plan, connectors.as_ref())?);
+    let checkpoints = match &options.checkpoint {
+        Some(config) => Some(start_checkpoints(
+            &plan,
+            config,
+            Placement {
+                process,
+                processes,
+                workers,
+            },
+            &sinks,
+        )?),
+        None => None,
+    };
     let tables = Arc::new(open_tables(&plan, connectors.as_ref())?);
     let models = Arc::new(open_models(&plan, connectors.as_ref())?);
     let used_sources: Vec<bool> = plan
@@ -186,6 +207,7 @@ pub fn run_on(
         budgets,
         clock_waiters: Arc::clone(&options.clock_waiters),
         failure: Arc::clone(&failure),
+        checkpoints: checkpoints.as_ref().map(|(c, _)| Arc::clone(c)),
     };
     let logic = move |worker: &mut timely::worker::Worker| {
         let info = WorkerInfo {
@@ -216,9 +238,14 @@ pub fn run_on(
         }
         // Every worker builds the same dataflow, even after a failure, so that exchanges
         // between workers line up; failed sources simply end at once.
-        worker.dataflow::<EventTime, _, _>(|scope| {
-            build_dataflow(scope, &worker_plan, readers, &ctx)
+        worker.dataflow::<EventTime, _, _>(|root| {
+            stamp::scope(root, |scope| {
+                build_dataflow(scope, &worker_plan, readers, &ctx)
+            })
         });
+        if let Some(c) = &ctx.checkpoints {
+            c.built(ctx.checkpoint_nodes.load(Ordering::Relaxed));
+        }
         drive(worker, &ctx);
     };
     match layout {
@@ -241,6 +268,14 @@ pub fn run_on(
         }
     }
 
+    if let Some((c, thread)) = checkpoints {
+        c.shut_down(thread);
+        if let Some(message) = c.failure() {
+            failure
+                .lock()
+                .get_or_insert(format!("checkpoint: {message}"));
+        }
+    }
     let mut flush_error = None;
     for (name, writer) in sinks.iter() {
         if let Err(e) = writer.flush() {
@@ -268,6 +303,38 @@ pub fn run_on(
         closed_dropped: metrics.closed(),
         stopped: stop.is_requested(),
     })
+}
+
+/// Sets up checkpointing for this process: refuses plans with state it cannot
+/// checkpoint yet, hands each sink what it prepared in the resumed checkpoint, and
+/// starts the completion thread.
+fn start_checkpoints(
+    plan: &LogicalPlan,
+    config: &CheckpointConfig,
+    place: Placement,
+    sinks: &Arc<SinkWriters>,
+) -> Result<(Arc<Checkpoints>, std::thread::JoinHandle<()>), RunError> {
+    if let Some(what) = crate::checkpoint::not_covered(plan) {
+        return Err(RunError::Checkpoint(format!(
+            "checkpoints do not cover {what} yet: run this pipeline without \
+             --checkpoint-dir (see docs/checkpoints.md)"
+        )));
+    }
+    let used: Vec<usize> = (0..plan.sources.len())
+        .filter(|&i| {
+            let name = &plan.sources[i].name;
+            plan.pipelines.iter().any(|p| {
+                p.inputs()
+                    .any(|input| matches!(input, PipelineInput::Source(n) if n == name))
+            })
+        })
+        .collect();
+    let c = Checkpoints::new(config.clone(), place, used)
+        .map_err(|e| RunError::Checkpoint(e.to_string()))?;
+    let c = Arc::new(c);
+    c.restore_sinks(sinks).map_err(RunError::Checkpoint)?;
+    let thread = c.start(Arc::clone(sinks));
+    Ok((c, thread))
 }
 
 /// Loads every model an `infer` stage uses, once per process.

@@ -4,11 +4,12 @@
 //! It sits below both the operators and the run loop, so `ops::*` never import `run`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use crate::checkpoint::Checkpoints;
 use crate::clock::{Clock, ClockWaiters};
 use crate::io::{BadRecord, LookupTable, WorkerInfo};
 use crate::metrics::Metrics;
@@ -43,6 +44,8 @@ pub struct ProcessShared {
     pub clock_waiters: Arc<ClockWaiters>,
     /// The first fatal error of the run.
     pub failure: Arc<Mutex<Option<String>>>,
+    /// Checkpointing, when the run checkpoints.
+    pub checkpoints: Option<Arc<Checkpoints>>,
 }
 
 /// What every operator of one worker shares.
@@ -70,6 +73,10 @@ pub struct WorkerContext {
     /// Operators waiting on processing time.
     pub clock_waiters: Arc<ClockWaiters>,
     failure: Arc<Mutex<Option<String>>>,
+    /// Checkpointing, when the run checkpoints.
+    pub checkpoints: Option<Arc<Checkpoints>>,
+    /// Stateful operators built so far on this worker: the next one's checkpoint node.
+    pub checkpoint_nodes: AtomicUsize,
 }
 
 impl WorkerContext {
@@ -90,6 +97,8 @@ impl WorkerContext {
             budgets: shared.budgets,
             clock_waiters: shared.clock_waiters,
             failure: shared.failure,
+            checkpoints: shared.checkpoints,
+            checkpoint_nodes: AtomicUsize::new(0),
         }
     }
 

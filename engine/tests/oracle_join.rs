@@ -159,6 +159,7 @@ fn engine(
         on_bad_record: Arc::new(|_| {}),
         limit: None,
         clock_waiters: Default::default(),
+        checkpoint: None,
     };
     let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
     let mut out: Vec<(i64, Record)> = connectors

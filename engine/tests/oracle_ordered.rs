@@ -204,6 +204,7 @@ fn engine(records: Vec<Record>, stage: Stage, workers: usize, batch: usize) -> V
         on_bad_record: Arc::new(|_| {}),
         limit: None,
         clock_waiters: Default::default(),
+        checkpoint: None,
     };
     let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
     assert_eq!(summary.late_dropped, 0);

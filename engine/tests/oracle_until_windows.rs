@@ -204,6 +204,7 @@ fn engine(records: Vec<Record>, with_start: bool, workers: usize, batch: usize) 
         on_bad_record: Arc::new(|_| {}),
         limit: None,
         clock_waiters: Default::default(),
+        checkpoint: None,
     };
     let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
     assert_eq!(summary.late_dropped, 0);

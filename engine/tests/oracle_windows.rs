@@ -236,6 +236,7 @@ fn run_plan(
         on_bad_record: Arc::new(|_| {}),
         limit: None,
         clock_waiters: Default::default(),
+        checkpoint: None,
     };
     let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
     let mut out: Vec<Vec<Value>> = connectors
@@ -583,6 +584,7 @@ proptest! {
             on_bad_record: Arc::new(|_| {}),
             limit: None,
             clock_waiters: Default::default(),
+            checkpoint: None,
         };
         let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
         let mut routed: Vec<(i64, i64, i64)> = connectors

@@ -118,6 +118,7 @@ pipeline enrich { from live | lookup devices on device_id | to out }
         on_bad_record: Arc::new(|b| panic!("bad record {b:?}")),
         limit: None,
         clock_waiters: Default::default(),
+        checkpoint: None,
     };
     let metrics = Arc::new(Metrics::new(&plan, 2));
     let running = {

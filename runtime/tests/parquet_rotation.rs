@@ -65,6 +65,7 @@ pipeline keep { from live | to lake }
         on_bad_record: Arc::new(|b| panic!("bad record {b:?}")),
         limit: None,
         clock_waiters: Arc::clone(&waiters),
+        checkpoint: None,
     };
     let metrics = Arc::new(Metrics::new(&plan, 2));
     let running = {

@@ -1,7 +1,11 @@
 //! Checkpoints: consistent snapshots of every operator's state and every source's
 //! position, taken at epochs, from which a run resumes after a crash.
 //!
-//! (Interface only; the mechanism is described in docs/checkpoints.md once it lands.)
+//! The epoch is the inner coordinate of every stream's timestamp ([`stamp`]); sources cut
+//! epochs on processing time, stateful operators snapshot when their frontier closes an
+//! epoch ([`cut`]), sinks prepare once every local sink operator has written it
+//! ([`coordinator::SinkBarrier`]), and the parts are written to a [`store`] where a
+//! MANIFEST completes them. docs/checkpoints.md tells the whole story.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,4 +23,35 @@ pub struct SourcePosition {
     pub workers: usize,
     /// What [`crate::io::SourceReader::position`] returned.
     pub bytes: Vec<u8>,
+}
+
+pub mod coordinator;
+pub mod cut;
+pub mod stamp;
+pub mod store;
+
+pub use coordinator::{CheckpointConfig, Checkpoints};
+pub use store::{CheckpointError, Store};
+
+/// The first stage of `plan` whose state checkpoints do not cover yet, named for the
+/// refusal message; `None` when every stateful stage is covered.
+pub fn not_covered(plan: &crate::plan::LogicalPlan) -> Option<String> {
+    use crate::plan::{Stage, WindowKind};
+    for pipeline in &plan.pipelines {
+        for stage in &pipeline.stages {
+            let what = match stage {
+                Stage::Window { window, .. } if matches!(window.kind, WindowKind::Count { .. }) => {
+                    "count windows"
+                }
+                Stage::Detect { .. } => "`detect`",
+                Stage::Forecast { .. } => "`forecast`",
+                Stage::Dedupe { .. } => "`dedupe`",
+                Stage::Alert { .. } | Stage::AlertGroup { .. } => "alerts",
+                Stage::Join { .. } => "`join`",
+                _ => continue,
+            };
+            return Some(format!("{what} (pipeline `{}`)", pipeline.name));
+        }
+    }
+    None
 }

@@ -23,6 +23,7 @@ use super::EventStream;
 use crate::alert::keyed::KeyedAlerts;
 use crate::alert::silence::Silences;
 use crate::alert::AlertSpec;
+use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 use crate::run::WorkerContext;
 use crate::time::EventTime;
@@ -55,7 +56,7 @@ pub fn build<'scope>(
         if spec.deadman_ms.is_some() {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         }
-        let mut held: Option<Capability<EventTime>> = Some(cap);
+        let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut pending: BTreeMap<EventTime, Vec<Event>> = BTreeMap::new();
         let mut alerts = KeyedAlerts::new(&spec);
         let mut last_arrival = ctx.clock.now();
@@ -74,8 +75,10 @@ pub fn build<'scope>(
                 input.for_each_stamp(|_, _| {});
                 return;
             };
-            input.for_each_stamp(|stamp, containers| {
-                let Some(&now) = stamp.least() else { return };
+            input.for_each_stamp(|message, containers| {
+                let Some(now) = stamp::least_time(message.stamp().elements()) else {
+                    return;
+                };
                 for container in containers {
                     for mut event in container.drain(..) {
                         // A record behind the watermark acts at the watermark, so each
@@ -90,12 +93,11 @@ pub fn build<'scope>(
             let ended = frontier.is_empty() && marks_frontier.is_empty();
             // The horizon marks travel behind the records, so both frontiers bound time.
             let watermark = [
-                frontier.frontier().first(),
-                marks_frontier.frontier().first(),
+                stamp::watermark(&frontier.frontier()),
+                stamp::watermark(&marks_frontier.frontier()),
             ]
             .into_iter()
             .flatten()
-            .copied()
             .min()
             .unwrap_or(EventTime::MAX);
             let mut out = Vec::new();
@@ -106,7 +108,7 @@ pub fn build<'scope>(
             if let (Some(d), false) = (spec.deadman_ms, ended) {
                 let quiet = ctx.clock.now().saturating_sub(last_arrival);
                 if !silent && quiet >= d {
-                    alerts.on_silence(*cap.time(), &mut out);
+                    alerts.on_silence(cap.time().outer, &mut out);
                     silent = true;
                 } else if !silent {
                     wake = Some(d - quiet);
@@ -124,16 +126,17 @@ pub fn build<'scope>(
             );
             counted_flapping = alerts.suppressed;
             out.sort_by_key(|e| e.time);
-            for run in out.chunk_by(|a, b| a.time.max(*cap.time()) == b.time.max(*cap.time())) {
-                let send_at = run[0].time.max(*cap.time());
+            let held_at = *cap.time();
+            let at = |e: &Event| stamp::send_at(&held_at, e.time);
+            for run in out.chunk_by(|a, b| at(a) == at(b)) {
                 output
-                    .session(&cap.delayed(&send_at))
+                    .session(&cap.delayed(&at(&run[0])))
                     .give_iterator(run.iter().cloned());
             }
             if ended {
                 held = None;
-            } else if watermark > *cap.time() {
-                cap.downgrade(&watermark);
+            } else if let Some(next) = stamp::advanced_to(cap.time(), watermark) {
+                cap.downgrade(&next);
             }
             if let Some(wait) = wake {
                 activator.activate_after(Duration::from_millis(wait.max(1) as u64));
@@ -145,7 +148,7 @@ pub fn build<'scope>(
 /// The largest event time of every batch, sent to every worker.
 fn horizons<'scope>(
     stream: &EventStream<'scope>,
-) -> timely::dataflow::Stream<'scope, EventTime, Vec<EventTime>> {
+) -> timely::dataflow::Stream<'scope, Stamp, Vec<EventTime>> {
     stream
         .clone()
         .unary(Pipeline, "AlertHorizon", |_cap, _info| {

@@ -12,6 +12,7 @@ use timely::dataflow::operators::Capability;
 
 use super::EventStream;
 use crate::alert::group::{GroupSpec, Groups};
+use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 use crate::time::EventTime;
 
@@ -19,7 +20,7 @@ use crate::time::EventTime;
 pub fn build<'scope>(stream: EventStream<'scope>, spec: &GroupSpec) -> EventStream<'scope> {
     let spec = spec.clone();
     stream.unary_frontier(Pipeline, "AlertGroup", move |cap, _info| {
-        let mut held: Option<Capability<EventTime>> = Some(cap);
+        let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut pending: BTreeMap<EventTime, Vec<Event>> = BTreeMap::new();
         let mut groups = Groups::new(&spec);
         move |(input, frontier), output| {
@@ -27,8 +28,10 @@ pub fn build<'scope>(stream: EventStream<'scope>, spec: &GroupSpec) -> EventStre
                 input.for_each_stamp(|_, _| {});
                 return;
             };
-            input.for_each_stamp(|stamp, containers| {
-                let Some(&now) = stamp.least() else { return };
+            input.for_each_stamp(|message, containers| {
+                let Some(now) = stamp::least_time(message.stamp().elements()) else {
+                    return;
+                };
                 for container in containers {
                     for mut event in container.drain(..) {
                         event.time = event.time.max(now);
@@ -37,11 +40,7 @@ pub fn build<'scope>(stream: EventStream<'scope>, spec: &GroupSpec) -> EventStre
                 }
             });
             let ended = frontier.is_empty();
-            let watermark = frontier
-                .frontier()
-                .first()
-                .copied()
-                .unwrap_or(EventTime::MAX);
+            let watermark = stamp::watermark(&frontier.frontier()).unwrap_or(EventTime::MAX);
             let mut out = Vec::new();
             while let Some(entry) = pending.first_entry() {
                 let t = *entry.key();
@@ -57,16 +56,17 @@ pub fn build<'scope>(stream: EventStream<'scope>, spec: &GroupSpec) -> EventStre
             }
             groups.fire_timers(if ended { EventTime::MAX } else { watermark }, &mut out);
             out.sort_by_key(|e| e.time);
-            for run in out.chunk_by(|a, b| a.time.max(*cap.time()) == b.time.max(*cap.time())) {
-                let send_at = run[0].time.max(*cap.time());
+            let held_at = *cap.time();
+            let at = |e: &Event| stamp::send_at(&held_at, e.time);
+            for run in out.chunk_by(|a, b| at(a) == at(b)) {
                 output
-                    .session(&cap.delayed(&send_at))
+                    .session(&cap.delayed(&at(&run[0])))
                     .give_iterator(run.iter().cloned());
             }
             if ended {
                 held = None;
-            } else if watermark > *cap.time() {
-                cap.downgrade(&watermark);
+            } else if let Some(next) = stamp::advanced_to(cap.time(), watermark) {
+                cap.downgrade(&next);
             }
         }
     })

@@ -14,6 +14,7 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 
 use super::EventStream;
+use crate::checkpoint::stamp;
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
 use crate::plan::{AggFunc, Aggregate, Expr, WindowKind};
@@ -53,11 +54,11 @@ pub fn build<'scope>(
         move |input, output| {
             input.for_each_stamp(|cap, containers| {
                 // No single time: everything passes through, which is always safe.
-                let stamp = cap.least().copied();
+                let least = stamp::least_time(cap.stamp().elements());
                 for container in containers {
                     for event in container.drain(..) {
                         let set = window_set(&assigner, event.time);
-                        if stamp.is_none_or(|t| set.2 <= t) {
+                        if least.is_none_or(|t| set.2 <= t) {
                             combined.push(event);
                             continue;
                         }

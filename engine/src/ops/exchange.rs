@@ -9,6 +9,7 @@ use timely::dataflow::operators::generic::operator::Operator;
 
 use super::flow::Slot;
 use super::EventStream;
+use crate::checkpoint::stamp;
 use crate::event::Event;
 use crate::key::KeyView;
 use crate::plan::physical::Exchange;
@@ -39,7 +40,7 @@ pub fn build<'scope>(
                 }
             });
             if let Some(slot) = &slot {
-                slot.advance(frontier.frontier().first().copied());
+                slot.advance(stamp::watermark(&frontier.frontier()));
             }
         }
     })

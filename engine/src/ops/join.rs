@@ -30,6 +30,7 @@ use timely::dataflow::operators::{Capability, InputCapability};
 use timely::progress::frontier::MutableAntichain;
 
 use super::EventStream;
+use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
 use crate::plan::{JoinMode, JoinSpec};
@@ -120,12 +121,8 @@ pub fn build<'scope>(
 }
 
 /// The watermark of one input: its frontier's time, `MAX` once it has ended.
-fn watermark(frontier: &MutableAntichain<EventTime>) -> EventTime {
-    frontier
-        .frontier()
-        .first()
-        .copied()
-        .unwrap_or(EventTime::MAX)
+fn watermark(frontier: &MutableAntichain<Stamp>) -> EventTime {
+    stamp::watermark(&frontier.frontier()).unwrap_or(EventTime::MAX)
 }
 
 /// Which input a record came from.
@@ -157,14 +154,14 @@ impl JoinState {
     fn take<'c>(
         &mut self,
         side: SideId,
-        cap: &InputCapability<EventTime>,
+        cap: &InputCapability<Stamp>,
         containers: impl Iterator<Item = &'c mut Vec<Event>>,
         keys: &[Arc<[usize]>; 2],
         marks: [EventTime; 2],
         pairs: &mut Vec<Event>,
         dropped: &mut u64,
     ) {
-        let stamp = cap.least().copied().unwrap_or(EventTime::MIN);
+        let least = stamp::least_time(cap.stamp().elements()).unwrap_or(EventTime::MIN);
         let keys = &keys[side as usize];
         for container in containers {
             for event in container.drain(..) {
@@ -179,12 +176,12 @@ impl JoinState {
                         side,
                         event,
                         keys,
-                        stamp,
+                        least,
                         marks[side.other() as usize],
                         pairs,
                         dropped,
                     ),
-                    JoinState::Window(join) => join.add(side, event, keys, stamp, cap, dropped),
+                    JoinState::Window(join) => join.add(side, event, keys, least, cap, dropped),
                 }
             }
         }
@@ -307,7 +304,7 @@ impl IntervalJoin {
 /// One window of a windowed join: the capability its pairs are sent at and each key's
 /// records of both sides.
 struct OpenWindow {
-    cap: Capability<EventTime>,
+    cap: Capability<Stamp>,
     keys: HashMap<GroupKey, [Vec<Record>; 2]>,
 }
 
@@ -343,8 +340,8 @@ impl WindowJoin {
         side: SideId,
         event: Event,
         keys: &[usize],
-        stamp: EventTime,
-        cap: &InputCapability<EventTime>,
+        least: EventTime,
+        cap: &InputCapability<Stamp>,
         dropped: &mut u64,
     ) {
         let view = KeyView {
@@ -354,7 +351,7 @@ impl WindowJoin {
         let mut windows: Vec<Window> = Vec::new();
         self.assigner.assign(event.time, |w| windows.push(w));
         for w in windows {
-            if w.end <= stamp {
+            if w.end <= least {
                 *dropped += 1;
                 continue;
             }
@@ -362,7 +359,7 @@ impl WindowJoin {
                 .open
                 .entry((w.end, w.start))
                 .or_insert_with(|| OpenWindow {
-                    cap: cap.delayed(&w.max_timestamp(), 0),
+                    cap: cap.delayed(&send_at(cap, w.max_timestamp()), 0),
                     keys: HashMap::new(),
                 });
             let rows = match open.keys.get_mut(&view) {
@@ -380,6 +377,13 @@ fn pair(left: &Event, right: &Event, time: EventTime) -> Event {
     record.extend_from_slice(&left.record);
     record.extend_from_slice(&right.record);
     Event::new(time, record)
+}
+
+/// Where a window's pairs are sent: at its last instant, in the epoch of the record that
+/// opened it.
+fn send_at(cap: &InputCapability<Stamp>, time: EventTime) -> Stamp {
+    let first = cap.stamp().elements().first().copied();
+    first.map_or(stamp::stamp(time, 0), |held| stamp::send_at(&held, time))
 }
 
 #[cfg(test)]

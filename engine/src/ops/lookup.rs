@@ -283,6 +283,7 @@ mod tests {
             on_bad_record: Arc::new(|_| {}),
             limit: None,
             clock_waiters: Default::default(),
+            checkpoint: None,
         };
         let metrics = Arc::new(Metrics::new(&plan, workers));
         let summary = run(plan, connectors.clone(), options, metrics).expect("runs");

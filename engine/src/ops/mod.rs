@@ -22,8 +22,9 @@ pub mod window_agg;
 
 use timely::dataflow::Stream;
 
+use crate::checkpoint::stamp::Stamp;
 use crate::event::Event;
-use crate::time::EventTime;
 
-/// A stream of events whose timely timestamp is the watermark they travel under.
-pub type EventStream<'scope> = Stream<'scope, EventTime, Vec<Event>>;
+/// A stream of events whose timely timestamp is the watermark they travel under and the
+/// checkpoint epoch they belong to (see [`crate::checkpoint::stamp`]).
+pub type EventStream<'scope> = Stream<'scope, Stamp, Vec<Event>>;

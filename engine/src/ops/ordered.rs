@@ -12,8 +12,8 @@ use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
 use super::EventStream;
+use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
-use crate::time::EventTime;
 
 /// Builds the operator; `apply` may change each record in place, and drops it by
 /// returning false.
@@ -23,13 +23,15 @@ pub fn build<'scope>(
     mut apply: impl FnMut(&mut Event) -> bool + 'static,
 ) -> EventStream<'scope> {
     stream.unary_frontier(Pipeline, name, move |_cap, _info| {
-        let mut pending: BTreeMap<EventTime, (Capability<EventTime>, Vec<Event>)> = BTreeMap::new();
+        let mut pending: BTreeMap<Stamp, (Capability<Stamp>, Vec<Event>)> = BTreeMap::new();
         move |(input, frontier), output| {
             input.for_each_stamp(|cap, containers| {
-                let Some(&now) = cap.least() else { return };
+                let Some(&now) = cap.stamp().elements().first() else {
+                    return;
+                };
                 for container in containers {
                     for event in container.drain(..) {
-                        let at = event.time.max(now);
+                        let at = stamp::send_at(&now, event.time);
                         pending
                             .entry(at)
                             .or_insert_with(|| (cap.delayed(&at, 0), Vec::new()))

@@ -6,14 +6,19 @@
 //! operator also wakes the sink on processing time when it asks to be (a Parquet file
 //! that must close after `rotate: 5m` even when no records come).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
+use timely::dataflow::operators::CapabilitySet;
 
 use super::EventStream;
+use crate::checkpoint::cut::epoch_of;
+use crate::checkpoint::stamp::{self, Stamp};
+use crate::checkpoint::{Checkpoints, Epoch};
 use crate::event::Event;
 use crate::io::SinkWriter;
 use crate::plan::error_record;
@@ -35,7 +40,7 @@ pub fn build<'scope>(
 ) -> EventStream<'scope> {
     let sink_name = name.to_string();
     let scope = stream.scope();
-    stream.unary(Pipeline, &format!("Sink({name})"), move |_cap, info| {
+    stream.unary_frontier(Pipeline, &format!("Sink({name})"), move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         // A test clock that jumps wakes the sink, so it can act on the new time.
         ctx.wake_on_clock(scope.activations(), info.address.to_vec());
@@ -43,32 +48,58 @@ pub fn build<'scope>(
         // When the sink asked to be woken; checked again after every write.
         let mut next_tick: Option<EventTime> = None;
         let mut ticked_once = false;
-        move |input, output| {
+        let mut held = ctx.checkpoints.as_ref().map(|c| Held {
+            me: c.sinks().register(),
+            checkpoints: Arc::clone(c),
+            stash: BTreeMap::new(),
+            alive: CapabilitySet::from_elem(cap),
+        });
+        move |(input, frontier), output| {
             let mut wrote = false;
             // In arrival order, not grouped by time: a window's panes (and a withdrawal
             // and the pane it withdraws) may go backwards in time and must stay in order.
             let now = ctx.clock.now();
-            input.for_each(|cap, container| {
-                if !failed && !container.is_empty() {
-                    ctx.metrics
-                        .latency
-                        .observe(index, ctx.local_index, now, container);
-                    match writer.write(container) {
-                        Ok(()) => {
-                            wrote = true;
-                            ctx.metrics.sink_records[index]
-                                .fetch_add(container.len() as u64, Ordering::Relaxed);
-                            hand_back(writer.as_ref(), index, error_route.as_ref(), &ctx);
-                        }
-                        Err(e) => {
-                            // Stop the run rather than lose output silently.
-                            failed = true;
-                            ctx.fail(format!("sink `{sink_name}`: {e}"));
-                        }
+            let mut write = |container: &[Event], failed: &mut bool| {
+                if *failed || container.is_empty() {
+                    return;
+                }
+                ctx.metrics
+                    .latency
+                    .observe(index, ctx.local_index, now, container);
+                match writer.write(container) {
+                    Ok(()) => {
+                        wrote = true;
+                        ctx.metrics.sink_records[index]
+                            .fetch_add(container.len() as u64, Ordering::Relaxed);
+                        hand_back(writer.as_ref(), index, error_route.as_ref(), &ctx);
                     }
+                    Err(e) => {
+                        // Stop the run rather than lose output silently.
+                        *failed = true;
+                        ctx.fail(format!("sink `{sink_name}`: {e}"));
+                    }
+                }
+            };
+            input.for_each(|cap, container| {
+                let epoch = epoch_of(cap.stamp().elements());
+                match held.as_mut() {
+                    Some(h) if epoch > h.checkpoints.sinks().writable() => {
+                        h.stash.entry(epoch).or_default().push(container.clone());
+                    }
+                    _ => write(container, &mut failed),
                 }
                 output.session(&cap).give_container(container);
             });
+            if let Some(h) = held.as_mut() {
+                let waiting = h.advance(
+                    &frontier.frontier(),
+                    |batch| write(batch, &mut failed),
+                    &ctx,
+                );
+                if waiting {
+                    activator.activate_after(Duration::from_millis(2));
+                }
+            }
             if failed {
                 return;
             }
@@ -93,6 +124,68 @@ pub fn build<'scope>(
             }
         }
     })
+}
+
+/// A sink operator's place in its process's sink barrier (when the run checkpoints):
+/// the batches of epochs it may not write yet.
+struct Held {
+    checkpoints: Arc<Checkpoints>,
+    me: usize,
+    stash: BTreeMap<Epoch, Vec<Vec<Event>>>,
+    /// Follows the input frontier, and outlives it while batches wait in the stash:
+    /// the dataflow must not complete before they are written.
+    alive: CapabilitySet<Stamp>,
+}
+
+impl Held {
+    /// Writes what the barrier now allows and reports how far this operator has
+    /// written, until the barrier stops moving. Returns whether it must look again
+    /// (something stashed, or an epoch closed that the barrier has not reached).
+    fn advance(
+        &mut self,
+        frontier: &[Stamp],
+        mut write: impl FnMut(&[Event]),
+        ctx: &WorkerContext,
+    ) -> bool {
+        let barrier = self.checkpoints.sinks();
+        if !frontier.is_empty() {
+            self.alive.downgrade(frontier.iter());
+        }
+        loop {
+            let writable = barrier.writable();
+            while let Some(entry) = self.stash.first_entry() {
+                if *entry.key() > writable {
+                    break;
+                }
+                for batch in entry.remove() {
+                    write(&batch);
+                }
+            }
+            let closed = match stamp::open_epoch(frontier) {
+                // Ended: every epoch is closed, but what is stashed is still to write
+                // epoch by epoch, each prepared on its own.
+                None => Some(self.stash.last_key_value().map_or(Epoch::MAX, |(e, _)| *e)),
+                Some(open) => open.checked_sub(1),
+            };
+            let Some(closed) = closed else {
+                return !self.stash.is_empty();
+            };
+            if closed == Epoch::MAX {
+                // Ended, with nothing left to write.
+                self.alive.downgrade(frontier.iter());
+            }
+            // Through `writable` at most, as nothing later was written; `MAX` once ended.
+            let through = if closed == Epoch::MAX {
+                closed
+            } else {
+                closed.min(writable)
+            };
+            barrier.report(self.me, through, &self.checkpoints, &ctx.sinks);
+            if barrier.writable() == writable {
+                return !self.stash.is_empty() || (closed > writable && closed != Epoch::MAX);
+            }
+        }
+    }
 }
 
 /// Takes the records `writer` (sink `index`) could not deliver and sends them to

@@ -10,12 +10,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use timely::dataflow::operators::generic::operator::source;
+use timely::dataflow::operators::Capability;
 use timely::dataflow::Scope;
 
 use super::flow::{self, Gate};
 use super::EventStream;
+use crate::checkpoint::coordinator::source_part;
+use crate::checkpoint::stamp::{self, Stamp};
+use crate::checkpoint::{Checkpoints, Epoch};
 use crate::event::Event;
-use crate::io::{BadRecord, SinkWriter, SourceReader, SourceStatus};
+use crate::io::{BadRecord, IoError, SinkWriter, SourceReader, SourceStatus};
 use crate::plan::{error_record, SourceNode};
 use crate::time::{
     format_duration, format_timestamp, in_timestamp_range, out_of_range_reason, EventTime,
@@ -33,7 +37,7 @@ const POLLS_PER_ACTIVATION: usize = 16;
 /// its pipelines declare any, else to the run's bad-record handler; both are counted.
 /// The source reads only while [`flow::may_read`] lets it by `gate`.
 pub fn build<'scope>(
-    scope: Scope<'scope, EventTime>,
+    scope: Scope<'scope, Stamp>,
     node: &SourceNode,
     index: usize,
     reader: Option<Box<dyn SourceReader>>,
@@ -61,10 +65,17 @@ pub fn build<'scope>(
         let mut batch: Vec<Record> = Vec::with_capacity(POLL_BATCH);
         let mut bad: Vec<BadRecord> = Vec::new();
         let worker = ctx.local_index;
+        let mut ticks = ctx.checkpoints.as_ref().map(|c| Ticks::new(c, index, &ctx));
         move |output| {
             let Some(capability) = cap.as_mut() else {
                 return;
             };
+            if let (Some(t), Some(src)) = (ticks.as_mut(), reader.as_mut()) {
+                if let Err(e) = t.step(src.as_mut(), capability, ctx.clock.now()) {
+                    ctx.fail(format!("source `{source_name}`: {e}"));
+                }
+                activator.activate_after(t.wait(ctx.clock.now()));
+            }
             let Some(src) = reader.as_mut().filter(|_| !ctx.stop.is_requested()) else {
                 if let Some(src) = reader.as_mut() {
                     let left = src.stop();
@@ -143,7 +154,11 @@ pub fn build<'scope>(
                     }
                     last_data = ctx.clock.now();
                 }
-                src.commit();
+                if ticks.is_none() {
+                    // With checkpoints on, input is acknowledged when a checkpoint
+                    // holding it completes (`Ticks::step`).
+                    src.commit();
+                }
                 // The watermark moves after every poll, so records of the next poll that
                 // are behind it are late, as they would be in a live stream.
                 let mut next = match (src.watermark(), event_time) {
@@ -169,7 +184,7 @@ pub fn build<'scope>(
                 }
                 if next > watermark {
                     watermark = next;
-                    capability.downgrade(&watermark);
+                    capability.downgrade(&stamp::stamp(watermark, capability.time().inner));
                     ctx.metrics.set_watermark(index, worker, watermark);
                 }
                 if cut {
@@ -212,6 +227,11 @@ pub fn build<'scope>(
                 SourceStatus::Idle => activator.activate_after(Duration::from_millis(1)),
                 SourceStatus::Waiting => {}
                 SourceStatus::Finished => {
+                    if let Some(t) = ticks.as_mut() {
+                        if let Err(e) = t.finish(src.as_mut(), capability.time().inner) {
+                            ctx.fail(format!("source `{source_name}`: {e}"));
+                        }
+                    }
                     // Ended early (a limit, --strict, a failure): release the rest.
                     let left = src.stop();
                     ctx.metrics.unacknowledged[index].fetch_add(left, Relaxed);
@@ -221,6 +241,79 @@ pub fn build<'scope>(
             }
         }
     })
+}
+
+/// A source worker's checkpoint ticks: every `every` of processing time it stores the
+/// reader's position for the epoch that ends and moves its capability to the next
+/// epoch; when a checkpoint completes it tells the reader (which acknowledges input).
+struct Ticks {
+    checkpoints: Arc<Checkpoints>,
+    part: String,
+    next: EventTime,
+    every: EventTime,
+    /// Positions to resume from, handed to the reader before it first reads.
+    seek: Option<Vec<crate::checkpoint::SourcePosition>>,
+    acknowledged: Option<Epoch>,
+}
+
+impl Ticks {
+    fn new(checkpoints: &Arc<Checkpoints>, index: usize, ctx: &WorkerContext) -> Ticks {
+        let every = checkpoints.config.every_ms.max(1);
+        Ticks {
+            checkpoints: Arc::clone(checkpoints),
+            part: source_part(index, ctx.worker.index),
+            next: ctx.clock.now().saturating_add(every),
+            every,
+            seek: checkpoints.source_positions(index),
+            acknowledged: None,
+        }
+    }
+
+    /// Seeks on the first call; cuts an epoch when a tick is due; acknowledges input of
+    /// a newly completed checkpoint.
+    fn step(
+        &mut self,
+        reader: &mut dyn SourceReader,
+        cap: &mut Capability<Stamp>,
+        now: EventTime,
+    ) -> Result<(), IoError> {
+        if let Some(failure) = self.checkpoints.failure() {
+            return Err(IoError::Other(format!("checkpoint: {failure}")));
+        }
+        let first = self.checkpoints.first_epoch;
+        if cap.time().inner < first {
+            if let Some(positions) = self.seek.take() {
+                reader.seek(&positions)?;
+            }
+            cap.downgrade(&stamp::stamp(cap.time().outer, first));
+        }
+        if now >= self.next {
+            let epoch = cap.time().inner;
+            let position = reader.position(epoch)?.unwrap_or_default();
+            self.checkpoints.submit(epoch, &self.part, &position);
+            cap.downgrade(&stamp::stamp(cap.time().outer, epoch + 1));
+            self.next = now.saturating_add(self.every);
+        }
+        if let Some(done) = self.checkpoints.completed() {
+            if self.acknowledged.is_none_or(|a| a < done) {
+                reader.checkpoint_complete(done);
+                self.acknowledged = Some(done);
+            }
+        }
+        Ok(())
+    }
+
+    /// How long until the next tick.
+    fn wait(&self, now: EventTime) -> Duration {
+        Duration::from_millis(self.next.saturating_sub(now).clamp(1, self.every) as u64)
+    }
+
+    /// The reader has ended: its position now stands for it in every later checkpoint.
+    fn finish(&mut self, reader: &mut dyn SourceReader, epoch: Epoch) -> Result<(), IoError> {
+        let position = reader.position(epoch)?.unwrap_or_default();
+        self.checkpoints.finish(epoch, &self.part, position);
+        Ok(())
+    }
 }
 
 /// The event time of `record`, or why it is refused: missing, outside the RFC 3339 range,

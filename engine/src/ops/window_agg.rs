@@ -17,12 +17,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hashbrown::HashMap;
+use serde::{Deserialize, Serialize};
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
 use super::EventStream;
 use crate::aggregate::{Acc, AggregateFn};
+use crate::checkpoint::cut::{epoch_of, EpochCut};
+use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 use crate::io::SinkWriter;
 use crate::key::{GroupKey, KeyView};
@@ -57,6 +60,7 @@ impl Dropped {
 }
 
 /// One window of one key: its contents and where its trigger stands.
+#[derive(Serialize, Deserialize)]
 struct Pane {
     window: Window,
     accs: Vec<Acc>,
@@ -267,7 +271,7 @@ pub fn build<'scope>(
         if rules.uses_processing_time {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         }
-        let mut held: Option<Capability<EventTime>> = Some(cap);
+        let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut state = WindowState {
             rules,
             panes: HashMap::new(),
@@ -281,6 +285,15 @@ pub fn build<'scope>(
                 marks: BTreeMap::new(),
             }),
         };
+        let mut epochs: EpochCut<(Event, EventTime)> = EpochCut::new(&ctx);
+        epochs.restore(|bytes| {
+            if let Err(e) = state.restore(bytes, |key| epochs.owns(key)) {
+                ctx.fail(format!("window: cannot resume from the checkpoint: {e}"));
+            }
+        });
+        if let Some(cap) = held.as_mut().filter(|_| epochs.active()) {
+            cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+        }
         let mut last_watermark = EventTime::MIN;
         let mut report = super::state_report::StateReport::new(operator);
         move |(input, frontier), output| {
@@ -293,8 +306,8 @@ pub fn build<'scope>(
             // Input cut short: what is still open is incomplete, so it must not fire as
             // if the watermark had passed its end.
             let cut = frontier.is_empty() && !discard && ctx.stop.input_cut();
-            let watermark = match frontier.frontier().first() {
-                Some(&w) => {
+            let watermark = match stamp::watermark(&frontier.frontier()) {
+                Some(w) => {
                     last_watermark = w;
                     w
                 }
@@ -306,27 +319,55 @@ pub fn build<'scope>(
             };
             let mut out = Emitted::default();
 
-            state.fire_timers(watermark, ctx.clock.now(), discard, &mut out);
-            input.for_each_stamp(|stamp, containers| {
+            let ending = frontier.is_empty() && epochs.active() && !ctx.stop.is_requested();
+            // Records of later epochs wait in the stash: act on no watermark past them.
+            // When the input ended with epochs stashed, those are snapshotted one by one
+            // below, each before the end of input fires every window.
+            let floor = epochs.floor();
+            let watermark = floor.map_or(watermark, |f| watermark.min(f));
+            let early = match floor {
+                Some(f) if ending => last_watermark.min(f),
+                _ => watermark,
+            };
+            state.fire_timers(early, ctx.clock.now(), discard, &mut out);
+            input.for_each_stamp(|message, containers| {
                 let now = ctx.clock.now();
                 // An element is late against the watermark of its own channel (the time it
                 // travels at) when that is ahead of the operator's combined watermark: on
                 // one worker this makes lateness independent of how work is scheduled.
-                let seen = stamp.least().map_or(watermark, |t| watermark.max(*t));
+                let seen =
+                    stamp::least_time(message.stamp().elements()).map_or(early, |t| early.max(t));
+                let epoch = epoch_of(message.stamp().elements());
                 for container in containers {
                     for event in container.drain(..) {
-                        state.add(
-                            event,
-                            Arrival {
-                                watermark,
+                        if let Some((event, seen)) = epochs.admit(epoch, seen, (event, seen)) {
+                            let arrival = Arrival {
+                                watermark: early,
                                 seen,
                                 now,
-                            },
-                            &mut out,
-                        );
+                            };
+                            state.add(event, arrival, &mut out);
+                        }
                     }
                 }
             });
+            // Snapshot each stashed epoch before applying the next, as if the frontier
+            // had closed them one by one.
+            while ending && epochs.stashed() {
+                let Some(next) = save(&state, &mut epochs, &ctx) else {
+                    break;
+                };
+                for (at, run) in runs(&std::mem::take(&mut out.panes), cap.time()) {
+                    output
+                        .session(&cap.delayed(&at))
+                        .give_iterator(run.iter().cloned());
+                }
+                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                state.apply_stashed(next, early, ctx.clock.now(), &mut out);
+            }
+            if early != watermark {
+                state.fire_timers(watermark, ctx.clock.now(), discard, &mut out);
+            }
             if cut {
                 state.cut_all(watermark, ctx.clock.now(), &mut out);
             } else if frontier.is_empty() {
@@ -337,12 +378,31 @@ pub fn build<'scope>(
             }
             state.fire_deadlines(watermark, ctx.clock.now(), &mut out);
 
-            let panes = std::mem::take(&mut out.panes);
-            for run in panes.chunk_by(|a, b| a.time.max(*cap.time()) == b.time.max(*cap.time())) {
-                let send_at = run[0].time.max(*cap.time());
+            for (at, run) in runs(&std::mem::take(&mut out.panes), cap.time()) {
                 output
-                    .session(&cap.delayed(&send_at))
+                    .session(&cap.delayed(&at))
                     .give_iterator(run.iter().cloned());
+            }
+            // Each epoch the frontier has closed: snapshot, move the output to the next
+            // epoch, apply what was stashed for it.
+            while epochs.closing(&frontier.frontier()) {
+                let Some(next) = save(&state, &mut epochs, &ctx) else {
+                    break;
+                };
+                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                state.apply_stashed(next, watermark, ctx.clock.now(), &mut out);
+                for (at, run) in runs(&std::mem::take(&mut out.panes), cap.time()) {
+                    output
+                        .session(&cap.delayed(&at))
+                        .give_iterator(run.iter().cloned());
+                }
+                // Look again with the stash's floor lifted.
+                activator.activate();
+            }
+            if ending {
+                if let Some(bytes) = snapshot_or_fail(&state, &ctx) {
+                    epochs.end(&bytes);
+                }
             }
             if out.dropped > 0 {
                 ctx.metrics.late_dropped[pipeline].fetch_add(out.dropped, Ordering::Relaxed);
@@ -379,8 +439,11 @@ pub fn build<'scope>(
                 (false, Some(h)) => Some(h.min(watermark)),
             };
             match target {
-                Some(t) if t > *cap.time() => cap.downgrade(&t),
-                Some(_) => {}
+                Some(t) => {
+                    if let Some(next) = stamp::advanced_to(cap.time(), t) {
+                        cap.downgrade(&next);
+                    }
+                }
                 None => held = None,
             }
             if let Some(&next) = state.deadlines.keys().next() {
@@ -807,6 +870,122 @@ fn drop_late(
             Value::Time(watermark),
         ]);
         out.late.push(Event::new(event.time, record));
+    }
+}
+
+/// The panes to send, in firing order, as runs that go out at one stamp each (the
+/// pane's time, or the held stamp if later; always the held epoch).
+fn runs<'a>(panes: &'a [Event], held: &Stamp) -> impl Iterator<Item = (Stamp, &'a [Event])> {
+    let held = *held;
+    let at = move |e: &Event| stamp::send_at(&held, e.time);
+    panes
+        .chunk_by(move |a, b| at(a) == at(b))
+        .map(move |run| (at(&run[0]), run))
+}
+
+/// Snapshots `state` into the current epoch's checkpoint and moves to the next epoch;
+/// returns what was stashed for it, or `None` (the run fails) if the state cannot be
+/// written.
+fn save(
+    state: &WindowState,
+    epochs: &mut EpochCut<(Event, EventTime)>,
+    ctx: &WorkerContext,
+) -> Option<Vec<(Event, EventTime)>> {
+    let bytes = snapshot_or_fail(state, ctx)?;
+    Some(epochs.save(&bytes))
+}
+
+fn snapshot_or_fail(state: &WindowState, ctx: &WorkerContext) -> Option<Vec<u8>> {
+    match state.snapshot() {
+        Ok(bytes) => Some(bytes),
+        Err(e) => {
+            ctx.fail(format!("window: cannot write its checkpoint: {e}"));
+            None
+        }
+    }
+}
+
+/// A window operator's state as written to a checkpoint (the output holds are the
+/// panes' floors, recounted on restore).
+#[derive(Serialize)]
+struct SnapshotOut<'a> {
+    panes: Vec<(&'a GroupKey, &'a Vec<Pane>)>,
+    timers: &'a BTreeMap<EventTime, Vec<(GroupKey, Window)>>,
+    deadlines: &'a BTreeMap<EventTime, Vec<(GroupKey, Window)>>,
+    clocks: Vec<(&'a GroupKey, &'a (EventTime, EventTime))>,
+}
+
+/// [`SnapshotOut`] read back.
+#[derive(Deserialize)]
+struct SnapshotIn {
+    panes: Vec<(GroupKey, Vec<Pane>)>,
+    timers: BTreeMap<EventTime, Vec<(GroupKey, Window)>>,
+    deadlines: BTreeMap<EventTime, Vec<(GroupKey, Window)>>,
+    clocks: Vec<(GroupKey, (EventTime, EventTime))>,
+}
+
+impl WindowState {
+    fn snapshot(&self) -> Result<Vec<u8>, bincode::Error> {
+        let out = SnapshotOut {
+            panes: self.panes.iter().collect(),
+            timers: &self.timers,
+            deadlines: &self.deadlines,
+            clocks: self.clocks.iter().flat_map(|c| c.keys.iter()).collect(),
+        };
+        bincode::serialize(&out)
+    }
+
+    /// Adds one old worker's snapshot, keeping the keys `owns` accepts.
+    fn restore(
+        &mut self,
+        bytes: &[u8],
+        owns: impl Fn(&GroupKey) -> bool,
+    ) -> Result<(), bincode::Error> {
+        let old: SnapshotIn = bincode::deserialize(bytes)?;
+        for (key, panes) in old.panes.into_iter().filter(|(k, _)| owns(k)) {
+            for pane in &panes {
+                if let Some(f) = pane.floor {
+                    *self.holds.entry(f).or_default() += 1;
+                }
+            }
+            self.panes.insert(key, panes);
+        }
+        for (into, from) in [
+            (&mut self.timers, old.timers),
+            (&mut self.deadlines, old.deadlines),
+        ] {
+            for (at, entries) in from {
+                let kept: Vec<_> = entries.into_iter().filter(|(k, _)| owns(k)).collect();
+                if !kept.is_empty() {
+                    into.entry(at).or_default().extend(kept);
+                }
+            }
+        }
+        if let Some(clocks) = self.clocks.as_mut() {
+            for (key, (mark, seen)) in old.clocks.into_iter().filter(|(k, _)| owns(k)) {
+                *clocks.marks.entry(mark).or_default() += 1;
+                clocks.keys.insert(key, (mark, seen));
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies records stashed for the epoch the operator has just entered.
+    fn apply_stashed(
+        &mut self,
+        items: Vec<(Event, EventTime)>,
+        watermark: EventTime,
+        now: EventTime,
+        out: &mut Emitted,
+    ) {
+        for (event, seen) in items {
+            let arrival = Arrival {
+                watermark,
+                seen: seen.max(watermark),
+                now,
+            };
+            self.add(event, arrival, out);
+        }
     }
 }
 

@@ -12,6 +12,7 @@ use parking_lot::Mutex;
 use super::expect::{match_records, show_expected, show_record};
 use super::CollectSink;
 use crate::build::build_dataflow;
+use crate::checkpoint::stamp;
 use crate::clock::{ClockWaiters, TestClock};
 use crate::event::Event;
 use crate::io::{
@@ -233,6 +234,7 @@ fn run_script(
             budgets: None,
             clock_waiters: Arc::clone(&clock_waiters),
             failure: Arc::clone(&failure),
+            checkpoints: None,
         };
         let ctx = Arc::new(WorkerContext::new(info, 0, shared));
         let readers = plan
@@ -240,7 +242,9 @@ fn run_script(
             .iter()
             .map(|s| connectors.open_source(s, info).ok())
             .collect();
-        worker.dataflow::<EventTime, _, _>(|scope| build_dataflow(scope, &plan, readers, &ctx));
+        worker.dataflow::<EventTime, _, _>(|root| {
+            stamp::scope(root, |scope| build_dataflow(scope, &plan, readers, &ctx))
+        });
 
         let mut run = Script {
             name: case.name.clone(),

@@ -234,6 +234,7 @@ fn measure(file: &Path, events: Option<u64>, workers: usize) -> anyhow::Result<E
         on_bad_record: Arc::new(|bad| eprintln!("warning: malformed record: {}", bad.reason)),
         limit: None,
         clock_waiters: Default::default(),
+        checkpoint: None,
     };
     let connectors = DiscardSinks::new(Connectors::default(), ANSWER_SINK);
     let answers = connectors.counter();

@@ -8,6 +8,7 @@ pub mod checkpoint_settings;
 mod explain;
 mod program;
 mod query;
+mod resume;
 mod run;
 mod serve;
 mod test;
@@ -150,6 +151,21 @@ pub struct RunArgs {
     /// a terminal (logs under systemd or in a container).
     #[arg(long, value_name = "DURATION", value_parser = serve::parse_interval)]
     pub status_every: Option<std::time::Duration>,
+    /// Checkpoint all state and source positions into DIR, and resume from the newest
+    /// complete checkpoint there (docs/checkpoints.md). Shared by every process.
+    #[arg(long, value_name = "DIR", help_heading = "Checkpoints")]
+    pub checkpoint_dir: Option<PathBuf>,
+    /// How often to checkpoint (`10s`, the default; `500ms`, `1m`).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        value_parser = resume::parse_every,
+        help_heading = "Checkpoints"
+    )]
+    pub checkpoint_every: Option<std::time::Duration>,
+    /// Remove the checkpoints in --checkpoint-dir and start over.
+    #[arg(long, help_heading = "Checkpoints")]
+    pub fresh: bool,
     /// Set by `--local-cluster` on its children: exit when standard input closes, which
     /// happens when the parent dies (even by SIGKILL), so no child outlives it.
     #[arg(long, hide = true)]

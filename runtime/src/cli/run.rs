@@ -51,6 +51,8 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let plan = Arc::new(plan);
+    // Before the cluster connects: process 0 clears what the resumed run writes again.
+    let checkpoint = super::resume::checkpoint_config(args, &plan)?;
     let workers = args.workers.max(1);
     let metrics = Arc::new(Metrics::new(&plan, workers));
     let stop = signals::install(args.drain)?;
@@ -119,6 +121,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         on_bad_record,
         limit: args.limit,
         clock_waiters: Default::default(),
+        checkpoint,
     };
     let stores = Arc::new(StateStores::default());
     let feeds = Arc::new(LiveFeeds::default());
@@ -314,6 +317,19 @@ fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCod
     }
     if let Some(n) = args.limit {
         child_args.extend(["--limit".into(), n.to_string().into()]);
+    }
+    if let Some(dir) = &args.checkpoint_dir {
+        if args.fresh {
+            // Once, here: a child clearing them could race another's first checkpoint.
+            weir_engine::checkpoint::Store::open(dir)?.clear()?;
+        }
+        child_args.extend(["--checkpoint-dir".into(), dir.clone().into_os_string()]);
+    }
+    if let Some(every) = args.checkpoint_every {
+        child_args.extend([
+            "--checkpoint-every".into(),
+            format!("{}ms", every.as_millis()).into(),
+        ]);
     }
     // Each child serves its own metrics, process I on port + I, so process 0 can ask
     // the others for the job-wide view.

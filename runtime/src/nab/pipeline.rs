@@ -48,6 +48,7 @@ pub fn run_detector(
         on_bad_record: Arc::new(|_| {}),
         limit: None,
         clock_waiters: Default::default(),
+        checkpoint: None,
     };
     run_plan(plan, Arc::new(Connectors::default()), options, metrics)
         .map_err(|e| NabError::Pipeline(format!("{}: {e}", file.key)))?;

@@ -116,6 +116,25 @@ impl LineReader {
         self.offset
     }
 
+    /// The offset where the next line starts, unless a partial line is held (a
+    /// followed file's last line, still being written).
+    pub(crate) fn line_start(&self) -> Option<u64> {
+        (!self.partial).then_some(self.offset)
+    }
+
+    /// Continues reading at byte `offset`, which must be where a line starts (a
+    /// checkpoint's [`LineReader::line_start`]). Line numbers count from there.
+    pub(crate) fn seek_to(&mut self, offset: u64) -> io::Result<()> {
+        self.input.seek(SeekFrom::Start(offset))?;
+        self.line.clear();
+        self.dropped = 0;
+        self.partial = false;
+        self.line_no = 0;
+        self.offset = offset;
+        self.from_file_start = offset == 0;
+        Ok(())
+    }
+
     /// How many lines of `file` end before byte `offset`: the line number base of a share
     /// starting there. Only asked for when a bad line needs its number.
     pub(crate) fn lines_before(file: File, offset: u64) -> io::Result<u64> {

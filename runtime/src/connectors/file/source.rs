@@ -4,6 +4,7 @@
 use std::fs::File;
 
 use ::csv::ByteRecord;
+use weir_engine::checkpoint::{Epoch, SourcePosition};
 use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
 use weir_engine::schema::Schema;
 use weir_engine::value::Record;
@@ -39,6 +40,13 @@ pub struct FileSource {
     lines_before: Option<u64>,
     /// Bytes of a line kept, at most (`max_line`).
     max_line: usize,
+    /// Where this worker's byte range starts, and where the next unread line starts:
+    /// its checkpoint position.
+    range_start: u64,
+    reached: u64,
+    /// Byte ranges read before a restore (by any worker of the run that took the
+    /// checkpoint), skipped: lines starting in them were already read.
+    done: Vec<(u64, u64)>,
 }
 
 enum Reader {
@@ -98,6 +106,9 @@ impl FileSource {
             share_start: 0,
             lines_before: Some(0),
             max_line: config.max_line,
+            range_start: 0,
+            reached: 0,
+            done: Vec::new(),
         };
         let shared = shared && worker.peers > 1 && config.shareable();
         if !shared && worker.index != 0 {
@@ -114,6 +125,8 @@ impl FileSource {
                 .with_max_line(config.max_line);
             this.share_start = lines.position();
             this.lines_before = (start == 0).then_some(0);
+            this.range_start = lines.position();
+            this.reached = lines.position();
             this.reader = Reader::Json {
                 lines,
                 decoder: JsonDecoder::new(schema),
@@ -233,10 +246,25 @@ impl SourceReader for FileSource {
             let read_error = |e: std::io::Error| {
                 IoError::os(format!("cannot read source file `{}`", self.path), e)
             };
+            if let Reader::Json { lines, .. } = &mut self.reader {
+                if let Some(at) = lines.line_start() {
+                    self.reached = at;
+                    // Resumed: jump over what a worker had read before the checkpoint.
+                    if let Some(&(_, to)) = self.done.iter().find(|(a, b)| *a <= at && at < *b) {
+                        lines.seek_to(to).map_err(read_error)?;
+                        self.share_start = to;
+                        self.lines_before = None;
+                        continue;
+                    }
+                }
+            }
             let step = match &mut self.reader {
                 Reader::Done => return Ok(SourceStatus::Finished),
                 Reader::Json { lines, decoder } => match lines.next().map_err(read_error)? {
-                    NextLine::End => Step::End,
+                    NextLine::End => {
+                        self.reached = lines.position();
+                        Step::End
+                    }
                     NextLine::Pending => Step::Pending,
                     NextLine::Restarted(why) => {
                         log_restart(&self.source, &self.path, why);
@@ -304,6 +332,42 @@ impl SourceReader for FileSource {
             }
             taken += 1;
         }
+        if let Reader::Json { lines, .. } = &self.reader {
+            self.reached = lines.line_start().unwrap_or(self.reached);
+        }
         Ok(SourceStatus::Ready)
+    }
+
+    /// The byte range this worker has read: from where its range starts to where the
+    /// next unread line starts (JSON lines only: a CSV record may span lines).
+    fn position(&mut self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
+        if let Reader::Csv { .. } = self.reader {
+            return Err(IoError::Other(format!(
+                "source file `{}`: checkpoints cover JSON lines files, not CSV yet",
+                self.path
+            )));
+        }
+        let mut bytes = self.range_start.to_le_bytes().to_vec();
+        bytes.extend_from_slice(&self.reached.to_le_bytes());
+        Ok(Some(bytes))
+    }
+
+    /// Skips, wherever this worker reads, the byte ranges the old workers had read:
+    /// any worker count resumes any other's.
+    fn seek(&mut self, positions: &[SourcePosition]) -> Result<(), IoError> {
+        for p in positions {
+            let (Some(start), Some(reached)) = (p.bytes.get(..8), p.bytes.get(8..16)) else {
+                return Err(IoError::Other(format!(
+                    "source file `{}`: the checkpoint's position is not a file position",
+                    self.path
+                )));
+            };
+            let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+            let (start, reached) = (word(start), word(reached));
+            if reached > start {
+                self.done.push((start, reached));
+            }
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,273 @@
+//! Checkpoints through the `weir` binary: a windowed pipeline over a generated file is
+//! killed with SIGKILL at seeded random moments and started again each time; its
+//! committed output, sorted, equals an uninterrupted run's byte for byte. Also: a
+//! checkpoint of another pipeline is refused naming what changed, and a corrupt newest
+//! checkpoint is skipped for the one before.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng};
+
+/// Readings of 40 devices, 5 ms apart, out of order by at most 20 ms (never late
+/// against `watermark bounded 50ms`).
+fn write_input(path: &Path, n: usize) {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(21);
+    let mut lines = Vec::with_capacity(n);
+    let base = 1_714_557_600_000i64;
+    for i in 0..n {
+        let t = base + i as i64 * 5 + rng.gen_range(0..=4);
+        let device = (i * 7) % 40;
+        let temp = 20.0 + (i % 97) as f64 / 4.0;
+        lines.push((
+            t + rng.gen_range(0..=20),
+            format!(
+                "{{\"device\":\"dev-{device:02}\",\"temp\":{temp},\"ts\":\"{}\"}}",
+                chrono::DateTime::from_timestamp_millis(t)
+                    .expect("time")
+                    .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            ),
+        ));
+    }
+    // Arrival order: by time plus a little jitter, so the file is out of order.
+    lines.sort_by_key(|(arrival, _)| *arrival);
+    let text: String = lines.into_iter().map(|(_, l)| l + "\n").collect();
+    fs::write(path, text).expect("input");
+}
+
+const PIPE: &str = r#"
+source readings = file("in.jsonl") {
+  device: string
+  temp: f64
+  ts: timestamp
+  event_time ts
+  watermark bounded 50ms
+}
+sink minutes = file("out/minutes.jsonl")
+sink seconds = file("out/seconds.jsonl")
+
+pipeline per_second {
+  from readings
+  | key by device
+  | window tumbling 1s
+  | aggregate n = count(), avg_temp = avg(temp), top = max(temp), last_temp = last(temp)
+  | to seconds
+}
+
+pipeline per_minute {
+  from readings
+  | key by device
+  | window sliding 10s every 2s
+  | aggregate n = count(), total = sum(temp)
+  | to minutes
+}
+"#;
+
+fn weir(dir: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_weir"))
+        .arg("run")
+        .arg("p.pipe")
+        .args(args)
+        .arg("--quiet")
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weir starts")
+}
+
+fn sorted_output(dir: &Path) -> String {
+    let mut all = String::new();
+    for name in ["seconds", "minutes"] {
+        let text = fs::read_to_string(dir.join(format!("out/{name}.jsonl"))).expect("output");
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort_unstable();
+        all.push_str(&format!("== {name}: {} lines\n", lines.len()));
+        for l in lines {
+            all.push_str(l);
+            all.push('\n');
+        }
+    }
+    all
+}
+
+fn finish(child: Child) {
+    let out = child.wait_with_output().expect("weir waits");
+    assert!(
+        out.status.success(),
+        "weir failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Kills a checkpointing run up to `kills` times at random moments (seeded), restarting
+/// it each time (the `i`-th start with `layouts[i % len]`), then lets it finish; returns
+/// the sorted output and how many kills there were (fewer if the input ran out first).
+fn chaos(dir: &Path, layouts: &[&[&str]], kills: usize, seed: u64) -> (String, usize) {
+    let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+    let flags = |i: usize| {
+        let mut f = vec!["--checkpoint-dir", "state", "--checkpoint-every", "40ms"];
+        f.extend_from_slice(layouts[i % layouts.len()]);
+        f
+    };
+    let mut killed = 0;
+    while killed < kills {
+        let mut child = weir(dir, &flags(killed));
+        let wait = Duration::from_millis(rng.gen_range(120..360));
+        let started = Instant::now();
+        while started.elapsed() < wait {
+            if child.try_wait().expect("poll").is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if let Some(status) = child.try_wait().expect("poll") {
+            // Finished before the kill: the input ran out.
+            assert!(status.success(), "weir failed after {killed} kills");
+            return (sorted_output(dir), killed);
+        }
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reaped");
+        killed += 1;
+    }
+    finish(weir(dir, &flags(killed)));
+    (sorted_output(dir), killed)
+}
+
+fn setup(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_input(&dir.path().join("in.jsonl"), n);
+    fs::write(dir.path().join("p.pipe"), PIPE).expect("pipe");
+    dir
+}
+
+fn golden(dir: &Path, args: &[&str]) -> String {
+    finish(weir(dir, args));
+    sorted_output(dir)
+}
+
+#[test]
+fn killed_and_restarted_at_random_the_committed_output_equals_an_uninterrupted_run() {
+    let dir = setup(300_000);
+    let expected = golden(dir.path(), &[]);
+    assert!(
+        expected.lines().count() > 1000,
+        "{}",
+        expected.lines().count()
+    );
+    let mut kills = 0;
+    let one: &[&str] = &["--workers", "1"];
+    let four: &[&str] = &["--workers", "4"];
+    let (two, three): (&[&str], &[&str]) = (&["--workers", "2"], &["--workers", "3"]);
+    // The last case restarts on another worker count each time: rescaling.
+    for (layouts, n, seed) in [
+        (vec![one], 8, 1),
+        (vec![four], 8, 2),
+        (vec![two, three, one, four], 6, 3),
+    ] {
+        let _ = fs::remove_dir_all(dir.path().join("out"));
+        let _ = fs::remove_dir_all(dir.path().join("state"));
+        let (got, n) = chaos(dir.path(), &layouts, n, seed);
+        let args = &layouts;
+        kills += n;
+        if got != expected {
+            let first = got
+                .lines()
+                .zip(expected.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
+            panic!(
+                "{args:?} after {n} kills: output differs at sorted line {first}: got {:?}, want {:?}",
+                got.lines().nth(first),
+                expected.lines().nth(first)
+            );
+        }
+    }
+    assert!(kills >= 20, "{kills} kills");
+}
+
+#[test]
+fn a_checkpoint_of_another_pipeline_is_refused_naming_the_change() {
+    let dir = setup(2_000);
+    let flags = ["--checkpoint-dir", "state", "--checkpoint-every", "5ms"];
+    // A checkpoint exists once a run has completed one.
+    for _ in 0..50 {
+        finish(weir(dir.path(), &flags));
+        if fs::read_dir(dir.path().join("state"))
+            .expect("state")
+            .any(|e| e.expect("entry").path().join("MANIFEST").is_file())
+        {
+            break;
+        }
+    }
+    let edited = PIPE.replace("window tumbling 1s", "window tumbling 2s");
+    fs::write(dir.path().join("p.pipe"), edited).expect("pipe");
+    let out = weir(dir.path(), &flags).wait_with_output().expect("weir");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("taken by a different pipeline"), "{err}");
+    assert!(
+        err.contains("1s") && err.contains("2s"),
+        "names the change: {err}"
+    );
+    assert!(err.contains("--fresh"), "{err}");
+    // --fresh starts over.
+    finish(weir(dir.path(), &[&flags[..], &["--fresh"]].concat()));
+}
+
+#[test]
+fn a_corrupt_newest_checkpoint_is_skipped_for_the_one_before() {
+    let dir = setup(60_000);
+    let flags = ["--checkpoint-dir", "state", "--checkpoint-every", "30ms"];
+    let expected = golden(dir.path(), &[]);
+    let _ = fs::remove_dir_all(dir.path().join("out"));
+    // Run until two checkpoints are complete, then kill.
+    let mut child = weir(dir.path(), &flags);
+    let complete = |dir: &Path| -> Vec<u64> {
+        let mut epochs: Vec<u64> = fs::read_dir(dir.join("state"))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                let e = e.ok()?;
+                e.path().join("MANIFEST").is_file().then_some(())?;
+                e.file_name().to_str()?.strip_prefix("epoch-")?.parse().ok()
+            })
+            .collect();
+        epochs.sort_unstable();
+        epochs
+    };
+    let started = Instant::now();
+    while complete(dir.path()).len() < 2 && started.elapsed() < Duration::from_secs(20) {
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "finished too early"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    let epochs = complete(dir.path());
+    let newest = *epochs.last().expect("a complete checkpoint");
+    // Flip a byte in one part of the newest checkpoint.
+    let part = fs::read_dir(dir.path().join(format!("state/epoch-{newest}")))
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p.file_name().is_some_and(|n| n != "MANIFEST"))
+        .expect("a part");
+    let mut bytes = fs::read(&part).expect("part");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x5a;
+    fs::write(&part, bytes).expect("corrupt");
+
+    let out = weir(dir.path(), &flags).wait_with_output().expect("weir");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("skipping checkpoint") && err.contains(&format!("epoch-{newest}")),
+        "names the corrupt checkpoint: {err}"
+    );
+    assert!(err.contains("checksum mismatch"), "{err}");
+    assert_eq!(sorted_output(dir.path()), expected);
+}
