@@ -62,6 +62,7 @@ fn plan() -> LogicalPlan {
             connector: call.clone(),
             schema: input.clone(),
             event_time: Some(2),
+            overload: Default::default(),
             watermark: WatermarkSpec {
                 bounded_ms: BOUND,
                 idle_ms: None,
@@ -98,6 +99,7 @@ fn plan() -> LogicalPlan {
         tests: vec![],
         tables: Vec::new(),
         models: Vec::new(),
+        checkpoint: None,
     }
 }
 

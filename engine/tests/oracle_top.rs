@@ -234,6 +234,7 @@ fn engine(
         on_bad_record: Arc::new(|_| {}),
         limit: None,
         clock_waiters: Default::default(),
+        checkpoint: None,
     };
     let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
     assert_eq!(summary.late_dropped, 0);

@@ -9,13 +9,12 @@ use anyhow::{bail, Context};
 use weir_engine::checkpoint::{CheckpointConfig, Store};
 use weir_engine::plan::LogicalPlan;
 
+use super::checkpoint_settings::checkpoint_settings;
 use super::RunArgs;
 use crate::launch::handshake::plan_hash;
 
-/// How often a run checkpoints when `--checkpoint-every` is not given.
-const DEFAULT_EVERY: Duration = Duration::from_secs(10);
-
-/// The checkpointing of this run, if `--checkpoint-dir` asks for it. Says on stderr
+/// The checkpointing of this run, if `--checkpoint-dir` or the file's `checkpoint`
+/// statement asks for it (each flag overrides its part of the statement). Says on stderr
 /// which checkpoint it resumes from and which newer ones it skipped (torn or corrupt).
 /// Process 0 removes what a resumed run will write again (epochs after the one it
 /// resumes from) before the cluster connects, so no process can mix them in.
@@ -23,16 +22,20 @@ pub(super) fn checkpoint_config(
     args: &RunArgs,
     plan: &LogicalPlan,
 ) -> anyhow::Result<Option<CheckpointConfig>> {
-    let Some(dir) = &args.checkpoint_dir else {
+    let flags = (args.checkpoint_dir.as_deref(), args.checkpoint_every);
+    let Some((dir, every)) = checkpoint_settings(plan, flags.0, flags.1) else {
         if args.fresh || args.checkpoint_every.is_some() {
-            bail!("--fresh and --checkpoint-every need --checkpoint-dir DIR");
+            bail!(
+                "--fresh and --checkpoint-every need --checkpoint-dir DIR \
+                 (or a `checkpoint every … to \"DIR\"` statement in the file)"
+            );
         }
         return Ok(None);
     };
-    let every = args.checkpoint_every.unwrap_or(DEFAULT_EVERY);
     if every < Duration::from_millis(1) {
         bail!("--checkpoint-every must be at least 1ms");
     }
+    let dir = &dir;
     let store = Store::open(dir)?;
     if args.fresh && args.process == 0 {
         store

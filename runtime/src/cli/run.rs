@@ -318,12 +318,19 @@ fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCod
     if let Some(n) = args.limit {
         child_args.extend(["--limit".into(), n.to_string().into()]);
     }
-    if let Some(dir) = &args.checkpoint_dir {
+    let settings = super::checkpoint_settings::checkpoint_settings(
+        &compiled.plan,
+        args.checkpoint_dir.as_deref(),
+        args.checkpoint_every,
+    );
+    if let Some((dir, _)) = &settings {
         if args.fresh {
             // Once, here: a child clearing them could race another's first checkpoint.
             weir_engine::checkpoint::Store::open(dir)?.clear()?;
         }
         child_args.extend(["--checkpoint-dir".into(), dir.clone().into_os_string()]);
+    } else if args.fresh {
+        bail!("--fresh needs --checkpoint-dir DIR (or a `checkpoint` statement in the file)");
     }
     if let Some(every) = args.checkpoint_every {
         child_args.extend([
