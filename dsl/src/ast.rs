@@ -37,6 +37,8 @@ pub enum Item {
     Table(TableDecl),
     /// `model name = onnx("path") { inputs { … } outputs { … } }`
     Model(ModelDecl),
+    /// `query name every d [at hh:mm] = sql"""…""" | to sink`
+    Query(QueryDecl),
     /// A declaration of a later version of the language (`table`, `test`, `run`, `model`).
     Unsupported {
         /// Its keyword.
@@ -123,6 +125,26 @@ pub enum DurationValue {
     Unitless(String),
     /// Malformed; the parser already reported it.
     Invalid,
+}
+
+/// `query name every d [at hh:mm] = sql"""SELECT …""" | to sink`: SQL over the lake on
+/// processing time, its rows sent to sinks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryDecl {
+    /// Query name.
+    pub name: Ident,
+    /// `every d`: how often it runs.
+    pub every: DurationAst,
+    /// `at hh:mm`: the time of day (UTC) of its runs, as written.
+    pub at: Option<Ident>,
+    /// The SQL text, between the triple quotes.
+    pub sql: String,
+    /// Where the SQL text is (without the quotes; `lo` is its first character).
+    pub sql_span: Span,
+    /// The sinks its rows go to.
+    pub to: Vec<Ident>,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// `sink name = connector(…)`.

@@ -34,6 +34,7 @@ pub use check::connectors::{
     AcceptAll, ConnectorCatalog, ConnectorProblem, ModelLoadError, Role, SinkFieldIssue,
     SinkFieldProblem,
 };
+pub use check::queries::ScheduledQuery;
 pub use diagnostic::{render, render_json, Diagnostic, Label, Severity, Span};
 
 /// A program that compiled: its plan, and warnings worth showing.
@@ -43,6 +44,9 @@ pub struct Compiled {
     pub plan: weir_engine::plan::LogicalPlan,
     /// Warnings (the program compiled despite them).
     pub warnings: Vec<Diagnostic>,
+    /// Scheduled `query` declarations: SQL over the lake that `weir run` runs on
+    /// processing time (outside the dataflow, so not part of the plan).
+    pub queries: Vec<ScheduledQuery>,
 }
 
 /// Compiles `.pipe` text accepting every connector call. `path` is only used in
@@ -79,6 +83,8 @@ pub fn compile_with(
     late_diagnostics.extend(check::check_sink_shapes(&parsed.program, &plan, catalog));
     late_diagnostics.extend(check::check_shared_files(&parsed.program, &plan, catalog));
     late_diagnostics.extend(check::check_sink_fields(&parsed.program, &plan, catalog));
+    let (queries, query_diagnostics) = check::queries::check(&parsed.program, &plan);
+    late_diagnostics.extend(query_diagnostics);
     if !late_diagnostics.is_empty() {
         diagnostics.extend(late_diagnostics);
         diagnostics.sort_by_key(|d| (d.primary.span.lo, d.primary.span.hi));
@@ -88,5 +94,6 @@ pub fn compile_with(
     Ok(Compiled {
         plan,
         warnings: diagnostics,
+        queries,
     })
 }

@@ -17,6 +17,7 @@ mod join;
 mod lints;
 mod models;
 mod names;
+pub(crate) mod queries;
 mod schema;
 mod scope;
 mod shared_files;
@@ -204,7 +205,7 @@ pub(crate) fn check(
                 names.models.entry(decl.name.name.clone()).or_insert(scope);
                 models.extend(node);
             }
-            Item::Unsupported { .. } | Item::Test(_) => {}
+            Item::Unsupported { .. } | Item::Test(_) | Item::Query(_) => {}
         }
     }
 
@@ -299,6 +300,8 @@ mod detect_tests;
 mod join_tests;
 #[cfg(test)]
 mod models_tests;
+#[cfg(test)]
+mod queries_tests;
 #[cfg(test)]
 mod tables_tests;
 #[cfg(test)]

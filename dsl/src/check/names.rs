@@ -74,7 +74,7 @@ pub(crate) fn collect(program: &Program, cx: &mut Ctx<'_>) -> Names {
                 models += 1;
                 (&m.name, Decl::Model(models - 1))
             }
-            Item::Unsupported { .. } | Item::Test(_) => continue,
+            Item::Unsupported { .. } | Item::Test(_) | Item::Query(_) => continue,
         };
         if let Some((first, first_span)) = names.decls.get(&ident.name) {
             cx.push(

@@ -8,6 +8,7 @@ mod explain;
 mod program;
 mod query;
 mod run;
+mod scheduled;
 mod serve;
 mod test;
 

@@ -42,6 +42,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     };
     let mut plan = compiled.plan;
+    let queries = compiled.queries;
     if args.strict {
         // Under --strict the first bad record ends the run instead of being routed.
         for pipeline in &mut plan.pipelines {
@@ -151,6 +152,8 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         connectors = connectors.reading_whole_files();
     }
     let watched = connectors.clone();
+    let scheduled =
+        super::scheduled::start(queries, &plan, &connectors, &stop, args.process, args.quiet)?;
     let notice = StopNotice::start(Arc::clone(&stop), move || watched.backlogs());
     let started = Instant::now();
     let result = run_on(
@@ -160,6 +163,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Arc::clone(&metrics),
         layout,
     );
+    scheduled.finish();
     notice.finish();
     if let Some(p) = progress {
         p.finish();
