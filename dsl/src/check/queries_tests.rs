@@ -35,7 +35,7 @@ fn accepted(query: &str) -> crate::ScheduledQuery {
 #[track_caller]
 fn refused(query: &str) -> (&'static str, String) {
     let text = format!("{BASE}{query}\n");
-    let diags = compiled(query).err().expect("an error");
+    let diags = compiled(query).expect_err("an error");
     assert_eq!(
         diags.len(),
         1,
@@ -118,6 +118,6 @@ fn schedules_and_sinks_are_checked() {
     assert_eq!((code, at.as_str()), (codes::BAD_QUERY_SINK, "lake"));
     let twice =
         format!("query a every 1h = {sql} | to report\nquery a every 2h = {sql} | to report");
-    let diags = compiled(&twice).err().expect("an error");
+    let diags = compiled(&twice).expect_err("an error");
     assert_eq!(diags[0].code, codes::BAD_QUERY_SINK);
 }
