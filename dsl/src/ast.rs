@@ -41,6 +41,8 @@ pub enum Item {
     Checkpoint(CheckpointDecl),
     /// `serve on "addr" [token env "VAR"]` or `serve off`
     Serve(ServeDecl),
+    /// `query name every d [at hh:mm] = sql"""…""" | to sink`
+    Query(QueryDecl),
     /// A declaration of a later version of the language (`table`, `test`, `run`, `model`).
     Unsupported {
         /// Its keyword.
@@ -144,6 +146,26 @@ pub struct CheckpointDecl {
     /// Where the directory string was written.
     pub dir_span: Span,
     /// The whole statement.
+    pub span: Span,
+}
+
+/// `query name every d [at hh:mm] = sql"""SELECT …""" | to sink`: SQL over the lake on
+/// processing time, its rows sent to sinks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryDecl {
+    /// Query name.
+    pub name: Ident,
+    /// `every d`: how often it runs.
+    pub every: DurationAst,
+    /// `at hh:mm`: the time of day (UTC) of its runs, as written.
+    pub at: Option<Ident>,
+    /// The SQL text, between the triple quotes.
+    pub sql: String,
+    /// Where the SQL text is (without the quotes; `lo` is its first character).
+    pub sql_span: Span,
+    /// The sinks its rows go to.
+    pub to: Vec<Ident>,
+    /// The whole declaration.
     pub span: Span,
 }
 

@@ -89,6 +89,17 @@ pub const KEEP_WITHOUT_ARG: &str = "P0233";
 pub const NESTED_LIST: &str = "P0234";
 /// A list field (from `collect`) reaching a sink whose format has no lists (CSV).
 pub const SINK_CANNOT_HOLD_LIST: &str = "P0235";
+/// The SQL of a scheduled `query` does not parse, or is not one `SELECT`.
+pub const BAD_SQL: &str = "P0250";
+/// A scheduled `query` reads a table that is not a `parquet(…)` lake of the file.
+pub const UNKNOWN_LAKE_TABLE: &str = "P0251";
+/// A scheduled `query` names a column its lake tables do not have.
+pub const UNKNOWN_LAKE_COLUMN: &str = "P0252";
+/// A scheduled `query` sends its rows to an unknown sink, or to a lake it reads itself.
+pub const BAD_QUERY_SINK: &str = "P0253";
+/// A scheduled `query`'s `every` or `at` is not a schedule (zero, or `at` not a time of
+/// day within the period).
+pub const BAD_QUERY_SCHEDULE: &str = "P0254";
 /// A bare number where a duration is needed (`window tumbling 60` → `60s`).
 pub const DURATION_WITHOUT_UNIT: &str = "P0301";
 /// A window on records without event time (the source has no `event_time`, or a stage

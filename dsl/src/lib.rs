@@ -34,6 +34,7 @@ pub use check::connectors::{
     AcceptAll, ConnectorCatalog, ConnectorProblem, ModelLoadError, Role, SinkFieldIssue,
     SinkFieldProblem,
 };
+pub use check::queries::ScheduledQuery;
 pub use check::serve::{ServeSpec, Serving};
 pub use diagnostic::{render, render_json, Diagnostic, Label, Severity, Span};
 
@@ -46,6 +47,9 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
     /// Its `serve` declaration and `live` sinks.
     pub serving: Serving,
+    /// Scheduled `query` declarations: SQL over the lake that `weir run` runs on
+    /// processing time (outside the dataflow, so not part of the plan).
+    pub queries: Vec<ScheduledQuery>,
 }
 
 /// Compiles `.pipe` text accepting every connector call. `path` is only used in
@@ -83,6 +87,8 @@ pub fn compile_with(
     late_diagnostics.extend(check::check_sink_shapes(&parsed.program, &plan, catalog));
     late_diagnostics.extend(check::check_shared_files(&parsed.program, &plan, catalog));
     late_diagnostics.extend(check::check_sink_fields(&parsed.program, &plan, catalog));
+    let (queries, query_diagnostics) = check::queries::check(&parsed.program, &plan);
+    late_diagnostics.extend(query_diagnostics);
     if !late_diagnostics.is_empty() {
         diagnostics.extend(late_diagnostics);
         diagnostics.sort_by_key(|d| (d.primary.span.lo, d.primary.span.hi));
@@ -93,5 +99,6 @@ pub fn compile_with(
         plan,
         warnings: diagnostics,
         serving,
+        queries,
     })
 }

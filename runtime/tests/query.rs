@@ -4,6 +4,8 @@
 //! recomputation from those raw readings. Partition filters prune (a corrupt file in
 //! another date's folder is never opened) and hidden files are never read.
 
+#[path = "support/live_run.rs"]
+mod live_run;
 #[path = "support/mosquitto.rs"]
 mod mosquitto;
 
@@ -267,4 +269,232 @@ fn sql_over_the_factory_lake_equals_a_recomputation_from_the_raw_readings() {
         String::from_utf8_lossy(&csv.stdout).trim(),
         format!("n\n{}", minutes.len())
     );
+}
+
+/// `examples/sql/energy_report.pipe`: the pipeline writes its lake with the real `weir`,
+/// then its scheduled query runs on a test clock (as `weir test` moves processing time)
+/// into a captured sink: it fires exactly at each hour, never before, and its rows equal
+/// a recomputation of each building's hourly energy from the raw readings.
+#[test]
+fn a_scheduled_query_fires_on_the_test_clock_and_equals_a_recomputation() {
+    use weir_engine::clock::{Clock, TestClock};
+    use weir_engine::io::ConnectorFactory;
+    use weir_engine::testing::MemoryConnectors;
+    use weir_engine::value::Value;
+    use weir_runtime::query::schedule::{next_run, QueryRunner};
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let example = root.join("examples/sql/energy_report.pipe");
+    let input = root.join("examples/data/building_kwh.jsonl");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("examples/data")).expect("mkdir");
+    std::fs::copy(&input, dir.path().join("examples/data/building_kwh.jsonl")).expect("copy");
+    let run = weir(
+        &["run", example.to_str().expect("utf-8"), "--quiet"],
+        dir.path(),
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let text = std::fs::read_to_string(&example).expect("example");
+    let compiled =
+        weir_dsl::compile_with("energy_report.pipe", &text, &weir_runtime::catalog::Catalog)
+            .expect("the example compiles");
+    assert_eq!(compiled.queries.len(), 1);
+    assert_eq!(compiled.queries[0].tables, vec!["minute_lake".to_string()]);
+    let captured = Arc::new(MemoryConnectors::new(1));
+    let connectors: Arc<dyn ConnectorFactory> = captured.clone();
+    let clock = TestClock::new(0);
+    let mut runner = QueryRunner::new(
+        compiled.queries,
+        Arc::new(compiled.plan),
+        dir.path(),
+        connectors,
+        clock.now(),
+    );
+    const HOUR: i64 = 3_600_000;
+    assert_eq!(runner.due(), Some(HOUR));
+    clock.advance_to(HOUR - 1);
+    assert!(
+        runner.run_due(clock.now()).is_empty(),
+        "nothing before the hour"
+    );
+    assert!(captured.collected("report").is_empty());
+    clock.advance_to(HOUR);
+    let outcomes = runner.run_due(clock.now());
+    assert_eq!(outcomes.len(), 1);
+    let rows = outcomes[0].result.as_ref().expect("the query answers");
+    assert_eq!(runner.due(), Some(2 * HOUR));
+
+    // Recompute from the raw readings: (building, hour) → (kWh, readings).
+    let mut expected: BTreeMap<(String, i64), (f64, i64)> = BTreeMap::new();
+    for line in std::fs::read_to_string(&input).expect("input").lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let ts = v["ts"].as_i64().expect("ts");
+        let key = (
+            v["building"].as_str().expect("building").to_string(),
+            ts - ts % HOUR,
+        );
+        let e = expected.entry(key).or_default();
+        e.0 += v["kwh"].as_f64().expect("kwh");
+        e.1 += 1;
+    }
+    let events = captured.collected("report");
+    assert_eq!(*rows, events.len());
+    assert_eq!(
+        events.len(),
+        expected.len(),
+        "one row per building and hour"
+    );
+    for event in &events {
+        assert_eq!(
+            event.time, HOUR,
+            "rows carry the processing time of their run"
+        );
+        let [Value::Str(building), Value::Time(hour), Value::Float(kwh), Value::Int(n)] =
+            event.record.as_slice()
+        else {
+            panic!("unexpected row {:?}", event.record);
+        };
+        let (want_kwh, want_n) = expected[&(building.to_string(), *hour)];
+        assert!(
+            close(*kwh, want_kwh),
+            "{building} {hour}: {kwh} vs {want_kwh}"
+        );
+        assert_eq!(*n, want_n, "{building} {hour}");
+    }
+
+    // A missed period is not repeated: at 3h30 the 2h run happens once, then 4h is next.
+    clock.advance_to(3 * HOUR + HOUR / 2);
+    assert_eq!(runner.run_due(clock.now()).len(), 1);
+    assert_eq!(runner.due(), Some(4 * HOUR));
+    assert_eq!(captured.collected("report").len(), 2 * expected.len());
+
+    // `every 1d at 01:00`: 01:00 UTC each day.
+    let day = 86_400_000;
+    assert_eq!(next_run(0, day, HOUR), HOUR);
+    assert_eq!(next_run(HOUR, day, HOUR), day + HOUR);
+    assert_eq!(next_run(-5, HOUR, 0), 0);
+}
+
+/// A live run: its scheduled query (`every 1s`) writes to its report while the pipeline
+/// runs, and `POST /api/query` answers SQL over its lake with JSON rows that equal a
+/// recomputation, capped at 10000 rows, with 4xx JSON errors for bad requests.
+#[test]
+fn a_live_run_runs_its_scheduled_query_and_answers_sql_over_http() {
+    const PROGRAM: &str = r#"source meters = file("in.jsonl", follow: true) {
+  building: string
+  kwh:      f64
+  ts:       timestamp
+  event_time ts
+  watermark  bounded 1s
+}
+sink lake   = parquet("lake", rotate: 1s)
+sink report = file("report.jsonl")
+pipeline keep { from meters | to lake }
+query totals every 1s = sql"""
+  SELECT building, sum(kwh) AS kwh, count(*) AS n FROM lake GROUP BY building ORDER BY building
+""" | to report
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("program.pipe"), PROGRAM).expect("program");
+    let mut input = String::new();
+    let mut expected: BTreeMap<String, (f64, i64)> = BTreeMap::new();
+    for n in 0..30i64 {
+        let building = ["north", "south", "lab"][(n % 3) as usize];
+        let kwh = 1.0 + (n % 4) as f64 * 0.25;
+        input.push_str(&format!(
+            "{{\"building\": \"{building}\", \"kwh\": {kwh}, \"ts\": {}}}\n",
+            1_714_557_600_000 + n * 1000
+        ));
+        let e = expected.entry(building.to_string()).or_default();
+        e.0 += kwh;
+        e.1 += 1;
+    }
+    std::fs::write(dir.path().join("in.jsonl"), input).expect("input");
+    let run = live_run::LiveRun::start(dir.path(), &[], &[]);
+
+    // The scheduled query: a report line per building, eventually with every reading.
+    let report = dir.path().join("report.jsonl");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let complete = |text: &str| {
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        expected.iter().all(|(b, (kwh, n))| {
+            rows.iter().any(|r| {
+                r["building"] == b.as_str()
+                    && r["n"] == *n
+                    && close(r["kwh"].as_f64().unwrap_or(0.0), *kwh)
+            })
+        })
+    };
+    while !std::fs::read_to_string(&report).is_ok_and(|t| complete(&t)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduled query never reported every reading: {:?}\n{}",
+            std::fs::read_to_string(&report),
+            run.stderr_so_far().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let post = |sql: &str| -> (u16, serde_json::Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        let mut response = agent
+            .post(&run.url("/api/query"))
+            .send(sql)
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        )
+    };
+    let (status, answer) =
+        post("SELECT building, sum(kwh) AS kwh, count(*) AS n FROM lake GROUP BY building ORDER BY building");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["columns"],
+        serde_json::json!(["building", "kwh", "n"])
+    );
+    assert_eq!(answer["truncated"], false);
+    let rows = answer["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), expected.len());
+    for ((building, (kwh, n)), row) in expected.iter().zip(rows) {
+        assert_eq!(row["building"], building.as_str());
+        assert_eq!(row["n"], *n);
+        assert!(close(row["kwh"].as_f64().expect("kwh"), *kwh), "{row}");
+    }
+    // 30 × 30 × 30 rows: capped.
+    let (status, answer) = post("SELECT a.kwh FROM lake a, lake b, lake c");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["truncated"], true);
+    assert_eq!(answer["rows"].as_array().map(Vec::len), Some(10_000));
+    for (sql, want) in [
+        ("SELEC building FROM lake", 400),
+        ("SELECT nope FROM lake", 400),
+        ("   ", 400),
+    ] {
+        let (status, answer) = post(sql);
+        assert_eq!(status, want, "{sql}: {answer}");
+        assert!(
+            answer["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{answer}"
+        );
+    }
+    let (status, answer) = post(&"-".repeat(70 * 1024));
+    assert_eq!(status, 413, "{answer}");
+    let (status, body) = live_run::get(&run.url("/api/query"), &[]);
+    assert_eq!(status, 405, "{body}");
+    assert!(body.contains("POST"), "{body}");
 }

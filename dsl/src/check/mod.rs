@@ -19,6 +19,7 @@ mod lints;
 mod models;
 mod names;
 mod overload;
+pub(crate) mod queries;
 mod schema;
 mod scope;
 pub mod serve;
@@ -209,7 +210,11 @@ pub(crate) fn check(
                 names.models.entry(decl.name.name.clone()).or_insert(scope);
                 models.extend(node);
             }
-            Item::Unsupported { .. } | Item::Test(_) | Item::Checkpoint(_) | Item::Serve(_) => {}
+            Item::Unsupported { .. }
+            | Item::Test(_)
+            | Item::Checkpoint(_)
+            | Item::Serve(_)
+            | Item::Query(_) => {}
         }
     }
     let checkpoint = checkpoint::check(program, cx);
@@ -306,6 +311,8 @@ mod detect_tests;
 mod join_tests;
 #[cfg(test)]
 mod models_tests;
+#[cfg(test)]
+mod queries_tests;
 #[cfg(test)]
 mod tables_tests;
 #[cfg(test)]

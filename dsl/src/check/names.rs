@@ -74,9 +74,11 @@ pub(crate) fn collect(program: &Program, cx: &mut Ctx<'_>) -> Names {
                 models += 1;
                 (&m.name, Decl::Model(models - 1))
             }
-            Item::Unsupported { .. } | Item::Test(_) | Item::Checkpoint(_) | Item::Serve(_) => {
-                continue
-            }
+            Item::Unsupported { .. }
+            | Item::Test(_)
+            | Item::Checkpoint(_)
+            | Item::Serve(_)
+            | Item::Query(_) => continue,
         };
         if let Some((first, first_span)) = names.decls.get(&ident.name) {
             cx.push(

@@ -114,6 +114,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         sugar_rate => "`every event`, `every <n> events` or `every <duration>`",
         int_value => "a whole number",
         test_decl => "`test \"name\" { … }`",
+        query_decl => "`query <name> every <duration> = sql\"\"\"SELECT …\"\"\" | to <sink>`",
+        query_at => "`at <hh:mm>`",
+        clock_lit => "a time of day such as `01:00`",
+        sql_text | sql_body => "SQL between `sql\"\"\"` and `\"\"\"`",
         test_step | given_step | watermark_step | clock_step | expect_step => {
             "a test step (`given`, `watermark`, `clock` or `expect`)"
         }
@@ -142,6 +146,8 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_run => "`run`",
         kw_model => "`model`",
         kw_checkpoint => "`checkpoint`",
+        kw_query => "`query`",
+        kw_at => "`at`",
         kw_event_time => "`event_time`",
         kw_watermark => "`watermark`",
         kw_bounded => "`bounded`",

@@ -188,6 +188,7 @@ impl Builder {
                 Rule::model_decl => items.push(Item::Model(self.model(p))),
                 Rule::checkpoint_decl => items.push(Item::Checkpoint(self.checkpoint(p))),
                 Rule::serve_decl => items.push(Item::Serve(self.serve(p))),
+                Rule::query_decl => items.push(Item::Query(self.query(p))),
                 Rule::future_decl => {
                     let span = span_of(&p);
                     let keyword = p
@@ -201,6 +202,41 @@ impl Builder {
             }
         }
         Program { items }
+    }
+
+    fn query(&mut self, pair: Pair<'_, Rule>) -> QueryDecl {
+        let span = span_of(&pair);
+        let mut inner = significant(pair);
+        let name = ident_of(&inner.next().expect("invariant: query name"));
+        let every = self.duration(inner.next().expect("invariant: query period"));
+        let mut decl = QueryDecl {
+            name,
+            every,
+            at: None,
+            sql: String::new(),
+            sql_span: span,
+            to: Vec::new(),
+            span,
+        };
+        for part in inner {
+            match part.as_rule() {
+                Rule::query_at => {
+                    let time = significant(part).next().expect("invariant: at time");
+                    decl.at = Some(ident_of(&time));
+                }
+                Rule::sql_text => {
+                    let body = part.into_inner().next().expect("invariant: sql body");
+                    decl.sql = body.as_str().to_string();
+                    decl.sql_span = span_of(&body);
+                }
+                Rule::to_stage => {
+                    let sink = significant(part).next().expect("invariant: to sink");
+                    decl.to.push(ident_of(&sink));
+                }
+                _ => {}
+            }
+        }
+        decl
     }
 
     fn source(&mut self, pair: Pair<'_, Rule>) -> SourceDecl {

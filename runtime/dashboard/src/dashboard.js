@@ -1,6 +1,7 @@
 // The Weir dashboard: the job graph with live rates, sources and sinks, the latest
 // records of `state` sinks, a live chart (uPlot) per `chart` sink and a table of the
-// latest records per `live` sink, both fed by server-sent events. Everything comes from
+// latest records per `live` sink, both fed by server-sent events; History runs SQL
+// over the run's lake (POST /api/query) and charts the answer. Everything comes from
 // this run's own server.
 "use strict";
 
@@ -188,11 +189,88 @@ async function tick() {
     for (const l of job.live || []) if (!tables[l.sink]) openTable(l);
     document.getElementById("no-live").hidden = (job.live || []).length > 0;
     await drawLatest(job);
+    historyTables(job);
     previous = { job, at: now };
   } catch (e) {
     document.getElementById("summary").textContent = `disconnected (${e.message}): the run may have ended`;
   }
 }
+
+// History: the SQL is shown and editable; picking a table writes a query for it.
+const history = { plot: null, tables: null };
+window.weir.history = history;
+
+function historyTables(job) {
+  const lakes = job.sinks.filter((s) => s.connector === "parquet").map((s) => s.name);
+  if (history.tables === lakes.join(",")) return;
+  history.tables = lakes.join(",");
+  document.getElementById("no-lake").hidden = lakes.length > 0;
+  document.getElementById("history-form").hidden = lakes.length === 0;
+  const select = document.getElementById("history-table");
+  select.replaceChildren(...lakes.map((n) => el("option", { value: n }, n)));
+  const sql = document.getElementById("history-sql");
+  if (!sql.value && lakes.length) sql.value = `SELECT * FROM ${lakes[0]} LIMIT 100`;
+}
+
+/** Seconds since the epoch of a time-like answer value, or NaN. */
+function seconds(v) {
+  if (typeof v !== "string" || !/^\d{4}-\d\d-\d\d/.test(v)) return NaN;
+  return Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) || v.length <= 10 ? v : `${v}Z`) / 1000;
+}
+
+/** A chart of the answer: x the first time column, a series per numeric column (or,
+ *  with a text column, one per value of it for the first numeric column). */
+function drawHistoryChart(answer) {
+  const box = document.getElementById("history-chart");
+  const { columns, rows } = answer;
+  const x = columns.find((c) => rows.length && rows.every((r) => !Number.isNaN(seconds(r[c]))));
+  const numeric = columns.filter((c) => c !== x && rows.length && rows.every((r) => typeof r[c] === "number"));
+  const key = columns.find((c) => c !== x && rows.length && rows.every((r) => typeof r[c] === "string"));
+  box.hidden = !x || numeric.length === 0;
+  if (history.plot) { history.plot.destroy(); history.plot = null; }
+  if (box.hidden) return;
+  const xs = [...new Set(rows.map((r) => seconds(r[x])))].sort((a, b) => a - b);
+  const at = new Map(xs.map((v, i) => [v, i]));
+  const names = key ? [...new Set(rows.map((r) => r[key]))].sort() : numeric;
+  const data = [xs, ...names.map((n) => {
+    const ys = new Array(xs.length).fill(null);
+    for (const r of rows) if (!key || r[key] === n) ys[at.get(seconds(r[x]))] = key ? r[numeric[0]] : r[n];
+    return ys;
+  })];
+  box.setAttribute("data-series", JSON.stringify(names));
+  if (typeof uPlot === "undefined") { box.replaceChildren(el("pre", {}, JSON.stringify(data))); return; }
+  box.replaceChildren();
+  const palette = ["#2456a6", "#c2410c", "#2f7d4f", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d"];
+  history.plot = new uPlot({
+    width: Math.min(1100, window.innerWidth - 80), height: 300, scales: { x: { time: true } },
+    series: [{}, ...names.map((n, i) => ({ label: key ? `${n} ${numeric[0]}` : n, stroke: palette[i % palette.length] }))],
+  }, data, box);
+}
+
+async function runHistory(event) {
+  if (event) event.preventDefault();
+  const status = document.getElementById("history-status");
+  const table = document.getElementById("history-rows");
+  status.textContent = "running…";
+  const response = await fetch("/api/query", { method: "POST", body: document.getElementById("history-sql").value });
+  const answer = await response.json();
+  history.answer = answer;
+  if (!response.ok) {
+    status.textContent = `error ${response.status}: ${answer.error}`;
+    table.replaceChildren();
+    document.getElementById("history-chart").hidden = true;
+    return;
+  }
+  status.textContent = `${answer.rows.length} row(s)${answer.truncated ? " (truncated)" : ""}`;
+  table.replaceChildren(el("tr", {}, ...answer.columns.map((c) => el("th", {}, c))),
+    ...answer.rows.slice(0, 200).map((r) => el("tr", {}, ...answer.columns.map((c) => el("td", {}, r[c] === undefined ? "" : String(r[c]))))));
+  drawHistoryChart(answer);
+}
+
+document.getElementById("history-form").addEventListener("submit", runHistory);
+document.getElementById("history-table").addEventListener("change", (e) => {
+  document.getElementById("history-sql").value = `SELECT * FROM ${e.target.value} LIMIT 100`;
+});
 
 tick();
 setInterval(tick, 1000);

@@ -10,8 +10,15 @@ pub(super) fn check(file: &Path, format: ErrorFormat) -> anyhow::Result<ExitCode
         Some(compiled) => {
             if format == ErrorFormat::Human {
                 let p = &compiled.plan;
+                // Scheduled queries are named only when there are some: the line stays
+                // as it was for every other program.
+                let queries = match compiled.queries.len() {
+                    0 => String::new(),
+                    1 => ", 1 scheduled query".to_string(),
+                    n => format!(", {n} scheduled queries"),
+                };
                 eprintln!(
-                    "{}: ok ({} sources, {} sinks, {} pipelines)",
+                    "{}: ok ({} sources, {} sinks, {} pipelines{queries})",
                     file.display(),
                     p.sources.len(),
                     p.sinks.len(),

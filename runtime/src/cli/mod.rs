@@ -10,6 +10,7 @@ mod program;
 mod query;
 mod resume;
 mod run;
+mod scheduled;
 mod serve;
 mod test;
 

@@ -44,6 +44,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let http = serve::effective(&args.http, compiled.serving.serve.as_ref());
     let live_sinks = compiled.serving.live_sinks;
     let mut plan = compiled.plan;
+    let queries = compiled.queries;
     if args.strict {
         // Under --strict the first bad record ends the run instead of being routed.
         for pipeline in &mut plan.pipelines {
@@ -157,6 +158,8 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         connectors = connectors.reading_whole_files();
     }
     let watched = connectors.clone();
+    let scheduled =
+        super::scheduled::start(queries, &plan, &connectors, &stop, args.process, args.quiet)?;
     let notice = StopNotice::start(Arc::clone(&stop), move || watched.backlogs());
     let started = Instant::now();
     let result = run_on(
@@ -166,6 +169,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         Arc::clone(&metrics),
         layout,
     );
+    scheduled.finish();
     notice.finish();
     if let Some(p) = progress {
         p.finish();

@@ -1,5 +1,6 @@
 //! The HTTP server of a run: `/metrics` for Prometheus, the hot store's JSON API under
-//! `/api/state/<sink>`, live chart streams, the dashboard and the OpenAPI description
+//! `/api/state/<sink>`, live chart streams, SQL over the lake (`POST /api/query`), the
+//! dashboard and the OpenAPI description
 //! (docs/http.md).
 //!
 //! One server per process, on its own thread (tiny_http: the runtime is synchronous, so
@@ -13,6 +14,7 @@ mod exposition;
 mod job_graph;
 mod live_stream;
 mod operator_exposition;
+mod query_api;
 mod reply;
 mod routes;
 mod server;

@@ -7,15 +7,28 @@ use tiny_http::{Method, Request};
 
 use super::exposition::{encode_metrics, CONTENT_TYPE};
 use super::server::RunView;
-use super::{cluster_view, dashboard, job_graph, live_stream, reply, state_api};
+use super::{cluster_view, dashboard, job_graph, live_stream, query_api, reply, state_api};
 
 /// The OpenAPI description of the JSON API, served at `/api/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
 /// Answers `request` (consuming it).
-pub fn answer(request: Request, view: &RunView, stopping: &Arc<AtomicBool>) {
+pub fn answer(mut request: Request, view: &RunView, stopping: &Arc<AtomicBool>) {
     let url = request.url().to_string();
     let (path, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
+    if path == "/api/query" {
+        let reply = if *request.method() == Method::Post {
+            query_api::answer(&mut request, view)
+        } else {
+            reply::error(
+                405,
+                format!("{} is not allowed here: POST the SQL", request.method()),
+            )
+            .with_header(reply::header("Allow", "POST"))
+        };
+        let _ = request.respond(reply);
+        return;
+    }
     if !matches!(request.method(), Method::Get | Method::Head) {
         let reply = reply::error(
             405,

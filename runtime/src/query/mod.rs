@@ -5,9 +5,13 @@
 //! columns (`date` a date, `year`…`hour` integers) that prune: `WHERE date = '2024-05-01'`
 //! reads that folder alone. Only finished `*.parquet` files are read: a file still being
 //! written is hidden (`.part-….parquet.inprogress`) and never matches.
+//!
+//! [`schedule`] runs a program's scheduled `query` declarations on processing time.
 
 mod lake;
 mod output;
+mod rows;
+pub mod schedule;
 
 use std::sync::Arc;
 
@@ -46,6 +50,20 @@ pub enum QueryError {
 
 /// Runs `sql` over `lakes` (each a table) and returns the answer's batches.
 pub fn run(lakes: &[Lake], sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
+    run_up_to(lakes, sql, None)
+}
+
+/// Like [`run`], stopping after `rows` rows (the HTTP API's cap: DataFusion stops
+/// reading once it has them).
+pub fn run_limited(lakes: &[Lake], sql: &str, rows: usize) -> Result<Vec<RecordBatch>, QueryError> {
+    run_up_to(lakes, sql, Some(rows))
+}
+
+fn run_up_to(
+    lakes: &[Lake],
+    sql: &str,
+    rows: Option<usize>,
+) -> Result<Vec<RecordBatch>, QueryError> {
     // DataFusion is async; `weir` has no executor, so a small one runs this query.
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     runtime.block_on(async {
@@ -53,10 +71,15 @@ pub fn run(lakes: &[Lake], sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
         for lake in lakes {
             lake::register(&ctx, lake).await?;
         }
-        let frame = ctx
+        let mut frame = ctx
             .sql(sql)
             .await
             .map_err(|e| QueryError::Sql(e.to_string()))?;
+        if rows.is_some() {
+            frame = frame
+                .limit(0, rows)
+                .map_err(|e| QueryError::Sql(e.to_string()))?;
+        }
         frame
             .collect()
             .await
