@@ -27,13 +27,18 @@ use support::shuffle_within;
 
 const BOUND: i64 = 50;
 
-/// `window tumbling 100ms aggregate count, sum(v) by k`.
-fn plan() -> LogicalPlan {
-    let input = Schema::new(vec![
+/// The source's fields: `k`, `v`, `ts`.
+fn input() -> Schema {
+    Schema::new(vec![
         Field::new("k", Type::Int),
         Field::new("v", Type::Float),
         Field::new("ts", Type::Timestamp),
-    ]);
+    ])
+}
+
+/// `window tumbling 100ms aggregate count, sum(v) by k`.
+fn window_stage() -> Stage {
+    let input = input();
     let agg = |name: &str, func, arg: Option<Expr>| Aggregate {
         name: name.into(),
         func,
@@ -51,6 +56,20 @@ fn plan() -> LogicalPlan {
         agg("last", AggFunc::Last, Some(v)),
     ];
     let schema = WindowSpec::output_schema(&input, &[0], &aggregates, Accumulation::Discard);
+    Stage::Window {
+        keys: vec![0],
+        window: WindowSpec::new(WindowKind::Tumbling {
+            size_ms: 100,
+            offset_ms: 0,
+        }),
+        aggregates,
+        schema,
+    }
+}
+
+/// `key by k`, then `stage`, then the sink.
+fn plan_with(stage: Stage) -> LogicalPlan {
+    let input = input();
     let call = ConnectorCall {
         kind: "memory".into(),
         args: vec![],
@@ -84,15 +103,7 @@ fn plan() -> LogicalPlan {
                     keys: vec![0],
                     names: vec!["k".into()],
                 },
-                Stage::Window {
-                    keys: vec![0],
-                    window: WindowSpec::new(WindowKind::Tumbling {
-                        size_ms: 100,
-                        offset_ms: 0,
-                    }),
-                    aggregates,
-                    schema,
-                },
+                stage,
                 Stage::Sink { sink: "out".into() },
             ],
         }],
@@ -271,8 +282,8 @@ fn config(dir: &std::path::Path, plan: &LogicalPlan) -> CheckpointConfig {
 }
 
 /// Runs to the end without checkpoints: the golden output.
-fn golden(records: &Arc<Vec<Record>>) -> Vec<String> {
-    let plan = Arc::new(plan());
+fn golden(records: &Arc<Vec<Record>>, plan: &LogicalPlan) -> Vec<String> {
+    let plan = Arc::new(plan.clone());
     let out = Arc::new(Mutex::new(Vec::new()));
     let connectors = Arc::new(Connectors {
         records: Arc::clone(records),
@@ -286,10 +297,16 @@ fn golden(records: &Arc<Vec<Record>>) -> Vec<String> {
 }
 
 /// Runs on `first` workers until checkpoint `stop_after` completes, stops (discarding
-/// open windows), resumes on `second` workers and finishes; returns the output.
-fn interrupted(records: &Arc<Vec<Record>>, first: usize, second: usize) -> (Vec<String>, Epoch) {
+/// open windows) once `enough` records were written, resumes on `second` workers and
+/// finishes; returns the output.
+fn interrupted(
+    records: &Arc<Vec<Record>>,
+    plan: &LogicalPlan,
+    enough: usize,
+    (first, second): (usize, usize),
+) -> (Vec<String>, Epoch) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let plan = Arc::new(plan());
+    let plan = Arc::new(plan.clone());
     let out = Arc::new(Mutex::new(Vec::new()));
     let connectors = Arc::new(Connectors {
         records: Arc::clone(records),
@@ -312,7 +329,7 @@ fn interrupted(records: &Arc<Vec<Record>>, first: usize, second: usize) -> (Vec<
                     .into_iter()
                     .find(|&e| store.is_complete(e));
                 // Stopped once some output is committed and more is on its way.
-                if complete.is_some_and(|e| e >= 2) && out.lock().len() >= 100 {
+                if complete.is_some_and(|e| e >= 2) && out.lock().len() >= enough {
                     stop.request(false);
                     return complete;
                 }
@@ -364,13 +381,15 @@ fn interrupted(records: &Arc<Vec<Record>>, first: usize, second: usize) -> (Vec<
     (rows, resumed)
 }
 
-#[test]
-fn a_window_pipeline_resumed_from_a_checkpoint_outputs_what_an_uninterrupted_run_does() {
+/// Runs `plan` uninterrupted and interrupted on `layouts` (workers before → after the
+/// stop); every interrupted run outputs exactly what the uninterrupted one does.
+fn resumes_exactly(plan: &LogicalPlan, layouts: &[(usize, usize)]) {
     let records = Arc::new(records(3000));
-    let golden = golden(&records);
-    assert!(golden.len() > 100, "{} windows", golden.len());
-    for (first, second) in [(1, 1), (4, 4), (2, 3)] {
-        let (rows, epoch) = interrupted(&records, first, second);
+    let golden = golden(&records, plan);
+    assert!(golden.len() > 100, "{} rows", golden.len());
+    let enough = (golden.len() / 4).min(100);
+    for &(first, second) in layouts {
+        let (rows, epoch) = interrupted(&records, plan, enough, (first, second));
         assert_eq!(
             rows.len(),
             golden.len(),
@@ -383,4 +402,32 @@ fn a_window_pipeline_resumed_from_a_checkpoint_outputs_what_an_uninterrupted_run
             "{first} → {second} workers, resumed from epoch {epoch}"
         );
     }
+}
+
+/// The input schema followed by `added`.
+fn with_fields(added: &[(&str, Type)]) -> Schema {
+    let mut fields = input().fields;
+    fields.extend(added.iter().map(|(n, t)| Field::new(*n, t.clone())));
+    Schema::new(fields)
+}
+
+#[test]
+fn a_window_pipeline_resumed_from_a_checkpoint_outputs_what_an_uninterrupted_run_does() {
+    resumes_exactly(&plan_with(window_stage()), &[(1, 1), (4, 4), (2, 3)]);
+}
+
+#[test]
+fn a_detect_pipeline_resumes_exactly() {
+    let stage = Stage::Detect {
+        keys: vec![0],
+        field: 1,
+        detector: weir_engine::ml::DetectorSpec::Zscore(weir_engine::ml::zscore::ZscoreParams {
+            window: 20,
+            threshold: 1.5,
+        }),
+        warmup: 5,
+        name: "a".into(),
+        schema: with_fields(&[("a.score", Type::Float), ("a.is_anomaly", Type::Bool)]),
+    };
+    resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
 }

@@ -27,6 +27,7 @@ pub struct SourcePosition {
 
 pub mod coordinator;
 pub mod cut;
+pub mod keyed;
 pub mod stamp;
 pub mod store;
 
@@ -43,7 +44,6 @@ pub fn not_covered(plan: &crate::plan::LogicalPlan) -> Option<String> {
                 Stage::Window { window, .. } if matches!(window.kind, WindowKind::Count { .. }) => {
                     "count windows"
                 }
-                Stage::Detect { .. } => "`detect`",
                 Stage::Forecast { .. } => "`forecast`",
                 Stage::Dedupe { .. } => "`dedupe`",
                 Stage::Alert { .. } | Stage::AlertGroup { .. } => "alerts",

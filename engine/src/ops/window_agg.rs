@@ -896,13 +896,7 @@ fn save(
 }
 
 fn snapshot_or_fail(state: &WindowState, ctx: &WorkerContext) -> Option<Vec<u8>> {
-    match state.snapshot() {
-        Ok(bytes) => Some(bytes),
-        Err(e) => {
-            ctx.fail(format!("window: cannot write its checkpoint: {e}"));
-            None
-        }
-    }
+    crate::checkpoint::keyed::or_fail("window", state.snapshot(), ctx)
 }
 
 /// A window operator's state as written to a checkpoint (the output holds are the
