@@ -382,8 +382,9 @@ fn interrupted(
 }
 
 /// Runs `plan` uninterrupted and interrupted on `layouts` (workers before → after the
-/// stop); every interrupted run outputs exactly what the uninterrupted one does.
-fn resumes_exactly(plan: &LogicalPlan, layouts: &[(usize, usize)]) {
+/// stop); every interrupted run outputs exactly what the uninterrupted one does, which
+/// is returned.
+fn resumes_exactly(plan: &LogicalPlan, layouts: &[(usize, usize)]) -> Vec<String> {
     let records = Arc::new(records(3000));
     let golden = golden(&records, plan);
     assert!(golden.len() > 100, "{} rows", golden.len());
@@ -402,6 +403,7 @@ fn resumes_exactly(plan: &LogicalPlan, layouts: &[(usize, usize)]) {
             "{first} → {second} workers, resumed from epoch {epoch}"
         );
     }
+    golden
 }
 
 /// The input schema followed by `added`.
@@ -430,4 +432,33 @@ fn a_detect_pipeline_resumes_exactly() {
         schema: with_fields(&[("a.score", Type::Float), ("a.is_anomaly", Type::Bool)]),
     };
     resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
+}
+
+#[test]
+fn a_forecast_pipeline_resumes_exactly() {
+    let stage = Stage::Forecast {
+        keys: vec![0],
+        field: 1,
+        params: weir_engine::ml::holt_winters::HoltWintersParams {
+            season_ms: 400,
+            every_ms: 50,
+            horizon_ms: 100,
+            alpha: 0.3,
+            beta: 0.1,
+            gamma: 0.2,
+            confidence: 0.9,
+            damping: 1.0,
+        },
+        name: "f".into(),
+        schema: with_fields(&[
+            ("f.value", Type::Float),
+            ("f.lower", Type::Float),
+            ("f.upper", Type::Float),
+        ]),
+    };
+    let golden = resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
+    assert!(
+        golden.iter().any(|r| !r.ends_with("Null, Null, Null]")),
+        "the models forecast after a season"
+    );
 }
