@@ -462,3 +462,13 @@ fn a_forecast_pipeline_resumes_exactly() {
         "the models forecast after a season"
     );
 }
+
+#[test]
+fn a_dedupe_pipeline_resumes_exactly() {
+    let stage = Stage::Dedupe {
+        keys: vec![0],
+        names: vec!["k".into()],
+        within_ms: 40,
+    };
+    resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
+}

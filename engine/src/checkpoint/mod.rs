@@ -44,7 +44,6 @@ pub fn not_covered(plan: &crate::plan::LogicalPlan) -> Option<String> {
                 Stage::Window { window, .. } if matches!(window.kind, WindowKind::Count { .. }) => {
                     "count windows"
                 }
-                Stage::Dedupe { .. } => "`dedupe`",
                 Stage::Alert { .. } | Stage::AlertGroup { .. } => "alerts",
                 Stage::Join { .. } => "`join`",
                 _ => continue,
