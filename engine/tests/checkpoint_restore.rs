@@ -38,6 +38,14 @@ fn input() -> Schema {
 
 /// `window tumbling 100ms aggregate count, sum(v) by k`.
 fn window_stage() -> Stage {
+    windowed(WindowKind::Tumbling {
+        size_ms: 100,
+        offset_ms: 0,
+    })
+}
+
+/// `window <kind> aggregate count, sum(v), last(v) by k`.
+fn windowed(kind: WindowKind) -> Stage {
     let input = input();
     let agg = |name: &str, func, arg: Option<Expr>| Aggregate {
         name: name.into(),
@@ -58,10 +66,7 @@ fn window_stage() -> Stage {
     let schema = WindowSpec::output_schema(&input, &[0], &aggregates, Accumulation::Discard);
     Stage::Window {
         keys: vec![0],
-        window: WindowSpec::new(WindowKind::Tumbling {
-            size_ms: 100,
-            offset_ms: 0,
-        }),
+        window: WindowSpec::new(kind),
         aggregates,
         schema,
     }
@@ -470,5 +475,11 @@ fn a_dedupe_pipeline_resumes_exactly() {
         names: vec!["k".into()],
         within_ms: 40,
     };
+    resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
+}
+
+#[test]
+fn a_count_window_pipeline_resumes_exactly() {
+    let stage = windowed(WindowKind::Count { size: 5, every: 2 });
     resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
 }

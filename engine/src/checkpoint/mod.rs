@@ -37,13 +37,10 @@ pub use store::{CheckpointError, Store};
 /// The first stage of `plan` whose state checkpoints do not cover yet, named for the
 /// refusal message; `None` when every stateful stage is covered.
 pub fn not_covered(plan: &crate::plan::LogicalPlan) -> Option<String> {
-    use crate::plan::{Stage, WindowKind};
+    use crate::plan::Stage;
     for pipeline in &plan.pipelines {
         for stage in &pipeline.stages {
             let what = match stage {
-                Stage::Window { window, .. } if matches!(window.kind, WindowKind::Count { .. }) => {
-                    "count windows"
-                }
                 Stage::Alert { .. } | Stage::AlertGroup { .. } => "alerts",
                 Stage::Join { .. } => "`join`",
                 _ => continue,
