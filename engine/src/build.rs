@@ -267,7 +267,9 @@ impl Site<'_> {
             Stage::Alert { spec, .. } => {
                 ops::alert::build(stream, spec, self.index, Arc::clone(ctx))
             }
-            Stage::AlertGroup { spec, .. } => ops::alert_group::build(stream, spec),
+            Stage::AlertGroup { spec, .. } => {
+                ops::alert_group::build(stream, spec, Arc::clone(ctx))
+            }
             Stage::Infer {
                 model,
                 inputs,

@@ -483,3 +483,69 @@ fn a_count_window_pipeline_resumes_exactly() {
     let stage = windowed(WindowKind::Count { size: 5, every: 2 });
     resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
 }
+
+/// `alert` on `v` per `k`: critical above 9, resolved below 4, with recoveries; grouped
+/// by `k` when `grouped`.
+fn alert_spec(grouped: bool) -> weir_engine::alert::AlertSpec {
+    use weir_engine::alert::{alert_output_schema, AlertSpec, Level, LevelRule, Piece, Template};
+    let alerts = alert_output_schema(&input());
+    let mut message = Template::parse("{alert.id} is {alert.level}").expect("template");
+    for (name, slot, _) in message.fields_mut() {
+        *slot = alerts.slot(name).expect("alert field");
+    }
+    let v = |op, x: f64| {
+        Expr::Binary(
+            op,
+            Box::new(Expr::Field {
+                slot: 1,
+                name: "v".into(),
+            }),
+            Box::new(Expr::Literal(Value::Float(x))),
+        )
+    };
+    AlertSpec {
+        name: "hot".into(),
+        keys: vec![0],
+        levels: vec![LevelRule {
+            level: Level::Critical,
+            when: v(BinaryOp::Gt, 9.0),
+            resolve: None,
+        }],
+        resolve: Some(v(BinaryOp::Lt, 4.0)),
+        id: Template {
+            pieces: vec![
+                Piece::Text("hot:".into()),
+                Piece::Field {
+                    name: "k".into(),
+                    slot: 0,
+                    precision: None,
+                    offset: 0,
+                },
+            ],
+        },
+        message,
+        for_ms: 10,
+        keep_firing_ms: 0,
+        repeat_ms: Some(100),
+        recoveries: true,
+        flapping: None,
+        deadman_ms: None,
+        silences: None,
+        group: grouped.then(|| weir_engine::alert::group::GroupSpec {
+            name: "hot".into(),
+            by: vec![0],
+            input_width: input().fields.len(),
+            wait_ms: 30,
+            interval_ms: 60,
+        }),
+    }
+}
+
+#[test]
+fn an_alert_pipeline_resumes_exactly() {
+    let stage = Stage::Alert {
+        spec: alert_spec(false),
+        schema: weir_engine::alert::alert_output_schema(&input()),
+    };
+    resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
+}

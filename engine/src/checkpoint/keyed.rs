@@ -1,11 +1,15 @@
 //! Per-key operator state in a checkpoint: saved as the whole map, restored keeping only
 //! the keys the restoring worker owns under the current worker count (rescaling).
 
+use std::collections::BTreeMap;
+
 use hashbrown::HashMap;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::key::GroupKey;
+use crate::event::Event;
+use crate::key::{GroupKey, KeyView};
+use crate::time::EventTime;
 use crate::worker::WorkerContext;
 
 /// `map` encoded for a checkpoint part.
@@ -35,6 +39,34 @@ pub fn or_fail(
         Err(e) => {
             ctx.fail(format!("{what}: cannot write its checkpoint: {e}"));
             None
+        }
+    }
+}
+
+/// Records an operator holds until the watermark passes them, by the time they act at.
+pub type Pending = BTreeMap<EventTime, Vec<Event>>;
+
+/// Adds the records of one old worker's `pending` whose key (the fields `slots`) `owns`
+/// accepts.
+pub fn load_pending(
+    old: Pending,
+    slots: &[usize],
+    owns: &dyn Fn(&GroupKey) -> bool,
+    into: &mut Pending,
+) {
+    for (at, events) in old {
+        let kept: Vec<Event> = events
+            .into_iter()
+            .filter(|e| {
+                let view = KeyView {
+                    record: &e.record,
+                    slots,
+                };
+                owns(&view.to_owned())
+            })
+            .collect();
+        if !kept.is_empty() {
+            into.entry(at).or_default().extend(kept);
         }
     }
 }

@@ -9,7 +9,6 @@
 //! stashed, the watermark acted on never passes the least one they travelled at, and
 //! when an epoch closes the model and the records still buffered are its snapshot.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -19,10 +18,10 @@ use timely::dataflow::operators::Capability;
 
 use super::EventStream;
 use crate::checkpoint::cut::{epoch_of, EpochCut};
-use crate::checkpoint::keyed::or_fail;
+use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
 use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
-use crate::key::{GroupKey, KeyView};
+use crate::key::GroupKey;
 use crate::time::EventTime;
 use crate::worker::WorkerContext;
 
@@ -37,9 +36,6 @@ pub trait KeyedModel: 'static {
     fn load(&mut self, bytes: &[u8], owns: &dyn Fn(&GroupKey) -> bool)
         -> Result<(), bincode::Error>;
 }
-
-/// Records waiting for the watermark, by the event time they go out at.
-type Pending = BTreeMap<EventTime, Vec<Event>>;
 
 /// The operator's part of a checkpoint.
 #[derive(Serialize, Deserialize)]
@@ -89,13 +85,9 @@ pub fn build<'scope, M: KeyedModel>(
                 }
             });
             let frontier = frontier.frontier();
-            let ending = frontier.is_empty() && epochs.active() && !ctx.stop.is_requested();
+            let ending = epochs.ending(&frontier, ctx.stop.is_requested());
             let watermark = stamp::watermark(&frontier).unwrap_or(EventTime::MAX);
-            // A stopped run (input gone, not ending) throws its stash away.
-            let limit = |epochs: &EpochCut<_>| match epochs.floor() {
-                Some(f) if !frontier.is_empty() || ending => watermark.min(f),
-                _ => watermark,
-            };
+            let limit = |epochs: &EpochCut<_>| epochs.bound(watermark, &frontier, ending);
             let mut send = |pending: &mut Pending, model: &mut M, cap: &Capability<Stamp>, limit| {
                 for (at, mut events) in release(pending, limit, model) {
                     let at = stamp::send_at(cap.time(), at);
@@ -199,18 +191,6 @@ fn restore<M: KeyedModel>(
 ) -> Result<(), bincode::Error> {
     let old: Snapshot = bincode::deserialize(bytes)?;
     model.load(&old.model, owns)?;
-    for (at, events) in old.pending {
-        let kept = events.into_iter().filter(|e| {
-            owns(
-                &KeyView {
-                    record: &e.record,
-                    slots: keys,
-                }
-                .to_owned(),
-            )
-        });
-        pending.entry(at).or_default().extend(kept);
-    }
-    pending.retain(|_, events| !events.is_empty());
+    load_pending(old.pending, keys, owns, pending);
     Ok(())
 }
