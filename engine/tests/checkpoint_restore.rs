@@ -74,6 +74,11 @@ fn windowed(kind: WindowKind) -> Stage {
 
 /// `key by k`, then `stage`, then the sink.
 fn plan_with(stage: Stage) -> LogicalPlan {
+    plan_of(vec![stage])
+}
+
+/// `key by k`, then `stages`, then the sink.
+fn plan_of(stages: Vec<Stage>) -> LogicalPlan {
     let input = input();
     let call = ConnectorCall {
         kind: "memory".into(),
@@ -108,9 +113,11 @@ fn plan_with(stage: Stage) -> LogicalPlan {
                     keys: vec![0],
                     names: vec!["k".into()],
                 },
-                stage,
-                Stage::Sink { sink: "out".into() },
-            ],
+            ]
+            .into_iter()
+            .chain(stages)
+            .chain([Stage::Sink { sink: "out".into() }])
+            .collect(),
         }],
         tests: vec![],
         tables: Vec::new(),
@@ -548,4 +555,23 @@ fn an_alert_pipeline_resumes_exactly() {
         schema: weir_engine::alert::alert_output_schema(&input()),
     };
     resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
+}
+
+#[test]
+fn an_alert_group_pipeline_resumes_exactly() {
+    let spec = alert_spec(true);
+    let alerts = weir_engine::alert::alert_output_schema(&input());
+    let group = spec.group.clone().expect("grouped");
+    let groups = weir_engine::alert::group::group_output_schema(&group, &alerts);
+    let stages = vec![
+        Stage::Alert {
+            spec,
+            schema: alerts,
+        },
+        Stage::AlertGroup {
+            spec: group,
+            schema: groups,
+        },
+    ];
+    resumes_exactly(&plan_of(stages), &[(1, 1), (2, 3)]);
 }

@@ -41,7 +41,6 @@ pub fn not_covered(plan: &crate::plan::LogicalPlan) -> Option<String> {
     for pipeline in &plan.pipelines {
         for stage in &pipeline.stages {
             let what = match stage {
-                Stage::AlertGroup { .. } => "alert groups",
                 Stage::Join { .. } => "`join`",
                 _ => continue,
             };
