@@ -203,7 +203,14 @@ impl Site<'_> {
         aggregates: &[crate::plan::Aggregate],
     ) -> EventStream<'scope> {
         if let crate::plan::WindowKind::Count { size, every } = window.kind {
-            return ops::count_window::build(stream, keys, size, every, aggregates, Arc::clone(self.ctx));
+            return ops::count_window::build(
+                stream,
+                keys,
+                size,
+                every,
+                aggregates,
+                Arc::clone(self.ctx),
+            );
         }
         let late_shape = crate::plan::WindowSpec::late_schema(self.input_schema);
         let late_sink = window

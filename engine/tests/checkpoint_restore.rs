@@ -108,12 +108,10 @@ fn plan_of(stages: Vec<Stage>) -> LogicalPlan {
             name: "p".into(),
             input: PipelineInput::Source("in".into()),
             input_schema: input,
-            stages: vec![
-                Stage::KeyBy {
-                    keys: vec![0],
-                    names: vec!["k".into()],
-                },
-            ]
+            stages: vec![Stage::KeyBy {
+                keys: vec![0],
+                names: vec!["k".into()],
+            }]
             .into_iter()
             .chain(stages)
             .chain([Stage::Sink { sink: "out".into() }])
@@ -377,16 +375,17 @@ fn interrupted(
         resumed >= stopped_at,
         "resumes from the newest complete checkpoint"
     );
+    let read = records.len() * plan.sources.len();
     let metrics = Arc::new(Metrics::new(&plan, second));
     let stop = Arc::new(StopHandle::new());
     let summary =
         run(plan, connectors, options(second, stop, Some(cfg)), metrics).expect("resumed run");
     assert_eq!(summary.late_dropped, 0);
     assert!(
-        summary.records_in < records.len() as u64,
+        summary.records_in < read as u64,
         "the resumed run read only what the checkpoint had not: {} of {}",
         summary.records_in,
-        records.len()
+        read
     );
     assert!(before > 0, "the first run wrote output before it stopped");
     let rows = sorted(&out.lock());
@@ -421,7 +420,7 @@ fn resumes_exactly(plan: &LogicalPlan, layouts: &[(usize, usize)]) -> Vec<String
 /// The input schema followed by `added`.
 fn with_fields(added: &[(&str, Type)]) -> Schema {
     let mut fields = input().fields;
-    fields.extend(added.iter().map(|(n, t)| Field::new(*n, t.clone())));
+    fields.extend(added.iter().map(|(n, t)| Field::new(*n, *t)));
     Schema::new(fields)
 }
 
@@ -574,4 +573,41 @@ fn an_alert_group_pipeline_resumes_exactly() {
         },
     ];
     resumes_exactly(&plan_of(stages), &[(1, 1), (2, 3)]);
+}
+
+/// `join in2 on k = k <mode>`: the source joined with a second copy of itself.
+fn join_plan(mode: JoinMode) -> LogicalPlan {
+    let join = JoinSpec {
+        right: PipelineInput::Source("in2".into()),
+        right_schema: input(),
+        name: "r".into(),
+        left_keys: vec![0],
+        right_keys: vec![0],
+        mode,
+    };
+    let schema = join.output_schema(&input());
+    let mut plan = plan_with(Stage::Join { join, schema });
+    let mut right = plan.sources[0].clone();
+    right.name = "in2".into();
+    plan.sources.push(right);
+    plan
+}
+
+#[test]
+fn an_interval_join_pipeline_resumes_exactly() {
+    let plan = join_plan(JoinMode::Interval {
+        within_ms: Some(30),
+    });
+    resumes_exactly(&plan, &[(1, 1), (2, 3)]);
+}
+
+#[test]
+fn a_window_join_pipeline_resumes_exactly() {
+    let plan = join_plan(JoinMode::Window {
+        kind: WindowKind::Tumbling {
+            size_ms: 50,
+            offset_ms: 0,
+        },
+    });
+    resumes_exactly(&plan, &[(1, 1), (2, 3)]);
 }

@@ -33,19 +33,3 @@ pub mod store;
 
 pub use coordinator::{CheckpointConfig, Checkpoints};
 pub use store::{CheckpointError, Store};
-
-/// The first stage of `plan` whose state checkpoints do not cover yet, named for the
-/// refusal message; `None` when every stateful stage is covered.
-pub fn not_covered(plan: &crate::plan::LogicalPlan) -> Option<String> {
-    use crate::plan::Stage;
-    for pipeline in &plan.pipelines {
-        for stage in &pipeline.stages {
-            let what = match stage {
-                Stage::Join { .. } => "`join`",
-                _ => continue,
-            };
-            return Some(format!("{what} (pipeline `{}`)", pipeline.name));
-        }
-    }
-    None
-}

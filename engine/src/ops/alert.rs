@@ -65,7 +65,11 @@ impl AlertOp {
     fn snapshot(&self) -> Result<Vec<u8>, bincode::Error> {
         bincode::serialize(&SnapshotOut {
             alerts: self.alerts.saved(),
-            unheard: self.silences.as_ref().map(Silences::saved).unwrap_or_default(),
+            unheard: self
+                .silences
+                .as_ref()
+                .map(Silences::saved)
+                .unwrap_or_default(),
             pending: &self.pending,
             horizon: self.horizon,
         })

@@ -53,7 +53,9 @@ pub fn build<'scope>(
         epochs.restore(|bytes| {
             let owns = |k: &GroupKey| epochs.owns(k);
             if let Err(e) = restore(bytes, &mut groups, &mut pending, &spec.by, &owns) {
-                ctx.fail(format!("alert group: cannot resume from the checkpoint: {e}"));
+                ctx.fail(format!(
+                    "alert group: cannot resume from the checkpoint: {e}"
+                ));
             }
         });
         if let Some(cap) = held.as_mut().filter(|_| epochs.active()) {

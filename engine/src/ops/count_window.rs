@@ -12,8 +12,8 @@ use hashbrown::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::EventStream;
-use crate::checkpoint::keyed;
 use crate::aggregate::AggregateFn;
+use crate::checkpoint::keyed;
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
 use crate::plan::Aggregate;

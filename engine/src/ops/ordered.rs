@@ -33,8 +33,11 @@ pub trait KeyedModel: 'static {
     /// Every key's state, for a checkpoint.
     fn save(&self) -> Result<Vec<u8>, bincode::Error>;
     /// Adds one old worker's saved state, keeping the keys `owns` accepts.
-    fn load(&mut self, bytes: &[u8], owns: &dyn Fn(&GroupKey) -> bool)
-        -> Result<(), bincode::Error>;
+    fn load(
+        &mut self,
+        bytes: &[u8],
+        owns: &dyn Fn(&GroupKey) -> bool,
+    ) -> Result<(), bincode::Error>;
 }
 
 /// The operator's part of a checkpoint.
@@ -88,18 +91,20 @@ pub fn build<'scope, M: KeyedModel>(
             let ending = epochs.ending(&frontier, ctx.stop.is_requested());
             let watermark = stamp::watermark(&frontier).unwrap_or(EventTime::MAX);
             let limit = |epochs: &EpochCut<_>| epochs.bound(watermark, &frontier, ending);
-            let mut send = |pending: &mut Pending, model: &mut M, cap: &Capability<Stamp>, limit| {
-                for (at, mut events) in release(pending, limit, model) {
-                    let at = stamp::send_at(cap.time(), at);
-                    output.session(&cap.delayed(&at)).give_container(&mut events);
-                }
-            };
+            let mut send =
+                |pending: &mut Pending, model: &mut M, cap: &Capability<Stamp>, limit| {
+                    for (at, mut events) in release(pending, limit, model) {
+                        let at = stamp::send_at(cap.time(), at);
+                        output
+                            .session(&cap.delayed(&at))
+                            .give_container(&mut events);
+                    }
+                };
             send(&mut pending, &mut model, cap, limit(&epochs));
             // Each epoch closed (or, at the end of input, each stashed one): snapshot, move
             // the output to the next epoch, take in what was stashed for it.
             while epochs.closing(&frontier) || (ending && epochs.stashed()) {
-                let Some(next) = save(name, &model, &pending, &mut epochs, &ctx)
-                else {
+                let Some(next) = save(name, &model, &pending, &mut epochs, &ctx) else {
                     break;
                 };
                 cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
