@@ -203,7 +203,14 @@ impl Site<'_> {
         aggregates: &[crate::plan::Aggregate],
     ) -> EventStream<'scope> {
         if let crate::plan::WindowKind::Count { size, every } = window.kind {
-            return ops::count_window::build(stream, keys, size, every, aggregates);
+            return ops::count_window::build(
+                stream,
+                keys,
+                size,
+                every,
+                aggregates,
+                Arc::clone(self.ctx),
+            );
         }
         let late_shape = crate::plan::WindowSpec::late_schema(self.input_schema);
         let late_sink = window
@@ -254,20 +261,22 @@ impl Site<'_> {
                 detector,
                 warmup,
                 ..
-            } => ops::detect::build(stream, keys, *field, detector, *warmup),
+            } => ops::detect::build(stream, keys, *field, detector, *warmup, Arc::clone(ctx)),
             Stage::Forecast {
                 keys,
                 field,
                 params,
                 ..
-            } => ops::forecast::build(stream, keys, *field, params),
+            } => ops::forecast::build(stream, keys, *field, params, Arc::clone(ctx)),
             Stage::Dedupe {
                 keys, within_ms, ..
-            } => ops::dedupe::build(stream, keys, *within_ms),
+            } => ops::dedupe::build(stream, keys, *within_ms, Arc::clone(ctx)),
             Stage::Alert { spec, .. } => {
                 ops::alert::build(stream, spec, self.index, Arc::clone(ctx))
             }
-            Stage::AlertGroup { spec, .. } => ops::alert_group::build(stream, spec),
+            Stage::AlertGroup { spec, .. } => {
+                ops::alert_group::build(stream, spec, Arc::clone(ctx))
+            }
             Stage::Infer {
                 model,
                 inputs,

@@ -305,8 +305,7 @@ pub fn run_on(
     })
 }
 
-/// Sets up checkpointing for this process: refuses plans with state it cannot
-/// checkpoint yet, hands each sink what it prepared in the resumed checkpoint, and
+/// Sets up checkpointing for this process: hands each sink what it prepared in the resumed checkpoint, and
 /// starts the completion thread.
 fn start_checkpoints(
     plan: &LogicalPlan,
@@ -314,12 +313,6 @@ fn start_checkpoints(
     place: Placement,
     sinks: &Arc<SinkWriters>,
 ) -> Result<(Arc<Checkpoints>, std::thread::JoinHandle<()>), RunError> {
-    if let Some(what) = crate::checkpoint::not_covered(plan) {
-        return Err(RunError::Checkpoint(format!(
-            "checkpoints do not cover {what} yet: run this pipeline without \
-             --checkpoint-dir (see docs/checkpoints.md)"
-        )));
-    }
     let used: Vec<usize> = (0..plan.sources.len())
         .filter(|&i| {
             let name = &plan.sources[i].name;

@@ -27,13 +27,26 @@ use support::shuffle_within;
 
 const BOUND: i64 = 50;
 
-/// `window tumbling 100ms aggregate count, sum(v) by k`.
-fn plan() -> LogicalPlan {
-    let input = Schema::new(vec![
+/// The source's fields: `k`, `v`, `ts`.
+fn input() -> Schema {
+    Schema::new(vec![
         Field::new("k", Type::Int),
         Field::new("v", Type::Float),
         Field::new("ts", Type::Timestamp),
-    ]);
+    ])
+}
+
+/// `window tumbling 100ms aggregate count, sum(v) by k`.
+fn window_stage() -> Stage {
+    windowed(WindowKind::Tumbling {
+        size_ms: 100,
+        offset_ms: 0,
+    })
+}
+
+/// `window <kind> aggregate count, sum(v), last(v) by k`.
+fn windowed(kind: WindowKind) -> Stage {
+    let input = input();
     let agg = |name: &str, func, arg: Option<Expr>| Aggregate {
         name: name.into(),
         func,
@@ -51,6 +64,22 @@ fn plan() -> LogicalPlan {
         agg("last", AggFunc::Last, Some(v)),
     ];
     let schema = WindowSpec::output_schema(&input, &[0], &aggregates, Accumulation::Discard);
+    Stage::Window {
+        keys: vec![0],
+        window: WindowSpec::new(kind),
+        aggregates,
+        schema,
+    }
+}
+
+/// `key by k`, then `stage`, then the sink.
+fn plan_with(stage: Stage) -> LogicalPlan {
+    plan_of(vec![stage])
+}
+
+/// `key by k`, then `stages`, then the sink.
+fn plan_of(stages: Vec<Stage>) -> LogicalPlan {
+    let input = input();
     let call = ConnectorCall {
         kind: "memory".into(),
         args: vec![],
@@ -79,22 +108,14 @@ fn plan() -> LogicalPlan {
             name: "p".into(),
             input: PipelineInput::Source("in".into()),
             input_schema: input,
-            stages: vec![
-                Stage::KeyBy {
-                    keys: vec![0],
-                    names: vec!["k".into()],
-                },
-                Stage::Window {
-                    keys: vec![0],
-                    window: WindowSpec::new(WindowKind::Tumbling {
-                        size_ms: 100,
-                        offset_ms: 0,
-                    }),
-                    aggregates,
-                    schema,
-                },
-                Stage::Sink { sink: "out".into() },
-            ],
+            stages: vec![Stage::KeyBy {
+                keys: vec![0],
+                names: vec!["k".into()],
+            }]
+            .into_iter()
+            .chain(stages)
+            .chain([Stage::Sink { sink: "out".into() }])
+            .collect(),
         }],
         tests: vec![],
         tables: Vec::new(),
@@ -271,8 +292,8 @@ fn config(dir: &std::path::Path, plan: &LogicalPlan) -> CheckpointConfig {
 }
 
 /// Runs to the end without checkpoints: the golden output.
-fn golden(records: &Arc<Vec<Record>>) -> Vec<String> {
-    let plan = Arc::new(plan());
+fn golden(records: &Arc<Vec<Record>>, plan: &LogicalPlan) -> Vec<String> {
+    let plan = Arc::new(plan.clone());
     let out = Arc::new(Mutex::new(Vec::new()));
     let connectors = Arc::new(Connectors {
         records: Arc::clone(records),
@@ -286,10 +307,16 @@ fn golden(records: &Arc<Vec<Record>>) -> Vec<String> {
 }
 
 /// Runs on `first` workers until checkpoint `stop_after` completes, stops (discarding
-/// open windows), resumes on `second` workers and finishes; returns the output.
-fn interrupted(records: &Arc<Vec<Record>>, first: usize, second: usize) -> (Vec<String>, Epoch) {
+/// open windows) once `enough` records were written, resumes on `second` workers and
+/// finishes; returns the output.
+fn interrupted(
+    records: &Arc<Vec<Record>>,
+    plan: &LogicalPlan,
+    enough: usize,
+    (first, second): (usize, usize),
+) -> (Vec<String>, Epoch) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let plan = Arc::new(plan());
+    let plan = Arc::new(plan.clone());
     let out = Arc::new(Mutex::new(Vec::new()));
     let connectors = Arc::new(Connectors {
         records: Arc::clone(records),
@@ -312,7 +339,7 @@ fn interrupted(records: &Arc<Vec<Record>>, first: usize, second: usize) -> (Vec<
                     .into_iter()
                     .find(|&e| store.is_complete(e));
                 // Stopped once some output is committed and more is on its way.
-                if complete.is_some_and(|e| e >= 2) && out.lock().len() >= 100 {
+                if complete.is_some_and(|e| e >= 2) && out.lock().len() >= enough {
                     stop.request(false);
                     return complete;
                 }
@@ -348,29 +375,33 @@ fn interrupted(records: &Arc<Vec<Record>>, first: usize, second: usize) -> (Vec<
         resumed >= stopped_at,
         "resumes from the newest complete checkpoint"
     );
+    let read = records.len() * plan.sources.len();
     let metrics = Arc::new(Metrics::new(&plan, second));
     let stop = Arc::new(StopHandle::new());
     let summary =
         run(plan, connectors, options(second, stop, Some(cfg)), metrics).expect("resumed run");
     assert_eq!(summary.late_dropped, 0);
     assert!(
-        summary.records_in < records.len() as u64,
+        summary.records_in < read as u64,
         "the resumed run read only what the checkpoint had not: {} of {}",
         summary.records_in,
-        records.len()
+        read
     );
     assert!(before > 0, "the first run wrote output before it stopped");
     let rows = sorted(&out.lock());
     (rows, resumed)
 }
 
-#[test]
-fn a_window_pipeline_resumed_from_a_checkpoint_outputs_what_an_uninterrupted_run_does() {
+/// Runs `plan` uninterrupted and interrupted on `layouts` (workers before → after the
+/// stop); every interrupted run outputs exactly what the uninterrupted one does, which
+/// is returned.
+fn resumes_exactly(plan: &LogicalPlan, layouts: &[(usize, usize)]) -> Vec<String> {
     let records = Arc::new(records(3000));
-    let golden = golden(&records);
-    assert!(golden.len() > 100, "{} windows", golden.len());
-    for (first, second) in [(1, 1), (4, 4), (2, 3)] {
-        let (rows, epoch) = interrupted(&records, first, second);
+    let golden = golden(&records, plan);
+    assert!(golden.len() > 100, "{} rows", golden.len());
+    let enough = (golden.len() / 4).min(100);
+    for &(first, second) in layouts {
+        let (rows, epoch) = interrupted(&records, plan, enough, (first, second));
         assert_eq!(
             rows.len(),
             golden.len(),
@@ -383,4 +414,200 @@ fn a_window_pipeline_resumed_from_a_checkpoint_outputs_what_an_uninterrupted_run
             "{first} → {second} workers, resumed from epoch {epoch}"
         );
     }
+    golden
+}
+
+/// The input schema followed by `added`.
+fn with_fields(added: &[(&str, Type)]) -> Schema {
+    let mut fields = input().fields;
+    fields.extend(added.iter().map(|(n, t)| Field::new(*n, *t)));
+    Schema::new(fields)
+}
+
+#[test]
+fn a_window_pipeline_resumed_from_a_checkpoint_outputs_what_an_uninterrupted_run_does() {
+    resumes_exactly(&plan_with(window_stage()), &[(1, 1), (4, 4), (2, 3)]);
+}
+
+#[test]
+fn a_detect_pipeline_resumes_exactly() {
+    let stage = Stage::Detect {
+        keys: vec![0],
+        field: 1,
+        detector: weir_engine::ml::DetectorSpec::Zscore(weir_engine::ml::zscore::ZscoreParams {
+            window: 20,
+            threshold: 1.5,
+        }),
+        warmup: 5,
+        name: "a".into(),
+        schema: with_fields(&[("a.score", Type::Float), ("a.is_anomaly", Type::Bool)]),
+    };
+    resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
+}
+
+#[test]
+fn a_forecast_pipeline_resumes_exactly() {
+    let stage = Stage::Forecast {
+        keys: vec![0],
+        field: 1,
+        params: weir_engine::ml::holt_winters::HoltWintersParams {
+            season_ms: 400,
+            every_ms: 50,
+            horizon_ms: 100,
+            alpha: 0.3,
+            beta: 0.1,
+            gamma: 0.2,
+            confidence: 0.9,
+            damping: 1.0,
+        },
+        name: "f".into(),
+        schema: with_fields(&[
+            ("f.value", Type::Float),
+            ("f.lower", Type::Float),
+            ("f.upper", Type::Float),
+        ]),
+    };
+    let golden = resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
+    assert!(
+        golden.iter().any(|r| !r.ends_with("Null, Null, Null]")),
+        "the models forecast after a season"
+    );
+}
+
+#[test]
+fn a_dedupe_pipeline_resumes_exactly() {
+    let stage = Stage::Dedupe {
+        keys: vec![0],
+        names: vec!["k".into()],
+        within_ms: 40,
+    };
+    resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
+}
+
+#[test]
+fn a_count_window_pipeline_resumes_exactly() {
+    let stage = windowed(WindowKind::Count { size: 5, every: 2 });
+    resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
+}
+
+/// `alert` on `v` per `k`: critical above 9, resolved below 4, with recoveries; grouped
+/// by `k` when `grouped`.
+fn alert_spec(grouped: bool) -> weir_engine::alert::AlertSpec {
+    use weir_engine::alert::{alert_output_schema, AlertSpec, Level, LevelRule, Piece, Template};
+    let alerts = alert_output_schema(&input());
+    let mut message = Template::parse("{alert.id} is {alert.level}").expect("template");
+    for (name, slot, _) in message.fields_mut() {
+        *slot = alerts.slot(name).expect("alert field");
+    }
+    let v = |op, x: f64| {
+        Expr::Binary(
+            op,
+            Box::new(Expr::Field {
+                slot: 1,
+                name: "v".into(),
+            }),
+            Box::new(Expr::Literal(Value::Float(x))),
+        )
+    };
+    AlertSpec {
+        name: "hot".into(),
+        keys: vec![0],
+        levels: vec![LevelRule {
+            level: Level::Critical,
+            when: v(BinaryOp::Gt, 9.0),
+            resolve: None,
+        }],
+        resolve: Some(v(BinaryOp::Lt, 4.0)),
+        id: Template {
+            pieces: vec![
+                Piece::Text("hot:".into()),
+                Piece::Field {
+                    name: "k".into(),
+                    slot: 0,
+                    precision: None,
+                    offset: 0,
+                },
+            ],
+        },
+        message,
+        for_ms: 10,
+        keep_firing_ms: 0,
+        repeat_ms: Some(100),
+        recoveries: true,
+        flapping: None,
+        deadman_ms: None,
+        silences: None,
+        group: grouped.then(|| weir_engine::alert::group::GroupSpec {
+            name: "hot".into(),
+            by: vec![0],
+            input_width: input().fields.len(),
+            wait_ms: 30,
+            interval_ms: 60,
+        }),
+    }
+}
+
+#[test]
+fn an_alert_pipeline_resumes_exactly() {
+    let stage = Stage::Alert {
+        spec: alert_spec(false),
+        schema: weir_engine::alert::alert_output_schema(&input()),
+    };
+    resumes_exactly(&plan_with(stage), &[(1, 1), (2, 3)]);
+}
+
+#[test]
+fn an_alert_group_pipeline_resumes_exactly() {
+    let spec = alert_spec(true);
+    let alerts = weir_engine::alert::alert_output_schema(&input());
+    let group = spec.group.clone().expect("grouped");
+    let groups = weir_engine::alert::group::group_output_schema(&group, &alerts);
+    let stages = vec![
+        Stage::Alert {
+            spec,
+            schema: alerts,
+        },
+        Stage::AlertGroup {
+            spec: group,
+            schema: groups,
+        },
+    ];
+    resumes_exactly(&plan_of(stages), &[(1, 1), (2, 3)]);
+}
+
+/// `join in2 on k = k <mode>`: the source joined with a second copy of itself.
+fn join_plan(mode: JoinMode) -> LogicalPlan {
+    let join = JoinSpec {
+        right: PipelineInput::Source("in2".into()),
+        right_schema: input(),
+        name: "r".into(),
+        left_keys: vec![0],
+        right_keys: vec![0],
+        mode,
+    };
+    let schema = join.output_schema(&input());
+    let mut plan = plan_with(Stage::Join { join, schema });
+    let mut right = plan.sources[0].clone();
+    right.name = "in2".into();
+    plan.sources.push(right);
+    plan
+}
+
+#[test]
+fn an_interval_join_pipeline_resumes_exactly() {
+    let plan = join_plan(JoinMode::Interval {
+        within_ms: Some(30),
+    });
+    resumes_exactly(&plan, &[(1, 1), (2, 3)]);
+}
+
+#[test]
+fn a_window_join_pipeline_resumes_exactly() {
+    let plan = join_plan(JoinMode::Window {
+        kind: WindowKind::Tumbling {
+            size_ms: 50,
+            offset_ms: 0,
+        },
+    });
+    resumes_exactly(&plan, &[(1, 1), (2, 3)]);
 }

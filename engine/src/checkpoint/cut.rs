@@ -90,6 +90,22 @@ impl<T> EpochCut<T> {
         self.stash.values().map(|(least, _)| *least).min()
     }
 
+    /// Whether the input (`frontier`) ended with the run going on: everything stashed is
+    /// then snapshotted epoch by epoch before the end of input acts.
+    pub fn ending(&self, frontier: &[Stamp], stopped: bool) -> bool {
+        frontier.is_empty() && self.checkpoints.is_some() && !stopped
+    }
+
+    /// The watermark an operator may act on: `watermark` held below the stash's
+    /// [`floor`](EpochCut::floor), except when a stopped run's input is gone (its stash
+    /// is thrown away).
+    pub fn bound(&self, watermark: EventTime, frontier: &[Stamp], ending: bool) -> EventTime {
+        match self.floor() {
+            Some(f) if !frontier.is_empty() || ending => watermark.min(f),
+            _ => watermark,
+        }
+    }
+
     /// Whether `frontier` has closed the current epoch (never for an ended input: see
     /// [`EpochCut::end`]).
     pub fn closing(&self, frontier: &[Stamp]) -> bool {

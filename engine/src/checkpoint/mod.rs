@@ -27,31 +27,9 @@ pub struct SourcePosition {
 
 pub mod coordinator;
 pub mod cut;
+pub mod keyed;
 pub mod stamp;
 pub mod store;
 
 pub use coordinator::{CheckpointConfig, Checkpoints};
 pub use store::{CheckpointError, Store};
-
-/// The first stage of `plan` whose state checkpoints do not cover yet, named for the
-/// refusal message; `None` when every stateful stage is covered.
-pub fn not_covered(plan: &crate::plan::LogicalPlan) -> Option<String> {
-    use crate::plan::{Stage, WindowKind};
-    for pipeline in &plan.pipelines {
-        for stage in &pipeline.stages {
-            let what = match stage {
-                Stage::Window { window, .. } if matches!(window.kind, WindowKind::Count { .. }) => {
-                    "count windows"
-                }
-                Stage::Detect { .. } => "`detect`",
-                Stage::Forecast { .. } => "`forecast`",
-                Stage::Dedupe { .. } => "`dedupe`",
-                Stage::Alert { .. } | Stage::AlertGroup { .. } => "alerts",
-                Stage::Join { .. } => "`join`",
-                _ => continue,
-            };
-            return Some(format!("{what} (pipeline `{}`)", pipeline.name));
-        }
-    }
-    None
-}

@@ -67,6 +67,19 @@ pub fn advanced_to(held: &Stamp, time: EventTime) -> Option<Stamp> {
     (time > held.outer).then(|| stamp(time, held.inner))
 }
 
+/// Records to send, in order, as runs that go out at one stamp each (the record's time,
+/// or the held stamp if later; always the held epoch).
+pub fn runs<'a>(
+    events: &'a [crate::event::Event],
+    held: &Stamp,
+) -> impl Iterator<Item = (Stamp, &'a [crate::event::Event])> {
+    let held = *held;
+    let at = move |e: &crate::event::Event| send_at(&held, e.time);
+    events
+        .chunk_by(move |a, b| at(a) == at(b))
+        .map(move |run| (at(&run[0]), run))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

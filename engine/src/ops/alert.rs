@@ -7,9 +7,9 @@
 //! on how keys are spread over workers. With `deadman`, an input silent for the deadman
 //! period of processing time starts every key's deadman episode (a whole source gone
 //! quiet, where the watermark cannot move). Events a `silenced by` table covers are
-//! dropped and counted, as are those held back while a key flaps.
+//! dropped and counted, as are those held back while a key flaps. Checkpointed like the
+//! window operator (`checkpoint::cut`); the deadman clock is not saved.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,14 +19,92 @@ use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::vec::Broadcast;
 use timely::dataflow::operators::Capability;
 
+use serde::{Deserialize, Serialize};
+
 use super::EventStream;
-use crate::alert::keyed::KeyedAlerts;
+use crate::alert::keyed::{KeyedAlerts, SavedAlerts, SavedAlertsRef};
 use crate::alert::silence::Silences;
 use crate::alert::AlertSpec;
+use crate::checkpoint::cut::{epoch_of, EpochCut};
+use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
 use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
+use crate::key::GroupKey;
 use crate::run::WorkerContext;
 use crate::time::EventTime;
+
+/// What the alert operator keeps: records waiting for the watermark, each key's
+/// machine, the silences heard of, and the largest event time read by any worker.
+struct AlertOp {
+    pending: Pending,
+    alerts: KeyedAlerts,
+    silences: Option<Silences>,
+    horizon: EventTime,
+    counted_flapping: u64,
+}
+
+/// The operator's part of a checkpoint, as written.
+#[derive(Serialize)]
+struct SnapshotOut<'a> {
+    alerts: SavedAlertsRef<'a>,
+    unheard: Vec<Arc<str>>,
+    pending: &'a Pending,
+    horizon: EventTime,
+}
+
+/// [`SnapshotOut`] read back.
+#[derive(Deserialize)]
+struct SnapshotIn {
+    alerts: SavedAlerts,
+    unheard: Vec<Arc<str>>,
+    pending: Pending,
+    horizon: EventTime,
+}
+
+impl AlertOp {
+    fn snapshot(&self) -> Result<Vec<u8>, bincode::Error> {
+        bincode::serialize(&SnapshotOut {
+            alerts: self.alerts.saved(),
+            unheard: self
+                .silences
+                .as_ref()
+                .map(Silences::saved)
+                .unwrap_or_default(),
+            pending: &self.pending,
+            horizon: self.horizon,
+        })
+    }
+
+    /// Adds one old worker's snapshot, keeping the keys `owns` accepts.
+    fn restore(
+        &mut self,
+        bytes: &[u8],
+        keys: &[usize],
+        owns: &dyn Fn(&GroupKey) -> bool,
+    ) -> Result<(), bincode::Error> {
+        let old: SnapshotIn = bincode::deserialize(bytes)?;
+        self.alerts.restore(old.alerts, owns);
+        if let Some(silences) = self.silences.as_mut() {
+            silences.restore(old.unheard);
+        }
+        load_pending(old.pending, keys, owns, &mut self.pending);
+        self.horizon = self.horizon.max(old.horizon);
+        Ok(())
+    }
+
+    /// Drops what the silences cover, counts what they and flapping held back, and
+    /// orders `out` by time for sending.
+    fn settle(&mut self, out: &mut Vec<Event>, metrics: &crate::metrics::Metrics, at: usize) {
+        if let Some(silences) = self.silences.as_mut() {
+            let silenced = silences.filter(out);
+            add(&metrics.alert_silenced, at, silenced);
+        }
+        let flapping = self.alerts.suppressed - self.counted_flapping;
+        add(&metrics.alert_flapping, at, flapping);
+        self.counted_flapping = self.alerts.suppressed;
+        out.sort_by_key(|e| e.time);
+    }
+}
 
 /// Builds the alert operator of pipeline `pipeline` (its index, for the counters).
 pub fn build<'scope>(
@@ -35,7 +113,7 @@ pub fn build<'scope>(
     pipeline: usize,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
-    let mut silences = match &spec.silences {
+    let silences = match &spec.silences {
         Some(s) => match ctx.tables.get(&s.table) {
             Some(table) => Some(Silences::new(s, Arc::clone(table))),
             None => {
@@ -57,18 +135,30 @@ pub fn build<'scope>(
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         }
         let mut held: Option<Capability<Stamp>> = Some(cap);
-        let mut pending: BTreeMap<EventTime, Vec<Event>> = BTreeMap::new();
-        let mut alerts = KeyedAlerts::new(&spec);
+        let mut op = AlertOp {
+            pending: Pending::new(),
+            alerts: KeyedAlerts::new(&spec),
+            silences,
+            horizon: EventTime::MIN,
+            counted_flapping: 0,
+        };
+        let mut epochs: EpochCut<Event> = EpochCut::new(&ctx);
+        epochs.restore(|bytes| {
+            if let Err(e) = op.restore(bytes, &spec.keys, &|k| epochs.owns(k)) {
+                ctx.fail(format!("alert: cannot resume from the checkpoint: {e}"));
+            }
+        });
+        if let Some(cap) = held.as_mut().filter(|_| epochs.active()) {
+            cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+        }
         let mut last_arrival = ctx.clock.now();
         let mut silent = false;
-        let mut horizon = EventTime::MIN;
-        let mut counted_flapping = 0;
         move |(input, frontier), (marks, marks_frontier), output| {
             marks.for_each_stamp(|_, containers| {
                 for container in containers {
                     let container: &mut Vec<EventTime> = container;
                     let latest = container.drain(..).max();
-                    horizon = horizon.max(latest.unwrap_or(EventTime::MIN));
+                    op.horizon = op.horizon.max(latest.unwrap_or(EventTime::MIN));
                 }
             });
             let Some(cap) = held.as_mut() else {
@@ -76,66 +166,84 @@ pub fn build<'scope>(
                 return;
             };
             input.for_each_stamp(|message, containers| {
-                let Some(now) = stamp::least_time(message.stamp().elements()) else {
+                let elements = message.stamp().elements();
+                let Some(now) = stamp::least_time(elements) else {
                     return;
                 };
+                let epoch = epoch_of(elements);
                 for container in containers {
                     for mut event in container.drain(..) {
                         // A record behind the watermark acts at the watermark, so each
                         // key's machine sees time move forward only.
                         event.time = event.time.max(now);
-                        pending.entry(event.time).or_default().push(event);
+                        if let Some(event) = epochs.admit(epoch, now, event) {
+                            op.pending.entry(event.time).or_default().push(event);
+                        }
                     }
                 }
                 last_arrival = ctx.clock.now();
                 silent = false;
             });
-            let ended = frontier.is_empty() && marks_frontier.is_empty();
             // The horizon marks travel behind the records, so both frontiers bound time.
-            let watermark = [
-                stamp::watermark(&frontier.frontier()),
-                stamp::watermark(&marks_frontier.frontier()),
-            ]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(EventTime::MAX);
+            let both: Vec<Stamp> = (frontier.frontier().iter())
+                .chain(marks_frontier.frontier().iter())
+                .copied()
+                .collect();
+            let ended = both.is_empty();
+            let ending = epochs.ending(&both, ctx.stop.is_requested());
+            let watermark = stamp::watermark(&both).unwrap_or(EventTime::MAX);
+            // At the end, time stops at the last event time read: later timers never
+            // fire (not before every stashed epoch has been taken in).
+            let bounds = |epochs: &EpochCut<Event>, horizon| {
+                let limit = epochs.bound(watermark, &both, ending);
+                let last = ended && !(ending && epochs.stashed());
+                (limit, if last { horizon } else { limit })
+            };
             let mut out = Vec::new();
-            // At the end, time stops at the last event time read: later timers never fire.
-            let until = if ended { horizon } else { watermark };
-            advance(&mut pending, &mut alerts, watermark, until, &mut out);
+            let (limit, until) = bounds(&epochs, op.horizon);
+            advance(&mut op.pending, &mut op.alerts, limit, until, &mut out);
             let mut wake = None;
             if let (Some(d), false) = (spec.deadman_ms, ended) {
                 let quiet = ctx.clock.now().saturating_sub(last_arrival);
                 if !silent && quiet >= d {
-                    alerts.on_silence(cap.time().outer, &mut out);
+                    op.alerts.on_silence(cap.time().outer, &mut out);
                     silent = true;
                 } else if !silent {
                     wake = Some(d - quiet);
                 }
             }
-            let metrics = &ctx.metrics;
-            if let Some(silences) = silences.as_mut() {
-                let silenced = silences.filter(&mut out);
-                add(&metrics.alert_silenced, pipeline, silenced);
+            let mut send = |op: &mut AlertOp, cap: &Capability<Stamp>, out: &mut Vec<Event>| {
+                op.settle(out, &ctx.metrics, pipeline);
+                for (at, run) in stamp::runs(out, cap.time()) {
+                    output
+                        .session(&cap.delayed(&at))
+                        .give_iterator(run.iter().cloned());
+                }
+                out.clear();
+            };
+            send(&mut op, cap, &mut out);
+            // Each epoch closed (or, at the end of input, each stashed one): snapshot, move
+            // the output to the next epoch, take in what was stashed for it.
+            while epochs.closing(&both) || (ending && epochs.stashed()) {
+                let Some(bytes) = or_fail("alert", op.snapshot(), &ctx) else {
+                    break;
+                };
+                for event in epochs.save(&bytes) {
+                    op.pending.entry(event.time).or_default().push(event);
+                }
+                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                let (limit, until) = bounds(&epochs, op.horizon);
+                advance(&mut op.pending, &mut op.alerts, limit, until, &mut out);
+                send(&mut op, cap, &mut out);
             }
-            add(
-                &metrics.alert_flapping,
-                pipeline,
-                alerts.suppressed - counted_flapping,
-            );
-            counted_flapping = alerts.suppressed;
-            out.sort_by_key(|e| e.time);
-            let held_at = *cap.time();
-            let at = |e: &Event| stamp::send_at(&held_at, e.time);
-            for run in out.chunk_by(|a, b| at(a) == at(b)) {
-                output
-                    .session(&cap.delayed(&at(&run[0])))
-                    .give_iterator(run.iter().cloned());
+            if ending {
+                if let Some(bytes) = or_fail("alert", op.snapshot(), &ctx) {
+                    epochs.end(&bytes);
+                }
             }
             if ended {
                 held = None;
-            } else if let Some(next) = stamp::advanced_to(cap.time(), watermark) {
+            } else if let Some(next) = stamp::advanced_to(cap.time(), limit) {
                 cap.downgrade(&next);
             }
             if let Some(wait) = wake {
@@ -173,7 +281,7 @@ fn add(counters: &[AtomicU64], at: usize, n: u64) {
 /// Feeds the records the watermark has passed, oldest first, each time after the timers
 /// due before it; then fires the timers due before `until`.
 fn advance(
-    pending: &mut BTreeMap<EventTime, Vec<Event>>,
+    pending: &mut Pending,
     alerts: &mut KeyedAlerts,
     watermark: EventTime,
     until: EventTime,

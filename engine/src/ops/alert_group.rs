@@ -3,71 +3,166 @@
 //! event-time order; a group's notification timer at `t` acts after the alerts at `t`.
 //! When the input ends, every pending notification is sent at its own time (there are
 //! only finitely many: a group schedules one only when something changed).
+//!
+//! Checkpointed like the window operator (`checkpoint::cut`): the groups and the alerts
+//! still waiting for the watermark are the snapshot of each epoch it closes.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
 use super::EventStream;
-use crate::alert::group::{GroupSpec, Groups};
+use crate::alert::group::{GroupSpec, Groups, SavedGroups, SavedGroupsRef};
+use crate::checkpoint::cut::{epoch_of, EpochCut};
+use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
 use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
+use crate::key::GroupKey;
 use crate::time::EventTime;
+use crate::worker::WorkerContext;
+
+/// The operator's part of a checkpoint, as written.
+#[derive(Serialize)]
+struct SnapshotOut<'a> {
+    groups: SavedGroupsRef<'a>,
+    pending: &'a Pending,
+}
+
+/// [`SnapshotOut`] read back.
+#[derive(Deserialize)]
+struct SnapshotIn {
+    groups: SavedGroups,
+    pending: Pending,
+}
 
 /// Builds the grouping operator.
-pub fn build<'scope>(stream: EventStream<'scope>, spec: &GroupSpec) -> EventStream<'scope> {
+pub fn build<'scope>(
+    stream: EventStream<'scope>,
+    spec: &GroupSpec,
+    ctx: Arc<WorkerContext>,
+) -> EventStream<'scope> {
     let spec = spec.clone();
     stream.unary_frontier(Pipeline, "AlertGroup", move |cap, _info| {
         let mut held: Option<Capability<Stamp>> = Some(cap);
-        let mut pending: BTreeMap<EventTime, Vec<Event>> = BTreeMap::new();
+        let mut pending = Pending::new();
         let mut groups = Groups::new(&spec);
+        let mut epochs: EpochCut<Event> = EpochCut::new(&ctx);
+        epochs.restore(|bytes| {
+            let owns = |k: &GroupKey| epochs.owns(k);
+            if let Err(e) = restore(bytes, &mut groups, &mut pending, &spec.by, &owns) {
+                ctx.fail(format!(
+                    "alert group: cannot resume from the checkpoint: {e}"
+                ));
+            }
+        });
+        if let Some(cap) = held.as_mut().filter(|_| epochs.active()) {
+            cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+        }
         move |(input, frontier), output| {
             let Some(cap) = held.as_mut() else {
                 input.for_each_stamp(|_, _| {});
                 return;
             };
             input.for_each_stamp(|message, containers| {
-                let Some(now) = stamp::least_time(message.stamp().elements()) else {
+                let elements = message.stamp().elements();
+                let Some(now) = stamp::least_time(elements) else {
                     return;
                 };
+                let epoch = epoch_of(elements);
                 for container in containers {
                     for mut event in container.drain(..) {
                         event.time = event.time.max(now);
-                        pending.entry(event.time).or_default().push(event);
+                        if let Some(event) = epochs.admit(epoch, now, event) {
+                            pending.entry(event.time).or_default().push(event);
+                        }
                     }
                 }
             });
-            let ended = frontier.is_empty();
-            let watermark = stamp::watermark(&frontier.frontier()).unwrap_or(EventTime::MAX);
+            let frontier = frontier.frontier();
+            let ending = epochs.ending(&frontier, ctx.stop.is_requested());
+            let watermark = stamp::watermark(&frontier).unwrap_or(EventTime::MAX);
+            let mut send = |cap: &Capability<Stamp>, out: &mut Vec<Event>| {
+                out.sort_by_key(|e| e.time);
+                for (at, run) in stamp::runs(out, cap.time()) {
+                    output
+                        .session(&cap.delayed(&at))
+                        .give_iterator(run.iter().cloned());
+                }
+                out.clear();
+            };
             let mut out = Vec::new();
-            while let Some(entry) = pending.first_entry() {
-                let t = *entry.key();
-                if t >= watermark {
+            let limit = epochs.bound(watermark, &frontier, ending);
+            advance(&mut pending, &mut groups, limit, &mut out);
+            send(cap, &mut out);
+            // Each epoch closed (or, at the end of input, each stashed one): snapshot, move
+            // the output to the next epoch, take in what was stashed for it.
+            while epochs.closing(&frontier) || (ending && epochs.stashed()) {
+                let saved = snapshot(&groups, &pending);
+                let Some(bytes) = or_fail("alert group", saved, &ctx) else {
                     break;
+                };
+                for event in epochs.save(&bytes) {
+                    pending.entry(event.time).or_default().push(event);
                 }
-                groups.fire_timers(t, &mut out);
-                let mut events = entry.remove();
-                super::alert::sort_ties(&mut events);
-                for event in &events {
-                    groups.on_alert(event);
+                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                let limit = epochs.bound(watermark, &frontier, ending);
+                advance(&mut pending, &mut groups, limit, &mut out);
+                send(cap, &mut out);
+            }
+            if frontier.is_empty() {
+                groups.fire_timers(EventTime::MAX, &mut out);
+                send(cap, &mut out);
+                if ending {
+                    if let Some(b) = or_fail("alert group", snapshot(&groups, &pending), &ctx) {
+                        epochs.end(&b);
+                    }
                 }
-            }
-            groups.fire_timers(if ended { EventTime::MAX } else { watermark }, &mut out);
-            out.sort_by_key(|e| e.time);
-            let held_at = *cap.time();
-            let at = |e: &Event| stamp::send_at(&held_at, e.time);
-            for run in out.chunk_by(|a, b| at(a) == at(b)) {
-                output
-                    .session(&cap.delayed(&at(&run[0])))
-                    .give_iterator(run.iter().cloned());
-            }
-            if ended {
                 held = None;
-            } else if let Some(next) = stamp::advanced_to(cap.time(), watermark) {
+            } else if let Some(next) = stamp::advanced_to(cap.time(), limit) {
                 cap.downgrade(&next);
             }
         }
     })
+}
+
+/// Feeds the alerts the watermark `limit` has passed to their groups, oldest first, each
+/// time after the timers due before it; then fires the timers due before `limit`.
+fn advance(pending: &mut Pending, groups: &mut Groups, limit: EventTime, out: &mut Vec<Event>) {
+    while let Some(entry) = pending.first_entry() {
+        let t = *entry.key();
+        if t >= limit {
+            break;
+        }
+        groups.fire_timers(t, out);
+        let mut events = entry.remove();
+        super::alert::sort_ties(&mut events);
+        for event in &events {
+            groups.on_alert(event);
+        }
+    }
+    groups.fire_timers(limit, out);
+}
+
+fn snapshot(groups: &Groups, pending: &Pending) -> Result<Vec<u8>, bincode::Error> {
+    bincode::serialize(&SnapshotOut {
+        groups: groups.saved(),
+        pending,
+    })
+}
+
+/// Adds one old worker's snapshot, keeping the groups `owns` accepts.
+fn restore(
+    bytes: &[u8],
+    groups: &mut Groups,
+    pending: &mut Pending,
+    by: &[usize],
+    owns: &dyn Fn(&GroupKey) -> bool,
+) -> Result<(), bincode::Error> {
+    let old: SnapshotIn = bincode::deserialize(bytes)?;
+    groups.restore(old.groups, owns);
+    load_pending(old.pending, by, owns, pending);
+    Ok(())
 }

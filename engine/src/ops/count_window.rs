@@ -9,15 +9,19 @@ use std::sync::Arc;
 
 use hashbrown::HashMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::EventStream;
 use crate::aggregate::AggregateFn;
+use crate::checkpoint::keyed;
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
 use crate::plan::Aggregate;
 use crate::value::Value;
+use crate::worker::WorkerContext;
 
 /// One key's last records and how many it has had.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct KeyState {
     last: VecDeque<Event>,
     seen: u64,
@@ -94,9 +98,26 @@ pub fn build<'scope>(
     size: u64,
     every: u64,
     aggregates: &[Aggregate],
+    ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
-    let mut windows = CountWindows::new(size, every, keys, aggregates);
-    super::ordered::build(stream, "CountWindow", move |event| windows.apply(event))
+    let windows = CountWindows::new(size, every, keys, aggregates);
+    super::ordered::build(stream, "CountWindow", keys, windows, ctx)
+}
+
+impl super::ordered::KeyedModel for CountWindows {
+    fn apply(&mut self, event: &mut Event) -> bool {
+        CountWindows::apply(self, event)
+    }
+    fn save(&self) -> Result<Vec<u8>, bincode::Error> {
+        keyed::save_map(&self.states)
+    }
+    fn load(
+        &mut self,
+        bytes: &[u8],
+        owns: &dyn Fn(&GroupKey) -> bool,
+    ) -> Result<(), bincode::Error> {
+        keyed::load_map(bytes, owns, &mut self.states)
+    }
 }
 
 #[cfg(test)]

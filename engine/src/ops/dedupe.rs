@@ -8,9 +8,11 @@ use std::sync::Arc;
 use hashbrown::HashMap;
 
 use super::EventStream;
+use crate::checkpoint::keyed;
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
 use crate::time::EventTime;
+use crate::worker::WorkerContext;
 
 /// Records between sweeps of keys whose interval has passed.
 const SWEEP_EVERY: u32 = 4096;
@@ -71,9 +73,25 @@ pub fn build<'scope>(
     stream: EventStream<'scope>,
     keys: &[usize],
     within: i64,
+    ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
-    let mut dedupe = Dedupe::new(keys, within);
-    super::ordered::build(stream, "Dedupe", move |event| dedupe.apply(event))
+    super::ordered::build(stream, "Dedupe", keys, Dedupe::new(keys, within), ctx)
+}
+
+impl super::ordered::KeyedModel for Dedupe {
+    fn apply(&mut self, event: &mut Event) -> bool {
+        Dedupe::apply(self, event)
+    }
+    fn save(&self) -> Result<Vec<u8>, bincode::Error> {
+        keyed::save_map(&self.passed)
+    }
+    fn load(
+        &mut self,
+        bytes: &[u8],
+        owns: &dyn Fn(&GroupKey) -> bool,
+    ) -> Result<(), bincode::Error> {
+        keyed::load_map(bytes, owns, &mut self.passed)
+    }
 }
 
 #[cfg(test)]

@@ -5,12 +5,18 @@ use std::sync::Arc;
 
 use hashbrown::HashMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::EventStream;
+use crate::checkpoint::keyed;
+use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
 use crate::ml::{Detector, DetectorSpec, Verdict};
 use crate::value::Value;
+use crate::worker::WorkerContext;
 
 /// One key's detector and how many values it has seen.
+#[derive(Serialize, Deserialize)]
 struct KeyState {
     detector: Box<dyn Detector>,
     seen: u64,
@@ -83,12 +89,27 @@ pub fn build<'scope>(
     field: usize,
     spec: &DetectorSpec,
     warmup: u64,
+    ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
-    let mut detectors = Detectors::new(spec.clone(), keys, field, warmup);
-    super::ordered::build(stream, "Detect", move |event| {
-        detectors.apply(&mut event.record);
+    let detectors = Detectors::new(spec.clone(), keys, field, warmup);
+    super::ordered::build(stream, "Detect", keys, detectors, ctx)
+}
+
+impl super::ordered::KeyedModel for Detectors {
+    fn apply(&mut self, event: &mut Event) -> bool {
+        Detectors::apply(self, &mut event.record);
         true
-    })
+    }
+    fn save(&self) -> Result<Vec<u8>, bincode::Error> {
+        keyed::save_map(&self.states)
+    }
+    fn load(
+        &mut self,
+        bytes: &[u8],
+        owns: &dyn Fn(&GroupKey) -> bool,
+    ) -> Result<(), bincode::Error> {
+        keyed::load_map(bytes, owns, &mut self.states)
+    }
 }
 
 #[cfg(test)]

@@ -6,10 +6,13 @@ use std::sync::Arc;
 use hashbrown::HashMap;
 
 use super::EventStream;
+use crate::checkpoint::keyed;
+use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
 use crate::ml::{HoltWinters, HoltWintersParams};
 use crate::time::EventTime;
 use crate::value::Value;
+use crate::worker::WorkerContext;
 
 /// Per-key models of one operator instance.
 pub struct Forecasters {
@@ -67,10 +70,25 @@ pub fn build<'scope>(
     keys: &[usize],
     field: usize,
     params: &HoltWintersParams,
+    ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
-    let mut models = Forecasters::new(params.clone(), keys, field);
-    super::ordered::build(stream, "Forecast", move |event| {
-        models.apply(event.time, &mut event.record);
+    let models = Forecasters::new(params.clone(), keys, field);
+    super::ordered::build(stream, "Forecast", keys, models, ctx)
+}
+
+impl super::ordered::KeyedModel for Forecasters {
+    fn apply(&mut self, event: &mut Event) -> bool {
+        Forecasters::apply(self, event.time, &mut event.record);
         true
-    })
+    }
+    fn save(&self) -> Result<Vec<u8>, bincode::Error> {
+        keyed::save_map(&self.models)
+    }
+    fn load(
+        &mut self,
+        bytes: &[u8],
+        owns: &dyn Fn(&GroupKey) -> bool,
+    ) -> Result<(), bincode::Error> {
+        keyed::load_map(bytes, owns, &mut self.models)
+    }
 }

@@ -18,6 +18,9 @@
 //!   under is late-dropped (counted once per window).
 //!
 //! Records whose key has a null field match nothing (as in SQL) and are not kept.
+//!
+//! Checkpointed like the window operator (`checkpoint::cut`); the operator holds one
+//! capability (in the current epoch) at the least of both watermarks.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -26,10 +29,14 @@ use std::sync::Arc;
 use hashbrown::HashMap;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
-use timely::dataflow::operators::{Capability, InputCapability};
+use timely::dataflow::operators::Capability;
 use timely::progress::frontier::MutableAntichain;
 
+use serde::{Deserialize, Serialize};
+
 use super::EventStream;
+use crate::checkpoint::cut::{epoch_of, EpochCut};
+use crate::checkpoint::keyed::or_fail;
 use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
@@ -61,57 +68,99 @@ pub fn build<'scope>(
         }),
     };
     let keys = [left_keys, right_keys];
-    left.binary_frontier(right, Pipeline, Pipeline, "Join", move |_cap, _info| {
+    left.binary_frontier(right, Pipeline, Pipeline, "Join", move |cap, _info| {
+        let mut held: Capability<Stamp> = cap;
+        let mut epochs: EpochCut<(SideId, EventTime, Event)> = EpochCut::new(&ctx);
+        if epochs.active() {
+            held.downgrade(&stamp::stamp(held.time().outer, epochs.current()));
+        }
+        epochs.restore(|bytes| {
+            if let Err(e) = state.restore(bytes, &held, &|k| epochs.owns(k)) {
+                ctx.fail(format!("join: cannot resume from the checkpoint: {e}"));
+            }
+        });
+        let mut held = Some(held);
         move |(left_in, left_frontier), (right_in, right_frontier), output| {
-            let marks = [watermark(left_frontier), watermark(right_frontier)];
+            let Some(cap) = held.as_mut() else {
+                left_in.for_each_stamp(|_, _| {});
+                right_in.for_each_stamp(|_, _| {});
+                return;
+            };
+            let both: Vec<Stamp> = (left_frontier.frontier().iter())
+                .chain(right_frontier.frontier().iter())
+                .copied()
+                .collect();
+            let ending = epochs.ending(&both, ctx.stop.is_requested());
+            let marks = |epochs: &EpochCut<_>| {
+                let mark = |f| epochs.bound(watermark(f), &both, ending);
+                [mark(left_frontier), mark(right_frontier)]
+            };
             let mut dropped = 0u64;
-            let mut pairs: Vec<Event> = Vec::new();
+            let mut send = |cap: &Capability<Stamp>, seen, pairs: &mut Vec<Event>| {
+                if !pairs.is_empty() {
+                    let at = stamp::send_at(cap.time(), seen);
+                    output.session(&cap.delayed(&at)).give_container(pairs);
+                }
+            };
             // The left input first, then the right: a pair whose records arrive in one
             // activation is made once, when the right one probes the kept left one.
-            left_in.for_each_stamp(|cap, containers| {
-                state.take(
-                    Left,
-                    &cap,
-                    containers,
-                    &keys,
-                    marks,
-                    &mut pairs,
-                    &mut dropped,
-                );
-                if !pairs.is_empty() {
-                    output.session(&cap).give_container(&mut pairs);
-                }
-            });
-            right_in.for_each_stamp(|cap, containers| {
-                state.take(
-                    Right,
-                    &cap,
-                    containers,
-                    &keys,
-                    marks,
-                    &mut pairs,
-                    &mut dropped,
-                );
-                if !pairs.is_empty() {
-                    output.session(&cap).give_container(&mut pairs);
-                }
-            });
-            match &mut state {
-                JoinState::Interval(join) => join.expire(marks),
-                JoinState::Window(join) => {
-                    let closed = marks[0].min(marks[1]);
-                    while let Some(entry) = join.open.first_entry() {
-                        if entry.key().0 > closed {
-                            break;
-                        }
-                        let ((end, start), open) = entry.remove_entry();
-                        let cap = open.cap.clone();
-                        let mut out = open.pairs(start, end);
-                        if !out.is_empty() {
-                            output.session(&cap).give_container(&mut out);
+            let now = marks(&epochs);
+            for (side, input) in [(Left, left_in), (Right, right_in)] {
+                input.for_each_stamp(|message, containers| {
+                    let elements = message.stamp().elements();
+                    let seen = stamp::least_time(elements).unwrap_or(EventTime::MIN);
+                    let epoch = epoch_of(elements);
+                    let mut pairs = Vec::new();
+                    for event in containers.flat_map(|c| c.drain(..)) {
+                        if let Some((side, seen, event)) =
+                            epochs.admit(epoch, seen, (side, seen, event))
+                        {
+                            let arrival = (side, seen, now);
+                            state.take(arrival, event, &keys, cap, &mut pairs, &mut dropped);
                         }
                     }
+                    send(cap, seen, &mut pairs);
+                });
+            }
+            state.settle(now, |cap, mut pairs| send(cap, EventTime::MIN, &mut pairs));
+            // Each epoch closed (or, at the end of input, each stashed one): snapshot, move
+            // the output to the next epoch, take in what was stashed for it.
+            while epochs.closing(&both) || (ending && epochs.stashed()) {
+                let Some(bytes) = or_fail("join", state.snapshot(), &ctx) else {
+                    break;
+                };
+                let next = epochs.save(&bytes);
+                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                state.move_to(epochs.current());
+                // Taken in as if when they arrived: no watermark past the least one they
+                // travelled at (a record must not miss a partner stashed with it).
+                let least = next.iter().map(|(_, seen, _)| *seen).min();
+                let now = marks(&epochs).map(|m| least.map_or(m, |l| m.min(l)));
+                for (side, seen, event) in next {
+                    let mut pairs = Vec::new();
+                    state.take(
+                        (side, seen, now),
+                        event,
+                        &keys,
+                        cap,
+                        &mut pairs,
+                        &mut dropped,
+                    );
+                    send(cap, seen, &mut pairs);
                 }
+                let now = marks(&epochs);
+                state.settle(now, |cap, mut pairs| send(cap, EventTime::MIN, &mut pairs));
+            }
+            if ending {
+                if let Some(bytes) = or_fail("join", state.snapshot(), &ctx) {
+                    epochs.end(&bytes);
+                }
+            }
+            let now = marks(&epochs);
+            if both.is_empty() {
+                held = None;
+            } else if let Some(next) = stamp::advanced_to(cap.time(), now[0].min(now[1])) {
+                cap.downgrade(&next);
             }
             if dropped > 0 {
                 ctx.metrics.late_dropped[pipeline].fetch_add(dropped, Ordering::Relaxed);
@@ -126,7 +175,7 @@ fn watermark(frontier: &MutableAntichain<Stamp>) -> EventTime {
 }
 
 /// Which input a record came from.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 enum SideId {
     Left = 0,
     Right = 1,
@@ -148,48 +197,148 @@ enum JoinState {
     Window(WindowJoin),
 }
 
+/// How a record arrived: its input, the watermark it travelled at, and both inputs'
+/// watermarks the operator acts on.
+type Arrival = (SideId, EventTime, [EventTime; 2]);
+
+/// A window's bounds `(end, start)` and each key's records of both sides, saved.
+type SavedWindow<K, R> = ((EventTime, EventTime), Vec<(K, R)>);
+
+/// A join's state as written to a checkpoint (an open window's capability is its end,
+/// taken again on restore).
+#[derive(Serialize)]
+#[serde(rename = "Saved")]
+enum SavedRef<'a> {
+    Interval(&'a [Side; 2]),
+    Window(Vec<SavedWindow<&'a GroupKey, &'a [Vec<Record>; 2]>>),
+}
+
+/// [`SavedRef`] read back.
+#[derive(Deserialize)]
+enum Saved {
+    Interval([Side; 2]),
+    Window(Vec<SavedWindow<GroupKey, [Vec<Record>; 2]>>),
+}
+
 impl JoinState {
-    /// Takes the records of one input that arrived under one stamp.
-    #[allow(clippy::too_many_arguments)]
-    fn take<'c>(
+    /// Takes one record of one input.
+    fn take(
         &mut self,
-        side: SideId,
-        cap: &InputCapability<Stamp>,
-        containers: impl Iterator<Item = &'c mut Vec<Event>>,
+        (side, seen, marks): Arrival,
+        event: Event,
         keys: &[Arc<[usize]>; 2],
-        marks: [EventTime; 2],
+        cap: &Capability<Stamp>,
         pairs: &mut Vec<Event>,
         dropped: &mut u64,
     ) {
-        let least = stamp::least_time(cap.stamp().elements()).unwrap_or(EventTime::MIN);
         let keys = &keys[side as usize];
-        for container in containers {
-            for event in container.drain(..) {
-                if keys
-                    .iter()
-                    .any(|&s| matches!(event.record.get(s), None | Some(Value::Null)))
-                {
-                    continue;
-                }
-                match self {
-                    JoinState::Interval(join) => join.add(
-                        side,
-                        event,
-                        keys,
-                        least,
-                        marks[side.other() as usize],
-                        pairs,
-                        dropped,
-                    ),
-                    JoinState::Window(join) => join.add(side, event, keys, least, cap, dropped),
+        if keys
+            .iter()
+            .any(|&s| matches!(event.record.get(s), None | Some(Value::Null)))
+        {
+            return;
+        }
+        let other = marks[side.other() as usize];
+        match self {
+            JoinState::Interval(join) => join.add(side, event, keys, seen, other, pairs, dropped),
+            JoinState::Window(join) => join.add(side, event, keys, seen, cap, dropped),
+        }
+    }
+
+    /// Acts on the watermarks `marks`: drops kept records nothing can pair with any
+    /// more, or hands every window both have passed to `emit` with its pairs.
+    fn settle(
+        &mut self,
+        marks: [EventTime; 2],
+        mut emit: impl FnMut(&Capability<Stamp>, Vec<Event>),
+    ) {
+        match self {
+            JoinState::Interval(join) => join.expire(marks),
+            JoinState::Window(join) => {
+                let closed = marks[0].min(marks[1]);
+                while let Some(entry) = join.open.first_entry() {
+                    if entry.key().0 > closed {
+                        break;
+                    }
+                    let ((end, start), open) = entry.remove_entry();
+                    let cap = open.cap.clone();
+                    emit(&cap, open.pairs(start, end));
                 }
             }
         }
     }
+
+    /// Moves every open window's capability to epoch `epoch`.
+    fn move_to(&mut self, epoch: crate::checkpoint::Epoch) {
+        if let JoinState::Window(join) = self {
+            for open in join.open.values_mut() {
+                open.cap = open
+                    .cap
+                    .delayed(&stamp::stamp(open.cap.time().outer, epoch));
+            }
+        }
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, bincode::Error> {
+        let saved = match self {
+            JoinState::Interval(join) => SavedRef::Interval(&join.sides),
+            JoinState::Window(join) => SavedRef::Window(
+                (join.open.iter())
+                    .map(|(bounds, open)| (*bounds, open.keys.iter().collect()))
+                    .collect(),
+            ),
+        };
+        bincode::serialize(&saved)
+    }
+
+    /// Adds one old worker's snapshot, keeping the keys `owns` accepts; windows are
+    /// sent at `held` (in its epoch), as when they were opened.
+    fn restore(
+        &mut self,
+        bytes: &[u8],
+        held: &Capability<Stamp>,
+        owns: &dyn Fn(&GroupKey) -> bool,
+    ) -> Result<(), bincode::Error> {
+        match (self, bincode::deserialize(bytes)?) {
+            (JoinState::Interval(join), Saved::Interval(sides)) => {
+                for (mine, old) in join.sides.iter_mut().zip(sides) {
+                    mine.rows
+                        .extend(old.rows.into_iter().filter(|(k, _)| owns(k)));
+                    for (at, keys) in old.expiry {
+                        let kept = keys.into_iter().filter(|k| owns(k));
+                        mine.expiry.entry(at).or_default().extend(kept);
+                    }
+                    mine.expiry.retain(|_, keys| !keys.is_empty());
+                }
+            }
+            (JoinState::Window(join), Saved::Window(windows)) => {
+                for ((end, start), keys) in windows {
+                    let kept: Vec<_> = keys.into_iter().filter(|(k, _)| owns(k)).collect();
+                    if kept.is_empty() {
+                        continue;
+                    }
+                    let at = stamp::send_at(held.time(), end - 1);
+                    (join.open.entry((end, start)))
+                        .or_insert_with(|| OpenWindow {
+                            cap: held.delayed(&at),
+                            keys: HashMap::new(),
+                        })
+                        .keys
+                        .extend(kept);
+                }
+            }
+            _ => {
+                return Err(Box::new(bincode::ErrorKind::Custom(
+                    "the checkpoint holds another kind of join".into(),
+                )))
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The kept records of one input, by key.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 struct Side {
     rows: HashMap<GroupKey, Vec<Event>>,
     /// Keys by the time after which their earliest row can go (`t + within`); each key
@@ -341,7 +490,7 @@ impl WindowJoin {
         event: Event,
         keys: &[usize],
         least: EventTime,
-        cap: &InputCapability<Stamp>,
+        cap: &Capability<Stamp>,
         dropped: &mut u64,
     ) {
         let view = KeyView {
@@ -359,7 +508,7 @@ impl WindowJoin {
                 .open
                 .entry((w.end, w.start))
                 .or_insert_with(|| OpenWindow {
-                    cap: cap.delayed(&send_at(cap, w.max_timestamp()), 0),
+                    cap: cap.delayed(&stamp::send_at(cap.time(), w.max_timestamp())),
                     keys: HashMap::new(),
                 });
             let rows = match open.keys.get_mut(&view) {
@@ -377,13 +526,6 @@ fn pair(left: &Event, right: &Event, time: EventTime) -> Event {
     record.extend_from_slice(&left.record);
     record.extend_from_slice(&right.record);
     Event::new(time, record)
-}
-
-/// Where a window's pairs are sent: at its last instant, in the epoch of the record that
-/// opened it.
-fn send_at(cap: &InputCapability<Stamp>, time: EventTime) -> Stamp {
-    let first = cap.stamp().elements().first().copied();
-    first.map_or(stamp::stamp(time, 0), |held| stamp::send_at(&held, time))
 }
 
 #[cfg(test)]

@@ -1,68 +1,201 @@
 //! A keyed operator that sees each key's records in event-time order: records (exchanged
 //! by key in front of it, see `plan::physical`) are buffered until the watermark (the
-//! input frontier) passes their event time, then handed to `apply` oldest first and sent
-//! on at that time. Records already behind the watermark on arrival are handed over with
-//! the next batch, in arrival order. Used by the stateful per-key models (`detect`,
+//! input frontier) passes their event time, then handed to the model oldest first and
+//! sent on at that time. Records already behind the watermark on arrival are handed over
+//! with the next batch, in arrival order. Used by the stateful per-key models (`detect`,
 //! `forecast`), count windows and `dedupe`, whose results depend on order.
+//!
+//! Checkpointed like the window operator (`checkpoint::cut`): records of later epochs are
+//! stashed, the watermark acted on never passes the least one they travelled at, and
+//! when an epoch closes the model and the records still buffered are its snapshot.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
 use super::EventStream;
+use crate::checkpoint::cut::{epoch_of, EpochCut};
+use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
 use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
+use crate::key::GroupKey;
+use crate::time::EventTime;
+use crate::worker::WorkerContext;
 
-/// Builds the operator; `apply` may change each record in place, and drops it by
-/// returning false.
-pub fn build<'scope>(
+/// The per-key state an ordered operator feeds, saved in checkpoints.
+pub trait KeyedModel: 'static {
+    /// Takes the next record of its key in event-time order; may change it in place, and
+    /// drops it by returning false.
+    fn apply(&mut self, event: &mut Event) -> bool;
+    /// Every key's state, for a checkpoint.
+    fn save(&self) -> Result<Vec<u8>, bincode::Error>;
+    /// Adds one old worker's saved state, keeping the keys `owns` accepts.
+    fn load(
+        &mut self,
+        bytes: &[u8],
+        owns: &dyn Fn(&GroupKey) -> bool,
+    ) -> Result<(), bincode::Error>;
+}
+
+/// The operator's part of a checkpoint.
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    model: Vec<u8>,
+    pending: Pending,
+}
+
+/// Builds the operator named `name` over `model`, whose keys are the fields `keys`.
+pub fn build<'scope, M: KeyedModel>(
     stream: EventStream<'scope>,
-    name: &str,
-    mut apply: impl FnMut(&mut Event) -> bool + 'static,
+    name: &'static str,
+    keys: &[usize],
+    mut model: M,
+    ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
-    stream.unary_frontier(Pipeline, name, move |_cap, _info| {
-        let mut pending: BTreeMap<Stamp, (Capability<Stamp>, Vec<Event>)> = BTreeMap::new();
+    let keys: Arc<[usize]> = keys.into();
+    stream.unary_frontier(Pipeline, name, move |cap, _info| {
+        let mut held: Option<Capability<Stamp>> = Some(cap);
+        let mut pending = Pending::new();
+        let mut epochs: EpochCut<(EventTime, Event)> = EpochCut::new(&ctx);
+        epochs.restore(|bytes| {
+            let owns = |k: &GroupKey| epochs.owns(k);
+            if let Err(e) = restore(bytes, &mut model, &mut pending, &keys, &owns) {
+                ctx.fail(format!("{name}: cannot resume from the checkpoint: {e}"));
+            }
+        });
+        if let Some(cap) = held.as_mut().filter(|_| epochs.active()) {
+            cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+        }
         move |(input, frontier), output| {
-            input.for_each_stamp(|cap, containers| {
-                let Some(&now) = cap.stamp().elements().first() else {
-                    return;
-                };
+            let Some(cap) = held.as_mut() else {
+                input.for_each_stamp(|_, _| {});
+                return;
+            };
+            input.for_each_stamp(|message, containers| {
+                let elements = message.stamp().elements();
+                let seen = stamp::least_time(elements).unwrap_or(EventTime::MIN);
+                let epoch = epoch_of(elements);
                 for container in containers {
                     for event in container.drain(..) {
-                        let at = stamp::send_at(&now, event.time);
-                        pending
-                            .entry(at)
-                            .or_insert_with(|| (cap.delayed(&at, 0), Vec::new()))
-                            .1
-                            .push(event);
+                        let at = event.time.max(seen);
+                        if let Some((at, event)) = epochs.admit(epoch, seen, (at, event)) {
+                            pending.entry(at).or_default().push(event);
+                        }
                     }
                 }
             });
-            while let Some(entry) = pending.first_entry() {
-                if frontier.less_equal(entry.key()) {
+            let frontier = frontier.frontier();
+            let ending = epochs.ending(&frontier, ctx.stop.is_requested());
+            let watermark = stamp::watermark(&frontier).unwrap_or(EventTime::MAX);
+            let limit = |epochs: &EpochCut<_>| epochs.bound(watermark, &frontier, ending);
+            let mut send =
+                |pending: &mut Pending, model: &mut M, cap: &Capability<Stamp>, limit| {
+                    for (at, mut events) in release(pending, limit, model) {
+                        let at = stamp::send_at(cap.time(), at);
+                        output
+                            .session(&cap.delayed(&at))
+                            .give_container(&mut events);
+                    }
+                };
+            send(&mut pending, &mut model, cap, limit(&epochs));
+            // Each epoch closed (or, at the end of input, each stashed one): snapshot, move
+            // the output to the next epoch, take in what was stashed for it.
+            while epochs.closing(&frontier) || (ending && epochs.stashed()) {
+                let Some(next) = save(name, &model, &pending, &mut epochs, &ctx) else {
                     break;
+                };
+                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                for (at, event) in next {
+                    pending.entry(at).or_default().push(event);
                 }
-                let (cap, mut events) = entry.remove();
-                // Events of one time may arrive in any order (timely groups an input's
-                // messages by capability, and a source's records of one time can travel
-                // under different ones): order ties by content so every layout agrees.
-                events.sort_by(|a, b| {
-                    a.time.cmp(&b.time).then_with(|| {
-                        a.record
-                            .iter()
-                            .zip(&b.record)
-                            .map(|(x, y)| x.total_cmp(y))
-                            .find(|o| o.is_ne())
-                            .unwrap_or(std::cmp::Ordering::Equal)
-                    })
-                });
-                events.retain_mut(|event| apply(event));
-                if !events.is_empty() {
-                    output.session(&cap).give_container(&mut events);
+                send(&mut pending, &mut model, cap, limit(&epochs));
+            }
+            if ending {
+                let state = or_fail(name, snapshot(&model, &pending), &ctx);
+                if let Some(bytes) = state {
+                    epochs.end(&bytes);
+                }
+            }
+            let target = pending.keys().next().copied().unwrap_or(watermark);
+            match frontier.is_empty() && pending.is_empty() {
+                true => held = None,
+                false => {
+                    let target = target.min(limit(&epochs));
+                    if let Some(next) = stamp::advanced_to(cap.time(), target) {
+                        cap.downgrade(&next);
+                    }
                 }
             }
         }
     })
+}
+
+/// Takes out, oldest first, the records the watermark `limit` has passed, each batch fed
+/// to `model` and holding what it kept.
+fn release<M: KeyedModel>(
+    pending: &mut Pending,
+    limit: EventTime,
+    model: &mut M,
+) -> Vec<(EventTime, Vec<Event>)> {
+    let later = pending.split_off(&limit);
+    let due = std::mem::replace(pending, later);
+    let mut out = Vec::with_capacity(due.len());
+    for (at, mut events) in due {
+        // Events of one time may arrive in any order (timely groups an input's messages
+        // by capability, and a source's records of one time can travel under different
+        // ones): order ties by content so every layout agrees.
+        events.sort_by(|a, b| {
+            a.time.cmp(&b.time).then_with(|| {
+                a.record
+                    .iter()
+                    .zip(&b.record)
+                    .map(|(x, y)| x.total_cmp(y))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+        });
+        events.retain_mut(|event| model.apply(event));
+        if !events.is_empty() {
+            out.push((at, events));
+        }
+    }
+    out
+}
+
+/// The model and the records still waiting, encoded.
+fn snapshot<M: KeyedModel>(model: &M, pending: &Pending) -> Result<Vec<u8>, bincode::Error> {
+    bincode::serialize(&Snapshot {
+        model: model.save()?,
+        pending: pending.clone(),
+    })
+}
+
+/// Snapshots into the current epoch and moves to the next; returns what was stashed for
+/// it, or `None` (the run fails) if the state cannot be written.
+fn save<M: KeyedModel>(
+    name: &str,
+    model: &M,
+    pending: &Pending,
+    epochs: &mut EpochCut<(EventTime, Event)>,
+    ctx: &WorkerContext,
+) -> Option<Vec<(EventTime, Event)>> {
+    let bytes = or_fail(name, snapshot(model, pending), ctx)?;
+    Some(epochs.save(&bytes))
+}
+
+/// Adds one old worker's snapshot, keeping the keys `owns` accepts.
+fn restore<M: KeyedModel>(
+    bytes: &[u8],
+    model: &mut M,
+    pending: &mut Pending,
+    keys: &[usize],
+    owns: &dyn Fn(&GroupKey) -> bool,
+) -> Result<(), bincode::Error> {
+    let old: Snapshot = bincode::deserialize(bytes)?;
+    model.load(&old.model, owns)?;
+    load_pending(old.pending, keys, owns, pending);
+    Ok(())
 }

@@ -357,7 +357,7 @@ pub fn build<'scope>(
                 let Some(next) = save(&state, &mut epochs, &ctx) else {
                     break;
                 };
-                for (at, run) in runs(&std::mem::take(&mut out.panes), cap.time()) {
+                for (at, run) in stamp::runs(&std::mem::take(&mut out.panes), cap.time()) {
                     output
                         .session(&cap.delayed(&at))
                         .give_iterator(run.iter().cloned());
@@ -378,7 +378,7 @@ pub fn build<'scope>(
             }
             state.fire_deadlines(watermark, ctx.clock.now(), &mut out);
 
-            for (at, run) in runs(&std::mem::take(&mut out.panes), cap.time()) {
+            for (at, run) in stamp::runs(&std::mem::take(&mut out.panes), cap.time()) {
                 output
                     .session(&cap.delayed(&at))
                     .give_iterator(run.iter().cloned());
@@ -391,7 +391,7 @@ pub fn build<'scope>(
                 };
                 cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
                 state.apply_stashed(next, watermark, ctx.clock.now(), &mut out);
-                for (at, run) in runs(&std::mem::take(&mut out.panes), cap.time()) {
+                for (at, run) in stamp::runs(&std::mem::take(&mut out.panes), cap.time()) {
                     output
                         .session(&cap.delayed(&at))
                         .give_iterator(run.iter().cloned());
@@ -873,16 +873,6 @@ fn drop_late(
     }
 }
 
-/// The panes to send, in firing order, as runs that go out at one stamp each (the
-/// pane's time, or the held stamp if later; always the held epoch).
-fn runs<'a>(panes: &'a [Event], held: &Stamp) -> impl Iterator<Item = (Stamp, &'a [Event])> {
-    let held = *held;
-    let at = move |e: &Event| stamp::send_at(&held, e.time);
-    panes
-        .chunk_by(move |a, b| at(a) == at(b))
-        .map(move |run| (at(&run[0]), run))
-}
-
 /// Snapshots `state` into the current epoch's checkpoint and moves to the next epoch;
 /// returns what was stashed for it, or `None` (the run fails) if the state cannot be
 /// written.
@@ -896,13 +886,7 @@ fn save(
 }
 
 fn snapshot_or_fail(state: &WindowState, ctx: &WorkerContext) -> Option<Vec<u8>> {
-    match state.snapshot() {
-        Ok(bytes) => Some(bytes),
-        Err(e) => {
-            ctx.fail(format!("window: cannot write its checkpoint: {e}"));
-            None
-        }
-    }
+    crate::checkpoint::keyed::or_fail("window", state.snapshot(), ctx)
 }
 
 /// A window operator's state as written to a checkpoint (the output holds are the
