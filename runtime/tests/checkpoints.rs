@@ -5,6 +5,7 @@
 //! checkpoint is skipped for the one before.
 
 use std::fs;
+use std::ops::Range;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -78,10 +79,19 @@ fn weir(dir: &Path, args: &[&str]) -> Child {
         .expect("weir starts")
 }
 
+/// Each sink's lines, sorted; on a cluster each process writes `NAME.pI.jsonl`, so the
+/// lines of every file of the sink are taken together.
 fn sorted_output(dir: &Path) -> String {
     let mut all = String::new();
     for name in ["seconds", "minutes"] {
-        let text = fs::read_to_string(dir.join(format!("out/{name}.jsonl"))).expect("output");
+        let mut text = String::new();
+        for entry in fs::read_dir(dir.join("out")).expect("out") {
+            let path = entry.expect("entry").path();
+            let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+            if file == format!("{name}.jsonl") || file.starts_with(&format!("{name}.p")) {
+                text.push_str(&fs::read_to_string(&path).expect("output"));
+            }
+        }
         let mut lines: Vec<&str> = text.lines().collect();
         lines.sort_unstable();
         all.push_str(&format!("== {name}: {} lines\n", lines.len()));
@@ -102,10 +112,49 @@ fn finish(child: Child) {
     );
 }
 
-/// Kills a checkpointing run up to `kills` times at random moments (seeded), restarting
-/// it each time (the `i`-th start with `layouts[i % len]`), then lets it finish; returns
-/// the sorted output and how many kills there were (fewer if the input ran out first).
-fn chaos(dir: &Path, layouts: &[&[&str]], kills: usize, seed: u64) -> (String, usize) {
+/// How a chaos run went: the sorted output, how many kills there were (fewer if the input
+/// ran out first), and how many of them found a complete checkpoint on disk to resume.
+struct Chaos {
+    output: String,
+    kills: usize,
+    after_a_checkpoint: usize,
+}
+
+/// When a chaos run's kill timer starts.
+#[derive(Clone, Copy, PartialEq)]
+enum From {
+    /// At each start.
+    Start,
+    /// When the start has completed a checkpoint of its own: a cluster takes a
+    /// load-dependent while to connect, and kills before that would test no restore.
+    NewCheckpoint,
+}
+
+/// The complete checkpoints in `dir/state`, oldest first.
+fn complete_epochs(dir: &Path) -> Vec<u64> {
+    let mut epochs: Vec<u64> = fs::read_dir(dir.join("state"))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let e = e.ok()?;
+            e.path().join("MANIFEST").is_file().then_some(())?;
+            e.file_name().to_str()?.strip_prefix("epoch-")?.parse().ok()
+        })
+        .collect();
+    epochs.sort_unstable();
+    epochs
+}
+
+/// Kills a checkpointing run up to `kills` times at random moments `wait_ms` after each
+/// start or its first checkpoint (seeded), restarting it each time (the `i`-th start with
+/// `layouts[i % len]`), then lets it finish.
+fn chaos(
+    dir: &Path,
+    layouts: &[&[&str]],
+    kills: usize,
+    (from, wait_ms): (From, Range<u64>),
+    seed: u64,
+) -> Chaos {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
     let flags = |i: usize| {
         let mut f = vec!["--checkpoint-dir", "state", "--checkpoint-every", "40ms"];
@@ -113,11 +162,21 @@ fn chaos(dir: &Path, layouts: &[&[&str]], kills: usize, seed: u64) -> (String, u
         f
     };
     let mut killed = 0;
+    let mut after_a_checkpoint = 0;
+    let done = |kills, after_a_checkpoint| Chaos {
+        output: sorted_output(dir),
+        kills,
+        after_a_checkpoint,
+    };
     while killed < kills {
         let mut child = weir(dir, &flags(killed));
-        let wait = Duration::from_millis(rng.gen_range(120..360));
-        let started = Instant::now();
-        while started.elapsed() < wait {
+        let wait = Duration::from_millis(rng.gen_range(wait_ms.clone()));
+        let before = complete_epochs(dir).last().copied();
+        let mut started = (from == From::Start).then(Instant::now);
+        while started.is_none_or(|s| s.elapsed() < wait) {
+            if started.is_none() && complete_epochs(dir).last().copied() > before {
+                started = Some(Instant::now());
+            }
             if child.try_wait().expect("poll").is_some() {
                 break;
             }
@@ -126,14 +185,17 @@ fn chaos(dir: &Path, layouts: &[&[&str]], kills: usize, seed: u64) -> (String, u
         if let Some(status) = child.try_wait().expect("poll") {
             // Finished before the kill: the input ran out.
             assert!(status.success(), "weir failed after {killed} kills");
-            return (sorted_output(dir), killed);
+            return done(killed, after_a_checkpoint);
         }
         child.kill().expect("SIGKILL");
         child.wait().expect("reaped");
         killed += 1;
+        if !complete_epochs(dir).is_empty() {
+            after_a_checkpoint += 1;
+        }
     }
     finish(weir(dir, &flags(killed)));
-    (sorted_output(dir), killed)
+    done(killed, after_a_checkpoint)
 }
 
 fn setup(n: usize) -> tempfile::TempDir {
@@ -146,6 +208,35 @@ fn setup(n: usize) -> tempfile::TempDir {
 fn golden(dir: &Path, args: &[&str]) -> String {
     finish(weir(dir, args));
     sorted_output(dir)
+}
+
+/// Runs [`chaos`] from an empty output and state, and fails naming the first sorted line
+/// that differs from `expected`; returns how many kills there were.
+fn assert_chaos_matches(
+    dir: &Path,
+    expected: &str,
+    layouts: &[&[&str]],
+    kills: usize,
+    wait: (From, Range<u64>),
+    seed: u64,
+) -> Chaos {
+    let _ = fs::remove_dir_all(dir.join("out"));
+    let _ = fs::remove_dir_all(dir.join("state"));
+    let run = chaos(dir, layouts, kills, wait, seed);
+    let (got, n) = (&run.output, run.kills);
+    if got != expected {
+        let first = got
+            .lines()
+            .zip(expected.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(0);
+        panic!(
+            "{layouts:?} after {n} kills: output differs at sorted line {first}: got {:?}, want {:?}",
+            got.lines().nth(first),
+            expected.lines().nth(first)
+        );
+    }
+    run
 }
 
 #[test]
@@ -167,25 +258,38 @@ fn killed_and_restarted_at_random_the_committed_output_equals_an_uninterrupted_r
         (vec![four], 8, 2),
         (vec![two, three, one, four], 6, 3),
     ] {
-        let _ = fs::remove_dir_all(dir.path().join("out"));
-        let _ = fs::remove_dir_all(dir.path().join("state"));
-        let (got, n) = chaos(dir.path(), &layouts, n, seed);
-        let args = &layouts;
-        kills += n;
-        if got != expected {
-            let first = got
-                .lines()
-                .zip(expected.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(0);
-            panic!(
-                "{args:?} after {n} kills: output differs at sorted line {first}: got {:?}, want {:?}",
-                got.lines().nth(first),
-                expected.lines().nth(first)
-            );
-        }
+        kills += assert_chaos_matches(
+            dir.path(),
+            &expected,
+            &layouts,
+            n,
+            (From::Start, 120..360),
+            seed,
+        )
+        .kills;
     }
     assert!(kills >= 20, "{kills} kills");
+}
+
+/// The same chaos on a 2-process local cluster (2 workers each): the parent is SIGKILLed;
+/// its children exit when their stdin, a pipe from it, closes (`--exit-with-parent`).
+#[test]
+#[ignore = "fails under load: once in 3 runs here the committed output had duplicates \
+            (36480 lines for 30000); suspected: the killed parent's children outlive it \
+            (they exit on stdin EOF) and write after the restarted cluster restored"]
+fn a_local_cluster_killed_and_restarted_at_random_commits_the_uninterrupted_output() {
+    let dir = setup(150_000);
+    let expected = golden(dir.path(), &[]);
+    let cluster: &[&str] = &["--local-cluster", "2", "--workers", "2"];
+    let wait = (From::NewCheckpoint, 0..600);
+    let run = assert_chaos_matches(dir.path(), &expected, &[cluster], 5, wait, 4);
+    assert!(run.kills >= 4, "{} kills", run.kills);
+    assert!(
+        run.after_a_checkpoint >= 2,
+        "only {} of {} kills came after a complete checkpoint",
+        run.after_a_checkpoint,
+        run.kills
+    );
 }
 
 #[test]
@@ -225,21 +329,8 @@ fn a_corrupt_newest_checkpoint_is_skipped_for_the_one_before() {
     let _ = fs::remove_dir_all(dir.path().join("out"));
     // Run until two checkpoints are complete, then kill.
     let mut child = weir(dir.path(), &flags);
-    let complete = |dir: &Path| -> Vec<u64> {
-        let mut epochs: Vec<u64> = fs::read_dir(dir.join("state"))
-            .into_iter()
-            .flatten()
-            .filter_map(|e| {
-                let e = e.ok()?;
-                e.path().join("MANIFEST").is_file().then_some(())?;
-                e.file_name().to_str()?.strip_prefix("epoch-")?.parse().ok()
-            })
-            .collect();
-        epochs.sort_unstable();
-        epochs
-    };
     let started = Instant::now();
-    while complete(dir.path()).len() < 2 && started.elapsed() < Duration::from_secs(20) {
+    while complete_epochs(dir.path()).len() < 2 && started.elapsed() < Duration::from_secs(20) {
         assert!(
             child.try_wait().expect("poll").is_none(),
             "finished too early"
@@ -248,7 +339,7 @@ fn a_corrupt_newest_checkpoint_is_skipped_for_the_one_before() {
     }
     child.kill().expect("SIGKILL");
     child.wait().expect("reaped");
-    let epochs = complete(dir.path());
+    let epochs = complete_epochs(dir.path());
     let newest = *epochs.last().expect("a complete checkpoint");
     // Flip a byte in one part of the newest checkpoint.
     let part = fs::read_dir(dir.path().join(format!("state/epoch-{newest}")))
