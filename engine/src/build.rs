@@ -209,6 +209,7 @@ impl Site<'_> {
                 size,
                 every,
                 aggregates,
+                self.operator,
                 Arc::clone(self.ctx),
             );
         }
@@ -261,21 +262,24 @@ impl Site<'_> {
                 detector,
                 warmup,
                 ..
-            } => ops::detect::build(stream, keys, *field, detector, *warmup, Arc::clone(ctx)),
+            } => {
+                let ctx = Arc::clone(ctx);
+                ops::detect::build(stream, keys, *field, detector, *warmup, self.operator, ctx)
+            }
             Stage::Forecast {
                 keys,
                 field,
                 params,
                 ..
-            } => ops::forecast::build(stream, keys, *field, params, Arc::clone(ctx)),
+            } => ops::forecast::build(stream, keys, *field, params, self.operator, Arc::clone(ctx)),
             Stage::Dedupe {
                 keys, within_ms, ..
-            } => ops::dedupe::build(stream, keys, *within_ms, Arc::clone(ctx)),
+            } => ops::dedupe::build(stream, keys, *within_ms, self.operator, Arc::clone(ctx)),
             Stage::Alert { spec, .. } => {
-                ops::alert::build(stream, spec, self.index, Arc::clone(ctx))
+                ops::alert::build(stream, spec, self.index, self.operator, Arc::clone(ctx))
             }
             Stage::AlertGroup { spec, .. } => {
-                ops::alert_group::build(stream, spec, Arc::clone(ctx))
+                ops::alert_group::build(stream, spec, self.operator, Arc::clone(ctx))
             }
             Stage::Infer {
                 model,
@@ -318,7 +322,14 @@ impl Site<'_> {
                     ));
                     return stream;
                 };
-                ops::join::build(stream, right, join, self.index, Arc::clone(ctx))
+                ops::join::build(
+                    stream,
+                    right,
+                    join,
+                    self.index,
+                    self.operator,
+                    Arc::clone(ctx),
+                )
             }
             // Fused, or an annotation: never an operator of its own.
             Stage::Filter { .. }

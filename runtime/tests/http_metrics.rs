@@ -1,8 +1,8 @@
 //! The dataflow's own families on `/metrics`, checked against known inputs with the
 //! real binary: records in and out of each operator, the keys and state bytes of a
-//! window, each sink's event-to-output latency, worker busy time, webhook retries and
-//! deliveries, and an MQTT source's connection state and reconnects across a real
-//! Mosquitto restart.
+//! window, a join, a detect and an alert, each sink's event-to-output latency, worker
+//! busy time, webhook retries and deliveries, and an MQTT source's connection state and
+//! reconnects across a real Mosquitto restart.
 
 #[path = "support/live_run.rs"]
 mod live_run;
@@ -135,6 +135,108 @@ fn operators_count_records_in_and_out_and_a_window_reports_its_keys_and_bytes() 
     std::io::Write::write_all(&mut file, more.as_bytes()).expect("append");
     let text = wait_for(&run, &window_keys, 6.0);
     assert_eq!(value(&text, &bytes_of), 2.0 * three, "{text}");
+}
+
+const KEYED: &str = r#"source readings = file("in.jsonl", follow: true) {
+  device_id: string
+  temp:      f64
+  ts:        timestamp
+  event_time ts
+  watermark  bounded 1s
+}
+source visits = file("visits.jsonl", follow: true) {
+  device_id: string
+  tech:      string
+  ts:        timestamp
+  event_time ts
+}
+sink paired = file("paired.jsonl")
+sink spikes = file("spikes.jsonl")
+sink alerts = file("alerts.jsonl")
+
+pipeline pairs {
+  from readings
+  | join visits as visit on device_id = device_id
+  | select device_id, temp, tech = visit.tech
+  | to paired
+}
+
+pipeline spiky {
+  from readings
+  | key by device_id
+  | detect anomaly in temp using spike_dip(confidence: 99.9%, history: 20, mode: spikes) warmup 5 events as spike
+  | to spikes
+}
+
+pipeline warm {
+  from readings
+  | key by device_id
+  | alert warm
+      warning when temp > 0.0
+  | to alerts
+}
+"#;
+
+/// The sample of `metric` for the operator of `pipeline` whose name ends in `:kind`.
+fn keyed(text: &str, metric: &str, pipeline: &str, kind: &str) -> Option<f64> {
+    let head = format!(r#"{metric}{{pipeline="{pipeline}",operator=""#);
+    let tail = format!(r#":{kind}",worker="0",process="0"}} "#);
+    text.lines()
+        .filter_map(|l| l.strip_prefix(&head))
+        .find_map(|l| l.split_once(&tail).map(|(_, v)| v))
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn a_join_a_detect_and_an_alert_report_the_keys_they_hold_and_their_bytes() {
+    // d1…d3 at 00:10, then d1 at 00:20: the watermark (00:19:59) passes the first three,
+    // so detect and alert have fed d1…d3 their records (d1's second still waits).
+    let readings = ["d1", "d2", "d3"]
+        .iter()
+        .map(|d| {
+            format!(
+                "{{\"device_id\": \"{d}\", \"temp\": 20.0, \"ts\": \"2026-01-01T00:10:00Z\"}}\n"
+            )
+        })
+        .chain([
+            "{\"device_id\": \"d1\", \"temp\": 21.0, \"ts\": \"2026-01-01T00:20:00Z\"}\n"
+                .to_string(),
+        ])
+        .collect::<String>();
+    let dir = setup(KEYED, &readings);
+    // Visits of d1 and d4: the join (no `within`, so nothing is dropped) holds d1…d4.
+    let visits = ["d1", "d4"]
+        .iter()
+        .map(|d| {
+            format!(
+                "{{\"device_id\": \"{d}\", \"tech\": \"ana\", \"ts\": \"2026-01-01T00:10:00Z\"}}\n"
+            )
+        })
+        .collect::<String>();
+    std::fs::write(dir.path().join("visits.jsonl"), visits).expect("visits");
+    let run = LiveRun::start(dir.path(), &[], &[]);
+    let want = [
+        ("pairs", "join", 4.0),
+        ("spiky", "detect", 3.0),
+        ("warm", "alert", 3.0),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut text = metrics(&run);
+    while Instant::now() < deadline {
+        let held =
+            |&(p, k, n): &(&str, &str, f64)| keyed(&text, "weir_operator_keys", p, k) == Some(n);
+        if want.iter().all(held) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        text = metrics(&run);
+    }
+    for (pipeline, kind, keys) in want {
+        let held = keyed(&text, "weir_operator_keys", pipeline, kind);
+        assert_eq!(held, Some(keys), "{pipeline} {kind}:\n{text}");
+        let bytes = keyed(&text, "weir_operator_state_bytes", pipeline, kind);
+        assert!(bytes.is_some_and(|b| b > 0.0), "{pipeline} {kind}:\n{text}");
+    }
 }
 
 #[test]

@@ -112,6 +112,26 @@ pub struct Groups {
 }
 
 impl Groups {
+    /// The groups held and an estimate of their bytes: index entries, slots, members and
+    /// timers by their in-line sizes (heap behind strings is not counted).
+    pub fn size(&self) -> crate::metrics::operators::StateSize {
+        let entry = std::mem::size_of::<GroupKey>() + std::mem::size_of::<usize>();
+        let slot = std::mem::size_of::<Option<Group>>();
+        let member = std::mem::size_of::<(Arc<str>, Member)>();
+        let timer = std::mem::size_of::<(EventTime, usize)>();
+        let members: usize = (self.slots.iter().flatten())
+            .map(|g| g.members.len() * member)
+            .sum();
+        let bytes = self.index.len() * entry
+            + self.slots.len() * slot
+            + members
+            + self.timers.len() * timer;
+        crate::metrics::operators::StateSize {
+            keys: self.index.len() as u64,
+            bytes: bytes as u64,
+        }
+    }
+
     /// No groups yet.
     pub fn new(spec: &GroupSpec) -> Groups {
         Groups {

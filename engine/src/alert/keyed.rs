@@ -60,6 +60,19 @@ pub struct KeyedAlerts {
 }
 
 impl KeyedAlerts {
+    /// The keys with a machine and an estimate of their bytes: index entries, slots and
+    /// timers by their in-line sizes (heap behind a slot's strings is not counted).
+    pub fn size(&self) -> crate::metrics::operators::StateSize {
+        let entry = std::mem::size_of::<GroupKey>() + std::mem::size_of::<usize>();
+        let slot = std::mem::size_of::<Option<Slot>>();
+        let timer = std::mem::size_of::<(EventTime, usize)>();
+        let bytes = self.index.len() * entry + self.slots.len() * slot + self.timers.len() * timer;
+        crate::metrics::operators::StateSize {
+            keys: self.index.len() as u64,
+            bytes: bytes as u64,
+        }
+    }
+
     /// No keys yet.
     pub fn new(spec: &AlertSpec) -> KeyedAlerts {
         KeyedAlerts {

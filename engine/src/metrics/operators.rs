@@ -156,6 +156,8 @@ fn describe(op: &Operator, stages: &[Stage]) -> (String, bool) {
             Some(Stage::Detect { .. }) => ("detect".into(), true),
             Some(Stage::Forecast { .. }) => ("forecast".into(), true),
             Some(Stage::Alert { .. }) => ("alert".into(), true),
+            Some(Stage::AlertGroup { .. }) => ("alert_group".into(), true),
+            Some(Stage::Dedupe { .. }) => ("dedupe".into(), true),
             Some(Stage::Infer { .. }) => ("infer".into(), false),
             Some(Stage::Lookup { .. }) => ("lookup".into(), false),
             Some(Stage::Sink { sink }) => (format!("sink({sink})"), false),

@@ -21,6 +21,7 @@ use timely::dataflow::operators::Capability;
 
 use serde::{Deserialize, Serialize};
 
+use super::state_report::{pending_bytes, StateReport};
 use super::EventStream;
 use crate::alert::keyed::{KeyedAlerts, SavedAlerts, SavedAlertsRef};
 use crate::alert::silence::Silences;
@@ -30,6 +31,7 @@ use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
 use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 use crate::key::GroupKey;
+use crate::metrics::operators::StateSize;
 use crate::run::WorkerContext;
 use crate::time::EventTime;
 
@@ -62,6 +64,15 @@ struct SnapshotIn {
 }
 
 impl AlertOp {
+    /// The keys with a machine, and the bytes of the machines and waiting records.
+    fn size(&self) -> StateSize {
+        let machines = self.alerts.size();
+        StateSize {
+            keys: machines.keys,
+            bytes: machines.bytes + pending_bytes(&self.pending),
+        }
+    }
+
     fn snapshot(&self) -> Result<Vec<u8>, bincode::Error> {
         bincode::serialize(&SnapshotOut {
             alerts: self.alerts.saved(),
@@ -106,11 +117,13 @@ impl AlertOp {
     }
 }
 
-/// Builds the alert operator of pipeline `pipeline` (its index, for the counters).
+/// Builds the alert operator of pipeline `pipeline` (its index, for the counters),
+/// reporting its state as operator `operator`.
 pub fn build<'scope>(
     stream: EventStream<'scope>,
     spec: &AlertSpec,
     pipeline: usize,
+    operator: Option<usize>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let silences = match &spec.silences {
@@ -135,6 +148,7 @@ pub fn build<'scope>(
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         }
         let mut held: Option<Capability<Stamp>> = Some(cap);
+        let mut report = StateReport::new(operator);
         let mut op = AlertOp {
             pending: Pending::new(),
             alerts: KeyedAlerts::new(&spec),
@@ -248,6 +262,9 @@ pub fn build<'scope>(
             }
             if let Some(wait) = wake {
                 activator.activate_after(Duration::from_millis(wait.max(1) as u64));
+            }
+            if let Some(later) = report.report(&ctx, held.is_none(), || op.size()) {
+                activator.activate_after(later);
             }
         }
     })

@@ -14,6 +14,7 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
+use super::state_report::{pending_bytes, StateReport};
 use super::EventStream;
 use crate::alert::group::{GroupSpec, Groups, SavedGroups, SavedGroupsRef};
 use crate::checkpoint::cut::{epoch_of, EpochCut};
@@ -21,6 +22,7 @@ use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
 use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 use crate::key::GroupKey;
+use crate::metrics::operators::StateSize;
 use crate::time::EventTime;
 use crate::worker::WorkerContext;
 
@@ -38,14 +40,18 @@ struct SnapshotIn {
     pending: Pending,
 }
 
-/// Builds the grouping operator.
+/// Builds the grouping operator, reporting its state as operator `operator`.
 pub fn build<'scope>(
     stream: EventStream<'scope>,
     spec: &GroupSpec,
+    operator: Option<usize>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let spec = spec.clone();
-    stream.unary_frontier(Pipeline, "AlertGroup", move |cap, _info| {
+    let scope = stream.scope();
+    stream.unary_frontier(Pipeline, "AlertGroup", move |cap, info| {
+        let activator = scope.activator_for(info.address.clone());
+        let mut report = StateReport::new(operator);
         let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut pending = Pending::new();
         let mut groups = Groups::new(&spec);
@@ -123,6 +129,16 @@ pub fn build<'scope>(
                 held = None;
             } else if let Some(next) = stamp::advanced_to(cap.time(), limit) {
                 cap.downgrade(&next);
+            }
+            let size = || {
+                let kept = groups.size();
+                StateSize {
+                    keys: kept.keys,
+                    bytes: kept.bytes + pending_bytes(&pending),
+                }
+            };
+            if let Some(later) = report.report(&ctx, held.is_none(), size) {
+                activator.activate_after(later);
             }
         }
     })

@@ -16,6 +16,7 @@ use crate::aggregate::AggregateFn;
 use crate::checkpoint::keyed;
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
+use crate::metrics::operators::StateSize;
 use crate::plan::Aggregate;
 use crate::value::Value;
 use crate::worker::WorkerContext;
@@ -98,13 +99,34 @@ pub fn build<'scope>(
     size: u64,
     every: u64,
     aggregates: &[Aggregate],
+    operator: Option<usize>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let windows = CountWindows::new(size, every, keys, aggregates);
-    super::ordered::build(stream, "CountWindow", keys, windows, ctx)
+    super::ordered::build(stream, "CountWindow", keys, windows, operator, ctx)
 }
 
 impl super::ordered::KeyedModel for CountWindows {
+    /// Each key's entry and the records of its last window, in-line.
+    fn size(&self) -> StateSize {
+        let entry = std::mem::size_of::<GroupKey>() + std::mem::size_of::<KeyState>();
+        let event = std::mem::size_of::<Event>();
+        let value = std::mem::size_of::<Value>();
+        let bytes: usize = (self.states.values())
+            .map(|s| {
+                entry
+                    + s.last
+                        .iter()
+                        .map(|e| event + e.record.len() * value)
+                        .sum::<usize>()
+            })
+            .sum();
+        StateSize {
+            keys: self.states.len() as u64,
+            bytes: bytes as u64,
+        }
+    }
+
     fn apply(&mut self, event: &mut Event) -> bool {
         CountWindows::apply(self, event)
     }

@@ -11,6 +11,7 @@ use super::EventStream;
 use crate::checkpoint::keyed;
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
+use crate::metrics::operators::StateSize;
 use crate::time::EventTime;
 use crate::worker::WorkerContext;
 
@@ -73,12 +74,23 @@ pub fn build<'scope>(
     stream: EventStream<'scope>,
     keys: &[usize],
     within: i64,
+    operator: Option<usize>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
-    super::ordered::build(stream, "Dedupe", keys, Dedupe::new(keys, within), ctx)
+    let model = Dedupe::new(keys, within);
+    super::ordered::build(stream, "Dedupe", keys, model, operator, ctx)
 }
 
 impl super::ordered::KeyedModel for Dedupe {
+    /// Each key's entry: its key and the time it last passed.
+    fn size(&self) -> StateSize {
+        let entry = std::mem::size_of::<GroupKey>() + std::mem::size_of::<EventTime>();
+        StateSize {
+            keys: self.passed.len() as u64,
+            bytes: (self.passed.len() * entry) as u64,
+        }
+    }
+
     fn apply(&mut self, event: &mut Event) -> bool {
         Dedupe::apply(self, event)
     }

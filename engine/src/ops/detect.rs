@@ -11,6 +11,7 @@ use super::EventStream;
 use crate::checkpoint::keyed;
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
+use crate::metrics::operators::StateSize;
 use crate::ml::{Detector, DetectorSpec, Verdict};
 use crate::value::Value;
 use crate::worker::WorkerContext;
@@ -89,13 +90,27 @@ pub fn build<'scope>(
     field: usize,
     spec: &DetectorSpec,
     warmup: u64,
+    operator: Option<usize>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let detectors = Detectors::new(spec.clone(), keys, field, warmup);
-    super::ordered::build(stream, "Detect", keys, detectors, ctx)
+    super::ordered::build(stream, "Detect", keys, detectors, operator, ctx)
 }
 
 impl super::ordered::KeyedModel for Detectors {
+    /// Each key's entry and its detector's in-line bytes (what a detector keeps on the
+    /// heap behind its box is not counted).
+    fn size(&self) -> StateSize {
+        let entry = std::mem::size_of::<GroupKey>() + std::mem::size_of::<KeyState>();
+        let bytes: usize = (self.states.values())
+            .map(|s| entry + std::mem::size_of_val(&*s.detector))
+            .sum();
+        StateSize {
+            keys: self.states.len() as u64,
+            bytes: bytes as u64,
+        }
+    }
+
     fn apply(&mut self, event: &mut Event) -> bool {
         Detectors::apply(self, &mut event.record);
         true

@@ -9,6 +9,7 @@ use super::EventStream;
 use crate::checkpoint::keyed;
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
+use crate::metrics::operators::StateSize;
 use crate::ml::{HoltWinters, HoltWintersParams};
 use crate::time::EventTime;
 use crate::value::Value;
@@ -70,13 +71,23 @@ pub fn build<'scope>(
     keys: &[usize],
     field: usize,
     params: &HoltWintersParams,
+    operator: Option<usize>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let models = Forecasters::new(params.clone(), keys, field);
-    super::ordered::build(stream, "Forecast", keys, models, ctx)
+    super::ordered::build(stream, "Forecast", keys, models, operator, ctx)
 }
 
 impl super::ordered::KeyedModel for Forecasters {
+    /// Each key's entry and model, in-line (its seasonal buffers are not counted).
+    fn size(&self) -> StateSize {
+        let entry = std::mem::size_of::<GroupKey>() + std::mem::size_of::<HoltWinters>();
+        StateSize {
+            keys: self.models.len() as u64,
+            bytes: (self.models.len() * entry) as u64,
+        }
+    }
+
     fn apply(&mut self, event: &mut Event) -> bool {
         Forecasters::apply(self, event.time, &mut event.record);
         true

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
@@ -34,12 +34,14 @@ use timely::progress::frontier::MutableAntichain;
 
 use serde::{Deserialize, Serialize};
 
+use super::state_report::StateReport;
 use super::EventStream;
 use crate::checkpoint::cut::{epoch_of, EpochCut};
 use crate::checkpoint::keyed::or_fail;
 use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 use crate::key::{GroupKey, KeyView};
+use crate::metrics::operators::StateSize;
 use crate::plan::{JoinMode, JoinSpec};
 use crate::time::EventTime;
 use crate::value::{Record, Value};
@@ -47,12 +49,13 @@ use crate::window::assign::{Assigner, Window};
 use crate::worker::WorkerContext;
 
 /// Builds the join of `left` (this pipeline) with `right` for pipeline number `pipeline`
-/// (whose late counter it feeds).
+/// (whose late counter it feeds); it reports its state as operator `operator`.
 pub fn build<'scope>(
     left: EventStream<'scope>,
     right: EventStream<'scope>,
     spec: &JoinSpec,
     pipeline: usize,
+    operator: Option<usize>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let left_keys: Arc<[usize]> = spec.left_keys.as_slice().into();
@@ -68,7 +71,10 @@ pub fn build<'scope>(
         }),
     };
     let keys = [left_keys, right_keys];
-    left.binary_frontier(right, Pipeline, Pipeline, "Join", move |cap, _info| {
+    let scope = left.scope();
+    left.binary_frontier(right, Pipeline, Pipeline, "Join", move |cap, info| {
+        let activator = scope.activator_for(info.address.clone());
+        let mut report = StateReport::new(operator);
         let mut held: Capability<Stamp> = cap;
         let mut epochs: EpochCut<(SideId, EventTime, Event)> = EpochCut::new(&ctx);
         if epochs.active() {
@@ -165,6 +171,9 @@ pub fn build<'scope>(
             if dropped > 0 {
                 ctx.metrics.late_dropped[pipeline].fetch_add(dropped, Ordering::Relaxed);
             }
+            if let Some(later) = report.report(&ctx, held.is_none(), || state.size()) {
+                activator.activate_after(later);
+            }
         }
     })
 }
@@ -221,6 +230,45 @@ enum Saved {
 }
 
 impl JoinState {
+    /// The distinct keys with records kept (on either side, in any window) and an
+    /// estimate of their bytes: entries and records by their in-line sizes (the heap
+    /// behind strings is not counted).
+    fn size(&self) -> StateSize {
+        let value = std::mem::size_of::<Value>();
+        let key = std::mem::size_of::<GroupKey>();
+        let mut keys: HashSet<&GroupKey> = HashSet::new();
+        let mut bytes = 0usize;
+        match self {
+            JoinState::Interval(join) => {
+                let event = std::mem::size_of::<Event>();
+                let entry = key + std::mem::size_of::<Vec<Event>>();
+                for side in &join.sides {
+                    for (k, rows) in &side.rows {
+                        keys.insert(k);
+                        let rows: usize = rows.iter().map(|e| event + e.record.len() * value).sum();
+                        bytes += entry + rows;
+                    }
+                    bytes += side.expiry.values().map(|ks| ks.len() * key).sum::<usize>();
+                }
+            }
+            JoinState::Window(join) => {
+                let record = std::mem::size_of::<Record>();
+                let entry = key + std::mem::size_of::<[Vec<Record>; 2]>();
+                for window in join.open.values() {
+                    for (k, sides) in &window.keys {
+                        keys.insert(k);
+                        let rows = sides.iter().flatten();
+                        bytes += entry + rows.map(|r| record + r.len() * value).sum::<usize>();
+                    }
+                }
+            }
+        }
+        StateSize {
+            keys: keys.len() as u64,
+            bytes: bytes as u64,
+        }
+    }
+
     /// Takes one record of one input.
     fn take(
         &mut self,
@@ -569,5 +617,36 @@ mod tests {
         join.expire([61, 0]);
         assert_eq!(kept(&join, Right), 0);
         assert!(pairs.is_empty());
+    }
+
+    #[test]
+    fn size_counts_each_key_once_across_both_sides_and_shrinks_with_expiry() {
+        let mut join = IntervalJoin {
+            within: Some(10),
+            sides: [Side::default(), Side::default()],
+        };
+        let (mut pairs, mut dropped) = (Vec::new(), 0);
+        for (side, key) in [(Left, 1), (Left, 1), (Left, 2), (Right, 1), (Right, 3)] {
+            join.add(
+                side,
+                event(key, 100),
+                &[0],
+                100,
+                0,
+                &mut pairs,
+                &mut dropped,
+            );
+        }
+        let state = JoinState::Interval(join);
+        let size = state.size();
+        assert_eq!(size.keys, 3);
+        // Five records of two values each, at least.
+        let record = std::mem::size_of::<Event>() + 2 * std::mem::size_of::<Value>();
+        assert!(size.bytes >= 5 * record as u64, "{size:?}");
+        let JoinState::Interval(mut join) = state else {
+            unreachable!()
+        };
+        join.expire([111, 111]);
+        assert_eq!(JoinState::Interval(join).size(), StateSize::default());
     }
 }

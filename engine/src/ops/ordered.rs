@@ -11,6 +11,8 @@
 
 use std::sync::Arc;
 
+use super::state_report::StateReport;
+
 use serde::{Deserialize, Serialize};
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
@@ -22,6 +24,7 @@ use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
 use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 use crate::key::GroupKey;
+use crate::metrics::operators::StateSize;
 use crate::time::EventTime;
 use crate::worker::WorkerContext;
 
@@ -38,6 +41,9 @@ pub trait KeyedModel: 'static {
         bytes: &[u8],
         owns: &dyn Fn(&GroupKey) -> bool,
     ) -> Result<(), bincode::Error>;
+    /// The keys with state and an estimate of their bytes (walks every key: called at
+    /// most once a second, see `state_report`).
+    fn size(&self) -> StateSize;
 }
 
 /// The operator's part of a checkpoint.
@@ -47,16 +53,21 @@ struct Snapshot {
     pending: Pending,
 }
 
-/// Builds the operator named `name` over `model`, whose keys are the fields `keys`.
+/// Builds the operator named `name` over `model`, whose keys are the fields `keys`;
+/// it reports its state as operator `operator` of the metrics.
 pub fn build<'scope, M: KeyedModel>(
     stream: EventStream<'scope>,
     name: &'static str,
     keys: &[usize],
     mut model: M,
+    operator: Option<usize>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
     let keys: Arc<[usize]> = keys.into();
-    stream.unary_frontier(Pipeline, name, move |cap, _info| {
+    let scope = stream.scope();
+    stream.unary_frontier(Pipeline, name, move |cap, info| {
+        let activator = scope.activator_for(info.address.clone());
+        let mut report = StateReport::new(operator);
         let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut pending = Pending::new();
         let mut epochs: EpochCut<(EventTime, Event)> = EpochCut::new(&ctx);
@@ -120,7 +131,18 @@ pub fn build<'scope, M: KeyedModel>(
                 }
             }
             let target = pending.keys().next().copied().unwrap_or(watermark);
-            match frontier.is_empty() && pending.is_empty() {
+            let done = frontier.is_empty() && pending.is_empty();
+            let size = || {
+                let kept = model.size();
+                StateSize {
+                    keys: kept.keys,
+                    bytes: kept.bytes + super::state_report::pending_bytes(&pending),
+                }
+            };
+            if let Some(later) = report.report(&ctx, done, size) {
+                activator.activate_after(later);
+            }
+            match done {
                 true => held = None,
                 false => {
                     let target = target.min(limit(&epochs));

@@ -4,7 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use crate::checkpoint::keyed::Pending;
+use crate::event::Event;
 use crate::metrics::operators::StateSize;
+use crate::time::EventTime;
 use crate::worker::WorkerContext;
 
 /// The least time between two reports of one operator.
@@ -47,4 +50,22 @@ impl StateReport {
             .set_state(operator, ctx.local_index, size());
         None
     }
+}
+
+/// The in-line bytes of the records waiting for the watermark (their values' heap is
+/// not counted).
+pub fn pending_bytes(pending: &Pending) -> u64 {
+    let slot = std::mem::size_of::<EventTime>() + std::mem::size_of::<Vec<Event>>();
+    let event = std::mem::size_of::<Event>();
+    let value = std::mem::size_of::<crate::value::Value>();
+    let bytes: usize = pending
+        .values()
+        .map(|events| {
+            slot + events
+                .iter()
+                .map(|e| event + e.record.len() * value)
+                .sum::<usize>()
+        })
+        .sum();
+    bytes as u64
 }

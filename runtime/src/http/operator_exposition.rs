@@ -57,7 +57,7 @@ pub fn encode_operators(
     let gauges: [(&str, &str, bool); 2] = [
         (
             "weir_operator_keys",
-            "Keys a keyed operator (window, join, detect, forecast, alert) holds state for on a worker.",
+            "Keys a keyed operator (window, join, detect, forecast, dedupe, alert, alert group) holds state for on a worker.",
             true,
         ),
         (
