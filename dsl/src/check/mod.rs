@@ -158,6 +158,53 @@ pub(crate) fn check(
     catalog: &dyn ConnectorCatalog,
     cx: &mut Ctx<'_>,
 ) -> CheckedProgram {
+    report_unsupported(program, cx);
+    let mut names = names::collect(program, cx);
+    let decls = check_declarations(program, catalog, &mut names, cx);
+    let checkpoint = checkpoint::check(program, cx);
+    let pipelines = &decls.pipelines;
+    let (order, cyclic) = names::pipeline_order(pipelines, &names, cx);
+    let mut outputs: HashMap<usize, Scope> = HashMap::new();
+    let mut checked: Vec<Option<CheckedPipeline>> = pipelines.iter().map(|_| None).collect();
+    for i in order {
+        let p = pipelines[i];
+        let (input, scope) = if cyclic.contains(&i) {
+            (None, Scope::poisoned())
+        } else {
+            pipeline_input(p, &names, &decls.source_scopes, &outputs, cx)
+        };
+        let error_to = check_error_route(p, input.as_ref(), &decls.sinks, &names, catalog, cx);
+        let input_schema = scope.schema();
+        let inputs = Inputs {
+            sources: &decls.source_scopes,
+            outputs: &outputs,
+        };
+        let (ops, output) = stages::check_pipeline(p, scope, &names, &inputs, cx);
+        outputs.insert(i, output);
+        if let (Some(input), Some(input_schema)) = (input, input_schema) {
+            checked[i] = Some(CheckedPipeline {
+                name: p.name.name.clone(),
+                input,
+                input_schema,
+                ops,
+                error_to,
+            });
+        }
+    }
+    lints::unused_outputs(pipelines, cx);
+
+    CheckedProgram {
+        sources: decls.sources,
+        sinks: decls.sinks,
+        pipelines: checked.into_iter().flatten().collect(),
+        tables: decls.tables,
+        models: decls.models,
+        checkpoint,
+    }
+}
+
+/// Declarations this version parses but cannot run yet.
+fn report_unsupported(program: &Program, cx: &mut Ctx<'_>) {
     for item in &program.items {
         if let Item::Unsupported { keyword, span } = item {
             cx.push(
@@ -174,41 +221,62 @@ pub(crate) fn check(
             );
         }
     }
-    let mut names = names::collect(program, cx);
+}
 
-    let mut sources = Vec::new();
-    let mut source_scopes: HashMap<String, Scope> = HashMap::new();
-    let mut sinks = Vec::new();
-    let mut tables = Vec::new();
-    let mut models = Vec::new();
-    let mut pipelines: Vec<&PipelineDecl> = Vec::new();
+/// The checked sources, sinks, tables and models, and the pipelines still to check.
+struct Declarations<'p> {
+    sources: Vec<SourceNode>,
+    source_scopes: HashMap<String, Scope>,
+    sinks: Vec<SinkNode>,
+    tables: Vec<TableNode>,
+    models: Vec<ModelNode>,
+    pipelines: Vec<&'p PipelineDecl>,
+}
+
+/// Checks every declaration but pipelines, registering tables and models for `lookup`/`infer`.
+fn check_declarations<'p>(
+    program: &'p Program,
+    catalog: &dyn ConnectorCatalog,
+    names: &mut names::Names,
+    cx: &mut Ctx<'_>,
+) -> Declarations<'p> {
+    let mut d = Declarations {
+        sources: Vec::new(),
+        source_scopes: HashMap::new(),
+        sinks: Vec::new(),
+        tables: Vec::new(),
+        models: Vec::new(),
+        pipelines: Vec::new(),
+    };
     for item in &program.items {
         match item {
             Item::Source(decl) => {
                 let (node, scope) = schema::check_source(decl, catalog, cx);
-                source_scopes.entry(decl.name.name.clone()).or_insert(scope);
-                sources.extend(node);
+                d.source_scopes
+                    .entry(decl.name.name.clone())
+                    .or_insert(scope);
+                d.sources.extend(node);
             }
             Item::Sink(decl) => {
                 if let Some(connector) =
                     connectors::check_connector(&decl.connector, Role::Sink, None, catalog, cx)
                 {
-                    sinks.push(SinkNode {
+                    d.sinks.push(SinkNode {
                         name: decl.name.name.clone(),
                         connector,
                     });
                 }
             }
-            Item::Pipeline(decl) => pipelines.push(decl),
+            Item::Pipeline(decl) => d.pipelines.push(decl),
             Item::Table(decl) => {
                 let (node, scope) = tables::check_table(decl, catalog, cx);
                 names.tables.entry(decl.name.name.clone()).or_insert(scope);
-                tables.extend(node);
+                d.tables.extend(node);
             }
             Item::Model(decl) => {
                 let (node, scope) = models::check_model(decl, catalog, cx);
                 names.models.entry(decl.name.name.clone()).or_insert(scope);
-                models.extend(node);
+                d.models.extend(node);
             }
             Item::Unsupported { .. }
             | Item::Test(_)
@@ -217,92 +285,73 @@ pub(crate) fn check(
             | Item::Query(_) => {}
         }
     }
-    let checkpoint = checkpoint::check(program, cx);
+    d
+}
 
-    let (order, cyclic) = names::pipeline_order(&pipelines, &names, cx);
-    let mut outputs: HashMap<usize, Scope> = HashMap::new();
-    let mut checked: Vec<Option<CheckedPipeline>> = pipelines.iter().map(|_| None).collect();
-    for i in order {
-        let p = pipelines[i];
-        let (input, scope) = if cyclic.contains(&i) {
-            (None, Scope::poisoned())
-        } else {
-            match names.resolve_input(&p.from, cx) {
-                Some(Decl::Source(_)) => (
-                    Some(PipelineInput::Source(p.from.name.clone())),
-                    source_scopes
-                        .get(&p.from.name)
-                        .cloned()
-                        .unwrap_or_else(Scope::poisoned),
-                ),
-                Some(Decl::Pipeline(j)) => (
-                    Some(PipelineInput::Pipeline(p.from.name.clone())),
-                    outputs.get(&j).cloned().unwrap_or_else(Scope::poisoned),
-                ),
-                _ => (None, Scope::poisoned()),
-            }
-        };
-        let mut error_to = None;
-        if let Some((span, sink)) = &p.on_error {
-            if names.resolve_sink(sink, cx) {
-                error_to = Some(sink.name.clone());
-            }
-            // Sinks such as a webhook hand back what they could not deliver.
-            let sink_hands_back = p.stages.iter().any(|stage| match &stage.kind {
-                StageKind::To(name) => sinks.iter().any(|s: &SinkNode| {
-                    s.name == name.name && catalog.hands_back_undelivered(&s.connector)
-                }),
-                _ => false,
-            });
-            if matches!(input, Some(PipelineInput::Pipeline(_))) && !sink_hands_back {
-                cx.push(
-                    Diagnostic::warning(
-                        codes::USELESS_ERROR_ROUTE,
-                        format!(
-                            "`{}` reads a pipeline, so no record can fail to be read here",
-                            p.name.name
-                        ),
-                        *span,
-                        "never receives anything",
-                    )
-                    .with_note(
-                        "an error route receives records its source cannot read, and records \
-                         a sink such as `webhook` cannot deliver",
-                    )
-                    .with_help(format!(
-                        "move this line to the pipeline that reads the source behind `{}`",
-                        p.from.name
-                    )),
-                );
-            }
-        }
-        let input_schema = scope.schema();
-        let inputs = Inputs {
-            sources: &source_scopes,
-            outputs: &outputs,
-        };
-        let (ops, output) = stages::check_pipeline(p, scope, &names, &inputs, cx);
-        outputs.insert(i, output);
-        if let (Some(input), Some(input_schema)) = (input, input_schema) {
-            checked[i] = Some(CheckedPipeline {
-                name: p.name.name.clone(),
-                input,
-                input_schema,
-                ops,
-                error_to,
-            });
-        }
+/// What a pipeline reads (a source or another pipeline) and the scope it starts from.
+fn pipeline_input(
+    p: &PipelineDecl,
+    names: &names::Names,
+    source_scopes: &HashMap<String, Scope>,
+    outputs: &HashMap<usize, Scope>,
+    cx: &mut Ctx<'_>,
+) -> (Option<PipelineInput>, Scope) {
+    match names.resolve_input(&p.from, cx) {
+        Some(Decl::Source(_)) => (
+            Some(PipelineInput::Source(p.from.name.clone())),
+            source_scopes
+                .get(&p.from.name)
+                .cloned()
+                .unwrap_or_else(Scope::poisoned),
+        ),
+        Some(Decl::Pipeline(j)) => (
+            Some(PipelineInput::Pipeline(p.from.name.clone())),
+            outputs.get(&j).cloned().unwrap_or_else(Scope::poisoned),
+        ),
+        _ => (None, Scope::poisoned()),
     }
-    lints::unused_outputs(&pipelines, cx);
+}
 
-    CheckedProgram {
-        sources,
-        sinks,
-        pipelines: checked.into_iter().flatten().collect(),
-        tables,
-        models,
-        checkpoint,
+/// Resolves `on error to SINK`; warns when nothing can ever reach it.
+fn check_error_route(
+    p: &PipelineDecl,
+    input: Option<&PipelineInput>,
+    sinks: &[SinkNode],
+    names: &names::Names,
+    catalog: &dyn ConnectorCatalog,
+    cx: &mut Ctx<'_>,
+) -> Option<String> {
+    let (span, sink) = p.on_error.as_ref()?;
+    let error_to = names.resolve_sink(sink, cx).then(|| sink.name.clone());
+    // Sinks such as a webhook hand back what they could not deliver.
+    let sink_hands_back = p.stages.iter().any(|stage| match &stage.kind {
+        StageKind::To(name) => sinks
+            .iter()
+            .any(|s| s.name == name.name && catalog.hands_back_undelivered(&s.connector)),
+        _ => false,
+    });
+    if matches!(input, Some(PipelineInput::Pipeline(_))) && !sink_hands_back {
+        cx.push(
+            Diagnostic::warning(
+                codes::USELESS_ERROR_ROUTE,
+                format!(
+                    "`{}` reads a pipeline, so no record can fail to be read here",
+                    p.name.name
+                ),
+                *span,
+                "never receives anything",
+            )
+            .with_note(
+                "an error route receives records its source cannot read, and records \
+                 a sink such as `webhook` cannot deliver",
+            )
+            .with_help(format!(
+                "move this line to the pipeline that reads the source behind `{}`",
+                p.from.name
+            )),
+        );
     }
+    error_to
 }
 
 #[cfg(test)]
