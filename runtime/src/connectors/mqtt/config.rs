@@ -261,10 +261,6 @@ impl MqttConfig {
     /// bad values.
     pub fn from_call(call: &ConnectorCall, role: Role) -> Result<MqttConfig, Vec<ConfigProblem>> {
         let mut r = OptionReader::new(KIND, call, OPTIONS);
-        r.require(
-            "url",
-            "mqtt(\"mqtt://localhost:1883\", topic: \"plant/+/telemetry\")",
-        );
         if role == Role::Source {
             for name in SINK_ONLY {
                 if r.has(name) {
@@ -275,128 +271,13 @@ impl MqttConfig {
                 }
             }
         }
-        let url = r.text("url").and_then(|u| match BrokerUrl::parse(u) {
-            Ok(url) => Some(url),
-            Err(e) => {
-                r.problem(ConfigProblem::option("url", e));
-                None
-            }
-        });
-        r.require(
-            "topic",
-            match role {
-                Role::Source => "topic: \"plant/{device_id}/telemetry\"",
-                Role::Sink | Role::Table => "topic: \"alerts/{device_id}\"",
-            },
-        );
-        let mut filters = Vec::new();
-        let mut template = None;
-        if let Some(topics) = r.texts("topic") {
-            match role {
-                Role::Source => {
-                    if topics.is_empty() {
-                        r.problem(ConfigProblem::option("topic", "the topic list is empty"));
-                    }
-                    for t in topics {
-                        match TopicFilter::parse(t) {
-                            Ok(f) => filters.push(f),
-                            Err(e) => r.problem(ConfigProblem::option("topic", e)),
-                        }
-                    }
-                }
-                Role::Sink | Role::Table => match topics.as_slice() {
-                    [one] => match TopicTemplate::parse(one) {
-                        Ok(t) => template = Some(t),
-                        Err(e) => r.problem(ConfigProblem::option("topic", e)),
-                    },
-                    _ => r.problem(
-                        ConfigProblem::option("topic", "an mqtt sink publishes to one topic")
-                            .with_help(
-                                "vary it by record with a template such as `alerts/{device_id}`",
-                            ),
-                    ),
-                },
-            }
-        }
-        let qos = match r.int("qos") {
-            None => 1,
-            Some(q @ (0 | 1)) => q as u8,
-            Some(q) => {
-                r.problem(
-                    ConfigProblem::option("qos", format!("unsupported QoS {q}"))
-                        .with_help("write `qos: 0` (at most once) or `qos: 1` (at least once)"),
-                );
-                1
-            }
-        };
-        let format = match r.word("format") {
-            None => PayloadFormat::Json,
-            Some(name) => match PayloadFormat::from_name(name) {
-                Some(PayloadFormat::Senml) if role == Role::Sink => {
-                    r.problem(
-                        ConfigProblem::option("format", "an mqtt sink writes `json` or `csv`")
-                            .with_help("write `format: json`"),
-                    );
-                    PayloadFormat::Json
-                }
-                Some(f) => f,
-                None => {
-                    let help = match did_you_mean(name, PayloadFormat::NAMES) {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => "write `format: json`, `format: csv` or `format: senml`".into(),
-                    };
-                    r.problem(
-                        ConfigProblem::option("format", format!("unknown format `{name}`"))
-                            .with_help(help),
-                    );
-                    PayloadFormat::Json
-                }
-            },
-        };
-        let client_id = r.text("client_id").map(str::to_string);
-        if client_id.as_deref().is_some_and(str::is_empty) {
-            r.problem(ConfigProblem::option("client_id", "the client id is empty"));
-        }
-        let clean_session = r.boolean("clean_session").unwrap_or(true);
-        if !clean_session && !r.has("client_id") {
-            r.problem(
-                ConfigProblem::option(
-                    "clean_session",
-                    "a persistent session (`clean_session: false`) needs a fixed `client_id`",
-                )
-                .with_help("add `client_id: \"weir-telemetry\"` (unique per broker)"),
-            );
-        }
-        let username = r.text("username").map(str::to_string);
-        let password = match (r.text("password"), r.text("password_env")) {
-            (Some(_), Some(_)) => {
-                r.problem(ConfigProblem::option(
-                    "password_env",
-                    "give `password` or `password_env`, not both",
-                ));
-                None
-            }
-            (Some(p), None) => Some(Password::Given(Secret::new(p))),
-            (None, Some(v)) => Some(Password::Env(v.to_string())),
-            (None, None) => None,
-        };
-        if password.is_some() && username.is_none() {
-            r.problem(
-                ConfigProblem::option("username", "a password needs a `username`")
-                    .with_help("add `username: \"weir\"`"),
-            );
-        }
-        let files = TlsFiles::read(&mut r);
-        let wants_tls = files.any();
-        let tls_flag = r.boolean("tls");
-        let scheme_tls = url.as_ref().is_some_and(|u| u.tls);
-        if tls_flag == Some(false) && (wants_tls || scheme_tls) {
-            r.problem(ConfigProblem::option(
-                "tls",
-                "`tls: false` contradicts `mqtts://`, `ca_file` or `client_cert`",
-            ));
-        }
-        let tls = (tls_flag.unwrap_or(false) || wants_tls || scheme_tls).then_some(files);
+        let url = read_url(&mut r);
+        let (filters, template) = read_topics(&mut r, role);
+        let qos = read_qos(&mut r);
+        let format = read_format(&mut r, role);
+        let (client_id, clean_session) = read_session(&mut r);
+        let (username, password) = read_credentials(&mut r);
+        let tls = read_tls(&mut r, url.as_ref());
         let keep_alive_ms = r.duration("keep_alive").unwrap_or(30_000);
         if !(5_000..=65_535_000).contains(&keep_alive_ms) {
             r.problem(ConfigProblem::option(
@@ -419,15 +300,7 @@ impl MqttConfig {
                 "`flush_timeout` must be positive",
             ));
         }
-        let id_field = r.text("id_field").map(str::to_string);
-        if id_field.as_deref().is_some_and(str::is_empty) {
-            r.problem(ConfigProblem::option("id_field", "the field name is empty"));
-        } else if id_field.is_some() && format != PayloadFormat::Json {
-            r.problem(
-                ConfigProblem::option("id_field", "`id_field` adds a JSON field")
-                    .with_help("use it with `format: json`"),
-            );
-        }
+        let id_field = read_id_field(&mut r, format);
         let config = url.map(|url| MqttConfig {
             url,
             filters,
@@ -535,4 +408,173 @@ impl MqttConfig {
         }
         out
     }
+}
+
+/// The broker url (required).
+fn read_url(r: &mut OptionReader<'_>) -> Option<BrokerUrl> {
+    r.require(
+        "url",
+        "mqtt(\"mqtt://localhost:1883\", topic: \"plant/+/telemetry\")",
+    );
+    r.text("url").and_then(|u| match BrokerUrl::parse(u) {
+        Ok(url) => Some(url),
+        Err(e) => {
+            r.problem(ConfigProblem::option("url", e));
+            None
+        }
+    })
+}
+
+/// A source's topic filters, or a sink's one topic template.
+fn read_topics(r: &mut OptionReader<'_>, role: Role) -> (Vec<TopicFilter>, Option<TopicTemplate>) {
+    r.require(
+        "topic",
+        match role {
+            Role::Source => "topic: \"plant/{device_id}/telemetry\"",
+            Role::Sink | Role::Table => "topic: \"alerts/{device_id}\"",
+        },
+    );
+    let mut filters = Vec::new();
+    let mut template = None;
+    let Some(topics) = r.texts("topic") else {
+        return (filters, template);
+    };
+    match role {
+        Role::Source => {
+            if topics.is_empty() {
+                r.problem(ConfigProblem::option("topic", "the topic list is empty"));
+            }
+            for t in topics {
+                match TopicFilter::parse(t) {
+                    Ok(f) => filters.push(f),
+                    Err(e) => r.problem(ConfigProblem::option("topic", e)),
+                }
+            }
+        }
+        Role::Sink | Role::Table => match topics.as_slice() {
+            [one] => match TopicTemplate::parse(one) {
+                Ok(t) => template = Some(t),
+                Err(e) => r.problem(ConfigProblem::option("topic", e)),
+            },
+            _ => r.problem(
+                ConfigProblem::option("topic", "an mqtt sink publishes to one topic")
+                    .with_help("vary it by record with a template such as `alerts/{device_id}`"),
+            ),
+        },
+    }
+    (filters, template)
+}
+
+/// QoS 0 or 1 (default 1).
+fn read_qos(r: &mut OptionReader<'_>) -> u8 {
+    match r.int("qos") {
+        None => 1,
+        Some(q @ (0 | 1)) => q as u8,
+        Some(q) => {
+            r.problem(
+                ConfigProblem::option("qos", format!("unsupported QoS {q}"))
+                    .with_help("write `qos: 0` (at most once) or `qos: 1` (at least once)"),
+            );
+            1
+        }
+    }
+}
+
+/// The payload format (default JSON); a sink cannot write SenML.
+fn read_format(r: &mut OptionReader<'_>, role: Role) -> PayloadFormat {
+    let Some(name) = r.word("format") else {
+        return PayloadFormat::Json;
+    };
+    match PayloadFormat::from_name(name) {
+        Some(PayloadFormat::Senml) if role == Role::Sink => {
+            r.problem(
+                ConfigProblem::option("format", "an mqtt sink writes `json` or `csv`")
+                    .with_help("write `format: json`"),
+            );
+            PayloadFormat::Json
+        }
+        Some(f) => f,
+        None => {
+            let help = match did_you_mean(name, PayloadFormat::NAMES) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "write `format: json`, `format: csv` or `format: senml`".into(),
+            };
+            r.problem(
+                ConfigProblem::option("format", format!("unknown format `{name}`")).with_help(help),
+            );
+            PayloadFormat::Json
+        }
+    }
+}
+
+/// The client id and whether the session starts clean (a persistent one needs an id).
+fn read_session(r: &mut OptionReader<'_>) -> (Option<String>, bool) {
+    let client_id = r.text("client_id").map(str::to_string);
+    if client_id.as_deref().is_some_and(str::is_empty) {
+        r.problem(ConfigProblem::option("client_id", "the client id is empty"));
+    }
+    let clean_session = r.boolean("clean_session").unwrap_or(true);
+    if !clean_session && !r.has("client_id") {
+        r.problem(
+            ConfigProblem::option(
+                "clean_session",
+                "a persistent session (`clean_session: false`) needs a fixed `client_id`",
+            )
+            .with_help("add `client_id: \"weir-telemetry\"` (unique per broker)"),
+        );
+    }
+    (client_id, clean_session)
+}
+
+/// User name and password (given, or from the environment; a password needs a user).
+fn read_credentials(r: &mut OptionReader<'_>) -> (Option<String>, Option<Password>) {
+    let username = r.text("username").map(str::to_string);
+    let password = match (r.text("password"), r.text("password_env")) {
+        (Some(_), Some(_)) => {
+            r.problem(ConfigProblem::option(
+                "password_env",
+                "give `password` or `password_env`, not both",
+            ));
+            None
+        }
+        (Some(p), None) => Some(Password::Given(Secret::new(p))),
+        (None, Some(v)) => Some(Password::Env(v.to_string())),
+        (None, None) => None,
+    };
+    if password.is_some() && username.is_none() {
+        r.problem(
+            ConfigProblem::option("username", "a password needs a `username`")
+                .with_help("add `username: \"weir\"`"),
+        );
+    }
+    (username, password)
+}
+
+/// TLS when `tls: true`, `mqtts://` or any certificate file asks for it.
+fn read_tls(r: &mut OptionReader<'_>, url: Option<&BrokerUrl>) -> Option<TlsFiles> {
+    let files = TlsFiles::read(r);
+    let wants_tls = files.any();
+    let tls_flag = r.boolean("tls");
+    let scheme_tls = url.is_some_and(|u| u.tls);
+    if tls_flag == Some(false) && (wants_tls || scheme_tls) {
+        r.problem(ConfigProblem::option(
+            "tls",
+            "`tls: false` contradicts `mqtts://`, `ca_file` or `client_cert`",
+        ));
+    }
+    (tls_flag.unwrap_or(false) || wants_tls || scheme_tls).then_some(files)
+}
+
+/// A sink's idempotency-key field, which only a JSON payload can carry.
+fn read_id_field(r: &mut OptionReader<'_>, format: PayloadFormat) -> Option<String> {
+    let id_field = r.text("id_field").map(str::to_string);
+    if id_field.as_deref().is_some_and(str::is_empty) {
+        r.problem(ConfigProblem::option("id_field", "the field name is empty"));
+    } else if id_field.is_some() && format != PayloadFormat::Json {
+        r.problem(
+            ConfigProblem::option("id_field", "`id_field` adds a JSON field")
+                .with_help("use it with `format: json`"),
+        );
+    }
+    id_field
 }
