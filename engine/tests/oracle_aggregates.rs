@@ -11,21 +11,18 @@
 //! exact, and fewer values than the exact percentile limit.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use weir_engine::clock::WallClock;
-use weir_engine::metrics::Metrics;
 use weir_engine::plan::*;
-use weir_engine::run::{run, RunOptions};
 use weir_engine::schema::{Field, Schema, Type};
-use weir_engine::stop::StopHandle;
 use weir_engine::testing::MemoryConnectors;
 use weir_engine::value::{Record, Value};
 
 mod support;
-use support::{shuffle_within, windows_of};
+use support::{
+    cmp_records, keyed_window, one_pipeline, run_memory, shuffle_within, sorted_records, windows_of,
+};
 
 const BOUND: i64 = 50;
 
@@ -62,54 +59,11 @@ fn plan(window: WindowSpec) -> LogicalPlan {
         Field::new("ts", Type::Timestamp),
     ]);
     let aggregates = aggregates();
-    let schema = WindowSpec::output_schema(&input, &[0], &aggregates, Accumulation::Discard);
-    let memory = ConnectorCall {
-        kind: "memory".into(),
-        args: vec![],
-        options: vec![],
-    };
-    LogicalPlan {
-        sources: vec![SourceNode {
-            name: "in".into(),
-            connector: memory.clone(),
-            schema: input.clone(),
-            event_time: Some(2),
-            overload: Default::default(),
-            watermark: WatermarkSpec {
-                bounded_ms: BOUND,
-                idle_ms: None,
-                per_key: false,
-                max_future_ms: None,
-            },
-        }],
-        sinks: vec![SinkNode {
-            name: "out".into(),
-            connector: memory,
-        }],
-        pipelines: vec![PipelineNode {
-            error_to: None,
-            name: "p".into(),
-            input: PipelineInput::Source("in".into()),
-            input_schema: input,
-            stages: vec![
-                Stage::KeyBy {
-                    keys: vec![0],
-                    names: vec!["k".into()],
-                },
-                Stage::Window {
-                    keys: vec![0],
-                    window,
-                    aggregates,
-                    schema,
-                },
-                Stage::Sink { sink: "out".into() },
-            ],
-        }],
-        tests: vec![],
-        tables: Vec::new(),
-        models: Vec::new(),
-        checkpoint: None,
-    }
+    one_pipeline(
+        input.clone(),
+        BOUND,
+        keyed_window(&input, window, aggregates),
+    )
 }
 
 /// Increasing timestamps (some equal) shuffled within the watermark bound: nothing is late.
@@ -225,41 +179,16 @@ fn oracle(records: &[Record], kind: &WindowKind) -> Vec<Vec<Value>> {
     out
 }
 
-fn cmp_records(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| x.total_cmp(y))
-        .find(|o| o.is_ne())
-        .unwrap_or(std::cmp::Ordering::Equal)
-}
-
 fn engine(
     records: Vec<Record>,
     kind: &WindowKind,
     workers: usize,
     batch: usize,
 ) -> Vec<Vec<Value>> {
-    let plan = Arc::new(plan(WindowSpec::new(kind.clone())));
-    let connectors = Arc::new(MemoryConnectors::new(batch).with_source("in", records));
-    let metrics = Arc::new(Metrics::new(&plan, workers));
-    let options = RunOptions {
-        workers,
-        stop: Arc::new(StopHandle::new()),
-        clock: Arc::new(WallClock),
-        on_bad_record: Arc::new(|_| {}),
-        limit: None,
-        clock_waiters: Default::default(),
-        checkpoint: None,
-    };
-    let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
+    let connectors = MemoryConnectors::new(batch).with_source("in", records);
+    let (summary, out) = run_memory(plan(WindowSpec::new(kind.clone())), connectors, workers);
     assert_eq!(summary.late_dropped, 0);
-    let mut out: Vec<Vec<Value>> = connectors
-        .collected("out")
-        .into_iter()
-        .map(|e| e.record)
-        .collect();
-    out.sort_by(|a, b| cmp_records(a, b));
-    out
+    sorted_records(out)
 }
 
 fn kind() -> impl Strategy<Value = WindowKind> {

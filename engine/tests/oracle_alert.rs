@@ -5,25 +5,20 @@
 //! deadman — on 1 and 4 workers, whatever the batch size.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use weir_engine::alert::{
     alert_output_schema, AlertSpec, FlappingSpec, Level, LevelRule, Piece, Template,
 };
-use weir_engine::clock::WallClock;
-use weir_engine::metrics::Metrics;
 use weir_engine::plan::*;
-use weir_engine::run::{run, RunOptions};
 use weir_engine::schema::{Field, Schema, Type};
-use weir_engine::stop::StopHandle;
 use weir_engine::testing::MemoryConnectors;
 use weir_engine::value::{Record, Value};
 
 #[allow(dead_code)]
 mod support;
-use support::{shuffle_within, time};
+use support::{one_pipeline, run_memory, shuffle_within, time};
 
 const BOUND: i64 = 50;
 
@@ -121,47 +116,15 @@ fn spec(c: &Case) -> AlertSpec {
 }
 
 fn plan(c: &Case) -> LogicalPlan {
-    let memory = ConnectorCall {
-        kind: "memory".into(),
-        args: vec![],
-        options: vec![],
+    let alert = Stage::Alert {
+        spec: spec(c),
+        schema: alert_output_schema(&schema()),
     };
-    LogicalPlan {
-        sources: vec![SourceNode {
-            name: "s".into(),
-            connector: memory.clone(),
-            schema: schema(),
-            event_time: Some(2),
-            overload: Default::default(),
-            watermark: WatermarkSpec {
-                bounded_ms: BOUND,
-                idle_ms: None,
-                per_key: false,
-                max_future_ms: None,
-            },
-        }],
-        sinks: vec![SinkNode {
-            name: "out".into(),
-            connector: memory,
-        }],
-        pipelines: vec![PipelineNode {
-            error_to: None,
-            name: "p".into(),
-            input: PipelineInput::Source("s".into()),
-            input_schema: schema(),
-            stages: vec![
-                Stage::Alert {
-                    spec: spec(c),
-                    schema: alert_output_schema(&schema()),
-                },
-                Stage::Sink { sink: "out".into() },
-            ],
-        }],
-        tests: vec![],
-        tables: Vec::new(),
-        models: Vec::new(),
-        checkpoint: None,
-    }
+    one_pipeline(
+        schema(),
+        BOUND,
+        vec![alert, Stage::Sink { sink: "out".into() }],
+    )
 }
 
 /// `n` records with increasing times, keys in 0..`keys` (one in twenty null), values
@@ -513,24 +476,9 @@ fn first_difference(got: &[(i64, Record)], expected: &[(i64, Record)]) -> String
 }
 
 fn engine(c: &Case, input: &[Record], batch: usize, workers: usize) -> Vec<(i64, Record)> {
-    let plan = Arc::new(plan(c));
-    let connectors = Arc::new(MemoryConnectors::new(batch).with_source("s", input.to_vec()));
-    let metrics = Arc::new(Metrics::new(&plan, workers));
-    let options = RunOptions {
-        workers,
-        stop: Arc::new(StopHandle::new()),
-        clock: Arc::new(WallClock),
-        on_bad_record: Arc::new(|_| {}),
-        limit: None,
-        clock_waiters: Default::default(),
-        checkpoint: None,
-    };
-    run(plan, connectors.clone(), options, metrics).expect("run succeeds");
-    let mut out: Vec<(i64, Record)> = connectors
-        .collected("out")
-        .into_iter()
-        .map(|e| (e.time, e.record))
-        .collect();
+    let connectors = MemoryConnectors::new(batch).with_source("in", input.to_vec());
+    let (_, out) = run_memory(plan(c), connectors, workers);
+    let mut out: Vec<(i64, Record)> = out.into_iter().map(|e| (e.time, e.record)).collect();
     out.sort_by(cmp);
     out
 }

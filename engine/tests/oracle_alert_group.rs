@@ -6,24 +6,19 @@
 //! on 1 and 4 workers, whatever the batch size.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 use weir_engine::alert::group::{group_output_schema, GroupSpec};
 use weir_engine::alert::{alert_output_schema, AlertSpec, Level, LevelRule, Piece, Template};
-use weir_engine::clock::WallClock;
-use weir_engine::metrics::Metrics;
 use weir_engine::plan::*;
-use weir_engine::run::{run, RunOptions};
 use weir_engine::schema::{Field, Schema, Type};
-use weir_engine::stop::StopHandle;
 use weir_engine::testing::MemoryConnectors;
 use weir_engine::value::{Record, Value};
 
 #[allow(dead_code)]
 mod support;
-use support::shuffle_within;
+use support::{one_pipeline, run_memory, shuffle_within};
 
 const BOUND: i64 = 50;
 const CRITICAL: i64 = 80;
@@ -94,59 +89,26 @@ fn spec(wait_ms: i64, interval_ms: i64) -> AlertSpec {
 }
 
 fn plan(wait_ms: i64, interval_ms: i64) -> LogicalPlan {
-    let memory = ConnectorCall {
-        kind: "memory".into(),
-        args: vec![],
-        options: vec![],
-    };
     let spec = spec(wait_ms, interval_ms);
     let alerts = alert_output_schema(&schema());
     let group = spec.group.clone().expect("grouped");
     let groups = group_output_schema(&group, &alerts);
-    LogicalPlan {
-        sources: vec![SourceNode {
-            name: "s".into(),
-            connector: memory.clone(),
-            schema: schema(),
-            event_time: Some(2),
-            overload: Default::default(),
-            watermark: WatermarkSpec {
-                bounded_ms: BOUND,
-                idle_ms: None,
-                per_key: false,
-                max_future_ms: None,
-            },
-        }],
-        sinks: vec![SinkNode {
-            name: "out".into(),
-            connector: memory,
-        }],
-        pipelines: vec![PipelineNode {
-            error_to: None,
-            name: "p".into(),
-            input: PipelineInput::Source("s".into()),
-            input_schema: schema(),
-            stages: vec![
-                Stage::KeyBy {
-                    keys: vec![0],
-                    names: vec!["k".into()],
-                },
-                Stage::Alert {
-                    spec,
-                    schema: alerts,
-                },
-                Stage::AlertGroup {
-                    spec: group,
-                    schema: groups,
-                },
-                Stage::Sink { sink: "out".into() },
-            ],
-        }],
-        tests: vec![],
-        tables: Vec::new(),
-        models: Vec::new(),
-        checkpoint: None,
-    }
+    let stages = vec![
+        Stage::KeyBy {
+            keys: vec![0],
+            names: vec!["k".into()],
+        },
+        Stage::Alert {
+            spec,
+            schema: alerts,
+        },
+        Stage::AlertGroup {
+            spec: group,
+            schema: groups,
+        },
+        Stage::Sink { sink: "out".into() },
+    ];
+    one_pipeline(schema(), BOUND, stages)
 }
 
 fn int(v: &Value) -> i64 {
@@ -285,24 +247,9 @@ fn engine(
     batch: usize,
     workers: usize,
 ) -> Vec<(i64, Record)> {
-    let plan = Arc::new(plan(wait, interval));
-    let connectors = Arc::new(MemoryConnectors::new(batch).with_source("s", input.to_vec()));
-    let metrics = Arc::new(Metrics::new(&plan, workers));
-    let options = RunOptions {
-        workers,
-        stop: Arc::new(StopHandle::new()),
-        clock: Arc::new(WallClock),
-        on_bad_record: Arc::new(|_| {}),
-        limit: None,
-        clock_waiters: Default::default(),
-        checkpoint: None,
-    };
-    run(plan, connectors.clone(), options, metrics).expect("run succeeds");
-    let mut out: Vec<(i64, Record)> = connectors
-        .collected("out")
-        .into_iter()
-        .map(|e| (e.time, e.record))
-        .collect();
+    let connectors = MemoryConnectors::new(batch).with_source("in", input.to_vec());
+    let (_, out) = run_memory(plan(wait, interval), connectors, workers);
+    let mut out: Vec<(i64, Record)> = out.into_iter().map(|e| (e.time, e.record)).collect();
     out.sort_by(cmp);
     out
 }

@@ -4,21 +4,15 @@
 //! on 1 and on 4 workers, whatever the batch size. And records behind the watermark are
 //! counted as late, never joined half-way.
 
-use std::sync::Arc;
-
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use weir_engine::clock::WallClock;
-use weir_engine::metrics::Metrics;
 use weir_engine::plan::*;
-use weir_engine::run::{run, RunOptions};
 use weir_engine::schema::{Field, Schema, Type};
-use weir_engine::stop::StopHandle;
 use weir_engine::testing::MemoryConnectors;
 use weir_engine::value::{Record, Value};
 
 mod support;
-use support::{shuffle_within, time, windows_of};
+use support::{memory, memory_source, run_memory, shuffle_within, time, windows_of};
 
 const BOUND: i64 = 50;
 
@@ -31,24 +25,7 @@ fn side_schema(value: &str) -> Schema {
 }
 
 fn plan(mode: JoinMode) -> LogicalPlan {
-    let memory = ConnectorCall {
-        kind: "memory".into(),
-        args: vec![],
-        options: vec![],
-    };
-    let source = |name: &str, value: &str| SourceNode {
-        name: name.into(),
-        connector: memory.clone(),
-        schema: side_schema(value),
-        event_time: Some(2),
-        overload: Default::default(),
-        watermark: WatermarkSpec {
-            bounded_ms: BOUND,
-            idle_ms: None,
-            per_key: false,
-            max_future_ms: None,
-        },
-    };
+    let source = |name: &str, value: &str| memory_source(name, side_schema(value), BOUND);
     let join = JoinSpec {
         right: PipelineInput::Source("r".into()),
         right_schema: side_schema("b"),
@@ -62,7 +39,7 @@ fn plan(mode: JoinMode) -> LogicalPlan {
         sources: vec![source("l", "a"), source("r", "b")],
         sinks: vec![SinkNode {
             name: "out".into(),
-            connector: memory.clone(),
+            connector: memory(),
         }],
         pipelines: vec![PipelineNode {
             error_to: None,
@@ -149,24 +126,8 @@ fn engine(
     mode: JoinMode,
     workers: usize,
 ) -> (Vec<(i64, Record)>, u64) {
-    let plan = Arc::new(plan(mode));
-    let connectors = Arc::new(connectors);
-    let metrics = Arc::new(Metrics::new(&plan, workers));
-    let options = RunOptions {
-        workers,
-        stop: Arc::new(StopHandle::new()),
-        clock: Arc::new(WallClock),
-        on_bad_record: Arc::new(|_| {}),
-        limit: None,
-        clock_waiters: Default::default(),
-        checkpoint: None,
-    };
-    let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
-    let mut out: Vec<(i64, Record)> = connectors
-        .collected("out")
-        .into_iter()
-        .map(|e| (e.time, e.record))
-        .collect();
+    let (summary, out) = run_memory(plan(mode), connectors, workers);
+    let mut out: Vec<(i64, Record)> = out.into_iter().map(|e| (e.time, e.record)).collect();
     out.sort_by(cmp);
     (out, summary.late_dropped)
 }

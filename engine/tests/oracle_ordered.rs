@@ -6,21 +6,16 @@
 //! engine orders them by content, and so does the oracle.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use weir_engine::clock::WallClock;
-use weir_engine::metrics::Metrics;
 use weir_engine::plan::*;
-use weir_engine::run::{run, RunOptions};
 use weir_engine::schema::{Field, Schema, Type};
-use weir_engine::stop::StopHandle;
 use weir_engine::testing::MemoryConnectors;
 use weir_engine::value::{Record, Value};
 
 mod support;
-use support::shuffle_within;
+use support::{cmp_records, one_pipeline, run_memory, shuffle_within, sorted_records};
 
 const BOUND: i64 = 50;
 
@@ -46,41 +41,11 @@ fn sum() -> Aggregate {
 }
 
 fn plan(stage: Stage) -> LogicalPlan {
-    let memory = ConnectorCall {
-        kind: "memory".into(),
-        args: vec![],
-        options: vec![],
-    };
-    LogicalPlan {
-        sources: vec![SourceNode {
-            name: "in".into(),
-            connector: memory.clone(),
-            schema: input(),
-            event_time: Some(2),
-            overload: Default::default(),
-            watermark: WatermarkSpec {
-                bounded_ms: BOUND,
-                idle_ms: None,
-                per_key: false,
-                max_future_ms: None,
-            },
-        }],
-        sinks: vec![SinkNode {
-            name: "out".into(),
-            connector: memory,
-        }],
-        pipelines: vec![PipelineNode {
-            error_to: None,
-            name: "p".into(),
-            input: PipelineInput::Source("in".into()),
-            input_schema: input(),
-            stages: vec![stage, Stage::Sink { sink: "out".into() }],
-        }],
-        tests: vec![],
-        tables: Vec::new(),
-        models: Vec::new(),
-        checkpoint: None,
-    }
+    one_pipeline(
+        input(),
+        BOUND,
+        vec![stage, Stage::Sink { sink: "out".into() }],
+    )
 }
 
 fn count_window(size: u64, every: u64) -> Stage {
@@ -185,36 +150,11 @@ fn dedupe_oracle(records: &[Record], within: i64) -> Vec<Record> {
     out
 }
 
-fn cmp_records(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| x.total_cmp(y))
-        .find(|o| o.is_ne())
-        .unwrap_or(std::cmp::Ordering::Equal)
-}
-
 fn engine(records: Vec<Record>, stage: Stage, workers: usize, batch: usize) -> Vec<Record> {
-    let plan = Arc::new(plan(stage));
-    let connectors = Arc::new(MemoryConnectors::new(batch).with_source("in", records));
-    let metrics = Arc::new(Metrics::new(&plan, workers));
-    let options = RunOptions {
-        workers,
-        stop: Arc::new(StopHandle::new()),
-        clock: Arc::new(WallClock),
-        on_bad_record: Arc::new(|_| {}),
-        limit: None,
-        clock_waiters: Default::default(),
-        checkpoint: None,
-    };
-    let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
+    let connectors = MemoryConnectors::new(batch).with_source("in", records);
+    let (summary, out) = run_memory(plan(stage), connectors, workers);
     assert_eq!(summary.late_dropped, 0);
-    let mut out: Vec<Record> = connectors
-        .collected("out")
-        .into_iter()
-        .map(|e| e.record)
-        .collect();
-    out.sort_by(|a, b| cmp_records(a, b));
-    out
+    sorted_records(out)
 }
 
 proptest! {

@@ -4,21 +4,18 @@
 //! (key, start, end), on 1 and on 4 workers, whatever the bundling.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
-use weir_engine::clock::WallClock;
-use weir_engine::metrics::Metrics;
 use weir_engine::plan::*;
-use weir_engine::run::{run, RunOptions};
 use weir_engine::schema::{Field, Schema, Type};
-use weir_engine::stop::StopHandle;
 use weir_engine::testing::MemoryConnectors;
 use weir_engine::value::{Record, Value};
 
 mod support;
-use support::shuffle_within;
+use support::{
+    cmp_records, keyed_window, one_pipeline, run_memory, shuffle_within, sorted_records,
+};
 
 const BOUND: i64 = 50;
 
@@ -66,54 +63,12 @@ fn plan(with_start: bool) -> LogicalPlan {
         Field::new("closes", Type::Timestamp),
     ]);
     let aggregates = aggregates();
-    let schema = WindowSpec::output_schema(&input, &[0], &aggregates, Accumulation::Discard);
-    let memory = ConnectorCall {
-        kind: "memory".into(),
-        args: vec![],
-        options: vec![],
-    };
-    LogicalPlan {
-        sources: vec![SourceNode {
-            name: "in".into(),
-            connector: memory.clone(),
-            schema: input.clone(),
-            event_time: Some(2),
-            overload: Default::default(),
-            watermark: WatermarkSpec {
-                bounded_ms: BOUND,
-                idle_ms: None,
-                per_key: false,
-                max_future_ms: None,
-            },
-        }],
-        sinks: vec![SinkNode {
-            name: "out".into(),
-            connector: memory,
-        }],
-        pipelines: vec![PipelineNode {
-            error_to: None,
-            name: "p".into(),
-            input: PipelineInput::Source("in".into()),
-            input_schema: input,
-            stages: vec![
-                Stage::KeyBy {
-                    keys: vec![0],
-                    names: vec!["k".into()],
-                },
-                Stage::Window {
-                    keys: vec![0],
-                    window: WindowSpec::new(kind(with_start)),
-                    aggregates,
-                    schema,
-                },
-                Stage::Sink { sink: "out".into() },
-            ],
-        }],
-        tests: vec![],
-        tables: Vec::new(),
-        models: Vec::new(),
-        checkpoint: None,
-    }
+    let window = WindowSpec::new(kind(with_start));
+    one_pipeline(
+        input.clone(),
+        BOUND,
+        keyed_window(&input, window, aggregates),
+    )
 }
 
 /// Events of overlapping auctions: auction `i` opens at `1e6 + 37·i` and stays open a
@@ -185,36 +140,11 @@ fn oracle(records: &[Record], with_start: bool) -> Vec<Vec<Value>> {
     out
 }
 
-fn cmp_records(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| x.total_cmp(y))
-        .find(|o| o.is_ne())
-        .unwrap_or(std::cmp::Ordering::Equal)
-}
-
 fn engine(records: Vec<Record>, with_start: bool, workers: usize, batch: usize) -> Vec<Vec<Value>> {
-    let plan = Arc::new(plan(with_start));
-    let connectors = Arc::new(MemoryConnectors::new(batch).with_source("in", records));
-    let metrics = Arc::new(Metrics::new(&plan, workers));
-    let options = RunOptions {
-        workers,
-        stop: Arc::new(StopHandle::new()),
-        clock: Arc::new(WallClock),
-        on_bad_record: Arc::new(|_| {}),
-        limit: None,
-        clock_waiters: Default::default(),
-        checkpoint: None,
-    };
-    let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
+    let connectors = MemoryConnectors::new(batch).with_source("in", records);
+    let (summary, out) = run_memory(plan(with_start), connectors, workers);
     assert_eq!(summary.late_dropped, 0);
-    let mut out: Vec<Vec<Value>> = connectors
-        .collected("out")
-        .into_iter()
-        .map(|e| e.record)
-        .collect();
-    out.sort_by(|a, b| cmp_records(a, b));
-    out
+    sorted_records(out)
 }
 
 proptest! {

@@ -18,7 +18,10 @@ use weir_engine::testing::MemoryConnectors;
 use weir_engine::value::{Record, Value};
 
 mod support;
-use support::{shuffle_within, time, windows_of};
+use support::{
+    cmp_records, keyed_window, one_pipeline, run_memory, shuffle_within, sorted_records, time,
+    windows_of,
+};
 
 const BOUND: i64 = 50;
 
@@ -48,57 +51,11 @@ fn plan(window: WindowSpec) -> LogicalPlan {
         agg("first", AggFunc::First, Some(f(1, "v"))),
         agg("last", AggFunc::Last, Some(f(1, "v"))),
     ];
-    let schema = WindowSpec::output_schema(&input, &[0], &aggregates, Accumulation::Discard);
-    let memory = ConnectorCall {
-        kind: "memory".into(),
-        args: vec![],
-        options: vec![],
-    };
-    LogicalPlan {
-        sources: vec![SourceNode {
-            name: "in".into(),
-            connector: memory.clone(),
-            schema: input.clone(),
-            event_time: Some(2),
-            overload: Default::default(),
-            watermark: WatermarkSpec {
-                bounded_ms: BOUND,
-                idle_ms: None,
-                per_key: false,
-                max_future_ms: None,
-            },
-        }],
-        sinks: ["out", "late"]
-            .into_iter()
-            .map(|name| SinkNode {
-                name: name.into(),
-                connector: memory.clone(),
-            })
-            .collect(),
-        pipelines: vec![PipelineNode {
-            error_to: None,
-            name: "p".into(),
-            input: PipelineInput::Source("in".into()),
-            input_schema: input,
-            stages: vec![
-                Stage::KeyBy {
-                    keys: vec![0],
-                    names: vec!["k".into()],
-                },
-                Stage::Window {
-                    keys: vec![0],
-                    window,
-                    aggregates,
-                    schema,
-                },
-                Stage::Sink { sink: "out".into() },
-            ],
-        }],
-        tests: vec![],
-        tables: Vec::new(),
-        models: Vec::new(),
-        checkpoint: None,
-    }
+    one_pipeline(
+        input.clone(),
+        BOUND,
+        keyed_window(&input, window, aggregates),
+    )
 }
 
 /// `n` events with distinct, increasing timestamps (steps of 1..=`max_step` ms), then
@@ -192,14 +149,6 @@ fn oracle(records: &[Record], kind: &WindowKind) -> Vec<Vec<Value>> {
     out
 }
 
-fn cmp_records(a: &[Value], b: &[Value]) -> std::cmp::Ordering {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| x.total_cmp(y))
-        .find(|o| o.is_ne())
-        .unwrap_or(std::cmp::Ordering::Equal)
-}
-
 fn engine(
     records: Vec<Record>,
     kind: &WindowKind,
@@ -226,26 +175,8 @@ fn run_plan(
     plan: LogicalPlan,
     workers: usize,
 ) -> (Vec<Vec<Value>>, u64) {
-    let plan = Arc::new(plan);
-    let connectors = Arc::new(connectors);
-    let metrics = Arc::new(Metrics::new(&plan, workers));
-    let options = RunOptions {
-        workers,
-        stop: Arc::new(StopHandle::new()),
-        clock: Arc::new(WallClock),
-        on_bad_record: Arc::new(|_| {}),
-        limit: None,
-        clock_waiters: Default::default(),
-        checkpoint: None,
-    };
-    let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
-    let mut out: Vec<Vec<Value>> = connectors
-        .collected("out")
-        .into_iter()
-        .map(|e| e.record)
-        .collect();
-    out.sort_by(|a, b| cmp_records(a, b));
-    (out, summary.late_dropped)
+    let (summary, out) = run_memory(plan, connectors, workers);
+    (sorted_records(out), summary.late_dropped)
 }
 
 /// The plan with only its `max` (`min` of the same field would need a second slot):
