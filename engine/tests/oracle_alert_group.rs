@@ -16,7 +16,6 @@ use weir_engine::schema::{Field, Schema, Type};
 use weir_engine::testing::MemoryConnectors;
 use weir_engine::value::{Record, Value};
 
-#[allow(dead_code)]
 mod support;
 use support::{one_pipeline, run_memory, shuffle_within};
 
