@@ -112,6 +112,8 @@ pub(super) struct Signals {
     pub stop: AtomicBool,
     /// Set once a failure that retrying cannot heal ended the connection.
     fatal: Mutex<Option<String>>,
+    /// Whether the connection is up (a close waits longer for a broker that is there).
+    connected: AtomicBool,
 }
 
 impl Signals {
@@ -130,6 +132,8 @@ pub(super) struct Connection {
     /// Set when we disconnect on purpose, so the broker closing the socket is no news.
     closing: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    /// Names the owner in log lines.
+    label: String,
 }
 
 impl Connection {
@@ -154,6 +158,7 @@ impl Connection {
         let closing = Arc::new(AtomicBool::new(false));
         let thread_closing = Arc::clone(&closing);
         let thread_client = client.clone();
+        let owner = label.clone();
         let thread = std::thread::Builder::new()
             .name(format!("weir-mqtt-{label}"))
             .spawn(move || {
@@ -180,6 +185,7 @@ impl Connection {
                                 if !connected {
                                     health.connected(connected_once);
                                 }
+                                thread_signals.connected.store(true, Ordering::Relaxed);
                                 connected_once = true;
                                 connected = true;
                             }
@@ -203,6 +209,7 @@ impl Connection {
                                 health.disconnected();
                             }
                             connected = false;
+                            thread_signals.connected.store(false, Ordering::Relaxed);
                             eprintln!(
                                 "weir: {label}: {what} broker {host}:{port} ({e}); retrying in {}",
                                 show(backoff)
@@ -222,6 +229,7 @@ impl Connection {
             signals,
             closing,
             thread: Some(thread),
+            label: owner,
         })
     }
 }
@@ -236,9 +244,12 @@ impl Connection {
 /// How long a close waits for room in the request channel, where the DISCONNECT queues
 /// behind the acknowledgements still waiting to go out.
 const DISCONNECT_QUEUE_WAIT: Duration = Duration::from_secs(2);
-/// How long a close then waits for the DISCONNECT to be sent (a broker that is away
-/// never takes it).
-const DISCONNECT_SEND_WAIT: Duration = Duration::from_millis(500);
+/// How long a close then waits for the acks before it and the DISCONNECT to be sent to a
+/// connected broker: thousands of acks can be queued, and a loaded machine sends them
+/// slowly (0.5 s was seen to cut them off, and the broker sent processed messages again).
+const DISCONNECT_SEND_WAIT: Duration = Duration::from_secs(10);
+/// The same wait while the connection is down: a broker that is away never takes them.
+const DISCONNECT_AWAY_WAIT: Duration = Duration::from_millis(500);
 
 impl Connection {
     /// Whether the connection thread still runs.
@@ -276,9 +287,26 @@ impl Drop for Connection {
         );
         // The thread ends once the DISCONNECT is out; do not wait long for a broker that
         // is away.
-        let deadline = Instant::now() + DISCONNECT_SEND_WAIT;
-        while queued && self.running() && Instant::now() < deadline {
+        let start = Instant::now();
+        let waited_enough = || {
+            let up = self.signals.connected.load(Ordering::Relaxed);
+            start.elapsed()
+                >= if up {
+                    DISCONNECT_SEND_WAIT
+                } else {
+                    DISCONNECT_AWAY_WAIT
+                }
+        };
+        while queued && self.running() && !waited_enough() {
             std::thread::sleep(Duration::from_millis(5));
+        }
+        if queued && self.running() && self.signals.connected.load(Ordering::Relaxed) {
+            eprintln!(
+                "weir: {}: the connection did not send its last acknowledgements within {}s; \
+                 the broker may send those messages again",
+                self.label,
+                DISCONNECT_SEND_WAIT.as_secs()
+            );
         }
         self.signals.stop.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
