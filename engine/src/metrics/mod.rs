@@ -132,14 +132,15 @@ impl Metrics {
         self.workers
     }
 
-    /// The least watermark over every live source share; `None` when all have ended.
+    /// The least watermark over every live source share; `None` when all have ended or
+    /// while some share has none yet.
     pub fn watermark(&self) -> Option<EventTime> {
         let wm = self
             .watermarks
             .iter()
             .map(|w| w.load(Ordering::Relaxed))
             .min()?;
-        (wm != i64::MAX).then_some(wm)
+        (wm != i64::MAX && wm != MIN_WATERMARK).then_some(wm)
     }
 
     /// Total records read from all sources.

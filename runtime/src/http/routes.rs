@@ -50,15 +50,13 @@ pub fn answer(mut request: Request, view: &RunView, stopping: &Arc<AtomicBool>) 
         return;
     }
     if let Some(sink) = path.strip_prefix("/api/stream/") {
-        match view.feeds.get(sink) {
-            Some(feed) => live_stream::stream(request, feed, Arc::clone(stopping)),
-            None => {
-                let reply = reply::error(
-                    404,
-                    format!("no `chart` or `live` sink named `{sink}` in this run"),
-                );
-                let _ = request.respond(reply);
-            }
+        // A declared sink may still be opening as the run starts: its stream waits for it.
+        let declared = view.plan.sinks.iter().any(|s| s.name == sink);
+        if declared || view.feeds.get(sink).is_some() {
+            let feeds = Arc::clone(&view.feeds);
+            live_stream::stream(request, feeds, sink.to_string(), Arc::clone(stopping));
+        } else {
+            let _ = request.respond(live_stream::no_such_sink(sink));
         }
         return;
     }

@@ -58,7 +58,7 @@ pub fn line(metrics: &Metrics, elapsed: Duration, rate: f64) -> String {
                 .unwrap_or(0);
             (
                 format_timestamp(wm),
-                format!("{:.1}s", (now - wm) as f64 / 1000.0),
+                format!("{:.1}s", now.saturating_sub(wm) as f64 / 1000.0),
             )
         }
         None => ("-".into(), "-".into()),
