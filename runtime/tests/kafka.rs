@@ -311,7 +311,7 @@ fn committed_total(brokers: &str, group: &str, topic: &str, partitions: i32) -> 
 /// What it cannot prove with this broker: that offsets committed before the crash survive
 /// it (a consumer group resuming from its commits is tested across runs above).
 #[test]
-#[ignore = "weir dies of SIGSEGV after the restart: librdkafka 2.12.1's main thread crashes in rd_kafka_metadata_cache_find (strcmp from rd_kafka_metadata_update_op) on a metadata answer of the restarted, empty Tansu; the run survives the broker being down (checked below) and fails 4 times in 4"]
+#[ignore = "weir dies of SIGSEGV after the restart: librdkafka 2.12.1's main thread crashes in rd_kafka_metadata_cache_find (strcmp on the NULL topic name its Fetch leader-change handling leaves when the topic id is zero; a librdkafka defect, see docs/connectors.md) on an answer of the restarted, empty Tansu; the run survives the broker being down (checked below) and fails 4 times in 4"]
 fn a_broker_restart_mid_stream_loses_nothing_and_repeats_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut broker = Tansu::start();
