@@ -3,8 +3,9 @@
 //! loopback by each test; see `support/tansu.rs`), 100k records with a few malformed
 //! through a one-minute window on 1 and 4 workers and on a 2-process local cluster,
 //! compared with a batch recomputation; a broker killed and restarted mid-run; a consumer
-//! group resuming from its committed offsets; a missing topic ending the run; the
-//! documented example; and checkpoint positions restored onto another number of workers.
+//! group resuming from its committed offsets; a missing topic or a refused login ending
+//! the run; the documented example; and checkpoint positions restored onto another
+//! number of workers.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -310,7 +311,7 @@ fn committed_total(brokers: &str, group: &str, topic: &str, partitions: i32) -> 
 /// What it cannot prove with this broker: that offsets committed before the crash survive
 /// it (a consumer group resuming from its commits is tested across runs above).
 #[test]
-#[ignore = "weir dies of SIGSEGV after the restart: librdkafka 2.12.1's main thread crashes in rd_kafka_metadata_cache_find (strcmp from rd_kafka_metadata_update_op) on a metadata answer of the restarted, empty Tansu; the run survives the broker being down (checked below) and fails 4 times in 4"]
+#[ignore = "weir dies of SIGSEGV after the restart: librdkafka 2.12.1's main thread crashes in rd_kafka_metadata_cache_find (strcmp on the NULL topic name its Fetch leader-change handling leaves when the topic id is zero; a librdkafka defect, see docs/connectors.md) on an answer of the restarted, empty Tansu; the run survives the broker being down (checked below) and fails 4 times in 4"]
 fn a_broker_restart_mid_stream_loses_nothing_and_repeats_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut broker = Tansu::start();
@@ -541,13 +542,14 @@ fn a_source_on_a_topic_the_broker_does_not_have_ends_the_run_naming_it() {
     assert!(took < Duration::from_secs(30), "took {took:?}");
 }
 
+/// Tansu with `--authentication` has no user `weir`, so it refuses the SCRAM login
+/// (`unknown-user`); the run ends long before `connect_timeout`, saying so.
 #[test]
-#[ignore = "against Tansu 0.6 with --authentication, a failed SCRAM login surfaces in librdkafka 2.12 as a broker transport failure, not an authentication error, so the run ends after connect_timeout saying it cannot reach the brokers"]
 fn a_refused_login_ends_the_run_with_a_clear_message() {
     let dir = tempfile::tempdir().expect("tempdir");
     let broker = Tansu::start_authenticating();
     let call = format!(
-        r#"kafka("{}", topic: "plant.ids", sasl: "scram-sha-512", username: "weir", password_env: "WEIR_TEST_KAFKA_PASSWORD", connect_timeout: 10s)"#,
+        r#"kafka("{}", topic: "plant.ids", sasl: "scram-sha-512", username: "weir", password_env: "WEIR_TEST_KAFKA_PASSWORD", connect_timeout: 60s)"#,
         broker.brokers()
     );
     let (out, took) = run_reader(
@@ -559,11 +561,57 @@ fn a_refused_login_ends_the_run_with_a_clear_message() {
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("kafka source `readings`"), "{stderr}");
     assert!(stderr.contains("refused authentication"), "{stderr}");
+    assert!(stderr.contains("check `username`"), "{stderr}");
+    // The broker's reason, as librdkafka gives it.
+    assert!(stderr.contains("unknown-user"), "{stderr}");
     assert!(
         !stderr.contains("wrong-secret"),
         "the password leaked: {stderr}"
     );
-    assert!(took < Duration::from_secs(30), "took {took:?}");
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+}
+
+/// A sink whose login is refused fails the run too, naming the sink.
+#[test]
+fn a_sink_whose_login_is_refused_ends_the_run_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broker = Tansu::start_authenticating();
+    std::fs::write(dir.path().join("ids.jsonl"), "{\"id\": 1}\n{\"id\": 2}\n").expect("input");
+    let file = dir.path().join("writer.pipe");
+    std::fs::write(
+        &file,
+        format!(
+            r#"source readings = file("ids.jsonl") {{
+  id: i64
+}}
+
+sink out = kafka("{}", topic: "plant.ids", sasl: "scram-sha-256", username: "weir", password_env: "WEIR_TEST_KAFKA_PASSWORD")
+
+pipeline copy {{
+  from readings
+  | to out
+}}
+"#,
+            broker.brokers()
+        ),
+    )
+    .expect("write pipe");
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["run", file.to_str().expect("path"), "--quiet"])
+        .env("WEIR_TEST_KAFKA_PASSWORD", "wrong-secret")
+        .current_dir(dir.path())
+        .output()
+        .expect("run weir");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("kafka sink `out`"), "{stderr}");
+    assert!(stderr.contains("refused authentication"), "{stderr}");
+    assert!(stderr.contains("unknown-user"), "{stderr}");
+    assert!(!stderr.contains("wrong-secret"), "{stderr}");
+    // Long before the 30 s `delivery_timeout` would give the records up.
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(20), "took {took:?}");
 }
 
 /// The documented Kafka pipeline (tests/data/kafka_minutes.pipe), pointed at the test

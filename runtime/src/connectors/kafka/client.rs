@@ -62,15 +62,22 @@ pub fn is_fatal(error: &KafkaError) -> bool {
 
 /// `error` in user words, with what to check for a refused login.
 pub fn describe(error: &KafkaError) -> String {
+    describe_with(error, &error.to_string())
+}
+
+/// `error` in user words, explained by `reason` (librdkafka's text, which carries the
+/// broker's own words).
+pub fn describe_with(error: &KafkaError, reason: &str) -> String {
     match error.rdkafka_error_code() {
         Some(RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SaslAuthenticationFailed) => {
-            format!("the broker refused authentication ({error}); check `username`, the password and `sasl`")
+            format!("the broker refused authentication ({reason}); check `username`, the password and `sasl`")
         }
         Some(RDKafkaErrorCode::SSL) => {
             format!(
-                "the TLS handshake failed ({error}); check `ca_file` and the broker's certificate"
+                "the TLS handshake failed ({reason}); check `ca_file` and the broker's certificate"
             )
         }
-        _ => error.to_string(),
+        _ if reason == error.to_string() => reason.to_string(),
+        _ => format!("{error} ({reason})"),
     }
 }

@@ -20,6 +20,8 @@ pub mod config;
 #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
 mod position;
 #[cfg(feature = "kafka")]
+mod refusal;
+#[cfg(feature = "kafka")]
 mod sink;
 #[cfg(feature = "kafka")]
 mod source;

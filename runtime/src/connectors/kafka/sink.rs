@@ -19,8 +19,9 @@ use weir_engine::event::Event as Item;
 use weir_engine::io::{BadRecord, IoError, SinkWriter};
 use weir_engine::schema::Schema;
 
-use super::client::{client_config, describe, is_fatal};
+use super::client::{client_config, describe};
 use super::config::KafkaConfig;
+use super::refusal::Refusals;
 use crate::connectors::mqtt::payload::PayloadEncoder;
 use crate::connectors::mqtt::topic::BoundTemplate;
 
@@ -35,18 +36,14 @@ struct Delivery {
 struct Context {
     sink: String,
     refused: Mutex<HashMap<ThreadId, Vec<BadRecord>>>,
-    fatal: Mutex<Option<String>>,
+    refusals: Refusals,
     delivered: AtomicU64,
     failed: AtomicU64,
 }
 
 impl ClientContext for Context {
     fn error(&self, error: KafkaError, reason: &str) {
-        if is_fatal(&error) {
-            self.fatal
-                .lock()
-                .get_or_insert_with(|| format!("{} ({reason})", describe(&error)));
-        }
+        self.refusals.error(&error, reason);
     }
 }
 
@@ -60,9 +57,7 @@ impl ProducerContext for Context {
             }
             Err((error, _)) => {
                 self.failed.fetch_add(1, Ordering::Relaxed);
-                if is_fatal(error) {
-                    self.fatal.lock().get_or_insert_with(|| describe(error));
-                }
+                self.refusals.delivery_error(error);
                 self.refused
                     .lock()
                     .entry(delivery.thread)
@@ -125,7 +120,7 @@ impl KafkaSink {
         let context = Context {
             sink: sink.to_string(),
             refused: Mutex::default(),
-            fatal: Mutex::default(),
+            refusals: Refusals::default(),
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
         };
@@ -145,7 +140,7 @@ impl KafkaSink {
     }
 
     fn check_fatal(&self) -> Result<(), IoError> {
-        match self.producer.context().fatal.lock().clone() {
+        match self.producer.context().refusals.fatal() {
             Some(why) => Err(IoError::Other(format!("{}: {why}", self.label))),
             None => Ok(()),
         }

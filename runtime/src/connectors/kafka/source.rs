@@ -15,7 +15,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Message, OwnedMessage};
@@ -29,6 +29,7 @@ use weir_engine::value::{Record, Value};
 use super::client::{client_config, describe, is_fatal};
 use super::config::{KafkaConfig, SourceSettings, Start};
 use super::position::{decode_all, encode, PartitionOffset};
+use super::refusal::Refusals;
 use crate::connectors::mqtt::payload::PayloadDecoder;
 use crate::connectors::raw_excerpt::raw_excerpt;
 
@@ -38,16 +39,16 @@ const NO_WATERMARK: EventTime = EventTime::MIN;
 /// Keeps the first error that will not heal by retrying (a refused login).
 #[derive(Default)]
 struct Context {
-    fatal: Mutex<Option<String>>,
+    refusals: Refusals,
 }
 
 impl ClientContext for Context {
+    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
+        self.refusals.log(level, facility, message);
+    }
+
     fn error(&self, error: KafkaError, reason: &str) {
-        if is_fatal(&error) {
-            self.fatal
-                .lock()
-                .get_or_insert_with(|| format!("{} ({reason})", describe(&error)));
-        }
+        self.refusals.error(&error, reason);
     }
 }
 
@@ -210,8 +211,10 @@ fn list_partitions(
 ) -> Result<Vec<(String, i32)>, IoError> {
     let deadline = Instant::now() + Duration::from_millis(settings.connect_timeout_ms as u64);
     loop {
+        // Short tries, so that a refused login noticed meanwhile ends the wait early.
         let left = deadline.saturating_duration_since(Instant::now());
-        let failure = match consumer.fetch_metadata(None, left.max(Duration::from_millis(100))) {
+        let wait = left.clamp(Duration::from_millis(100), Duration::from_secs(1));
+        let failure = match consumer.fetch_metadata(None, wait) {
             Ok(metadata) => {
                 let mut out = Vec::new();
                 let mut missing = Vec::new();
@@ -249,7 +252,14 @@ fn list_partitions(
             }
             Err(e) => format!("cannot reach the brokers: {}", describe(&e)),
         };
-        if let Some(fatal) = consumer.context().fatal.lock().take() {
+        // A refused login reaches us only through a poll; with no partitions assigned
+        // yet, a poll hands out nothing else.
+        while let Some(polled) = consumer.poll(Duration::ZERO) {
+            if let Err(e) = polled {
+                consumer.context().refusals.poll_error(&e);
+            }
+        }
+        if let Some(fatal) = consumer.context().refusals.fatal() {
             return Err(IoError::Other(format!("{label}: {fatal}")));
         }
         if Instant::now() >= deadline {
@@ -462,7 +472,7 @@ impl SourceReader for KafkaSource {
             }
             match live.consumer.poll(Duration::ZERO) {
                 None => {
-                    if let Some(fatal) = live.consumer.context().fatal.lock().take() {
+                    if let Some(fatal) = live.consumer.context().refusals.fatal() {
                         return Err(IoError::Other(format!("{}: {fatal}", self.label)));
                     }
                     return Ok(if taken > 0 {
@@ -476,7 +486,10 @@ impl SourceReader for KafkaSource {
                     live.decode(&self.name, &message, bad);
                 }
                 Some(Err(e)) if is_fatal(&e) => {
-                    return Err(IoError::Other(format!("{}: {}", self.label, describe(&e))))
+                    let refusals = &live.consumer.context().refusals;
+                    refusals.poll_error(&e);
+                    let why = refusals.fatal().unwrap_or_else(|| describe(&e));
+                    return Err(IoError::Other(format!("{}: {why}", self.label)));
                 }
                 // A broker restarting, a partition leader moving: librdkafka retries.
                 Some(Err(_)) => {}
