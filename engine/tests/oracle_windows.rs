@@ -19,8 +19,8 @@ use weir_engine::value::{Record, Value};
 
 mod support;
 use support::{
-    cmp_records, keyed_window, one_pipeline, run_memory, shuffle_within, sorted_records, time,
-    windows_of,
+    cmp_records, keyed_window, memory, one_pipeline, run_memory, shuffle_within, sorted_records,
+    time, windows_of,
 };
 
 const BOUND: i64 = 50;
@@ -51,11 +51,17 @@ fn plan(window: WindowSpec) -> LogicalPlan {
         agg("first", AggFunc::First, Some(f(1, "v"))),
         agg("last", AggFunc::Last, Some(f(1, "v"))),
     ];
-    one_pipeline(
+    let mut plan = one_pipeline(
         input.clone(),
         BOUND,
         keyed_window(&input, window, aggregates),
-    )
+    );
+    // Late records may be routed to a second sink (`late to late`).
+    plan.sinks.push(SinkNode {
+        name: "late".into(),
+        connector: memory(),
+    });
+    plan
 }
 
 /// `n` events with distinct, increasing timestamps (steps of 1..=`max_step` ms), then
