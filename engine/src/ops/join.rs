@@ -20,7 +20,9 @@
 //! Records whose key has a null field match nothing (as in SQL) and are not kept.
 //!
 //! Checkpointed like the window operator (`checkpoint::cut`); the operator holds one
-//! capability (in the current epoch) at the least of both watermarks.
+//! capability (in the current epoch) at the least of both watermarks. Once the run is
+//! stopped it closes no more epochs: a stopped source drops its capability as if its
+//! input had ended, and the other input may still be closing epochs.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -96,7 +98,9 @@ pub fn build<'scope>(
                 .chain(right_frontier.frontier().iter())
                 .copied()
                 .collect();
-            let ending = epochs.ending(&both, ctx.stop.is_requested());
+            // Read after the frontiers: an input that a stop emptied is then seen stopped.
+            let stopped = ctx.stop.is_requested();
+            let ending = epochs.ending(&both, stopped);
             let marks = |epochs: &EpochCut<_>| {
                 let mark = |f| epochs.bound(watermark(f), &both, ending);
                 [mark(left_frontier), mark(right_frontier)]
@@ -130,8 +134,11 @@ pub fn build<'scope>(
             }
             state.settle(now, |cap, mut pairs| send(cap, EventTime::MIN, &mut pairs));
             // Each epoch closed (or, at the end of input, each stashed one): snapshot, move
-            // the output to the next epoch, take in what was stashed for it.
-            while epochs.closing(&both) || (ending && epochs.stashed()) {
+            // the output to the next epoch, take in what was stashed for it. Not once the
+            // run is stopped: an input the stop emptied reads as watermark MAX and drops the
+            // other side's kept records, which records still to come (read again on resume)
+            // pair with; a snapshot must not record that.
+            while (!stopped && epochs.closing(&both)) || (ending && epochs.stashed()) {
                 let Some(bytes) = or_fail("join", state.snapshot(), &ctx) else {
                     break;
                 };
