@@ -15,14 +15,21 @@ pub mod q1;
 pub mod q10;
 pub mod q11;
 pub mod q12;
+pub mod q13;
 pub mod q14;
+pub mod q15;
+pub mod q16;
+pub mod q17;
 pub mod q18;
 pub mod q19;
 pub mod q2;
+pub mod q20;
 pub mod q21;
 pub mod q22;
 pub mod q3;
+pub mod q4;
 pub mod q5;
+pub mod q6;
 pub mod q7;
 pub mod q8;
 pub mod q9;
@@ -34,9 +41,9 @@ use std::hint::black_box;
 use weir_nexmark::NexmarkConfig;
 
 /// The queries with a baseline, in query-number order.
-pub const QUERIES: [&str; 16] = [
-    "q0", "q1", "q2", "q3", "q5", "q7", "q8", "q9", "q10", "q11", "q12", "q14", "q18", "q19",
-    "q21", "q22",
+pub const QUERIES: [&str; 23] = [
+    "q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11", "q12", "q13", "q14",
+    "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22",
 ];
 
 /// What a baseline run did.
@@ -72,74 +79,42 @@ impl std::error::Error for UnknownQuery {}
 pub fn run(query: &str, config: &NexmarkConfig) -> Result<BaselineResult, UnknownQuery> {
     let mut outputs = 0u64;
     let mut deterministic = true;
+    // A closure that counts each result and keeps it from being optimised away.
+    macro_rules! count {
+        ($($arg:ident),+) => {
+            |$($arg),+| {
+                black_box(($($arg),+));
+                outputs += 1
+            }
+        };
+    }
     match query {
-        "q0" => q0::run(config, |b| {
-            black_box(b);
-            outputs += 1
-        }),
-        "q1" => q1::run(config, |b| {
-            black_box(b);
-            outputs += 1
-        }),
-        "q2" => q2::run(config, |r| {
-            black_box(r);
-            outputs += 1
-        }),
-        "q3" => q3::run(config, |r| {
-            black_box(r);
-            outputs += 1
-        }),
-        "q5" => q5::run(config, |r| {
-            black_box(r);
-            outputs += 1
-        }),
-        "q7" => q7::run(config, |r| {
-            black_box(r);
-            outputs += 1
-        }),
-        "q8" => q8::run(config, |r| {
-            black_box(r);
-            outputs += 1
-        }),
-        "q9" => q9::run(config, |r| {
-            black_box(r);
-            outputs += 1
-        }),
-        "q11" => q11::run(config, |r| {
-            black_box(r);
-            outputs += 1
-        }),
+        "q0" => q0::run(config, count!(b)),
+        "q1" => q1::run(config, count!(b)),
+        "q2" => q2::run(config, count!(r)),
+        "q3" => q3::run(config, count!(r)),
+        "q4" => q4::run(config, count!(r)),
+        "q5" => q5::run(config, count!(r)),
+        "q6" => q6::run(config, count!(r)),
+        "q7" => q7::run(config, count!(r)),
+        "q8" => q8::run(config, count!(r)),
+        "q9" => q9::run(config, count!(r)),
+        "q10" => q10::run(config, count!(b, day, minute)),
+        "q11" => q11::run(config, count!(r)),
         "q12" => {
             deterministic = false;
-            q12::run(config, q12::PANE_DELAY, |r| {
-                black_box(r);
-                outputs += 1
-            })
+            q12::run(config, q12::PANE_DELAY, count!(r))
         }
-        "q10" => q10::run(config, |b, day, minute| {
-            black_box((b, day, minute));
-            outputs += 1
-        }),
-        "q14" => q14::run(config, |b, price, class| {
-            black_box((b, price, class));
-            outputs += 1
-        }),
-        "q18" => q18::run(config, |r| {
-            black_box(r);
-            outputs += 1
-        }),
-        "q19" => q19::run(config, |auction, ranked| {
-            black_box((auction, ranked));
-            outputs += 1
-        }),
-        "q21" => q21::run(config, |b, id| {
-            black_box((b, id));
-            outputs += 1
-        }),
-        "q22" => q22::run(config, |b, dirs| {
-            black_box((b, dirs));
-            outputs += 1
-        }),
+        "q13" => q13::run(config, &q13::side_input(), count!(b, value)),
+        "q14" => q14::run(config, count!(b, price, class)),
+        "q15" => q15::run(config, count!(day, counts)),
+        "q16" => q16::run(config, count!(r)),
+        "q17" => q17::run(config, count!(r)),
+        "q18" => q18::run(config, count!(r)),
+        "q19" => q19::run(config, count!(auction, ranked)),
+        "q20" => q20::run(config, count!(b, a)),
+        "q21" => q21::run(config, count!(b, id)),
+        "q22" => q22::run(config, count!(b, dirs)),
         other => return Err(UnknownQuery(other.to_string())),
     }
     Ok(BaselineResult {

@@ -323,3 +323,118 @@ fn q18_and_q19_match_the_oracles() {
     assert!(want.iter().any(|(_, b)| b.len() == crate::q19::TOP));
     assert_eq!(q19, want);
 }
+
+#[test]
+fn q4_and_q6_match_the_oracles() {
+    let mut q4 = collect(|e| crate::q4::run(&config(), e));
+    // Windows close in order.
+    assert!(q4.windows(2).all(|w| w[0].start <= w[1].start));
+    q4.sort_by_key(|a| (a.category, a.start));
+    let want = oracle::q4(&events());
+    assert!(want.len() > 20, "{}", want.len());
+    assert_eq!(q4.len(), want.len());
+    for (g, w) in q4.iter().zip(&want) {
+        assert_eq!(
+            (g.category, g.start, g.auctions, g.avg_price.to_bits()),
+            (w.category, w.start, w.auctions, w.avg_price.to_bits())
+        );
+    }
+
+    let mut q6 = collect(|e| crate::q6::run(&config(), e));
+    q6.sort_by_key(|a| (a.seller, a.closed, a.auctions));
+    let want = oracle::q6(&events());
+    assert!(want.iter().any(|a| a.auctions == oracle::Q6_LAST as u64));
+    assert_eq!(q6.len(), want.len());
+    for (g, w) in q6.iter().zip(&want) {
+        assert_eq!(
+            (g.seller, g.closed, g.auctions, g.avg_price.to_bits()),
+            (w.seller, w.closed, w.auctions, w.avg_price.to_bits())
+        );
+    }
+}
+
+#[test]
+fn q13_joins_every_bid_with_the_side_input_file() {
+    // The baseline's table is the file's.
+    let file = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../nexmark/side_input.csv"
+    ))
+    .expect("benches/nexmark/side_input.csv");
+    let mut rows = file.lines();
+    assert_eq!(rows.next(), Some("id,value"));
+    let from_file: rustc_hash::FxHashMap<i64, String> = rows
+        .map(|l| {
+            let (k, v) = l.split_once(',').expect("two columns");
+            (k.parse().expect("an integer key"), v.to_string())
+        })
+        .collect();
+    let table = crate::q13::side_input();
+    assert_eq!(table, from_file);
+
+    let mut got = Vec::new();
+    crate::q13::run(&config(), &table, |b, value| {
+        got.push((b.to_bid(), value.to_string()))
+    });
+    for (b, value) in &got {
+        assert_eq!(*value, (b.auction % 10_000).to_string());
+    }
+    let bids = by_time(got.into_iter().map(|(b, _)| b).collect());
+    assert_eq!(bids, oracle::q0(&events()));
+}
+
+#[test]
+fn q15_q16_and_q17_match_the_oracles() {
+    let counts = |c: crate::q15::RankCounts| oracle::RankCounts {
+        bids: c.bids,
+        bidders: c.bidders,
+        auctions: c.auctions,
+    };
+    let q15: Vec<_> = collect(|e| crate::q15::run(&config(), |day, c| e((day, counts(c)))));
+    assert_eq!(q15, oracle::q15(&events()));
+
+    let mut q16: Vec<oracle::ChannelDay> = collect(|e| crate::q16::run(&config(), e))
+        .into_iter()
+        .map(|c| oracle::ChannelDay {
+            channel: c.channel.to_string(),
+            day: c.day,
+            last_bid: c.last_bid,
+            counts: counts(c.counts),
+        })
+        .collect();
+    q16.sort_by(|a, b| (&a.channel, a.day).cmp(&(&b.channel, b.day)));
+    let want = oracle::q16(&events());
+    assert!(want.len() > 4, "{}", want.len());
+    assert_eq!(q16, want);
+
+    let mut q17: Vec<oracle::AuctionDay> = collect(|e| crate::q17::run(&config(), e))
+        .into_iter()
+        .map(|a| oracle::AuctionDay {
+            auction: a.auction,
+            day: a.day,
+            bids: a.bids,
+            min_price: a.min_price,
+            max_price: a.max_price,
+            avg_price: a.avg_price,
+            sum_price: a.sum_price,
+        })
+        .collect();
+    q17.sort_by_key(|a| (a.auction, a.day));
+    let want = oracle::q17(&events());
+    assert!(want.len() > 100, "{}", want.len());
+    assert_eq!(q17, want);
+}
+
+#[test]
+fn q20_matches_the_oracle() {
+    let mut got = collect(|e| {
+        crate::q20::run(&config(), |b, a| {
+            assert_eq!((a.id, a.category), (b.auction, 10));
+            e((b.auction, b.bidder, b.price, b.date_time, a.seller))
+        })
+    });
+    got.sort_unstable();
+    let want = oracle::q20(&events());
+    assert!(want.len() > 1000, "{}", want.len());
+    assert_eq!(got, want);
+}
