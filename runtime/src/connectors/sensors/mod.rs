@@ -18,9 +18,12 @@
 //! }
 //! ```
 
+#[cfg(test)]
+mod checkpoint_tests;
 pub mod config;
 mod fields;
 mod plant;
+mod position;
 mod random;
 mod source;
 #[cfg(test)]

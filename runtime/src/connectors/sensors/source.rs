@@ -11,6 +11,7 @@ use weir_engine::value::{Record, Value};
 use super::config::SensorsConfig;
 use super::fields::Measure;
 use super::plant::Plant;
+use super::position::{Position, Resumed};
 
 /// Produces the events of the devices `d` with `d % peers == worker`, filling the
 /// declared fields: in increasing event number without jitter, else in arrival order
@@ -32,8 +33,11 @@ pub struct SensorsSource {
     /// With jitter: generated events waiting for their arrival, as `(arrival, n,
     /// device)`; at most `jitter × rate` of them.
     arriving: BinaryHeap<Reverse<(i64, u64, usize)>>,
-    /// Resumed from a checkpoint: per device, the first round not yet produced.
-    resumed: Option<Vec<u64>>,
+    /// Resumed from a checkpoint: what the checkpointed readers had produced.
+    resumed: Option<Resumed>,
+    /// Where real-time pacing starts: the first event number generated (nonzero after a
+    /// restore, so a resumed run does not wait again for what it had produced).
+    paced_from: u64,
 }
 
 /// The computed quantities a schema uses, so a record computes each at most once and
@@ -68,6 +72,7 @@ impl SensorsSource {
             started: None,
             arriving: BinaryHeap::new(),
             resumed: None,
+            paced_from: 0,
         }
     }
 
@@ -108,7 +113,9 @@ impl SensorsSource {
             return 0;
         };
         let due = elapsed_us * u128::from(self.plant.config.rate_milli) / 1_000_000_000 + 1;
-        u64::try_from(due).unwrap_or(u64::MAX)
+        u64::try_from(due)
+            .unwrap_or(u64::MAX)
+            .saturating_add(self.paced_from)
     }
 
     #[inline]
@@ -150,12 +157,22 @@ impl SensorsSource {
 }
 
 impl SensorsSource {
+    /// Whether a restore found event `n` of `device` (about to be generated) produced
+    /// before the cut.
+    #[inline]
+    fn produced(&mut self, n: u64, device: usize) -> bool {
+        let round = self.round;
+        self.resumed
+            .as_mut()
+            .is_some_and(|r| r.produced(round, n, device))
+    }
+
     /// Arrival times up to this may be emitted now (all of them unless pacing).
     fn pace_clock(&mut self) -> i64 {
         if !self.plant.config.realtime {
             return i64::MAX;
         }
-        let start_ms = self.plant.config.start_ms;
+        let start_ms = self.plant.time_of(self.paced_from);
         match self.paced_micros() {
             None => start_ms.saturating_sub(1),
             Some(us) => start_ms.saturating_add(i64::try_from(us / 1000).unwrap_or(i64::MAX)),
@@ -179,8 +196,10 @@ impl SensorsSource {
                 }
                 _ => match next {
                     Some((n, device)) if horizon <= now => {
-                        let arrival = self.plant.arrival_of(n);
-                        self.arriving.push(Reverse((arrival, n, device)));
+                        if !self.produced(n, device) {
+                            let arrival = self.plant.arrival_of(n);
+                            self.arriving.push(Reverse((arrival, n, device)));
+                        }
                         self.advance();
                     }
                     Some(_) => return SourceStatus::Idle,
@@ -216,11 +235,7 @@ impl SourceReader for SensorsSource {
             if n >= limit {
                 return Ok(SourceStatus::Idle);
             }
-            let produced = self
-                .resumed
-                .as_ref()
-                .is_some_and(|r| self.round < r[device]);
-            if !produced {
+            if !self.produced(n, device) {
                 out.push(self.record(n, device));
             }
             self.advance();
@@ -231,50 +246,41 @@ impl SourceReader for SensorsSource {
         })
     }
 
-    /// The round and the place in it of this worker's devices: every event before it
-    /// was produced. With jitter, generated events wait in a heap: not checkpointed.
+    /// Per device of this worker, the first round not generated (what it resumed from
+    /// if it has not caught up yet), and the events waiting for their arrival.
     fn position(&mut self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
-        if self.plant.config.jitter_ms > 0 {
-            return Err(IoError::Other(
-                "the sensors source cannot checkpoint with `jitter` yet".into(),
-            ));
-        }
-        let mut bytes = self.round.to_le_bytes().to_vec();
-        bytes.extend_from_slice(&(self.position as u64).to_le_bytes());
-        Ok(Some(bytes))
+        let next = self
+            .mine
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| {
+                let generated = self.round + u64::from(i < self.position);
+                let resumed = self.resumed.as_ref().map_or(0, |r| r.next[d as usize]);
+                (d, generated.max(resumed))
+            })
+            .collect();
+        let heap = self.arriving.iter().map(|Reverse((_, n, _))| *n);
+        let not_regenerated = self.resumed.iter().flat_map(|r| r.waiting.iter().copied());
+        let waiting = heap.chain(not_regenerated).collect();
+        Ok(Some(Position { next, waiting }.encode()))
     }
 
-    /// Works out, per device, the first round its old worker had not produced; this
-    /// worker (of any worker count) starts at the earliest of its devices' and skips
-    /// what was produced.
+    /// Gathers what every old worker had produced; this worker (of any worker count)
+    /// starts at the earliest round of its devices and skips what was produced.
     fn seek(&mut self, positions: &[SourcePosition]) -> Result<(), IoError> {
-        let devices = self.plant.config.devices as usize;
-        let mut next = vec![0u64; devices];
-        for p in positions {
-            let word = |at: usize| {
-                p.bytes
-                    .get(at..at + 8)
-                    .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
-            };
-            let (Some(round), Some(place)) = (word(0), word(8)) else {
-                return Err(IoError::Other(
-                    "the checkpoint's sensors position is not one".into(),
-                ));
-            };
-            let peers = p.workers.max(1);
-            let theirs = (0..devices).filter(|d| d % peers == p.worker);
-            for (i, d) in theirs.enumerate() {
-                next[d] = round + u64::from((i as u64) < place);
-            }
-        }
+        let devices = self.plant.config.devices;
+        let mine = |d: u64| self.mine.binary_search(&(d as u32)).is_ok();
+        let resumed = Resumed::from_positions(positions, devices, mine)?;
         self.round = self
             .mine
             .iter()
-            .map(|&d| next[d as usize])
+            .map(|&d| resumed.next[d as usize])
             .min()
             .unwrap_or(0);
         self.position = 0;
-        self.resumed = Some(next);
+        self.paced_from = self.round.saturating_mul(u64::from(devices));
+        self.arriving.clear();
+        self.resumed = Some(resumed);
         Ok(())
     }
 }
