@@ -77,7 +77,9 @@ pub trait SourceReader {
     /// polled so far belongs to epochs up to `epoch`; what is polled next to later ones.
     /// Returns where the reader is, to be stored in the checkpoint and handed to
     /// [`SourceReader::seek`] on restore; `None` if this source cannot resume (a restore
-    /// is then refused with a message naming it).
+    /// is then refused with a message naming it). It may be asked right after `seek`,
+    /// before any poll, and while the reader is still skipping what the old readers had
+    /// read: it must then still cover all of that (a cut comes whenever a tick is due).
     fn position(&mut self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
         Ok(None)
     }

@@ -27,8 +27,9 @@ pub(crate) enum CsvStep {
     Restarted(Restart),
 }
 
-/// One line: its number, its text, and its full length when longer than `max_line`.
-type Line = (u64, Vec<u8>, Option<u64>);
+/// One line: its number, its text, its full length when longer than `max_line`, and the
+/// byte offset where it starts.
+type Line = (u64, Vec<u8>, Option<u64>, u64);
 
 /// Reads CSV records from a [`LineReader`].
 pub(crate) struct CsvRecords {
@@ -73,8 +74,9 @@ impl CsvRecords {
     pub(crate) fn next(&mut self, row: &mut ByteRecord) -> io::Result<CsvStep> {
         loop {
             let again = self.again.pop_front();
+            let at = again.as_ref().map_or(self.lines.position(), |line| line.3);
             let (no, line, too_long): (u64, &[u8], Option<u64>) = match &again {
-                Some((no, text, too_long)) => (*no, text, *too_long),
+                Some((no, text, too_long, _)) => (*no, text, *too_long),
                 None => match self.lines.next()? {
                     NextLine::Line(no) => (no, self.lines.text(), self.lines.too_long()),
                     NextLine::Pending => return Ok(CsvStep::Pending),
@@ -103,7 +105,7 @@ impl CsvRecords {
             } else {
                 self.text.push(b'\n');
                 self.text.extend_from_slice(line);
-                self.later.push((no, line.to_vec(), too_long));
+                self.later.push((no, line.to_vec(), too_long, at));
             }
             let quotes = scan_quotes(continued, line);
             self.quoted = quotes.open;
@@ -128,6 +130,24 @@ impl CsvRecords {
                 return Ok(self.unterminated(&why));
             }
         }
+    }
+
+    /// Where the next record starts, a line start (its byte offset), unless a record is
+    /// being assembled or a partial line is held: a checkpoint's position.
+    pub(crate) fn next_start(&self) -> Option<u64> {
+        match self.again.front() {
+            Some(line) => Some(line.3),
+            None if self.first_len == 0 => self.lines.line_start(),
+            None => None,
+        }
+    }
+
+    /// Continues reading at byte `offset`, where a line starts (a [`CsvRecords::next_start`]
+    /// of a checkpoint). Line numbers count from there.
+    pub(crate) fn seek_to(&mut self, offset: u64) -> io::Result<()> {
+        self.again.clear();
+        self.reset();
+        self.lines.seek_to(offset)
     }
 
     /// Tells the number of columns of the header: a record spanning lines with another

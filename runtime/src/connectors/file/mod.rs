@@ -8,6 +8,8 @@
 //! sink out = file("out/temp_1m.jsonl")
 //! ```
 
+#[cfg(test)]
+mod checkpoint_tests;
 pub mod config;
 mod csv_records;
 mod lines;

@@ -193,6 +193,41 @@ impl FileSource {
 }
 
 impl FileSource {
+    /// Where the next line (JSON) or record (CSV) starts, if at a line start.
+    fn next_start(&self) -> Option<u64> {
+        match &self.reader {
+            Reader::Done => None,
+            Reader::Json { lines, .. } => lines.line_start(),
+            Reader::Csv { records, .. } => records.next_start(),
+        }
+    }
+
+    /// Resumed: jumps over a byte range a worker had read before the checkpoint, when
+    /// the next line or record starts in one (for CSV, once the header is known: a
+    /// followed file's header is read first). Returns whether it jumped.
+    fn skip_what_was_read(&mut self) -> Result<bool, IoError> {
+        let header_known = match &self.reader {
+            Reader::Csv { decoder, .. } => decoder.is_some(),
+            _ => true,
+        };
+        let Some(at) = self.next_start().filter(|_| header_known) else {
+            return Ok(false);
+        };
+        self.reached = at;
+        let Some(&(_, to)) = self.done.iter().find(|(a, b)| *a <= at && at < *b) else {
+            return Ok(false);
+        };
+        let jumped = match &mut self.reader {
+            Reader::Json { lines, .. } => lines.seek_to(to),
+            Reader::Csv { records, .. } => records.seek_to(to),
+            Reader::Done => return Ok(false),
+        };
+        jumped.map_err(|e| IoError::os(format!("cannot read source file `{}`", self.path), e))?;
+        self.share_start = to;
+        self.lines_before = None;
+        Ok(true)
+    }
+
     /// The file's line number of line `line` of this share; counting the lines before a
     /// share happens once, on its first bad line. `None` if the file cannot be reread.
     fn line_number(&mut self, line: u64) -> Option<u64> {
@@ -243,21 +278,12 @@ impl SourceReader for FileSource {
     ) -> Result<SourceStatus, IoError> {
         let mut taken = 0;
         while taken < max {
+            if self.skip_what_was_read()? {
+                continue;
+            }
             let read_error = |e: std::io::Error| {
                 IoError::os(format!("cannot read source file `{}`", self.path), e)
             };
-            if let Reader::Json { lines, .. } = &mut self.reader {
-                if let Some(at) = lines.line_start() {
-                    self.reached = at;
-                    // Resumed: jump over what a worker had read before the checkpoint.
-                    if let Some(&(_, to)) = self.done.iter().find(|(a, b)| *a <= at && at < *b) {
-                        lines.seek_to(to).map_err(read_error)?;
-                        self.share_start = to;
-                        self.lines_before = None;
-                        continue;
-                    }
-                }
-            }
             let step = match &mut self.reader {
                 Reader::Done => return Ok(SourceStatus::Finished),
                 Reader::Json { lines, decoder } => match lines.next().map_err(read_error)? {
@@ -296,7 +322,10 @@ impl SourceReader for FileSource {
                     decoder,
                     row,
                 } => match records.next(row).map_err(read_error)? {
-                    CsvStep::End => Step::End,
+                    CsvStep::End => {
+                        self.reached = records.next_start().unwrap_or(self.reached);
+                        Step::End
+                    }
                     CsvStep::Pending => Step::Pending,
                     CsvStep::Restarted(why) => {
                         log_restart(&self.source, &self.path, why);
@@ -332,42 +361,63 @@ impl SourceReader for FileSource {
             }
             taken += 1;
         }
-        if let Reader::Json { lines, .. } = &self.reader {
-            self.reached = lines.line_start().unwrap_or(self.reached);
-        }
+        self.reached = self.next_start().unwrap_or(self.reached);
         Ok(SourceStatus::Ready)
     }
 
-    /// The byte range this worker has read: from where its range starts to where the
-    /// next unread line starts (JSON lines only: a CSV record may span lines).
+    /// The byte ranges read before the cut: this worker's, from where its range starts
+    /// to where the next unread line (JSON) or record (CSV, whose records may span lines)
+    /// starts, and those a restore said were read (by any old worker) — a reader cut
+    /// before it has caught up with them, or on another worker count, must not forget
+    /// them. Merged where they touch; 16 bytes each.
     fn position(&mut self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
-        if let Reader::Csv { .. } = self.reader {
-            return Err(IoError::Other(format!(
-                "source file `{}`: checkpoints cover JSON lines files, not CSV yet",
-                self.path
-            )));
+        let own = (self.range_start < self.reached).then_some((self.range_start, self.reached));
+        let mut ranges = merged(self.done.iter().copied().chain(own));
+        if ranges.is_empty() {
+            // Nothing read yet: the empty range, so that a position is never empty.
+            ranges.push((0, 0));
         }
-        let mut bytes = self.range_start.to_le_bytes().to_vec();
-        bytes.extend_from_slice(&self.reached.to_le_bytes());
+        let mut bytes = Vec::with_capacity(16 * ranges.len());
+        for (start, end) in ranges {
+            bytes.extend_from_slice(&start.to_le_bytes());
+            bytes.extend_from_slice(&end.to_le_bytes());
+        }
         Ok(Some(bytes))
     }
 
     /// Skips, wherever this worker reads, the byte ranges the old workers had read:
     /// any worker count resumes any other's.
     fn seek(&mut self, positions: &[SourcePosition]) -> Result<(), IoError> {
+        let mut read = Vec::new();
         for p in positions {
-            let (Some(start), Some(reached)) = (p.bytes.get(..8), p.bytes.get(8..16)) else {
+            if p.bytes.is_empty() || p.bytes.len() % 16 != 0 {
                 return Err(IoError::Other(format!(
                     "source file `{}`: the checkpoint's position is not a file position",
                     self.path
                 )));
-            };
-            let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
-            let (start, reached) = (word(start), word(reached));
-            if reached > start {
-                self.done.push((start, reached));
+            }
+            for range in p.bytes.chunks_exact(16) {
+                let (start, end) = range.split_at(8);
+                let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+                read.push((word(start), word(end)));
             }
         }
+        self.done = merged(read.into_iter().chain(self.done.drain(..)));
         Ok(())
     }
+}
+
+/// The non-empty byte ranges of `ranges`, sorted, those that overlap or touch merged into
+/// one: every line starting in a merged range was read, and its end is a line start.
+fn merged(ranges: impl Iterator<Item = (u64, u64)>) -> Vec<(u64, u64)> {
+    let mut ranges: Vec<(u64, u64)> = ranges.filter(|(a, b)| a < b).collect();
+    ranges.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (start, end) in ranges {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
 }

@@ -113,3 +113,49 @@ fn a_position_from_another_version_is_refused() {
     let err = s.seek(&missing).expect_err("refused");
     assert!(err.to_string().contains("lacks"), "{err}");
 }
+
+/// Positions of `workers` readers restored from `positions` (none: from the start), each
+/// reading `limit(w)` records, and what they read.
+fn stage(
+    kind: &str,
+    workers: usize,
+    positions: &[SourcePosition],
+    limit: impl Fn(usize) -> Option<usize>,
+) -> (Vec<Record>, Vec<SourcePosition>) {
+    let (mut output, mut next) = (Vec::new(), Vec::new());
+    for w in 0..workers {
+        let worker = WorkerInfo {
+            index: w,
+            peers: workers,
+        };
+        let mut s = source(kind, worker);
+        if !positions.is_empty() {
+            s.seek(positions).expect("seek");
+        }
+        output.extend(take(&mut s, limit(w)));
+        let bytes = s.position(1).expect("position").expect("resumable");
+        next.push(SourcePosition {
+            worker: w,
+            workers,
+            bytes,
+        });
+    }
+    (output, next)
+}
+
+/// Restored, then cut again before some workers caught up (one of them before its first
+/// poll), then restored again: each event once.
+#[test]
+fn a_reader_cut_again_before_it_caught_up_forgets_nothing() {
+    let one = WorkerInfo { index: 0, peers: 1 };
+    for kind in ["bid", "person"] {
+        let golden = sorted(take(&mut source(kind, one), None));
+        for (a, b, c) in [(2, 2, 2), (3, 2, 4), (1, 3, 1)] {
+            let (mut output, first) = stage(kind, a, &[], |w| Some(150 * (w + 1)));
+            let (part, second) = stage(kind, b, &first, |w| Some(20 * w));
+            output.extend(part);
+            output.extend(stage(kind, c, &second, |_| None).0);
+            assert_eq!(sorted(output), golden, "{kind}: {a} → {b} → {c} workers");
+        }
+    }
+}

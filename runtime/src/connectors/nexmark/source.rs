@@ -3,7 +3,9 @@
 //! Every event is a pure function of its number, and worker `w` of `p` reads the numbers
 //! `≡ w (mod p)` in increasing order, so a worker's position is its next number. A run
 //! restored on another number of workers skips exactly the numbers the old workers had
-//! read: `n` was read iff `n < next[n mod p_old]`.
+//! read: `n` was read iff `n < next[n mod p_old]`. A restored worker's position carries
+//! what it resumed from as well as its own next number, so a checkpoint taken before it
+//! has caught up (or on another worker count) forgets nothing the old workers had read.
 
 use weir_engine::checkpoint::{Epoch, SourcePosition};
 use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
@@ -24,10 +26,14 @@ pub struct NexmarkSource {
     next: u64,
     step: u64,
     events: u64,
-    /// After a restore: each old worker's next number (old worker `i` read the numbers
-    /// `≡ i` below it), for skipping what was read before the checkpoint.
-    read_before: Vec<u64>,
+    /// After a restore, per worker count of a run it resumed from: each of its workers'
+    /// next number (its worker `i` read the numbers `≡ i` below it), for skipping what
+    /// was read before the checkpoint.
+    read_before: Vec<(u64, Vec<u64>)>,
 }
+
+/// The most workers a position may describe: a guard against a garbage position.
+const MAX_WORKERS: u64 = 1 << 16;
 
 impl NexmarkSource {
     /// `worker`'s share of the stream of `config`, producing records of `columns` (one
@@ -51,8 +57,7 @@ impl NexmarkSource {
     /// Whether event `n` was read before the checkpoint this run resumed from.
     #[inline]
     fn read_before_restore(&self, n: u64) -> bool {
-        let old = self.read_before.len() as u64;
-        old > 0 && n < self.read_before[(n % old) as usize]
+        (self.read_before.iter()).any(|(old, next)| n < next[(n % old) as usize])
     }
 
     /// The next event number of this worker and kind, if any is left; moves past it.
@@ -152,8 +157,20 @@ impl SourceReader for NexmarkSource {
         })
     }
 
+    /// `(workers, worker, next)` triples: this worker's, then those it resumed from.
     fn position(&mut self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
-        Ok(Some(self.next.to_le_bytes().to_vec()))
+        let own = (self.step, self.next % self.step, self.next);
+        let resumed = self
+            .read_before
+            .iter()
+            .flat_map(|(old, next)| (0..*old).map(move |i| (*old, i, next[i as usize])));
+        let mut bytes = Vec::new();
+        for (workers, worker, next) in std::iter::once(own).chain(resumed) {
+            for word in [workers, worker, next] {
+                bytes.extend_from_slice(&word.to_le_bytes());
+            }
+        }
+        Ok(Some(bytes))
     }
 
     /// Takes over this worker's share of what the old workers had not read yet, on any
@@ -163,12 +180,24 @@ impl SourceReader for NexmarkSource {
             return Ok(());
         };
         let old = first.workers;
-        let mut next = vec![None; old];
+        let mut seen = vec![false; old];
+        let mut groups: Vec<(u64, Vec<u64>)> = Vec::new();
         for p in positions {
-            let bytes: Option<[u8; 8]> = p.bytes.as_slice().try_into().ok();
-            match (bytes, next.get_mut(p.worker)) {
-                (Some(bytes), Some(slot)) if p.workers == old => {
-                    *slot = Some(u64::from_le_bytes(bytes))
+            let triples = triples(p).filter(|_| p.workers == old);
+            match (triples, seen.get_mut(p.worker)) {
+                (Some(triples), Some(slot)) => {
+                    *slot = true;
+                    for (workers, worker, next) in triples {
+                        let at = match groups.iter().position(|(w, _)| *w == workers) {
+                            Some(at) => at,
+                            None => {
+                                groups.push((workers, vec![0; workers as usize]));
+                                groups.len() - 1
+                            }
+                        };
+                        let slot = &mut groups[at].1[worker as usize];
+                        *slot = (*slot).max(next);
+                    }
                 }
                 _ => {
                     return Err(IoError::Config(format!(
@@ -179,17 +208,42 @@ impl SourceReader for NexmarkSource {
                 }
             }
         }
-        let Some(read_before) = next.into_iter().collect::<Option<Vec<u64>>>() else {
+        if seen.contains(&false) {
             return Err(IoError::Config(format!(
                 "the checkpoint lacks the nexmark position of some of its {old} workers"
             )));
-        };
-        // Start at this worker's first number at or above the lowest old position.
-        let low = read_before.iter().copied().min().unwrap_or(0);
+        }
+        // Every number below a run's lowest next number was read: start at this
+        // worker's first number at or above the highest such bound.
+        let low = groups
+            .iter()
+            .map(|(_, next)| next.iter().copied().min().unwrap_or(0))
+            .max()
+            .unwrap_or(0);
         if self.next < low {
             self.next += (low - self.next) / self.step * self.step;
         }
-        self.read_before = read_before;
+        self.read_before = groups;
         Ok(())
     }
+}
+
+/// The `(workers, worker, next)` triples of a position: 8 bytes (a worker's next number,
+/// as positions without what they resumed from were written) or 24 bytes each; `None`
+/// if it is neither.
+fn triples(p: &SourcePosition) -> Option<Vec<(u64, u64, u64)>> {
+    let word = |b: &[u8]| b.try_into().ok().map(u64::from_le_bytes);
+    if p.bytes.len() == 8 {
+        return Some(vec![(p.workers as u64, p.worker as u64, word(&p.bytes)?)]);
+    }
+    if p.bytes.is_empty() || p.bytes.len() % 24 != 0 {
+        return None;
+    }
+    p.bytes
+        .chunks_exact(24)
+        .map(|t| {
+            let (workers, worker, next) = (word(&t[..8])?, word(&t[8..16])?, word(&t[16..])?);
+            (worker < workers && workers <= MAX_WORKERS).then_some((workers, worker, next))
+        })
+        .collect()
 }
