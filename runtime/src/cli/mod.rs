@@ -167,10 +167,10 @@ pub struct RunArgs {
     /// Remove the checkpoints in --checkpoint-dir and start over.
     #[arg(long, help_heading = "Checkpoints")]
     pub fresh: bool,
-    /// Set by `--local-cluster` on its children: exit when standard input closes, which
-    /// happens when the parent dies (even by SIGKILL), so no child outlives it.
-    #[arg(long, hide = true)]
-    pub exit_with_parent: bool,
+    /// Set by `--local-cluster` on its children, with the parent's process id: die with
+    /// the parent (even when it is SIGKILLed), so no child outlives it.
+    #[arg(long, hide = true, value_name = "PID")]
+    pub exit_with_parent: Option<u32>,
 }
 
 /// The HTTP server options of `weir run` (docs/http.md).

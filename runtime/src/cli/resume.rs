@@ -11,17 +11,20 @@ use weir_engine::plan::LogicalPlan;
 
 use super::checkpoint_settings::checkpoint_settings;
 use super::RunArgs;
+use crate::launch::dir_lock::{DirLock, PATIENCE};
 use crate::launch::handshake::plan_hash;
 
 /// The checkpointing of this run, if `--checkpoint-dir` or the file's `checkpoint`
 /// statement asks for it (each flag overrides its part of the statement). Says on stderr
 /// which checkpoint it resumes from and which newer ones it skipped (torn or corrupt).
 /// Process 0 removes what a resumed run will write again (epochs after the one it
-/// resumes from) before the cluster connects, so no process can mix them in.
+/// resumes from) before the cluster connects, so no process can mix them in. First it
+/// takes this process's lock of the directory (held as long as the returned guard), so
+/// that it waits for the same process of a killed run to be gone.
 pub(super) fn checkpoint_config(
     args: &RunArgs,
     plan: &LogicalPlan,
-) -> anyhow::Result<Option<CheckpointConfig>> {
+) -> anyhow::Result<(Option<CheckpointConfig>, Option<DirLock>)> {
     let flags = (args.checkpoint_dir.as_deref(), args.checkpoint_every);
     let Some((dir, every)) = checkpoint_settings(plan, flags.0, flags.1) else {
         if args.fresh || args.checkpoint_every.is_some() {
@@ -30,13 +33,14 @@ pub(super) fn checkpoint_config(
                  (or a `checkpoint every … to \"DIR\"` statement in the file)"
             );
         }
-        return Ok(None);
+        return Ok((None, None));
     };
     if every < Duration::from_millis(1) {
         bail!("--checkpoint-every must be at least 1ms");
     }
     let dir = &dir;
     let store = Store::open(dir)?;
+    let lock = DirLock::acquire(dir, args.process, PATIENCE)?;
     if args.fresh && args.process == 0 {
         store
             .clear()
@@ -58,13 +62,14 @@ pub(super) fn checkpoint_config(
             dir.join(format!("epoch-{epoch}")).display()
         );
     }
-    Ok(Some(CheckpointConfig {
+    let config = CheckpointConfig {
         dir: dir.clone(),
         every_ms: i64::try_from(every.as_millis()).unwrap_or(i64::MAX),
         plan_hash: hash,
         plan_text,
         resume: latest.restored.map(Arc::new),
-    }))
+    };
+    Ok((Some(config), Some(lock)))
 }
 
 /// Reads `--checkpoint-every`: a whole number of `ms`, `s`, `m` or `h`, at least 1ms.

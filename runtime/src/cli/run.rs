@@ -22,6 +22,7 @@ use crate::connectors::state::StateStores;
 use crate::connectors::Connectors;
 use crate::http::RunView;
 use crate::launch::cluster::{join, JoinSpec};
+use crate::launch::dir_lock::{DirLock, PATIENCE};
 use crate::launch::handshake::{plan_hash, Hello};
 use crate::launch::local_cluster::{self, LocalCluster};
 use crate::launch::stopping::StopNotice;
@@ -35,8 +36,8 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
         return run_local_cluster(args, processes);
     }
     let connect_timeout = check_cluster_args(args)?;
-    if args.exit_with_parent {
-        exit_with_parent();
+    if let Some(parent) = args.exit_with_parent {
+        exit_with_parent(parent);
     }
     let Some(compiled) = load_program(&args.file, args.error_format)? else {
         return Ok(ExitCode::from(1));
@@ -53,7 +54,7 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     let plan = Arc::new(plan);
     // Before the cluster connects: process 0 clears what the resumed run writes again.
-    let checkpoint = super::resume::checkpoint_config(args, &plan)?;
+    let (checkpoint, _dir_lock) = super::resume::checkpoint_config(args, &plan)?;
     let workers = args.workers.max(1);
     let metrics = Arc::new(Metrics::new(&plan, workers));
     let stop = signals::install(args.drain)?;
@@ -73,6 +74,10 @@ pub(super) fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
                 processes: args.processes as u64,
                 workers: workers as u64,
                 plan_hash: plan_hash(&plan),
+                resumes: checkpoint
+                    .as_ref()
+                    .and_then(|c| c.resume.as_ref())
+                    .map_or(0, |r| r.manifest.epoch + 1),
                 file: args.file.display().to_string(),
                 version: env!("CARGO_PKG_VERSION").to_string(),
             },
@@ -247,9 +252,26 @@ fn describe_bad_record(bad: &BadRecord, from_sink: bool) -> String {
     )
 }
 
-/// Exits this process once standard input reaches its end: a `--local-cluster` child's
-/// stdin is a pipe from its parent, so that end means the parent is gone.
-fn exit_with_parent() {
+/// Dies with the `--local-cluster` parent `parent`: on Linux the kernel sends this
+/// process SIGKILL as the parent exits (PR_SET_PDEATHSIG), before the parent's own parent
+/// can see it gone, so a restart never meets a child of the killed run still running; a
+/// parent gone before that was set is seen as a changed parent id. Elsewhere, and as a
+/// fallback, it exits once standard input, a pipe from the parent, reaches its end.
+fn exit_with_parent(parent: u32) {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sys::signal::Signal;
+        let set = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
+        if set.is_ok() && nix::unistd::getppid().as_raw() != parent as i32 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "weir: the --local-cluster parent went away; exiting"
+            );
+            std::process::exit(1);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = parent;
     std::thread::spawn(|| {
         let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
         // Not eprintln!: with the parent gone stderr is a broken pipe, and it would panic.
@@ -301,6 +323,7 @@ fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCod
         "run".into(),
         args.file.clone().into_os_string(),
         "--exit-with-parent".into(),
+        std::process::id().to_string().into(),
     ];
     child_args.extend(["--workers".into(), args.workers.max(1).to_string().into()]);
     child_args.extend([
@@ -328,6 +351,8 @@ fn run_local_cluster(args: &RunArgs, processes: usize) -> anyhow::Result<ExitCod
         args.checkpoint_every,
     );
     if let Some((dir, _)) = &settings {
+        // The children of a killed run may still be ending: none of ours may meet them.
+        DirLock::wait_until_free(dir, PATIENCE)?;
         if args.fresh {
             // Once, here: a child clearing them could race another's first checkpoint.
             weir_engine::checkpoint::Store::open(dir)?.clear()?;

@@ -323,6 +323,7 @@ mod tests {
                 processes: addresses.len() as u64,
                 workers: 1,
                 plan_hash,
+                resumes: 0,
                 file: "a.pipe".into(),
                 version: "0".into(),
             },

@@ -1,5 +1,6 @@
 //! The hello two processes exchange on a new connection, before timely takes it over:
-//! who is speaking, the cluster shape, and a hash of the checked plan.
+//! who is speaking, the cluster shape, a hash of the checked plan, and the checkpoint it
+//! resumes from.
 //!
 //! Both sides write their hello, then read the other's, so both can report a mismatch.
 
@@ -8,7 +9,7 @@ use std::io::{Read, Write};
 
 use weir_engine::plan::LogicalPlan;
 
-const MAGIC: &[u8; 8] = b"WEIRCL01";
+const MAGIC: &[u8; 8] = b"WEIRCL02";
 /// Longest text field accepted (file names, versions): a guard against garbage peers.
 const MAX_TEXT: u32 = 4096;
 
@@ -23,6 +24,9 @@ pub struct Hello {
     pub workers: u64,
     /// FNV-1a of the weir version and the plan as JSON.
     pub plan_hash: u64,
+    /// The checkpoint epoch it resumes from, plus one; 0 when it starts afresh. Processes
+    /// resuming from different checkpoints would mix two runs' state.
+    pub resumes: u64,
     /// The .pipe file it runs, as given on its command line.
     pub file: String,
     /// Its weir version.
@@ -45,7 +49,13 @@ impl Hello {
     pub fn write_to(&self, out: &mut impl Write) -> std::io::Result<()> {
         let mut buf = Vec::with_capacity(64);
         buf.extend_from_slice(MAGIC);
-        for n in [self.process, self.processes, self.workers, self.plan_hash] {
+        for n in [
+            self.process,
+            self.processes,
+            self.workers,
+            self.plan_hash,
+            self.resumes,
+        ] {
             buf.extend_from_slice(&n.to_be_bytes());
         }
         for text in [&self.file, &self.version] {
@@ -67,7 +77,7 @@ impl Hello {
                 "the peer is not a weir cluster process of this version",
             ));
         }
-        let mut n = [0u64; 4];
+        let mut n = [0u64; 5];
         for slot in &mut n {
             let mut b = [0u8; 8];
             input.read_exact(&mut b)?;
@@ -94,6 +104,7 @@ impl Hello {
             processes: n[1],
             workers: n[2],
             plan_hash: n[3],
+            resumes: n[4],
             file,
             version,
         })
@@ -121,6 +132,18 @@ impl Hello {
                 theirs.processes, theirs.workers, self.processes, self.workers
             ));
         }
+        if theirs.resumes != self.resumes {
+            let from = |r: u64| match r {
+                0 => "starts afresh".to_string(),
+                r => format!("resumes from checkpoint epoch-{}", r - 1),
+            };
+            return Some(format!(
+                "{peer} {}, this process {}: a process of an earlier run may still have \
+                 been writing the checkpoint directory; start the cluster again",
+                from(theirs.resumes),
+                from(self.resumes)
+            ));
+        }
         None
     }
 }
@@ -135,6 +158,7 @@ mod tests {
             processes: 3,
             workers: 2,
             plan_hash: 0xdead_beef,
+            resumes: 8,
             file: "plant.pipe".into(),
             version: "0.1.0".into(),
         }
@@ -169,5 +193,12 @@ mod tests {
         theirs.workers = 4;
         let m = ours.mismatch(&theirs, "process 0").unwrap();
         assert!(m.contains("--workers 4"), "{m}");
+        let mut theirs = hello();
+        theirs.resumes = 0;
+        let m = ours.mismatch(&theirs, "process 0").unwrap();
+        assert!(
+            m.contains("process 0 starts afresh, this process resumes from checkpoint epoch-7"),
+            "{m}"
+        );
     }
 }

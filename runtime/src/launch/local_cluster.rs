@@ -4,9 +4,9 @@
 //! process group, so a Ctrl-C reaches them once, through this parent. Their stdout is
 //! forwarded line by line, their stderr with a `[process I]` prefix. When one fails, the
 //! others get a short grace period to report the loss themselves, then are killed. The exit
-//! code is the first failing child's, else 0. Each child's stdin is a pipe from this
-//! process that is never written; should this process die, the children see it close and
-//! exit (`--exit-with-parent`).
+//! code is the first failing child's, else 0. Should this process die (even by SIGKILL),
+//! its children die with it (`--exit-with-parent PID`: the kernel's parent-death signal,
+//! and their stdin, a pipe from this process that is never written, closing).
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,6 +1,7 @@
 //! Launching runs: signals, progress and status reporting, joining a cluster, local clusters.
 
 pub mod cluster;
+pub mod dir_lock;
 pub mod handshake;
 pub mod hostfile;
 pub mod local_cluster;
