@@ -75,4 +75,15 @@ impl SinkWriter for StdoutSink {
     fn flush(&self) -> Result<(), IoError> {
         self.state.lock().out.flush().map_err(stdout_error)
     }
+
+    /// Printed lines cannot be taken back, and a terminal shows them as they come: a
+    /// resumed run prints again what came after its checkpoint (at-least-once), and says
+    /// so. Exactly-once output goes to a `file(…)` sink (docs/checkpoints.md).
+    fn restore(&self, _state: Option<&[u8]>) -> Result<(), IoError> {
+        eprintln!(
+            "weir: sink `stdout`: the records printed after the checkpoint this run resumes \
+             from are printed again (at-least-once); a `file(…)` sink writes each once"
+        );
+        Ok(())
+    }
 }
