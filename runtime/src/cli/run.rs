@@ -253,7 +253,7 @@ fn describe_bad_record(bad: &BadRecord, from_sink: bool) -> String {
 }
 
 /// Dies with the `--local-cluster` parent `parent`: on Linux the kernel sends this
-/// process SIGKILL as the parent exits (PR_SET_PDEATHSIG), before the parent's own parent
+/// process SIGKILL as the parent exits (`PR_SET_PDEATHSIG`), before the parent's own parent
 /// can see it gone, so a restart never meets a child of the killed run still running; a
 /// parent gone before that was set is seen as a changed parent id. Elsewhere, and as a
 /// fallback, it exits once standard input, a pipe from the parent, reaches its end.
