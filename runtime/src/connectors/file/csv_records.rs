@@ -17,14 +17,58 @@ use crate::format::DecodeError;
 pub(crate) enum CsvStep {
     /// A record's cells are in the row; it starts on this line.
     Record(u64),
-    /// A record that cannot be read (a quote left open, a line too long).
+    /// A line too long to be read as a record; it is on this line.
     Bad(u64, DecodeError, String),
+    /// A quote left open, with the record's first line as `raw`.
+    OpenQuote(OpenQuote, String),
     /// Following: no complete record yet.
     Pending,
     /// The end of the file.
     End,
     /// Following: the file is read again from its start (its header comes again).
     Restarted(Restart),
+}
+
+/// A quote that never closes. Its line numbers count from where reading started (a
+/// share's or a restore's first line), so the message is made where the file's line
+/// numbers are known.
+#[derive(Debug)]
+pub(crate) struct OpenQuote {
+    /// The line that opened the quote.
+    pub(crate) start: u64,
+    why: Unclosed,
+}
+
+/// Where a closing quote was looked for in vain.
+#[derive(Debug)]
+enum Unclosed {
+    BeforeEnd,
+    /// A later stray quote "closed" it, swallowing the lines between: on this line.
+    StrayCloser(u64),
+    /// A followed file has one record per line.
+    SameLine,
+    MaxLine(usize),
+}
+
+impl OpenQuote {
+    /// The reason, with `file_line` turning a line number of this reader into the file's.
+    pub(crate) fn reason(&self, mut file_line: impl FnMut(u64) -> u64) -> DecodeError {
+        let why = match self.why {
+            Unclosed::BeforeEnd => "before the end of the file".to_string(),
+            Unclosed::StrayCloser(no) => format!(
+                "on its line (the `\"` on line {} closes no valid row)",
+                file_line(no)
+            ),
+            Unclosed::SameLine => {
+                "on the same line (a followed file has one record per line)".to_string()
+            }
+            Unclosed::MaxLine(max) => format!("within `max_line` ({max} bytes)"),
+        };
+        let start = file_line(self.start);
+        DecodeError::record(format!(
+            "unterminated quote from line {start}: no closing `\"` {why}"
+        ))
+    }
 }
 
 /// One line: its number, its text, its full length when longer than `max_line`, and the
@@ -87,7 +131,7 @@ impl CsvRecords {
                         return Ok(CsvStep::Restarted(why));
                     }
                     NextLine::End if self.first_len == 0 => return Ok(CsvStep::End),
-                    NextLine::End => return Ok(self.unterminated("before the end of the file")),
+                    NextLine::End => return Ok(self.unterminated(Unclosed::BeforeEnd)),
                 },
             };
             let continued = self.first_len > 0;
@@ -115,19 +159,16 @@ impl CsvRecords {
                 if continued && (quotes.closed_badly || wrong_cells) {
                     // The quote "closed" at a later stray quote and swallowed the lines
                     // between: the first line's quote is the one left open.
-                    let why = format!("on its line (the `\"` on line {no} closes no valid row)");
-                    return Ok(self.unterminated(&why));
+                    return Ok(self.unterminated(Unclosed::StrayCloser(no)));
                 }
                 self.reset();
                 return Ok(CsvStep::Record(self.start));
             }
             if !self.multiline {
-                let why = "on the same line (a followed file has one record per line)";
-                return Ok(self.unterminated(why));
+                return Ok(self.unterminated(Unclosed::SameLine));
             }
             if self.text.len() > self.max_line || too_long.is_some() {
-                let why = format!("within `max_line` ({} bytes)", self.max_line);
-                return Ok(self.unterminated(&why));
+                return Ok(self.unterminated(Unclosed::MaxLine(self.max_line)));
             }
         }
     }
@@ -158,15 +199,14 @@ impl CsvRecords {
 
     /// Rejects the first line of the record being assembled (its quote never closes) and
     /// queues the lines after it to be read again as records of their own.
-    fn unterminated(&mut self, why: &str) -> CsvStep {
+    fn unterminated(&mut self, why: Unclosed) -> CsvStep {
         let raw = raw_excerpt(&self.text[..self.first_len]);
         let start = self.start;
         for line in std::mem::take(&mut self.later).into_iter().rev() {
             self.again.push_front(line);
         }
         self.reset();
-        let reason = format!("unterminated quote from line {start}: no closing `\"` {why}");
-        CsvStep::Bad(start, DecodeError::record(reason), raw)
+        CsvStep::OpenQuote(OpenQuote { start, why }, raw)
     }
 
     fn reset(&mut self) {

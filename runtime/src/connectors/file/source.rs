@@ -10,7 +10,7 @@ use weir_engine::schema::Schema;
 use weir_engine::value::Record;
 
 use super::config::FileConfig;
-use super::csv_records::{CsvRecords, CsvStep};
+use super::csv_records::{CsvRecords, CsvStep, OpenQuote};
 use super::lines::{LineReader, NextLine, Restart};
 use crate::connectors::raw_excerpt::raw_excerpt;
 use crate::format::csv::{row_text, CsvDecoder};
@@ -162,6 +162,14 @@ impl FileSource {
                                 "source file `{path}`: cannot read the CSV header on line {line}: {error}"
                             )))
                         }
+                        // The header is the file's first line: its numbers are the file's.
+                        CsvStep::OpenQuote(quote, _) => {
+                            return Err(IoError::Other(format!(
+                                "source file `{path}`: cannot read the CSV header on line {}: {}",
+                                quote.start,
+                                quote.reason(|line| line)
+                            )))
+                        }
                         // An empty file: no header, no rows.
                         _ => return Ok(this),
                     }
@@ -264,6 +272,7 @@ fn log_restart(source: &str, path: &str, why: Restart) {
 /// One step of reading: a record (or a reject), nothing yet, or the end.
 enum Step {
     Record(u64, Result<Record, (DecodeError, String)>),
+    OpenQuote(OpenQuote, String),
     Skip,
     Pending,
     End,
@@ -334,6 +343,7 @@ impl SourceReader for FileSource {
                         Step::Skip
                     }
                     CsvStep::Bad(line_no, error, raw) => Step::Record(line_no, Err((error, raw))),
+                    CsvStep::OpenQuote(quote, raw) => Step::OpenQuote(quote, raw),
                     CsvStep::Record(line_no) => match decoder {
                         None => {
                             records.set_columns(Some(row.len()));
@@ -358,6 +368,10 @@ impl SourceReader for FileSource {
                 Step::Skip => continue,
                 Step::Record(_, Ok(record)) => out.push(record),
                 Step::Record(line_no, Err((error, raw))) => bad.push(self.bad(line_no, error, raw)),
+                Step::OpenQuote(quote, raw) => {
+                    let error = quote.reason(|line| self.line_number(line).unwrap_or(line));
+                    bad.push(self.bad(quote.start, error, raw));
+                }
             }
             taken += 1;
         }

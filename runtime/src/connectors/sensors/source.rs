@@ -271,10 +271,14 @@ impl SourceReader for SensorsSource {
         let devices = self.plant.config.devices;
         let mine = |d: u64| self.mine.binary_search(&(d as u32)).is_ok();
         let resumed = Resumed::from_positions(positions, devices, mine)?;
+        // Waiting events belong to rounds before their device's next one: start early
+        // enough to generate them again (what was produced in between is skipped).
+        let earliest_waiting = resumed.waiting.iter().map(|n| n / u64::from(devices.max(1)));
         self.round = self
             .mine
             .iter()
             .map(|&d| resumed.next[d as usize])
+            .chain(earliest_waiting)
             .min()
             .unwrap_or(0);
         self.position = 0;
