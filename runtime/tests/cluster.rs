@@ -458,12 +458,20 @@ fn every_example_runs_on_a_local_cluster() {
         .collect();
     examples.sort();
     for file in examples {
+        // An example that checkpoints starts over each time, not from the last run's state.
+        let text = std::fs::read_to_string(&file).expect("read example");
+        let fresh: &[&str] = if text.contains("\ncheckpoint ") {
+            &["--fresh"]
+        } else {
+            &[]
+        };
         // From the repository root, as a user runs them: examples read files next to them
         // (examples/data/, ../shared/data/) and write under the ignored out/.
         let out = weir(root)
             .arg("run")
             .arg(&file)
             .args(["--local-cluster", "2", "--limit", "20000"])
+            .args(fresh)
             .output()
             .expect("weir starts");
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -474,6 +482,7 @@ fn every_example_runs_on_a_local_cluster() {
             .arg("run")
             .arg(&file)
             .args(["--workers", "1", "--limit", "20000"])
+            .args(fresh)
             .output()
             .expect("weir starts");
         let single_err = String::from_utf8_lossy(&single.stderr);

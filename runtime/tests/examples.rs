@@ -195,10 +195,10 @@ fn every_example_runs() {
             .contains(EXAMPLE_BROKER)
             .then(|| MqttWorld::start(&file, &text));
         // A simulator paced to the wall clock (for live dashboards) runs unpaced here, in
-        // a folder of its own (its `state` sinks write there).
-        let unpaced = text
-            .contains("realtime: true")
-            .then(|| Unpaced::write(&file, &text));
+        // a folder of its own (its `state` sinks write there); so does an example that
+        // checkpoints, which would otherwise resume from an earlier test run's state.
+        let own_folder = text.contains("realtime: true") || text.contains("\ncheckpoint ");
+        let unpaced = own_folder.then(|| Unpaced::write(&file, &text));
         let run_file = match (&mqtt, &unpaced) {
             (Some(m), _) => m.file.clone(),
             (None, Some(u)) => u.file.clone(),

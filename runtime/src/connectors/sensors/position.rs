@@ -59,7 +59,11 @@ impl Resumed {
 }
 
 fn not_a_position() -> IoError {
-    IoError::Other("the checkpoint's sensors position is not one of this plant".into())
+    IoError::Other(
+        "the checkpoint's sensors position is not one of this plant (another `devices` \
+         count, or written by another Weir version): run with `--fresh` to start over"
+            .into(),
+    )
 }
 
 impl Position {
