@@ -3,6 +3,7 @@
 //! output past the checkpoint), resumes from the checkpoint — on the same or another
 //! number of workers — and finishes. The committed output equals an uninterrupted run's.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -147,6 +148,9 @@ fn records(n: usize) -> Vec<Record> {
 struct Connectors {
     records: Arc<Vec<Record>>,
     out: Arc<Mutex<Vec<Event>>>,
+    /// While set, readers that reach the end wait there instead of finishing: a first run
+    /// slowed by a loaded machine must still be stopped by the test, after a checkpoint.
+    hold_end: Arc<AtomicBool>,
 }
 
 struct Reader {
@@ -156,6 +160,7 @@ struct Reader {
     read: u64,
     /// Per old worker (of `old_workers`): how many of its records it had read.
     done: Vec<u64>,
+    hold_end: Arc<AtomicBool>,
 }
 
 impl Reader {
@@ -176,6 +181,10 @@ impl SourceReader for Reader {
         while out.len() < max.min(8) {
             let i = self.next * peers + index;
             let Some(r) = self.records.get(i) else {
+                if self.hold_end.load(Ordering::Acquire) {
+                    std::thread::sleep(Duration::from_millis(1));
+                    return Ok(SourceStatus::Idle);
+                }
                 return Ok(SourceStatus::Finished);
             };
             self.next += 1;
@@ -238,6 +247,7 @@ impl ConnectorFactory for Connectors {
             next: 0,
             read: 0,
             done: Vec::new(),
+            hold_end: Arc::clone(&self.hold_end),
         }))
     }
     fn open_sink(
@@ -298,6 +308,7 @@ fn golden(records: &Arc<Vec<Record>>, plan: &LogicalPlan) -> Vec<String> {
     let connectors = Arc::new(Connectors {
         records: Arc::clone(records),
         out: Arc::clone(&out),
+        hold_end: Arc::new(AtomicBool::new(false)),
     });
     let metrics = Arc::new(Metrics::new(&plan, 1));
     let stop = Arc::new(StopHandle::new());
@@ -321,6 +332,7 @@ fn interrupted(
     let connectors = Arc::new(Connectors {
         records: Arc::clone(records),
         out: Arc::clone(&out),
+        hold_end: Arc::new(AtomicBool::new(true)),
     });
 
     let stop = Arc::new(StopHandle::new());
@@ -332,7 +344,8 @@ fn interrupted(
         );
         std::thread::spawn(move || {
             let store = Store::open(&dir).expect("store");
-            for _ in 0..2000 {
+            // Up to 30 s: a loaded machine is slow; the readers wait at the end meanwhile.
+            for _ in 0..15_000 {
                 let complete = store
                     .epochs()
                     .expect("epochs")
@@ -345,6 +358,7 @@ fn interrupted(
                 }
                 std::thread::sleep(Duration::from_millis(2));
             }
+            stop.request(false);
             None
         })
     };
@@ -363,6 +377,7 @@ fn interrupted(
         .expect("watcher")
         .expect("a checkpoint completed before the input ended");
     let before = out.lock().len();
+    connectors.hold_end.store(false, Ordering::Release);
 
     let cfg = config(dir.path(), &plan);
     let resumed = cfg

@@ -1,6 +1,7 @@
-//! Checkpoints through the `weir` binary: a windowed pipeline over a generated file is
-//! killed with SIGKILL at seeded random moments and started again each time; its
-//! committed output, sorted, equals an uninterrupted run's byte for byte. Also: a
+//! Checkpoints through the `weir` binary: pipelines with windows, a join, an anomaly
+//! detector and an alert over a generated file are killed with SIGKILL at seeded random
+//! moments and started again each time; their committed output, sorted, equals an
+//! uninterrupted run's byte for byte. Also: a
 //! checkpoint of another pipeline is refused naming what changed, and a corrupt newest
 //! checkpoint is skipped for the one before.
 
@@ -64,6 +65,49 @@ pipeline per_minute {
   | aggregate n = count(), total = sum(temp)
   | to minutes
 }
+
+source echoes = file("in.jsonl") {
+  device: string
+  temp: f64
+  ts: timestamp
+  event_time ts
+  watermark bounded 50ms
+}
+sink latest = state(key: device, path: "store/latest.redb")
+sink pairs = file("out/pairs.jsonl")
+sink spikes = file("out/spikes.jsonl")
+sink alerts = file("out/alerts.jsonl")
+
+pipeline hot_pairs {
+  from readings
+  | where temp > 43.5
+  | join echoes as echo on device = device within 250ms
+  | select device, temp, ts, echo_temp = echo.temp, echo_ts = echo.ts
+  | to pairs
+}
+
+pipeline newest_second {
+  from per_second
+  | to latest
+}
+
+pipeline temp_spikes {
+  from readings
+  | key by device
+  | detect anomaly in temp using spike_dip(confidence: 99%, history: 30, mode: both) warmup 10 events as spike
+  | where spike.is_anomaly
+  | to spikes
+}
+
+pipeline hot_alerts {
+  from readings
+  | key by device
+  | alert hot
+      critical when temp > 43.0
+      resolve when temp < 30.0
+      message "{device} at {temp:.1}"
+  | to alerts
+}
 "#;
 
 fn weir(dir: &Path, args: &[&str]) -> Child {
@@ -93,6 +137,9 @@ fn sorted_output(dir: &Path) -> String {
             sinks.entry(name).or_default().push_str(&text);
         }
     }
+    if let Some(listing) = latest_store(dir) {
+        sinks.insert("latest".into(), listing);
+    }
     let mut all = String::new();
     for (name, text) in sinks {
         let mut lines: Vec<&str> = text.lines().collect();
@@ -104,6 +151,45 @@ fn sorted_output(dir: &Path) -> String {
         }
     }
     all
+}
+
+/// Fails unless every sink of [`PIPE`] wrote something in `sorted` (a sorted output):
+/// a chaos run compared on empty files would prove nothing.
+fn assert_every_sink_wrote(sorted: &str) {
+    for sink in ["alerts", "latest", "minutes", "pairs", "seconds", "spikes"] {
+        let lines = sorted
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("== {sink}: ")))
+            .and_then(|rest| rest.strip_suffix(" lines"))
+            .and_then(|n| n.parse::<usize>().ok());
+        assert!(
+            lines.is_some_and(|n| n > 0),
+            "{sink} wrote nothing: {lines:?}"
+        );
+    }
+}
+
+/// The hot store of [`PIPE`]'s `state` sink, one line per key, if the run made one.
+fn latest_store(dir: &Path) -> Option<String> {
+    use weir_engine::schema::{Field, Schema, Type};
+    use weir_runtime::connectors::state::{LatestStore, StateConfig};
+    let path = dir.join("store/latest.redb");
+    if !path.is_file() {
+        return None;
+    }
+    let config = StateConfig {
+        key: "device".into(),
+        ttl_ms: None,
+        path: None,
+    };
+    let schema = Schema::new(vec![Field::new("device", Type::String)]);
+    let store = LatestStore::open(&config, &path, &schema).expect("the state store");
+    let page = store.page("", None, usize::MAX);
+    let lines = page
+        .entries
+        .iter()
+        .map(|(key, e)| format!("{key} {} {}\n", e.event_time, e.json));
+    Some(lines.collect())
 }
 
 fn finish(child: Child) {
@@ -225,6 +311,7 @@ fn assert_chaos_matches(
 ) -> Chaos {
     let _ = fs::remove_dir_all(dir.join("out"));
     let _ = fs::remove_dir_all(dir.join("state"));
+    let _ = fs::remove_dir_all(dir.join("store"));
     let run = chaos(dir, layouts, kills, wait, seed);
     let (got, n) = (&run.output, run.kills);
     if got != expected {
@@ -246,6 +333,7 @@ fn assert_chaos_matches(
 fn killed_and_restarted_at_random_the_committed_output_equals_an_uninterrupted_run() {
     let dir = setup(300_000);
     let expected = golden(dir.path(), &[]);
+    assert_every_sink_wrote(&expected);
     assert!(
         expected.lines().count() > 1000,
         "{}",
@@ -281,6 +369,7 @@ fn killed_and_restarted_at_random_the_committed_output_equals_an_uninterrupted_r
 fn a_local_cluster_killed_and_restarted_at_random_commits_the_uninterrupted_output() {
     let dir = setup(150_000);
     let expected = golden(dir.path(), &[]);
+    assert_every_sink_wrote(&expected);
     let cluster: &[&str] = &["--local-cluster", "2", "--workers", "2"];
     let wait = (From::NewCheckpoint, 0..600);
     let run = assert_chaos_matches(dir.path(), &expected, &[cluster], 5, wait, 4);

@@ -150,6 +150,17 @@ impl Held {
         let barrier = self.checkpoints.sinks();
         if !frontier.is_empty() {
             self.alive.downgrade(frontier.iter());
+        } else if let Some(&least) = self.stash.keys().next() {
+            // The input ended with batches waiting for the barrier: stay alive at their
+            // epoch only. Left at the last frontier seen (an older epoch), a sink reading
+            // this one's output (a pipeline `from` this one) would keep that epoch open
+            // and never report it, and the barrier this sink waits on would wait on it.
+            let at: Vec<Stamp> = self
+                .alive
+                .iter()
+                .map(|c| stamp::stamp(c.time().outer, c.time().inner.max(least)))
+                .collect();
+            self.alive.downgrade(at.iter());
         }
         loop {
             let writable = barrier.writable();

@@ -139,5 +139,8 @@ fn a_position_of_another_layout_is_refused() {
     }];
     let err = s.seek(&bad).expect_err("refused");
     assert!(err.to_string().contains("sensors position"), "{err}");
-    assert!(err.to_string().contains("--fresh"), "says how to start over: {err}");
+    assert!(
+        err.to_string().contains("--fresh"),
+        "says how to start over: {err}"
+    );
 }

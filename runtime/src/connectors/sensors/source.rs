@@ -273,7 +273,10 @@ impl SourceReader for SensorsSource {
         let resumed = Resumed::from_positions(positions, devices, mine)?;
         // Waiting events belong to rounds before their device's next one: start early
         // enough to generate them again (what was produced in between is skipped).
-        let earliest_waiting = resumed.waiting.iter().map(|n| n / u64::from(devices.max(1)));
+        let earliest_waiting = resumed
+            .waiting
+            .iter()
+            .map(|n| n / u64::from(devices.max(1)));
         self.round = self
             .mine
             .iter()

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use redb::{Database, Durability, ReadableTable, TableDefinition};
+use weir_engine::checkpoint::Epoch;
 use weir_engine::event::Event;
 use weir_engine::io::{IoError, SinkWriter};
 use weir_engine::schema::Schema;
@@ -271,6 +272,15 @@ impl SinkWriter for LatestStore {
     fn flush(&self) -> Result<(), IoError> {
         self.persist(&[], Durability::Immediate)
             .map_err(|e| self.io_error(e))
+    }
+
+    /// Under checkpoints: makes what was written so far durable (one fsync per
+    /// checkpoint). Nothing needs remembering: the store keeps the latest record per key
+    /// by event time, so the records a restore replays after the checkpoint write each
+    /// key's entry again as an uninterrupted run would.
+    fn prepare_commit(&self, _epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
+        self.flush()?;
+        Ok(None)
     }
 }
 
