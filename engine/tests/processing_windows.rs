@@ -119,7 +119,10 @@ fn engine(kind: WindowKind, records: Vec<Record>, workers: usize) -> Vec<Record>
     };
     let metrics = Arc::new(Metrics::new(&plan, workers));
     let summary = run(plan, connectors.clone(), options, metrics).expect("run succeeds");
-    assert_eq!(summary.late_dropped, 0, "nothing is late in processing time");
+    assert_eq!(
+        summary.late_dropped, 0,
+        "nothing is late in processing time"
+    );
     sorted_records(connectors.collected("out"))
 }
 
@@ -129,7 +132,12 @@ fn assert_panes(got: &[Record], expected: &[Record], what: &str) {
     assert_eq!(got.len(), expected.len(), "{what}");
     for (g, e) in got.iter().zip(expected) {
         assert_eq!(g[..9], e[..9], "{what}");
-        assert!(g[9].total_cmp(&e[9]).is_ge(), "{what}: pane time {:?} before {:?}", g[9], e[9]);
+        assert!(
+            g[9].total_cmp(&e[9]).is_ge(),
+            "{what}: pane time {:?} before {:?}",
+            g[9],
+            e[9]
+        );
     }
 }
 
@@ -145,7 +153,11 @@ fn tumbling_processing_time_windows_count_every_record_on_1_and_4_workers() {
         assert_eq!(expected.len(), 7, "every key has records");
         for workers in [1, 4] {
             let got = engine(kind.clone(), records.clone(), workers);
-            assert_panes(&got, &expected, &format!("seed {seed} on {workers} workers"));
+            assert_panes(
+                &got,
+                &expected,
+                &format!("seed {seed} on {workers} workers"),
+            );
         }
     }
 }

@@ -165,7 +165,10 @@ impl ProcessingWindows {
         let entry = std::mem::size_of::<GroupKey>() + std::mem::size_of::<Open>();
         let acc = std::mem::size_of::<Acc>();
         let (keys, bytes) = self.open.values().fold((0, 0), |(k, b), by_key| {
-            (k + by_key.len(), b + by_key.len() * (entry + self.aggs.len() * acc))
+            (
+                k + by_key.len(),
+                b + by_key.len() * (entry + self.aggs.len() * acc),
+            )
         });
         StateSize {
             keys: keys as u64,
@@ -372,7 +375,12 @@ mod tests {
         assert_eq!(first.len(), 2);
         assert_eq!(
             first[0][..4],
-            [Value::Int(1), Value::Int(12), Value::Time(0), Value::Time(10)]
+            [
+                Value::Int(1),
+                Value::Int(12),
+                Value::Time(0),
+                Value::Time(10)
+            ]
         );
         assert_eq!(first[0][8], Value::Time(1_000), "the latest event time");
         assert_eq!(first[1][1], Value::Int(1));
@@ -394,7 +402,10 @@ mod tests {
         resumed
             .restore(&bytes, |k| k.0[0] != Value::Int(2))
             .expect("restore");
-        let keys: Vec<Value> = fire(&mut resumed, 10).into_iter().map(|r| r[0].clone()).collect();
+        let keys: Vec<Value> = fire(&mut resumed, 10)
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
         assert_eq!(keys, [0, 1, 3].map(Value::Int));
     }
 }
