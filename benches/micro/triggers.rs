@@ -15,7 +15,7 @@ fn shapes() -> Vec<(&'static str, Trigger)> {
             Trigger::Repeat(Box::new(Trigger::Count(100))),
         ),
         (
-            // Nexmark q12: a pane 10 s of processing time after its first element.
+            // Beam's Nexmark q12: a pane 10 s of processing time after its first element.
             "processing_10s_repeat",
             Trigger::Repeat(Box::new(Trigger::Processing(10_000))),
         ),

@@ -591,6 +591,8 @@ pub struct WindowAst {
     pub kind: WindowKindAst,
     /// Where the kind was written.
     pub kind_span: Span,
+    /// Where `on processing time` was written, if it was: windows by arrival time.
+    pub processing_time: Option<Span>,
     /// Clauses after the kind, in order.
     pub clauses: Vec<WindowClause>,
 }

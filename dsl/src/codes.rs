@@ -142,6 +142,10 @@ pub const BAD_TOP_COUNT: &str = "P0315";
 /// `top(x, n) keep {a}` where `a` is a list: the kept fields become lists, and lists do
 /// not nest.
 pub const TOP_KEEPS_LIST: &str = "P0316";
+/// `window <kind> on processing time` with a kind other than `tumbling` or `sliding`, or
+/// with a clause (`emit`, `allow late`, …): processing-time windows fire once each, when
+/// the run's clock passes their end.
+pub const BAD_PROCESSING_WINDOW: &str = "P0317";
 
 /// Warning or note: window settings that are legal but probably not what was meant
 /// (lateness a finishing trigger ignores, repeated panes in `discard` mode, no late route).

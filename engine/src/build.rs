@@ -149,6 +149,14 @@ pub fn build_physical<'scope>(
     }
 }
 
+/// The slot of `schema`'s `pane.retraction` field: the records of a retracting window
+/// upstream withdraw earlier ones.
+fn retraction_slot(schema: &Schema) -> Option<usize> {
+    schema.fields.iter().position(|f| {
+        f.name == crate::retraction::RETRACTION_FIELD_NAME && f.ty == crate::schema::Type::Bool
+    })
+}
+
 /// The counters an edge between operators `from` and `into` feeds.
 fn edge(from: Option<usize>, into: Option<usize>) -> ops::meter::Edge {
     ops::meter::Edge {
@@ -213,15 +221,28 @@ impl Site<'_> {
                 Arc::clone(self.ctx),
             );
         }
+        if window.processing_time {
+            let placement = ops::processing_window::Placement {
+                retraction: retraction_slot(self.input_schema),
+                operator: self.operator,
+            };
+            let ctx = Arc::clone(self.ctx);
+            return ops::processing_window::build(
+                stream,
+                keys,
+                &window.kind,
+                aggregates,
+                placement,
+                ctx,
+            );
+        }
         let late_shape = crate::plan::WindowSpec::late_schema(self.input_schema);
         let late_sink = window
             .late_to
             .as_ref()
             .and_then(|s| self.sink(s, &late_shape));
         // Records of a retracting window upstream withdraw earlier ones.
-        let retraction = self.input_schema.fields.iter().position(|f| {
-            f.name == crate::retraction::RETRACTION_FIELD_NAME && f.ty == crate::schema::Type::Bool
-        });
+        let retraction = retraction_slot(self.input_schema);
         let retracted_time = retraction.and_then(|_| {
             self.input_schema
                 .fields

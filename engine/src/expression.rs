@@ -281,7 +281,14 @@ fn compile_call(func: Function, exprs: &[Expr]) -> Compiled {
             match args.get(1).map(|d| d(r)) {
                 Some(Value::Int(digits)) => {
                     let scale = 10f64.powi(digits.clamp(-300, 300) as i32);
-                    finite((x * scale).round() / scale)
+                    let scaled = x * scale;
+                    // Past 2^52 an f64 has no fraction left to round (and `x * scale` may
+                    // overflow): `x` already has no more digits than asked for. So
+                    // `round` of a number is never null, as its type says.
+                    if !scaled.is_finite() || scaled.abs() >= 4_503_599_627_370_496.0 {
+                        return Value::Float(x);
+                    }
+                    finite(scaled.round() / scale)
                 }
                 Some(_) => Value::Null,
                 None => Value::Float(x.round()),
@@ -504,5 +511,20 @@ mod arithmetic_rule_tests {
         );
         let sqrt = Expr::Call(Function::Sqrt, vec![Expr::Literal(Value::Float(-1.0))]);
         assert_eq!(compile(&sqrt)(&[]), Value::Null);
+        // Rounding to more digits than an f64 holds keeps the value (never null).
+        let round = |x: f64, digits: i64| {
+            let e = Expr::Call(
+                Function::Round,
+                vec![
+                    Expr::Literal(Value::Float(x)),
+                    Expr::Literal(Value::Int(digits)),
+                ],
+            );
+            compile(&e)(&[])
+        };
+        assert_eq!(round(1e300, 300), Value::Float(1e300));
+        assert_eq!(round(1e20, 2), Value::Float(1e20));
+        assert_eq!(round(2.345, 2), Value::Float(2.35));
+        assert_eq!(round(1234.5, -2), Value::Float(1200.0));
     }
 }

@@ -54,7 +54,7 @@ pub struct BaselineResult {
     /// Results produced (the records the `.pipe` writes to `out`).
     pub outputs: u64,
     /// Whether the result count is a function of the stream alone; q12's depends on the
-    /// wall clock (processing-time panes).
+    /// wall clock (processing-time windows).
     pub deterministic: bool,
 }
 
@@ -103,7 +103,7 @@ pub fn run(query: &str, config: &NexmarkConfig) -> Result<BaselineResult, Unknow
         "q11" => q11::run(config, count!(r)),
         "q12" => {
             deterministic = false;
-            q12::run(config, q12::PANE_DELAY, count!(r))
+            q12::run(config, q12::WINDOW, q12::wall_clock_ms, count!(r))
         }
         "q13" => q13::run(config, &q13::side_input(), count!(b, value)),
         "q14" => q14::run(config, count!(b, price, class)),

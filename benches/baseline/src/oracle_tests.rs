@@ -98,23 +98,41 @@ fn q11_matches_the_oracle() {
 }
 
 #[test]
-fn q12_panes_add_up_to_every_bidders_bids() {
-    let totals = |panes: Vec<(i64, u64)>| {
+fn q12_windows_add_up_to_every_bidders_bids() {
+    use crate::q12::{run, BidderWindow, WINDOW};
+    let totals = |panes: &[BidderWindow]| {
         let mut t: BTreeMap<i64, u64> = BTreeMap::new();
-        for (bidder, bids) in panes {
-            *t.entry(bidder).or_default() += bids;
+        for p in panes {
+            *t.entry(p.bidder).or_default() += p.bids;
         }
         t.into_iter().collect::<Vec<_>>()
     };
     let want = oracle::q12_totals(&events());
-    // Panes firing at every look at the clock: many per bidder.
-    let eager = collect(|e| crate::q12::run(&config(), Duration::ZERO, e));
+    // A clock 1 ms further at every look, windows of 1 ms: a window per look.
+    let mut tick = 5_000_i64;
+    let eager = collect(|e| {
+        run(
+            &config(),
+            Duration::from_millis(1),
+            || {
+                tick += 1;
+                tick
+            },
+            e,
+        )
+    });
     assert!(eager.len() > want.len());
-    assert_eq!(totals(eager), want);
-    // Ten seconds is longer than this run: one pane per bidder, at the end.
-    let lazy = collect(|e| crate::q12::run(&config(), crate::q12::PANE_DELAY, e));
-    assert_eq!(lazy.len(), want.len());
-    assert_eq!(totals(lazy), want);
+    assert!(eager.iter().all(|p| p.end_ms == p.start_ms + 1));
+    let starts: std::collections::BTreeSet<i64> = eager.iter().map(|p| p.start_ms).collect();
+    assert!(starts.len() > 1, "several windows fired");
+    assert_eq!(totals(&eager), want);
+    // A clock that stands still at 12.345 s: one window [10 s, 20 s), one result per bidder.
+    let still = collect(|e| run(&config(), WINDOW, || 12_345, e));
+    assert_eq!(still.len(), want.len());
+    assert!(still
+        .iter()
+        .all(|p| (p.start_ms, p.end_ms) == (10_000, 20_000)));
+    assert_eq!(totals(&still), want);
 }
 
 /// The join queries' answers by nested loops over the whole stream, as

@@ -94,5 +94,5 @@ GROUP BY bidder, window_start, window_end""",
         "out": """SELECT bidder, COUNT(*) AS bids, window_start, window_end
 FROM TABLE(TUMBLE(TABLE bid_p, DESCRIPTOR(p_time), INTERVAL '10' SECOND))
 GROUP BY bidder, window_start, window_end""",
-    }, "port: the same; Weir's panes start at each bidder's first bid, so counts differ"),
+    }, "port: the same TUMBLE(PROCTIME(), 10 s) as the .pipe; counts depend on the wall clock"),
 }

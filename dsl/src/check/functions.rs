@@ -136,7 +136,8 @@ fn signature(f: Function) -> Signature {
         ),
         Function::Floor => sig(&[Numeric], 1, Returns::Float, "floor(x)"),
         Function::Ceil => sig(&[Numeric], 1, Returns::Float, "ceil(x)"),
-        Function::Sqrt => sig(&[Numeric], 1, Returns::Float, "sqrt(x)"),
+        // Null below zero (no NaN ever reaches a record), so `f64?`.
+        Function::Sqrt => always(sig(&[Numeric], 1, Returns::Float, "sqrt(x)")),
         Function::Pow => always(sig(&[Numeric, Numeric], 2, Returns::Float, "pow(x, y)")),
         Function::Log => always(sig(
             &[Numeric, Numeric],

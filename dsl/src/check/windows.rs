@@ -208,6 +208,56 @@ fn count_kind(
     })
 }
 
+/// `window <kind> on processing time` (`on` written at `on`): only tumbling and sliding
+/// windows, and no clauses — each window fires once, when the run's clock passes its end,
+/// and nothing is late in processing time.
+fn processing_time(
+    w: &WindowAst,
+    on: Span,
+    kind: Option<WindowKind>,
+    cx: &mut Ctx<'_>,
+) -> Option<WindowSpec> {
+    let what = match &w.kind {
+        WindowKindAst::Tumbling { .. } | WindowKindAst::Sliding { .. } => None,
+        WindowKindAst::Session { .. } => Some("session"),
+        WindowKindAst::Global => Some("global"),
+        WindowKindAst::Until { .. } => Some("until"),
+        WindowKindAst::Count { .. } => Some("count"),
+        // Already reported as an unknown kind.
+        WindowKindAst::Unknown(_) => return None,
+    };
+    if let Some(what) = what {
+        cx.push(
+            Diagnostic::error(
+                codes::BAD_PROCESSING_WINDOW,
+                format!("a `{what}` window cannot be on processing time"),
+                w.kind_span,
+                "not a tumbling or sliding window",
+            )
+            .with_secondary(on, "windows by arrival time")
+            .with_help("use `window tumbling <d> on processing time` or `window sliding <d> every <d> on processing time`, or drop `on processing time`"),
+        );
+        return None;
+    }
+    if let Some(clause) = w.clauses.first() {
+        cx.push(
+            Diagnostic::error(
+                codes::BAD_PROCESSING_WINDOW,
+                "a processing-time window takes no clauses",
+                clause.span,
+                "not for processing-time windows",
+            )
+            .with_secondary(on, "windows by arrival time")
+            .with_help("remove the clause: each window fires once, when the run's clock passes its end, and no record is late in processing time")
+            .with_note("triggers, lateness and accumulation are about event-time windows; drop `on processing time` to use them"),
+        );
+        return None;
+    }
+    let mut spec = WindowSpec::new(kind?);
+    spec.processing_time = true;
+    Some(spec)
+}
+
 /// Checks the window kind and its clauses; `Some` with every default filled in when valid.
 /// `scope` is the window's input (an `until` window reads its bounds from it).
 pub(crate) fn check_kind(
@@ -329,6 +379,9 @@ pub(crate) fn check_kind(
             None
         }
     };
+    if let Some(on) = w.processing_time {
+        return processing_time(w, on, kind, cx);
+    }
     let mut spec = kind.map(WindowSpec::new);
     let mut ok = spec.is_some();
     let mut seen: Vec<(&'static str, Span)> = Vec::new();
@@ -598,8 +651,9 @@ pub(crate) fn check_window(
     let spec = check_kind(window, scope, names, cx);
     let mut ok = spec.is_some();
 
-    // Event time.
+    // Event time (processing-time windows read the clock instead).
     match &scope.event_time {
+        _ if window.processing_time.is_some() => {}
         EventTime::Field(_) | EventTime::Unknown => {}
         EventTime::Missing { source, span } => {
             let example = scope

@@ -102,6 +102,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | global_window | until_window | count_window | unknown_window => {
             "a window kind such as `tumbling 1m`"
         }
+        time_domain => "`on processing time`",
         window_clause | emit_clause | allow_late_clause | accumulation_mode | late_to_clause
         | timestamp_clause | clause_stop => "a window clause such as `allow late 5m`",
         dur_value | duration_lit => "a duration such as `10s`",
@@ -222,6 +223,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_early => "`early`",
         kw_count => "`count`",
         kw_processing => "`processing`",
+        kw_time => "`time`",
         kw_repeat => "`repeat`",
         kw_any => "`any`",
         kw_all => "`all`",

@@ -1121,6 +1121,10 @@ impl Builder {
             },
             _ => WindowKindAst::Unknown(word.expect("invariant: unknown window word")),
         };
+        let mut children = children.peekable();
+        let processing_time = children
+            .next_if(|p| p.as_rule() == Rule::time_domain)
+            .map(|p| span_of(&p));
         let clauses = children
             .map(|clause| {
                 let span = span_of(&clause);
@@ -1160,6 +1164,7 @@ impl Builder {
         WindowAst {
             kind,
             kind_span,
+            processing_time,
             clauses,
         }
     }

@@ -14,6 +14,7 @@ pub mod join;
 pub mod lookup;
 pub mod meter;
 pub mod ordered;
+pub mod processing_window;
 pub mod sink;
 pub mod source;
 pub mod state_report;

@@ -178,6 +178,17 @@ pub(super) fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
             aggregates,
             schema,
         } => {
+            if window.processing_time {
+                writeln!(
+                    out,
+                    "  window {} on processing time per key {keys:?}",
+                    window.kind
+                )?;
+                writeln!(out, "    fires when the run's clock passes each window's end")?;
+                let aggs: Vec<String> = aggregates.iter().map(agg_text).collect();
+                writeln!(out, "    aggregate {}", aggs.join(", "))?;
+                return writeln!(out, "    -> {schema}");
+            }
             writeln!(out, "  window {} per key {keys:?}", window.kind)?;
             writeln!(out, "    trigger {}", window.trigger)?;
             write!(

@@ -25,6 +25,11 @@ pub struct WindowSpec {
     pub late_to: Option<String>,
     /// How a pane's timestamp is chosen.
     pub timestamp: TimestampCombiner,
+    /// `on processing time`: windows are assigned by each record's arrival time on the
+    /// run's clock and close when that clock passes their end (`ops::processing_window`);
+    /// the trigger and lateness clauses then do not apply.
+    #[serde(default)]
+    pub processing_time: bool,
 }
 
 impl WindowSpec {
@@ -38,6 +43,7 @@ impl WindowSpec {
             accumulation: Accumulation::Discard,
             late_to: None,
             timestamp: TimestampCombiner::End,
+            processing_time: false,
         }
     }
 }

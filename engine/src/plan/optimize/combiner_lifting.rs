@@ -79,7 +79,10 @@ pub fn combinable(stage: &Stage, input: &Schema) -> bool {
             }
             _ => false,
         });
+    // Partial aggregates are per event-time window; processing-time windows are
+    // assigned only where records arrive after the exchange.
     kind && aggs
+        && !window.processing_time
         && window.trigger == Trigger::default_for_windows()
         && window.allowed_lateness_ms == 0
         && window.late_to.is_none()
