@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
-/// Readings of 40 devices, 5 ms apart, out of order by at most 20 ms (never late
-/// against `watermark bounded 50ms`).
+/// Readings of 40 devices, 5 ms apart (a sawtooth of temperatures with rare spikes), out
+/// of order by at most 20 ms (never late against `watermark bounded 50ms`).
 fn write_input(path: &Path, n: usize) {
     let mut rng = rand_pcg::Pcg64::seed_from_u64(21);
     let mut lines = Vec::with_capacity(n);
@@ -22,7 +22,12 @@ fn write_input(path: &Path, n: usize) {
     for i in 0..n {
         let t = base + i as i64 * 5 + rng.gen_range(0..=4);
         let device = (i * 7) % 40;
-        let temp = 20.0 + (i % 97) as f64 / 4.0;
+        // A sawtooth, with a rare spike for the anomaly detector to find.
+        let temp = if i % 997 == 500 {
+            95.0
+        } else {
+            20.0 + (i % 97) as f64 / 4.0
+        };
         lines.push((
             t + rng.gen_range(0..=20),
             format!(
