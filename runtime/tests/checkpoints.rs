@@ -174,27 +174,34 @@ fn assert_every_sink_wrote(sorted: &str) {
     }
 }
 
-/// The hot store of [`PIPE`]'s `state` sink, one line per key, if the run made one.
+/// The hot store of [`PIPE`]'s `state` sink, one line per key, if the run made one: on
+/// a local cluster each process keeps its own (`latest.p<I>.redb`), merged here.
 fn latest_store(dir: &Path) -> Option<String> {
     use weir_engine::schema::{Field, Schema, Type};
     use weir_runtime::connectors::state::{LatestStore, StateConfig};
-    let path = dir.join("store/latest.redb");
-    if !path.is_file() {
-        return None;
-    }
+    let files: Vec<_> = fs::read_dir(dir.join("store"))
+        .ok()?
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "redb"))
+        .collect();
     let config = StateConfig {
         key: "device".into(),
         ttl_ms: None,
         path: None,
     };
     let schema = Schema::new(vec![Field::new("device", Type::String)]);
-    let store = LatestStore::open(&config, &path, &schema).expect("the state store");
-    let page = store.page("", None, usize::MAX);
-    let lines = page
-        .entries
-        .iter()
-        .map(|(key, e)| format!("{key} {} {}\n", e.event_time, e.json));
-    Some(lines.collect())
+    let mut keys = std::collections::BTreeMap::new();
+    for path in &files {
+        let store = LatestStore::open(&config, path, &schema).expect("the state store");
+        for (key, e) in store.page("", None, usize::MAX).entries {
+            let line = format!("{key} {} {}\n", e.event_time, e.json);
+            assert!(
+                keys.insert(key, line).is_none(),
+                "a key in two processes' stores"
+            );
+        }
+    }
+    (!files.is_empty()).then(|| keys.into_values().collect())
 }
 
 fn finish(child: Child) {
@@ -278,7 +285,11 @@ fn chaos(
         }
         if let Some(status) = child.try_wait().expect("poll") {
             // Finished before the kill: the input ran out.
-            assert!(status.success(), "weir failed after {killed} kills");
+            if !status.success() {
+                let out = child.wait_with_output().expect("weir's stderr");
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                panic!("weir failed after {killed} kills: {stderr}");
+            }
             return done(killed, after_a_checkpoint);
         }
         child.kill().expect("SIGKILL");
