@@ -95,6 +95,54 @@ fn explain_prints_the_plan() {
     assert_eq!(plan["pipelines"][0]["name"], "device_temps");
 }
 
+/// Scheduled queries run beside the dataflow, not in the plan: explain lists them after
+/// it, with schedule, tables read, sinks and SQL.
+#[test]
+fn explain_lists_the_scheduled_queries() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("q.pipe"),
+        r#"source telemetry = sensors(devices: 2) {
+  device_id: string
+  temp:      f64
+  ts:        timestamp
+  event_time ts
+}
+sink lake = parquet("out/lake", partition_by: [date(window.start)])
+sink raw = parquet("out/raw")
+sink report = stdout()
+sink copy = file("out/daily.jsonl")
+pipeline minutes { from telemetry | key by device_id | window tumbling 1m | aggregate avg_temp = avg(temp) | to lake }
+pipeline keep { from telemetry | to raw }
+query daily every 1d at 01:30 = sql"""
+  SELECT l.device_id, avg(l.avg_temp) AS t, count(r.temp) AS n
+  FROM lake l JOIN raw r ON l.device_id = r.device_id
+  WHERE l.date = current_date - 1
+  GROUP BY l.device_id""" | to report | to copy
+query hourly every 1h = sql"""SELECT count(*) AS n FROM lake""" | to report
+"#,
+    )
+    .expect("write");
+    let out = weir(&["explain", "q.pipe"], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let queries = &text[text.find("query daily").expect("queries listed")..];
+    assert_eq!(
+        queries,
+        "query daily every 1d at 01:30 UTC (processing time)\n  reads lake lake, raw\n  \
+         to sink report, sink copy\n  sql SELECT l.device_id, avg(l.avg_temp) AS t, \
+         count(r.temp) AS n FROM lake l JOIN raw r ON l.device_id = r.device_id WHERE \
+         l.date = current_date - 1 GROUP BY l.device_id\n\
+         query hourly every 1h (processing time)\n  reads lake lake\n  to sink report\n  \
+         sql SELECT count(*) AS n FROM lake\n"
+    );
+    // After the pipelines, in --physical too.
+    assert!(text.find("pipeline keep").expect("plan") < text.find("query daily").expect("q"));
+    let physical = weir(&["explain", "--physical", "q.pipe"], dir.path());
+    let physical = String::from_utf8_lossy(&physical.stdout);
+    assert!(physical.ends_with(queries), "{physical}");
+}
+
 #[test]
 fn explain_physical_shows_the_exchanges_and_fused_chains() {
     // q5: a keyed sliding count, a keyed tumbling max, and a join of the two.

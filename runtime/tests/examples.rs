@@ -1,4 +1,10 @@
-//! Every `.pipe` in `examples/` is checked and run by the real `weir` binary.
+//! Every `.pipe` under `examples/` (subfolders too) is checked and run by the real `weir`
+//! binary.
+//!
+//! Examples with a scheduled `query` (such as `examples/sql/`) need a `weir` built with
+//! the `sql` feature to run: on the default build they must still check clean, and
+//! `weir run` must refuse them with an error naming the feature; `runtime/tests/query.rs`
+//! (run with `--features sql`) runs their queries on a test clock and checks the rows.
 //!
 //! Examples that talk to an MQTT broker on `localhost:1883` run against a real Mosquitto
 //! started on a free port (the example is rewritten to use it), with a simulated plant
@@ -27,14 +33,53 @@ fn repo_root() -> PathBuf {
 }
 
 fn examples() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(repo_root().join("examples"))
-        .expect("examples/ exists")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pipe"))
+    let mut files: Vec<PathBuf> = pipe_files(&repo_root().join("examples"))
+        .into_iter()
         .filter(|p| runnable_here(p))
         .collect();
     files.sort();
     files
+}
+
+/// Every `.pipe` under `dir`, in subfolders too.
+fn pipe_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("examples/ is readable") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            files.extend(pipe_files(&path));
+        } else if path.extension().is_some_and(|e| e == "pipe") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Whether an example declares a scheduled `query`, which only a `weir` built with the
+/// `sql` feature runs.
+fn needs_sql(text: &str) -> bool {
+    text.lines().any(|l| l.trim_start().starts_with("query "))
+}
+
+/// `weir run` of an example with a scheduled query, on a build without `sql`: refused
+/// before anything runs, with an error naming the query and the feature to build with.
+fn assert_refused_without_sql(file: &Path) {
+    let out = weir(&["run", file.to_str().expect("utf-8 path"), "--limit", "100"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{} ran without SQL", file.display());
+    assert!(
+        stderr.contains("built without SQL")
+            && stderr.contains("the `sql` feature")
+            && stderr.contains("--features sql"),
+        "{}: unclear refusal:\n{stderr}",
+        file.display()
+    );
+    assert!(out.stdout.is_empty(), "{}: wrote output", file.display());
+    assert!(
+        !stderr.contains("weir: read"),
+        "{}: ran:\n{stderr}",
+        file.display()
+    );
 }
 
 /// Examples declaring a `model` need a `weir` built with `--features onnx`; without it
@@ -91,7 +136,11 @@ impl Unpaced {
 #[test]
 fn every_example_checks_clean() {
     let files = examples();
-    assert!(!files.is_empty());
+    let top = repo_root().join("examples");
+    assert!(
+        files.iter().any(|f| f.parent() != Some(top.as_path())),
+        "the examples in subfolders (examples/sql/) are checked too"
+    );
     for file in files {
         let out = weir(&["check", file.to_str().expect("utf-8 path")]);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -184,8 +233,14 @@ static PG_URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 #[test]
 fn every_example_runs() {
     let mut _postgres = None;
+    let mut refused = 0;
     for file in examples() {
         let text = std::fs::read_to_string(&file).expect("read example");
+        if needs_sql(&text) && !weir_runtime::SQL_ENABLED {
+            assert_refused_without_sql(&file);
+            refused += 1;
+            continue;
+        }
         if text.contains("postgres(") && _postgres.is_none() {
             let server = postgres_server::PgServer::start();
             let _ = PG_URL.set(server.url());
@@ -241,6 +296,9 @@ fn every_example_runs() {
                 panic!("{}: stdout line is not JSON ({e}): {line}", file.display())
             });
         }
+    }
+    if !weir_runtime::SQL_ENABLED {
+        assert!(refused >= 1, "examples/sql/ holds a scheduled query");
     }
 }
 

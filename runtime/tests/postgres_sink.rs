@@ -1,9 +1,12 @@
 //! The `postgres(…)` sink against a real PostgreSQL server started by the test on
 //! loopback: what `weir run` writes is read back and compared with the same records the
 //! pipeline wrote to a JSON-lines file (upsert and append), refused rows reach the error
-//! route with the server's reason, and a refused login stops the run without printing
-//! the password.
+//! route with the server's reason (a broken rule, a column of another type), a server
+//! restarted mid-run is retried with back-off and loses or doubles no row, and a refused
+//! login stops the run without printing the password.
 
+#[path = "support/cut_proxy.rs"]
+mod cut_proxy;
 #[path = "support/postgres_server.rs"]
 mod postgres_server;
 
@@ -11,7 +14,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use postgres_server::{PgServer, PASSWORD};
+use cut_proxy::{Cut, CutProxy};
+use postgres_server::{PgServer, PASSWORD, USER};
 
 fn weir(dir: &Path, url: &str, workers: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_weir"))
@@ -233,6 +237,113 @@ fn append_writes_every_record_and_routes_refused_rows_with_the_reason() {
     assert_eq!(routed, hot);
 }
 
+const PACED: &str = r#"
+source telemetry = sensors(devices: 3, rate: 150, events: 1500, seed: 9, realtime: true) {
+  device_id: string
+  seq:       i64
+  temp:      f64
+  ts:        timestamp
+  event_time ts
+}
+sink db = postgres(url_env: "PG_URL", table: "paced", batch: 20, create: true, retries: 8, backoff: 100ms)
+sink copy = file("copy.jsonl")
+pipeline raw {
+  from telemetry
+  | to db
+  | to copy
+}
+"#;
+
+fn row_count(server: &PgServer, table: &str) -> i64 {
+    server
+        .client()
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .map(|r| r.get(0))
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_server_restarted_mid_run_loses_and_doubles_no_row() {
+    let server = PgServer::start();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("p.pipe"), PACED).expect("pipe");
+    // 1500 readings paced at 150/s: a run of about 10 s.
+    let child = Command::new(env!("CARGO_BIN_EXE_weir"))
+        .args(["run", "p.pipe", "--workers", "2"])
+        .env("PG_URL", server.url())
+        .current_dir(tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("weir starts");
+    let waited = std::time::Instant::now();
+    while row_count(&server, "paced") < 150 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(60),
+            "no rows"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Every connection cut mid-run; the server is back 1.5 s later.
+    server.restart(std::time::Duration::from_millis(1500));
+    let out = child.wait_with_output().expect("weir ends");
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("retrying in"), "no retry:\n{stderr}");
+    assert!(!stderr.contains(PASSWORD), "{stderr}");
+    let key = |seq: i64, temp: f64, ts: i64| (seq, temp.to_bits(), ts);
+    let mut copy: Vec<_> = jsonl(&tmp.path().join("copy.jsonl"))
+        .iter()
+        .map(|r| {
+            key(
+                r["seq"].as_i64().expect("seq"),
+                r["temp"].as_f64().expect("temp"),
+                millis(&r["ts"]),
+            )
+        })
+        .collect();
+    assert_eq!(copy.len(), 1500);
+    let mut table: Vec<_> = server
+        .client()
+        .query("SELECT seq, temp, ts FROM paced", &[])
+        .expect("read back")
+        .iter()
+        .map(|r| key(r.get(0), r.get(1), epoch_ms(r.get(2))))
+        .collect();
+    copy.sort();
+    table.sort();
+    // Same multiset: a lost row or a doubled one (a batch written twice) shows here.
+    assert_eq!(table.len(), copy.len());
+    assert_eq!(table, copy);
+}
+
+#[test]
+fn a_column_of_another_type_routes_every_row_without_retrying() {
+    let server = PgServer::start();
+    // `temp` is an integer column; the records carry floats.
+    server
+        .client()
+        .batch_execute("CREATE TABLE readings (device_id text, temp integer, ts timestamptz)")
+        .expect("create");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pipe = READINGS.replace("events: 900", "events: 60");
+    std::fs::write(tmp.path().join("p.pipe"), pipe).expect("pipe");
+    let out = weir(tmp.path(), &server.url(), "1");
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("retrying"), "{stderr}");
+    assert_eq!(row_count(&server, "readings"), 0);
+    let rejects = jsonl(&tmp.path().join("rejects.jsonl"));
+    assert_eq!(rejects.len(), 60);
+    for r in &rejects {
+        let reason = r["error"]["reason"].as_str().expect("reason");
+        assert!(
+            reason.contains("int4") && reason.contains("f64"),
+            "{reason}"
+        );
+    }
+}
+
 #[test]
 fn a_refused_login_stops_the_run_without_printing_the_password() {
     let server = PgServer::start();
@@ -322,4 +433,80 @@ fn upsert_after_a_crash_and_a_replay_equals_the_uninterrupted_run() {
         .map(|r| ((r.get(0), r.get(1)), r.get(2)))
         .collect();
     assert_eq!(table, expected);
+}
+
+/// Drives an `append` sink through a proxy that cuts the connection at the third batch's
+/// COMMIT (`cut`), and returns the `seq` values in the table: after the retry they must
+/// be 0..100, each once, whether or not that COMMIT reached the server.
+fn append_through_a_cut(cut: Cut, env: &str, table: &str) -> (CutProxy, Vec<i64>) {
+    use weir_engine::event::Event;
+    use weir_engine::io::SinkWriter;
+    use weir_engine::plan::{ConnectorCall, OptionValue};
+    use weir_engine::schema::{Field, Schema, Type};
+    use weir_engine::value::Value;
+    use weir_runtime::connectors::postgres::{PostgresConfig, PostgresSink};
+
+    let server = PgServer::start();
+    let proxy = CutProxy::start(server.port, 3, cut);
+    let url = format!(
+        "postgres://{USER}:{PASSWORD}@127.0.0.1:{}/postgres",
+        proxy.port
+    );
+    std::env::set_var(env, url);
+    let call = ConnectorCall {
+        kind: "postgres".into(),
+        args: vec![],
+        options: vec![
+            ("url_env".into(), OptionValue::Str(env.into())),
+            ("table".into(), OptionValue::Str(table.into())),
+            ("create".into(), OptionValue::Bool(true)),
+            ("batch".into(), OptionValue::Int(10)),
+            ("backoff".into(), OptionValue::Duration(50)),
+            ("retries".into(), OptionValue::Int(8)),
+        ],
+    };
+    let config = PostgresConfig::from_call(&call).expect("config");
+    let schema = Schema::new(vec![Field::new("seq", Type::Int)]);
+    let sink = PostgresSink::open("db", &config, &schema).expect("open");
+    let events: Vec<Event> = (0..100)
+        .map(|i| Event {
+            time: 0,
+            record: vec![Value::Int(i)],
+        })
+        .collect();
+    sink.write(&events).expect("write");
+    assert_eq!(sink.written(), 100);
+    assert!(sink.take_undelivered().is_empty());
+    let mut seqs: Vec<i64> = server
+        .client()
+        .query(&format!("SELECT seq FROM {table}"), &[])
+        .expect("read back")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    seqs.sort_unstable();
+    (proxy, seqs)
+}
+
+/// The server committed the batch but its answer was lost: the sink asks
+/// `txid_status`, finds it committed and does not insert it again.
+#[test]
+fn a_batch_whose_commit_answer_is_lost_is_not_written_twice() {
+    let (proxy, seqs) =
+        append_through_a_cut(Cut::AfterCommit, "WEIR_CUT_AFTER_PG_URL", "after_cut");
+    assert_eq!(proxy.cuts(), 1, "the proxy never cut");
+    assert_eq!(seqs, (0..100).collect::<Vec<i64>>());
+    // Ten batches, ten COMMITs: the cut one was not sent again.
+    assert_eq!(proxy.commits(), 10);
+}
+
+/// The COMMIT never reached the server, which aborts the transaction: the sink finds it
+/// aborted (or in progress, then aborted) and writes the batch again.
+#[test]
+fn a_batch_whose_commit_never_arrived_is_written_again() {
+    let (proxy, seqs) =
+        append_through_a_cut(Cut::BeforeCommit, "WEIR_CUT_BEFORE_PG_URL", "before_cut");
+    assert_eq!(proxy.cuts(), 1, "the proxy never cut");
+    assert_eq!(seqs, (0..100).collect::<Vec<i64>>());
+    assert_eq!(proxy.commits(), 11);
 }

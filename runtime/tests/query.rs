@@ -498,3 +498,111 @@ query totals every 1s = sql"""
     assert_eq!(status, 405, "{body}");
     assert!(body.contains("POST"), "{body}");
 }
+
+/// One device's aggregates: (n, avg temp, a max, an f64 sum or max, a seq).
+type DeviceRow = (i64, f64, f64, f64, i64);
+
+/// The SQL that benches/query_lake.sh times, on a small lake written by the benchmark's
+/// own `.pipe` (3,000 readings spread over four days instead of 10 M over ten): each
+/// answer equals a recomputation from a JSON-lines copy of the same readings. The
+/// timing itself is a benchmark, not a test.
+#[test]
+fn the_lake_benchmark_queries_equal_a_recomputation() {
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../benches/query_lake");
+    let pipe = std::fs::read_to_string(bench.join("lake.pipe")).expect("lake.pipe");
+    let pipe = pipe
+        .replace("events: 10000000", "events: 3000")
+        .replace("rate: 12,", "rate: 0.01,")
+        .replace(
+            "sink readings = ",
+            "sink copy = file(\"copy.jsonl\")\nsink readings = ",
+        )
+        .replace("  | to readings\n", "  | to readings\n  | to copy\n");
+    assert!(
+        pipe.contains("events: 3000") && pipe.contains("| to copy"),
+        "{pipe}"
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("lake.pipe"), pipe).expect("pipe");
+    let run = weir(&["run", "lake.pipe", "--workers", "1"], tmp.path());
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+
+    let copy = std::fs::read_to_string(tmp.path().join("copy.jsonl")).expect("copy");
+    let readings: Vec<serde_json::Value> = copy
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(readings.len(), 3000);
+    let f = |r: &serde_json::Value, k: &str| r[k].as_f64().expect("number");
+    let seq = |r: &serde_json::Value| r["seq"].as_i64().expect("seq");
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 5, 4).expect("date");
+    let mut full: BTreeMap<String, DeviceRow> = BTreeMap::new();
+    let mut one_day: BTreeMap<String, DeviceRow> = BTreeMap::new();
+    for r in &readings {
+        let device = r["device_id"].as_str().expect("device").to_string();
+        let e = full
+            .entry(device.clone())
+            .or_insert((0, 0.0, f64::MIN, 0.0, i64::MIN));
+        *e = (
+            e.0 + 1,
+            e.1 + f(r, "temp"),
+            e.2.max(f(r, "vibration")),
+            e.3 + f(r, "power"),
+            e.4.max(seq(r)),
+        );
+        let ts = chrono::DateTime::from_timestamp_millis(millis(&r["ts"])).expect("ts");
+        if ts.date_naive() == day {
+            let e = one_day
+                .entry(device)
+                .or_insert((0, 0.0, f64::MIN, 0.0, i64::MAX));
+            *e = (
+                e.0 + 1,
+                e.1 + f(r, "temp"),
+                e.2.max(f(r, "temp")),
+                0.0,
+                e.4.min(seq(r)),
+            );
+        }
+    }
+    assert!(!one_day.is_empty() && one_day.values().map(|e| e.0).sum::<i64>() < 3000);
+
+    let answer = |file: &str| -> Vec<serde_json::Value> {
+        let sql = std::fs::read_to_string(bench.join(file)).expect("sql");
+        let out = weir(
+            &["query", &sql, "--lake", "lake/readings", "--format", "json"],
+            tmp.path(),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON row"))
+            .collect()
+    };
+    let rows = answer("full_scan.sql");
+    assert_eq!(rows.len(), full.len());
+    for (row, (device, e)) in rows.iter().zip(&full) {
+        assert_eq!(row["device_id"], device.as_str(), "{row}");
+        assert_eq!(row["n"], e.0, "{row}");
+        assert!(close(f(row, "avg_temp"), e.1 / e.0 as f64), "{row}");
+        assert_eq!(f(row, "max_vibration"), e.2, "{row}");
+        assert!(close(f(row, "energy"), e.3), "{row}");
+        assert_eq!(row["last_seq"], e.4, "{row}");
+    }
+    let rows = answer("one_day.sql");
+    assert_eq!(rows.len(), one_day.len());
+    for (row, (device, e)) in rows.iter().zip(&one_day) {
+        assert_eq!(row["device_id"], device.as_str(), "{row}");
+        assert_eq!(row["n"], e.0, "{row}");
+        assert!(close(f(row, "avg_temp"), e.1 / e.0 as f64), "{row}");
+        assert_eq!(f(row, "max_temp"), e.2, "{row}");
+        assert_eq!(row["first_seq"], e.4, "{row}");
+    }
+}

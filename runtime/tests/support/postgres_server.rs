@@ -105,17 +105,23 @@ impl PgServer {
                 "--no-sync",
             ],
         );
+        server.pg_start();
+        server
+    }
+
+    /// `pg_ctl start` on the server's port; waits until it accepts connections.
+    fn pg_start(&self) {
         let options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off",
-            server.port,
-            path(&server.data)
+            self.port,
+            path(&self.data)
         );
-        let log = server.data.join("server.log");
-        server.run(
+        let log = self.data.join("server.log");
+        self.run(
             "pg_ctl",
             &[
                 "-D",
-                path(&server.data),
+                path(&self.data),
                 "-o",
                 &options,
                 "-l",
@@ -124,7 +130,17 @@ impl PgServer {
                 "start",
             ],
         );
-        server
+    }
+
+    /// Stops the server at once (`-m immediate`: every connection cut without a word, as
+    /// in a crash) and starts it again on the same port after `pause`.
+    pub fn restart(&self, pause: std::time::Duration) {
+        self.run(
+            "pg_ctl",
+            &["-D", path(&self.data), "-m", "immediate", "-w", "stop"],
+        );
+        std::thread::sleep(pause);
+        self.pg_start();
     }
 
     fn run(&self, tool: &str, args: &[&str]) {

@@ -13,6 +13,7 @@
 //! a new connection; a refused login stops the run, since retrying cannot heal it.
 
 pub mod config;
+mod params;
 mod sink;
 mod sql;
 #[cfg(test)]

@@ -1,21 +1,24 @@
 //! Writing records into a PostgreSQL table in batches, retrying transient failures and
 //! handing refused rows back for the error route.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::ThreadId;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use postgres::types::ToSql;
-use postgres::{Client, NoTls};
+use postgres::{Client, NoTls, SimpleQueryMessage};
 use weir_engine::checkpoint::Epoch;
 use weir_engine::event::Event;
 use weir_engine::io::{BadRecord, IoError, SinkWriter};
-use weir_engine::schema::{ItemType, Schema, Type};
+use weir_engine::schema::Schema;
+use weir_engine::time::format_duration;
 use weir_engine::value::{Record, Value};
 
 use super::config::{Mode, PostgresConfig};
+use super::params::parameter;
 use super::sql;
 use crate::connectors::secret::{redact_url, Scrubber, Secret};
 use crate::format::json::JsonEncoder;
@@ -147,6 +150,12 @@ impl PostgresSink {
                             "{reason} (after {attempts} {times})"
                         )));
                     }
+                    eprintln!(
+                        "weir: sink `{}`: {reason}; retrying in {} (retry {attempts} of {})",
+                        self.sink,
+                        format_duration(wait.as_millis() as i64),
+                        self.config.retries
+                    );
                     std::thread::sleep(wait);
                     wait = wait.saturating_mul(2);
                 }
@@ -158,9 +167,11 @@ impl PostgresSink {
     /// Sorts a failed statement's error into what follows from it.
     fn classify(&self, e: &postgres::Error) -> Fault {
         let Some(db) = e.as_db_error() else {
-            let reason = self.scrubber.scrub(&e.to_string());
-            // No answer from the server: the connection is gone or broken.
-            return if e.is_closed() || std::error::Error::source(e).is_some() {
+            let reason = self.scrubber.scrub(&with_causes(e));
+            // No answer from the server (the connection is gone or broken) is transient; a
+            // value the client cannot convert to its column's type (`f64` into `integer`)
+            // is the rows' fault, and retrying cannot change it.
+            return if e.is_closed() || io_cause(e) {
                 Fault::Transient(reason)
             } else {
                 Fault::Row(reason)
@@ -200,8 +211,24 @@ impl PostgresSink {
         }
     }
 
-    /// One INSERT of `rows`.
-    fn insert(&self, client: &mut Client, rows: &[&Record]) -> Result<(), Fault> {
+    /// One INSERT of `rows` in a transaction of its own. From the COMMIT on, its
+    /// transaction id waits in `pending` until the server answers: a connection lost in
+    /// between leaves open whether the rows landed, so the next attempt asks the server
+    /// (`txid_status`) before writing them again, and a retry neither loses nor doubles
+    /// them, in `append` mode too.
+    fn insert(
+        &self,
+        client: &mut Client,
+        rows: &[&Record],
+        pending: &Cell<Option<i64>>,
+    ) -> Result<(), Fault> {
+        if let Some(xid) = pending.get() {
+            let landed = self.landed(client, xid)?;
+            pending.set(None);
+            if landed {
+                return Ok(());
+            }
+        }
         let statement = sql::insert(&self.config, &self.schema, rows.len());
         let values: Vec<Box<dyn ToSql + Sync>> = rows
             .iter()
@@ -212,23 +239,75 @@ impl PostgresSink {
             })
             .collect();
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
+        let xid = self.begin(client)?;
+        if let Err(e) = client.execute(statement.as_str(), &params) {
+            let fault = self.classify(&e);
+            // End the failed transaction so the connection serves the next statement; a
+            // connection that cannot is dropped and the rows are tried again.
+            return match (fault, client.batch_execute("ROLLBACK")) {
+                (Fault::Row(reason), Err(_)) => Err(Fault::Transient(reason)),
+                (fault, _) => Err(fault),
+            };
+        }
+        pending.set(Some(xid));
+        // Even an error answer leaves `pending` set: a server shutting down can commit and
+        // then end the session with an error, so only `txid_status` can tell.
         client
-            .execute(statement.as_str(), &params)
-            .map(|_| ())
-            .map_err(|e| self.classify(&e))
+            .batch_execute("COMMIT")
+            .map_err(|e| self.classify(&e))?;
+        pending.set(None);
+        Ok(())
+    }
+
+    /// `BEGIN`, and the new transaction's id, in one round trip.
+    fn begin(&self, client: &mut Client) -> Result<i64, Fault> {
+        let answer = client
+            .simple_query("BEGIN; SELECT txid_current()")
+            .map_err(|e| self.classify(&e))?;
+        answer
+            .iter()
+            .find_map(|m| match m {
+                SimpleQueryMessage::Row(row) => row.get(0).and_then(|v| v.parse().ok()),
+                _ => None,
+            })
+            .ok_or_else(|| Fault::Fatal("the server sent no transaction id".to_string()))
+    }
+
+    /// Whether transaction `xid`, whose COMMIT got no answer, committed. One still in
+    /// progress (its old connection not yet gone) is asked about again after a wait.
+    fn landed(&self, client: &mut Client, xid: i64) -> Result<bool, Fault> {
+        let row = client
+            .query_one("SELECT txid_status($1)", &[&xid])
+            .map_err(|e| match self.classify(&e) {
+                Fault::Transient(reason) => Fault::Transient(reason),
+                Fault::Row(reason) | Fault::Fatal(reason) => Fault::Fatal(format!(
+                    "cannot tell whether a batch whose commit got no answer was written: {reason}"
+                )),
+            })?;
+        match row.get::<_, Option<String>>(0).as_deref() {
+            Some("committed") => Ok(true),
+            Some("in progress") => Err(Fault::Transient(format!(
+                "the batch's transaction {xid} is still in progress"
+            ))),
+            // `aborted`, or too old to be known: not written.
+            _ => Ok(false),
+        }
     }
 
     /// Writes `rows`; on a row's fault, again one by one so only refused rows are handed
     /// back. Stops the run on a fatal fault.
     fn write_rows(&self, rows: &[&Record]) -> Result<(), IoError> {
         let fatal = |m: String| IoError::Other(format!("sink `{}`: {m}", self.sink));
-        match self.with_retries(|c| self.insert(c, rows)) {
+        let pending = Cell::new(None);
+        match self.with_retries(|c| self.insert(c, rows, &pending)) {
             Ok(()) => {
                 self.written.fetch_add(rows.len() as u64, Ordering::SeqCst);
             }
             Err(Fault::Row(_)) if rows.len() > 1 => {
                 for row in rows {
-                    match self.with_retries(|c| self.insert(c, std::slice::from_ref(row))) {
+                    let pending = Cell::new(None);
+                    let one = std::slice::from_ref(row);
+                    match self.with_retries(|c| self.insert(c, one, &pending)) {
                         Ok(()) => {
                             self.written.fetch_add(1, Ordering::SeqCst);
                         }
@@ -292,79 +371,32 @@ impl PostgresSink {
     }
 }
 
-/// A value as a statement parameter (a null typed by its column).
-fn parameter(value: &Value, ty: Type) -> Box<dyn ToSql + Sync> {
-    match value {
-        Value::Null => match ty {
-            Type::Bool => Box::new(None::<bool>),
-            Type::Int | Type::Duration => Box::new(None::<i64>),
-            Type::Float => Box::new(None::<f64>),
-            Type::String => Box::new(None::<String>),
-            Type::Timestamp => Box::new(None::<SystemTime>),
-            Type::List(item) => null_array(item),
-        },
-        Value::Bool(b) => Box::new(*b),
-        Value::Int(n) | Value::Duration(n) => Box::new(*n),
-        Value::Float(x) => Box::new(*x),
-        Value::Str(s) => Box::new(s.to_string()),
-        Value::Time(ms) => Box::new(system_time(*ms)),
-        Value::List(items) => array(items, ty),
+/// `e` and its causes (`error serializing parameter 1: cannot convert between the Rust
+/// type `f64` and the Postgres type `int4``): the client's own message names no reason.
+fn with_causes(e: &postgres::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let more = c.to_string();
+        // Some errors repeat their cause's text in their own.
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
     }
+    text
 }
 
-/// A null of a list column's array type.
-fn null_array(item: ItemType) -> Box<dyn ToSql + Sync> {
-    match item {
-        ItemType::Bool => Box::new(None::<Vec<bool>>),
-        ItemType::Int | ItemType::Duration => Box::new(None::<Vec<i64>>),
-        ItemType::Float => Box::new(None::<Vec<f64>>),
-        ItemType::String => Box::new(None::<Vec<String>>),
-        ItemType::Timestamp => Box::new(None::<Vec<SystemTime>>),
+/// Whether `e` comes from the connection's input or output (an `io::Error` in its chain).
+fn io_cause(e: &postgres::Error) -> bool {
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if c.is::<std::io::Error>() {
+            return true;
+        }
+        cause = c.source();
     }
-}
-
-/// A list as a PostgreSQL array of its item type (`collect` lists hold no nulls).
-fn array(items: &[Value], ty: Type) -> Box<dyn ToSql + Sync> {
-    let Type::List(item) = ty else {
-        return Box::new(None::<String>);
-    };
-    match item {
-        ItemType::Bool => Box::new(items.iter().filter_map(Value::as_bool).collect::<Vec<_>>()),
-        ItemType::Int | ItemType::Duration => Box::new(
-            items
-                .iter()
-                .filter_map(|v| match v {
-                    Value::Int(n) | Value::Duration(n) => Some(*n),
-                    _ => None,
-                })
-                .collect::<Vec<i64>>(),
-        ),
-        ItemType::Float => Box::new(items.iter().filter_map(Value::as_f64).collect::<Vec<_>>()),
-        ItemType::String => Box::new(
-            items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect::<Vec<String>>(),
-        ),
-        ItemType::Timestamp => Box::new(
-            items
-                .iter()
-                .filter_map(|v| match v {
-                    Value::Time(ms) => Some(system_time(*ms)),
-                    _ => None,
-                })
-                .collect::<Vec<SystemTime>>(),
-        ),
-    }
-}
-
-fn system_time(ms: i64) -> SystemTime {
-    let offset = Duration::from_millis(ms.unsigned_abs());
-    if ms >= 0 {
-        UNIX_EPOCH + offset
-    } else {
-        UNIX_EPOCH - offset
-    }
+    false
 }
 
 impl SinkWriter for PostgresSink {
