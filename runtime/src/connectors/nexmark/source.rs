@@ -236,7 +236,7 @@ fn triples(p: &SourcePosition) -> Option<Vec<(u64, u64, u64)>> {
     if p.bytes.len() == 8 {
         return Some(vec![(p.workers as u64, p.worker as u64, word(&p.bytes)?)]);
     }
-    if p.bytes.is_empty() || p.bytes.len() % 24 != 0 {
+    if p.bytes.is_empty() || !p.bytes.len().is_multiple_of(24) {
         return None;
     }
     p.bytes
