@@ -73,10 +73,8 @@ pipeline per_minute {
 "#;
 
 /// [`PIPE`] with a join, an anomaly detector, an alert and a hot store (`state` sink).
-/// Run on the local cluster only: on one process, restarted on 1 to 4 workers over 300k
-/// records, a run with these stages stalled (a source kept cutting epochs that never
-/// completed while buffered records were snapshotted each time), an open defect
-/// (docs/checkpoints.md).
+/// Run on the local cluster only: on one process of 4 workers over 300k records, a run
+/// with these stages stalls at the sink barrier, an open defect (docs/checkpoints.md).
 fn full_pipe() -> String {
     format!("{PIPE}{EXTRA}")
 }
