@@ -166,11 +166,22 @@ impl Connection {
                 let mut failures = 0u32;
                 let mut connected_once = false;
                 let mut connected = false;
+                let mut disconnect_sent: Option<Instant> = None;
                 while !thread_stop.stop.load(Ordering::Relaxed) {
+                    if disconnect_sent.is_some_and(|at| at.elapsed() >= LINGER) {
+                        break;
+                    }
                     match connection.recv_timeout(TICK) {
                         Err(RecvTimeoutError::Timeout) => continue,
                         Err(RecvTimeoutError::Disconnected) => break,
-                        Ok(Ok(Event::Outgoing(Outgoing::Disconnect))) => break,
+                        // Closing the socket with unread messages in its receive buffer
+                        // resets the connection, and the reset can discard the acks still
+                        // in the send buffer: the broker then sends those processed
+                        // messages again. So read (and drop) until the broker, which
+                        // closes the connection on DISCONNECT, has closed it.
+                        Ok(Ok(Event::Outgoing(Outgoing::Disconnect))) => {
+                            disconnect_sent = Some(Instant::now());
+                        }
                         Ok(Err(_)) if thread_closing.load(Ordering::Relaxed) => break,
                         Ok(Ok(event)) => {
                             if let Event::Incoming(Packet::ConnAck(_)) = &event {
@@ -248,6 +259,9 @@ const DISCONNECT_QUEUE_WAIT: Duration = Duration::from_secs(2);
 /// connected broker: thousands of acks can be queued, and a loaded machine sends them
 /// slowly (0.5 s was seen to cut them off, and the broker sent processed messages again).
 const DISCONNECT_SEND_WAIT: Duration = Duration::from_secs(10);
+/// How long, after the DISCONNECT went out, the thread reads what the broker still sends
+/// before it closes the socket itself (the broker normally closes it first).
+const LINGER: Duration = Duration::from_secs(2);
 /// The same wait while the connection is down: a broker that is away never takes them.
 const DISCONNECT_AWAY_WAIT: Duration = Duration::from_millis(500);
 
