@@ -399,11 +399,13 @@ impl SinkBarrier {
             }
             return;
         }
-        if least >= epoch {
-            if let Some(bytes) = checkpoints.prepare_sinks(epoch, writers) {
-                checkpoints.submit(epoch, &sink_part(checkpoints.place.process), &bytes);
-                self.writable.store(epoch + 1, Ordering::Release);
-            }
+        // Every epoch all sinks have written through is prepared, oldest first.
+        for epoch in epoch..=least {
+            let Some(bytes) = checkpoints.prepare_sinks(epoch, writers) else {
+                return;
+            };
+            checkpoints.submit(epoch, &sink_part(checkpoints.place.process), &bytes);
+            self.writable.store(epoch + 1, Ordering::Release);
         }
     }
 

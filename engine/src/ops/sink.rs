@@ -140,7 +140,7 @@ struct Held {
 impl Held {
     /// Writes what the barrier now allows and reports how far this operator has
     /// written, until the barrier stops moving. Returns whether it must look again
-    /// (something stashed, or an epoch closed that the barrier has not reached).
+    /// (something stashed, to write once the barrier reaches it).
     fn advance(
         &mut self,
         frontier: &[Stamp],
@@ -185,15 +185,16 @@ impl Held {
                 // Ended, with nothing left to write.
                 self.alive.downgrade(frontier.iter());
             }
-            // Through `writable` at most, as nothing later was written; `MAX` once ended.
-            let through = if closed == Epoch::MAX {
-                closed
-            } else {
-                closed.min(writable)
+            // Every closed epoch below the least stashed one is written (what came at
+            // an epoch the barrier allowed was written on arrival, the rest is stashed),
+            // so the barrier may pass several epochs at once; `MAX` once ended.
+            let through = match self.stash.keys().next() {
+                Some(&least) if closed != Epoch::MAX => closed.min(least - 1),
+                _ => closed,
             };
             barrier.report(self.me, through, &self.checkpoints, &ctx.sinks);
             if barrier.writable() == writable {
-                return !self.stash.is_empty() || (closed > writable && closed != Epoch::MAX);
+                return !self.stash.is_empty();
             }
         }
     }

@@ -243,6 +243,11 @@ pub fn build<'scope>(
     })
 }
 
+/// How many epochs may be cut and not complete: a checkpoint starts once the one before
+/// it has completed, as Flink's default `max-concurrent-checkpoints: 1`, so the interval
+/// is a least time between checkpoints.
+const EPOCHS_IN_FLIGHT: Epoch = 1;
+
 /// A source worker's checkpoint ticks: every `every` of processing time it stores the
 /// reader's position for the epoch that ends and moves its capability to the next
 /// epoch; when a checkpoint completes it tells the reader (which acknowledges input).
@@ -287,7 +292,7 @@ impl Ticks {
             }
             cap.downgrade(&stamp::stamp(cap.time().outer, first));
         }
-        if now >= self.next {
+        if now >= self.next && self.may_cut(cap.time().inner) {
             let epoch = cap.time().inner;
             let position = reader.position(epoch)?.unwrap_or_default();
             self.checkpoints.submit(epoch, &self.part, &position);
@@ -301,6 +306,18 @@ impl Ticks {
             }
         }
         Ok(())
+    }
+
+    /// Whether epoch `epoch` may end now: at most [`EPOCHS_IN_FLIGHT`] epochs are cut
+    /// and not yet complete. Without the bound, a run whose snapshots take longer than
+    /// the interval cuts epochs faster than it completes them: the backlog of epochs to
+    /// snapshot grows without end and no checkpoint completes again.
+    fn may_cut(&self, epoch: Epoch) -> bool {
+        let incomplete = self
+            .checkpoints
+            .completed()
+            .map_or(self.checkpoints.first_epoch, |done| done + 1);
+        epoch.saturating_sub(incomplete) < EPOCHS_IN_FLIGHT
     }
 
     /// How long until the next tick.

@@ -98,6 +98,9 @@ impl LatestStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
         }
+        if !path.exists() {
+            create_atomically(path).map_err(|e| fail(e.0))?;
+        }
         let db = Database::create(path).map_err(|e| fail(e.to_string()))?;
         let entries = load(&db).map_err(|e| fail(e.0))?;
         let newest = entries
@@ -282,6 +285,28 @@ impl SinkWriter for LatestStore {
         self.flush()?;
         Ok(None)
     }
+}
+
+/// Creates an empty store at `path` under another name and renames it into place: redb
+/// sizes a new file before it writes its header, so a run killed while creating it left
+/// a file no later run could open ("invalid data").
+fn create_atomically(path: &Path) -> Result<(), DbError> {
+    let io = |e: std::io::Error| DbError(e.to_string());
+    let mut name = path.as_os_str().to_owned();
+    name.push(".new");
+    let fresh = std::path::PathBuf::from(name);
+    match std::fs::remove_file(&fresh) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+        _ => {}
+    }
+    drop(Database::create(&fresh)?);
+    std::fs::rename(&fresh, path).map_err(io)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
+    }
+    Ok(())
 }
 
 fn load(db: &Database) -> Result<BTreeMap<String, Entry>, DbError> {

@@ -78,6 +78,23 @@ fn a_restart_serves_the_last_values_from_disk() {
     assert_eq!(again.get("d2").map(|e| e.event_time), Some(11));
 }
 
+/// A run killed while creating the store leaves at most a half-made `.new` file; the
+/// next run makes a new store and never opens the half-made one.
+#[test]
+fn a_store_half_made_by_a_killed_run_is_made_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.redb");
+    let half = dir.path().join("s.redb.new");
+    std::fs::write(&half, vec![0u8; 1 << 20]).expect("write");
+    let store = LatestStore::open(&config(None), &path, &schema()).expect("open");
+    store.write(&[reading(5, "a", 1.5)]).expect("write");
+    store.flush().expect("flush");
+    drop(store);
+    assert!(!half.exists(), "the half-made file is gone");
+    let again = LatestStore::open(&config(None), &path, &schema()).expect("reopen");
+    assert_eq!(temp_of(&again, "a"), Some(1.5));
+}
+
 #[test]
 fn ttl_forgets_keys_not_updated_in_event_time() {
     let dir = tempfile::tempdir().expect("dir");
