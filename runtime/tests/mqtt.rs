@@ -618,3 +618,150 @@ pipeline all {{ from telemetry | to console }}
     assert!(stderr.contains("password"), "{stderr}");
     assert!(!stderr.contains("retrying"), "{stderr}");
 }
+
+/// The numbers `n` in a JSON-lines output file, in file order (none if it is missing).
+fn output_numbers(path: &Path) -> Vec<u64> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|r| r["n"].as_u64())
+        .collect()
+}
+
+/// Waits until `done` holds for the numbers in `path`, or fails after `timeout`.
+fn wait_for_output(path: &Path, timeout: Duration, done: impl Fn(&[u64]) -> bool) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let got = output_numbers(path);
+        if done(&got) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} numbers in {}",
+            got.len(),
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// How often each of 6 000 messages is in the output of a checkpointed run (every 100ms)
+/// that is killed (`kill -9`) after taking 3 000 of them, then resumed and stopped once
+/// all are in; with `restart_broker`, the broker restarts mid-stream before the kill.
+fn checkpointed_run(restart_broker: bool) -> (Vec<u32>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut broker = Mosquitto::start_with(
+        dir.path(),
+        free_port(),
+        "max_queued_messages 0\nmax_inflight_messages 0\n",
+    );
+    let port = broker.port;
+    drop(session_messages(
+        port,
+        "weir-once",
+        "load/+",
+        Duration::from_millis(300),
+    ));
+    std::fs::write(
+        dir.path().join("once.pipe"),
+        format!(
+            r#"source load = mqtt("mqtt://127.0.0.1:{port}", topic: "load/{{device_id}}", qos: 1,
+                     client_id: "weir-once", clean_session: false) {{
+  device_id: string
+  n:         i64
+}}
+sink out = file("out/n.jsonl")
+pipeline all {{ from load | to out }}
+"#
+        ),
+    )
+    .expect("write pipe");
+    let run = || {
+        weir()
+            .args(["run", "once.pipe", "--checkpoint-dir", "state"])
+            .args(["--checkpoint-every", "100ms"])
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("weir starts")
+    };
+    let batch = |numbers: std::ops::Range<u64>| {
+        publish_all(
+            port,
+            numbers.map(|n| (format!("load/m{}", n % 4), format!("{{\"n\": {n}}}"))),
+        )
+    };
+    let out = dir.path().join("out/n.jsonl");
+    batch(0..2_000);
+    let mut child = run();
+    wait_for_output(&out, Duration::from_secs(60), |got| got.len() >= 1_000);
+    if restart_broker {
+        broker.stop();
+        std::thread::sleep(Duration::from_millis(300));
+        broker.restart();
+    }
+    batch(2_000..4_000);
+    wait_for_output(&out, Duration::from_secs(60), |got| got.len() >= 3_000);
+    child.kill().expect("SIGKILL");
+    let killed = child.wait_with_output().expect("reaped");
+    batch(4_000..6_000);
+    let child = run();
+    wait_for_output(&out, Duration::from_secs(90), |got| {
+        got.iter().collect::<std::collections::HashSet<_>>().len() == 6_000
+    });
+    interrupt(&child);
+    let done = wait_output(child, Duration::from_secs(60));
+    let stderr = format!(
+        "killed run: {}\nresumed run: {}",
+        String::from_utf8_lossy(&killed.stderr),
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(done.status.success(), "{stderr}");
+    assert!(stderr.contains("resuming from checkpoint"), "{stderr}");
+    let mut seen = vec![0u32; 6_000];
+    for n in output_numbers(&out) {
+        seen[n as usize] += 1;
+    }
+    (seen, stderr)
+}
+
+/// The messages of `seen` that were written `wanted` times' complement: (twice or more,
+/// missing), the first few of each.
+fn off_counts(seen: &[u32]) -> (Vec<usize>, Vec<usize>) {
+    let twice = (0..seen.len()).filter(|&n| seen[n] > 1).collect();
+    let missing = (0..seen.len()).filter(|&n| seen[n] == 0).collect();
+    (twice, missing)
+}
+
+/// Under checkpoints, Weir killed (`kill -9`) after it took messages and before their
+/// checkpoint completed, then resumed: the output holds every message exactly once.
+#[test]
+fn under_checkpoints_a_killed_run_resumed_processes_each_message_once() {
+    let (seen, stderr) = checkpointed_run(false);
+    let (twice, missing) = off_counts(&seen);
+    assert!(
+        twice.is_empty() && missing.is_empty(),
+        "{} twice (first {:?}), {} missing (first {:?})\n{stderr}",
+        twice.len(),
+        &twice[..twice.len().min(10)],
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
+}
+
+/// The broker restarted mid-stream as well: nothing is lost. Messages may come twice
+/// (an open defect: docs/checkpoints.md, "MQTT sources").
+#[test]
+fn under_checkpoints_a_broker_restart_and_a_kill_lose_no_message() {
+    let (seen, stderr) = checkpointed_run(true);
+    let (twice, missing) = off_counts(&seen);
+    println!("written twice or more: {} of {}", twice.len(), seen.len());
+    assert!(
+        missing.is_empty(),
+        "{} missing (first {:?})\n{stderr}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
+}

@@ -17,7 +17,7 @@
 //! counts once in the output. While checkpointing, a poll never ends inside a message's
 //! records (a SenML pack), so no cut splits one.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -68,6 +68,15 @@ struct Live {
     owed: Vec<Publish>,
     /// Under checkpoints: the messages handed out before each cut not yet complete.
     cuts: VecDeque<(Epoch, Vec<Publish>)>,
+    /// The packet ids of the QoS 1 messages taken and not yet acknowledged. A broker
+    /// that reconnects sends these again (flagged DUP), and the broker cannot give their
+    /// ids to other messages before the ack: such a copy is dropped, and the ack of the
+    /// first one acknowledges it.
+    unacked: HashSet<u16>,
+    /// Messages the checkpoint this run resumed from holds (packet id, [`fingerprint`])
+    /// that may not have been acknowledged before the crash: the broker sends them again
+    /// (DUP), and they are acknowledged and dropped, not processed twice.
+    replayed: HashSet<(u16, u32)>,
     /// Checkpoints are on (a cut was taken or the run resumed): `commit` acknowledges
     /// nothing, and a poll ends only between messages.
     checkpointing: bool,
@@ -184,6 +193,8 @@ impl MqttSource {
                 pending: VecDeque::new(),
                 handed: Vec::new(),
                 owed: Vec::new(),
+                unacked: HashSet::new(),
+                replayed: HashSet::new(),
                 cuts: VecDeque::new(),
                 checkpointing: false,
                 inside_message: false,
@@ -288,7 +299,9 @@ impl Live {
             }
             sent += 1;
         }
-        self.owed.drain(..sent);
+        for message in self.owed.drain(..sent) {
+            self.unacked.remove(&message.pkid);
+        }
     }
 
     /// Checkpoints are on from now: say once if the broker will not keep what a
@@ -317,8 +330,16 @@ impl Live {
         }
     }
 
-    /// Decodes `message` into `pending` (its rejects into `bad`), then its ack.
+    /// Decodes `message` into `pending` (its rejects into `bad`), then its ack; drops a
+    /// copy the broker sent again of a message taken and not acknowledged yet.
     fn decode(&mut self, source: &str, message: Publish, bad: &mut Vec<BadRecord>) {
+        if message.qos == QoS::AtLeastOnce && !self.unacked.insert(message.pkid) && message.dup {
+            return;
+        }
+        if message.dup && self.replayed.remove(&(message.pkid, fingerprint(&message))) {
+            self.owed.push(message);
+            return;
+        }
         let captured = self
             .filters
             .iter()
@@ -343,6 +364,15 @@ impl Live {
     }
 }
 
+/// A checksum of a message's topic and payload: with its packet id, how a resumed run
+/// knows a message the broker sends again.
+fn fingerprint(message: &Publish) -> u32 {
+    let mut sum = crc32fast::Hasher::new();
+    sum.update(message.topic.as_bytes());
+    sum.update(&message.payload);
+    sum.finalize()
+}
+
 impl SourceReader for MqttSource {
     fn poll(
         &mut self,
@@ -358,6 +388,12 @@ impl SourceReader for MqttSource {
                 "mqtt source `{}`: {why}",
                 self.source
             )));
+        }
+        // Acks a full request channel held back go out as soon as there is room, not
+        // at the next commit: under checkpoints that would be the next checkpoint, and
+        // the broker would send the processed messages again after a crash.
+        if !live.owed.is_empty() {
+            live.acknowledge(None);
         }
         // Rejects count toward `max` as records read, as a file's bad lines do.
         let rejected_before = bad.len();
@@ -410,20 +446,38 @@ impl SourceReader for MqttSource {
     /// Marks the messages handed out so far as belonging to checkpoint `epoch`; they are
     /// acknowledged when it completes. The broker's session is the position, so there is
     /// nothing to store.
+    ///
+    /// The position lists the messages before the cut whose acks may not have reached the
+    /// broker yet: a crash after the checkpoint completes and before they do would have
+    /// the broker send them again, and the resumed run must not process them twice.
     fn position(&mut self, epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
-        if let Some(live) = self.live.as_mut() {
-            live.start_checkpointing(&self.source);
-            let before_cut = std::mem::take(&mut live.handed);
-            live.cuts.push_back((epoch, before_cut));
+        let Some(live) = self.live.as_mut() else {
+            return Ok(Some(Vec::new()));
+        };
+        live.start_checkpointing(&self.source);
+        let before_cut = std::mem::take(&mut live.handed);
+        live.cuts.push_back((epoch, before_cut));
+        let waiting = live.cuts.iter().flat_map(|(_, m)| m).chain(&live.owed);
+        let mut bytes = Vec::new();
+        for message in waiting.filter(|m| m.qos == QoS::AtLeastOnce) {
+            bytes.extend_from_slice(&message.pkid.to_le_bytes());
+            bytes.extend_from_slice(&fingerprint(message).to_le_bytes());
         }
-        Ok(Some(Vec::new()))
+        Ok(Some(bytes))
     }
 
-    /// Resuming needs nothing from the checkpoint: the broker sends the messages not
-    /// acknowledged (those after the checkpoint's cut) to the persistent session again.
-    fn seek(&mut self, _positions: &[SourcePosition]) -> Result<(), IoError> {
+    /// The broker sends the messages not acknowledged to the persistent session again;
+    /// those the checkpoint already holds are known by their packet id and fingerprint.
+    fn seek(&mut self, positions: &[SourcePosition]) -> Result<(), IoError> {
         if let Some(live) = self.live.as_mut() {
             live.start_checkpointing(&self.source);
+            for position in positions {
+                for entry in position.bytes.chunks_exact(6) {
+                    let pkid = u16::from_le_bytes([entry[0], entry[1]]);
+                    let sum = u32::from_le_bytes([entry[2], entry[3], entry[4], entry[5]]);
+                    live.replayed.insert((pkid, sum));
+                }
+            }
         }
         Ok(())
     }
