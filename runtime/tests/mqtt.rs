@@ -727,8 +727,7 @@ pipeline all {{ from load | to out }}
     (seen, stderr)
 }
 
-/// The messages of `seen` that were written `wanted` times' complement: (twice or more,
-/// missing), the first few of each.
+/// The messages of `seen` written twice or more, and those missing.
 fn off_counts(seen: &[u32]) -> (Vec<usize>, Vec<usize>) {
     let twice = (0..seen.len()).filter(|&n| seen[n] > 1).collect();
     let missing = (0..seen.len()).filter(|&n| seen[n] == 0).collect();
@@ -751,16 +750,18 @@ fn under_checkpoints_a_killed_run_resumed_processes_each_message_once() {
     );
 }
 
-/// The broker restarted mid-stream as well: nothing is lost. Messages may come twice
-/// (an open defect: docs/checkpoints.md, "MQTT sources").
+/// The broker restarted mid-stream as well (SIGTERM, persistence on): it sends again the
+/// messages taken and not acknowledged, and those whose acks it lost as it stopped; the
+/// output still holds every message exactly once.
 #[test]
-fn under_checkpoints_a_broker_restart_and_a_kill_lose_no_message() {
+fn under_checkpoints_a_broker_restart_and_a_kill_process_each_message_once() {
     let (seen, stderr) = checkpointed_run(true);
     let (twice, missing) = off_counts(&seen);
-    println!("written twice or more: {} of {}", twice.len(), seen.len());
     assert!(
-        missing.is_empty(),
-        "{} missing (first {:?})\n{stderr}",
+        twice.is_empty() && missing.is_empty(),
+        "{} twice (first {:?}), {} missing (first {:?})\n{stderr}",
+        twice.len(),
+        &twice[..twice.len().min(10)],
         missing.len(),
         &missing[..missing.len().min(10)]
     );

@@ -17,13 +17,13 @@
 //! counts once in the output. While checkpointing, a poll never ends inside a message's
 //! records (a SenML pack), so no cut splits one.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, SendTimeoutError, TryRecvError, TrySendError};
-use rumqttc::{Client, Event, Packet, Publish, QoS, SubscribeFilter};
+use rumqttc::{Client, Event, Outgoing, Packet, Publish, QoS, SubscribeFilter};
 use weir_engine::checkpoint::{Epoch, SourcePosition};
 use weir_engine::io::{BadRecord, IoError, SourceReader, SourceStatus, WorkerInfo};
 use weir_engine::plan::OverloadPolicy;
@@ -49,6 +49,16 @@ enum Pending {
     Ack(Box<Publish>),
 }
 
+/// What a message taken from the broker is to the source.
+enum Copy {
+    /// Not seen before: decode it.
+    New,
+    /// A copy of a message held unacknowledged: its ack to come covers it.
+    Drop,
+    /// A copy of a message whose effects are kept but whose ack may be lost: ack again.
+    AckAgain,
+}
+
 /// An MQTT source: worker 0 holds the subscription, other workers read nothing (one
 /// subscription per process keeps each message read once).
 pub struct MqttSource {
@@ -68,11 +78,25 @@ struct Live {
     owed: Vec<Publish>,
     /// Under checkpoints: the messages handed out before each cut not yet complete.
     cuts: VecDeque<(Epoch, Vec<Publish>)>,
-    /// The packet ids of the QoS 1 messages taken and not yet acknowledged. A broker
-    /// that reconnects sends these again (flagged DUP), and the broker cannot give their
-    /// ids to other messages before the ack: such a copy is dropped, and the ack of the
-    /// first one acknowledges it.
+    /// The packet ids of the QoS 1 messages taken whose ack has not gone out on the
+    /// connection yet. A broker that reconnects sends these again (flagged DUP), and it
+    /// cannot give their ids to other messages before their ack: such a copy is known.
     unacked: HashSet<u16>,
+    /// Of those, the ones whose ack was queued (packet id → [`fingerprint`]): the client
+    /// drops the acks it has not sent when the connection breaks, so a copy of one of
+    /// these is acknowledged again; a copy of the others is dropped, their ack to come
+    /// acknowledges it.
+    queued: HashMap<u16, u32>,
+    /// Packet ids whose ack the connection thread has seen go out.
+    acks_out: Arc<parking_lot::Mutex<Vec<u16>>>,
+    /// Messages whose ack went out (packet id → [`fingerprint`]) until the broker gives
+    /// the id to a new message: a broker that stops (or a connection reset) can lose an
+    /// ack it was sent and send the message again; a DUP copy with the same id and
+    /// fingerprint is acknowledged again and dropped.
+    sent: HashMap<u16, u32>,
+    /// The acks that went out since the last cut, listed in its position: a crash can
+    /// lose them on the way as well.
+    sent_since_cut: Vec<(u16, u32)>,
     /// Messages the checkpoint this run resumed from holds (packet id, [`fingerprint`])
     /// that may not have been acknowledged before the crash: the broker sends them again
     /// (DUP), and they are acknowledged and dropped, not processed twice.
@@ -151,6 +175,8 @@ impl MqttSource {
             health: Arc::clone(&health),
         };
         let mut subscribed = false;
+        let acks_out = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let thread_acks_out = Arc::clone(&acks_out);
         let label = format!("mqtt source `{source}`");
         let filters: Vec<String> = config.filters.iter().map(|f| f.mqtt.clone()).collect();
         let connection = Connection::start(
@@ -181,6 +207,7 @@ impl MqttSource {
                     }
                 }
                 Event::Incoming(Packet::Publish(p)) => hand_over.give(client, p, &signals.stop),
+                Event::Outgoing(Outgoing::PubAck(pkid)) => thread_acks_out.lock().push(pkid),
                 _ => {}
             },
         )?;
@@ -194,6 +221,10 @@ impl MqttSource {
                 handed: Vec::new(),
                 owed: Vec::new(),
                 unacked: HashSet::new(),
+                queued: HashMap::new(),
+                acks_out,
+                sent: HashMap::new(),
+                sent_since_cut: Vec::new(),
                 replayed: HashSet::new(),
                 cuts: VecDeque::new(),
                 checkpointing: false,
@@ -300,7 +331,47 @@ impl Live {
             sent += 1;
         }
         for message in self.owed.drain(..sent) {
-            self.unacked.remove(&message.pkid);
+            if message.qos == QoS::AtLeastOnce {
+                self.queued.insert(message.pkid, fingerprint(&message));
+            }
+        }
+    }
+
+    /// Whether `message` is a copy of one taken before, sent again by the broker (DUP).
+    fn copy_of(&mut self, message: &Publish) -> Copy {
+        let pkid = message.pkid;
+        if message.qos != QoS::AtLeastOnce {
+            return Copy::New;
+        }
+        if !message.dup {
+            // The broker gave the id to a new message: it had the old one's ack.
+            self.sent.remove(&pkid);
+            self.unacked.insert(pkid);
+            return Copy::New;
+        }
+        if !self.unacked.insert(pkid) {
+            // Held: its ack is to come, unless the client dropped it queued.
+            return match self.queued.remove(&pkid) {
+                Some(_) => Copy::AckAgain,
+                None => Copy::Drop,
+            };
+        }
+        let sum = fingerprint(message);
+        if self.sent.get(&pkid) == Some(&sum) || self.replayed.remove(&(pkid, sum)) {
+            self.sent.remove(&pkid);
+            return Copy::AckAgain;
+        }
+        Copy::New
+    }
+
+    /// Forgets the messages whose ack the connection has sent.
+    fn acks_went_out(&mut self) {
+        for pkid in std::mem::take(&mut *self.acks_out.lock()) {
+            self.unacked.remove(&pkid);
+            if let Some(sum) = self.queued.remove(&pkid) {
+                self.sent.insert(pkid, sum);
+                self.sent_since_cut.push((pkid, sum));
+            }
         }
     }
 
@@ -333,12 +404,10 @@ impl Live {
     /// Decodes `message` into `pending` (its rejects into `bad`), then its ack; drops a
     /// copy the broker sent again of a message taken and not acknowledged yet.
     fn decode(&mut self, source: &str, message: Publish, bad: &mut Vec<BadRecord>) {
-        if message.qos == QoS::AtLeastOnce && !self.unacked.insert(message.pkid) && message.dup {
-            return;
-        }
-        if message.dup && self.replayed.remove(&(message.pkid, fingerprint(&message))) {
-            self.owed.push(message);
-            return;
+        match self.copy_of(&message) {
+            Copy::New => {}
+            Copy::Drop => return,
+            Copy::AckAgain => return self.owed.push(message),
         }
         let captured = self
             .filters
@@ -395,6 +464,7 @@ impl SourceReader for MqttSource {
         if !live.owed.is_empty() {
             live.acknowledge(None);
         }
+        live.acks_went_out();
         // Rejects count toward `max` as records read, as a file's bad lines do.
         let rejected_before = bad.len();
         let mut taken = 0;
@@ -459,9 +529,14 @@ impl SourceReader for MqttSource {
         live.cuts.push_back((epoch, before_cut));
         let waiting = live.cuts.iter().flat_map(|(_, m)| m).chain(&live.owed);
         let mut bytes = Vec::new();
-        for message in waiting.filter(|m| m.qos == QoS::AtLeastOnce) {
-            bytes.extend_from_slice(&message.pkid.to_le_bytes());
-            bytes.extend_from_slice(&fingerprint(message).to_le_bytes());
+        let waiting = waiting
+            .filter(|m| m.qos == QoS::AtLeastOnce)
+            .map(|m| (m.pkid, fingerprint(m)));
+        let queued = live.queued.iter().map(|(p, s)| (*p, *s));
+        let sent = std::mem::take(&mut live.sent_since_cut);
+        for (pkid, sum) in waiting.chain(queued).chain(sent) {
+            bytes.extend_from_slice(&pkid.to_le_bytes());
+            bytes.extend_from_slice(&sum.to_le_bytes());
         }
         Ok(Some(bytes))
     }
