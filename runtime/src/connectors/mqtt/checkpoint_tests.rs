@@ -76,7 +76,10 @@ fn messages_after_the_last_complete_checkpoint_come_back_after_a_crash() {
         // each), whose acks a crash could still stop, and the probes' if their acks went
         // out since cut 0.
         let listed = source.position(1).expect("cut 1").expect("a position");
-        assert!(listed.len() >= 8 * 6 && listed.len().is_multiple_of(6), "{listed:?}");
+        assert!(
+            listed.len() >= 8 * 6 && listed.len().is_multiple_of(6),
+            "{listed:?}"
+        );
         publish(&client, 8..16);
         // Read after cut 1; checkpoint 2's cut is taken but the crash comes before it
         // completes, while checkpoint 1 completes: 0..8 are acknowledged, 8..16 not.
