@@ -92,11 +92,8 @@ struct Live {
     /// Messages whose ack went out (packet id → [`fingerprint`]) until the broker gives
     /// the id to a new message: a broker that stops (or a connection reset) can lose an
     /// ack it was sent and send the message again; a DUP copy with the same id and
-    /// fingerprint is acknowledged again and dropped.
+    /// fingerprint is acknowledged again and dropped. At most one per packet id.
     sent: HashMap<u16, u32>,
-    /// The acks that went out since the last cut, listed in its position: a crash can
-    /// lose them on the way as well.
-    sent_since_cut: Vec<(u16, u32)>,
     /// Messages the checkpoint this run resumed from holds (packet id, [`fingerprint`])
     /// that may not have been acknowledged before the crash: the broker sends them again
     /// (DUP), and they are acknowledged and dropped, not processed twice.
@@ -224,7 +221,6 @@ impl MqttSource {
                 queued: HashMap::new(),
                 acks_out,
                 sent: HashMap::new(),
-                sent_since_cut: Vec::new(),
                 replayed: HashSet::new(),
                 cuts: VecDeque::new(),
                 checkpointing: false,
@@ -370,7 +366,6 @@ impl Live {
             self.unacked.remove(&pkid);
             if let Some(sum) = self.queued.remove(&pkid) {
                 self.sent.insert(pkid, sum);
-                self.sent_since_cut.push((pkid, sum));
             }
         }
     }
@@ -518,8 +513,10 @@ impl SourceReader for MqttSource {
     /// nothing to store.
     ///
     /// The position lists the messages before the cut whose acks may not have reached the
-    /// broker yet: a crash after the checkpoint completes and before they do would have
-    /// the broker send them again, and the resumed run must not process them twice.
+    /// broker: a crash after the checkpoint completes and before they do would have the
+    /// broker send them again, and the resumed run must not process them twice. An ack
+    /// that went out can be lost too (a broker restart), so those are listed until the
+    /// broker gives their packet id to another message: at most 65 535, 6 bytes each.
     fn position(&mut self, epoch: Epoch) -> Result<Option<Vec<u8>>, IoError> {
         let Some(live) = self.live.as_mut() else {
             return Ok(Some(Vec::new()));
@@ -532,9 +529,8 @@ impl SourceReader for MqttSource {
         let waiting = waiting
             .filter(|m| m.qos == QoS::AtLeastOnce)
             .map(|m| (m.pkid, fingerprint(m)));
-        let queued = live.queued.iter().map(|(p, s)| (*p, *s));
-        let sent = std::mem::take(&mut live.sent_since_cut);
-        for (pkid, sum) in waiting.chain(queued).chain(sent) {
+        let acked = live.queued.iter().chain(&live.sent).map(|(p, s)| (*p, *s));
+        for (pkid, sum) in waiting.chain(acked) {
             bytes.extend_from_slice(&pkid.to_le_bytes());
             bytes.extend_from_slice(&sum.to_le_bytes());
         }
