@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${1:-150000000}
 KEYS=${2:-1000000}
-WEIR=$PWD/target/release/weir
+WEIR=${WEIR:-$PWD/target/release/weir}
 WORK=$(mktemp -d /tmp/weir-ckbench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
