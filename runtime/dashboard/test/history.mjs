@@ -62,6 +62,7 @@ const BAD_SQL = "SELEC building FROM readings";
 function cliQuery(cwd, sql) {
   const out = spawnSync(resolve(weirBin), ["query", sql, "program.pipe", "--format", "json"],
     { cwd, encoding: "utf8" });
+  if (/built without SQL/.test(out.stderr)) fail(`${weirBin} was built without SQL: ${out.stderr.trim()}`);
   if (out.status !== 0) return null;
   return out.stdout.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
 }
@@ -234,8 +235,12 @@ async function main() {
     console.log(`history ok: 5 queries on the page equal weir query's answers; screenshot ${screenshot}`);
   } finally {
     if (chromium) await chromium.close();
+    // The lakes' folder goes once the run has stopped writing to it.
+    const exited = run.exitCode !== null || run.signalCode !== null
+      ? Promise.resolve() : new Promise((r) => run.once("exit", r));
     run.kill();
-    rmSync(cwd, { recursive: true, force: true });
+    await Promise.race([exited, sleep(10000)]);
+    rmSync(cwd, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 
