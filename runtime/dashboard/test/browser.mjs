@@ -4,48 +4,13 @@
 // sink's table shows the newest record its stream carries, and saves a screenshot.
 //
 //   node runtime/dashboard/test/browser.mjs WEIR_BINARY EXAMPLE.pipe SCREENSHOT.png
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium } from "playwright-core";
+import { fail, json, openBrowser, sleep, startRun } from "./live_run.mjs";
 
 const [weirBin, example, screenshot] = process.argv.slice(2);
 if (!weirBin || !example || !screenshot) {
   console.error("usage: browser.mjs WEIR_BINARY EXAMPLE.pipe SCREENSHOT.png");
   process.exit(2);
 }
-
-function fail(message) {
-  throw new Error(message);
-}
-
-/** Starts the run on a free loopback port; resolves with its address. */
-function startRun() {
-  // In a fresh folder, so `state` sinks start empty rather than from an earlier run.
-  const cwd = mkdtempSync(join(tmpdir(), "weir-run-"));
-  const run = spawn(resolve(weirBin), ["run", resolve(example), "--http", "127.0.0.1:0"],
-    { cwd, stdio: ["ignore", "ignore", "pipe"] });
-  const address = new Promise((resolve, reject) => {
-    let seen = "";
-    run.stderr.on("data", (chunk) => {
-      seen += chunk;
-      const m = seen.match(/weir: serving http:\/\/([0-9.]+:[0-9]+)\//);
-      if (m) resolve(m[1]);
-    });
-    run.on("exit", (code) => reject(new Error(`weir exited (${code}) before serving:\n${seen}`)));
-    setTimeout(() => reject(new Error(`weir never said where it serves:\n${seen}`)), 60000).unref();
-  });
-  return { run, address };
-}
-
-async function json(url) {
-  const response = await fetch(url);
-  if (!response.ok) fail(`${url}: ${response.status}`);
-  return response.json();
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The records a live sink keeps for a new viewer: the `data:` of the events its stream
  * sends at once (read until the stream is quiet for a moment). */
@@ -67,20 +32,12 @@ async function keptRecords(url) {
 }
 
 async function main() {
-  const { run, address } = startRun();
-  const profile = mkdtempSync(join(tmpdir(), "weir-chromium-"));
-  let browser;
+  const { run, address } = startRun(weirBin, example);
+  let chromium;
   try {
     const base = `http://${await address}`;
-    // A fresh profile folder each time (playwright's way of passing --user-data-dir).
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium",
-      headless: true,
-      viewport: { width: 1280, height: 1000 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    const page = await browser.newPage();
+    chromium = await openBrowser();
+    const page = await chromium.browser.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(`${base}/`);
@@ -138,9 +95,8 @@ async function main() {
     if (errors.length) fail(`the page raised: ${errors.join("; ")}`);
     console.log(`dashboard ok: ${operators.length} operators named, ${job.charts.length} chart(s), ${live.length} live table(s); screenshot ${screenshot}`);
   } finally {
-    if (browser) await browser.close();
+    if (chromium) await chromium.close();
     run.kill();
-    rmSync(profile, { recursive: true, force: true });
   }
 }
 
