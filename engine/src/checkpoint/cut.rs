@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use timely::dataflow::operators::Capability;
+
 use super::coordinator::{operator_part, Checkpoints};
 use super::stamp::{self, Stamp};
 use super::Epoch;
@@ -54,6 +56,14 @@ impl<T> EpochCut<T> {
     /// The epoch the operator is in: its output goes out at this epoch.
     pub fn current(&self) -> Epoch {
         self.current
+    }
+
+    /// Moves `cap` into the operator's current epoch (its outputs go out there), keeping
+    /// its watermark; nothing to do when the run does not checkpoint.
+    pub fn enter(&self, cap: &mut Capability<Stamp>) {
+        if self.active() {
+            cap.downgrade(&stamp::stamp(cap.time().outer, self.current));
+        }
     }
 
     /// Calls `load` with each old worker's state of this operator, when resuming.

@@ -162,8 +162,8 @@ pub fn build<'scope>(
                 ctx.fail(format!("alert: cannot resume from the checkpoint: {e}"));
             }
         });
-        if let Some(cap) = held.as_mut().filter(|_| epochs.active()) {
-            cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+        if let Some(cap) = held.as_mut() {
+            epochs.enter(cap);
         }
         let mut last_arrival = ctx.clock.now();
         let mut silent = false;
@@ -245,7 +245,7 @@ pub fn build<'scope>(
                 for event in epochs.save(&bytes) {
                     op.pending.entry(event.time).or_default().push(event);
                 }
-                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                epochs.enter(cap);
                 let (limit, until) = bounds(&epochs, op.horizon);
                 advance(&mut op.pending, &mut op.alerts, limit, until, &mut out);
                 send(&mut op, cap, &mut out);

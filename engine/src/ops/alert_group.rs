@@ -64,8 +64,8 @@ pub fn build<'scope>(
                 ));
             }
         });
-        if let Some(cap) = held.as_mut().filter(|_| epochs.active()) {
-            cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+        if let Some(cap) = held.as_mut() {
+            epochs.enter(cap);
         }
         move |(input, frontier), output| {
             let Some(cap) = held.as_mut() else {
@@ -113,7 +113,7 @@ pub fn build<'scope>(
                 for event in epochs.save(&bytes) {
                     pending.entry(event.time).or_default().push(event);
                 }
-                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                epochs.enter(cap);
                 let limit = epochs.bound(watermark, &frontier, ending);
                 advance(&mut pending, &mut groups, limit, &mut out);
                 send(cap, &mut out);

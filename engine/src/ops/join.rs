@@ -79,9 +79,7 @@ pub fn build<'scope>(
         let mut report = StateReport::new(operator);
         let mut held: Capability<Stamp> = cap;
         let mut epochs: EpochCut<(SideId, EventTime, Event)> = EpochCut::new(&ctx);
-        if epochs.active() {
-            held.downgrade(&stamp::stamp(held.time().outer, epochs.current()));
-        }
+        epochs.enter(&mut held);
         epochs.restore(|bytes| {
             if let Err(e) = state.restore(bytes, &held, &|k| epochs.owns(k)) {
                 ctx.fail(format!("join: cannot resume from the checkpoint: {e}"));
@@ -143,7 +141,7 @@ pub fn build<'scope>(
                     break;
                 };
                 let next = epochs.save(&bytes);
-                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                epochs.enter(cap);
                 state.move_to(epochs.current());
                 // Taken in as if when they arrived: no watermark past the least one they
                 // travelled at (a record must not miss a partner stashed with it).

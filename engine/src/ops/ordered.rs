@@ -77,8 +77,8 @@ pub fn build<'scope, M: KeyedModel>(
                 ctx.fail(format!("{name}: cannot resume from the checkpoint: {e}"));
             }
         });
-        if let Some(cap) = held.as_mut().filter(|_| epochs.active()) {
-            cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+        if let Some(cap) = held.as_mut() {
+            epochs.enter(cap);
         }
         move |(input, frontier), output| {
             let Some(cap) = held.as_mut() else {
@@ -118,7 +118,7 @@ pub fn build<'scope, M: KeyedModel>(
                 let Some(next) = save(name, &model, &pending, &mut epochs, &ctx) else {
                     break;
                 };
-                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                epochs.enter(cap);
                 for (at, event) in next {
                     pending.entry(at).or_default().push(event);
                 }

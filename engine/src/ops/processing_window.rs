@@ -240,8 +240,8 @@ pub fn build<'scope>(
                 ctx.fail(format!("window: cannot resume from the checkpoint: {e}"));
             }
         });
-        if let Some(cap) = held.as_mut().filter(|_| epochs.active()) {
-            cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+        if let Some(cap) = held.as_mut() {
+            epochs.enter(cap);
         }
         move |(input, frontier), output| {
             let Some(cap) = held.as_mut() else {
@@ -286,7 +286,7 @@ pub fn build<'scope>(
                     break;
                 };
                 let next = epochs.save(&bytes);
-                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                epochs.enter(cap);
                 let now = ctx.clock.now();
                 for event in next {
                     windows.add(&event, now);

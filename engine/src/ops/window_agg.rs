@@ -291,8 +291,8 @@ pub fn build<'scope>(
                 ctx.fail(format!("window: cannot resume from the checkpoint: {e}"));
             }
         });
-        if let Some(cap) = held.as_mut().filter(|_| epochs.active()) {
-            cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+        if let Some(cap) = held.as_mut() {
+            epochs.enter(cap);
         }
         let mut last_watermark = EventTime::MIN;
         let mut report = super::state_report::StateReport::new(operator);
@@ -362,7 +362,7 @@ pub fn build<'scope>(
                         .session(&cap.delayed(&at))
                         .give_iterator(run.iter().cloned());
                 }
-                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                epochs.enter(cap);
                 state.apply_stashed(next, early, ctx.clock.now(), &mut out);
             }
             if early != watermark {
@@ -389,7 +389,7 @@ pub fn build<'scope>(
                 let Some(next) = save(&state, &mut epochs, &ctx) else {
                     break;
                 };
-                cap.downgrade(&stamp::stamp(cap.time().outer, epochs.current()));
+                epochs.enter(cap);
                 state.apply_stashed(next, watermark, ctx.clock.now(), &mut out);
                 for (at, run) in stamp::runs(&std::mem::take(&mut out.panes), cap.time()) {
                     output
