@@ -50,7 +50,7 @@ enum Pending {
 }
 
 /// What a message taken from the broker is to the source.
-enum Copy {
+enum Arrival {
     /// Not seen before: decode it.
     New,
     /// A copy of a message held unacknowledged: its ack to come covers it.
@@ -334,30 +334,30 @@ impl Live {
     }
 
     /// Whether `message` is a copy of one taken before, sent again by the broker (DUP).
-    fn copy_of(&mut self, message: &Publish) -> Copy {
+    fn copy_of(&mut self, message: &Publish) -> Arrival {
         let pkid = message.pkid;
         if message.qos != QoS::AtLeastOnce {
-            return Copy::New;
+            return Arrival::New;
         }
         if !message.dup {
             // The broker gave the id to a new message: it had the old one's ack.
             self.sent.remove(&pkid);
             self.unacked.insert(pkid);
-            return Copy::New;
+            return Arrival::New;
         }
         if !self.unacked.insert(pkid) {
             // Held: its ack is to come, unless the client dropped it queued.
             return match self.queued.remove(&pkid) {
-                Some(_) => Copy::AckAgain,
-                None => Copy::Drop,
+                Some(_) => Arrival::AckAgain,
+                None => Arrival::Drop,
             };
         }
         let sum = fingerprint(message);
         if self.sent.get(&pkid) == Some(&sum) || self.replayed.remove(&(pkid, sum)) {
             self.sent.remove(&pkid);
-            return Copy::AckAgain;
+            return Arrival::AckAgain;
         }
-        Copy::New
+        Arrival::New
     }
 
     /// Forgets the messages whose ack the connection has sent.
@@ -400,9 +400,9 @@ impl Live {
     /// copy the broker sent again of a message taken and not acknowledged yet.
     fn decode(&mut self, source: &str, message: Publish, bad: &mut Vec<BadRecord>) {
         match self.copy_of(&message) {
-            Copy::New => {}
-            Copy::Drop => return,
-            Copy::AckAgain => return self.owed.push(message),
+            Arrival::New => {}
+            Arrival::Drop => return,
+            Arrival::AckAgain => return self.owed.push(message),
         }
         let captured = self
             .filters
