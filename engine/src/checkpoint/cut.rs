@@ -48,6 +48,25 @@ impl<T> EpochCut<T> {
         }
     }
 
+    /// [`EpochCut::new`], resumed: each old worker's state of this operator goes to
+    /// `load` with the keys this worker owns (a failure fails the run, naming `what`),
+    /// then `cap` moves into the current epoch.
+    pub fn resume<E: std::fmt::Display>(
+        ctx: &WorkerContext,
+        what: &str,
+        cap: &mut Capability<Stamp>,
+        mut load: impl FnMut(&[u8], &dyn Fn(&GroupKey) -> bool) -> Result<(), E>,
+    ) -> EpochCut<T> {
+        let cut = EpochCut::new(ctx);
+        cut.restore(|bytes| {
+            if let Err(e) = load(bytes, &|k| cut.owns(k)) {
+                ctx.fail(format!("{what}: cannot resume from the checkpoint: {e}"));
+            }
+        });
+        cut.enter(cap);
+        cut
+    }
+
     /// Whether the run checkpoints.
     pub fn active(&self) -> bool {
         self.checkpoints.is_some()

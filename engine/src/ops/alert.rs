@@ -147,7 +147,6 @@ pub fn build<'scope>(
         if spec.deadman_ms.is_some() {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         }
-        let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut report = StateReport::new(operator);
         let mut op = AlertOp {
             pending: Pending::new(),
@@ -156,15 +155,11 @@ pub fn build<'scope>(
             horizon: EventTime::MIN,
             counted_flapping: 0,
         };
-        let mut epochs: EpochCut<Event> = EpochCut::new(&ctx);
-        epochs.restore(|bytes| {
-            if let Err(e) = op.restore(bytes, &spec.keys, &|k| epochs.owns(k)) {
-                ctx.fail(format!("alert: cannot resume from the checkpoint: {e}"));
-            }
+        let mut cap = cap;
+        let mut epochs: EpochCut<Event> = EpochCut::resume(&ctx, "alert", &mut cap, |b, owns| {
+            op.restore(b, &spec.keys, owns)
         });
-        if let Some(cap) = held.as_mut() {
-            epochs.enter(cap);
-        }
+        let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut last_arrival = ctx.clock.now();
         let mut silent = false;
         move |(input, frontier), (marks, marks_frontier), output| {

@@ -52,21 +52,14 @@ pub fn build<'scope>(
     stream.unary_frontier(Pipeline, "AlertGroup", move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         let mut report = StateReport::new(operator);
-        let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut pending = Pending::new();
         let mut groups = Groups::new(&spec);
-        let mut epochs: EpochCut<Event> = EpochCut::new(&ctx);
-        epochs.restore(|bytes| {
-            let owns = |k: &GroupKey| epochs.owns(k);
-            if let Err(e) = restore(bytes, &mut groups, &mut pending, &spec.by, &owns) {
-                ctx.fail(format!(
-                    "alert group: cannot resume from the checkpoint: {e}"
-                ));
-            }
-        });
-        if let Some(cap) = held.as_mut() {
-            epochs.enter(cap);
-        }
+        let mut cap = cap;
+        let mut epochs: EpochCut<Event> =
+            EpochCut::resume(&ctx, "alert group", &mut cap, |bytes, owns| {
+                restore(bytes, &mut groups, &mut pending, &spec.by, owns)
+            });
+        let mut held: Option<Capability<Stamp>> = Some(cap);
         move |(input, frontier), output| {
             let Some(cap) = held.as_mut() else {
                 input.for_each_stamp(|_, _| {});

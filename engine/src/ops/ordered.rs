@@ -68,18 +68,13 @@ pub fn build<'scope, M: KeyedModel>(
     stream.unary_frontier(Pipeline, name, move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         let mut report = StateReport::new(operator);
-        let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut pending = Pending::new();
-        let mut epochs: EpochCut<(EventTime, Event)> = EpochCut::new(&ctx);
-        epochs.restore(|bytes| {
-            let owns = |k: &GroupKey| epochs.owns(k);
-            if let Err(e) = restore(bytes, &mut model, &mut pending, &keys, &owns) {
-                ctx.fail(format!("{name}: cannot resume from the checkpoint: {e}"));
-            }
-        });
-        if let Some(cap) = held.as_mut() {
-            epochs.enter(cap);
-        }
+        let mut cap = cap;
+        let mut epochs: EpochCut<(EventTime, Event)> =
+            EpochCut::resume(&ctx, name, &mut cap, |bytes, owns| {
+                restore(bytes, &mut model, &mut pending, &keys, owns)
+            });
+        let mut held: Option<Capability<Stamp>> = Some(cap);
         move |(input, frontier), output| {
             let Some(cap) = held.as_mut() else {
                 input.for_each_stamp(|_, _| {});

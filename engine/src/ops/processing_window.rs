@@ -233,16 +233,10 @@ pub fn build<'scope>(
         let activator = scope.activator_for(info.address.clone());
         ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         let mut report = super::state_report::StateReport::new(placement.operator);
+        let mut cap = cap;
+        let mut epochs: EpochCut<Event> =
+            EpochCut::resume(&ctx, "window", &mut cap, |b, owns| windows.restore(b, owns));
         let mut held: Option<Capability<Stamp>> = Some(cap);
-        let mut epochs: EpochCut<Event> = EpochCut::new(&ctx);
-        epochs.restore(|bytes| {
-            if let Err(e) = windows.restore(bytes, |k| epochs.owns(k)) {
-                ctx.fail(format!("window: cannot resume from the checkpoint: {e}"));
-            }
-        });
-        if let Some(cap) = held.as_mut() {
-            epochs.enter(cap);
-        }
         move |(input, frontier), output| {
             let Some(cap) = held.as_mut() else {
                 input.for_each_stamp(|_, _| {});

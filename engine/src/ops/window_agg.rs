@@ -271,7 +271,6 @@ pub fn build<'scope>(
         if rules.uses_processing_time {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         }
-        let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut state = WindowState {
             rules,
             panes: HashMap::new(),
@@ -285,15 +284,10 @@ pub fn build<'scope>(
                 marks: BTreeMap::new(),
             }),
         };
-        let mut epochs: EpochCut<(Event, EventTime)> = EpochCut::new(&ctx);
-        epochs.restore(|bytes| {
-            if let Err(e) = state.restore(bytes, |key| epochs.owns(key)) {
-                ctx.fail(format!("window: cannot resume from the checkpoint: {e}"));
-            }
-        });
-        if let Some(cap) = held.as_mut() {
-            epochs.enter(cap);
-        }
+        let mut cap = cap;
+        let mut epochs: EpochCut<(Event, EventTime)> =
+            EpochCut::resume(&ctx, "window", &mut cap, |b, owns| state.restore(b, owns));
+        let mut held: Option<Capability<Stamp>> = Some(cap);
         let mut last_watermark = EventTime::MIN;
         let mut report = super::state_report::StateReport::new(operator);
         move |(input, frontier), output| {
