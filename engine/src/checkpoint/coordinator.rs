@@ -13,6 +13,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::store::{CheckpointError, Manifest, Restored, Store};
+use super::writer::{Failure, PartWriter};
 use super::{Epoch, SourcePosition};
 use crate::sink_writers::SinkWriters;
 
@@ -77,7 +78,9 @@ pub struct Checkpoints {
     /// Parts whose owner has ended: the same bytes stand for every later epoch.
     finished: Mutex<HashMap<String, (Epoch, Vec<u8>)>>,
     sinks: SinkBarrier,
-    failure: Mutex<Option<String>>,
+    /// Writes the parts in the background.
+    writer: PartWriter,
+    failure: Failure,
     stop: AtomicBool,
 }
 
@@ -90,6 +93,8 @@ impl Checkpoints {
     ) -> Result<Checkpoints, CheckpointError> {
         let store = Store::open(&config.dir)?;
         let first_epoch = config.resume.as_ref().map_or(0, |r| r.manifest.epoch + 1);
+        let failure = Failure::default();
+        let writer = PartWriter::start(store.clone(), Arc::clone(&failure));
         Ok(Checkpoints {
             config,
             store,
@@ -101,7 +106,8 @@ impl Checkpoints {
             completed: AtomicU64::new(0),
             finished: Mutex::new(HashMap::new()),
             sinks: SinkBarrier::new(first_epoch),
-            failure: Mutex::new(None),
+            writer,
+            failure,
             stop: AtomicBool::new(false),
         })
     }
@@ -120,17 +126,16 @@ impl Checkpoints {
         self.failure.lock().get_or_insert(message);
     }
 
-    /// Writes part `name` of checkpoint `epoch`.
-    pub fn submit(&self, epoch: Epoch, name: &str, bytes: &[u8]) {
-        if let Err(e) = self.store.write_part(epoch, name, bytes) {
-            self.fail(e.to_string());
-        }
+    /// Hands part `name` of checkpoint `epoch` to the writer thread (the caller goes on
+    /// while it is written).
+    pub fn submit(&self, epoch: Epoch, name: &str, bytes: Vec<u8>) {
+        self.writer.write(epoch, name, bytes);
     }
 
     /// Part `name`'s owner ended during `epoch`: `bytes` stands for it in `epoch` and
     /// every later checkpoint.
     pub fn finish(&self, epoch: Epoch, name: &str, bytes: Vec<u8>) {
-        self.submit(epoch, name, &bytes);
+        self.submit(epoch, name, bytes.clone());
         self.finished
             .lock()
             .insert(name.to_string(), (epoch, bytes));
@@ -155,7 +160,7 @@ impl Checkpoints {
                 name.strip_prefix(&prefix)
                     .is_some_and(|rest| rest.parse::<usize>().is_ok())
             })
-            .map(|(_, bytes)| bytes.as_slice())
+            .map(|(_, bytes)| &bytes[..])
             .collect()
     }
 
@@ -276,8 +281,9 @@ impl Checkpoints {
         })
     }
 
-    /// Stops the completion thread (the run has ended).
+    /// Writes the queued parts and stops the completion thread (the run has ended).
     pub fn shut_down(&self, thread: JoinHandle<()>) {
+        self.writer.drain();
         self.stop.store(true, Ordering::Release);
         let _ = thread.join();
     }
@@ -404,7 +410,7 @@ impl SinkBarrier {
             let Some(bytes) = checkpoints.prepare_sinks(epoch, writers) else {
                 return;
             };
-            checkpoints.submit(epoch, &sink_part(checkpoints.place.process), &bytes);
+            checkpoints.submit(epoch, &sink_part(checkpoints.place.process), bytes);
             self.writable.store(epoch + 1, Ordering::Release);
         }
     }

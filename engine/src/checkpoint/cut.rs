@@ -97,7 +97,8 @@ impl<T> EpochCut<T> {
     /// Whether this worker owns `key` under the current worker count (restored state
     /// of every old worker is filtered by this: rescaling).
     pub fn owns(&self, key: &GroupKey) -> bool {
-        (key.route() % self.worker.1 as u64) as usize == self.worker.0
+        // One worker owns every key: no need to hash it.
+        self.worker.1 == 1 || (key.route() % self.worker.1 as u64) as usize == self.worker.0
     }
 
     /// Takes `item`, which arrived at `epoch` under watermark `at`: returned to be
@@ -145,7 +146,7 @@ impl<T> EpochCut<T> {
 
     /// Stores `state` as this operator's part of the current epoch's checkpoint and
     /// moves to the next epoch; returns what was stashed for it, to apply now.
-    pub fn save(&mut self, state: &[u8]) -> Vec<T> {
+    pub fn save(&mut self, state: Vec<u8>) -> Vec<T> {
         if let Some(c) = &self.checkpoints {
             c.submit(self.current, &self.part, state);
         }

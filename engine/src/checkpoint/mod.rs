@@ -30,6 +30,7 @@ pub mod cut;
 pub mod keyed;
 pub mod stamp;
 pub mod store;
+pub mod writer;
 
 pub use coordinator::{CheckpointConfig, Checkpoints};
 pub use store::{CheckpointError, Store};

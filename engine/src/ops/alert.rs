@@ -237,7 +237,7 @@ pub fn build<'scope>(
                 let Some(bytes) = or_fail("alert", op.snapshot(), &ctx) else {
                     break;
                 };
-                for event in epochs.save(&bytes) {
+                for event in epochs.save(bytes) {
                     op.pending.entry(event.time).or_default().push(event);
                 }
                 epochs.enter(cap);

@@ -103,7 +103,7 @@ pub fn build<'scope>(
                 let Some(bytes) = or_fail("alert group", saved, &ctx) else {
                     break;
                 };
-                for event in epochs.save(&bytes) {
+                for event in epochs.save(bytes) {
                     pending.entry(event.time).or_default().push(event);
                 }
                 epochs.enter(cap);

@@ -140,7 +140,7 @@ pub fn build<'scope>(
                 let Some(bytes) = or_fail("join", state.snapshot(), &ctx) else {
                     break;
                 };
-                let next = epochs.save(&bytes);
+                let next = epochs.save(bytes);
                 epochs.enter(cap);
                 state.move_to(epochs.current());
                 // Taken in as if when they arrived: no watermark past the least one they

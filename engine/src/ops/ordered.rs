@@ -200,7 +200,7 @@ fn save<M: KeyedModel>(
     ctx: &WorkerContext,
 ) -> Option<Vec<(EventTime, Event)>> {
     let bytes = or_fail(name, snapshot(model, pending), ctx)?;
-    Some(epochs.save(&bytes))
+    Some(epochs.save(bytes))
 }
 
 /// Adds one old worker's snapshot, keeping the keys `owns` accepts.

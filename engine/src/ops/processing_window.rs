@@ -279,7 +279,7 @@ pub fn build<'scope>(
                 let Some(bytes) = or_fail("window", windows.snapshot(), &ctx) else {
                     break;
                 };
-                let next = epochs.save(&bytes);
+                let next = epochs.save(bytes);
                 epochs.enter(cap);
                 let now = ctx.clock.now();
                 for event in next {

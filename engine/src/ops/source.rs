@@ -295,7 +295,7 @@ impl Ticks {
         if now >= self.next && self.may_cut(cap.time().inner) {
             let epoch = cap.time().inner;
             let position = reader.position(epoch)?.unwrap_or_default();
-            self.checkpoints.submit(epoch, &self.part, &position);
+            self.checkpoints.submit(epoch, &self.part, position);
             cap.downgrade(&stamp::stamp(cap.time().outer, epoch + 1));
             self.next = now.saturating_add(self.every);
         }

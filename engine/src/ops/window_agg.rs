@@ -876,7 +876,7 @@ fn save(
     ctx: &WorkerContext,
 ) -> Option<Vec<(Event, EventTime)>> {
     let bytes = snapshot_or_fail(state, ctx)?;
-    Some(epochs.save(&bytes))
+    Some(epochs.save(bytes))
 }
 
 fn snapshot_or_fail(state: &WindowState, ctx: &WorkerContext) -> Option<Vec<u8>> {
@@ -920,22 +920,34 @@ impl WindowState {
         owns: impl Fn(&GroupKey) -> bool,
     ) -> Result<(), bincode::Error> {
         let old: SnapshotIn = bincode::deserialize(bytes)?;
+        self.panes.reserve(old.panes.len());
+        // Most panes share a few floors (one per open window): count runs of equal
+        // floors before touching the ordered map.
+        let mut run: Option<(EventTime, usize)> = None;
         for (key, panes) in old.panes.into_iter().filter(|(k, _)| owns(k)) {
-            for pane in &panes {
-                if let Some(f) = pane.floor {
-                    *self.holds.entry(f).or_default() += 1;
+            for f in panes.iter().filter_map(|pane| pane.floor) {
+                match &mut run {
+                    Some((floor, n)) if *floor == f => *n += 1,
+                    _ => {
+                        if let Some((floor, n)) = run.replace((f, 1)) {
+                            *self.holds.entry(floor).or_default() += n;
+                        }
+                    }
                 }
             }
             self.panes.insert(key, panes);
+        }
+        if let Some((floor, n)) = run {
+            *self.holds.entry(floor).or_default() += n;
         }
         for (into, from) in [
             (&mut self.timers, old.timers),
             (&mut self.deadlines, old.deadlines),
         ] {
-            for (at, entries) in from {
-                let kept: Vec<_> = entries.into_iter().filter(|(k, _)| owns(k)).collect();
-                if !kept.is_empty() {
-                    into.entry(at).or_default().extend(kept);
+            for (at, mut entries) in from {
+                entries.retain(|(k, _)| owns(k));
+                if !entries.is_empty() {
+                    into.entry(at).or_default().extend(entries);
                 }
             }
         }
