@@ -175,7 +175,8 @@ def flink_count(query, dump_dir, workers):
         return file_rows(path)
     counted = f"DISTINCT {ANSWER_KEYS[query]}" if query in ANSWER_KEYS else "*"
     count = 0
-    with env.sql_query(f"SELECT COUNT({counted}) AS answers FROM ({selects['out']})").execute().collect() as rows:
+    answers = env.sql_query(f"SELECT COUNT({counted}) AS answers FROM ({selects['out']})")
+    with answers.execute().collect() as rows:
         for row in rows:
             if row.get_row_kind() in (RowKind.INSERT, RowKind.UPDATE_AFTER):
                 count = row[0]

@@ -7,8 +7,8 @@ the entry says how. Watermarks are `date_time - 3 s`, as the .pipe sources decla
 
 Several of the port's queries are updating results (a GROUP BY without a window, a
 ROW_NUMBER() Top-N): their answer is counted as the rows of their final state (Flink's
-COUNT(*) of it), which is what Weir emits once, when a window closes or the input ends. Queries Flink 2.3 cannot run are in
-NOT_IN_FLINK with the reason.
+COUNT(*) of it), which is what Weir emits once, when a window closes or the input ends.
+Queries Flink 2.3 cannot run are in NOT_IN_FLINK with the reason.
 """
 
 import os
