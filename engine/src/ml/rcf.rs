@@ -3,14 +3,17 @@
 //! score is its collusive displacement (CoDisp) averaged over the trees, calibrated to
 //! 0..1 as a Gaussian tail of log-CoDisp against its own recent history.
 //!
-//! State per key: `trees × (2·sample)` nodes with a `2·shingle`-float bounding box each,
-//! `sample + shingle` recent values, and `sample` recent log-CoDisp values.
-//! Cuts come from a PCG generator seeded by `seed`, so runs are reproducible.
+//! State per key: `trees × (2·sample)` nodes, each its links, count, cut and
+//! `2·shingle`-float bounding box in one record, `sample + shingle` recent values, and
+//! `sample` recent log-CoDisp values. Cuts come from a PCG generator seeded by `seed`, so
+//! runs are reproducible.
 
 use std::collections::VecDeque;
+use std::fmt::Debug;
 
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::normal::upper_tail;
@@ -46,36 +49,56 @@ impl Default for RcfParams {
 
 const NONE: u32 = u32::MAX;
 
-/// A node's links, cut and size; its bounding box lives in the tree's flat `bounds`.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
-struct Node {
+/// A point's worth of values: an array for the common shingles, so that box loops unroll,
+/// lose their bounds checks and keep boxes being computed in registers; a `Vec` for others.
+trait Coords: Clone + Debug + AsRef<[f64]> + AsMut<[f64]> + Serialize + DeserializeOwned {
+    /// The first `dims` of `values`.
+    fn of(values: &[f64], dims: usize) -> Self;
+}
+
+impl<const D: usize> Coords for [f64; D]
+where
+    [f64; D]: Serialize + DeserializeOwned,
+{
+    #[inline(always)]
+    fn of(values: &[f64], _: usize) -> Self {
+        let mut a = [0.0; D];
+        a.copy_from_slice(&values[..D]);
+        a
+    }
+}
+
+impl Coords for Vec<f64> {
+    fn of(values: &[f64], dims: usize) -> Self {
+        values[..dims].to_vec()
+    }
+}
+
+/// A node: links, cut, size and bounding box in one record, so that a visit costs one
+/// bounds check and the walk touches no second array (the workspace forbids `unsafe`).
+/// Aligned to 32 bytes so that a shingle-4 node (96 bytes) spans two cache lines, never
+/// three.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[repr(align(32))]
+struct Node<C> {
+    /// Lower ends of the box of the points below.
+    lo: C,
+    /// Upper ends.
+    hi: C,
+    cut: f64,
     parent: u32,
     /// Children (`NONE` for a leaf).
     left: u32,
     right: u32,
     dim: u32,
-    cut: f64,
     /// Number of points below (duplicates count); a branch's is the sum of its children's.
     count: u32,
 }
 
-impl Node {
-    fn is_leaf(&self) -> bool {
-        self.left == NONE
-    }
-}
-
-/// One tree over a FIFO sample of points. Boxes are stored flat in `bounds`, so an update
-/// allocates nothing once the tree is full.
+/// One tree over a FIFO sample of points; an update allocates nothing once it is full.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct Tree {
-    dims: usize,
-    nodes: Vec<Node>,
-    /// From `skew` on, per node, its box's `dims` lower then `dims` upper ends.
-    bounds: Vec<f64>,
-    /// Unused values before the first box, so that boxes start on a cache line (a box of
-    /// shingle 4 is then one line, not two); only speed depends on it.
-    skew: usize,
+struct Tree<C> {
+    nodes: Vec<Node<C>>,
     free: Vec<u32>,
     root: u32,
     /// Leaf of each held point, in arrival order from `oldest` on, round the end.
@@ -84,18 +107,10 @@ struct Tree {
     oldest: usize,
 }
 
-impl Tree {
-    fn new(dims: usize, sample: usize) -> Tree {
-        // A full tree has `sample` leaves and `sample - 1` branches; reserving them up front
-        // keeps the boxes where `skew` aligned them.
-        let mut bounds: Vec<f64> = Vec::with_capacity(2 * sample * 2 * dims + 8);
-        let skew = (64 - bounds.as_ptr() as usize % 64) % 64 / 8;
-        bounds.resize(skew, 0.0);
+impl<C: Coords> Tree<C> {
+    fn new(sample: usize) -> Tree<C> {
         Tree {
-            dims,
             nodes: Vec::with_capacity(2 * sample),
-            bounds,
-            skew,
             free: Vec::new(),
             root: NONE,
             leaves: Vec::with_capacity(sample),
@@ -103,168 +118,153 @@ impl Tree {
         }
     }
 
-    /// Stores `node`; its box is left for the caller to write.
-    fn alloc(&mut self, node: Node) -> u32 {
+    /// A slot for a node: a freed one, else a new one at the end (holding `like` as its
+    /// box until the caller writes it).
+    fn slot(&mut self, like: &C) -> u32 {
         match self.free.pop() {
-            Some(i) => {
-                self.nodes[i as usize] = node;
-                i
-            }
+            Some(i) => i,
             None => {
-                self.nodes.push(node);
-                self.bounds.resize(self.bounds.len() + 2 * self.dims, 0.0);
+                self.nodes.push(Node {
+                    lo: like.clone(),
+                    hi: like.clone(),
+                    cut: 0.0,
+                    parent: NONE,
+                    left: NONE,
+                    right: NONE,
+                    dim: 0,
+                    count: 0,
+                });
                 (self.nodes.len() - 1) as u32
             }
         }
     }
 
-    /// A new leaf holding `point` once.
+    /// Writes leaf `i` holding `point` once, below `parent`.
     #[inline(always)]
-    fn leaf<K: Dims>(&mut self, k: K, point: &[f64], parent: u32) -> u32 {
-        let i = self.alloc(Node {
-            parent,
-            left: NONE,
-            right: NONE,
-            dim: 0,
-            cut: 0.0,
-            count: 1,
-        });
-        let dims = k.get();
-        let at = self.skew + i as usize * 2 * dims;
-        let (lo, hi) = self.bounds[at..at + 2 * dims].split_at_mut(dims);
-        lo.copy_from_slice(&point[..dims]);
-        hi.copy_from_slice(&point[..dims]);
-        i
+    fn put_leaf(&mut self, i: u32, point: &C, parent: u32) {
+        let n = &mut self.nodes[i as usize];
+        n.lo.clone_from(point);
+        n.hi.clone_from(point);
+        n.parent = parent;
+        (n.left, n.right, n.dim, n.cut, n.count) = (NONE, NONE, 0, 0.0, 1);
     }
 
     /// Forgets the oldest point once the tree is full, then inserts `point` and returns
-    /// its collusive displacement (CoDisp).
+    /// its collusive displacement (CoDisp). The two nodes a removal frees are handed
+    /// straight to the insert, which almost always needs two (a leaf and a branch).
     #[inline(always)]
-    fn learn<K: Dims>(&mut self, k: K, sample: usize, point: &[f64], rng: &mut Pcg64Mcg) -> f64 {
-        // Once full, the oldest point's slot in the ring is reused.
-        let slot = (self.leaves.len() >= sample).then(|| {
-            let oldest = if self.oldest < self.leaves.len() {
+    fn learn(&mut self, sample: usize, point: &C, rng: &mut Pcg64Mcg) -> f64 {
+        let full = self.leaves.len() >= sample;
+        let (mut oldest, mut spare) = (0, None);
+        if full {
+            // The oldest point's slot in the ring is reused.
+            oldest = if self.oldest < self.leaves.len() {
                 self.oldest
             } else {
                 0
             };
-            self.remove(k, self.leaves[oldest]);
-            oldest
-        });
-        let (leaf, codisp) = self.insert_in(k, point, rng);
-        match slot {
-            Some(oldest) => {
-                self.leaves[oldest] = leaf;
-                self.oldest = oldest + 1;
-            }
-            None => self.leaves.push(leaf),
+            spare = self.remove(self.leaves[oldest]);
+        }
+        let (leaf, codisp) = self.insert(point, rng, spare);
+        if full {
+            self.leaves[oldest] = leaf;
+            self.oldest = oldest + 1;
+        } else {
+            self.leaves.push(leaf);
         }
         codisp
     }
 
-    /// `insert` with `k` values per point. CoDisp is the largest ratio, over the leaf's
-    /// ancestors, of the sibling subtree's size to the size of the subtree holding the
-    /// leaf. One walk down does it all: each node passed gets the point counted and its box
-    /// grown, and each edge passed gives one CoDisp ratio (a branch's count is its
-    /// children's sum, so the sibling's is known without a visit).
+    /// Inserts `point`; `spare` are two free node slots (from the removal just before),
+    /// which go to the free list if the insert needs none. Returns the point's leaf and its
+    /// CoDisp: the largest ratio, over the leaf's ancestors, of the sibling subtree's size
+    /// to the size of the subtree holding the leaf. One walk down does it all: each node
+    /// passed gets the point counted and its box grown, and each edge passed gives one
+    /// CoDisp ratio (a branch's count is its children's sum, so the sibling's is known
+    /// without a visit).
     #[inline(always)]
-    fn insert_in<K: Dims>(&mut self, k: K, point: &[f64], rng: &mut Pcg64Mcg) -> (u32, f64) {
+    fn insert(&mut self, point: &C, rng: &mut Pcg64Mcg, spare: Option<[u32; 2]>) -> (u32, f64) {
         if self.root == NONE {
-            self.root = self.leaf(k, point, NONE);
-            return (self.root, 0.0);
+            self.free.extend(spare.into_iter().flatten());
+            let leaf = self.slot(point);
+            self.put_leaf(leaf, point, NONE);
+            self.root = leaf;
+            return (leaf, 0.0);
         }
-        let dims = k.get();
-        let point = &point[..dims];
-        // The grown box and its spans live in registers for the fixed shingles.
-        let (mut grown_lo, mut grown_hi, mut spans) = (k.buf(), k.buf(), k.buf());
-        let (grown_lo, grown_hi, spans) = (grown_lo.as_mut(), grown_hi.as_mut(), spans.as_mut());
+        // The grown box and its spans: registers for the fixed shingles.
+        let (mut grown_lo, mut grown_hi, mut spans) = (point.clone(), point.clone(), point.clone());
+        let p = point.as_ref();
         let Tree {
-            nodes,
-            bounds,
-            skew,
-            root,
-            ..
+            nodes, free, root, ..
         } = self;
-        // Below a cache line's worth of values; knowing it lets the box slices lose an
-        // overflow check.
-        let skew = (*skew).min(7);
         let mut node = *root;
         // The count of the node just passed, before this point; the root's own (ratio 0).
         let mut above = nodes[node as usize].count;
         let mut best: f64 = 0.0;
         let (node, cut, dim, point_left) = loop {
-            let n = nodes[node as usize];
+            let n = &mut nodes[node as usize];
             best = upper(best, f64::from(above - n.count) / f64::from(n.count + 1));
-            let at = skew + node as usize * 2 * dims;
-            let (lo, hi) = bounds[at..at + 2 * dims].split_at_mut(dims);
+            let (lo, hi) = (n.lo.as_mut(), n.hi.as_mut());
             // A cut is drawn only where `point` lies outside the box: one drawn in a box
             // that holds the point cannot separate it (bar rounding at the box's very end).
             // All ones per value outside (a lane-wide mask, which vectorises well).
             let mut outside = 0u64;
-            for d in 0..dims {
-                outside |= u64::from(point[d] < lo[d]).wrapping_neg()
-                    | u64::from(point[d] > hi[d]).wrapping_neg();
+            for d in 0..p.len() {
+                outside |=
+                    u64::from(p[d] < lo[d]).wrapping_neg() | u64::from(p[d] > hi[d]).wrapping_neg();
             }
             if outside != 0 {
-                let grown = (&mut *grown_lo, &mut *grown_hi, &mut *spans);
-                if let Some((cut, dim)) = draw_cut(lo, hi, point, grown, rng) {
+                let grown = (grown_lo.as_mut(), grown_hi.as_mut(), spans.as_mut());
+                if let Some((cut, dim)) = draw_cut(lo, hi, p, grown, rng) {
                     break (node, cut, dim, cut < lo[dim]);
                 }
                 // No cut here: the point goes below, inside this node's grown box.
-                lo.copy_from_slice(grown_lo);
-                hi.copy_from_slice(grown_hi);
-            } else if n.is_leaf() {
+                lo.copy_from_slice(grown_lo.as_ref());
+                hi.copy_from_slice(grown_hi.as_ref());
+            } else if n.left == NONE {
                 // Inside a leaf's box is on its point: one more copy of it.
-                nodes[node as usize].count += 1;
+                n.count += 1;
+                free.extend(spare.into_iter().flatten());
                 return (node, best);
             }
-            nodes[node as usize].count += 1;
             above = n.count;
-            node = if point[n.dim as usize] <= n.cut {
+            n.count += 1;
+            node = if p[along(n.dim, p.len())] <= n.cut {
                 n.left
             } else {
                 n.right
             };
         };
-        best = upper(best, f64::from(self.nodes[node as usize].count));
-        let leaf = self.split(k, node, point, (dim, cut, point_left), (grown_lo, grown_hi));
+        best = upper(best, f64::from(nodes[node as usize].count));
+        let [leaf, branch] = spare.unwrap_or_else(|| [self.slot(point), self.slot(point)]);
+        let cut = (dim as u32, cut, point_left);
+        self.split([node, leaf, branch], point, cut, (&grown_lo, &grown_hi));
         (leaf, best)
     }
 
-    /// Puts a new branch cutting `point`'s new leaf off from `node`'s subtree (whose
-    /// ancestors already count the point); the branch's box is `grown`.
+    /// Puts `branch` where `node` is, cutting `point`'s new `leaf` off from `node`'s
+    /// subtree (whose ancestors already count the point); the branch's box is `grown`.
     #[inline(always)]
-    fn split<K: Dims>(
+    fn split(
         &mut self,
-        k: K,
-        node: u32,
-        point: &[f64],
-        (dim, cut, point_left): (usize, f64, bool),
-        (grown_lo, grown_hi): (&[f64], &[f64]),
-    ) -> u32 {
-        let n = self.nodes[node as usize];
-        let leaf = self.leaf(k, point, NONE);
-        let (left, right) = if point_left {
+        [node, leaf, branch]: [u32; 3],
+        point: &C,
+        (dim, cut, point_left): (u32, f64, bool),
+        (grown_lo, grown_hi): (&C, &C),
+    ) {
+        let n = &mut self.nodes[node as usize];
+        let (parent, count) = (n.parent, n.count);
+        n.parent = branch;
+        let b = &mut self.nodes[branch as usize];
+        b.lo.clone_from(grown_lo);
+        b.hi.clone_from(grown_hi);
+        (b.left, b.right) = if point_left {
             (leaf, node)
         } else {
             (node, leaf)
         };
-        let branch = self.alloc(Node {
-            parent: n.parent,
-            left,
-            right,
-            dim: dim as u32,
-            cut,
-            count: n.count + 1,
-        });
-        let dims = k.get();
-        let at = self.skew + branch as usize * 2 * dims;
-        let (lo, hi) = self.bounds[at..at + 2 * dims].split_at_mut(dims);
-        lo.copy_from_slice(grown_lo);
-        hi.copy_from_slice(grown_hi);
-        self.nodes[leaf as usize].parent = branch;
-        self.nodes[node as usize].parent = branch;
-        let parent = n.parent;
+        (b.parent, b.dim, b.cut, b.count) = (parent, dim, cut, count + 1);
+        self.put_leaf(leaf, point, branch);
         if parent == NONE {
             self.root = branch;
         } else {
@@ -275,43 +275,44 @@ impl Tree {
                 p.right = branch;
             }
         }
-        leaf
     }
 
-    /// Removes one point from `leaf`.
+    /// Removes one point from `leaf`; returns the two nodes it frees (the leaf and its
+    /// parent), if it frees them.
     #[inline(always)]
-    fn remove<K: Dims>(&mut self, k: K, leaf: u32) {
-        if self.nodes[leaf as usize].count > 1 {
+    fn remove(&mut self, leaf: u32) -> Option<[u32; 2]> {
+        let l = &self.nodes[leaf as usize];
+        let (parent, count) = (l.parent, l.count);
+        if count > 1 {
             let mut node = leaf;
             while node != NONE {
                 let n = &mut self.nodes[node as usize];
                 n.count -= 1;
                 node = n.parent;
             }
-            return;
+            return None;
         }
-        let parent = self.nodes[leaf as usize].parent;
-        self.free.push(leaf);
         if parent == NONE {
             self.root = NONE;
-            return;
+            self.free.push(leaf);
+            return None;
         }
-        let p = self.nodes[parent as usize];
+        let p = &self.nodes[parent as usize];
         let sibling = if p.left == leaf { p.right } else { p.left };
         let grand = p.parent;
-        self.free.push(parent);
         self.nodes[sibling as usize].parent = grand;
         if grand == NONE {
             self.root = sibling;
-            return;
-        }
-        let g = &mut self.nodes[grand as usize];
-        if g.left == parent {
-            g.left = sibling;
         } else {
-            g.right = sibling;
+            let g = &mut self.nodes[grand as usize];
+            if g.left == parent {
+                g.left = sibling;
+            } else {
+                g.right = sibling;
+            }
+            self.shrink(grand, leaf);
         }
-        self.shrink(k, grand, leaf);
+        Some([leaf, parent])
     }
 
     /// Counts one point fewer from `node` up, after the point in `leaf`'s box was taken
@@ -319,47 +320,37 @@ impl Tree {
     /// point lay on its surface: elsewhere the box's ends belong to points still below, so
     /// it and every box above it stay as they are.
     #[inline(always)]
-    fn shrink<K: Dims>(&mut self, k: K, mut node: u32, leaf: u32) {
-        let dims = k.get();
-        let (mut point, mut merged_lo, mut merged_hi) = (k.buf(), k.buf(), k.buf());
-        let (point, merged_lo, merged_hi) =
-            (point.as_mut(), merged_lo.as_mut(), merged_hi.as_mut());
-        let Tree {
-            nodes,
-            bounds,
-            skew,
-            ..
-        } = self;
-        let skew = (*skew).min(7);
-        let at = skew + leaf as usize * 2 * dims;
-        point.copy_from_slice(&bounds[at..at + dims]);
+    fn shrink(&mut self, mut node: u32, leaf: u32) {
+        let point = self.nodes[leaf as usize].lo.clone();
+        let (mut merged_lo, mut merged_hi) = (point.clone(), point.clone());
+        let (q, merged_lo, merged_hi) = (point.as_ref(), merged_lo.as_mut(), merged_hi.as_mut());
+        let nodes = &mut self.nodes;
         while node != NONE {
-            let n = nodes[node as usize];
-            nodes[node as usize].count -= 1;
-            let at = skew + node as usize * 2 * dims;
-            let (lo, hi) = bounds[at..at + 2 * dims].split_at_mut(dims);
+            let n = &mut nodes[node as usize];
+            n.count -= 1;
+            let (lo, hi) = (n.lo.as_ref(), n.hi.as_ref());
             let mut on_surface = false;
-            for d in 0..dims {
-                on_surface |= point[d] == lo[d];
+            for d in 0..q.len() {
+                on_surface |= q[d] == lo[d];
             }
-            for d in 0..dims {
-                on_surface |= point[d] == hi[d];
+            for d in 0..q.len() {
+                on_surface |= q[d] == hi[d];
             }
             if !on_surface {
                 break;
             }
-            let (l, r) = (
-                skew + n.left as usize * 2 * dims,
-                skew + n.right as usize * 2 * dims,
-            );
-            let (left, right) = (&bounds[l..l + 2 * dims], &bounds[r..r + 2 * dims]);
-            for d in 0..dims {
-                merged_lo[d] = lower(left[d], right[d]);
-                merged_hi[d] = upper(left[dims + d], right[dims + d]);
+            let (left, right, parent) = (n.left, n.right, n.parent);
+            let (l, r) = (&nodes[left as usize], &nodes[right as usize]);
+            let (l_lo, l_hi, r_lo, r_hi) =
+                (l.lo.as_ref(), l.hi.as_ref(), r.lo.as_ref(), r.hi.as_ref());
+            for d in 0..q.len() {
+                merged_lo[d] = lower(l_lo[d], r_lo[d]);
+                merged_hi[d] = upper(l_hi[d], r_hi[d]);
             }
-            bounds[at..at + dims].copy_from_slice(merged_lo);
-            bounds[at + dims..at + 2 * dims].copy_from_slice(merged_hi);
-            node = n.parent;
+            let n = &mut nodes[node as usize];
+            n.lo.as_mut().copy_from_slice(merged_lo);
+            n.hi.as_mut().copy_from_slice(merged_hi);
+            node = parent;
         }
         if node != NONE {
             // The loop stopped at `node`, already counted.
@@ -405,6 +396,17 @@ fn draw_cut(
     (cut < lo[dim] || cut >= hi[dim]).then_some((cut, dim))
 }
 
+/// `dim` as an index into a point of `dims` values (`dim < dims` always holds); written
+/// so that the index check folds away: a mask for a power of two.
+#[inline(always)]
+fn along(dim: u32, dims: usize) -> usize {
+    if dims.is_power_of_two() {
+        dim as usize & (dims - 1)
+    } else {
+        (dim as usize).min(dims - 1)
+    }
+}
+
 /// `a.min(b)` without `f64::min`'s NaN handling: points are never NaN (`detect` passes
 /// finite values only), and for other values the two agree.
 #[inline(always)]
@@ -426,42 +428,76 @@ fn upper(a: f64, b: f64) -> f64 {
     }
 }
 
-/// How many values a point has: fixed at compile time for the common shingles, so box
-/// loops unroll, lose their bounds checks and keep boxes being computed in registers, or
-/// known at run time (boxes being computed are then small heap buffers).
-trait Dims: Copy {
-    /// A point's worth of values.
-    type Buf: AsMut<[f64]>;
-    fn get(self) -> usize;
-    fn buf(self) -> Self::Buf;
+/// Every tree learns `point`; returns the sum of its CoDisps. The generator is copied out
+/// for the duration so that it lives in registers.
+#[inline(never)]
+fn learn<C: Coords>(
+    trees: &mut [Tree<C>],
+    sample: usize,
+    point: &[f64],
+    rng: &mut Pcg64Mcg,
+) -> f64 {
+    let point = C::of(point, point.len());
+    let mut local = rng.clone();
+    let mut total = 0.0;
+    for tree in trees {
+        total += tree.learn(sample, &point, &mut local);
+    }
+    *rng = local;
+    total
 }
 
-#[derive(Clone, Copy)]
-struct Fixed<const D: usize>;
-
-impl<const D: usize> Dims for Fixed<D> {
-    type Buf = [f64; D];
-    #[inline(always)]
-    fn get(self) -> usize {
-        D
-    }
-    #[inline(always)]
-    fn buf(self) -> [f64; D] {
-        [0.0; D]
-    }
+/// The trees, typed by shingle: arrays for shingles 1–6 and 8, vectors for others.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum Forest {
+    D1(Vec<Tree<[f64; 1]>>),
+    D2(Vec<Tree<[f64; 2]>>),
+    D3(Vec<Tree<[f64; 3]>>),
+    D4(Vec<Tree<[f64; 4]>>),
+    D5(Vec<Tree<[f64; 5]>>),
+    D6(Vec<Tree<[f64; 6]>>),
+    D8(Vec<Tree<[f64; 8]>>),
+    Any(Vec<Tree<Vec<f64>>>),
 }
 
-#[derive(Clone, Copy)]
-struct Any(usize);
+/// `$body` with `$trees` bound to the forest's trees, whatever their type.
+macro_rules! each_forest {
+    ($forest:expr, $trees:ident => $body:expr) => {
+        match $forest {
+            Forest::D1($trees) => $body,
+            Forest::D2($trees) => $body,
+            Forest::D3($trees) => $body,
+            Forest::D4($trees) => $body,
+            Forest::D5($trees) => $body,
+            Forest::D6($trees) => $body,
+            Forest::D8($trees) => $body,
+            Forest::Any($trees) => $body,
+        }
+    };
+}
 
-impl Dims for Any {
-    type Buf = Vec<f64>;
-    #[inline(always)]
-    fn get(self) -> usize {
-        self.0
+impl Forest {
+    fn new(params: &RcfParams) -> Forest {
+        fn trees<C: Coords>(params: &RcfParams) -> Vec<Tree<C>> {
+            (0..params.trees)
+                .map(|_| Tree::new(params.sample))
+                .collect()
+        }
+        match params.shingle {
+            1 => Forest::D1(trees(params)),
+            2 => Forest::D2(trees(params)),
+            3 => Forest::D3(trees(params)),
+            4 => Forest::D4(trees(params)),
+            5 => Forest::D5(trees(params)),
+            6 => Forest::D6(trees(params)),
+            8 => Forest::D8(trees(params)),
+            _ => Forest::Any(trees(params)),
+        }
     }
-    fn buf(self) -> Vec<f64> {
-        vec![0.0; self.0]
+
+    /// How many points each tree holds.
+    fn held(&self) -> usize {
+        each_forest!(self, trees => trees[0].leaves.len())
     }
 }
 
@@ -469,7 +505,7 @@ impl Dims for Any {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Rcf {
     params: RcfParams,
-    trees: Vec<Tree>,
+    forest: Forest,
     rng: Pcg64Mcg,
     recent: VecDeque<f64>,
     /// Scratch: the current shingle.
@@ -487,28 +523,13 @@ impl Rcf {
             ..params
         };
         Rcf {
-            trees: (0..params.trees)
-                .map(|_| Tree::new(params.shingle, params.sample))
-                .collect(),
+            forest: Forest::new(&params),
             rng: Pcg64Mcg::seed_from_u64(params.seed),
             recent: VecDeque::with_capacity(params.shingle),
             point: Vec::with_capacity(params.shingle),
             calibration: Rolling::new(params.sample),
             params,
         }
-    }
-
-    /// Every tree learns `point`; returns the sum of its CoDisps. The generator is copied
-    /// out for the duration so that it lives in registers.
-    #[inline(never)]
-    fn learn<K: Dims>(&mut self, k: K, point: &[f64]) -> f64 {
-        let mut rng = self.rng.clone();
-        let mut total = 0.0;
-        for tree in &mut self.trees {
-            total += tree.learn(k, self.params.sample, point, &mut rng);
-        }
-        self.rng = rng;
-        total
     }
 }
 
@@ -528,19 +549,11 @@ impl Detector for Rcf {
         let mut point = std::mem::take(&mut self.point);
         point.clear();
         point.extend(self.recent.iter().copied());
-        let warm = self.trees[0].leaves.len() >= self.params.sample;
-        let total = match self.params.shingle {
-            1 => self.learn(Fixed::<1>, &point),
-            2 => self.learn(Fixed::<2>, &point),
-            3 => self.learn(Fixed::<3>, &point),
-            4 => self.learn(Fixed::<4>, &point),
-            5 => self.learn(Fixed::<5>, &point),
-            6 => self.learn(Fixed::<6>, &point),
-            8 => self.learn(Fixed::<8>, &point),
-            d => self.learn(Any(d), &point),
-        };
+        let warm = self.forest.held() >= self.params.sample;
+        let (sample, rng) = (self.params.sample, &mut self.rng);
+        let total = each_forest!(&mut self.forest, trees => learn(trees, sample, &point, rng));
         self.point = point;
-        let log_codisp = (1.0 + total / self.trees.len() as f64).ln();
+        let log_codisp = (1.0 + total / self.params.trees as f64).ln();
         let verdict = if warm && self.calibration.len() >= 2 {
             let sd = self.calibration.std_dev().max(1e-9);
             let z = (log_codisp - self.calibration.mean()) / sd;
@@ -665,68 +678,68 @@ mod tests {
         for x in series(500).into_iter().chain(std::iter::repeat_n(1.0, 50)) {
             d.update(x);
         }
-        for tree in &d.trees {
-            assert_eq!(tree.leaves.len(), 16);
-            assert_eq!(tree.nodes[tree.root as usize].count, 16);
-            assert!(tree.nodes.len() <= 2 * 16 + 2);
-        }
+        each_forest!(&d.forest, trees => {
+            for tree in trees {
+                assert_eq!(tree.leaves.len(), 16);
+                assert_eq!(tree.nodes[tree.root as usize].count, 16);
+                assert!(tree.nodes.len() <= 2 * 16 + 2);
+            }
+        });
     }
 
-    /// The box and count of `node` recomputed from the leaves below it, checking on the
-    /// way that every child points back to its parent.
-    fn recount(tree: &Tree, node: u32) -> (Vec<f64>, u32) {
-        let n = tree.nodes[node as usize];
-        let at = tree.skew + node as usize * 2 * tree.dims;
-        let stored = tree.bounds[at..at + 2 * tree.dims].to_vec();
-        if n.is_leaf() {
-            assert_eq!(
-                stored[..tree.dims],
-                stored[tree.dims..],
-                "a leaf's box is its point"
-            );
-            return (stored, n.count);
+    /// The box (lower then upper ends) and count of `node` recomputed from the leaves
+    /// below it, checking on the way that every child points back to its parent.
+    fn recount<C: Coords>(tree: &Tree<C>, node: u32) -> (Vec<f64>, Vec<f64>, u32) {
+        let n = &tree.nodes[node as usize];
+        let (lo, hi) = (n.lo.as_ref().to_vec(), n.hi.as_ref().to_vec());
+        if n.left == NONE {
+            assert_eq!(lo, hi, "a leaf's box is its point");
+            return (lo, hi, n.count);
         }
         for child in [n.left, n.right] {
             assert_eq!(tree.nodes[child as usize].parent, node);
         }
-        let ((l, lc), (r, rc)) = (recount(tree, n.left), recount(tree, n.right));
-        let (dims, mut merged) = (tree.dims, l.clone());
-        for i in 0..dims {
-            merged[i] = l[i].min(r[i]);
-            merged[dims + i] = l[dims + i].max(r[dims + i]);
-        }
+        let ((l_lo, l_hi, lc), (r_lo, r_hi, rc)) = (recount(tree, n.left), recount(tree, n.right));
+        let merged_lo: Vec<f64> = l_lo.iter().zip(&r_lo).map(|(a, b)| a.min(*b)).collect();
+        let merged_hi: Vec<f64> = l_hi.iter().zip(&r_hi).map(|(a, b)| a.max(*b)).collect();
         assert_eq!(
-            stored, merged,
+            (&lo, &hi),
+            (&merged_lo, &merged_hi),
             "a branch's box is the smallest holding its points"
         );
         assert_eq!(n.count, lc + rc);
-        (stored, n.count)
+        (lo, hi, n.count)
     }
 
     /// Boxes are only grown where a point falls outside them and only recomputed where a
     /// removed point lay on their surface: after a long stream with outliers, a flat
     /// stretch (duplicates) and a return to normal, every box is still exactly the
-    /// bounding box of the points below it, and every count their number.
+    /// bounding box of the points below it, and every count their number. Shingle 3 has
+    /// array boxes, shingle 7 vectors.
     #[test]
     fn boxes_and_counts_stay_exact() {
-        let mut d = Rcf::new(RcfParams {
-            trees: 8,
-            sample: 32,
-            shingle: 3,
-            seed: 5,
-            ..RcfParams::default()
-        });
-        for i in 0..3000u32 {
-            let x = match i {
-                1000..=1100 => 4.0,
-                _ if i % 89 == 0 => -50.0,
-                _ => (f64::from(i) * 0.11).sin() * 6.0 + f64::from(i % 5),
-            };
-            d.update(x);
-            if i % 250 == 249 || i == 1090 {
-                for tree in &d.trees {
-                    let (_, count) = recount(tree, tree.root);
-                    assert_eq!(count as usize, tree.leaves.len());
+        for shingle in [3, 7] {
+            let mut d = Rcf::new(RcfParams {
+                trees: 8,
+                sample: 32,
+                shingle,
+                seed: 5,
+                ..RcfParams::default()
+            });
+            for i in 0..3000u32 {
+                let x = match i {
+                    1000..=1100 => 4.0,
+                    _ if i % 89 == 0 => -50.0,
+                    _ => (f64::from(i) * 0.11).sin() * 6.0 + f64::from(i % 5),
+                };
+                d.update(x);
+                if i % 250 == 249 || i == 1090 {
+                    each_forest!(&d.forest, trees => {
+                        for tree in trees {
+                            let (_, _, count) = recount(tree, tree.root);
+                            assert_eq!(count as usize, tree.leaves.len());
+                        }
+                    });
                 }
             }
         }
