@@ -2,10 +2,11 @@
 //! with a message naming them; against a real Kafka-protocol broker (Tansu, started on
 //! loopback by each test; see `support/tansu.rs`), 100k records with a few malformed
 //! through a one-minute window on 1 and 4 workers and on a 2-process local cluster,
-//! compared with a batch recomputation; a broker killed and restarted mid-run; a consumer
-//! group resuming from its committed offsets; a missing topic or a refused login ending
-//! the run; the documented example; and checkpoint positions restored onto another
-//! number of workers.
+//! compared with a batch recomputation; a broker killed and restarted mid-run (its log
+//! kept in an S3 server on loopback, `support/s3.rs`); a consumer group resuming from its
+//! committed offsets; a missing topic or a refused login ending the run; TLS with a
+//! private authority and a client certificate (through `support/tls_proxy.rs`); the
+//! documented example; and checkpoint positions restored onto another number of workers.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,10 +22,15 @@ use weir_engine::checkpoint::SourcePosition;
 use weir_engine::io::{ConnectorFactory, SourceReader, SourceStatus, WorkerInfo};
 use weir_engine::value::Value;
 
+#[path = "support/s3.rs"]
+mod s3;
 #[path = "support/tansu.rs"]
 mod tansu;
+#[path = "support/tls_proxy.rs"]
+mod tls_proxy;
 
 use tansu::Tansu;
+use tls_proxy::TlsProxy;
 
 /// 2024-05-01T10:00:00Z.
 const BASE_MS: i64 = 1_714_557_600_000;
@@ -48,13 +54,28 @@ fn assert_ok(out: &Output) {
 
 /// Produces `(key, payload)` messages to `topic`, partitioned by key, and waits for all.
 fn produce(brokers: &str, topic: &str, messages: impl IntoIterator<Item = (String, String)>) {
-    let producer: BaseProducer = ClientConfig::new()
+    // Tansu 0.6 moves a partition's end by one per batch, not per record, when it keeps
+    // its log in memory: with one record a batch, the ends the source stops at (`until:
+    // end`) are the true ones.
+    produce_with(brokers, topic, messages, &[("batch.num.messages", "1")]);
+}
+
+/// [`produce`] with the producer `settings`; fails if any record was not delivered.
+fn produce_with(
+    brokers: &str,
+    topic: &str,
+    messages: impl IntoIterator<Item = (String, String)>,
+    settings: &[(&str, &str)],
+) {
+    let mut config = ClientConfig::new();
+    config
         .set("bootstrap.servers", brokers)
-        .set("linger.ms", "5")
-        // Tansu 0.6 moves a partition's end by one per batch, not per record: with one
-        // record a batch, the ends the source stops at (`until: end`) are the true ones.
-        .set("batch.num.messages", "1")
-        .create()
+        .set("linger.ms", "5");
+    for (key, value) in settings {
+        config.set(*key, *value);
+    }
+    let producer: BaseProducer<Deliveries> = config
+        .create_with_context(Deliveries::default())
         .expect("producer");
     for (key, payload) in messages {
         let mut record = BaseRecord::to(topic).key(&key).payload(&payload);
@@ -70,6 +91,31 @@ fn produce(brokers: &str, topic: &str, messages: impl IntoIterator<Item = (Strin
         producer.poll(Duration::ZERO);
     }
     producer.flush(Duration::from_secs(60)).expect("flush");
+    let failed = producer.context().failed.lock().expect("lock").clone();
+    assert!(
+        failed.is_empty(),
+        "{} records not delivered: {:?}",
+        failed.len(),
+        failed.first()
+    );
+}
+
+/// Counts the records a test producer could not deliver, with the broker's reason.
+#[derive(Default)]
+struct Deliveries {
+    failed: std::sync::Mutex<Vec<String>>,
+}
+
+impl rdkafka::ClientContext for Deliveries {}
+
+impl rdkafka::producer::ProducerContext for Deliveries {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &rdkafka::message::DeliveryResult<'_>, _: ()) {
+        if let Err((error, _)) = result {
+            self.failed.lock().expect("lock").push(error.to_string());
+        }
+    }
 }
 
 /// Every message value on `topic`, read from the beginning to the current end.
@@ -141,6 +187,29 @@ fn oracle(n: u64) -> BTreeMap<(String, i64), (i64, f64)> {
         entry.1 += ((i * 7) % 100) as f64;
     }
     out
+}
+
+/// Per-minute windows: (device, minute start) → (count, sum of temp).
+type Windows = BTreeMap<(String, i64), (i64, f64)>;
+
+/// The batch answer for telemetry payloads as a broker holds them, and how many of them
+/// are malformed (a `temp` that is not a number).
+fn oracle_of(payloads: &[String]) -> (Windows, usize) {
+    let mut out = Windows::new();
+    let mut malformed = 0;
+    for payload in payloads {
+        let v: serde_json::Value = serde_json::from_str(payload).expect("json payload");
+        let Some(temp) = v["temp"].as_f64() else {
+            malformed += 1;
+            continue;
+        };
+        let ts = v["ts"].as_i64().expect("ts");
+        let device = v["device_id"].as_str().expect("device").to_string();
+        let entry = out.entry((device, ts - ts.rem_euclid(60_000))).or_default();
+        entry.0 += 1;
+        entry.1 += temp;
+    }
+    (out, malformed)
 }
 
 /// The windows a run wrote, keyed as the oracle is.
@@ -302,25 +371,46 @@ fn committed_total(brokers: &str, group: &str, topic: &str, partitions: i32) -> 
         .sum()
 }
 
-/// The broker is killed while `weir run` reads, and restarted on the same port. This
-/// Tansu keeps data only in memory, so the restarted broker is empty: the test gives it
-/// the same log again (topic, then the same records in the same order, one a batch, so
-/// each lands at the offset it had). What it proves: a run outlives its broker going
-/// away, reconnects by itself, resumes at the offsets it had reached (not at the start,
-/// not at the group's last commit, not at the end), and every record is counted once.
-/// What it cannot prove with this broker: that offsets committed before the crash survive
-/// it (a consumer group resuming from its commits is tested across runs above).
+/// The broker is killed while `weir run` reads, and started again on the same port with
+/// the same storage (an S3 server on loopback), so it comes back with its topics, records
+/// and committed offsets, as a Kafka broker comes back with its log on disk. What it
+/// proves: a run outlives its broker going away, reconnects by itself, resumes at the
+/// offsets it had reached (not at the start, not at the group's last commit, not at the
+/// end), every record is counted once, and offsets committed before the crash outlive it.
+/// One partition: with four, the log Tansu served on moto's S3 changed across the restart
+/// even when nothing was written (docs/connectors.md).
 #[test]
-#[ignore = "weir dies of SIGSEGV after the restart: librdkafka 2.12.1's main thread crashes in rd_kafka_metadata_cache_find (strcmp on the NULL topic name its Fetch leader-change handling leaves when the topic id is zero; a librdkafka defect, see docs/connectors.md) on an answer of the restarted, empty Tansu; the run survives the broker being down (checked below) and fails 4 times in 4"]
 fn a_broker_restart_mid_stream_loses_nothing_and_repeats_nothing() {
+    const PARTITIONS: i32 = 1;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut broker = Tansu::start();
+    let mut broker = Tansu::start_durable();
     let brokers = broker.brokers();
-    broker.create_topic("plant.telemetry", 4);
-    let n = 100_000;
-    produce(&brokers, "plant.telemetry", telemetry(n));
+    broker.create_topic("plant.telemetry", PARTITIONS as u32);
+    // Every batch is an object in the S3 server: batches of 1 000 records are quick to
+    // write and to read. With moto's S3, Tansu 0.6 acknowledges batches it does not keep
+    // (and serves them until it restarts; docs/connectors.md), so the broker is restarted
+    // once the producer is done, and the run is compared with the log it then holds (read
+    // back here), not with what was sent.
+    // One request in flight: Tansu kept more of what was sent so (48 % to 99 % in 10
+    // runs; down to 41 % with librdkafka's default of five).
+    produce_with(
+        &brokers,
+        "plant.telemetry",
+        telemetry(100_000),
+        &[
+            ("batch.num.messages", "1000"),
+            ("max.in.flight.requests.per.connection", "1"),
+        ],
+    );
+    broker.stop();
+    broker.restart();
+    let held = consume_all(&brokers, "plant.telemetry");
+    let n = held.len() as i64;
+    eprintln!("the broker holds {n} of the 100000 records sent");
+    assert!(n >= 20_000, "the broker kept only {n} records");
+    let (expected, malformed) = oracle_of(&held);
     let pipe = window_pipe(dir.path(), &brokers, "restart", r#"file("minutes.jsonl")"#);
-    let run = Command::new(env!("CARGO_BIN_EXE_weir"))
+    let mut run = Command::new(env!("CARGO_BIN_EXE_weir"))
         .args(["run", pipe.to_str().expect("path"), "--quiet"])
         .current_dir(dir.path())
         .stdout(Stdio::piped())
@@ -331,7 +421,7 @@ fn a_broker_restart_mid_stream_loses_nothing_and_repeats_nothing() {
     // Mid-stream: the run has handed out and committed some records, not all.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let reached = loop {
-        let total = committed_total(&brokers, "restart", "plant.telemetry", 4);
+        let total = committed_total(&brokers, "restart", "plant.telemetry", PARTITIONS);
         if total > 0 {
             break total;
         }
@@ -343,20 +433,19 @@ fn a_broker_restart_mid_stream_loses_nothing_and_repeats_nothing() {
     };
     broker.stop();
     eprintln!("broker stopped with {reached} of {n} offsets committed");
-    assert!(
-        reached < n as i64,
-        "the run read everything before the restart"
-    );
+    assert!(reached < n, "the run read everything before the restart");
     std::thread::sleep(Duration::from_secs(2));
-    let mut run = run;
     let down = run.try_wait().expect("weir status");
     assert!(
         down.is_none(),
         "weir ended while the broker was down: {down:?}"
     );
     broker.restart();
-    broker.create_topic("plant.telemetry", 4);
-    produce(&brokers, "plant.telemetry", telemetry(n));
+    let kept = committed_total(&brokers, "restart", "plant.telemetry", PARTITIONS);
+    assert!(
+        kept >= reached,
+        "the restarted broker has {kept} offsets committed, {reached} before"
+    );
 
     let out = run.wait_with_output().expect("wait for weir");
     assert!(
@@ -368,10 +457,27 @@ fn a_broker_restart_mid_stream_loses_nothing_and_repeats_nothing() {
     );
     let text = std::fs::read_to_string(dir.path().join("minutes.jsonl")).expect("output");
     let lines: Vec<String> = text.lines().map(str::to_string).collect();
-    assert_eq!(windows(&lines), oracle(n));
+    let got = windows(&lines);
+    let differ: Vec<_> = expected
+        .iter()
+        .filter(|(k, v)| got.get(*k) != Some(*v))
+        .map(|(k, v)| (k, v, got.get(k)))
+        .collect();
+    assert!(
+        differ.is_empty() && got.len() == expected.len(),
+        "{} of {} windows differ (key, expected, got): {differ:?}\n{}",
+        differ.len(),
+        expected.len(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rejects =
         std::fs::read_to_string(dir.path().join("rejects-restart.jsonl")).expect("rejects");
-    assert_eq!(rejects.lines().count(), 10, "{rejects}");
+    assert_eq!(rejects.lines().count(), malformed, "{rejects}");
+    assert_eq!(
+        committed_total(&brokers, "restart", "plant.telemetry", PARTITIONS),
+        n,
+        "every offset committed by the end of the run"
+    );
 }
 
 fn ids_pipe(dir: &Path, brokers: &str, out: &str) -> std::path::PathBuf {
@@ -612,6 +718,69 @@ pipeline copy {{
     // Long before the 30 s `delivery_timeout` would give the records up.
     let took = started.elapsed();
     assert!(took < Duration::from_secs(20), "took {took:?}");
+}
+
+/// A broker behind TLS (`support/tls_proxy.rs`) that takes only clients presenting a
+/// certificate of the private authority; `ca_file`, `client_cert` and `client_key` go to
+/// `dir`'s files of it.
+fn tls_broker(dir: &Path) -> (Tansu, TlsProxy, String) {
+    tls_proxy::private_ca(dir);
+    let port = tansu::free_port();
+    let broker = Tansu::start_advertising(port);
+    broker.create_topic("plant.ids", 2);
+    let proxy = TlsProxy::start(port, broker.port, dir, true);
+    (broker, proxy, format!("127.0.0.1:{port}"))
+}
+
+/// Over TLS only, trusting a private authority (`ca_file`) and presenting a client
+/// certificate: a run writes 1 000 records to Kafka, a second reads them back, each once.
+#[test]
+fn records_go_in_and_out_over_tls_with_a_private_ca_and_a_client_certificate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_broker, _proxy, brokers) = tls_broker(dir.path());
+    let tls = r#"ca_file: "ca.pem", client_cert: "client.pem", client_key: "client.key""#;
+    let input: String = (0..1000).map(|i| format!("{{\"id\": {i}}}\n")).collect();
+    std::fs::write(dir.path().join("ids.jsonl"), input).expect("input");
+    let writer = dir.path().join("writer.pipe");
+    std::fs::write(
+        &writer,
+        format!(
+            r#"source ids = file("ids.jsonl") {{
+  id: i64
+}}
+
+sink out = kafka("{brokers}", topic: "plant.ids", key: "k{{id}}", batch: 1, {tls})
+
+pipeline write {{
+  from ids
+  | to out
+}}
+"#
+        ),
+    )
+    .expect("write pipe");
+    assert_ok(&weir(
+        &["run", writer.to_str().expect("path"), "--quiet"],
+        dir.path(),
+    ));
+
+    let (out, _) = run_reader(
+        dir.path(),
+        &format!(
+            r#"kafka("{brokers}", topic: "plant.ids", start: earliest, until: end, connect_timeout: 10s, {tls})"#
+        ),
+        &[],
+    );
+    assert_ok(&out);
+    let mut ids: Vec<i64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            v["id"].as_i64().expect("id")
+        })
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..1000).collect::<Vec<_>>());
 }
 
 /// The documented Kafka pipeline (tests/data/kafka_minutes.pipe), pointed at the test

