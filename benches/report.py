@@ -162,7 +162,7 @@ def nexmark_section(weir, opt):
     if peer:
         fn = opt["flink_nexmark"]
         out.append(f"Flink 2.3 side by side: `benches/peers/flink/run_nexmark.sh --events {fn['events']} "
-                   f"--workers {fn['workers']}` in the same run — PyFlink 2.3.0 (local mini-cluster, "
+                   f"--workers {fn['workers']}` — PyFlink 2.3.0 (local mini-cluster, "
                    "parallelism 1; the JVM's compiler and collector threads can use the second core) running each query's SQL (`benches/peers/flink/nexmark_sql.py`) "
                    f"over a JSON-lines dump of the same generated events ({fn['file_mb']:.0f} MB), "
                    "into `blackhole` sinks; Weir runs the same `.pipe` with its sources reading the "
@@ -176,6 +176,13 @@ def nexmark_section(weir, opt):
         out.append("Weir = Flink for " + ", ".join(agree) + ". q12 is not compared: Flink's "
                    "processing-time windows never fire on a bounded input that ends within 10 s, "
                    "Weir's fire at the end of input.\n")
+        for q, why in sorted(fn.get("not_in_flink", {}).items(), key=lambda kv: int(kv[0][1:])):
+            out.append(f"Not run in Flink 2.3: {q}: {why}.\n")
+        if machine.get("peers_load"):
+            out.append(f"The peers ran after the Weir runs above, at load average "
+                       f"{machine['peers_load']}: each Weir/Flink ratio pairs two runs taken "
+                       "minutes apart under the same load; the Weir-on-files figures are not "
+                       "comparable with the table's generator columns.\n")
         out.append("| query | Flink 2.3 ev/s | net of the fixed job cost | Weir ev/s on the files | "
                    "Weir ev/s on the generator | how the SQL relates to the Flink port's |")
         out.append("| --- | ---: | ---: | ---: | ---: | --- |")
