@@ -783,6 +783,64 @@ pipeline write {{
     assert_eq!(ids, (0..1000).collect::<Vec<_>>());
 }
 
+/// A broker whose certificate no trusted authority signed: the TLS handshake fails on
+/// every try, so a source's or a sink's run ends at once naming TLS, not after
+/// `connect_timeout` or the delivery timeout.
+#[test]
+fn a_source_or_sink_that_does_not_trust_the_brokers_certificate_ends_the_run_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_broker, _proxy, brokers) = tls_broker(dir.path());
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).expect("dir");
+    tls_proxy::private_ca(&other);
+    let (out, took) = run_reader(
+        dir.path(),
+        &format!(
+            r#"kafka("{brokers}", topic: "plant.ids", start: earliest, connect_timeout: 60s, ca_file: "other/ca.pem", client_cert: "client.pem", client_key: "client.key")"#
+        ),
+        &[],
+    );
+    assert_ends_naming_tls(&out, took);
+    let writer = dir.path().join("writer.pipe");
+    std::fs::write(dir.path().join("ids.jsonl"), "{\"id\": 1}\n").expect("input");
+    std::fs::write(
+        &writer,
+        format!(
+            r#"source ids = file("ids.jsonl") {{
+  id: i64
+}}
+
+sink out = kafka("{brokers}", topic: "plant.ids", ca_file: "other/ca.pem", client_cert: "client.pem", client_key: "client.key")
+
+pipeline write {{
+  from ids
+  | to out
+}}
+"#
+        ),
+    )
+    .expect("write pipe");
+    let started = std::time::Instant::now();
+    let out = weir(
+        &["run", writer.to_str().expect("path"), "--quiet"],
+        dir.path(),
+    );
+    assert_ends_naming_tls(&out, started.elapsed());
+}
+
+fn assert_ends_naming_tls(out: &Output, took: Duration) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "the run must fail: {stderr}");
+    assert!(
+        stderr.contains("TLS handshake failed"),
+        "names TLS: {stderr}"
+    );
+    assert!(
+        took < Duration::from_secs(30),
+        "ended after {took:?}: {stderr}"
+    );
+}
+
 /// The documented Kafka pipeline (tests/data/kafka_minutes.pipe), pointed at the test
 /// broker: per-device minutes in `plant.minutes`, keyed by device, match the oracle.
 #[test]

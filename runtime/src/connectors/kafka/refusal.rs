@@ -8,7 +8,7 @@
 
 use parking_lot::Mutex;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 use super::client::{describe, describe_with, is_fatal};
 
@@ -50,6 +50,15 @@ impl Refusals {
                 | RDKafkaLogLevel::Error
         );
         if severe && facility == "FAIL" {
+            // A failed TLS handshake (an untrusted or mismatched certificate) fails the
+            // same way on every try, and librdkafka 2.12 reports it only in this log
+            // line (no error event), so it ends the run here.
+            if message.contains("SSL handshake failed") {
+                self.set(describe_with(
+                    &KafkaError::Global(RDKafkaErrorCode::SSL),
+                    message.trim(),
+                ));
+            }
             *self.last_failure.lock() = Some(message.trim().to_string());
         }
     }
@@ -74,7 +83,6 @@ impl Refusals {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rdkafka::error::RDKafkaErrorCode;
 
     #[test]
     fn an_authentication_error_is_fatal_at_once_and_the_first_reason_stays() {
@@ -102,6 +110,30 @@ mod tests {
             "Disconnected",
         );
         assert_eq!(transport.fatal(), None);
+    }
+
+    /// What librdkafka 2.12 logs, and nothing else, when the broker's certificate does
+    /// not verify against `ca_file`.
+    #[test]
+    fn a_logged_tls_handshake_failure_is_fatal() {
+        let r = Refusals::default();
+        r.log(
+            RDKafkaLogLevel::Error,
+            "FAIL",
+            "ssl://127.0.0.1:41791/bootstrap: error:0A000086:SSL routines::certificate verify \
+             failed (after 4ms in state SSL_HANDSHAKE)",
+        );
+        assert_eq!(r.fatal(), None, "only a failed handshake is named as one");
+        r.log(
+            RDKafkaLogLevel::Error,
+            "FAIL",
+            "ssl://127.0.0.1:41791/bootstrap: SSL handshake failed: error:0A000086:SSL \
+             routines::certificate verify failed: broker certificate could not be verified",
+        );
+        let why = r.fatal().expect("fatal");
+        assert!(why.starts_with("the TLS handshake failed"), "{why}");
+        assert!(why.contains("certificate verify failed"), "{why}");
+        assert!(why.contains("check `ca_file`"), "{why}");
     }
 
     /// What librdkafka 2.12 logs and returns when Tansu refuses a SCRAM login.
