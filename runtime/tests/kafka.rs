@@ -22,6 +22,8 @@ use weir_engine::checkpoint::SourcePosition;
 use weir_engine::io::{ConnectorFactory, SourceReader, SourceStatus, WorkerInfo};
 use weir_engine::value::Value;
 
+#[path = "support/private_ca.rs"]
+mod private_ca;
 #[path = "support/s3.rs"]
 mod s3;
 #[path = "support/tansu.rs"]
@@ -724,7 +726,7 @@ pipeline copy {{
 /// certificate of the private authority; `ca_file`, `client_cert` and `client_key` go to
 /// `dir`'s files of it.
 fn tls_broker(dir: &Path) -> (Tansu, TlsProxy, String) {
-    tls_proxy::private_ca(dir);
+    private_ca::private_ca(dir);
     let port = tansu::free_port();
     let broker = Tansu::start_advertising(port);
     broker.create_topic("plant.ids", 2);
@@ -792,7 +794,7 @@ fn a_source_or_sink_that_does_not_trust_the_brokers_certificate_ends_the_run_at_
     let (_broker, _proxy, brokers) = tls_broker(dir.path());
     let other = dir.path().join("other");
     std::fs::create_dir(&other).expect("dir");
-    tls_proxy::private_ca(&other);
+    private_ca::private_ca(&other);
     let (out, took) = run_reader(
         dir.path(),
         &format!(

@@ -7,6 +7,9 @@
 //! events; STARTTLS (rustls) delivers to a server whose certificate a `ca_file` vouches
 //! for and refuses it otherwise; bad options fail `weir check` with P0501.
 
+#[path = "support/private_ca.rs"]
+mod private_ca;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -355,85 +358,10 @@ fn the_cold_chain_example_mails_once_per_alert_event() {
     assert_eq!(got, want, "one e-mail per alert event");
 }
 
-/// Runs openssl (installed by .ci/run for the MQTT tests) in `dir`.
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs (apt-get install -y openssl)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A private authority `ca.pem` and a certificate `server.pem`/`server.key` it signed
-/// for 127.0.0.1, in `dir`.
-fn private_ca(dir: &Path) {
-    let key = ["-newkey", "rsa:2048", "-nodes"];
-    openssl(
-        dir,
-        &[
-            &["req", "-x509"][..],
-            &key,
-            &[
-                "-days",
-                "2",
-                "-subj",
-                "/CN=weir test CA",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-            ],
-        ]
-        .concat(),
-    );
-    openssl(
-        dir,
-        &[
-            &["req"][..],
-            &key,
-            &[
-                "-subj",
-                "/CN=127.0.0.1",
-                "-keyout",
-                "server.key",
-                "-out",
-                "server.csr",
-            ],
-        ]
-        .concat(),
-    );
-    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").expect("write");
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-            "-out",
-            "server.pem",
-        ],
-    );
-}
-
 #[test]
 fn starttls_with_a_private_ca_delivers_and_an_untrusted_certificate_is_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
-    private_ca(dir.path());
+    private_ca::private_ca(dir.path());
     let mailbox = dir.path().join("mailbox");
     let server = SmtpServer::start_with(
         &mailbox,

@@ -160,7 +160,7 @@ impl Checkpoints {
                 name.strip_prefix(&prefix)
                     .is_some_and(|rest| rest.parse::<usize>().is_ok())
             })
-            .map(|(_, bytes)| &bytes[..])
+            .map(|(_, bytes)| bytes.as_slice())
             .collect()
     }
 

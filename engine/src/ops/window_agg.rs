@@ -921,24 +921,11 @@ impl WindowState {
     ) -> Result<(), bincode::Error> {
         let old: SnapshotIn = bincode::deserialize(bytes)?;
         self.panes.reserve(old.panes.len());
-        // Most panes share a few floors (one per open window): count runs of equal
-        // floors before touching the ordered map.
-        let mut run: Option<(EventTime, usize)> = None;
         for (key, panes) in old.panes.into_iter().filter(|(k, _)| owns(k)) {
             for f in panes.iter().filter_map(|pane| pane.floor) {
-                match &mut run {
-                    Some((floor, n)) if *floor == f => *n += 1,
-                    _ => {
-                        if let Some((floor, n)) = run.replace((f, 1)) {
-                            *self.holds.entry(floor).or_default() += n;
-                        }
-                    }
-                }
+                *self.holds.entry(f).or_default() += 1;
             }
             self.panes.insert(key, panes);
-        }
-        if let Some((floor, n)) = run {
-            *self.holds.entry(floor).or_default() += n;
         }
         for (into, from) in [
             (&mut self.timers, old.timers),
