@@ -242,7 +242,14 @@ fn insert<C: Coords>(
     };
     best = upper(f64::from(nodes[node as usize].count), best);
     let cut = (dim as u32, cut, point_left);
-    split(nodes, root, [node, leaf, branch], point, cut, (&grown_lo, &grown_hi));
+    split(
+        nodes,
+        root,
+        [node, leaf, branch],
+        point,
+        cut,
+        (&grown_lo, &grown_hi),
+    );
     (leaf, best, 0)
 }
 
@@ -351,8 +358,7 @@ fn shrink<C: Coords>(nodes: &mut [Node<C>], mut node: u32, point: &C) {
         }
         let (left, right, parent) = (n.left, n.right, n.parent);
         let (l, r) = (&nodes[left as usize], &nodes[right as usize]);
-        let (l_lo, l_hi, r_lo, r_hi) =
-            (l.lo.as_ref(), l.hi.as_ref(), r.lo.as_ref(), r.hi.as_ref());
+        let (l_lo, l_hi, r_lo, r_hi) = (l.lo.as_ref(), l.hi.as_ref(), r.lo.as_ref(), r.hi.as_ref());
         for d in 0..q.len() {
             merged_lo[d] = lower(l_lo[d], r_lo[d]);
             merged_hi[d] = upper(l_hi[d], r_hi[d]);
