@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use wide::f64x2;
 
 use super::normal::upper_tail;
 use super::rolling::Rolling;
@@ -139,19 +140,11 @@ impl<C: Coords> Tree<C> {
         }
     }
 
-    /// Writes leaf `i` holding `point` once, below `parent`.
-    #[inline(always)]
-    fn put_leaf(&mut self, i: u32, point: &C, parent: u32) {
-        let n = &mut self.nodes[i as usize];
-        n.lo.clone_from(point);
-        n.hi.clone_from(point);
-        n.parent = parent;
-        (n.left, n.right, n.dim, n.cut, n.count) = (NONE, NONE, 0, 0.0, 1);
-    }
-
     /// Forgets the oldest point once the tree is full, then inserts `point` and returns
     /// its collusive displacement (CoDisp). The two nodes a removal frees are handed
-    /// straight to the insert, which almost always needs two (a leaf and a branch).
+    /// straight to the insert, which almost always needs two (a leaf and a branch); others
+    /// are taken before the insert, so that the walks run on a plain slice of the nodes
+    /// (its start and length stay in registers) and give back what they did not use.
     #[inline(always)]
     fn learn(&mut self, sample: usize, point: &C, rng: &mut Pcg64Mcg) -> f64 {
         let full = self.leaves.len() >= sample;
@@ -163,9 +156,15 @@ impl<C: Coords> Tree<C> {
             } else {
                 0
             };
-            spare = self.remove(self.leaves[oldest]);
+            let leaf = self.leaves[oldest];
+            spare = remove(&mut self.nodes, &mut self.root, &mut self.free, leaf);
         }
-        let (leaf, codisp) = self.insert(point, rng, spare);
+        let spare = match spare {
+            Some(spare) => spare,
+            None => [self.slot(point), self.slot(point)],
+        };
+        let (leaf, codisp, unused) = insert(&mut self.nodes, &mut self.root, point, rng, spare);
+        self.free.extend_from_slice(&spare[2 - unused..]);
         if full {
             self.leaves[oldest] = leaf;
             self.oldest = oldest + 1;
@@ -174,188 +173,204 @@ impl<C: Coords> Tree<C> {
         }
         codisp
     }
+}
 
-    /// Inserts `point`; `spare` are two free node slots (from the removal just before),
-    /// which go to the free list if the insert needs none. Returns the point's leaf and its
-    /// CoDisp: the largest ratio, over the leaf's ancestors, of the sibling subtree's size
-    /// to the size of the subtree holding the leaf. One walk down does it all: each node
-    /// passed gets the point counted and its box grown, and each edge passed gives one
-    /// CoDisp ratio (a branch's count is its children's sum, so the sibling's is known
-    /// without a visit).
-    #[inline(always)]
-    fn insert(&mut self, point: &C, rng: &mut Pcg64Mcg, spare: Option<[u32; 2]>) -> (u32, f64) {
-        if self.root == NONE {
-            self.free.extend(spare.into_iter().flatten());
-            let leaf = self.slot(point);
-            self.put_leaf(leaf, point, NONE);
-            self.root = leaf;
-            return (leaf, 0.0);
-        }
-        // The grown box and its spans: registers for the fixed shingles.
-        let (mut grown_lo, mut grown_hi, mut spans) = (point.clone(), point.clone(), point.clone());
-        let p = point.as_ref();
-        let Tree {
-            nodes, free, root, ..
-        } = self;
-        let mut node = *root;
-        // The count of the node just passed, before this point; the root's own (ratio 0).
-        let mut above = nodes[node as usize].count;
-        let mut best: f64 = 0.0;
-        let (node, cut, dim, point_left) = loop {
-            let n = &mut nodes[node as usize];
-            best = upper(best, f64::from(above - n.count) / f64::from(n.count + 1));
-            let (lo, hi) = (n.lo.as_mut(), n.hi.as_mut());
-            // A cut is drawn only where `point` lies outside the box: one drawn in a box
-            // that holds the point cannot separate it (bar rounding at the box's very end).
-            if outside(p, lo, hi) {
-                let grown = (grown_lo.as_mut(), grown_hi.as_mut(), spans.as_mut());
-                if let Some((cut, dim)) = draw_cut(lo, hi, p, grown, rng) {
-                    break (node, cut, dim, cut < lo[dim]);
-                }
-                // No cut here: the point goes below, inside this node's grown box.
-                lo.copy_from_slice(grown_lo.as_ref());
-                hi.copy_from_slice(grown_hi.as_ref());
-            } else if n.left == NONE {
-                // Inside a leaf's box is on its point: one more copy of it.
-                n.count += 1;
-                free.extend(spare.into_iter().flatten());
-                return (node, best);
+/// Writes leaf `i` holding `point` once, below `parent`.
+#[inline(always)]
+fn put_leaf<C: Coords>(nodes: &mut [Node<C>], i: u32, point: &C, parent: u32) {
+    let n = &mut nodes[i as usize];
+    n.lo.clone_from(point);
+    n.hi.clone_from(point);
+    n.parent = parent;
+    (n.left, n.right, n.dim, n.cut, n.count) = (NONE, NONE, 0, 0.0, 1);
+}
+
+/// Inserts `point` into the tree at `root`, with `leaf` and `branch` free slots for the
+/// nodes a split needs. Returns the point's leaf, its CoDisp and how many of the slots
+/// (the last ones) it left unused: the CoDisp is the largest ratio, over the leaf's
+/// ancestors, of the sibling subtree's size to the size of the subtree holding the leaf.
+/// One walk down does it all: each node passed gets the point counted and its box grown,
+/// and each edge passed gives one CoDisp ratio (a branch's count is its children's sum, so
+/// the sibling's is known without a visit).
+#[inline(always)]
+fn insert<C: Coords>(
+    nodes: &mut [Node<C>],
+    root: &mut u32,
+    point: &C,
+    rng: &mut Pcg64Mcg,
+    [leaf, branch]: [u32; 2],
+) -> (u32, f64, usize) {
+    if *root == NONE {
+        put_leaf(nodes, leaf, point, NONE);
+        *root = leaf;
+        return (leaf, 0.0, 1);
+    }
+    // The grown box and its spans: registers for the fixed shingles.
+    let (mut grown_lo, mut grown_hi, mut spans) = (point.clone(), point.clone(), point.clone());
+    let p = point.as_ref();
+    let mut node = *root;
+    // The count of the node just passed, before this point; the root's own (ratio 0).
+    let mut above = nodes[node as usize].count;
+    let mut best: f64 = 0.0;
+    let (node, cut, dim, point_left) = loop {
+        let n = &mut nodes[node as usize];
+        // `upper(ratio, best)`, not `(best, ratio)`: `maxsd` then updates `best` in place.
+        best = upper(f64::from(above - n.count) / f64::from(n.count + 1), best);
+        let (lo, hi) = (n.lo.as_mut(), n.hi.as_mut());
+        // A cut is drawn only where `point` lies outside the box: one drawn in a box that
+        // holds the point cannot separate it (bar rounding at the box's very end).
+        if outside(p, lo, hi) {
+            let grown = (grown_lo.as_mut(), grown_hi.as_mut(), spans.as_mut());
+            if let Some((cut, dim)) = draw_cut(lo, hi, p, grown, rng) {
+                break (node, cut, dim, cut < lo[dim]);
             }
-            above = n.count;
+            // No cut here: the point goes below, inside this node's grown box.
+            lo.copy_from_slice(grown_lo.as_ref());
+            hi.copy_from_slice(grown_hi.as_ref());
+        } else if n.left == NONE {
+            // Inside a leaf's box is on its point: one more copy of it.
             n.count += 1;
-            node = if p[along(n.dim, p.len())] <= n.cut {
-                n.left
-            } else {
-                n.right
-            };
+            return (node, best, 2);
+        }
+        above = n.count;
+        n.count += 1;
+        node = if p[along(n.dim, p.len())] <= n.cut {
+            n.left
+        } else {
+            n.right
         };
-        best = upper(best, f64::from(nodes[node as usize].count));
-        let [leaf, branch] = spare.unwrap_or_else(|| [self.slot(point), self.slot(point)]);
-        let cut = (dim as u32, cut, point_left);
-        self.split([node, leaf, branch], point, cut, (&grown_lo, &grown_hi));
-        (leaf, best)
-    }
+    };
+    best = upper(f64::from(nodes[node as usize].count), best);
+    let cut = (dim as u32, cut, point_left);
+    split(
+        nodes,
+        root,
+        [node, leaf, branch],
+        point,
+        cut,
+        (&grown_lo, &grown_hi),
+    );
+    (leaf, best, 0)
+}
 
-    /// Puts `branch` where `node` is, cutting `point`'s new `leaf` off from `node`'s
-    /// subtree (whose ancestors already count the point); the branch's box is `grown`.
-    #[inline(always)]
-    fn split(
-        &mut self,
-        [node, leaf, branch]: [u32; 3],
-        point: &C,
-        (dim, cut, point_left): (u32, f64, bool),
-        (grown_lo, grown_hi): (&C, &C),
-    ) {
-        let n = &mut self.nodes[node as usize];
-        let (parent, count) = (n.parent, n.count);
-        n.parent = branch;
-        let b = &mut self.nodes[branch as usize];
-        b.lo.clone_from(grown_lo);
-        b.hi.clone_from(grown_hi);
-        (b.left, b.right) = if point_left {
-            (leaf, node)
+/// Puts `branch` where `node` is, cutting `point`'s new `leaf` off from `node`'s subtree
+/// (whose ancestors already count the point); the branch's box is `grown`.
+#[inline(always)]
+fn split<C: Coords>(
+    nodes: &mut [Node<C>],
+    root: &mut u32,
+    [node, leaf, branch]: [u32; 3],
+    point: &C,
+    (dim, cut, point_left): (u32, f64, bool),
+    (grown_lo, grown_hi): (&C, &C),
+) {
+    let n = &mut nodes[node as usize];
+    let (parent, count) = (n.parent, n.count);
+    n.parent = branch;
+    let b = &mut nodes[branch as usize];
+    b.lo.clone_from(grown_lo);
+    b.hi.clone_from(grown_hi);
+    (b.left, b.right) = if point_left {
+        (leaf, node)
+    } else {
+        (node, leaf)
+    };
+    (b.parent, b.dim, b.cut, b.count) = (parent, dim, cut, count + 1);
+    put_leaf(nodes, leaf, point, branch);
+    if parent == NONE {
+        *root = branch;
+    } else {
+        let p = &mut nodes[parent as usize];
+        if p.left == node {
+            p.left = branch;
         } else {
-            (node, leaf)
-        };
-        (b.parent, b.dim, b.cut, b.count) = (parent, dim, cut, count + 1);
-        self.put_leaf(leaf, point, branch);
-        if parent == NONE {
-            self.root = branch;
-        } else {
-            let p = &mut self.nodes[parent as usize];
-            if p.left == node {
-                p.left = branch;
-            } else {
-                p.right = branch;
-            }
+            p.right = branch;
         }
     }
+}
 
-    /// Removes one point from `leaf`; returns the two nodes it frees (the leaf and its
-    /// parent), if it frees them.
-    #[inline(always)]
-    fn remove(&mut self, leaf: u32) -> Option<[u32; 2]> {
-        let l = &self.nodes[leaf as usize];
-        let (parent, count) = (l.parent, l.count);
-        if count > 1 {
-            let mut node = leaf;
-            while node != NONE {
-                let n = &mut self.nodes[node as usize];
-                n.count -= 1;
-                node = n.parent;
-            }
-            return None;
-        }
-        if parent == NONE {
-            self.root = NONE;
-            self.free.push(leaf);
-            return None;
-        }
-        let p = &self.nodes[parent as usize];
-        let sibling = if p.left == leaf { p.right } else { p.left };
-        let grand = p.parent;
-        self.nodes[sibling as usize].parent = grand;
-        if grand == NONE {
-            self.root = sibling;
-        } else {
-            let g = &mut self.nodes[grand as usize];
-            if g.left == parent {
-                g.left = sibling;
-            } else {
-                g.right = sibling;
-            }
-            self.shrink(grand, leaf);
-        }
-        Some([leaf, parent])
-    }
-
-    /// Counts one point fewer from `node` up, after the point in `leaf`'s box was taken
-    /// out of `node`'s subtree. A box is recomputed from its children's only where the
-    /// point lay on its surface: elsewhere the box's ends belong to points still below, so
-    /// it and every box above it stay as they are.
-    #[inline(always)]
-    fn shrink(&mut self, mut node: u32, leaf: u32) {
-        let point = self.nodes[leaf as usize].lo.clone();
-        let (mut merged_lo, mut merged_hi) = (point.clone(), point.clone());
-        let (q, merged_lo, merged_hi) = (point.as_ref(), merged_lo.as_mut(), merged_hi.as_mut());
-        let nodes = &mut self.nodes;
-        while node != NONE {
-            let n = &mut nodes[node as usize];
-            n.count -= 1;
-            let (lo, hi) = (n.lo.as_ref(), n.hi.as_ref());
-            let mut on_surface = false;
-            for d in 0..q.len() {
-                on_surface |= q[d] == lo[d];
-            }
-            for d in 0..q.len() {
-                on_surface |= q[d] == hi[d];
-            }
-            if !on_surface {
-                break;
-            }
-            let (left, right, parent) = (n.left, n.right, n.parent);
-            let (l, r) = (&nodes[left as usize], &nodes[right as usize]);
-            let (l_lo, l_hi, r_lo, r_hi) =
-                (l.lo.as_ref(), l.hi.as_ref(), r.lo.as_ref(), r.hi.as_ref());
-            for d in 0..q.len() {
-                merged_lo[d] = lower(l_lo[d], r_lo[d]);
-                merged_hi[d] = upper(l_hi[d], r_hi[d]);
-            }
-            let n = &mut nodes[node as usize];
-            n.lo.as_mut().copy_from_slice(merged_lo);
-            n.hi.as_mut().copy_from_slice(merged_hi);
-            node = parent;
-        }
-        if node != NONE {
-            // The loop stopped at `node`, already counted.
-            node = nodes[node as usize].parent;
-        }
-        // Above the last box that could change only the counts change.
-        while node != NONE {
-            let n = &mut nodes[node as usize];
+/// Removes one point from `leaf`; returns the two nodes it frees (the leaf and its parent),
+/// if it frees them.
+#[inline(always)]
+fn remove<C: Coords>(
+    nodes: &mut [Node<C>],
+    root: &mut u32,
+    free: &mut Vec<u32>,
+    leaf: u32,
+) -> Option<[u32; 2]> {
+    let l = &nodes[leaf as usize];
+    let (parent, count) = (l.parent, l.count);
+    if count > 1 {
+        // Up to the root, whose parent `NONE` is past the end: the index check ends the walk.
+        let mut node = leaf;
+        while let Some(n) = nodes.get_mut(node as usize) {
             n.count -= 1;
             node = n.parent;
         }
+        return None;
+    }
+    if parent == NONE {
+        *root = NONE;
+        free.push(leaf);
+        return None;
+    }
+    let point = l.lo.clone();
+    let p = &nodes[parent as usize];
+    let sibling = if p.left == leaf { p.right } else { p.left };
+    let grand = p.parent;
+    nodes[sibling as usize].parent = grand;
+    if grand == NONE {
+        *root = sibling;
+    } else {
+        let g = &mut nodes[grand as usize];
+        if g.left == parent {
+            g.left = sibling;
+        } else {
+            g.right = sibling;
+        }
+        shrink(nodes, grand, &point);
+    }
+    Some([leaf, parent])
+}
+
+/// Counts one point fewer from `node` up, after `point` was taken out of `node`'s subtree.
+/// A box is recomputed from its children's only where the point lay on its surface:
+/// elsewhere the box's ends belong to points still below, so it and every box above it
+/// stay as they are. Both walks end at the root's parent, `NONE`, past the end of `nodes`.
+#[inline(always)]
+fn shrink<C: Coords>(nodes: &mut [Node<C>], mut node: u32, point: &C) {
+    let (mut merged_lo, mut merged_hi) = (point.clone(), point.clone());
+    let (q, merged_lo, merged_hi) = (point.as_ref(), merged_lo.as_mut(), merged_hi.as_mut());
+    while let Some(n) = nodes.get_mut(node as usize) {
+        n.count -= 1;
+        let (lo, hi) = (n.lo.as_ref(), n.hi.as_ref());
+        let mut on_surface = false;
+        for d in 0..q.len() {
+            on_surface |= q[d] == lo[d];
+        }
+        for d in 0..q.len() {
+            on_surface |= q[d] == hi[d];
+        }
+        if !on_surface {
+            // Counted already: only the counts above change.
+            node = n.parent;
+            break;
+        }
+        let (left, right, parent) = (n.left, n.right, n.parent);
+        let (l, r) = (&nodes[left as usize], &nodes[right as usize]);
+        let (l_lo, l_hi, r_lo, r_hi) = (l.lo.as_ref(), l.hi.as_ref(), r.lo.as_ref(), r.hi.as_ref());
+        for d in 0..q.len() {
+            merged_lo[d] = lower(l_lo[d], r_lo[d]);
+            merged_hi[d] = upper(l_hi[d], r_hi[d]);
+        }
+        let n = &mut nodes[node as usize];
+        n.lo.as_mut().copy_from_slice(merged_lo);
+        n.hi.as_mut().copy_from_slice(merged_hi);
+        node = parent;
+    }
+    while let Some(n) = nodes.get_mut(node as usize) {
+        n.count -= 1;
+        node = n.parent;
     }
 }
 
@@ -365,20 +380,26 @@ impl<C: Coords> Tree<C> {
 /// result with one `movmskpd`; compared as booleans, LLVM packs one mask per value down
 /// across registers (about 20 instructions a level at shingle 4). Exact for finite values
 /// without negative zeros (a difference is `-0.0` only from `-0.0 - 0.0`), which
-/// `Rcf::update` guarantees; subnormal differences keep their sign.
+/// `Rcf::update` guarantees; subnormal differences keep their sign. `wide`'s `f64x2` is
+/// SSE2 on x86-64 (NEON on aarch64, plain pairs elsewhere): the workspace forbids `unsafe`.
 #[inline(always)]
 fn outside(point: &[f64], lo: &[f64], hi: &[f64]) -> bool {
-    // One accumulator per SSE2 lane and per end, so that value `d` stays in lane `d % 2`:
-    // or-ed into one, LLVM shuffles the lanes apart first.
-    let (mut below, mut above) = ([0u64; 2], [0u64; 2]);
-    for d in 0..point.len() {
-        below[d % 2] |= (point[d] - lo[d]).to_bits();
+    let pair = |v: &[f64]| f64x2::new([v[0], v[1]]);
+    let mut signs = f64x2::ZERO;
+    for ((p, lo), hi) in point
+        .chunks_exact(2)
+        .zip(lo.chunks_exact(2))
+        .zip(hi.chunks_exact(2))
+    {
+        let p = pair(p);
+        signs = signs | (p - pair(lo)) | (pair(hi) - p);
     }
-    for d in 0..point.len() {
-        above[d % 2] |= (hi[d] - point[d]).to_bits();
+    let mut odd = 0;
+    if point.len() % 2 == 1 {
+        let d = point.len() - 1;
+        odd = (point[d] - lo[d]).to_bits() | (hi[d] - point[d]).to_bits();
     }
-    let lanes = [below[0] | above[0], below[1] | above[1]];
-    ((lanes[0] | lanes[1]) as i64) < 0
+    signs.move_mask() != 0 || (odd as i64) < 0
 }
 
 /// Grows the box `lo..hi` to hold `point` (into `grown`, with its spans) and draws a
