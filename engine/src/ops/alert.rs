@@ -22,16 +22,18 @@ use timely::dataflow::operators::Capability;
 use serde::{Deserialize, Serialize};
 
 use super::state_report::{pending_bytes, StateReport};
-use super::EventStream;
+use super::{send_runs, EventOutput, EventStream};
 use crate::alert::keyed::{KeyedAlerts, SavedAlerts, SavedAlertsRef};
 use crate::alert::silence::Silences;
 use crate::alert::AlertSpec;
 use crate::checkpoint::cut::{epoch_of, EpochCut};
 use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
 use crate::checkpoint::stamp::{self, Stamp};
+use crate::clock::Clock;
 use crate::event::Event;
 use crate::key::GroupKey;
 use crate::metrics::operators::StateSize;
+use crate::metrics::Metrics;
 use crate::run::WorkerContext;
 use crate::time::EventTime;
 
@@ -43,6 +45,8 @@ struct AlertOp {
     silences: Option<Silences>,
     horizon: EventTime,
     counted_flapping: u64,
+    /// The pipeline's index, for the silenced and flapping counters.
+    pipeline: usize,
 }
 
 /// The operator's part of a checkpoint, as written.
@@ -64,6 +68,17 @@ struct SnapshotIn {
 }
 
 impl AlertOp {
+    fn new(spec: &AlertSpec, silences: Option<Silences>, pipeline: usize) -> AlertOp {
+        AlertOp {
+            pending: Pending::new(),
+            alerts: KeyedAlerts::new(spec),
+            silences,
+            horizon: EventTime::MIN,
+            counted_flapping: 0,
+            pipeline,
+        }
+    }
+
     /// The keys with a machine, and the bytes of the machines and waiting records.
     fn size(&self) -> StateSize {
         let machines = self.alerts.size();
@@ -103,9 +118,48 @@ impl AlertOp {
         Ok(())
     }
 
+    /// Takes in the largest event times other workers (and this one) read.
+    fn hear_horizons(&mut self, containers: std::slice::IterMut<'_, Vec<EventTime>>) {
+        for container in containers {
+            let latest = container.drain(..).max();
+            self.horizon = self.horizon.max(latest.unwrap_or(EventTime::MIN));
+        }
+    }
+
+    /// Buffers one message's records (`elements` its stamp) or stashes them for a later
+    /// epoch; false if the message carries no time.
+    fn take(
+        &mut self,
+        elements: &[Stamp],
+        containers: std::slice::IterMut<'_, Vec<Event>>,
+        epochs: &mut EpochCut<Event>,
+    ) -> bool {
+        let Some(now) = stamp::least_time(elements) else {
+            return false;
+        };
+        let epoch = epoch_of(elements);
+        for container in containers {
+            for mut event in container.drain(..) {
+                // A record behind the watermark acts at the watermark, so each key's
+                // machine sees time move forward only.
+                event.time = event.time.max(now);
+                if let Some(event) = epochs.admit(epoch, now, event) {
+                    self.pending.entry(event.time).or_default().push(event);
+                }
+            }
+        }
+        true
+    }
+
+    /// Feeds the records before `limit` and fires the timers due before `until`.
+    fn advance(&mut self, limit: EventTime, until: EventTime, out: &mut Vec<Event>) {
+        advance(&mut self.pending, &mut self.alerts, limit, until, out);
+    }
+
     /// Drops what the silences cover, counts what they and flapping held back, and
     /// orders `out` by time for sending.
-    fn settle(&mut self, out: &mut Vec<Event>, metrics: &crate::metrics::Metrics, at: usize) {
+    fn settle(&mut self, out: &mut Vec<Event>, metrics: &Metrics) {
+        let at = self.pipeline;
         if let Some(silences) = self.silences.as_mut() {
             let silenced = silences.filter(out);
             add(&metrics.alert_silenced, at, silenced);
@@ -114,6 +168,134 @@ impl AlertOp {
         add(&metrics.alert_flapping, at, flapping);
         self.counted_flapping = self.alerts.suppressed;
         out.sort_by_key(|e| e.time);
+    }
+
+    /// Settles `out` and sends it (emptied), each event at its time in `cap`'s epoch.
+    fn send(
+        &mut self,
+        out: &mut Vec<Event>,
+        cap: &Capability<Stamp>,
+        output: &mut EventOutput<'_>,
+        metrics: &Metrics,
+    ) {
+        self.settle(out, metrics);
+        send_runs(output, cap, out);
+        out.clear();
+    }
+
+    /// Each epoch closed (or, at the end of input, each stashed one): snapshot, move the
+    /// output to the next epoch, take in what was stashed for it. At the end of input,
+    /// the last snapshot stands for every later checkpoint.
+    fn close_epochs(
+        &mut self,
+        time: &Frontiers,
+        epochs: &mut EpochCut<Event>,
+        cap: &mut Capability<Stamp>,
+        output: &mut EventOutput<'_>,
+        ctx: &WorkerContext,
+    ) {
+        let mut out = Vec::new();
+        while epochs.closing(&time.both) || (time.ending && epochs.stashed()) {
+            let Some(bytes) = or_fail("alert", self.snapshot(), ctx) else {
+                break;
+            };
+            for event in epochs.save(bytes) {
+                self.pending.entry(event.time).or_default().push(event);
+            }
+            epochs.enter(cap);
+            let (limit, until) = time.bounds(epochs, self.horizon);
+            self.advance(limit, until, &mut out);
+            self.send(&mut out, cap, output, &ctx.metrics);
+        }
+        if time.ending {
+            if let Some(bytes) = or_fail("alert", self.snapshot(), ctx) {
+                epochs.end(&bytes);
+            }
+        }
+    }
+}
+
+/// Where time stands in one activation. The horizon marks travel behind the records, so
+/// both inputs' frontiers bound time.
+struct Frontiers {
+    both: Vec<Stamp>,
+    /// Both inputs ended.
+    ended: bool,
+    /// They ended with the run going on (see [`EpochCut::ending`]).
+    ending: bool,
+    watermark: EventTime,
+}
+
+impl Frontiers {
+    fn new(records: &[Stamp], marks: &[Stamp], epochs: &EpochCut<Event>, stopped: bool) -> Self {
+        let both: Vec<Stamp> = records.iter().chain(marks).copied().collect();
+        Frontiers {
+            ended: both.is_empty(),
+            ending: epochs.ending(&both, stopped),
+            watermark: stamp::watermark(&both).unwrap_or(EventTime::MAX),
+            both,
+        }
+    }
+
+    /// The watermark records are fed up to, and the time timers fire up to. At the end,
+    /// time stops at the last event time read (`horizon`): later timers never fire (not
+    /// before every stashed epoch has been taken in).
+    fn bounds(&self, epochs: &EpochCut<Event>, horizon: EventTime) -> (EventTime, EventTime) {
+        let limit = epochs.bound(self.watermark, &self.both, self.ending);
+        let last = self.ended && !(self.ending && epochs.stashed());
+        (limit, if last { horizon } else { limit })
+    }
+}
+
+/// The deadman clock (processing time): when the input was last heard from, and
+/// whether its silence has started the keys' deadman episodes yet. Not saved.
+struct Deadman {
+    period: Option<i64>,
+    last_arrival: EventTime,
+    silent: bool,
+}
+
+impl Deadman {
+    fn heard(&mut self, now: EventTime) {
+        self.last_arrival = now;
+        self.silent = false;
+    }
+
+    /// Starts every key's deadman episode (at `at`) once the input has been quiet for
+    /// the period; until then, returns how much longer it has to stay quiet.
+    fn check(
+        &mut self,
+        clock: &dyn Clock,
+        at: EventTime,
+        alerts: &mut KeyedAlerts,
+        out: &mut Vec<Event>,
+    ) -> Option<i64> {
+        let d = self.period?;
+        if self.silent {
+            return None;
+        }
+        let quiet = clock.now().saturating_sub(self.last_arrival);
+        if quiet >= d {
+            alerts.on_silence(at, out);
+            self.silent = true;
+            return None;
+        }
+        Some(d - quiet)
+    }
+}
+
+/// The `silenced by` table's silences, if the alert has one; an error if the table is
+/// not open.
+fn open_silences(spec: &AlertSpec, ctx: &WorkerContext) -> Result<Option<Silences>, String> {
+    let Some(s) = &spec.silences else {
+        return Ok(None);
+    };
+    match ctx.tables.get(&s.table) {
+        Some(table) => Ok(Some(Silences::new(s, Arc::clone(table)))),
+        None => Err(format!(
+            "alert `{}`: table `{}` is not open",
+            spec.name, s.table
+        )),
     }
 }
 
@@ -126,18 +308,12 @@ pub fn build<'scope>(
     operator: Option<usize>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
-    let silences = match &spec.silences {
-        Some(s) => match ctx.tables.get(&s.table) {
-            Some(table) => Some(Silences::new(s, Arc::clone(table))),
-            None => {
-                ctx.fail(format!(
-                    "alert `{}`: table `{}` is not open",
-                    spec.name, s.table
-                ));
-                return stream;
-            }
-        },
-        None => None,
+    let silences = match open_silences(spec, &ctx) {
+        Ok(silences) => silences,
+        Err(message) => {
+            ctx.fail(message);
+            return stream;
+        }
     };
     let spec = spec.clone();
     let scope = stream.scope();
@@ -148,109 +324,45 @@ pub fn build<'scope>(
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         }
         let mut report = StateReport::new(operator);
-        let mut op = AlertOp {
-            pending: Pending::new(),
-            alerts: KeyedAlerts::new(&spec),
-            silences,
-            horizon: EventTime::MIN,
-            counted_flapping: 0,
-        };
+        let mut op = AlertOp::new(&spec, silences, pipeline);
         let mut cap = cap;
         let mut epochs: EpochCut<Event> = EpochCut::resume(&ctx, "alert", &mut cap, |b, owns| {
             op.restore(b, &spec.keys, owns)
         });
         let mut held: Option<Capability<Stamp>> = Some(cap);
-        let mut last_arrival = ctx.clock.now();
-        let mut silent = false;
+        let mut deadman = Deadman {
+            period: spec.deadman_ms,
+            last_arrival: ctx.clock.now(),
+            silent: false,
+        };
         move |(input, frontier), (marks, marks_frontier), output| {
-            marks.for_each_stamp(|_, containers| {
-                for container in containers {
-                    let container: &mut Vec<EventTime> = container;
-                    let latest = container.drain(..).max();
-                    op.horizon = op.horizon.max(latest.unwrap_or(EventTime::MIN));
-                }
-            });
+            marks.for_each_stamp(|_, containers| op.hear_horizons(containers));
             let Some(cap) = held.as_mut() else {
                 input.for_each_stamp(|_, _| {});
                 return;
             };
             input.for_each_stamp(|message, containers| {
-                let elements = message.stamp().elements();
-                let Some(now) = stamp::least_time(elements) else {
-                    return;
-                };
-                let epoch = epoch_of(elements);
-                for container in containers {
-                    for mut event in container.drain(..) {
-                        // A record behind the watermark acts at the watermark, so each
-                        // key's machine sees time move forward only.
-                        event.time = event.time.max(now);
-                        if let Some(event) = epochs.admit(epoch, now, event) {
-                            op.pending.entry(event.time).or_default().push(event);
-                        }
-                    }
+                if op.take(message.stamp().elements(), containers, &mut epochs) {
+                    deadman.heard(ctx.clock.now());
                 }
-                last_arrival = ctx.clock.now();
-                silent = false;
             });
-            // The horizon marks travel behind the records, so both frontiers bound time.
-            let both: Vec<Stamp> = (frontier.frontier().iter())
-                .chain(marks_frontier.frontier().iter())
-                .copied()
-                .collect();
-            let ended = both.is_empty();
-            let ending = epochs.ending(&both, ctx.stop.is_requested());
-            let watermark = stamp::watermark(&both).unwrap_or(EventTime::MAX);
-            // At the end, time stops at the last event time read: later timers never
-            // fire (not before every stashed epoch has been taken in).
-            let bounds = |epochs: &EpochCut<Event>, horizon| {
-                let limit = epochs.bound(watermark, &both, ending);
-                let last = ended && !(ending && epochs.stashed());
-                (limit, if last { horizon } else { limit })
-            };
+            let stopped = ctx.stop.is_requested();
+            let time = Frontiers::new(
+                &frontier.frontier(),
+                &marks_frontier.frontier(),
+                &epochs,
+                stopped,
+            );
             let mut out = Vec::new();
-            let (limit, until) = bounds(&epochs, op.horizon);
-            advance(&mut op.pending, &mut op.alerts, limit, until, &mut out);
-            let mut wake = None;
-            if let (Some(d), false) = (spec.deadman_ms, ended) {
-                let quiet = ctx.clock.now().saturating_sub(last_arrival);
-                if !silent && quiet >= d {
-                    op.alerts.on_silence(cap.time().outer, &mut out);
-                    silent = true;
-                } else if !silent {
-                    wake = Some(d - quiet);
-                }
-            }
-            let mut send = |op: &mut AlertOp, cap: &Capability<Stamp>, out: &mut Vec<Event>| {
-                op.settle(out, &ctx.metrics, pipeline);
-                for (at, run) in stamp::runs(out, cap.time()) {
-                    output
-                        .session(&cap.delayed(&at))
-                        .give_iterator(run.iter().cloned());
-                }
-                out.clear();
+            let (limit, until) = time.bounds(&epochs, op.horizon);
+            op.advance(limit, until, &mut out);
+            let wake = match time.ended {
+                false => deadman.check(&*ctx.clock, cap.time().outer, &mut op.alerts, &mut out),
+                true => None,
             };
-            send(&mut op, cap, &mut out);
-            // Each epoch closed (or, at the end of input, each stashed one): snapshot, move
-            // the output to the next epoch, take in what was stashed for it.
-            while epochs.closing(&both) || (ending && epochs.stashed()) {
-                let Some(bytes) = or_fail("alert", op.snapshot(), &ctx) else {
-                    break;
-                };
-                for event in epochs.save(bytes) {
-                    op.pending.entry(event.time).or_default().push(event);
-                }
-                epochs.enter(cap);
-                let (limit, until) = bounds(&epochs, op.horizon);
-                advance(&mut op.pending, &mut op.alerts, limit, until, &mut out);
-                send(&mut op, cap, &mut out);
-            }
-            if ending {
-                if let Some(bytes) = or_fail("alert", op.snapshot(), &ctx) {
-                    epochs.end(&bytes);
-                }
-            }
-            if ended {
+            op.send(&mut out, cap, output, &ctx.metrics);
+            op.close_epochs(&time, &mut epochs, cap, output, &ctx);
+            if time.ended {
                 held = None;
             } else if let Some(next) = stamp::advanced_to(cap.time(), limit) {
                 cap.downgrade(&next);

@@ -15,7 +15,7 @@ use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
 use super::state_report::{pending_bytes, StateReport};
-use super::EventStream;
+use super::{send_runs, EventOutput, EventStream};
 use crate::alert::group::{GroupSpec, Groups, SavedGroups, SavedGroupsRef};
 use crate::checkpoint::cut::{epoch_of, EpochCut};
 use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
@@ -40,6 +40,12 @@ struct SnapshotIn {
     pending: Pending,
 }
 
+/// What the grouping operator keeps: the alerts waiting for the watermark and the groups.
+struct GroupOp {
+    pending: Pending,
+    groups: Groups,
+}
+
 /// Builds the grouping operator, reporting its state as operator `operator`.
 pub fn build<'scope>(
     stream: EventStream<'scope>,
@@ -52,12 +58,14 @@ pub fn build<'scope>(
     stream.unary_frontier(Pipeline, "AlertGroup", move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         let mut report = StateReport::new(operator);
-        let mut pending = Pending::new();
-        let mut groups = Groups::new(&spec);
+        let mut op = GroupOp {
+            pending: Pending::new(),
+            groups: Groups::new(&spec),
+        };
         let mut cap = cap;
         let mut epochs: EpochCut<Event> =
             EpochCut::resume(&ctx, "alert group", &mut cap, |bytes, owns| {
-                restore(bytes, &mut groups, &mut pending, &spec.by, owns)
+                op.restore(bytes, &spec.by, owns)
             });
         let mut held: Option<Capability<Stamp>> = Some(cap);
         move |(input, frontier), output| {
@@ -66,75 +74,124 @@ pub fn build<'scope>(
                 return;
             };
             input.for_each_stamp(|message, containers| {
-                let elements = message.stamp().elements();
-                let Some(now) = stamp::least_time(elements) else {
-                    return;
-                };
-                let epoch = epoch_of(elements);
-                for container in containers {
-                    for mut event in container.drain(..) {
-                        event.time = event.time.max(now);
-                        if let Some(event) = epochs.admit(epoch, now, event) {
-                            pending.entry(event.time).or_default().push(event);
-                        }
-                    }
-                }
+                op.take(message.stamp().elements(), containers, &mut epochs);
             });
             let frontier = frontier.frontier();
             let ending = epochs.ending(&frontier, ctx.stop.is_requested());
             let watermark = stamp::watermark(&frontier).unwrap_or(EventTime::MAX);
-            let mut send = |cap: &Capability<Stamp>, out: &mut Vec<Event>| {
-                out.sort_by_key(|e| e.time);
-                for (at, run) in stamp::runs(out, cap.time()) {
-                    output
-                        .session(&cap.delayed(&at))
-                        .give_iterator(run.iter().cloned());
-                }
-                out.clear();
-            };
-            let mut out = Vec::new();
             let limit = epochs.bound(watermark, &frontier, ending);
-            advance(&mut pending, &mut groups, limit, &mut out);
-            send(cap, &mut out);
+            op.advance(limit, cap, output);
             // Each epoch closed (or, at the end of input, each stashed one): snapshot, move
             // the output to the next epoch, take in what was stashed for it.
             while epochs.closing(&frontier) || (ending && epochs.stashed()) {
-                let saved = snapshot(&groups, &pending);
-                let Some(bytes) = or_fail("alert group", saved, &ctx) else {
+                let Some(bytes) = or_fail("alert group", op.snapshot(), &ctx) else {
                     break;
                 };
                 for event in epochs.save(bytes) {
-                    pending.entry(event.time).or_default().push(event);
+                    op.pending.entry(event.time).or_default().push(event);
                 }
                 epochs.enter(cap);
-                let limit = epochs.bound(watermark, &frontier, ending);
-                advance(&mut pending, &mut groups, limit, &mut out);
-                send(cap, &mut out);
+                op.advance(epochs.bound(watermark, &frontier, ending), cap, output);
             }
             if frontier.is_empty() {
-                groups.fire_timers(EventTime::MAX, &mut out);
-                send(cap, &mut out);
-                if ending {
-                    if let Some(b) = or_fail("alert group", snapshot(&groups, &pending), &ctx) {
-                        epochs.end(&b);
-                    }
-                }
+                op.finish(ending, &mut epochs, cap, output, &ctx);
                 held = None;
             } else if let Some(next) = stamp::advanced_to(cap.time(), limit) {
                 cap.downgrade(&next);
             }
-            let size = || {
-                let kept = groups.size();
-                StateSize {
-                    keys: kept.keys,
-                    bytes: kept.bytes + pending_bytes(&pending),
-                }
-            };
-            if let Some(later) = report.report(&ctx, held.is_none(), size) {
+            if let Some(later) = report.report(&ctx, held.is_none(), || op.size()) {
                 activator.activate_after(later);
             }
         }
     })
+}
+
+impl GroupOp {
+    /// Buffers one message's alerts (`elements` its stamp), each at the watermark if it
+    /// is behind it, or stashes them for a later epoch.
+    fn take(
+        &mut self,
+        elements: &[Stamp],
+        containers: std::slice::IterMut<'_, Vec<Event>>,
+        epochs: &mut EpochCut<Event>,
+    ) {
+        let Some(now) = stamp::least_time(elements) else {
+            return;
+        };
+        let epoch = epoch_of(elements);
+        for container in containers {
+            for mut event in container.drain(..) {
+                event.time = event.time.max(now);
+                if let Some(event) = epochs.admit(epoch, now, event) {
+                    self.pending.entry(event.time).or_default().push(event);
+                }
+            }
+        }
+    }
+
+    /// Feeds the alerts the watermark `limit` has passed and sends the notifications
+    /// that fire, each at its time in `cap`'s epoch.
+    fn advance(&mut self, limit: EventTime, cap: &Capability<Stamp>, output: &mut EventOutput<'_>) {
+        let mut out = Vec::new();
+        advance(&mut self.pending, &mut self.groups, limit, &mut out);
+        send(output, cap, &mut out);
+    }
+
+    /// The input ended: every pending notification goes out at its own time, and the
+    /// state left stands for every later checkpoint.
+    fn finish(
+        &mut self,
+        ending: bool,
+        epochs: &mut EpochCut<Event>,
+        cap: &Capability<Stamp>,
+        output: &mut EventOutput<'_>,
+        ctx: &WorkerContext,
+    ) {
+        let mut out = Vec::new();
+        self.groups.fire_timers(EventTime::MAX, &mut out);
+        send(output, cap, &mut out);
+        if ending {
+            if let Some(b) = or_fail("alert group", self.snapshot(), ctx) {
+                epochs.end(&b);
+            }
+        }
+    }
+
+    /// The groups kept and the bytes of their state and the waiting alerts.
+    fn size(&self) -> StateSize {
+        let kept = self.groups.size();
+        StateSize {
+            keys: kept.keys,
+            bytes: kept.bytes + pending_bytes(&self.pending),
+        }
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, bincode::Error> {
+        bincode::serialize(&SnapshotOut {
+            groups: self.groups.saved(),
+            pending: &self.pending,
+        })
+    }
+
+    /// Adds one old worker's snapshot, keeping the groups `owns` accepts.
+    fn restore(
+        &mut self,
+        bytes: &[u8],
+        by: &[usize],
+        owns: &dyn Fn(&GroupKey) -> bool,
+    ) -> Result<(), bincode::Error> {
+        let old: SnapshotIn = bincode::deserialize(bytes)?;
+        self.groups.restore(old.groups, owns);
+        load_pending(old.pending, by, owns, &mut self.pending);
+        Ok(())
+    }
+}
+
+/// Sends `out` (emptied) in time order, each notification at its time in `cap`'s epoch.
+fn send(output: &mut EventOutput<'_>, cap: &Capability<Stamp>, out: &mut Vec<Event>) {
+    out.sort_by_key(|e| e.time);
+    send_runs(output, cap, out);
+    out.clear();
 }
 
 /// Feeds the alerts the watermark `limit` has passed to their groups, oldest first, each
@@ -153,25 +210,4 @@ fn advance(pending: &mut Pending, groups: &mut Groups, limit: EventTime, out: &m
         }
     }
     groups.fire_timers(limit, out);
-}
-
-fn snapshot(groups: &Groups, pending: &Pending) -> Result<Vec<u8>, bincode::Error> {
-    bincode::serialize(&SnapshotOut {
-        groups: groups.saved(),
-        pending,
-    })
-}
-
-/// Adds one old worker's snapshot, keeping the groups `owns` accepts.
-fn restore(
-    bytes: &[u8],
-    groups: &mut Groups,
-    pending: &mut Pending,
-    by: &[usize],
-    owns: &dyn Fn(&GroupKey) -> bool,
-) -> Result<(), bincode::Error> {
-    let old: SnapshotIn = bincode::deserialize(bytes)?;
-    groups.restore(old.groups, owns);
-    load_pending(old.pending, by, owns, pending);
-    Ok(())
 }

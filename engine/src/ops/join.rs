@@ -37,7 +37,7 @@ use timely::progress::frontier::MutableAntichain;
 use serde::{Deserialize, Serialize};
 
 use super::state_report::StateReport;
-use super::EventStream;
+use super::{EventOutput, EventStream};
 use crate::checkpoint::cut::{epoch_of, EpochCut};
 use crate::checkpoint::keyed::or_fail;
 use crate::checkpoint::stamp::{self, Stamp};
@@ -60,31 +60,29 @@ pub fn build<'scope>(
     operator: Option<usize>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
-    let left_keys: Arc<[usize]> = spec.left_keys.as_slice().into();
-    let right_keys: Arc<[usize]> = spec.right_keys.as_slice().into();
-    let mut state = match &spec.mode {
-        JoinMode::Interval { within_ms } => JoinState::Interval(IntervalJoin {
-            within: within_ms.map(|d| d.max(0)),
-            sides: [Side::default(), Side::default()],
-        }),
-        JoinMode::Window { kind } => JoinState::Window(WindowJoin {
-            assigner: Assigner::new(kind),
-            open: BTreeMap::new(),
-        }),
-    };
-    let keys = [left_keys, right_keys];
+    let keys: [Arc<[usize]>; 2] = [
+        spec.left_keys.as_slice().into(),
+        spec.right_keys.as_slice().into(),
+    ];
+    let mut state = JoinState::new(&spec.mode);
     let scope = left.scope();
     left.binary_frontier(right, Pipeline, Pipeline, "Join", move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         let mut report = StateReport::new(operator);
         let mut held: Capability<Stamp> = cap;
-        let mut epochs: EpochCut<(SideId, EventTime, Event)> = EpochCut::new(&ctx);
+        let epochs: EpochCut<Stashed> = EpochCut::new(&ctx);
         epochs.enter(&mut held);
         epochs.restore(|bytes| {
             if let Err(e) = state.restore(bytes, &held, &|k| epochs.owns(k)) {
                 ctx.fail(format!("join: cannot resume from the checkpoint: {e}"));
             }
         });
+        let mut op = JoinOp {
+            state,
+            keys,
+            epochs,
+            dropped: 0,
+        };
         let mut held = Some(held);
         move |(left_in, left_frontier), (right_in, right_frontier), output| {
             let Some(cap) = held.as_mut() else {
@@ -92,95 +90,179 @@ pub fn build<'scope>(
                 right_in.for_each_stamp(|_, _| {});
                 return;
             };
-            let both: Vec<Stamp> = (left_frontier.frontier().iter())
-                .chain(right_frontier.frontier().iter())
-                .copied()
-                .collect();
-            // Read after the frontiers: an input that a stop emptied is then seen stopped.
-            let stopped = ctx.stop.is_requested();
-            let ending = epochs.ending(&both, stopped);
-            let marks = |epochs: &EpochCut<_>| {
-                let mark = |f| epochs.bound(watermark(f), &both, ending);
-                [mark(left_frontier), mark(right_frontier)]
-            };
-            let mut dropped = 0u64;
-            let mut send = |cap: &Capability<Stamp>, seen, pairs: &mut Vec<Event>| {
-                if !pairs.is_empty() {
-                    let at = stamp::send_at(cap.time(), seen);
-                    output.session(&cap.delayed(&at)).give_container(pairs);
-                }
-            };
+            let time = Watermarks::new(left_frontier, right_frontier, &op.epochs, &ctx);
             // The left input first, then the right: a pair whose records arrive in one
             // activation is made once, when the right one probes the kept left one.
-            let now = marks(&epochs);
+            let now = time.marks(&op.epochs);
             for (side, input) in [(Left, left_in), (Right, right_in)] {
                 input.for_each_stamp(|message, containers| {
                     let elements = message.stamp().elements();
-                    let seen = stamp::least_time(elements).unwrap_or(EventTime::MIN);
-                    let epoch = epoch_of(elements);
-                    let mut pairs = Vec::new();
-                    for event in containers.flat_map(|c| c.drain(..)) {
-                        if let Some((side, seen, event)) =
-                            epochs.admit(epoch, seen, (side, seen, event))
-                        {
-                            let arrival = (side, seen, now);
-                            state.take(arrival, event, &keys, cap, &mut pairs, &mut dropped);
-                        }
-                    }
-                    send(cap, seen, &mut pairs);
+                    op.take_message(side, now, elements, containers, cap, output);
                 });
             }
-            state.settle(now, |cap, mut pairs| send(cap, EventTime::MIN, &mut pairs));
-            // Each epoch closed (or, at the end of input, each stashed one): snapshot, move
-            // the output to the next epoch, take in what was stashed for it. Not once the
-            // run is stopped: an input the stop emptied reads as watermark MAX and drops the
-            // other side's kept records, which records still to come (read again on resume)
-            // pair with; a snapshot must not record that.
-            while (!stopped && epochs.closing(&both)) || (ending && epochs.stashed()) {
-                let Some(bytes) = or_fail("join", state.snapshot(), &ctx) else {
-                    break;
-                };
-                let next = epochs.save(bytes);
-                epochs.enter(cap);
-                state.move_to(epochs.current());
-                // Taken in as if when they arrived: no watermark past the least one they
-                // travelled at (a record must not miss a partner stashed with it).
-                let least = next.iter().map(|(_, seen, _)| *seen).min();
-                let now = marks(&epochs).map(|m| least.map_or(m, |l| m.min(l)));
-                for (side, seen, event) in next {
-                    let mut pairs = Vec::new();
-                    state.take(
-                        (side, seen, now),
-                        event,
-                        &keys,
-                        cap,
-                        &mut pairs,
-                        &mut dropped,
-                    );
-                    send(cap, seen, &mut pairs);
-                }
-                let now = marks(&epochs);
-                state.settle(now, |cap, mut pairs| send(cap, EventTime::MIN, &mut pairs));
-            }
-            if ending {
-                if let Some(bytes) = or_fail("join", state.snapshot(), &ctx) {
-                    epochs.end(&bytes);
-                }
-            }
-            let now = marks(&epochs);
-            if both.is_empty() {
+            op.settle(now, output);
+            op.close_epochs(&time, cap, output, &ctx);
+            let now = time.marks(&op.epochs);
+            if time.both.is_empty() {
                 held = None;
             } else if let Some(next) = stamp::advanced_to(cap.time(), now[0].min(now[1])) {
                 cap.downgrade(&next);
             }
+            let dropped = std::mem::take(&mut op.dropped);
             if dropped > 0 {
                 ctx.metrics.late_dropped[pipeline].fetch_add(dropped, Ordering::Relaxed);
             }
-            if let Some(later) = report.report(&ctx, held.is_none(), || state.size()) {
+            if let Some(later) = report.report(&ctx, held.is_none(), || op.state.size()) {
                 activator.activate_after(later);
             }
         }
     })
+}
+
+/// A record stashed for a later epoch: its input, the watermark it travelled at, itself.
+type Stashed = (SideId, EventTime, Event);
+
+/// One join operator instance: its state, the key fields of each input, its epochs,
+/// and the records dropped as late in this activation.
+struct JoinOp {
+    state: JoinState,
+    keys: [Arc<[usize]>; 2],
+    epochs: EpochCut<Stashed>,
+    dropped: u64,
+}
+
+impl JoinOp {
+    /// Takes one message of input `side` (`elements` its stamp), acting on the
+    /// watermarks `now`, and sends the pairs it makes at the watermark it travelled at.
+    fn take_message(
+        &mut self,
+        side: SideId,
+        now: [EventTime; 2],
+        elements: &[Stamp],
+        containers: std::slice::IterMut<'_, Vec<Event>>,
+        cap: &Capability<Stamp>,
+        output: &mut EventOutput<'_>,
+    ) {
+        let seen = stamp::least_time(elements).unwrap_or(EventTime::MIN);
+        let epoch = epoch_of(elements);
+        let mut pairs = Vec::new();
+        for event in containers.flat_map(|c| c.drain(..)) {
+            if let Some((side, seen, event)) = self.epochs.admit(epoch, seen, (side, seen, event)) {
+                self.take((side, seen, now), event, cap, &mut pairs);
+            }
+        }
+        send(output, cap, seen, &mut pairs);
+    }
+
+    /// Takes one record, adding the pairs it makes to `pairs`.
+    fn take(
+        &mut self,
+        arrival: Arrival,
+        event: Event,
+        cap: &Capability<Stamp>,
+        pairs: &mut Vec<Event>,
+    ) {
+        self.state
+            .take(arrival, event, &self.keys, cap, pairs, &mut self.dropped);
+    }
+
+    /// Acts on the watermarks `marks`, sending the pairs of every window they closed.
+    fn settle(&mut self, marks: [EventTime; 2], output: &mut EventOutput<'_>) {
+        self.state.settle(marks, |cap, mut pairs| {
+            send(output, cap, EventTime::MIN, &mut pairs)
+        });
+    }
+
+    /// Each epoch closed (or, at the end of input, each stashed one): snapshot, move
+    /// the output to the next epoch, take in what was stashed for it. Not once the
+    /// run is stopped: an input the stop emptied reads as watermark MAX and drops the
+    /// other side's kept records, which records still to come (read again on resume)
+    /// pair with; a snapshot must not record that.
+    fn close_epochs(
+        &mut self,
+        time: &Watermarks,
+        cap: &mut Capability<Stamp>,
+        output: &mut EventOutput<'_>,
+        ctx: &WorkerContext,
+    ) {
+        let closing = |epochs: &EpochCut<Stashed>| {
+            (!time.stopped && epochs.closing(&time.both)) || (time.ending && epochs.stashed())
+        };
+        while closing(&self.epochs) {
+            let Some(bytes) = or_fail("join", self.state.snapshot(), ctx) else {
+                break;
+            };
+            let next = self.epochs.save(bytes);
+            self.epochs.enter(cap);
+            self.state.move_to(self.epochs.current());
+            // Taken in as if when they arrived: no watermark past the least one they
+            // travelled at (a record must not miss a partner stashed with it).
+            let least = next.iter().map(|(_, seen, _)| *seen).min();
+            let now = time
+                .marks(&self.epochs)
+                .map(|m| least.map_or(m, |l| m.min(l)));
+            for (side, seen, event) in next {
+                let mut pairs = Vec::new();
+                self.take((side, seen, now), event, cap, &mut pairs);
+                send(output, cap, seen, &mut pairs);
+            }
+            self.settle(time.marks(&self.epochs), output);
+        }
+        if time.ending {
+            if let Some(bytes) = or_fail("join", self.state.snapshot(), ctx) {
+                self.epochs.end(&bytes);
+            }
+        }
+    }
+}
+
+/// Sends `pairs` (if any) at the watermark `seen`, in `cap`'s epoch.
+fn send(
+    output: &mut EventOutput<'_>,
+    cap: &Capability<Stamp>,
+    seen: EventTime,
+    pairs: &mut Vec<Event>,
+) {
+    if !pairs.is_empty() {
+        let at = stamp::send_at(cap.time(), seen);
+        output.session(&cap.delayed(&at)).give_container(pairs);
+    }
+}
+
+/// Where time stands in one activation: both inputs' frontiers and watermarks.
+struct Watermarks {
+    both: Vec<Stamp>,
+    marks: [EventTime; 2],
+    stopped: bool,
+    /// The inputs ended with the run going on (see [`EpochCut::ending`]).
+    ending: bool,
+}
+
+impl Watermarks {
+    fn new(
+        left: &MutableAntichain<Stamp>,
+        right: &MutableAntichain<Stamp>,
+        epochs: &EpochCut<Stashed>,
+        ctx: &WorkerContext,
+    ) -> Watermarks {
+        let both: Vec<Stamp> = (left.frontier().iter())
+            .chain(right.frontier().iter())
+            .copied()
+            .collect();
+        // Read after the frontiers: an input that a stop emptied is then seen stopped.
+        let stopped = ctx.stop.is_requested();
+        Watermarks {
+            ending: epochs.ending(&both, stopped),
+            marks: [watermark(left), watermark(right)],
+            both,
+            stopped,
+        }
+    }
+
+    /// Each input's watermark the operator may act on, held below the stash's floor.
+    fn marks(&self, epochs: &EpochCut<Stashed>) -> [EventTime; 2] {
+        (self.marks).map(|w| epochs.bound(w, &self.both, self.ending))
+    }
 }
 
 /// The watermark of one input: its frontier's time, `MAX` once it has ended.
@@ -235,6 +317,19 @@ enum Saved {
 }
 
 impl JoinState {
+    fn new(mode: &JoinMode) -> JoinState {
+        match mode {
+            JoinMode::Interval { within_ms } => JoinState::Interval(IntervalJoin {
+                within: within_ms.map(|d| d.max(0)),
+                sides: [Side::default(), Side::default()],
+            }),
+            JoinMode::Window { kind } => JoinState::Window(WindowJoin {
+                assigner: Assigner::new(kind),
+                open: BTreeMap::new(),
+            }),
+        }
+    }
+
     /// The distinct keys with records kept (on either side, in any window) and an
     /// estimate of their bytes: entries and records by their in-line sizes (the heap
     /// behind strings is not counted).

@@ -21,11 +21,29 @@ pub mod state_report;
 pub mod stateless;
 pub mod window_agg;
 
+use timely::container::CapacityContainerBuilder;
+use timely::dataflow::operators::generic::OutputBuilderSession;
+use timely::dataflow::operators::Capability;
 use timely::dataflow::Stream;
 
-use crate::checkpoint::stamp::Stamp;
+use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
 
 /// A stream of events whose timely timestamp is the watermark they travel under and the
 /// checkpoint epoch they belong to (see [`crate::checkpoint::stamp`]).
 pub type EventStream<'scope> = Stream<'scope, Stamp, Vec<Event>>;
+
+/// An operator's output of events while it runs: each session, at a capability, sends
+/// events at that capability's stamp.
+pub(crate) type EventOutput<'a> =
+    OutputBuilderSession<'a, Stamp, CapacityContainerBuilder<Vec<Event>>>;
+
+/// Sends `events`, in order, each at its event time (or `cap`'s, if later) in `cap`'s
+/// epoch: one session per run of equal stamps.
+pub(crate) fn send_runs(output: &mut EventOutput<'_>, cap: &Capability<Stamp>, events: &[Event]) {
+    for (at, run) in stamp::runs(events, cap.time()) {
+        output
+            .session(&cap.delayed(&at))
+            .give_iterator(run.iter().cloned());
+    }
+}

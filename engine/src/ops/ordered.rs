@@ -18,7 +18,7 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
-use super::EventStream;
+use super::{EventOutput, EventStream};
 use crate::checkpoint::cut::{epoch_of, EpochCut};
 use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
 use crate::checkpoint::stamp::{self, Stamp};
@@ -53,13 +53,19 @@ struct Snapshot {
     pending: Pending,
 }
 
+/// What an ordered operator keeps: the model and the records waiting for the watermark.
+struct OrderedOp<M> {
+    model: M,
+    pending: Pending,
+}
+
 /// Builds the operator named `name` over `model`, whose keys are the fields `keys`;
 /// it reports its state as operator `operator` of the metrics.
 pub fn build<'scope, M: KeyedModel>(
     stream: EventStream<'scope>,
     name: &'static str,
     keys: &[usize],
-    mut model: M,
+    model: M,
     operator: Option<usize>,
     ctx: Arc<WorkerContext>,
 ) -> EventStream<'scope> {
@@ -68,11 +74,14 @@ pub fn build<'scope, M: KeyedModel>(
     stream.unary_frontier(Pipeline, name, move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         let mut report = StateReport::new(operator);
-        let mut pending = Pending::new();
+        let mut op = OrderedOp {
+            model,
+            pending: Pending::new(),
+        };
         let mut cap = cap;
         let mut epochs: EpochCut<(EventTime, Event)> =
             EpochCut::resume(&ctx, name, &mut cap, |bytes, owns| {
-                restore(bytes, &mut model, &mut pending, &keys, owns)
+                op.restore(bytes, &keys, owns)
             });
         let mut held: Option<Capability<Stamp>> = Some(cap);
         move |(input, frontier), output| {
@@ -81,60 +90,34 @@ pub fn build<'scope, M: KeyedModel>(
                 return;
             };
             input.for_each_stamp(|message, containers| {
-                let elements = message.stamp().elements();
-                let seen = stamp::least_time(elements).unwrap_or(EventTime::MIN);
-                let epoch = epoch_of(elements);
-                for container in containers {
-                    for event in container.drain(..) {
-                        let at = event.time.max(seen);
-                        if let Some((at, event)) = epochs.admit(epoch, seen, (at, event)) {
-                            pending.entry(at).or_default().push(event);
-                        }
-                    }
-                }
+                op.take(message.stamp().elements(), containers, &mut epochs);
             });
             let frontier = frontier.frontier();
             let ending = epochs.ending(&frontier, ctx.stop.is_requested());
             let watermark = stamp::watermark(&frontier).unwrap_or(EventTime::MAX);
             let limit = |epochs: &EpochCut<_>| epochs.bound(watermark, &frontier, ending);
-            let mut send =
-                |pending: &mut Pending, model: &mut M, cap: &Capability<Stamp>, limit| {
-                    for (at, mut events) in release(pending, limit, model) {
-                        let at = stamp::send_at(cap.time(), at);
-                        output
-                            .session(&cap.delayed(&at))
-                            .give_container(&mut events);
-                    }
-                };
-            send(&mut pending, &mut model, cap, limit(&epochs));
+            op.send_due(limit(&epochs), cap, output);
             // Each epoch closed (or, at the end of input, each stashed one): snapshot, move
             // the output to the next epoch, take in what was stashed for it.
             while epochs.closing(&frontier) || (ending && epochs.stashed()) {
-                let Some(next) = save(name, &model, &pending, &mut epochs, &ctx) else {
+                let Some(bytes) = or_fail(name, op.snapshot(), &ctx) else {
                     break;
                 };
+                let next = epochs.save(bytes);
                 epochs.enter(cap);
                 for (at, event) in next {
-                    pending.entry(at).or_default().push(event);
+                    op.pending.entry(at).or_default().push(event);
                 }
-                send(&mut pending, &mut model, cap, limit(&epochs));
+                op.send_due(limit(&epochs), cap, output);
             }
             if ending {
-                let state = or_fail(name, snapshot(&model, &pending), &ctx);
-                if let Some(bytes) = state {
+                if let Some(bytes) = or_fail(name, op.snapshot(), &ctx) {
                     epochs.end(&bytes);
                 }
             }
-            let target = pending.keys().next().copied().unwrap_or(watermark);
-            let done = frontier.is_empty() && pending.is_empty();
-            let size = || {
-                let kept = model.size();
-                StateSize {
-                    keys: kept.keys,
-                    bytes: kept.bytes + super::state_report::pending_bytes(&pending),
-                }
-            };
-            if let Some(later) = report.report(&ctx, done, size) {
+            let target = op.pending.keys().next().copied().unwrap_or(watermark);
+            let done = frontier.is_empty() && op.pending.is_empty();
+            if let Some(later) = report.report(&ctx, done, || op.size()) {
                 activator.activate_after(later);
             }
             match done {
@@ -148,6 +131,74 @@ pub fn build<'scope, M: KeyedModel>(
             }
         }
     })
+}
+
+impl<M: KeyedModel> OrderedOp<M> {
+    /// Buffers one message's records (`elements` its stamp), each at its event time or
+    /// the watermark if later, or stashes them for a later epoch.
+    fn take(
+        &mut self,
+        elements: &[Stamp],
+        containers: std::slice::IterMut<'_, Vec<Event>>,
+        epochs: &mut EpochCut<(EventTime, Event)>,
+    ) {
+        let seen = stamp::least_time(elements).unwrap_or(EventTime::MIN);
+        let epoch = epoch_of(elements);
+        for container in containers {
+            for event in container.drain(..) {
+                let at = event.time.max(seen);
+                if let Some((at, event)) = epochs.admit(epoch, seen, (at, event)) {
+                    self.pending.entry(at).or_default().push(event);
+                }
+            }
+        }
+    }
+
+    /// Hands the records the watermark `limit` has passed to the model and sends what
+    /// it kept, each batch at its time in `cap`'s epoch.
+    fn send_due(
+        &mut self,
+        limit: EventTime,
+        cap: &Capability<Stamp>,
+        output: &mut EventOutput<'_>,
+    ) {
+        for (at, mut events) in release(&mut self.pending, limit, &mut self.model) {
+            let at = stamp::send_at(cap.time(), at);
+            output
+                .session(&cap.delayed(&at))
+                .give_container(&mut events);
+        }
+    }
+
+    /// The keys with state, and the bytes of the model and the waiting records.
+    fn size(&self) -> StateSize {
+        let kept = self.model.size();
+        StateSize {
+            keys: kept.keys,
+            bytes: kept.bytes + super::state_report::pending_bytes(&self.pending),
+        }
+    }
+
+    /// The model and the records still waiting, encoded.
+    fn snapshot(&self) -> Result<Vec<u8>, bincode::Error> {
+        bincode::serialize(&Snapshot {
+            model: self.model.save()?,
+            pending: self.pending.clone(),
+        })
+    }
+
+    /// Adds one old worker's snapshot, keeping the keys `owns` accepts.
+    fn restore(
+        &mut self,
+        bytes: &[u8],
+        keys: &[usize],
+        owns: &dyn Fn(&GroupKey) -> bool,
+    ) -> Result<(), bincode::Error> {
+        let old: Snapshot = bincode::deserialize(bytes)?;
+        self.model.load(&old.model, owns)?;
+        load_pending(old.pending, keys, owns, &mut self.pending);
+        Ok(())
+    }
 }
 
 /// Takes out, oldest first, the records the watermark `limit` has passed, each batch fed
@@ -180,39 +231,4 @@ fn release<M: KeyedModel>(
         }
     }
     out
-}
-
-/// The model and the records still waiting, encoded.
-fn snapshot<M: KeyedModel>(model: &M, pending: &Pending) -> Result<Vec<u8>, bincode::Error> {
-    bincode::serialize(&Snapshot {
-        model: model.save()?,
-        pending: pending.clone(),
-    })
-}
-
-/// Snapshots into the current epoch and moves to the next; returns what was stashed for
-/// it, or `None` (the run fails) if the state cannot be written.
-fn save<M: KeyedModel>(
-    name: &str,
-    model: &M,
-    pending: &Pending,
-    epochs: &mut EpochCut<(EventTime, Event)>,
-    ctx: &WorkerContext,
-) -> Option<Vec<(EventTime, Event)>> {
-    let bytes = or_fail(name, snapshot(model, pending), ctx)?;
-    Some(epochs.save(bytes))
-}
-
-/// Adds one old worker's snapshot, keeping the keys `owns` accepts.
-fn restore<M: KeyedModel>(
-    bytes: &[u8],
-    model: &mut M,
-    pending: &mut Pending,
-    keys: &[usize],
-    owns: &dyn Fn(&GroupKey) -> bool,
-) -> Result<(), bincode::Error> {
-    let old: Snapshot = bincode::deserialize(bytes)?;
-    model.load(&old.model, owns)?;
-    load_pending(old.pending, keys, owns, pending);
-    Ok(())
 }

@@ -19,7 +19,7 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
-use super::EventStream;
+use super::{send_runs, EventOutput, EventStream};
 use crate::aggregate::{Acc, AggregateFn};
 use crate::checkpoint::cut::{epoch_of, EpochCut};
 use crate::checkpoint::keyed::or_fail;
@@ -244,65 +244,15 @@ pub fn build<'scope>(
             };
             let now = ctx.clock.now();
             input.for_each_stamp(|message, containers| {
-                let elements = message.stamp().elements();
-                let seen = stamp::least_time(elements).unwrap_or(EventTime::MIN);
-                let epoch = epoch_of(elements);
-                for container in containers {
-                    for event in container.drain(..) {
-                        if let Some(event) = epochs.admit(epoch, seen, event) {
-                            windows.add(&event, now);
-                        }
-                    }
-                }
+                windows.take(message.stamp().elements(), containers, &mut epochs, now);
             });
             let frontier = frontier.frontier();
-            let mut firing = Firing {
-                watermark: cap.time().outer,
-                is_final: true,
-            };
-            let mut out = Vec::new();
-            // Sends the panes fired so far, each at its event time in the held epoch.
-            let mut send = |out: &mut Vec<Event>, cap: &Capability<Stamp>| {
-                for (at, run) in stamp::runs(out, cap.time()) {
-                    output
-                        .session(&cap.delayed(&at))
-                        .give_iterator(run.iter().cloned());
-                }
-                out.clear();
-            };
-            windows.fire_due(now, firing, &mut out);
-            send(&mut out, cap);
-            // Each epoch closed (or, at the end of input, each stashed one): snapshot,
-            // move the output to the next epoch, take in what was stashed for it.
+            windows.send_due(now, Firing::at(cap), cap, output);
             let ending = epochs.ending(&frontier, ctx.stop.is_requested());
-            while epochs.closing(&frontier) || (ending && epochs.stashed()) {
-                let Some(bytes) = or_fail("window", windows.snapshot(), &ctx) else {
-                    break;
-                };
-                let next = epochs.save(bytes);
-                epochs.enter(cap);
-                let now = ctx.clock.now();
-                for event in next {
-                    windows.add(&event, now);
-                }
-                windows.fire_due(now, firing, &mut out);
-                send(&mut out, cap);
-            }
+            windows.close_epochs(&frontier, ending, &mut epochs, cap, output, &ctx);
             let done = frontier.is_empty();
             if done {
-                // Nothing more will arrive: what is open fires now, unless the run was
-                // stopped (open windows are discarded) or cut short (not final).
-                if !ctx.stop.discards_open_windows() {
-                    firing.is_final = !ctx.stop.input_cut();
-                    windows.fire_due(EventTime::MAX, firing, &mut out);
-                    send(&mut out, cap);
-                }
-                windows.open.clear();
-                if ending {
-                    if let Some(bytes) = or_fail("window", windows.snapshot(), &ctx) {
-                        epochs.end(&bytes);
-                    }
-                }
+                windows.finish(ending, &mut epochs, cap, output, &ctx);
             } else if let Some(w) = stamp::watermark(&frontier) {
                 if let Some(next) = stamp::advanced_to(cap.time(), w) {
                     cap.downgrade(&next);
@@ -319,6 +269,103 @@ pub fn build<'scope>(
             }
         }
     })
+}
+
+impl Firing {
+    /// A final firing at the watermark `cap` holds.
+    fn at(cap: &Capability<Stamp>) -> Firing {
+        Firing {
+            watermark: cap.time().outer,
+            is_final: true,
+        }
+    }
+}
+
+/// The operator's side of its input, its epochs and its output.
+impl ProcessingWindows {
+    /// Adds one message's records (`elements` its stamp), which arrived at processing
+    /// time `now`, or stashes them for a later epoch.
+    fn take(
+        &mut self,
+        elements: &[Stamp],
+        containers: std::slice::IterMut<'_, Vec<Event>>,
+        epochs: &mut EpochCut<Event>,
+        now: EventTime,
+    ) {
+        let seen = stamp::least_time(elements).unwrap_or(EventTime::MIN);
+        let epoch = epoch_of(elements);
+        for container in containers {
+            for event in container.drain(..) {
+                if let Some(event) = epochs.admit(epoch, seen, event) {
+                    self.add(&event, now);
+                }
+            }
+        }
+    }
+
+    /// Fires every window due at `now` and sends the panes, each at its event time in
+    /// the held epoch.
+    fn send_due(
+        &mut self,
+        now: EventTime,
+        firing: Firing,
+        cap: &Capability<Stamp>,
+        output: &mut EventOutput<'_>,
+    ) {
+        let mut out = Vec::new();
+        self.fire_due(now, firing, &mut out);
+        send_runs(output, cap, &out);
+    }
+
+    /// Each epoch closed (or, at the end of input, each stashed one): snapshot, move
+    /// the output to the next epoch, take in what was stashed for it.
+    fn close_epochs(
+        &mut self,
+        frontier: &[Stamp],
+        ending: bool,
+        epochs: &mut EpochCut<Event>,
+        cap: &mut Capability<Stamp>,
+        output: &mut EventOutput<'_>,
+        ctx: &WorkerContext,
+    ) {
+        while epochs.closing(frontier) || (ending && epochs.stashed()) {
+            let Some(bytes) = or_fail("window", self.snapshot(), ctx) else {
+                break;
+            };
+            let next = epochs.save(bytes);
+            epochs.enter(cap);
+            let now = ctx.clock.now();
+            for event in next {
+                self.add(&event, now);
+            }
+            self.send_due(now, Firing::at(cap), cap, output);
+        }
+    }
+
+    /// The input ended: nothing more will arrive, so what is open fires now, unless the
+    /// run was stopped (open windows are discarded) or cut short (not final).
+    fn finish(
+        &mut self,
+        ending: bool,
+        epochs: &mut EpochCut<Event>,
+        cap: &Capability<Stamp>,
+        output: &mut EventOutput<'_>,
+        ctx: &WorkerContext,
+    ) {
+        if !ctx.stop.discards_open_windows() {
+            let firing = Firing {
+                is_final: !ctx.stop.input_cut(),
+                ..Firing::at(cap)
+            };
+            self.send_due(EventTime::MAX, firing, cap, output);
+        }
+        self.open.clear();
+        if ending {
+            if let Some(bytes) = or_fail("window", self.snapshot(), ctx) {
+                epochs.end(&bytes);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
