@@ -42,7 +42,8 @@ for q in q5 q8; do
       "benches/nexmark/$q.pipe" > "$WORK/$q.pipe"
 done
 
-# Wall seconds of one run of $1 with checkpoints every $2 (or none).
+# Wall seconds of one run of $1 with checkpoints every $2 (or none); the number of complete
+# checkpoints it left goes to $WORK/epochs.
 run() {
   rm -rf "$WORK/state" "$WORK/out.jsonl"
   local flags=(--http off --quiet --workers "$WORKERS")
@@ -51,6 +52,7 @@ run() {
   start=$(date +%s.%N)
   "$WEIR" run "$1" "${flags[@]}"
   echo "$(date +%s.%N) - $start" | bc
+  [ "$2" = none ] || { ls "$WORK"/state/epoch-*/MANIFEST 2>/dev/null || true; } | wc -l > "$WORK/epochs"
 }
 
 echo "machine: $(nproc) cores, $WORKERS worker(s), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -64,7 +66,7 @@ for name in iot q5 q8; do
     else
       ck=$(run "$WORK/$name.pipe" 10s); none=$(run "$WORK/$name.pipe" none)
     fi
-    epochs=$(ls -d "$WORK"/state/epoch-* 2>/dev/null | wc -l)
+    epochs=$(cat "$WORK/epochs")
     ratio=$(echo "$ck / $none" | bc -l)
     ratios+=("$ratio")
     printf "pair %d: none %.2fs  10s %.2fs (%s epochs left)  10s/none %.3f  load %s -> %s\n" \
