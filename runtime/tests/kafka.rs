@@ -385,31 +385,9 @@ fn committed_total(brokers: &str, group: &str, topic: &str, partitions: i32) -> 
 fn a_broker_restart_mid_stream_loses_nothing_and_repeats_nothing() {
     const PARTITIONS: i32 = 1;
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut broker = Tansu::start_durable();
+    let (mut broker, held) = durable_broker_holding_records(PARTITIONS);
     let brokers = broker.brokers();
-    broker.create_topic("plant.telemetry", PARTITIONS as u32);
-    // Every batch is an object in the S3 server: batches of 1 000 records are quick to
-    // write and to read. With moto's S3, Tansu 0.6 acknowledges batches it does not keep
-    // (and serves them until it restarts; docs/connectors.md), so the broker is restarted
-    // once the producer is done, and the run is compared with the log it then holds (read
-    // back here), not with what was sent.
-    // One request in flight: Tansu kept more of what was sent so (48 % to 99 % in 10
-    // runs; down to 41 % with librdkafka's default of five).
-    produce_with(
-        &brokers,
-        "plant.telemetry",
-        telemetry(100_000),
-        &[
-            ("batch.num.messages", "1000"),
-            ("max.in.flight.requests.per.connection", "1"),
-        ],
-    );
-    broker.stop();
-    broker.restart();
-    let held = consume_all(&brokers, "plant.telemetry");
     let n = held.len() as i64;
-    eprintln!("the broker holds {n} of the 100000 records sent");
-    assert!(n >= 20_000, "the broker kept only {n} records");
     let (expected, malformed) = oracle_of(&held);
     let pipe = window_pipe(dir.path(), &brokers, "restart", r#"file("minutes.jsonl")"#);
     let mut run = Command::new(env!("CARGO_BIN_EXE_weir"))
@@ -478,8 +456,44 @@ fn a_broker_restart_mid_stream_loses_nothing_and_repeats_nothing() {
     assert_eq!(
         committed_total(&brokers, "restart", "plant.telemetry", PARTITIONS),
         n,
-        "every offset committed by the end of the run"
+        "every offset committed by the end of the run\n{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A broker on moto's S3, restarted after 100 000 records were produced to
+/// `plant.telemetry`, and the records it then holds. Every batch is an object in the S3
+/// server: batches of 1 000 records are quick to write and to read. With moto's S3, Tansu
+/// 0.6 acknowledges batches it does not keep (and serves them until it restarts;
+/// docs/connectors.md), so the broker is restarted once the producer is done, and a run
+/// is compared with the log it then holds, not with what was sent. One request in flight:
+/// Tansu kept more of what was sent so (48 % to 99 % in 10 runs; down to 41 % with
+/// librdkafka's default of five). It has also kept a single record (1 run in 6 under
+/// load): such a broker is replaced, up to three times, as the test is about Weir, not it.
+fn durable_broker_holding_records(partitions: i32) -> (Tansu, Vec<String>) {
+    for attempt in 1..=3 {
+        let mut broker = Tansu::start_durable();
+        let brokers = broker.brokers();
+        broker.create_topic("plant.telemetry", partitions as u32);
+        produce_with(
+            &brokers,
+            "plant.telemetry",
+            telemetry(100_000),
+            &[
+                ("batch.num.messages", "1000"),
+                ("max.in.flight.requests.per.connection", "1"),
+            ],
+        );
+        broker.stop();
+        broker.restart();
+        let held = consume_all(&brokers, "plant.telemetry");
+        eprintln!("the broker holds {} of the 100000 records sent", held.len());
+        if held.len() >= 20_000 {
+            return (broker, held);
+        }
+        eprintln!("attempt {attempt}: too few records kept; a new broker");
+    }
+    panic!("three brokers on moto's S3 each kept fewer than 20 000 of 100 000 records");
 }
 
 fn ids_pipe(dir: &Path, brokers: &str, out: &str) -> std::path::PathBuf {

@@ -33,6 +33,9 @@ use super::refusal::Refusals;
 use crate::connectors::mqtt::payload::PayloadDecoder;
 use crate::connectors::raw_excerpt::raw_excerpt;
 
+/// How often the commit at the end of a run is tried (and read back), 200 ms apart.
+const STOP_COMMIT_TRIES: u32 = 5;
+
 /// The watermark before any record.
 const NO_WATERMARK: EventTime = EventTime::MIN;
 
@@ -404,12 +407,57 @@ impl Live {
         if !self.uncommitted {
             return Ok(());
         }
+        self.commit_handed(mode)
+    }
+
+    /// Commits every handed offset, whether or not an earlier commit covered it: an
+    /// asynchronous commit that librdkafka accepted may still fail at the broker (one
+    /// restarting, a coordinator moving), and nothing would send those offsets again.
+    fn commit_handed(&mut self, mode: CommitMode) -> Result<(), KafkaError> {
         let handed: Vec<(usize, i64)> = (self.partitions.iter().enumerate())
             .filter_map(|(i, p)| p.handed.map(|offset| (i, offset)))
             .collect();
         self.commit_offsets(&handed, mode)?;
         self.uncommitted = false;
         Ok(())
+    }
+
+    /// The commit at the end of a run, read back and repeated until the group holds it:
+    /// a broker may apply an earlier asynchronous commit after it (Tansu 0.6 on S3 does),
+    /// and a broker that has just restarted may not have its coordinator back yet.
+    fn commit_last(&mut self) -> Result<(), KafkaError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let outcome = self
+                .commit_handed(CommitMode::Sync)
+                .and_then(|()| self.holds_handed());
+            match outcome {
+                Ok(true) => return Ok(()),
+                Err(e) if is_fatal(&e) || tries == STOP_COMMIT_TRIES => return Err(e),
+                Ok(false) if tries == STOP_COMMIT_TRIES => {
+                    return Err(KafkaError::ConsumerCommit(
+                        rdkafka::types::RDKafkaErrorCode::OperationTimedOut,
+                    ))
+                }
+                _ => std::thread::sleep(Duration::from_millis(200)),
+            }
+        }
+    }
+
+    /// Whether the group's committed offsets are at least the handed ones.
+    fn holds_handed(&self) -> Result<bool, KafkaError> {
+        let committed = self.consumer.committed(Duration::from_secs(5))?;
+        Ok(self.partitions.iter().all(|p| {
+            let Some(handed) = p.handed else { return true };
+            match committed
+                .find_partition(&p.topic, p.partition)
+                .map(|e| e.offset())
+            {
+                Some(Offset::Offset(at)) => at >= handed,
+                _ => false,
+            }
+        }))
     }
 
     /// Commits `offsets` (partition slot, next offset) to the group.
@@ -586,7 +634,7 @@ impl SourceReader for KafkaSource {
         let Some(mut live) = self.live.take() else {
             return 0;
         };
-        if let Err(e) = live.commit(CommitMode::Sync) {
+        if let Err(e) = live.commit_last() {
             eprintln!(
                 "weir: {}: cannot commit offsets: {}",
                 self.label,
