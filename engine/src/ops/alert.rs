@@ -22,11 +22,11 @@ use timely::dataflow::operators::Capability;
 use serde::{Deserialize, Serialize};
 
 use super::state_report::{pending_bytes, StateReport};
-use super::{send_runs, EventOutput, EventStream};
+use super::{send_runs, take_at_watermark, EventOutput, EventStream};
 use crate::alert::keyed::{KeyedAlerts, SavedAlerts, SavedAlertsRef};
 use crate::alert::silence::Silences;
 use crate::alert::AlertSpec;
-use crate::checkpoint::cut::{epoch_of, EpochCut};
+use crate::checkpoint::cut::EpochCut;
 use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
 use crate::checkpoint::stamp::{self, Stamp};
 use crate::clock::Clock;
@@ -134,21 +134,7 @@ impl AlertOp {
         containers: std::slice::IterMut<'_, Vec<Event>>,
         epochs: &mut EpochCut<Event>,
     ) -> bool {
-        let Some(now) = stamp::least_time(elements) else {
-            return false;
-        };
-        let epoch = epoch_of(elements);
-        for container in containers {
-            for mut event in container.drain(..) {
-                // A record behind the watermark acts at the watermark, so each key's
-                // machine sees time move forward only.
-                event.time = event.time.max(now);
-                if let Some(event) = epochs.admit(epoch, now, event) {
-                    self.pending.entry(event.time).or_default().push(event);
-                }
-            }
-        }
-        true
+        take_at_watermark(&mut self.pending, elements, containers, epochs)
     }
 
     /// Feeds the records before `limit` and fires the timers due before `until`.

@@ -15,9 +15,9 @@ use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
 use super::state_report::{pending_bytes, StateReport};
-use super::{send_runs, EventOutput, EventStream};
+use super::{send_runs, take_at_watermark, EventOutput, EventStream};
 use crate::alert::group::{GroupSpec, Groups, SavedGroups, SavedGroupsRef};
-use crate::checkpoint::cut::{epoch_of, EpochCut};
+use crate::checkpoint::cut::EpochCut;
 use crate::checkpoint::keyed::{load_pending, or_fail, Pending};
 use crate::checkpoint::stamp::{self, Stamp};
 use crate::event::Event;
@@ -115,18 +115,7 @@ impl GroupOp {
         containers: std::slice::IterMut<'_, Vec<Event>>,
         epochs: &mut EpochCut<Event>,
     ) {
-        let Some(now) = stamp::least_time(elements) else {
-            return;
-        };
-        let epoch = epoch_of(elements);
-        for container in containers {
-            for mut event in container.drain(..) {
-                event.time = event.time.max(now);
-                if let Some(event) = epochs.admit(epoch, now, event) {
-                    self.pending.entry(event.time).or_default().push(event);
-                }
-            }
-        }
+        take_at_watermark(&mut self.pending, elements, containers, epochs);
     }
 
     /// Feeds the alerts the watermark `limit` has passed and sends the notifications
