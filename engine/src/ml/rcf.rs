@@ -3,8 +3,10 @@
 //! score is its collusive displacement (CoDisp) averaged over the trees, calibrated to
 //! 0..1 as a Gaussian tail of log-CoDisp against its own recent history.
 //!
-//! State per key: `trees × (2·sample)` nodes, each its links, count, cut and
-//! `2·shingle`-float bounding box in one record, `sample + shingle` recent values, and
+//! State per key: one ring of the last `sample + 1` shingles, which every tree shares (all
+//! trees hold the same points); per tree `sample − 1` branches, each its links, count, cut
+//! and `2·shingle`-float bounding box in one record, and `sample` leaves of 12 bytes (links,
+//! count, and where their point is in the ring); `sample + shingle` recent values, and
 //! `sample` recent log-CoDisp values. Cuts come from a PCG generator seeded by `seed`, so
 //! runs are reproducible.
 
@@ -48,7 +50,11 @@ impl Default for RcfParams {
     }
 }
 
+/// No node: the root's parent, an empty tree's root.
 const NONE: u32 = u32::MAX;
+/// Set in a link that names a leaf (clear: a branch). Indices stay below it: a tree has
+/// `sample` leaves and `sample − 1` branches, and `sample` is far below 2³¹ in practice.
+const LEAF: u32 = 1 << 31;
 
 /// A point's worth of values: an array for the common shingles, so that box loops unroll,
 /// lose their bounds checks and keep boxes being computed in registers; a `Vec` for others.
@@ -75,145 +81,252 @@ impl Coords for Vec<f64> {
     }
 }
 
-/// A node: links, cut, size and bounding box in one record, so that a visit costs one
-/// bounds check and the walk touches no second array (the workspace forbids `unsafe`).
-/// Aligned to 32 bytes so that a shingle-4 node (96 bytes) spans two cache lines, never
+/// An inner node: links, cut, size and bounding box in one record, so that a visit costs
+/// one bounds check and the walk touches no second array (the workspace forbids `unsafe`).
+/// Aligned to 32 bytes so that a shingle-4 branch (96 bytes) spans two cache lines, never
 /// three.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[repr(align(32))]
-struct Node<C> {
+struct Branch<C> {
     /// Lower ends of the box of the points below.
     lo: C,
     /// Upper ends.
     hi: C,
     cut: f64,
     parent: u32,
-    /// Children (`NONE` for a leaf).
-    left: u32,
-    right: u32,
+    /// Left (at or below the cut) and right links: a branch's index, or a leaf's with
+    /// `LEAF` set.
+    child: [u32; 2],
     dim: u32,
-    /// Number of points below (duplicates count); a branch's is the sum of its children's.
+    /// Number of points below (duplicates count): its children's sum.
     count: u32,
+}
+
+/// A point held by a tree (and its duplicates). Its box is its point, read from the ring
+/// every tree shares, so a leaf is 12 bytes rather than a box: the forest's leaves, half of
+/// its nodes and the ones visited least often, no longer push the branches out of cache.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+struct Leaf {
+    parent: u32,
+    count: u32,
+    /// Where in the ring the newest copy of the point is: older copies leave the ring
+    /// first, so this one stays there as long as the leaf holds any.
+    slot: u32,
 }
 
 /// One tree over a FIFO sample of points; an update allocates nothing once it is full.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Tree<C> {
-    nodes: Vec<Node<C>>,
-    free: Vec<u32>,
+    branches: Vec<Branch<C>>,
+    leaves: Vec<Leaf>,
+    free_branches: Vec<u32>,
+    free_leaves: Vec<u32>,
+    /// A link (see [`Branch::child`]), `NONE` when empty.
     root: u32,
     /// Leaf of each held point, in arrival order from `oldest` on, round the end.
-    leaves: Vec<u32>,
-    /// Where in `leaves` the oldest point's leaf is, once `leaves` is full (a ring).
+    held: Vec<u32>,
+    /// Where in `held` the oldest point's leaf is, once `held` is full (a ring).
     oldest: usize,
+}
+
+/// The nodes of one tree and the ring of points it reads leaves' points from, borrowed as
+/// plain slices for the walks (their starts and lengths stay in registers).
+struct Nodes<'a, C> {
+    branches: &'a mut [Branch<C>],
+    leaves: &'a mut [Leaf],
+    points: &'a [C],
+}
+
+impl<C: Coords> Nodes<'_, C> {
+    /// The count of the node `link` names.
+    #[inline(always)]
+    fn count(&self, link: u32) -> u32 {
+        if link & LEAF != 0 {
+            self.leaves[(link & !LEAF) as usize].count
+        } else {
+            self.branches[link as usize].count
+        }
+    }
+
+    /// Points the node `link` names at `parent`.
+    #[inline(always)]
+    fn set_parent(&mut self, link: u32, parent: u32) {
+        if link & LEAF != 0 {
+            self.leaves[(link & !LEAF) as usize].parent = parent;
+        } else {
+            self.branches[link as usize].parent = parent;
+        }
+    }
+
+    /// The box of the node `link` names: a leaf's is its point twice.
+    #[inline(always)]
+    fn bounds(&self, link: u32) -> (&[f64], &[f64]) {
+        if link & LEAF != 0 {
+            let point = self.points[self.leaves[(link & !LEAF) as usize].slot as usize].as_ref();
+            (point, point)
+        } else {
+            let b = &self.branches[link as usize];
+            (b.lo.as_ref(), b.hi.as_ref())
+        }
+    }
+
+    /// Counts one point fewer from branch `node` up to the root: the walk ends at the
+    /// root's parent, `NONE`, past the end of the branches.
+    #[inline(always)]
+    fn uncount_from(&mut self, mut node: u32) {
+        while let Some(n) = self.branches.get_mut(node as usize) {
+            n.count -= 1;
+            node = n.parent;
+        }
+    }
 }
 
 impl<C: Coords> Tree<C> {
     fn new(sample: usize) -> Tree<C> {
         Tree {
-            nodes: Vec::with_capacity(2 * sample),
-            free: Vec::new(),
-            root: NONE,
+            branches: Vec::with_capacity(sample),
             leaves: Vec::with_capacity(sample),
+            free_branches: Vec::new(),
+            free_leaves: Vec::new(),
+            root: NONE,
+            held: Vec::with_capacity(sample),
             oldest: 0,
         }
     }
 
-    /// A slot for a node: a freed one, else a new one at the end (holding `like` as its
-    /// box until the caller writes it).
-    fn slot(&mut self, like: &C) -> u32 {
-        match self.free.pop() {
-            Some(i) => i,
-            None => {
-                self.nodes.push(Node {
-                    lo: like.clone(),
-                    hi: like.clone(),
-                    cut: 0.0,
-                    parent: NONE,
-                    left: NONE,
-                    right: NONE,
-                    dim: 0,
-                    count: 0,
-                });
-                (self.nodes.len() - 1) as u32
-            }
-        }
+    /// Free slots for a leaf and a branch: freed ones, else new ones at the ends (the
+    /// branch holding `like` as its box until the insert writes it).
+    fn slots(&mut self, like: &C) -> [u32; 2] {
+        let leaf = self.free_leaves.pop().unwrap_or_else(|| {
+            self.leaves.push(Leaf {
+                parent: NONE,
+                count: 0,
+                slot: 0,
+            });
+            (self.leaves.len() - 1) as u32
+        });
+        let branch = self.free_branches.pop().unwrap_or_else(|| {
+            self.branches.push(Branch {
+                lo: like.clone(),
+                hi: like.clone(),
+                cut: 0.0,
+                parent: NONE,
+                child: [NONE; 2],
+                dim: 0,
+                count: 0,
+            });
+            (self.branches.len() - 1) as u32
+        });
+        [leaf, branch]
     }
 
-    /// Forgets the oldest point once the tree is full, then inserts `point` and returns
-    /// its collusive displacement (CoDisp). The two nodes a removal frees are handed
-    /// straight to the insert, which almost always needs two (a leaf and a branch); others
-    /// are taken before the insert, so that the walks run on a plain slice of the nodes
-    /// (its start and length stay in registers) and give back what they did not use.
+    /// Forgets the oldest point once the tree is full, then inserts `point` (at `slot` of
+    /// the ring `points`) and returns its collusive displacement (CoDisp). The leaf and
+    /// branch a removal frees are handed straight to the insert, which almost always needs
+    /// a leaf and a branch; others are taken before the insert, so that the walks run on
+    /// plain slices, and what it did not use is given back.
     #[inline(always)]
-    fn learn(&mut self, sample: usize, point: &C, rng: &mut Pcg64Mcg) -> f64 {
-        let full = self.leaves.len() >= sample;
+    fn learn(
+        &mut self,
+        sample: usize,
+        (points, slot): (&[C], u32),
+        point: &C,
+        rng: &mut Pcg64Mcg,
+    ) -> f64 {
+        let full = self.held.len() >= sample;
         let (mut oldest, mut spare) = (0, None);
         if full {
-            // The oldest point's slot in the ring is reused.
-            oldest = if self.oldest < self.leaves.len() {
+            // The oldest point's place in the ring is reused.
+            oldest = if self.oldest < self.held.len() {
                 self.oldest
             } else {
                 0
             };
-            let leaf = self.leaves[oldest];
-            spare = remove(&mut self.nodes, &mut self.root, &mut self.free, leaf);
+            let leaf = self.held[oldest];
+            let mut nodes = Nodes {
+                branches: &mut self.branches,
+                leaves: &mut self.leaves,
+                points,
+            };
+            spare = remove(&mut nodes, &mut self.root, leaf);
+            if spare.is_none() && self.root == NONE {
+                self.free_leaves.push(leaf);
+            }
         }
         let spare = match spare {
             Some(spare) => spare,
-            None => [self.slot(point), self.slot(point)],
+            None => self.slots(point),
         };
-        let (leaf, codisp, unused) = insert(&mut self.nodes, &mut self.root, point, rng, spare);
-        self.free.extend_from_slice(&spare[2 - unused..]);
+        let mut nodes = Nodes {
+            branches: &mut self.branches,
+            leaves: &mut self.leaves,
+            points,
+        };
+        let (leaf, codisp, used) = insert(&mut nodes, &mut self.root, (point, slot), rng, spare);
+        if used < 1 {
+            self.free_leaves.push(spare[0]);
+        }
+        if used < 2 {
+            self.free_branches.push(spare[1]);
+        }
         if full {
-            self.leaves[oldest] = leaf;
+            self.held[oldest] = leaf;
             self.oldest = oldest + 1;
         } else {
-            self.leaves.push(leaf);
+            self.held.push(leaf);
         }
         codisp
     }
 }
 
-/// Writes leaf `i` holding `point` once, below `parent`.
-#[inline(always)]
-fn put_leaf<C: Coords>(nodes: &mut [Node<C>], i: u32, point: &C, parent: u32) {
-    let n = &mut nodes[i as usize];
-    n.lo.clone_from(point);
-    n.hi.clone_from(point);
-    n.parent = parent;
-    (n.left, n.right, n.dim, n.cut, n.count) = (NONE, NONE, 0, 0.0, 1);
-}
-
-/// Inserts `point` into the tree at `root`, with `leaf` and `branch` free slots for the
-/// nodes a split needs. Returns the point's leaf, its CoDisp and how many of the slots
-/// (the last ones) it left unused: the CoDisp is the largest ratio, over the leaf's
-/// ancestors, of the sibling subtree's size to the size of the subtree holding the leaf.
-/// One walk down does it all: each node passed gets the point counted and its box grown,
-/// and each edge passed gives one CoDisp ratio (a branch's count is its children's sum, so
-/// the sibling's is known without a visit).
+/// Inserts `point` (at `slot` of the ring) into the tree at `root`, with `leaf` and
+/// `branch` free slots for the nodes a split needs. Returns the point's leaf, its CoDisp
+/// and how many of the slots it used (the leaf first): the CoDisp is the largest ratio,
+/// over the leaf's ancestors, of the sibling subtree's size to the size of the subtree
+/// holding the leaf. One walk down does it all: each node passed gets the point counted
+/// and its box grown, and each edge passed gives one CoDisp ratio (a branch's count is its
+/// children's sum, so the sibling's is known without a visit).
 #[inline(always)]
 fn insert<C: Coords>(
-    nodes: &mut [Node<C>],
+    nodes: &mut Nodes<'_, C>,
     root: &mut u32,
-    point: &C,
+    (point, slot): (&C, u32),
     rng: &mut Pcg64Mcg,
     [leaf, branch]: [u32; 2],
 ) -> (u32, f64, usize) {
     if *root == NONE {
-        put_leaf(nodes, leaf, point, NONE);
-        *root = leaf;
+        nodes.leaves[leaf as usize] = Leaf {
+            parent: NONE,
+            count: 1,
+            slot,
+        };
+        *root = leaf | LEAF;
         return (leaf, 0.0, 1);
     }
     // The grown box and its spans: registers for the fixed shingles.
     let (mut grown_lo, mut grown_hi, mut spans) = (point.clone(), point.clone(), point.clone());
     let p = point.as_ref();
-    let mut node = *root;
+    let mut link = *root;
     // The count of the node just passed, before this point; the root's own (ratio 0).
-    let mut above = nodes[node as usize].count;
+    let mut above = nodes.count(link);
     let mut best: f64 = 0.0;
-    let (node, cut, dim, point_left) = loop {
-        let n = &mut nodes[node as usize];
+    let (link, cut, dim, point_left) = loop {
+        if link & LEAF != 0 {
+            let l = &mut nodes.leaves[(link & !LEAF) as usize];
+            best = upper(f64::from(above - l.count) / f64::from(l.count + 1), best);
+            let q = nodes.points[l.slot as usize].as_ref();
+            if !outside(p, q, q) {
+                // On the leaf's point: one more copy of it, the newest.
+                l.count += 1;
+                l.slot = slot;
+                return (link & !LEAF, best, 0);
+            }
+            // A cut drawn in the box of two distinct points always separates them.
+            let grown = (grown_lo.as_mut(), grown_hi.as_mut(), spans.as_mut());
+            let (cut, dim) = draw_cut(q, q, p, grown, rng);
+            break (link, cut, dim, cut < q[dim]);
+        }
+        let n = &mut nodes.branches[link as usize];
         // `upper(ratio, best)`, not `(best, ratio)`: `maxsd` then updates `best` in place.
         best = upper(f64::from(above - n.count) / f64::from(n.count + 1), best);
         let (lo, hi) = (n.lo.as_mut(), n.hi.as_mut());
@@ -221,127 +334,113 @@ fn insert<C: Coords>(
         // holds the point cannot separate it (bar rounding at the box's very end).
         if outside(p, lo, hi) {
             let grown = (grown_lo.as_mut(), grown_hi.as_mut(), spans.as_mut());
-            if let Some((cut, dim)) = draw_cut(lo, hi, p, grown, rng) {
-                break (node, cut, dim, cut < lo[dim]);
+            let (cut, dim) = draw_cut(lo, hi, p, grown, rng);
+            if cut < lo[dim] || cut >= hi[dim] {
+                break (link, cut, dim, cut < lo[dim]);
             }
-            // No cut here: the point goes below, inside this node's grown box.
+            // No cut here: the point goes below, inside this branch's grown box.
             lo.copy_from_slice(grown_lo.as_ref());
             hi.copy_from_slice(grown_hi.as_ref());
-        } else if n.left == NONE {
-            // Inside a leaf's box is on its point: one more copy of it.
-            n.count += 1;
-            return (node, best, 2);
         }
         above = n.count;
         n.count += 1;
-        node = if p[along(n.dim, p.len())] <= n.cut {
-            n.left
-        } else {
-            n.right
-        };
+        link = n.child[usize::from(p[along(n.dim, p.len())] > n.cut)];
     };
-    best = upper(f64::from(nodes[node as usize].count), best);
+    best = upper(f64::from(nodes.count(link)), best);
     let cut = (dim as u32, cut, point_left);
     split(
         nodes,
         root,
-        [node, leaf, branch],
-        point,
+        [link, leaf, branch],
+        slot,
         cut,
         (&grown_lo, &grown_hi),
     );
-    (leaf, best, 0)
+    (leaf, best, 2)
 }
 
-/// Puts `branch` where `node` is, cutting `point`'s new `leaf` off from `node`'s subtree
-/// (whose ancestors already count the point); the branch's box is `grown`.
+/// Puts `branch` where the node `link` is, cutting `point`'s new `leaf` off from that
+/// node's subtree (whose ancestors already count the point); the branch's box is `grown`.
 #[inline(always)]
 fn split<C: Coords>(
-    nodes: &mut [Node<C>],
+    nodes: &mut Nodes<'_, C>,
     root: &mut u32,
-    [node, leaf, branch]: [u32; 3],
-    point: &C,
+    [link, leaf, branch]: [u32; 3],
+    slot: u32,
     (dim, cut, point_left): (u32, f64, bool),
     (grown_lo, grown_hi): (&C, &C),
 ) {
-    let n = &mut nodes[node as usize];
-    let (parent, count) = (n.parent, n.count);
-    n.parent = branch;
-    let b = &mut nodes[branch as usize];
+    let count = nodes.count(link);
+    let parent = if link & LEAF != 0 {
+        nodes.leaves[(link & !LEAF) as usize].parent
+    } else {
+        nodes.branches[link as usize].parent
+    };
+    nodes.set_parent(link, branch);
+    let b = &mut nodes.branches[branch as usize];
     b.lo.clone_from(grown_lo);
     b.hi.clone_from(grown_hi);
-    (b.left, b.right) = if point_left {
-        (leaf, node)
+    b.child = if point_left {
+        [leaf | LEAF, link]
     } else {
-        (node, leaf)
+        [link, leaf | LEAF]
     };
     (b.parent, b.dim, b.cut, b.count) = (parent, dim, cut, count + 1);
-    put_leaf(nodes, leaf, point, branch);
+    nodes.leaves[leaf as usize] = Leaf {
+        parent: branch,
+        count: 1,
+        slot,
+    };
     if parent == NONE {
         *root = branch;
     } else {
-        let p = &mut nodes[parent as usize];
-        if p.left == node {
-            p.left = branch;
-        } else {
-            p.right = branch;
-        }
+        let p = &mut nodes.branches[parent as usize];
+        let side = usize::from(p.child[0] != link);
+        p.child[side] = branch;
     }
 }
 
-/// Removes one point from `leaf`; returns the two nodes it frees (the leaf and its parent),
-/// if it frees them.
+/// Removes one point from `leaf`; returns the leaf and branch it frees (the leaf and its
+/// parent), if it frees them. A lone leaf at the root leaves the tree empty (the caller
+/// frees it).
 #[inline(always)]
-fn remove<C: Coords>(
-    nodes: &mut [Node<C>],
-    root: &mut u32,
-    free: &mut Vec<u32>,
-    leaf: u32,
-) -> Option<[u32; 2]> {
-    let l = &nodes[leaf as usize];
-    let (parent, count) = (l.parent, l.count);
-    if count > 1 {
-        // Up to the root, whose parent `NONE` is past the end: the index check ends the walk.
-        let mut node = leaf;
-        while let Some(n) = nodes.get_mut(node as usize) {
-            n.count -= 1;
-            node = n.parent;
-        }
+fn remove<C: Coords>(nodes: &mut Nodes<'_, C>, root: &mut u32, leaf: u32) -> Option<[u32; 2]> {
+    let l = &mut nodes.leaves[leaf as usize];
+    let (parent, slot) = (l.parent, l.slot);
+    if l.count > 1 {
+        l.count -= 1;
+        nodes.uncount_from(parent);
         return None;
     }
     if parent == NONE {
         *root = NONE;
-        free.push(leaf);
         return None;
     }
-    let point = l.lo.clone();
-    let p = &nodes[parent as usize];
-    let sibling = if p.left == leaf { p.right } else { p.left };
+    let p = &nodes.branches[parent as usize];
+    let sibling = p.child[usize::from(p.child[0] == leaf | LEAF)];
     let grand = p.parent;
-    nodes[sibling as usize].parent = grand;
+    nodes.set_parent(sibling, grand);
     if grand == NONE {
         *root = sibling;
     } else {
-        let g = &mut nodes[grand as usize];
-        if g.left == parent {
-            g.left = sibling;
-        } else {
-            g.right = sibling;
-        }
+        let g = &mut nodes.branches[grand as usize];
+        let side = usize::from(g.child[0] != parent);
+        g.child[side] = sibling;
+        let point = nodes.points[slot as usize].clone();
         shrink(nodes, grand, &point);
     }
     Some([leaf, parent])
 }
 
-/// Counts one point fewer from `node` up, after `point` was taken out of `node`'s subtree.
-/// A box is recomputed from its children's only where the point lay on its surface:
-/// elsewhere the box's ends belong to points still below, so it and every box above it
-/// stay as they are. Both walks end at the root's parent, `NONE`, past the end of `nodes`.
+/// Counts one point fewer from branch `node` up, after `point` was taken out of `node`'s
+/// subtree. A box is recomputed from its children's only where the point lay on its
+/// surface: elsewhere the box's ends belong to points still below, so it and every box
+/// above it stay as they are.
 #[inline(always)]
-fn shrink<C: Coords>(nodes: &mut [Node<C>], mut node: u32, point: &C) {
+fn shrink<C: Coords>(nodes: &mut Nodes<'_, C>, mut node: u32, point: &C) {
     let (mut merged_lo, mut merged_hi) = (point.clone(), point.clone());
     let (q, merged_lo, merged_hi) = (point.as_ref(), merged_lo.as_mut(), merged_hi.as_mut());
-    while let Some(n) = nodes.get_mut(node as usize) {
+    while let Some(n) = nodes.branches.get_mut(node as usize) {
         n.count -= 1;
         let (lo, hi) = (n.lo.as_ref(), n.hi.as_ref());
         let mut on_surface = false;
@@ -353,24 +452,20 @@ fn shrink<C: Coords>(nodes: &mut [Node<C>], mut node: u32, point: &C) {
         }
         if !on_surface {
             // Counted already: only the counts above change.
-            node = n.parent;
-            break;
+            let parent = n.parent;
+            nodes.uncount_from(parent);
+            return;
         }
-        let (left, right, parent) = (n.left, n.right, n.parent);
-        let (l, r) = (&nodes[left as usize], &nodes[right as usize]);
-        let (l_lo, l_hi, r_lo, r_hi) = (l.lo.as_ref(), l.hi.as_ref(), r.lo.as_ref(), r.hi.as_ref());
+        let ([left, right], parent) = (n.child, n.parent);
+        let ((l_lo, l_hi), (r_lo, r_hi)) = (nodes.bounds(left), nodes.bounds(right));
         for d in 0..q.len() {
             merged_lo[d] = lower(l_lo[d], r_lo[d]);
             merged_hi[d] = upper(l_hi[d], r_hi[d]);
         }
-        let n = &mut nodes[node as usize];
+        let n = &mut nodes.branches[node as usize];
         n.lo.as_mut().copy_from_slice(merged_lo);
         n.hi.as_mut().copy_from_slice(merged_hi);
         node = parent;
-    }
-    while let Some(n) = nodes.get_mut(node as usize) {
-        n.count -= 1;
-        node = n.parent;
     }
 }
 
@@ -403,8 +498,8 @@ fn outside(point: &[f64], lo: &[f64], hi: &[f64]) -> bool {
 }
 
 /// Grows the box `lo..hi` to hold `point` (into `grown`, with its spans) and draws a
-/// uniform cut of the grown box: its value and dimension if it separates `point` from the
-/// box, `None` if it falls inside the box.
+/// uniform cut of the grown box: its value and dimension. It separates `point` from the
+/// box if it falls outside the box.
 #[inline(always)]
 fn draw_cut(
     lo: &[f64],
@@ -412,7 +507,7 @@ fn draw_cut(
     point: &[f64],
     (grown_lo, grown_hi, spans): (&mut [f64], &mut [f64], &mut [f64]),
     rng: &mut Pcg64Mcg,
-) -> Option<(f64, usize)> {
+) -> (f64, usize) {
     let dims = point.len();
     for d in 0..dims {
         grown_lo[d] = lower(lo[d], point[d]);
@@ -429,8 +524,7 @@ fn draw_cut(
         r -= spans[dim];
         dim += 1;
     }
-    let cut = grown_lo[dim] + r;
-    (cut < lo[dim] || cut >= hi[dim]).then_some((cut, dim))
+    (grown_lo[dim] + r, dim)
 }
 
 /// `dim` as an index into a point of `dims` values (`dim < dims` always holds); written
@@ -465,39 +559,63 @@ fn upper(a: f64, b: f64) -> f64 {
     }
 }
 
-/// Every tree learns `point`; returns the sum of its CoDisps. The generator is copied out
-/// for the duration so that it lives in registers.
-#[inline(never)]
-fn learn<C: Coords>(
-    trees: &mut [Tree<C>],
-    sample: usize,
-    point: &[f64],
-    rng: &mut Pcg64Mcg,
-) -> f64 {
-    let point = C::of(point, point.len());
-    let mut local = rng.clone();
-    let mut total = 0.0;
-    for tree in trees {
-        total += tree.learn(sample, &point, &mut local);
+/// The trees of one shingle size and the ring of the last `sample + 1` points they hold
+/// (every tree holds the same `sample` most recent ones; the extra place takes the new
+/// point while the trees still forget the oldest).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Grove<C> {
+    trees: Vec<Tree<C>>,
+    points: Vec<C>,
+    /// Where the next point goes in `points`.
+    next: u32,
+}
+
+impl<C: Coords> Grove<C> {
+    fn new(params: &RcfParams) -> Grove<C> {
+        Grove {
+            trees: (0..params.trees)
+                .map(|_| Tree::new(params.sample))
+                .collect(),
+            points: Vec::with_capacity(params.sample + 1),
+            next: 0,
+        }
     }
-    *rng = local;
-    total
+
+    /// Every tree learns `point`; returns the sum of its CoDisps. The generator is copied
+    /// out for the duration so that it lives in registers.
+    #[inline(never)]
+    fn learn(&mut self, sample: usize, point: &[f64], rng: &mut Pcg64Mcg) -> f64 {
+        let point = C::of(point, point.len());
+        let slot = self.next;
+        match self.points.get_mut(slot as usize) {
+            Some(place) => place.clone_from(&point),
+            None => self.points.push(point.clone()),
+        }
+        self.next = if slot as usize >= sample { 0 } else { slot + 1 };
+        let mut local = rng.clone();
+        let mut total = 0.0;
+        for tree in &mut self.trees {
+            total += tree.learn(sample, (&self.points, slot), &point, &mut local);
+        }
+        *rng = local;
+        total
+    }
 }
 
 /// The trees, typed by shingle: arrays for shingles 1–6 and 8, vectors for others.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum Forest {
-    D1(Vec<Tree<[f64; 1]>>),
-    D2(Vec<Tree<[f64; 2]>>),
-    D3(Vec<Tree<[f64; 3]>>),
-    D4(Vec<Tree<[f64; 4]>>),
-    D5(Vec<Tree<[f64; 5]>>),
-    D6(Vec<Tree<[f64; 6]>>),
-    D8(Vec<Tree<[f64; 8]>>),
-    Any(Vec<Tree<Vec<f64>>>),
+    D1(Grove<[f64; 1]>),
+    D2(Grove<[f64; 2]>),
+    D3(Grove<[f64; 3]>),
+    D4(Grove<[f64; 4]>),
+    D5(Grove<[f64; 5]>),
+    D6(Grove<[f64; 6]>),
+    D8(Grove<[f64; 8]>),
+    Any(Grove<Vec<f64>>),
 }
 
-/// `$body` with `$trees` bound to the forest's trees, whatever their type.
+/// `$body` with `$trees` bound to the forest's grove, whatever its type.
 macro_rules! each_forest {
     ($forest:expr, $trees:ident => $body:expr) => {
         match $forest {
@@ -515,26 +633,21 @@ macro_rules! each_forest {
 
 impl Forest {
     fn new(params: &RcfParams) -> Forest {
-        fn trees<C: Coords>(params: &RcfParams) -> Vec<Tree<C>> {
-            (0..params.trees)
-                .map(|_| Tree::new(params.sample))
-                .collect()
-        }
         match params.shingle {
-            1 => Forest::D1(trees(params)),
-            2 => Forest::D2(trees(params)),
-            3 => Forest::D3(trees(params)),
-            4 => Forest::D4(trees(params)),
-            5 => Forest::D5(trees(params)),
-            6 => Forest::D6(trees(params)),
-            8 => Forest::D8(trees(params)),
-            _ => Forest::Any(trees(params)),
+            1 => Forest::D1(Grove::new(params)),
+            2 => Forest::D2(Grove::new(params)),
+            3 => Forest::D3(Grove::new(params)),
+            4 => Forest::D4(Grove::new(params)),
+            5 => Forest::D5(Grove::new(params)),
+            6 => Forest::D6(Grove::new(params)),
+            8 => Forest::D8(Grove::new(params)),
+            _ => Forest::Any(Grove::new(params)),
         }
     }
 
     /// How many points each tree holds.
     fn held(&self) -> usize {
-        each_forest!(self, trees => trees[0].leaves.len())
+        each_forest!(self, grove => grove.trees[0].held.len())
     }
 }
 
@@ -590,7 +703,7 @@ impl Detector for Rcf {
         point.extend(self.recent.iter().copied());
         let warm = self.forest.held() >= self.params.sample;
         let (sample, rng) = (self.params.sample, &mut self.rng);
-        let total = each_forest!(&mut self.forest, trees => learn(trees, sample, &point, rng));
+        let total = each_forest!(&mut self.forest, grove => grove.learn(sample, &point, rng));
         self.point = point;
         let log_codisp = (1.0 + total / self.params.trees as f64).ln();
         let verdict = if warm && self.calibration.len() >= 2 {
@@ -741,28 +854,42 @@ mod tests {
         for x in series(500).into_iter().chain(std::iter::repeat_n(1.0, 50)) {
             d.update(x);
         }
-        each_forest!(&d.forest, trees => {
-            for tree in trees {
-                assert_eq!(tree.leaves.len(), 16);
-                assert_eq!(tree.nodes[tree.root as usize].count, 16);
-                assert!(tree.nodes.len() <= 2 * 16 + 2);
+        each_forest!(&d.forest, grove => {
+            assert_eq!(grove.points.len(), 17);
+            for tree in &grove.trees {
+                assert_eq!(tree.held.len(), 16);
+                let (_, _, count) = recount(grove, tree, tree.root);
+                assert_eq!(count, 16);
+                assert!(tree.branches.len() <= 16 && tree.leaves.len() <= 17);
             }
         });
     }
 
-    /// The box (lower then upper ends) and count of `node` recomputed from the leaves
-    /// below it, checking on the way that every child points back to its parent.
-    fn recount<C: Coords>(tree: &Tree<C>, node: u32) -> (Vec<f64>, Vec<f64>, u32) {
-        let n = &tree.nodes[node as usize];
+    /// The box (lower then upper ends) and count of the node `link` names, recomputed from
+    /// the leaves below it, checking on the way that every child points back to its parent.
+    fn recount<C: Coords>(
+        grove: &Grove<C>,
+        tree: &Tree<C>,
+        link: u32,
+    ) -> (Vec<f64>, Vec<f64>, u32) {
+        if link & LEAF != 0 {
+            let l = &tree.leaves[(link & !LEAF) as usize];
+            let point = grove.points[l.slot as usize].as_ref().to_vec();
+            return (point.clone(), point, l.count);
+        }
+        let n = &tree.branches[link as usize];
         let (lo, hi) = (n.lo.as_ref().to_vec(), n.hi.as_ref().to_vec());
-        if n.left == NONE {
-            assert_eq!(lo, hi, "a leaf's box is its point");
-            return (lo, hi, n.count);
+        for child in n.child {
+            let parent = if child & LEAF != 0 {
+                tree.leaves[(child & !LEAF) as usize].parent
+            } else {
+                tree.branches[child as usize].parent
+            };
+            assert_eq!(parent, link);
         }
-        for child in [n.left, n.right] {
-            assert_eq!(tree.nodes[child as usize].parent, node);
-        }
-        let ((l_lo, l_hi, lc), (r_lo, r_hi, rc)) = (recount(tree, n.left), recount(tree, n.right));
+        let [left, right] = n.child;
+        let ((l_lo, l_hi, lc), (r_lo, r_hi, rc)) =
+            (recount(grove, tree, left), recount(grove, tree, right));
         let merged_lo: Vec<f64> = l_lo.iter().zip(&r_lo).map(|(a, b)| a.min(*b)).collect();
         let merged_hi: Vec<f64> = l_hi.iter().zip(&r_hi).map(|(a, b)| a.max(*b)).collect();
         assert_eq!(
@@ -774,11 +901,26 @@ mod tests {
         (lo, hi, n.count)
     }
 
+    /// Every held point's leaf holds that point: the `k`-th oldest of the `n` held points
+    /// is at `next − n + k` of the ring (round its end), and its leaf's point must equal it.
+    fn check_leaves<C: Coords>(grove: &Grove<C>, tree: &Tree<C>) {
+        let (n, ring) = (tree.held.len(), grove.points.len());
+        let oldest = if tree.oldest < n { tree.oldest } else { 0 };
+        for k in 0..n {
+            let leaf = &tree.leaves[tree.held[(oldest + k) % n] as usize];
+            let slot = (grove.next as usize + 2 * ring - n + k) % ring;
+            assert_eq!(
+                grove.points[leaf.slot as usize].as_ref(),
+                grove.points[slot].as_ref()
+            );
+        }
+    }
+
     /// Boxes are only grown where a point falls outside them and only recomputed where a
     /// removed point lay on their surface: after a long stream with outliers, a flat
     /// stretch (duplicates) and a return to normal, every box is still exactly the
-    /// bounding box of the points below it, and every count their number. Shingle 3 has
-    /// array boxes, shingle 7 vectors.
+    /// bounding box of the points below it, every count their number, and every leaf holds
+    /// the point it stands for. Shingle 3 has array boxes, shingle 7 vectors.
     #[test]
     fn boxes_and_counts_stay_exact() {
         for shingle in [3, 7] {
@@ -796,11 +938,12 @@ mod tests {
                     _ => (f64::from(i) * 0.11).sin() * 6.0 + f64::from(i % 5),
                 };
                 d.update(x);
-                if i % 250 == 249 || i == 1090 {
-                    each_forest!(&d.forest, trees => {
-                        for tree in trees {
-                            let (_, _, count) = recount(tree, tree.root);
-                            assert_eq!(count as usize, tree.leaves.len());
+                if i % 250 == 249 || [20, 1090, 1110].contains(&i) {
+                    each_forest!(&d.forest, grove => {
+                        for tree in &grove.trees {
+                            let (_, _, count) = recount(grove, tree, tree.root);
+                            assert_eq!(count as usize, tree.held.len());
+                            check_leaves(grove, tree);
                         }
                     });
                 }
