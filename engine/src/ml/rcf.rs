@@ -6,9 +6,9 @@
 //! State per key: one ring of the last `sample + 1` shingles, which every tree shares (all
 //! trees hold the same points); per tree `sample − 1` branches, each its links, count, cut
 //! and `2·shingle`-float bounding box in one record, and `sample` leaves of 12 bytes (links,
-//! count, and where their point is in the ring); `sample + shingle` recent values, and
-//! `sample` recent log-CoDisp values. Cuts come from a PCG generator seeded by `seed`, so
-//! runs are reproducible.
+//! count, and where their point is in the ring); for each held point its leaf in every
+//! tree; `sample + shingle` recent values, and `sample` recent log-CoDisp values. Cuts
+//! come from a PCG generator seeded by `seed`, so runs are reproducible.
 
 use std::collections::VecDeque;
 use std::fmt::Debug;
@@ -123,10 +123,6 @@ struct Tree<C> {
     free_leaves: Vec<u32>,
     /// A link (see [`Branch::child`]), `NONE` when empty.
     root: u32,
-    /// Leaf of each held point, in arrival order from `oldest` on, round the end.
-    held: Vec<u32>,
-    /// Where in `held` the oldest point's leaf is, once `held` is full (a ring).
-    oldest: usize,
 }
 
 /// The nodes of one tree and the ring of points it reads leaves' points from, borrowed as
@@ -189,8 +185,6 @@ impl<C: Coords> Tree<C> {
             free_branches: Vec::new(),
             free_leaves: Vec::new(),
             root: NONE,
-            held: Vec::with_capacity(sample),
-            oldest: 0,
         }
     }
 
@@ -220,29 +214,23 @@ impl<C: Coords> Tree<C> {
         [leaf, branch]
     }
 
-    /// Forgets the oldest point once the tree is full, then inserts `point` (at `slot` of
-    /// the ring `points`) and returns its collusive displacement (CoDisp). The leaf and
-    /// branch a removal frees are handed straight to the insert, which almost always needs
-    /// a leaf and a branch; others are taken before the insert, so that the walks run on
-    /// plain slices, and what it did not use is given back.
+    /// Forgets the oldest point (whose leaf `held` names) if `full`, then inserts `point`
+    /// (at `slot` of the ring `points`), names its leaf in `held` and returns its
+    /// collusive displacement (CoDisp). The leaf and branch a removal frees are handed
+    /// straight to the insert, which almost always needs a leaf and a branch; others are
+    /// taken before the insert, so that the walks run on plain slices, and what it did not
+    /// use is given back.
     #[inline(always)]
     fn learn(
         &mut self,
-        sample: usize,
+        (full, held): (bool, &mut u32),
         (points, slot): (&[C], u32),
         point: &C,
         rng: &mut Pcg64Mcg,
     ) -> f64 {
-        let full = self.held.len() >= sample;
-        let (mut oldest, mut spare) = (0, None);
+        let mut spare = None;
         if full {
-            // The oldest point's place in the ring is reused.
-            oldest = if self.oldest < self.held.len() {
-                self.oldest
-            } else {
-                0
-            };
-            let leaf = self.held[oldest];
+            let leaf = *held;
             let mut nodes = Nodes {
                 branches: &mut self.branches,
                 leaves: &mut self.leaves,
@@ -269,12 +257,7 @@ impl<C: Coords> Tree<C> {
         if used < 2 {
             self.free_branches.push(spare[1]);
         }
-        if full {
-            self.held[oldest] = leaf;
-            self.oldest = oldest + 1;
-        } else {
-            self.held.push(leaf);
-        }
+        *held = leaf;
         codisp
     }
 }
@@ -519,10 +502,16 @@ fn draw_cut(
         total += span;
     }
     let mut r = rng.gen::<f64>() * total;
-    let mut dim = 0;
-    while dim + 1 < dims && r > spans[dim] {
-        r -= spans[dim];
-        dim += 1;
+    // The dimension whose span holds `r`, the spans before it taken off `r` (as the loop
+    // `while r > spans[dim] { r -= spans[dim]; dim += 1 }` would), without a branch per
+    // dimension: which way each goes is a coin toss, mispredicted about half the time. A
+    // span is taken off times 1 or 0 (exact: spans are finite and not negative); LLVM
+    // turns a select or a mask back into a branch, not a multiplication.
+    let (mut dim, mut going) = (0, true);
+    for &span in &spans[..dims - 1] {
+        going &= r > span;
+        r -= span * f64::from(u8::from(going));
+        dim += usize::from(going);
     }
     (grown_lo[dim] + r, dim)
 }
@@ -568,9 +557,20 @@ struct Grove<C> {
     points: Vec<C>,
     /// Where the next point goes in `points`.
     next: u32,
+    /// The leaf of each held point in each tree: a row of one per tree for each point, rows
+    /// in arrival order from `oldest` on, round the end. One row is what an update reads,
+    /// a few cache lines for all the trees rather than one line each.
+    held: Vec<u32>,
+    /// Which row of `held` is the oldest point's, once all `sample` are there (a ring).
+    oldest: usize,
 }
 
 impl<C: Coords> Grove<C> {
+    /// How many points each tree holds.
+    fn held(&self) -> usize {
+        self.held.len() / self.trees.len()
+    }
+
     fn new(params: &RcfParams) -> Grove<C> {
         Grove {
             trees: (0..params.trees)
@@ -578,6 +578,8 @@ impl<C: Coords> Grove<C> {
                 .collect(),
             points: Vec::with_capacity(params.sample + 1),
             next: 0,
+            held: Vec::with_capacity(params.trees * params.sample),
+            oldest: 0,
         }
     }
 
@@ -592,10 +594,22 @@ impl<C: Coords> Grove<C> {
             None => self.points.push(point.clone()),
         }
         self.next = if slot as usize >= sample { 0 } else { slot + 1 };
+        let trees = self.trees.len();
+        let full = self.held() >= sample;
+        let row = if full {
+            // The oldest point's row is reused.
+            let row = if self.oldest < sample { self.oldest } else { 0 };
+            self.oldest = row + 1;
+            row
+        } else {
+            self.held.resize(self.held.len() + trees, NONE);
+            self.held() - 1
+        };
+        let held = &mut self.held[row * trees..(row + 1) * trees];
         let mut local = rng.clone();
         let mut total = 0.0;
-        for tree in &mut self.trees {
-            total += tree.learn(sample, (&self.points, slot), &point, &mut local);
+        for (tree, held) in self.trees.iter_mut().zip(held) {
+            total += tree.learn((full, held), (&self.points, slot), &point, &mut local);
         }
         *rng = local;
         total
@@ -647,7 +661,7 @@ impl Forest {
 
     /// How many points each tree holds.
     fn held(&self) -> usize {
-        each_forest!(self, grove => grove.trees[0].held.len())
+        each_forest!(self, grove => grove.held())
     }
 }
 
@@ -856,8 +870,8 @@ mod tests {
         }
         each_forest!(&d.forest, grove => {
             assert_eq!(grove.points.len(), 17);
+            assert_eq!(grove.held(), 16);
             for tree in &grove.trees {
-                assert_eq!(tree.held.len(), 16);
                 let (_, _, count) = recount(grove, tree, tree.root);
                 assert_eq!(count, 16);
                 assert!(tree.branches.len() <= 16 && tree.leaves.len() <= 17);
@@ -903,11 +917,12 @@ mod tests {
 
     /// Every held point's leaf holds that point: the `k`-th oldest of the `n` held points
     /// is at `next − n + k` of the ring (round its end), and its leaf's point must equal it.
-    fn check_leaves<C: Coords>(grove: &Grove<C>, tree: &Tree<C>) {
-        let (n, ring) = (tree.held.len(), grove.points.len());
-        let oldest = if tree.oldest < n { tree.oldest } else { 0 };
+    fn check_leaves<C: Coords>(grove: &Grove<C>, t: usize) {
+        let (n, ring, tree) = (grove.held(), grove.points.len(), &grove.trees[t]);
+        let oldest = if grove.oldest < n { grove.oldest } else { 0 };
         for k in 0..n {
-            let leaf = &tree.leaves[tree.held[(oldest + k) % n] as usize];
+            let row = (oldest + k) % n;
+            let leaf = &tree.leaves[grove.held[row * grove.trees.len() + t] as usize];
             let slot = (grove.next as usize + 2 * ring - n + k) % ring;
             assert_eq!(
                 grove.points[leaf.slot as usize].as_ref(),
@@ -940,10 +955,10 @@ mod tests {
                 d.update(x);
                 if i % 250 == 249 || [20, 1090, 1110].contains(&i) {
                     each_forest!(&d.forest, grove => {
-                        for tree in &grove.trees {
+                        for (t, tree) in grove.trees.iter().enumerate() {
                             let (_, _, count) = recount(grove, tree, tree.root);
-                            assert_eq!(count as usize, tree.held.len());
-                            check_leaves(grove, tree);
+                            assert_eq!(count as usize, grove.held());
+                            check_leaves(grove, t);
                         }
                     });
                 }
