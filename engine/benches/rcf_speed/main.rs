@@ -7,6 +7,7 @@
 //! valgrind --tool=callgrind BIN old 5000     # instructions of 5,000 updates, 52972d9
 //! valgrind --tool=callgrind BIN new 5000     # the same, the engine's rcf
 //! BIN pairs 20000 5                          # updates/s, old then new, 5 paired runs
+//!                                            # (wall clock, and thread CPU time on Linux)
 //! BIN nab [DIR]                              # updates/s over the NAB files, both
 //! BIN                                        # checks both score alike (cargo test)
 //! ```
@@ -54,12 +55,35 @@ fn build(which: &str) -> Box<dyn Detector> {
     }
 }
 
-/// Every score of `values`, and the seconds it took.
-fn run(which: &str, values: &[f64]) -> (Vec<f64>, f64) {
+/// Seconds this thread has run on a CPU (Linux's `/proc/thread-self/schedstat`): unlike
+/// wall clock, it leaves out the time other processes of a loaded machine take the core.
+fn cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(ns as f64 / 1e9)
+}
+
+/// Every score of `values`, and the seconds it took: wall clock, and this thread's CPU
+/// time where the system tells it.
+fn run(which: &str, values: &[f64]) -> (Vec<f64>, f64, Option<f64>) {
     let mut detector = build(which);
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_secs());
     let scores: Vec<f64> = values.iter().map(|&x| detector.update(x).score).collect();
-    (std::hint::black_box(scores), start.elapsed().as_secs_f64())
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = cpu.zip(cpu_secs()).map(|(a, b)| b - a);
+    (std::hint::black_box(scores), wall, cpu)
+}
+
+/// The smallest, middle and largest of `ratios`.
+fn spread(mut ratios: Vec<f64>) -> String {
+    ratios.sort_by(f64::total_cmp);
+    match (ratios.first(), ratios.last()) {
+        (Some(min), Some(max)) => format!(
+            "min {min:.2} median {:.2} max {max:.2}",
+            ratios[ratios.len() / 2]
+        ),
+        _ => "none".to_string(),
+    }
 }
 
 /// The `value` column of every NAB data file under `dir` (rows are in time order).
@@ -124,7 +148,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some(which @ ("old" | "new")) => {
             let values = series(count(args.get(1), 5000));
-            let (scores, secs) = run(which, &values);
+            let (scores, secs, _) = run(which, &values);
             let last = scores.last().copied().unwrap_or_default();
             println!(
                 "{which}: {} updates, {:.1}k updates/s, last score {last}",
@@ -134,16 +158,32 @@ fn main() {
         }
         Some("pairs") => {
             let values = series(count(args.get(1), 20_000));
+            let (mut walls, mut cpus) = (Vec::new(), Vec::new());
             for _ in 0..count(args.get(2), 5) {
-                let (_, old) = run("old", &values);
-                let (_, new) = run("new", &values);
+                let (_, old, old_cpu) = run("old", &values);
+                let (_, new, new_cpu) = run("new", &values);
                 let rate = |secs: f64| values.len() as f64 / secs / 1e3;
-                println!(
+                print!(
                     "old {:.1}k/s new {:.1}k/s new/old {:.2}",
                     rate(old),
                     rate(new),
                     old / new
                 );
+                walls.push(old / new);
+                if let (Some(old), Some(new)) = (old_cpu, new_cpu) {
+                    print!(
+                        "; CPU time: old {:.1}k/s new {:.1}k/s new/old {:.2}",
+                        rate(old),
+                        rate(new),
+                        old / new
+                    );
+                    cpus.push(old / new);
+                }
+                println!();
+            }
+            println!("new/old wall clock: {}", spread(walls));
+            if !cpus.is_empty() {
+                println!("new/old CPU time: {}", spread(cpus));
             }
         }
         Some("nab") => {
@@ -171,7 +211,7 @@ fn main() {
         None => {
             let values = series(5000);
             for which in ["old", "new"] {
-                let (scores, _) = run(which, &values);
+                let (scores, _, _) = run(which, &values);
                 let missed = spikes_missed(&scores);
                 if missed > 0 {
                     eprintln!("rcf_speed: {which} missed {missed} spikes");
