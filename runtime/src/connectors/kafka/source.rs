@@ -33,8 +33,12 @@ use super::refusal::Refusals;
 use crate::connectors::mqtt::payload::PayloadDecoder;
 use crate::connectors::raw_excerpt::raw_excerpt;
 
-/// How often the commit at the end of a run is tried (and read back), 200 ms apart.
-const STOP_COMMIT_TRIES: u32 = 5;
+/// How long the commit at the end of a run may take, read-backs included: a broker that
+/// is down at the stop must not hold the run's end for long.
+const STOP_COMMIT_WITHIN: Duration = Duration::from_secs(10);
+
+/// The pause between two tries of the commit at the end of a run.
+const STOP_COMMIT_GAP: Duration = Duration::from_millis(200);
 
 /// The watermark before any record.
 const NO_WATERMARK: EventTime = EventTime::MIN;
@@ -424,30 +428,38 @@ impl Live {
 
     /// The commit at the end of a run, read back and repeated until the group holds it:
     /// a broker may apply an earlier asynchronous commit after it (Tansu 0.6 on S3 does),
-    /// and a broker that has just restarted may not have its coordinator back yet.
+    /// and a broker that has just restarted may not have its coordinator back yet. It
+    /// returns at once when nothing was handed out, and gives up after
+    /// [`STOP_COMMIT_WITHIN`]. The commit itself is asynchronous, so only the read-back
+    /// waits, and never past that bound.
     fn commit_last(&mut self) -> Result<(), KafkaError> {
-        let mut tries = 0;
+        if self.partitions.iter().all(|p| p.handed.is_none()) {
+            return Ok(());
+        }
+        let deadline = Instant::now() + STOP_COMMIT_WITHIN;
         loop {
-            tries += 1;
+            let left = deadline.saturating_duration_since(Instant::now());
             let outcome = self
-                .commit_handed(CommitMode::Sync)
-                .and_then(|()| self.holds_handed());
+                .commit_handed(CommitMode::Async)
+                .and_then(|()| self.holds_handed(left));
+            let out_of_time = Instant::now() + STOP_COMMIT_GAP >= deadline;
             match outcome {
                 Ok(true) => return Ok(()),
-                Err(e) if is_fatal(&e) || tries == STOP_COMMIT_TRIES => return Err(e),
-                Ok(false) if tries == STOP_COMMIT_TRIES => {
+                Err(e) if is_fatal(&e) || out_of_time => return Err(e),
+                Ok(false) if out_of_time => {
                     return Err(KafkaError::ConsumerCommit(
                         rdkafka::types::RDKafkaErrorCode::OperationTimedOut,
                     ))
                 }
-                _ => std::thread::sleep(Duration::from_millis(200)),
+                _ => std::thread::sleep(STOP_COMMIT_GAP),
             }
         }
     }
 
-    /// Whether the group's committed offsets are at least the handed ones.
-    fn holds_handed(&self) -> Result<bool, KafkaError> {
-        let committed = self.consumer.committed(Duration::from_secs(5))?;
+    /// Whether the group's committed offsets are at least the handed ones, asking the
+    /// broker for at most `wait`.
+    fn holds_handed(&self, wait: Duration) -> Result<bool, KafkaError> {
+        let committed = self.consumer.committed(wait)?;
         Ok(self.partitions.iter().all(|p| {
             let Some(handed) = p.handed else { return true };
             match committed
