@@ -259,6 +259,7 @@ impl Checkpoints {
             .collect::<Result<_, _>>()?;
         Ok(Manifest {
             epoch,
+            state_format: super::store::STATE_FORMAT,
             plan_hash: self.config.plan_hash,
             plan_text: self.config.plan_text.clone(),
             workers: self.place.workers * self.place.processes,
