@@ -8,6 +8,9 @@
 #      time), keys by device, aggregates one-minute windows and writes them to another
 #      topic (and, to check that every reading was counted once, to a file). Its wall time (start to exit, broker connection included) gives records/s,
 #      and records/s per worker.
+#   3. with PROBE=1, plain librdkafka consumers without Weir read the same topic, 1 and
+#      then 2 of them (benches/kafka_consumer_probe.py, PROBE_SECONDS each, 120 by
+#      default; needs `pip install confluent-kafka==2.16.2`): the broker's own speed.
 #   benches/kafka_throughput.sh [EVENTS] [PARTITIONS]
 #     (after cargo build --release -p weir-runtime --features kafka)
 set -euo pipefail
@@ -87,3 +90,11 @@ for workers in 1 2; do
   printf "workers=%d wall %.2fs  %.0f records/s  %.0f records/s per worker  load %s\n" \
     "$workers" "$wall" "$rate" "$(echo "$rate / $workers" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
 done
+
+if [ "${PROBE:-0}" = 1 ]; then
+  echo "== plain librdkafka consumers (confluent-kafka), no Weir, the same topic"
+  for consumers in 1 2; do
+    python3 benches/kafka_consumer_probe.py "$BROKERS" "$consumers" "$EVENTS" \
+      "${PROBE_SECONDS:-120}" "$PARTITIONS" | tail -1
+  done
+fi
