@@ -22,7 +22,7 @@ use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::Capability;
 
-use super::EventStream;
+use super::{send_runs, EventStream};
 use crate::aggregate::{Acc, AggregateFn};
 use crate::checkpoint::cut::{epoch_of, EpochCut};
 use crate::checkpoint::stamp::{self, Stamp};
@@ -100,6 +100,41 @@ struct Rules {
     /// sent with, which `first`, `last` and `collect` must withdraw it at (the retraction
     /// itself travels at the time of the pane that replaces it).
     retracted_time: Option<usize>,
+}
+
+impl Rules {
+    /// Compiles `window`'s clauses and `aggregates` (retracting ones when the input
+    /// carries `pane.retraction` at slot `retraction`).
+    fn of(
+        keys: &[usize],
+        window: &WindowSpec,
+        aggregates: &[Aggregate],
+        retraction: Option<usize>,
+        retracted_time: Option<usize>,
+    ) -> Rules {
+        Rules {
+            keys: keys.into(),
+            assigner: Assigner::new(&window.kind),
+            session_max: match window.kind {
+                WindowKind::Session { max_ms, .. } => max_ms,
+                _ => None,
+            },
+            machine: TriggerMachine::new(&window.trigger),
+            aggs: aggregates
+                .iter()
+                .map(|a| match retraction {
+                    Some(_) => AggregateFn::compile_retracting(a),
+                    None => AggregateFn::compile(a),
+                })
+                .collect(),
+            lateness: window.allowed_lateness_ms.max(0),
+            accumulation: window.accumulation,
+            combiner: window.timestamp,
+            uses_processing_time: window.trigger.uses_processing_time(),
+            retraction,
+            retracted_time,
+        }
+    }
 }
 
 /// Where a window operator sits: its pipeline, its late route, and whether its input
@@ -242,48 +277,14 @@ pub fn build<'scope>(
         per_key,
         operator,
     } = placement;
-    let keys: Arc<[usize]> = keys.into();
-    let rules = Rules {
-        keys,
-        assigner: Assigner::new(&window.kind),
-        session_max: match window.kind {
-            WindowKind::Session { max_ms, .. } => max_ms,
-            _ => None,
-        },
-        machine: TriggerMachine::new(&window.trigger),
-        aggs: aggregates
-            .iter()
-            .map(|a| match retraction {
-                Some(_) => AggregateFn::compile_retracting(a),
-                None => AggregateFn::compile(a),
-            })
-            .collect(),
-        lateness: window.allowed_lateness_ms.max(0),
-        accumulation: window.accumulation,
-        combiner: window.timestamp,
-        uses_processing_time: window.trigger.uses_processing_time(),
-        retraction,
-        retracted_time,
-    };
+    let rules = Rules::of(keys, window, aggregates, retraction, retracted_time);
     let scope = stream.scope();
     stream.unary_frontier(Pipeline, "WindowAggregate", move |cap, info| {
         let activator = scope.activator_for(info.address.clone());
         if rules.uses_processing_time {
             ctx.wake_on_clock(scope.activations(), info.address.to_vec());
         }
-        let mut state = WindowState {
-            rules,
-            panes: HashMap::new(),
-            timers: BTreeMap::new(),
-            deadlines: BTreeMap::new(),
-            holds: BTreeMap::new(),
-            late_route: late_sink.is_some(),
-            clocks: per_key.map(|settings| KeyClocks {
-                settings,
-                keys: HashMap::new(),
-                marks: BTreeMap::new(),
-            }),
-        };
+        let mut state = WindowState::new(rules, late_sink.is_some(), per_key);
         let mut cap = cap;
         let mut epochs: EpochCut<(Event, EventTime)> =
             EpochCut::resume(&ctx, "window", &mut cap, |b, owns| state.restore(b, owns));
@@ -300,17 +301,7 @@ pub fn build<'scope>(
             // Input cut short: what is still open is incomplete, so it must not fire as
             // if the watermark had passed its end.
             let cut = frontier.is_empty() && !discard && ctx.stop.input_cut();
-            let watermark = match stamp::watermark(&frontier.frontier()) {
-                Some(w) => {
-                    last_watermark = w;
-                    w
-                }
-                // The watermark the cut source had reached, which may not have arrived.
-                None if cut => {
-                    last_watermark.max(ctx.stop.cut_watermark().unwrap_or(EventTime::MIN))
-                }
-                None => EventTime::MAX,
-            };
+            let watermark = input_watermark(&frontier.frontier(), cut, &mut last_watermark, &ctx);
             let mut out = Emitted::default();
 
             let ending = frontier.is_empty() && epochs.active() && !ctx.stop.is_requested();
@@ -351,11 +342,7 @@ pub fn build<'scope>(
                 let Some(next) = save(&state, &mut epochs, &ctx) else {
                     break;
                 };
-                for (at, run) in stamp::runs(&std::mem::take(&mut out.panes), cap.time()) {
-                    output
-                        .session(&cap.delayed(&at))
-                        .give_iterator(run.iter().cloned());
-                }
+                send_runs(output, cap, &std::mem::take(&mut out.panes));
                 epochs.enter(cap);
                 state.apply_stashed(next, early, ctx.clock.now(), &mut out);
             }
@@ -372,11 +359,7 @@ pub fn build<'scope>(
             }
             state.fire_deadlines(watermark, ctx.clock.now(), &mut out);
 
-            for (at, run) in stamp::runs(&std::mem::take(&mut out.panes), cap.time()) {
-                output
-                    .session(&cap.delayed(&at))
-                    .give_iterator(run.iter().cloned());
-            }
+            send_runs(output, cap, &std::mem::take(&mut out.panes));
             // Each epoch the frontier has closed: snapshot, move the output to the next
             // epoch, apply what was stashed for it.
             while epochs.closing(&frontier.frontier()) {
@@ -385,11 +368,7 @@ pub fn build<'scope>(
                 };
                 epochs.enter(cap);
                 state.apply_stashed(next, watermark, ctx.clock.now(), &mut out);
-                for (at, run) in stamp::runs(&std::mem::take(&mut out.panes), cap.time()) {
-                    output
-                        .session(&cap.delayed(&at))
-                        .give_iterator(run.iter().cloned());
-                }
+                send_runs(output, cap, &std::mem::take(&mut out.panes));
                 // Look again with the stash's floor lifted.
                 activator.activate();
             }
@@ -398,41 +377,9 @@ pub fn build<'scope>(
                     epochs.end(&bytes);
                 }
             }
-            if out.dropped > 0 {
-                ctx.metrics.late_dropped[pipeline].fetch_add(out.dropped, Ordering::Relaxed);
-            }
-            if out.closed > 0 {
-                ctx.metrics.closed_dropped[pipeline].fetch_add(out.closed, Ordering::Relaxed);
-            }
-            if let Some((index, writer)) = &late_sink {
-                if !out.late.is_empty() {
-                    match writer.write(&out.late) {
-                        Ok(()) => {
-                            ctx.metrics.sink_records[*index]
-                                .fetch_add(out.late.len() as u64, Ordering::Relaxed);
-                            // Reported, not routed: late records are not unreadable input.
-                            super::sink::hand_back(writer.as_ref(), *index, None, &ctx);
-                        }
-                        Err(e) => ctx.fail(format!("late route: {e}")),
-                    }
-                }
-            }
+            report_dropped(&out, pipeline, late_sink.as_ref(), &ctx);
 
-            // Hold the output at the least of the watermark and every window's hold. With
-            // per-key watermarks the source holds the frontier back; the slowest key's
-            // watermark is what the output must not run ahead of.
-            let watermark = match &state.clocks {
-                Some(c) if !frontier.is_empty() => c.least().unwrap_or(watermark).max(watermark),
-                _ => watermark,
-            };
-            let hold = state.holds.keys().next().copied();
-            let target = match (frontier.is_empty(), hold) {
-                (true, None) => None,
-                (true, Some(h)) => Some(h),
-                (false, None) => Some(watermark),
-                (false, Some(h)) => Some(h.min(watermark)),
-            };
-            match target {
+            match state.output_hold(watermark, frontier.is_empty()) {
                 Some(t) => {
                     if let Some(next) = stamp::advanced_to(cap.time(), t) {
                         cap.downgrade(&next);
@@ -453,6 +400,88 @@ pub fn build<'scope>(
             }
         }
     })
+}
+
+/// The operator's watermark from its input `frontier`, remembered in `last`; once the
+/// input has ended, the end of time, or for an input `cut` short the watermark its
+/// source had reached (which may not have arrived).
+fn input_watermark(
+    frontier: &[Stamp],
+    cut: bool,
+    last: &mut EventTime,
+    ctx: &WorkerContext,
+) -> EventTime {
+    match stamp::watermark(frontier) {
+        Some(w) => {
+            *last = w;
+            w
+        }
+        None if cut => (*last).max(ctx.stop.cut_watermark().unwrap_or(EventTime::MIN)),
+        None => EventTime::MAX,
+    }
+}
+
+/// Counts the records an activation dropped as late or closed, and writes the late
+/// ones to the late route when there is one.
+fn report_dropped(
+    out: &Emitted,
+    pipeline: usize,
+    late_sink: Option<&(usize, Arc<dyn SinkWriter>)>,
+    ctx: &WorkerContext,
+) {
+    if out.dropped > 0 {
+        ctx.metrics.late_dropped[pipeline].fetch_add(out.dropped, Ordering::Relaxed);
+    }
+    if out.closed > 0 {
+        ctx.metrics.closed_dropped[pipeline].fetch_add(out.closed, Ordering::Relaxed);
+    }
+    let Some((index, writer)) = late_sink.filter(|_| !out.late.is_empty()) else {
+        return;
+    };
+    match writer.write(&out.late) {
+        Ok(()) => {
+            ctx.metrics.sink_records[*index].fetch_add(out.late.len() as u64, Ordering::Relaxed);
+            // Reported, not routed: late records are not unreadable input.
+            super::sink::hand_back(writer.as_ref(), *index, None, ctx);
+        }
+        Err(e) => ctx.fail(format!("late route: {e}")),
+    }
+}
+
+impl WindowState {
+    fn new(rules: Rules, late_route: bool, per_key: Option<PerKey>) -> WindowState {
+        WindowState {
+            rules,
+            panes: HashMap::new(),
+            timers: BTreeMap::new(),
+            deadlines: BTreeMap::new(),
+            holds: BTreeMap::new(),
+            late_route,
+            clocks: per_key.map(|settings| KeyClocks {
+                settings,
+                keys: HashMap::new(),
+                marks: BTreeMap::new(),
+            }),
+        }
+    }
+
+    /// Where the output capability must stay: at the least of the watermark and every
+    /// window's hold (`None` once the input has `ended` and no window holds it). With
+    /// per-key watermarks the source holds the frontier back; the slowest key's
+    /// watermark is what the output must not run ahead of.
+    fn output_hold(&self, watermark: EventTime, ended: bool) -> Option<EventTime> {
+        let watermark = match &self.clocks {
+            Some(c) if !ended => c.least().unwrap_or(watermark).max(watermark),
+            _ => watermark,
+        };
+        let hold = self.holds.keys().next().copied();
+        match (ended, hold) {
+            (true, None) => None,
+            (true, Some(h)) => Some(h),
+            (false, None) => Some(watermark),
+            (false, Some(h)) => Some(h.min(watermark)),
+        }
+    }
 }
 
 impl WindowState {
