@@ -17,23 +17,9 @@ WORK=$(mktemp -d /tmp/weir-ckoverhead.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 # The IoT query of benches/checkpoints.sh: 100 devices, tumbling 1m, avg + count.
-cat > "$WORK/iot.pipe" <<PIPE
-source readings = sensors(devices: 100, rate: 1000, events: $IOT_EVENTS, seed: 7, anomaly_rate: 0.001) {
-  device_id: string
-  temp:      f64
-  ts:        timestamp
-  event_time ts
-  watermark  bounded 5s
-}
-sink out = file("$WORK/out.jsonl")
-pipeline device_avg {
-  from readings
-  | key by device_id
-  | window tumbling 1m
-  | aggregate avg_temp = avg(temp), readings = count()
-  | to out
-}
-PIPE
+# shellcheck source=benches/iot_query.sh
+. benches/iot_query.sh
+iot_query 100 1000 "$IOT_EVENTS" 1m "$WORK/out.jsonl" > "$WORK/iot.pipe"
 # The Nexmark queries as benches/nexmark has them, with the stream length and the output
 # file replaced.
 for q in q5 q8; do

@@ -19,24 +19,10 @@ WEIR=${WEIR:-$PWD/target/release/weir}
 WORK=$(mktemp -d /tmp/weir-ckbench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
+# shellcheck source=benches/iot_query.sh
+. benches/iot_query.sh
 pipe() { # devices rate events window
-  cat <<PIPE
-source readings = sensors(devices: $1, rate: $2, events: $3, seed: 7, anomaly_rate: 0.001) {
-  device_id: string
-  temp:      f64
-  ts:        timestamp
-  event_time ts
-  watermark  bounded 5s
-}
-sink out = file("$WORK/out.jsonl")
-pipeline device_avg {
-  from readings
-  | key by device_id
-  | window tumbling $4
-  | aggregate avg_temp = avg(temp), readings = count()
-  | to out
-}
-PIPE
+  iot_query "$1" "$2" "$3" "$4" "$WORK/out.jsonl"
 }
 
 # Size in bytes and duration in ms of each complete checkpoint in $1.

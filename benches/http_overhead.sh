@@ -10,23 +10,9 @@ ROUNDS=${1:-3}
 WEIR=target/release/weir
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-cat > "$WORK/iot.pipe" <<PIPE
-source readings = sensors(devices: 100, rate: 1000, events: 60000000, seed: 7, jitter: 2s, anomaly_rate: 0.001) {
-  device_id: string
-  temp:      f64
-  ts:        timestamp
-  event_time ts
-  watermark  bounded 5s
-}
-sink out = file("$WORK/out.jsonl")
-pipeline device_avg {
-  from readings
-  | key by device_id
-  | window tumbling 1m
-  | aggregate avg_temp = avg(temp), readings = count()
-  | to out
-}
-PIPE
+# shellcheck source=benches/iot_query.sh
+. benches/iot_query.sh
+iot_query 100 1000 60000000 1m "$WORK/out.jsonl" ", jitter: 2s" > "$WORK/iot.pipe"
 PORT=19464
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "mode user_s sys_s wall_s"
