@@ -49,10 +49,9 @@ impl Chain {
         Chain { steps, expands }
     }
 
-    /// Applies the chain to one event; false when a filter drops it. A chain with an
-    /// `unnest` goes through [`Chain::run`] instead.
+    /// Applies a chain without `unnest` to one event; false when a filter drops it.
     #[inline]
-    pub fn apply(&self, event: &mut Event) -> bool {
+    fn apply(&self, event: &mut Event) -> bool {
         self.steps.iter().all(|step| apply_step(step, event))
     }
 
