@@ -355,6 +355,8 @@ pub enum StageKind {
     Infer(InferAst),
     /// `alert <name> <clauses>`
     Alert(AlertAst),
+    /// `unnest <list> as <name> [with ordinality as <rank>]`
+    Unnest(UnnestAst),
     /// A stage of a later version (`lookup`, `join`, …).
     Unsupported(Ident),
     /// A word that is no stage.
@@ -573,6 +575,17 @@ pub struct NamedExpr {
     pub keep: Vec<Ident>,
     /// The whole item.
     pub span: Span,
+}
+
+/// `unnest <list> as <name> [with ordinality as <rank>]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnnestAst {
+    /// The list field.
+    pub list: Ident,
+    /// The name of its element in the output records.
+    pub name: Ident,
+    /// `with ordinality as <rank>`: the name of the position field (from 1).
+    pub ordinality: Option<Ident>,
 }
 
 /// `dedupe by a, b within <d>`.

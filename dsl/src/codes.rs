@@ -89,6 +89,11 @@ pub const KEEP_WITHOUT_ARG: &str = "P0233";
 pub const NESTED_LIST: &str = "P0234";
 /// A list field (from `collect`) reaching a sink whose format has no lists (CSV).
 pub const SINK_CANNOT_HOLD_LIST: &str = "P0235";
+/// `unnest <field>` of a field that is not a list.
+pub const UNNEST_NOT_A_LIST: &str = "P0236";
+/// `unnest … as <name>` or `with ordinality as <name>` giving a name that the output
+/// records already have (a field the unnest copies, or another of its new fields).
+pub const UNNEST_NAME_CLASH: &str = "P0237";
 /// The SQL of a scheduled `query` does not parse, or is not one `SELECT`.
 pub const BAD_SQL: &str = "P0250";
 /// A scheduled `query` reads a table that is not a `parquet(…)` lake of the file.

@@ -147,6 +147,13 @@ fn lower_op(op: Op, schema: &mut Schema, stages: &mut Vec<Stage>) {
                 schema: schema.clone(),
             });
         }
+        Op::Unnest(spec) => {
+            *schema = spec.output_schema(schema);
+            stages.push(Stage::Unnest {
+                spec,
+                schema: schema.clone(),
+            });
+        }
         Op::Lookup {
             table,
             key,

@@ -356,6 +356,7 @@ impl Site<'_> {
             Stage::Filter { .. }
             | Stage::Map { .. }
             | Stage::Select { .. }
+            | Stage::Unnest { .. }
             | Stage::KeyBy { .. } => stream,
         }
     }

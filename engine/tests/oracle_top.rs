@@ -4,7 +4,8 @@
 //! group's records and take the first n — on 1 and on 4 workers, whatever the bundling.
 //! Values are few (multiples of 0.5 in [−3, 3)) and event times repeat, so ties on the
 //! value and on the time are frequent and the tie rules (earliest, then least kept
-//! values) decide the ranks.
+//! values) decide the ranks. With `unnest best as b with ordinality as rank` after the
+//! window, the rows are Flink's: one per group and rank, at the pane's time.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -132,17 +133,19 @@ fn list(rows: &[Row], f: impl Fn(&Row) -> Value) -> Value {
     Value::List(rows.iter().map(f).collect())
 }
 
-/// One pane per group: key, the ranked lists, then the window fields.
-fn oracle(records: &[Record], kind: &WindowKind) -> Vec<Vec<Value>> {
-    let mut out: Vec<Vec<Value>> = groups(records, kind)
-        .into_iter()
-        .map(|((start, end, k), rows)| {
-            let best = ranked(&rows, TOP, |a, b| b.total_cmp(&a));
-            let least = ranked(&rows, BOTTOM, |a, b| a.total_cmp(&b));
+/// One pane per group: key, the ranked lists, then the window fields; with `unnested`,
+/// one row per rank of `best` instead: its value and bidder in place of the two lists,
+/// the rank appended.
+fn oracle(records: &[Record], kind: &WindowKind, unnested: bool) -> Vec<Vec<Value>> {
+    let mut out: Vec<Vec<Value>> = Vec::new();
+    for ((start, end, k), rows) in groups(records, kind) {
+        let best = ranked(&rows, TOP, |a, b| b.total_cmp(&a));
+        let least = ranked(&rows, BOTTOM, |a, b| a.total_cmp(&b));
+        let pane = |value: Value, bidder: Value| {
             vec![
                 Value::Int(k),
-                list(&best, |r| Value::Float(r.0)),
-                list(&best, |r| Value::Int(r.2)),
+                value,
+                bidder,
                 list(&least, |r| Value::Float(r.0)),
                 list(&least, |r| Value::Time(r.1)),
                 list(&least, |r| Value::Int(r.2)),
@@ -154,10 +157,37 @@ fn oracle(records: &[Record], kind: &WindowKind) -> Vec<Vec<Value>> {
                 Value::Bool(true),
                 Value::Time(end - 1),
             ]
-        })
-        .collect();
+        };
+        if !unnested {
+            out.push(pane(
+                list(&best, |r| Value::Float(r.0)),
+                list(&best, |r| Value::Int(r.2)),
+            ));
+            continue;
+        }
+        for (rank, r) in (1..).zip(&best) {
+            let mut row = pane(Value::Float(r.0), Value::Int(r.2));
+            row.push(Value::Int(rank));
+            out.push(row);
+        }
+    }
     out.sort_by(|a, b| cmp_records(a, b));
     out
+}
+
+/// The window's stages with `unnest best as b with ordinality as rank` after it.
+fn unnested_plan(window: WindowSpec) -> LogicalPlan {
+    let mut stages = keyed_window(&input(), window, aggregates());
+    let Stage::Window { schema, .. } = &stages[1] else {
+        unreachable!("keyed_window: key by, window, sink")
+    };
+    let spec = UnnestSpec::new(schema, 1, "b", Some("rank"));
+    let unnest = Stage::Unnest {
+        schema: spec.output_schema(schema),
+        spec,
+    };
+    stages.insert(2, unnest);
+    one_pipeline(input(), BOUND, stages)
 }
 
 fn engine(
@@ -165,10 +195,21 @@ fn engine(
     kind: &WindowKind,
     workers: usize,
     batch: usize,
+    unnested: bool,
 ) -> Vec<Vec<Value>> {
     let connectors = MemoryConnectors::new(batch).with_source("in", records);
-    let (summary, out) = run_memory(plan(WindowSpec::new(kind.clone())), connectors, workers);
+    let window = WindowSpec::new(kind.clone());
+    let plan = if unnested {
+        unnested_plan(window)
+    } else {
+        plan(window)
+    };
+    let (summary, out) = run_memory(plan, connectors, workers);
     assert_eq!(summary.late_dropped, 0);
+    // Every record (a pane or one of its rows) travels at its pane's timestamp.
+    for event in &out {
+        assert_eq!(Value::Time(event.time), event.record[12], "{event:?}");
+    }
     sorted_records(out)
 }
 
@@ -197,10 +238,20 @@ proptest! {
     #[test]
     fn top_and_bottom_match_the_batch_ranking_on_1_and_4_workers(seed in 0u64..1_000_000, n in 1usize..1_500, max_step in prop::sample::select(vec![0i64, 3, 13, 40]), kind in kind(), batch in 1usize..200) {
         let records = events(seed, n, max_step);
-        let expected = oracle(&records, &kind);
-        let one = engine(records.clone(), &kind, 1, batch);
+        let expected = oracle(&records, &kind, false);
+        let one = engine(records.clone(), &kind, 1, batch, false);
         prop_assert_eq!(&one, &expected, "1 worker, {:?}", kind);
-        let four = engine(records, &kind, 4, batch);
+        let four = engine(records, &kind, 4, batch, false);
+        prop_assert_eq!(&four, &expected, "4 workers, {:?}", kind);
+    }
+
+    #[test]
+    fn unnested_top_is_a_row_per_group_and_rank_on_1_and_4_workers(seed in 0u64..1_000_000, n in 1usize..800, max_step in prop::sample::select(vec![0i64, 3, 40]), kind in kind(), batch in 1usize..200) {
+        let records = events(seed, n, max_step);
+        let expected = oracle(&records, &kind, true);
+        let one = engine(records.clone(), &kind, 1, batch, true);
+        prop_assert_eq!(&one, &expected, "1 worker, {:?}", kind);
+        let four = engine(records, &kind, 4, batch, true);
         prop_assert_eq!(&four, &expected, "4 workers, {:?}", kind);
     }
 }

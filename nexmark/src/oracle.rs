@@ -350,6 +350,23 @@ pub struct TopBids {
     pub bids: Vec<(i64, i64, i64)>,
 }
 
+/// A row of q19 in Flink's shape: (auction, rank_number from 1, price, bidder,
+/// date_time).
+pub type RankedBid = (i64, i64, i64, i64, i64);
+
+/// q19 as Flink's rows (`ROW_NUMBER() … AS rank_number`): one per auction and rank of
+/// [`q19`]'s lists, sorted by auction, then rank.
+pub fn q19_rows(events: &[Event]) -> Vec<RankedBid> {
+    q19(events)
+        .into_iter()
+        .flat_map(|t| {
+            (1..)
+                .zip(t.bids)
+                .map(move |(rank, (price, bidder, time))| (t.auction, rank, price, bidder, time))
+        })
+        .collect()
+}
+
 /// q19, auction top-10 price (the final state of Flink's updating query): per auction,
 /// its ten highest bids, ranked by sorting all of them. Sorted by auction.
 pub fn q19(events: &[Event]) -> Vec<TopBids> {

@@ -111,7 +111,7 @@ pub fn run(query: &str, config: &NexmarkConfig) -> Result<BaselineResult, Unknow
         "q16" => q16::run(config, count!(r)),
         "q17" => q17::run(config, count!(r)),
         "q18" => q18::run(config, count!(r)),
-        "q19" => q19::run(config, count!(auction, ranked)),
+        "q19" => q19::run(config, count!(auction, rank, bid)),
         "q20" => q20::run(config, count!(b, a)),
         "q21" => q21::run(config, count!(b, id)),
         "q22" => q22::run(config, count!(b, dirs)),

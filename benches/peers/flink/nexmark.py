@@ -37,11 +37,6 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 QUERY_DIR = os.path.join(REPO, "benches", "nexmark")
 STREAM = "rate: 10k, seed: 0, max_delay: 3s"
 
-# Queries whose Weir record stands for several rows of Flink's answer: q19's one record per
-# auction holds the ranked lists that Flink's Top-N gives a row per rank.
-WEIR_ROWS = {"q19": lambda record: len(record["prices"])}
-
-
 def dump(weir, events, directory):
     """Writes the stream of `events` events as three JSON-lines files under `directory`."""
     os.makedirs(directory, exist_ok=True)
@@ -100,16 +95,15 @@ def on_files(query, dump_dir, work):
 
 def weir_rows(query, out):
     """Rows of Weir's answer: the records of `out`.jsonl, or of the Parquet lake `out`_lake
-    (q10), each counted as WEIR_ROWS says."""
+    (q10)."""
     if os.path.isdir(out + "_lake"):
         import pyarrow.parquet as pq  # PyFlink's dependency
 
         return sum(pq.ParquetFile(os.path.join(d, f)).metadata.num_rows
                    for d, _, files in os.walk(out + "_lake") for f in files
                    if f.endswith(".parquet"))
-    rows = WEIR_ROWS.get(query, lambda record: 1)
     with open(out + ".jsonl") as f:
-        return sum(rows(json.loads(line)) for line in f)
+        return sum(1 for line in f if line.strip())
 
 
 def weir_on_files(weir, query, dump_dir, work, workers):

@@ -239,9 +239,9 @@ WHERE rank_number <= 1""",
   FROM bid)
 WHERE rank_number <= 10""",
     }, "port: the same Top-10 (an updating result, a row per auction and rank), without "
-       "channel, url and extra; Weir emits one record per auction with the ranked lists, "
-       "counted here as one row per list entry (WEIR_ROWS in nexmark.py). Equal prices: Weir "
-       "ranks the earliest first, Flink by arrival"),
+       "channel, url and extra; Weir emits the same rows (`top` then `unnest … with "
+       "ordinality as rank_number`). Equal prices: Weir ranks the earliest first, Flink by "
+       "arrival"),
     "q20": (["bid", "auction"], [], {
         "out": """SELECT B.auction, B.bidder, B.price, B.channel, B.url, B.date_time,
   A.item_name, A.description, A.initial_bid, A.reserve, A.date_time AS auction_time,

@@ -33,6 +33,7 @@ pub(crate) use shared_files::check as check_shared_files;
 pub(crate) use sink_fields::check as check_sink_fields;
 pub(crate) use sink_shapes::check as check_sink_shapes;
 mod types;
+mod unnest;
 mod windows;
 
 use std::collections::HashMap;
@@ -129,6 +130,8 @@ pub(crate) enum Op {
         outputs: Vec<usize>,
         fields: Vec<Field>,
     },
+    /// `unnest`: the list, its companions and the new names.
+    Unnest(weir_engine::plan::UnnestSpec),
     /// `lookup`: the key slot and the fields appended.
     Lookup {
         table: String,
@@ -366,3 +369,5 @@ mod queries_tests;
 mod tables_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unnest_tests;

@@ -12,7 +12,7 @@ use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::suggest::did_you_mean;
 
-const STAGES: [&str; 14] = [
+const STAGES: [&str; 15] = [
     "where",
     "map",
     "select",
@@ -27,6 +27,7 @@ const STAGES: [&str; 14] = [
     "forecast",
     "infer",
     "alert",
+    "unnest",
 ];
 
 /// Checks the stages of `p` reading records described by `scope`; returns the checked
@@ -260,6 +261,7 @@ pub(crate) fn check_pipeline(
             StageKind::Lookup(lookup) => {
                 ops.extend(super::tables::check_lookup(lookup, &mut scope, names, cx));
             }
+            StageKind::Unnest(u) => ops.extend(super::unnest::check_unnest(u, &mut scope, cx)),
             StageKind::Join(join) => {
                 ops.extend(super::join::check_join(
                     join, stage, &mut scope, names, inputs, cx,
@@ -285,6 +287,7 @@ pub(crate) fn check_pipeline(
                     "agg" | "reduce" => Some("aggregate"),
                     "sink" | "output" | "into" | "write" => Some("to"),
                     "with" | "extend" | "derive" | "set" => Some("map"),
+                    "explode" | "flatten" | "flat_map" | "flatmap" => Some("unnest"),
                     _ => {
                         did_you_mean(&word.name, STAGES)
                             .map(|s| if s == "key" { "key by" } else { s })

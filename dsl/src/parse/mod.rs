@@ -844,6 +844,20 @@ impl Builder {
                 })
             }
             Rule::alert_stage => StageKind::Alert(self.alert(children)),
+            Rule::unnest_stage => {
+                let mut parts = children.filter(|p| !is_keyword(p.as_rule()));
+                let list = ident_of(&parts.next().expect("invariant: unnest list"));
+                let name = ident_of(&parts.next().expect("invariant: unnest name"));
+                let ordinality = parts
+                    .next()
+                    .and_then(|o| significant(o).next())
+                    .map(|n| ident_of(&n));
+                StageKind::Unnest(UnnestAst {
+                    list,
+                    name,
+                    ordinality,
+                })
+            }
             Rule::future_stage => {
                 let kw = children.next().expect("invariant: future stage keyword");
                 keyword = span_of(&kw);

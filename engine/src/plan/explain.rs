@@ -271,6 +271,22 @@ pub(super) fn write_stage(out: &mut String, stage: &Stage) -> fmt::Result {
             "  infer model {model} with slots {inputs:?} -> outputs {outputs:?} (batch per container) -> {schema}"
         ),
         Stage::Sink { sink } => writeln!(out, "  to sink {sink}"),
+        Stage::Unnest { spec, schema } => {
+            let named = |slot: usize| {
+                let name = schema.fields.get(slot).map_or("?", |f| f.name.as_str());
+                format!("{name}@{slot}")
+            };
+            write!(out, "  unnest list@{} as {}", spec.list, named(spec.list))?;
+            if !spec.companions.is_empty() {
+                let parts: Vec<String> = spec.companions.iter().map(|&c| named(c)).collect();
+                write!(out, " with {}", parts.join(", "))?;
+            }
+            if spec.ordinality.is_some() {
+                write!(out, ", ordinality {}", named(schema.len() - 1))?;
+            }
+            writeln!(out, " (a record per element, none for an empty list)")?;
+            writeln!(out, "    -> {schema}")
+        }
         Stage::Lookup {
             table,
             key,

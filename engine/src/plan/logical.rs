@@ -391,6 +391,15 @@ pub enum Stage {
         /// Output schema (see [`crate::alert::group::group_output_schema`]).
         schema: Schema,
     },
+    /// `unnest <list> as <name> [with ordinality as <rank>]`: each record becomes one
+    /// record per element of its list, in list order (none for an empty or null list);
+    /// stateless, on the worker the record is on.
+    Unnest {
+        /// Which list, its companions and the new names.
+        spec: super::unnest::UnnestSpec,
+        /// Output schema (see [`UnnestSpec::output_schema`](super::unnest::UnnestSpec::output_schema)).
+        schema: Schema,
+    },
     /// `to <sink>`: write the records; they also continue to the next stage.
     Sink {
         /// Sink name.
@@ -430,6 +439,7 @@ impl Stage {
             | Stage::Forecast { schema, .. }
             | Stage::Alert { schema, .. }
             | Stage::AlertGroup { schema, .. }
+            | Stage::Unnest { schema, .. }
             | Stage::Infer { schema, .. } => Some(schema),
             _ => None,
         }

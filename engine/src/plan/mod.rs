@@ -18,6 +18,7 @@ mod physical_explain;
 pub(crate) mod sample;
 mod sink_schema;
 mod test_case;
+mod unnest;
 mod window;
 
 pub use error_route::{error_record, error_schema, ERROR_FIELDS};
@@ -30,6 +31,7 @@ pub use logical::{
 pub use logical::{CheckpointSpec, LookupMiss, ModelNode, OverloadPolicy, TableNode, TableRefresh};
 pub use sink_schema::sink_schemas;
 pub use test_case::{ExpectedField, TestAction, TestCase, TestStep};
+pub use unnest::{companions as unnest_companions, UnnestSpec};
 pub use window::{
     Accumulation, FieldRef, TimestampCombiner, Trigger, WindowKind, WindowSpec, LATE_FIELDS,
     RETRACTION_FIELD, WINDOW_FIELDS,

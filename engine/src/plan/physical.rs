@@ -38,8 +38,9 @@ pub struct PhysicalPipeline {
 /// One timely operator (or, for an exchange, one change of workers).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Operator {
-    /// Stateless stages (`where`, `map`, `select`) run as one operator, in place on each
-    /// batch; `stages` index the logical pipeline's stages.
+    /// Stateless stages (`where`, `map`, `select`, `unnest`) run as one operator, in
+    /// place on each batch (`unnest` makes a batch of its rows); `stages` index the
+    /// logical pipeline's stages.
     Fused {
         /// Stage indices, in order.
         stages: Vec<usize>,
@@ -155,7 +156,7 @@ pub fn partition_keys(stage: &Stage) -> Option<&[usize]> {
 pub fn is_stateless(stage: &Stage) -> bool {
     matches!(
         stage,
-        Stage::Filter { .. } | Stage::Map { .. } | Stage::Select { .. }
+        Stage::Filter { .. } | Stage::Map { .. } | Stage::Select { .. } | Stage::Unnest { .. }
     )
 }
 
@@ -315,6 +316,50 @@ mod tests {
         );
         assert!(
             text.contains("  exchange by key hash(device@0) -> all workers\n  window"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_unnest_fuses_with_its_stateless_neighbours_and_needs_no_exchange() {
+        use crate::plan::UnnestSpec;
+        use crate::schema::{Field, ItemType, Type};
+        let mut schema = source_schema();
+        schema
+            .fields
+            .push(Field::new("xs", Type::List(ItemType::Float)));
+        schema
+            .fields
+            .push(Field::new("xs.site", Type::List(ItemType::String)));
+        let spec = UnnestSpec::new(&schema, 4, "x", Some("rank"));
+        let unnest = Stage::Unnest {
+            schema: spec.output_schema(&schema),
+            spec,
+        };
+        let mut plan = sample::plan(vec![
+            Stage::Filter {
+                predicate: greater(1, 0.0),
+            },
+            unnest,
+            Stage::Filter {
+                predicate: greater(4, 1.0),
+            },
+            Stage::Sink { sink: "out".into() },
+        ]);
+        plan.pipelines[0].input_schema = schema;
+        let physical = PhysicalPlan::from_logical(&plan);
+        assert_eq!(
+            physical.pipelines[0].operators,
+            vec![
+                Operator::Fused {
+                    stages: vec![0, 1, 2]
+                },
+                Operator::Stage { stage: 3 },
+            ]
+        );
+        let text = physical.explain(&plan);
+        assert!(
+            text.contains("    unnest list@4 as x@4 with x.site@5, ordinality rank@6 (a record per element, none for an empty list)\n      -> {device: string, reading: f64, ts: timestamp, site: string, x: f64, x.site: string?, rank: i64}"),
             "{text}"
         );
     }

@@ -5,7 +5,9 @@
 //! every record alike, on its own: `key by`; a `map` that assigns none of them; a `select`
 //! that only renames or reorders fields (the predicate is rewritten to read the fields it
 //! renamed); a `lookup` or `infer` (which only append) when the predicate reads none of
-//! the appended fields and, for `lookup`, misses go to no sink. It never passes a stage
+//! the appended fields and, for `lookup`, misses go to no sink; an `unnest` when the
+//! predicate reads neither the list, its companions nor the ordinality (the fields every
+//! row of a record shares, in the same slots). It never passes a stage
 //! with state or a side output (window, join, detect, forecast, a sink, `on miss to`),
 //! since there the records it drops would change what is kept or written.
 
@@ -63,6 +65,9 @@ fn past(stage: &Stage, predicate: &Expr, width: usize) -> Option<Expr> {
             predicate.reads_only(|s| s < width).then(same)?
         }
         Stage::Infer { .. } => predicate.reads_only(|s| s < width).then(same)?,
+        Stage::Unnest { spec, .. } => predicate
+            .reads_only(|s| s < width && s != spec.list && !spec.companions.contains(&s))
+            .then(same)?,
         _ => None,
     }
 }
@@ -98,6 +103,33 @@ mod tests {
         assert_eq!(stages[1], filter(greater(1, 5.0)));
         assert!(matches!(stages[2], Stage::Map { .. }));
         assert!(matches!(stages[3], Stage::Select { .. }));
+    }
+
+    #[test]
+    fn a_filter_moves_ahead_of_an_unnest_unless_it_reads_an_element_or_the_rank() {
+        use crate::plan::UnnestSpec;
+        use crate::schema::{Field, ItemType, Type};
+        let mut schema = source_schema();
+        schema
+            .fields
+            .push(Field::new("extra", Type::List(ItemType::Float)));
+        let spec = UnnestSpec::new(&schema, 4, "x", Some("rank"));
+        let unnest = Stage::Unnest {
+            schema: spec.output_schema(&schema),
+            spec,
+        };
+        let plan = |slot| {
+            let mut plan = sample::plan(vec![unnest.clone(), filter(greater(slot, 1.0))]);
+            plan.pipelines[0].input_schema = schema.clone();
+            plan
+        };
+        // `reading` is the same in every row: the filter runs first.
+        let stages = apply(plan(1)).pipelines.remove(0).stages;
+        assert_eq!(stages, [filter(greater(1, 1.0)), unnest.clone()]);
+        // The element (slot 4) and the rank (slot 5) exist only after the unnest.
+        for slot in [4, 5] {
+            assert_eq!(apply(plan(slot)), plan(slot));
+        }
     }
 
     #[test]

@@ -97,6 +97,11 @@ fn mark(stages: &[Stage], consumed: bool, read: &mut [bool]) {
                 slots(&[*field], read);
             }
             Stage::Infer { inputs, .. } => slots(inputs, read),
+            // Every other field is copied in its slot; the ordinality is appended.
+            Stage::Unnest { spec, .. } => {
+                slots(&[spec.list], read);
+                slots(&spec.companions, read);
+            }
             Stage::Lookup { key, on_miss, .. } => {
                 if matches!(on_miss, LookupMiss::ToSink(_)) {
                     read.fill(true);
