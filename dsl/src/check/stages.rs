@@ -275,7 +275,7 @@ pub(crate) fn check_pipeline(
                         kw.span,
                         "not supported yet",
                     )
-                    .with_help("this version knows `where`, `map`, `select`, `key by`, `window`, `aggregate`, `lookup`, `join`, `detect`, `forecast`, `alert` and `to`"),
+                    .with_help("this version knows `where`, `map`, `select`, `key by`, `dedupe`, `window`, `aggregate`, `unnest`, `lookup`, `join`, `detect`, `forecast`, `infer`, `alert` and `to`"),
                 );
                 scope = Scope::poisoned();
             }
