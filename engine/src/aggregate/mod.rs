@@ -80,6 +80,16 @@ impl AggregateFn {
         }
     }
 
+    /// Compiles a window's `aggregates`, as retracting ones when its input carries
+    /// `pane.retraction` (at slot `retraction`).
+    pub fn compile_all(aggregates: &[Aggregate], retraction: Option<usize>) -> Vec<AggregateFn> {
+        let compile = match retraction {
+            Some(_) => AggregateFn::compile_retracting,
+            None => AggregateFn::compile,
+        };
+        aggregates.iter().map(compile).collect()
+    }
+
     /// A fresh accumulator.
     pub fn init(&self) -> Acc {
         match self.func {

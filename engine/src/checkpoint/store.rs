@@ -603,7 +603,10 @@ mod tests {
         let err = store.latest(7, &m.plan_text).expect_err("refused");
         let text = err.to_string();
         assert!(text.contains("holds state in format 1"), "{text}");
-        assert!(text.contains(&format!("reads format {STATE_FORMAT}")), "{text}");
+        assert!(
+            text.contains(&format!("reads format {STATE_FORMAT}")),
+            "{text}"
+        );
         assert!(text.contains("--fresh"), "{text}");
     }
 }

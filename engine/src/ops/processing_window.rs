@@ -73,13 +73,7 @@ impl ProcessingWindows {
         ProcessingWindows {
             keys: keys.into(),
             assigner: Assigner::new(kind),
-            aggs: aggregates
-                .iter()
-                .map(|a| match retraction {
-                    Some(_) => AggregateFn::compile_retracting(a),
-                    None => AggregateFn::compile(a),
-                })
-                .collect(),
+            aggs: AggregateFn::compile_all(aggregates, retraction),
             retraction,
             open: BTreeMap::new(),
         }

@@ -120,13 +120,7 @@ impl Rules {
                 _ => None,
             },
             machine: TriggerMachine::new(&window.trigger),
-            aggs: aggregates
-                .iter()
-                .map(|a| match retraction {
-                    Some(_) => AggregateFn::compile_retracting(a),
-                    None => AggregateFn::compile(a),
-                })
-                .collect(),
+            aggs: AggregateFn::compile_all(aggregates, retraction),
             lateness: window.allowed_lateness_ms.max(0),
             accumulation: window.accumulation,
             combiner: window.timestamp,
