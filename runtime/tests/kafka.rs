@@ -469,9 +469,10 @@ fn a_broker_restart_mid_stream_loses_nothing_and_repeats_nothing() {
 /// is compared with the log it then holds, not with what was sent. One request in flight:
 /// Tansu kept more of what was sent so (48 % to 99 % in 10 runs; down to 41 % with
 /// librdkafka's default of five). It has also kept a single record (1 run in 6 under
-/// load): such a broker is replaced, up to three times, as the test is about Weir, not it.
+/// load; in stop 31, 3 runs of 6 met three such brokers in a row): such a broker is
+/// replaced, up to ten times, as the test is about Weir, not it.
 fn durable_broker_holding_records(partitions: i32) -> (Tansu, Vec<String>) {
-    for attempt in 1..=3 {
+    for attempt in 1..=10 {
         let mut broker = Tansu::start_durable();
         let brokers = broker.brokers();
         broker.create_topic("plant.telemetry", partitions as u32);
@@ -493,7 +494,7 @@ fn durable_broker_holding_records(partitions: i32) -> (Tansu, Vec<String>) {
         }
         eprintln!("attempt {attempt}: too few records kept; a new broker");
     }
-    panic!("three brokers on moto's S3 each kept fewer than 20 000 of 100 000 records");
+    panic!("ten brokers on moto's S3 each kept fewer than 20 000 of 100 000 records");
 }
 
 fn ids_pipe(dir: &Path, brokers: &str, out: &str) -> std::path::PathBuf {

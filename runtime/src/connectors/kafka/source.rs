@@ -34,8 +34,10 @@ use crate::connectors::mqtt::payload::PayloadDecoder;
 use crate::connectors::raw_excerpt::raw_excerpt;
 
 /// How long the commit at the end of a run may take, read-backs included: a broker that
-/// is down at the stop must not hold the run's end for long.
-const STOP_COMMIT_WITHIN: Duration = Duration::from_secs(10);
+/// is down at the stop must not hold the run's end for long. Kafka's own consumer waits
+/// as long on `close()` by default; a broker just restarted (Tansu on S3 here) can take
+/// over 10 s to answer for its group.
+const STOP_COMMIT_WITHIN: Duration = Duration::from_secs(30);
 
 /// The pause between two tries of the commit at the end of a run.
 const STOP_COMMIT_GAP: Duration = Duration::from_millis(200);
@@ -134,26 +136,7 @@ impl KafkaSource {
         let settings = config
             .source()
             .ok_or_else(|| IoError::Config(format!("{label}: not a source configuration")))?;
-        let group = settings
-            .group
-            .clone()
-            .unwrap_or_else(|| format!("weir-{}", source.name));
-        let mut client = client_config(config, &label)?;
-        client
-            .set("group.id", &group)
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set(
-                "auto.offset.reset",
-                if settings.start == Start::Latest {
-                    "latest"
-                } else {
-                    "earliest"
-                },
-            );
-        let consumer: BaseConsumer<Context> = client
-            .create_with_context(Context::default())
-            .map_err(|e| IoError::Config(format!("{label}: {e}")))?;
+        let consumer = consumer(source, config, settings, &label)?;
         let all = list_partitions(&consumer, settings, &label)?;
         let mine: Vec<(String, i32)> = all
             .into_iter()
@@ -161,23 +144,79 @@ impl KafkaSource {
             .filter(|(i, _)| i % worker.peers.max(1) == worker.index)
             .map(|(_, p)| p)
             .collect();
-        if mine.is_empty() {
-            return Ok(KafkaSource {
-                name: source.name.clone(),
-                label,
-                live: None,
-            });
-        }
-        let partitions = starting_points(&consumer, settings, mine, &label)?;
-        let mut assignment = TopicPartitionList::new();
-        for p in &partitions {
-            assignment
-                .add_partition_offset(&p.topic, p.partition, Offset::Offset(p.next))
-                .map_err(|e| IoError::Other(format!("{label}: {e}")))?;
-        }
-        consumer
-            .assign(&assignment)
-            .map_err(|e| IoError::Other(format!("{label}: {}", describe(&e))))?;
+        let live = if mine.is_empty() {
+            None
+        } else {
+            let partitions = starting_points(&consumer, settings, mine, &label)?;
+            assign(&consumer, &partitions, &label)?;
+            Some(Live::new(
+                consumer, partitions, source, config, settings, &label,
+            )?)
+        };
+        Ok(KafkaSource {
+            name: source.name.clone(),
+            label,
+            live,
+        })
+    }
+}
+
+/// A consumer in the source's group that commits only when told to.
+fn consumer(
+    source: &SourceNode,
+    config: &KafkaConfig,
+    settings: &SourceSettings,
+    label: &str,
+) -> Result<BaseConsumer<Context>, IoError> {
+    let group = settings
+        .group
+        .clone()
+        .unwrap_or_else(|| format!("weir-{}", source.name));
+    let mut client = client_config(config, label)?;
+    client
+        .set("group.id", &group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set(
+            "auto.offset.reset",
+            if settings.start == Start::Latest {
+                "latest"
+            } else {
+                "earliest"
+            },
+        );
+    client
+        .create_with_context(Context::default())
+        .map_err(|e| IoError::Config(format!("{label}: {e}")))
+}
+
+/// Assigns `partitions` to the consumer at their next offsets.
+fn assign(
+    consumer: &BaseConsumer<Context>,
+    partitions: &[Partition],
+    label: &str,
+) -> Result<(), IoError> {
+    let mut assignment = TopicPartitionList::new();
+    for p in partitions {
+        assignment
+            .add_partition_offset(&p.topic, p.partition, Offset::Offset(p.next))
+            .map_err(|e| IoError::Other(format!("{label}: {e}")))?;
+    }
+    consumer
+        .assign(&assignment)
+        .map_err(|e| IoError::Other(format!("{label}: {}", describe(&e))))
+}
+
+impl Live {
+    /// The reading state of `partitions`, assigned to `consumer`.
+    fn new(
+        consumer: BaseConsumer<Context>,
+        partitions: Vec<Partition>,
+        source: &SourceNode,
+        config: &KafkaConfig,
+        settings: &SourceSettings,
+        label: &str,
+    ) -> Result<Live, IoError> {
         let metadata = config.metadata_fields();
         let decoder = PayloadDecoder::new(config.format, &source.schema, &metadata)
             .map_err(|e| IoError::Config(format!("{label}: {e}")))?;
@@ -186,26 +225,22 @@ impl KafkaSource {
             .enumerate()
             .map(|(i, p)| ((p.topic.clone(), p.partition), i))
             .collect();
-        Ok(KafkaSource {
-            name: source.name.clone(),
-            label,
-            live: Some(Live {
-                consumer,
-                decoder,
-                partitions,
-                index,
-                pending: VecDeque::new(),
-                uncommitted: false,
-                event_time: source.event_time,
-                bound: source.watermark.bounded_ms,
-                idle: source
-                    .watermark
-                    .idle_ms
-                    .map(|ms| Duration::from_millis(ms.max(0) as u64)),
-                key_field: settings.key_field.clone(),
-                timestamp_field: settings.timestamp_field.clone(),
-                checkpoints: VecDeque::new(),
-            }),
+        Ok(Live {
+            consumer,
+            decoder,
+            partitions,
+            index,
+            pending: VecDeque::new(),
+            uncommitted: false,
+            event_time: source.event_time,
+            bound: source.watermark.bounded_ms,
+            idle: source
+                .watermark
+                .idle_ms
+                .map(|ms| Duration::from_millis(ms.max(0) as u64)),
+            key_field: settings.key_field.clone(),
+            timestamp_field: settings.timestamp_field.clone(),
+            checkpoints: VecDeque::new(),
         })
     }
 }
@@ -429,9 +464,10 @@ impl Live {
     /// The commit at the end of a run, read back and repeated until the group holds it:
     /// a broker may apply an earlier asynchronous commit after it (Tansu 0.6 on S3 does),
     /// and a broker that has just restarted may not have its coordinator back yet. It
-    /// returns at once when nothing was handed out, and gives up after
-    /// [`STOP_COMMIT_WITHIN`]. The commit itself is asynchronous, so only the read-back
-    /// waits, and never past that bound.
+    /// returns at once when nothing was handed out, and tries again only within
+    /// [`STOP_COMMIT_WITHIN`]. The commit is synchronous: an asynchronous one may still be
+    /// in flight when the read-back sees it, and an older commit applied after it (as
+    /// Tansu did, 3 runs of 6) would undo it; librdkafka bounds how long it waits.
     fn commit_last(&mut self) -> Result<(), KafkaError> {
         if self.partitions.iter().all(|p| p.handed.is_none()) {
             return Ok(());
@@ -440,7 +476,7 @@ impl Live {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let outcome = self
-                .commit_handed(CommitMode::Async)
+                .commit_handed(CommitMode::Sync)
                 .and_then(|()| self.holds_handed(left));
             let out_of_time = Instant::now() + STOP_COMMIT_GAP >= deadline;
             match outcome {
