@@ -182,10 +182,7 @@ fn unnested_plan(window: WindowSpec) -> LogicalPlan {
         unreachable!("keyed_window: key by, window, sink")
     };
     let spec = UnnestSpec::new(schema, 1, "b", Some("rank"));
-    let unnest = Stage::Unnest {
-        schema: spec.output_schema(schema),
-        spec,
-    };
+    let unnest = Stage::unnest(spec, schema);
     stages.insert(2, unnest);
     one_pipeline(input(), BOUND, stages)
 }

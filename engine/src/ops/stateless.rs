@@ -143,10 +143,7 @@ mod tests {
             Field::new("xs", Type::List(ItemType::Float)),
         ]);
         let spec = UnnestSpec::new(&schema, 1, "x", Some("i"));
-        let unnest = Stage::Unnest {
-            schema: spec.output_schema(&schema),
-            spec,
-        };
+        let unnest = Stage::unnest(spec, &schema);
         // Keeps the elements above 1.0.
         let filter = Stage::Filter {
             predicate: greater(1, 1.0),

@@ -427,6 +427,14 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// The `unnest` stage `spec` over records of schema `input`, with its output schema.
+    pub fn unnest(spec: super::unnest::UnnestSpec, input: &Schema) -> Stage {
+        Stage::Unnest {
+            schema: spec.output_schema(input),
+            spec,
+        }
+    }
+
     /// The schema of records after this stage, if it changes it.
     pub fn output_schema(&self) -> Option<&Schema> {
         match self {

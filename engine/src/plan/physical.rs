@@ -332,10 +332,7 @@ mod tests {
             .fields
             .push(Field::new("xs.site", Type::List(ItemType::String)));
         let spec = UnnestSpec::new(&schema, 4, "x", Some("rank"));
-        let unnest = Stage::Unnest {
-            schema: spec.output_schema(&schema),
-            spec,
-        };
+        let unnest = Stage::unnest(spec, &schema);
         let mut plan = sample::plan(vec![
             Stage::Filter {
                 predicate: greater(1, 0.0),

@@ -114,10 +114,7 @@ mod tests {
             .fields
             .push(Field::new("extra", Type::List(ItemType::Float)));
         let spec = UnnestSpec::new(&schema, 4, "x", Some("rank"));
-        let unnest = Stage::Unnest {
-            schema: spec.output_schema(&schema),
-            spec,
-        };
+        let unnest = Stage::unnest(spec, &schema);
         let plan = |slot| {
             let mut plan = sample::plan(vec![unnest.clone(), filter(greater(slot, 1.0))]);
             plan.pipelines[0].input_schema = schema.clone();
