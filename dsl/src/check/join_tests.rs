@@ -28,12 +28,7 @@ sink out = stdout()
 ";
 
 fn diagnostics(body: &str) -> (String, Vec<Diagnostic>) {
-    let text = format!("{BASE}{body}\n");
-    let diags = match compile("t.pipe", &text) {
-        Ok(c) => c.warnings,
-        Err(d) => d,
-    };
-    (text, diags)
+    super::test_diagnostics::diagnostics(BASE, body)
 }
 
 #[track_caller]

@@ -368,6 +368,8 @@ mod queries_tests;
 #[cfg(test)]
 mod tables_tests;
 #[cfg(test)]
+mod test_diagnostics;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod unnest_tests;

@@ -23,12 +23,7 @@ pipeline ranked {
 ";
 
 fn diagnostics(body: &str) -> (String, Vec<Diagnostic>) {
-    let text = format!("{BASE}{body}\n");
-    let diags = match compile("t.pipe", &text) {
-        Ok(c) => c.warnings,
-        Err(d) => d,
-    };
-    (text, diags)
+    super::test_diagnostics::diagnostics(BASE, body)
 }
 
 /// Asserts `stages` after `from ranked` give exactly one diagnostic, with `code`,
